@@ -1,0 +1,53 @@
+# Two environments:
+#   .venv       newest openai 3.x + pydantic 2 (the default development environment)
+#   .venv-keep  keep-mirror 0.54.2 with its own pins untouched (openai 1.37.1, pydantic 1.10,
+#               httpx 0.26); our package is installed into it under a constraint file made
+#               from Keep's own freeze, so any attempt to change a Keep pin fails the install.
+PYTHON ?= python3
+VENV := .venv
+KEEP_VENV := .venv-keep
+KEEP_VERSION := 0.54.2
+PIP_FLAGS := --disable-pip-version-check -q
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean
+
+setup: $(VENV)/.stamp
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,emulator]" "openai>=3" "pydantic>=2"
+	touch $@
+
+setup-keep: $(KEEP_VENV)/.stamp
+$(KEEP_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(KEEP_VENV)
+	$(KEEP_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(KEEP_VENV)/bin/pip install $(PIP_FLAGS) "keep-mirror==$(KEEP_VERSION)"
+	# facts.md: keep-mirror can leave pyOpenSSL 22 beside a newer cryptography, which breaks
+	# Keep's provider listing; these three versions are known to work together.
+	$(KEEP_VENV)/bin/pip install $(PIP_FLAGS) "pyOpenSSL==24.3.0" "cryptography==43.0.3" "sendgrid==6.11.0"
+	$(KEEP_VENV)/bin/pip freeze --exclude-editable | grep -v '^openaiassistant' > $(KEEP_VENV)/keep-pins.txt
+	$(KEEP_VENV)/bin/pip install $(PIP_FLAGS) -c $(KEEP_VENV)/keep-pins.txt -e ".[dev,emulator]"
+	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/openaiassistant demo
+
+test: test-main test-keep
+
+test-main: setup
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-keep: setup-keep
+	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+emulator: setup
+	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
+
+bench: setup
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(KEEP_VENV) build dist src/*.egg-info
