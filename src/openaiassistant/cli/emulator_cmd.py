@@ -1,0 +1,44 @@
+"""``openaiassistant emulator``: serve the local OpenAI-compatible emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "emulator",
+        help="serve a local OpenAI-compatible API (Responses, Conversations, Assistants v2, Files)",
+        description="Serve the emulator under /v1 with control endpoints under /_emulator (see docs/emulator.md).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    parser.add_argument("--script", default=None, help="YAML script for the scripted model")
+    parser.add_argument("--api-key", default=None, help="require this bearer key (default: any non-empty key)")
+    parser.add_argument("--no-validate", action="store_true", help="do not check responses against OpenAI's spec")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
+    """Start the server, print its base URL, serve until Ctrl-C (or until ``stop`` is set)."""
+    from openaiassistant.emulator.server import EmulatorServer
+
+    server = EmulatorServer(
+        script=args.script,
+        host=args.host,
+        port=args.port,
+        validate=not args.no_validate,
+        required_api_key=args.api_key,
+    )
+    server.start()
+    print(f"OpenAI emulator serving at {server.base_url} (control: {server.url}/_emulator)", flush=True)
+    waiter = stop or threading.Event()
+    try:
+        while not waiter.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

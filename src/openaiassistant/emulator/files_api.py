@@ -1,0 +1,102 @@
+"""``/v1/files``: multipart upload, list, retrieve, content, delete.
+
+The multipart body is parsed with the standard library's ``email`` parser so the emulator does
+not need ``python-multipart``.
+"""
+
+from __future__ import annotations
+
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate
+from openaiassistant.emulator.state import FileRecord
+
+_PURPOSES = {"assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results", "vision", "user_data"}
+
+
+def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes, str] | None]:
+    """Return the plain form fields and the ``file`` part as (filename, bytes, content type)."""
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiProblem(400, "Expected a multipart/form-data body.")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    fields: dict[str, str] = {}
+    upload = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        filename = part.get_filename()
+        payload = part.get_payload(decode=True) or b""
+        if filename is not None and name == "file":
+            upload = (filename, payload, part.get_content_type())
+        elif name:
+            fields[str(name)] = payload.decode("utf-8", "replace")
+    return fields, upload
+
+
+async def create_file(request: Request) -> Response:
+    fields, upload = _parse_multipart(request.headers.get("content-type", ""), await request.body())
+    if upload is None:
+        raise ApiProblem(400, "Missing required parameter: 'file'.", param="file")
+    purpose = fields.get("purpose")
+    if not purpose:
+        raise ApiProblem(400, "Missing required parameter: 'purpose'.", param="purpose")
+    if purpose not in _PURPOSES:
+        raise ApiProblem(400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
+    filename, content, content_type = upload
+    obj: dict[str, Any] = {
+        "id": new_id("file-"),
+        "object": "file",
+        "bytes": len(content),
+        "created_at": now(),
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed",
+    }
+    emulator_of(request).state.files[obj["id"]] = FileRecord(obj=obj, content=content, content_type=content_type)
+    return ok(obj)
+
+
+def _file(request: Request) -> FileRecord:
+    file_id = request.path_params["file_id"]
+    record = emulator_of(request).state.files.get(file_id)
+    if record is None:
+        raise not_found(f"No such File object: {file_id}")
+    return record
+
+
+async def list_files(request: Request) -> Response:
+    records = [r.obj for r in emulator_of(request).state.files.values()]
+    purpose = request.query_params.get("purpose")
+    if purpose:
+        records = [r for r in records if r["purpose"] == purpose]
+    page = paginate(records, request, default_order="desc")
+    return ok(page)
+
+
+async def retrieve_file(request: Request) -> Response:
+    return ok(_file(request).obj)
+
+
+async def file_content(request: Request) -> Response:
+    record = _file(request)
+    return Response(record.content, media_type=record.content_type or "application/octet-stream")
+
+
+async def delete_file(request: Request) -> Response:
+    record = _file(request)
+    emulator_of(request).state.files.pop(record.obj["id"], None)
+    return ok({"id": record.obj["id"], "object": "file", "deleted": True})
+
+
+ROUTES = [
+    Route("/v1/files", create_file, methods=["POST"]),
+    Route("/v1/files", list_files, methods=["GET"]),
+    Route("/v1/files/{file_id}", retrieve_file, methods=["GET"]),
+    Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
+    Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
+]

@@ -1,0 +1,154 @@
+"""Small HTTP helpers shared by the endpoint modules: errors in OpenAI's shape, ids, SSE."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.app import Emulator
+
+
+class ApiProblem(Exception):
+    """Raised by handlers; rendered as ``{"error": {message, type, param, code}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+class StreamCut(Exception):
+    """Raised inside an SSE body to abort the connection (the ``stream_cut`` fault)."""
+
+
+def new_id(prefix: str) -> str:
+    """An id shaped like OpenAI's (``resp_…``, ``thread_…``, ``file-…``)."""
+    return f"{prefix}{secrets.token_hex(12)}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def emulator_of(request: Request) -> "Emulator":
+    return request.app.state.emulator
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The JSON body as a dict; an empty body is ``{}``; anything else is a 400."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiProblem(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+            "using your HTTP library correctly. The OpenAI API expects a JSON payload.)",
+        ) from None
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "The request body must be a JSON object.")
+    return body
+
+
+def require(body: dict[str, Any], name: str) -> Any:
+    if body.get(name) in (None, ""):
+        raise ApiProblem(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
+    return body[name]
+
+
+def not_found(message: str) -> ApiProblem:
+    return ApiProblem(404, message)
+
+
+def ok(obj: Any, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(obj, headers=headers)
+
+
+def paginate(items: list[dict[str, Any]], request: Request, *, default_order: str = "desc") -> dict[str, Any]:
+    """OpenAI cursor pagination (``limit``, ``order``, ``after``, ``before``) over id'd objects."""
+    params = request.query_params
+    try:
+        limit = int(params.get("limit", 20))
+    except ValueError:
+        raise ApiProblem(400, "Invalid 'limit': expected an integer.", param="limit") from None
+    if not 1 <= limit <= 100:
+        raise ApiProblem(400, f"Invalid 'limit': integer below minimum value (1) or above maximum (100).", param="limit")
+    order = params.get("order", default_order)
+    if order not in ("asc", "desc"):
+        raise ApiProblem(400, f"Invalid value for 'order': expected 'asc' or 'desc'.", param="order")
+    ordered = list(items) if order == "asc" else list(reversed(items))
+    ids = [item["id"] for item in ordered]
+    after, before = params.get("after"), params.get("before")
+    if after:
+        ordered = ordered[ids.index(after) + 1 :] if after in ids else []
+    if before:
+        cut = [item["id"] for item in ordered]
+        ordered = ordered[: cut.index(before)] if before in cut else ordered
+        ordered = ordered[-limit:]  # the page right before the cursor
+    page = ordered[:limit]
+    return {
+        "object": "list",
+        "data": page,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+        "has_more": len(ordered) > len(page),
+    }
+
+
+def sse_response(
+    request: Request,
+    events: AsyncIterator[tuple[str, Any]],
+    *,
+    api: str,
+    cut_after: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
+    """Stream ``(event, data)`` pairs as SSE, validating each against the spec's event schemas.
+
+    ``api`` is ``responses`` (data carries ``type`` and ``sequence_number``) or ``assistants``
+    (ends with ``event: done`` / ``data: [DONE]``). ``cut_after`` aborts the connection after
+    that many events (the ``stream_cut`` fault).
+    """
+    emulator = emulator_of(request)
+
+    async def body() -> AsyncIterator[bytes]:
+        sent = 0
+        async for name, data in events:
+            if cut_after is not None and sent >= cut_after:
+                raise StreamCut(f"stream cut after {sent} events")
+            emulator.check_event(api, name, data)
+            payload = data if isinstance(data, str) else json.dumps(data)
+            yield f"event: {name}\ndata: {payload}\n\n".encode()
+            sent += 1
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+def empty(status: int = 204) -> Response:
+    return Response(status_code=status)

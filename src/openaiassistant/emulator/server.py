@@ -1,0 +1,124 @@
+"""Run the emulator in-process: uvicorn on a background thread, one handle to control it.
+
+    with EmulatorServer(script={"rules": [...]}) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+        ...
+        server.add_fault(kind="http_error", status=429, retry_after_ms=10)
+        server.requests()    # [{method, path, status, duration_ms}, ...]
+        server.violations()  # spec violations seen so far
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from openaiassistant.emulator.app import Emulator, build_app, install_log_filter
+
+DEFAULT_API_KEY = "sk-emulator-local-key"
+
+
+class EmulatorServer:
+    """A local OpenAI-compatible server. ``port=0`` picks a free port.
+
+    Any non-empty bearer key is accepted unless ``required_api_key`` is given; a missing key is
+    a 401 in the real API's shape. ``validate`` checks every response against OpenAI's spec.
+    """
+
+    def __init__(
+        self,
+        *,
+        script: Any = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        validate: bool = True,
+        required_api_key: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key)
+        self.api_key = required_api_key or DEFAULT_API_KEY
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "EmulatorServer":
+        """Start serving and wait until the socket is bound."""
+        if self._server is not None:
+            return self
+        install_log_filter()
+        config = uvicorn.Config(
+            build_app(self.emulator),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="openai-emulator", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator could not start on {self.host}:{self.port}")
+            time.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (open streams get a second to finish)."""
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        assert self._thread is not None
+        self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` (control endpoints live under ``/_emulator``)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL: ``http://HOST:PORT/v1``."""
+        return f"{self.url}/v1"
+
+    # -- control (same operations as the /_emulator endpoints) -----------------------------
+    def load_script(self, script: Any) -> None:
+        """Replace the script (a dict, YAML text or a path); its ``faults:`` replace armed faults."""
+        self.emulator.load_script(script)
+
+    def add_fault(self, **spec: Any) -> None:
+        """Arm a fault, e.g. ``add_fault(kind="http_error", status=503, times=2, path="/responses")``."""
+        self.emulator.faults.add(spec)
+
+    def clear_faults(self) -> None:
+        self.emulator.faults.clear()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: ``{method, path, status, duration_ms}`` per ``/v1`` request."""
+        return self.emulator.requests()
+
+    def clear_requests(self) -> None:
+        self.emulator.clear_requests()
+
+    def reset(self) -> None:
+        """Forget all objects, restore the initial script, clear faults, log and violations."""
+        self.emulator.reset()
+
+    def violations(self) -> list[str]:
+        """Spec violations found in responses sent so far."""
+        return self.emulator.violations()

@@ -1,0 +1,72 @@
+"""The emulator's in-memory world: plain records keyed by id, replaced wholesale on reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openaiassistant.emulator.script import Step
+from openaiassistant.emulator.timeline import Timeline
+
+
+@dataclass(kw_only=True)
+class PendingCall:
+    """A tool call the model made; its output continues the step that asked for it."""
+
+    name: str
+    step: Step
+    variables: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class ResponseRecord:
+    obj: dict[str, Any]  # the wire object, mutated as the response advances
+    input_items: list[dict[str, Any]]  # new input items of this response (with ids)
+    context: list[dict[str, Any]]  # every item the model saw (history + input)
+    conversation_id: str | None = None
+    timeline: Timeline | None = None
+    sequence: int = 0
+
+    def next_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence - 1
+
+
+@dataclass(kw_only=True)
+class ConversationRecord:
+    obj: dict[str, Any]
+    items: list[dict[str, Any]] = field(default_factory=list)
+    active_response: str | None = None  # id of a response still working on it (locks it)
+
+
+@dataclass(kw_only=True)
+class RunRecord:
+    obj: dict[str, Any]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    timeline: Timeline | None = None
+    tool_step: dict[str, Any] | None = None  # the run step waiting for tool outputs
+
+
+@dataclass(kw_only=True)
+class ThreadRecord:
+    obj: dict[str, Any]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # run ids, oldest first
+
+
+@dataclass(kw_only=True)
+class FileRecord:
+    obj: dict[str, Any]
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(kw_only=True)
+class State:
+    responses: dict[str, ResponseRecord] = field(default_factory=dict)
+    conversations: dict[str, ConversationRecord] = field(default_factory=dict)
+    assistants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threads: dict[str, ThreadRecord] = field(default_factory=dict)
+    runs: dict[str, RunRecord] = field(default_factory=dict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call

@@ -1,0 +1,187 @@
+"""Check what the emulator sends against OpenAI's official OpenAPI document.
+
+The spec (``shared/openai-openapi/openapi.json``, overridable with ``OPENAI_OPENAPI_SPEC``) has
+two quirks we work around when loading it (see ``docs/emulator.md``):
+
+* it does not pass strict OpenAPI validation, so it is read as plain JSON, never validated;
+* it uses 3.0-style ``nullable: true`` under ``openapi: 3.1.0``; JSON Schema 2020-12 ignores that
+  keyword, so every ``null`` would be flagged. We rewrite it into a type union on load.
+
+Every JSON body (2xx against the operation's schema, errors against ``ErrorResponse``) and every
+SSE event (against the matching stream-event schema) is validated; problems are returned as
+human-readable strings. The loaded spec and compiled validators are cached per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+from referencing.jsonschema import DRAFT202012
+
+_BASE = "urn:openai-openapi"
+
+
+def default_spec_path() -> Path:
+    """``$OPENAI_OPENAPI_SPEC`` or ``<repo root>/../shared/openai-openapi/openapi.json``."""
+    env = os.environ.get("OPENAI_OPENAPI_SPEC")
+    if env:
+        return Path(env)
+    repo_root = Path(__file__).resolve().parents[3]
+    return repo_root.parent / "shared" / "openai-openapi" / "openapi.json"
+
+
+def _fix_nullable(node: Any) -> Any:
+    """Rewrite 3.0 ``nullable: true`` into a 3.1 type union (in place, recursively)."""
+    if isinstance(node, list):
+        return [_fix_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: _fix_nullable(value) for key, value in node.items()}
+    if fixed.pop("nullable", False) is not True:
+        return fixed
+    kind = fixed.get("type")
+    if isinstance(kind, str):
+        fixed["type"] = [kind, "null"]
+        if "enum" in fixed and None not in fixed["enum"]:
+            fixed["enum"] = [*fixed["enum"], None]
+        return fixed
+    if isinstance(kind, list):
+        if "null" not in kind:
+            fixed["type"] = [*kind, "null"]
+        return fixed
+    # $ref / allOf / oneOf without a type: allow null beside the whole schema
+    return {"anyOf": [fixed, {"type": "null"}]}
+
+
+@dataclass(kw_only=True)
+class _Operation:
+    method: str
+    pattern: re.Pattern[str]
+    template: str
+    json_schema: dict[str, Any] | None
+    stream_schema: dict[str, Any] | None
+
+
+@dataclass(kw_only=True)
+class SpecValidator:
+    """Validates response bodies and stream events; build with :func:`load_validator`."""
+
+    spec: dict[str, Any]
+    operations: list[_Operation] = field(default_factory=list)
+    response_events: dict[str, str] = field(default_factory=dict)  # type -> schema name
+    assistant_events: dict[str, dict[str, Any]] = field(default_factory=dict)  # event -> data schema
+
+    def __post_init__(self) -> None:
+        resource = referencing.Resource(contents=self.spec, specification=DRAFT202012)
+        self._registry = referencing.Registry().with_resource(_BASE, resource)
+        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+        self._index()
+
+    # -- building -------------------------------------------------------------------------
+    def _index(self) -> None:
+        for template, item in self.spec.get("paths", {}).items():
+            if "?" in template:  # "beta" variants of paths; not part of the public surface
+                continue
+            regex = "^/v1" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            for method, op in item.items():
+                if method not in ("get", "post", "delete"):
+                    continue
+                content = op.get("responses", {}).get("200", {}).get("content", {})
+                self.operations.append(
+                    _Operation(
+                        method=method.upper(),
+                        pattern=re.compile(regex),
+                        template=template,
+                        json_schema=content.get("application/json", {}).get("schema"),
+                        stream_schema=content.get("text/event-stream", {}).get("schema"),
+                    )
+                )
+        schemas = self.spec["components"]["schemas"]
+        for ref in schemas.get("ResponseStreamEvent", {}).get("anyOf", []):
+            name = ref["$ref"].rsplit("/", 1)[-1]
+            enum = schemas.get(name, {}).get("properties", {}).get("type", {}).get("enum", [])
+            if enum:
+                self.response_events[enum[0]] = name
+        for group in schemas.get("AssistantStreamEvent", {}).get("oneOf", []):
+            target = schemas[group["$ref"].rsplit("/", 1)[-1]]
+            for variant in target.get("oneOf", [target]):
+                enum = variant.get("properties", {}).get("event", {}).get("enum", [])
+                if enum:
+                    self.assistant_events[enum[0]] = variant["properties"]["data"]
+
+    def _validator(self, schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            wrapped = _rebase(schema)
+            validator = jsonschema.Draft202012Validator(wrapped, registry=self._registry)
+            self._validators[key] = validator
+        return validator
+
+    # -- checks ---------------------------------------------------------------------------
+    def operation(self, method: str, path: str) -> _Operation | None:
+        """The spec operation for a concrete request path (``/v1/...``), if any."""
+        matches = [op for op in self.operations if op.method == method and op.pattern.match(path)]
+        # prefer the most literal template: /threads/runs over /threads/{thread_id}
+        matches.sort(key=lambda op: op.template.count("{"))
+        return matches[0] if matches else None
+
+    def check(self, schema: dict[str, Any], instance: Any, where: str) -> list[str]:
+        """Validate ``instance`` against ``schema``; return one message per error."""
+        errors = sorted(self._validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+        return [_describe(where, error) for error in errors[:5]]
+
+    def check_response(self, method: str, path: str, status: int, body: Any) -> list[str]:
+        """Validate one JSON response body against its operation (or ``ErrorResponse``)."""
+        where = f"{method} {path} -> {status}"
+        if status >= 400:
+            return self.check({"$ref": "#/components/schemas/ErrorResponse"}, body, where)
+        op = self.operation(method, path)
+        if op is None:
+            return [f"{where}: no such operation in the spec"]
+        if op.json_schema is None:
+            return []
+        return self.check(op.json_schema, body, where)
+
+    def check_event(self, api: str, event: str, data: Any) -> list[str]:
+        """Validate one SSE event of the ``responses`` or ``assistants`` stream."""
+        where = f"SSE {api} event {event}"
+        if api == "responses":
+            name = self.response_events.get(event)
+            if name is None:
+                return [f"{where}: event type not in the spec"]
+            return self.check({"$ref": f"#/components/schemas/{name}"}, data, where)
+        schema = self.assistant_events.get(event)
+        if schema is None:
+            return [f"{where}: event not in the spec"]
+        return self.check(schema, data, where)
+
+
+def _rebase(schema: dict[str, Any]) -> dict[str, Any]:
+    """Point local ``#/components/...`` refs at the registered spec resource."""
+    text = json.dumps(schema).replace('"#/components/', f'"{_BASE}#/components/')
+    return json.loads(text)
+
+
+def _describe(where: str, error: jsonschema.ValidationError) -> str:
+    location = "/".join(str(p) for p in error.absolute_path) or "<root>"
+    message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+    return f"{where}: at {location}: {message}"
+
+
+@functools.lru_cache(maxsize=4)
+def load_validator(path: str | None = None) -> SpecValidator:
+    """Load (once per path) the spec without spec validation, fix ``nullable``, index it."""
+    spec_path = Path(path) if path else default_spec_path()
+    with spec_path.open(encoding="utf-8") as handle:
+        raw = json.load(handle)
+    spec = _fix_nullable(raw)
+    return SpecValidator(spec=spec)
