@@ -297,8 +297,8 @@ def build_app(emulator: Emulator) -> Starlette:
     routes = [
         *responses_api.ROUTES,
         *conversations_api.ROUTES,
+        *runs_api.ROUTES,  # before threads: /threads/runs is not /threads/{thread_id}
         *assistants_api.ROUTES,
-        *runs_api.ROUTES,
         *files_api.ROUTES,
         *CONTROL_ROUTES,
     ]
