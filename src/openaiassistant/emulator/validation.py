@@ -83,6 +83,7 @@ def _allow_empty_list_cursors(schemas: dict[str, Any]) -> None:
 @dataclass(kw_only=True)
 class _Operation:
     method: str
+    operation_id: str
     pattern: re.Pattern[str]
     template: str
     json_schema: dict[str, Any] | None
@@ -117,6 +118,7 @@ class SpecValidator:
                 self.operations.append(
                     _Operation(
                         method=method.upper(),
+                        operation_id=str(op.get("operationId", "")),
                         pattern=re.compile(regex),
                         template=template,
                         json_schema=content.get("application/json", {}).get("schema"),
