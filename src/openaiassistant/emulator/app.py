@@ -286,7 +286,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
-    logging.getLogger("openaiassistant.emulator").exception("emulator handler crashed")
+    if not _is_abort(exc):  # aborts are faults we inject on purpose
+        logging.getLogger("openaiassistant.emulator").exception("emulator handler crashed")
     body = {"error": {"message": f"The emulator had an internal error: {type(exc).__name__}: {exc}",
                       "type": "server_error", "param": None, "code": None}}
     return JSONResponse(body, status_code=500)

@@ -128,7 +128,7 @@ def load_script(source: Any = None) -> Script:
         return Script(rules=[Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}"))])
     if isinstance(source, Script):
         return source
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
+    if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
         source = Path(source).read_text(encoding="utf-8")
     if isinstance(source, (str, bytes)):
         source = yaml.safe_load(source) or {}
@@ -147,6 +147,15 @@ def load_script(source: Any = None) -> Script:
         rules=rules,
         faults=[dict(f) for f in faults],
     )
+
+
+def _is_file(text: str) -> bool:
+    if "\n" in text or len(text) > 1024:
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
 
 
 def _compile(pattern: Any, where: str) -> re.Pattern[str] | None:

@@ -1,0 +1,120 @@
+"""Auth, the request log, control endpoints, a required key, the CLI command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from openaiassistant.cli import emulator_cmd
+from openaiassistant.cli.main import build_parser
+from openaiassistant.emulator.server import EmulatorServer
+
+
+def _control(emulator: Any, path: str, *, method: str = "GET", data: bytes | None = None,
+             content_type: str = "application/json") -> Any:
+    request = urllib.request.Request(f"{emulator.url}/_emulator/{path}", method=method, data=data,
+                                     headers={"content-type": content_type})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
+def test_missing_key_is_401_in_the_real_shape(emulator: Any) -> None:
+    answer = httpx.post(f"{emulator.base_url}/responses", json={"model": "m", "input": "x"})
+    assert answer.status_code == 401
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and "You didn't provide an API key" in error["message"]
+    assert emulator.violations() == []  # the error body fits ErrorResponse
+
+
+def test_required_key() -> None:
+    with EmulatorServer(required_api_key="sk-right-key-123456") as server:
+        wrong = openai.OpenAI(base_url=server.base_url, api_key="sk-wrong-key-999999", max_retries=0)
+        with pytest.raises(openai.AuthenticationError) as refused:
+            wrong.beta.assistants.create(model="m")
+        assert refused.value.code == "invalid_api_key"
+        assert "sk-wrong-key-999999" not in str(refused.value)  # never echo a key in full
+        right = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+        assert right.beta.assistants.create(model="m").object == "assistant"
+        assert server.violations() == []
+
+
+def test_request_log_counts(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="m")
+    client.beta.assistants.retrieve(assistant.id)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.assistants.retrieve("asst_missing")
+    log = emulator.requests()
+    assert [(r["method"], r["path"], r["status"]) for r in log] == [
+        ("POST", "/v1/assistants", 200),
+        ("GET", f"/v1/assistants/{assistant.id}", 200),
+        ("GET", "/v1/assistants/asst_missing", 404),
+    ]
+    assert all(r["duration_ms"] >= 0 for r in log)
+    assert _control(emulator, "requests")["requests"] == log  # control calls are not logged
+    emulator.clear_requests()
+    assert emulator.requests() == []
+
+
+def test_unknown_route_is_404_in_the_real_shape(emulator: Any, client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.get("/nothing/here", cast_to=object)
+    assert "Invalid URL (GET /v1/nothing/here)" in str(missing.value)
+
+
+def test_script_reset_and_violations_over_http(emulator: Any, api: Any) -> None:
+    yaml_script = "rules:\n  - match: ping\n    reply: pong {{ input }}\n"
+    assert _control(emulator, "script", method="POST", data=yaml_script.encode(), content_type="text/yaml")["ok"]
+    assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "pong ping"
+    _control(emulator, "script", method="POST", data=json.dumps({"rules": [{"match": "ping", "reply": "json pong"}]}).encode())
+    assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "json pong"
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        _control(emulator, "script", method="POST", data=b"rules:\n  - match: '('\n", content_type="text/yaml")
+    assert bad.value.code == 400
+    assert _control(emulator, "violations") == {"violations": []}
+    _control(emulator, "reset", method="POST")
+    assert emulator.requests() == []
+    assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "Echo: ping"
+
+
+def test_reset_forgets_objects(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="m")
+    emulator.reset()
+    with pytest.raises(openai.NotFoundError):
+        client.beta.assistants.retrieve(assistant.id)
+
+
+def test_cli_serves_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["emulator", "--port", "0", "--no-validate"])
+    assert args.func is emulator_cmd.run
+    stop = threading.Event()
+    worker = threading.Thread(target=emulator_cmd.run, args=(args,), kwargs={"stop": stop})
+    worker.start()
+    try:
+        printed = ""
+        for _ in range(500):
+            printed += capsys.readouterr().out
+            if "serving at" in printed:
+                break
+            time.sleep(0.01)
+        base_url = printed.split("serving at ")[1].split()[0]
+        client = openai.OpenAI(base_url=base_url, api_key="sk-any-local-key", max_retries=0)
+        assert client.beta.assistants.create(model="m").object == "assistant"
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+
+
+def test_cli_parser_defaults() -> None:
+    args = build_parser().parse_args(["emulator"])
+    assert isinstance(args, argparse.Namespace)
+    assert (args.host, args.port, args.script, args.no_validate) == ("127.0.0.1", 8765, None, False)
