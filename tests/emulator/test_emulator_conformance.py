@@ -98,9 +98,13 @@ def test_responses_endpoints(emulator: Any, api: Any) -> None:
         "type": "json_schema", "name": "verdict", "schema": schema, "strict": True}})
     assert json.loads(shaped["output"][0]["content"][0]["text"]) == {"level": "low", "count": 1}
 
-    cut = api.create_response(model="m", input="one two three four five six", max_output_tokens=3)
+    words = " ".join(f"w{i}" for i in range(30))
+    cut = api.create_response(model="m", input=words, max_output_tokens=16)
     assert cut["status"] == "incomplete" and cut["incomplete_details"] == {"reason": "max_output_tokens"}
-    assert cut["output"][0]["content"][0]["text"].split() == ["Echo:", "one", "two"]
+    assert cut["output"][0]["content"][0]["text"].split() == ["Echo:", *words.split()[:15]]
+    with pytest.raises(openai.BadRequestError) as too_small:  # the real API's minimum is 16
+        api.create_response(model="m", input="x", max_output_tokens=3)
+    assert too_small.value.param == "max_output_tokens"
 
     events = api.stream_response(model="m", input="stream me please")
     types = [e["type"] for e in events]

@@ -126,17 +126,30 @@ class EmulatorMiddleware:
             return
         method, path = scope["method"], scope["path"]
         started = time.perf_counter()
-        seen: dict[str, Any] = {"status": 0, "json": False, "chunks": []}
+        seen: dict[str, Any] = {"status": 0, "json": False, "chunks": [], "logged": False}
+
+        def log() -> None:
+            if not seen["logged"]:
+                seen["logged"] = True
+                self.emulator.log_request({
+                    "method": method,
+                    "path": path,
+                    "status": seen["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                })
 
         async def watched_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
                 headers = dict(message.get("headers") or [])
                 seen["json"] = headers.get(b"content-type", b"").startswith(b"application/json")
-            elif message["type"] == "http.response.body" and seen["json"]:
-                seen["chunks"].append(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if seen["json"]:
+                    seen["chunks"].append(message.get("body", b""))
                 if not message.get("more_body"):
-                    self._validate(method, path, seen)
+                    if seen["json"]:
+                        self._validate(method, path, seen)
+                    log()  # before the last byte leaves, so a client never outruns its log entry
             await send(message)
 
         try:
@@ -152,12 +165,7 @@ class EmulatorMiddleware:
                 return
             await self.app(scope, receive, watched_send)
         finally:
-            self.emulator.log_request({
-                "method": method,
-                "path": path,
-                "status": seen["status"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            })
+            log()
 
     def _validate(self, method: str, path: str, seen: dict[str, Any]) -> None:
         try:

@@ -82,6 +82,24 @@ def require(body: dict[str, Any], name: str) -> Any:
     return body[name]
 
 
+def check_number(body: dict[str, Any], name: str, *, minimum: float, maximum: float | None = None,
+                 integer: bool = False) -> None:
+    """Reject an out-of-range numeric parameter with the real API's 400 wording."""
+    value = body.get(name)
+    if value is None:
+        return
+    kind = "integer" if integer else "number"
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise ApiProblem(400, f"Invalid type for '{name}': expected an {kind}, but got a {type(value).__name__} instead.",
+                         param=name, code="invalid_type")
+    if value < minimum:
+        raise ApiProblem(400, f"Invalid '{name}': {kind} below minimum value. Expected a value >= {minimum}, "
+                              f"but got {value} instead.", param=name, code="integer_below_min_value" if integer else "decimal_below_min_value")
+    if maximum is not None and value > maximum:
+        raise ApiProblem(400, f"Invalid '{name}': {kind} above maximum value. Expected a value <= {maximum}, "
+                              f"but got {value} instead.", param=name, code="integer_above_max_value" if integer else "decimal_above_max_value")
+
+
 def not_found(message: str) -> ApiProblem:
     return ApiProblem(404, message)
 

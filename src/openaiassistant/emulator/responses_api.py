@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import (
-    ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
+    ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
 )
 from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
 from openaiassistant.emulator.state import PendingCall, ResponseRecord
@@ -43,6 +43,9 @@ async def create_response(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
     model = require(body, "model")
+    check_number(body, "max_output_tokens", minimum=16, integer=True)
+    check_number(body, "temperature", minimum=0, maximum=2)
+    check_number(body, "top_p", minimum=0, maximum=1)
     if body.get("conversation") and body.get("previous_response_id"):
         raise ApiProblem(400, "'previous_response_id' cannot be used together with 'conversation'.", param="conversation")
     record = _new_record(emulator, body, model=str(model))

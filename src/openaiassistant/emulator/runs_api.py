@@ -19,7 +19,7 @@ from openaiassistant.emulator.assistants_api import (
     ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, thread_of,
 )
 from openaiassistant.emulator.http import (
-    ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
+    ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
 )
 from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
@@ -55,6 +55,7 @@ async def create_run(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
     _reject_unknown(body, RUN_FIELDS)
+    _check_numbers(body)
     record = thread_of(request)
     running = active_run(emulator.state, record)
     if running:
@@ -68,16 +69,25 @@ async def create_thread_and_run(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
     _reject_unknown(body, THREAD_AND_RUN_FIELDS)
+    _check_numbers(body)
     thread_body = dict(body.get("thread") or {})
     if body.get("tool_resources") and not thread_body.get("tool_resources"):
         thread_body["tool_resources"] = body["tool_resources"]
     require(body, "assistant_id")
     assistant_of(emulator.state, str(body["assistant_id"]))
     record = new_thread(emulator.state, thread_body)
-    return _start(request, emulator, record, body)
+    return _start(request, emulator, record, body, thread_created=True)
 
 
-def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: dict[str, Any]) -> Response:
+def _check_numbers(body: dict[str, Any]) -> None:
+    check_number(body, "max_prompt_tokens", minimum=256, integer=True)
+    check_number(body, "max_completion_tokens", minimum=256, integer=True)
+    check_number(body, "temperature", minimum=0, maximum=2)
+    check_number(body, "top_p", minimum=0, maximum=1)
+
+
+def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: dict[str, Any],
+           *, thread_created: bool = False) -> Response:
     assistant = assistant_of(emulator.state, str(require(body, "assistant_id")))
     instructions = body.get("instructions") or assistant.get("instructions") or ""
     if body.get("additional_instructions"):
@@ -106,19 +116,23 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)
     run.timeline = Timeline(_lifecycle(emulator, record, run, plan))
-    return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=["thread.run.created"])
+    prelude = [("thread.created", record.obj)] if thread_created else []
+    prelude.append(("thread.run.created", obj))
+    return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
 
 
-def _respond(request: Request, emulator: "Emulator", run: RunRecord, *, stream: bool, prelude: list[str]) -> Response:
+def _respond(request: Request, emulator: "Emulator", run: RunRecord, *, stream: bool,
+             prelude: list[tuple[str, dict[str, Any]]]) -> Response:
     if not stream:
         return ok(run.obj, headers=_headers(emulator))
     cut = emulator.stream_cut("POST", request.url.path)
-    return sse_response(request, _stream(run, prelude), api="assistants", cut_after=cut, headers=_headers(emulator))
+    first = [(name, snapshot(obj)) for name, obj in prelude]  # as they are now, before the run advances
+    return sse_response(request, _stream(run, first), api="assistants", cut_after=cut, headers=_headers(emulator))
 
 
-async def _stream(run: RunRecord, prelude: list[str]) -> AsyncIterator[tuple[str, Any]]:
-    for name in prelude:
-        yield name, snapshot(run.obj)
+async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> AsyncIterator[tuple[str, Any]]:
+    for name, data in prelude:
+        yield name, data
     assert run.timeline is not None
     async for name, data in run.timeline.events():
         yield name, data

@@ -1,0 +1,109 @@
+"""Runs and background responses advance over time; limits end them ``incomplete``.
+
+No timing assertions: "advances over time" is shown by construction (a long ``run_ms`` keeps a
+run observably ``in_progress``; a short one lets the SDK's poll helper reach the end).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+import pytest
+
+
+def _thread(client: openai.OpenAI, text: str = "hello there") -> tuple[Any, Any]:
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": text}])
+    return assistant, thread
+
+
+def test_run_moves_queued_to_in_progress_and_sends_poll_hint(emulator: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"latency": {"run_ms": 60_000}, "poll_after_ms": 7})
+    assistant, thread = _thread(client)
+    raw = client.beta.threads.runs.with_raw_response.create(thread_id=thread.id, assistant_id=assistant.id)
+    assert raw.headers["openai-poll-after-ms"] == "7"
+    run = raw.parse()
+    assert run.status == "queued"
+    current = client.beta.threads.runs.with_raw_response.retrieve(run.id, thread_id=thread.id)
+    assert current.parse().status == "in_progress" and current.parse().started_at
+    assert current.headers["openai-poll-after-ms"] == "7"
+    assert client.beta.threads.runs.cancel(run.id, thread_id=thread.id).status == "cancelling"
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "cancelled"
+    assert client.beta.threads.messages.list(thread.id).data[0].role == "user"  # no answer written
+
+
+def test_short_run_completes_under_the_sdk_poll_helper(emulator: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"latency": {"run_ms": 30, "queue_ms": 10}, "poll_after_ms": 5})
+    assistant, thread = _thread(client)
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    polls = [r for r in emulator.requests() if r["method"] == "GET" and "/runs/" in r["path"]]
+    assert len(polls) >= 1
+
+
+def test_streamed_tokens_with_latency(emulator: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"latency": {"first_token_ms": 5, "tokens_per_second": 500}})
+    assistant, thread = _thread(client, "a b c d e")
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        deltas = list(stream.text_deltas)
+    assert deltas == ["Echo: ", "a ", "b ", "c ", "d ", "e"]
+
+
+def test_background_response_in_progress_then_cancel(emulator: Any, api: Any) -> None:
+    emulator.load_script({"latency": {"run_ms": 60_000}})
+    created = api.create_response(model="m", input="slow", background=True)
+    assert created["status"] == "queued" and "usage" not in created
+    assert api.retrieve_response(created["id"])["status"] == "in_progress"
+    cancelled = api.cancel_response(created["id"])
+    assert cancelled["status"] == "cancelled"
+    assert api.retrieve_response(created["id"])["status"] == "cancelled"
+
+
+def test_run_limits_end_incomplete(emulator: Any, client: openai.OpenAI) -> None:
+    words = [f"w{i}" for i in range(300)]
+    assistant, thread = _thread(client, " ".join(words))
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   max_completion_tokens=256, poll_interval_ms=5)
+    assert run.status == "incomplete" and run.incomplete_details.reason == "max_completion_tokens"
+    message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
+    assert message.status == "incomplete" and message.content[0].text.value.split() == ["Echo:", *words[:255]]
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   max_prompt_tokens=256, poll_interval_ms=5)
+    assert run.status == "incomplete" and run.incomplete_details.reason == "max_prompt_tokens"
+    with pytest.raises(openai.BadRequestError) as too_small:  # the real API's minimum is 256
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, max_completion_tokens=2)
+    assert too_small.value.param == "max_completion_tokens"
+    assert emulator.violations() == []
+
+
+def test_run_response_format_json_schema(emulator: Any, client: openai.OpenAI) -> None:
+    assistant, thread = _thread(client)
+    schema = {"type": "object", "properties": {"severity": {"type": "string", "enum": ["low", "high"]},
+                                               "tags": {"type": "array", "items": {"type": "string"}}},
+              "required": ["severity", "tags"], "additionalProperties": False}
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5,
+        response_format={"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}})
+    assert run.status == "completed"
+    answer = json.loads(client.beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value)
+    assert answer["severity"] == "low" and isinstance(answer["tags"], list)
+
+
+def test_tool_rule_skipped_when_tool_not_offered(emulator: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]})
+    assistant, thread = _thread(client, "disk full")
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
+    assert run.status == "completed"  # no tools offered: the default rule answers
+
+
+def test_create_thread_and_run_stream(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    with client.beta.threads.create_and_run_stream(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "hi"}]}
+    ) as stream:
+        names = [event.event for event in stream]
+    assert names[:3] == ["thread.created", "thread.run.created", "thread.run.queued"]
+    assert names[-1] == "thread.run.completed"
+    assert emulator.violations() == []
