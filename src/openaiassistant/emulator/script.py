@@ -5,7 +5,8 @@ it (and whose tools were offered, if it calls tools) decides the answer: a ``rep
 ``json`` answer, ``tool_calls`` (several = one parallel round) or a ``fault``. When tool outputs
 come back, the step's ``then`` decides the next answer (a step, or a list of rules matched
 against the tool outputs); without ``then``, top-level rules with ``match_tool_outputs`` are
-tried. ``{{ input }}``, ``{{ match.1 }}`` / ``{{ match.name }}``, ``{{ tool_outputs.NAME }}`` and
+tried. ``{{ input }}``, ``{{ match.1 }}`` / ``{{ match.name }}`` (groups of the input match),
+``{{ output_match.1 }}`` (groups of a tool-output match), ``{{ tool_outputs.NAME }}`` and
 ``{{ tool_outputs }}`` (all outputs as JSON) are templated into texts and tool arguments.
 The format is documented in ``docs/emulator.md``.
 """
@@ -251,7 +252,8 @@ def _continue(script: Script, ctx: Context) -> tuple[Step, dict[str, Any]]:
             continue
         found = pattern.search(outputs_text)
         if found:
-            return rule.step, {**variables, "match": _groups(found)}
+            # keep the groups of the user-input match; the output match gets its own name
+            return rule.step, {**variables, "output_match": _groups(found)}
     fallback = next((r for r in candidates if r.default), None)
     if fallback is not None:
         return fallback.step, dict(variables)
