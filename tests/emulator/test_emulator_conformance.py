@@ -52,6 +52,8 @@ SERVED = {
     "createRun", "listRuns", "getRun", "modifyRun", "cancelRun", "submitToolOuputsToRun",
     "listRunSteps", "getRunStep",
     "createFile", "listFiles", "retrieveFile", "downloadFile", "deleteFile",
+    "createVectorStore", "listVectorStores", "getVectorStore", "modifyVectorStore", "deleteVectorStore",
+    "createVectorStoreFile", "listVectorStoreFiles", "getVectorStoreFile", "deleteVectorStoreFile",
 }
 
 
@@ -338,6 +340,21 @@ def test_files(emulator: Any, client: openai.OpenAI) -> None:
     assert emulator.violations() == []
 
 
+def test_vector_stores(emulator: Any, client: openai.OpenAI) -> None:
+    stores = getattr(client, "vector_stores", None) or client.beta.vector_stores
+    doc = client.files.create(file=("runbook.md", b"rotate logs"), purpose="assistants")
+    store = stores.create(name="kb")
+    assert stores.files.create(vector_store_id=store.id, file_id=doc.id).status == "in_progress"
+    assert stores.files.retrieve(doc.id, vector_store_id=store.id).status == "completed"
+    assert [f.id for f in stores.files.list(vector_store_id=store.id)] == [doc.id]
+    assert stores.update(store.id, metadata={"a": "b"}).metadata == {"a": "b"}
+    assert stores.retrieve(store.id).file_counts.completed == 1
+    assert [s.id for s in stores.list()] == [store.id]
+    assert stores.files.delete(doc.id, vector_store_id=store.id).deleted
+    assert stores.delete(store.id).deleted
+    assert emulator.violations() == []
+
+
 def test_every_served_operation_is_exercised(emulator: Any, api: Any, client: openai.OpenAI) -> None:
     """Run the whole suite above in one go and check the request log covers every operation."""
     test_responses_endpoints(emulator, api)
@@ -345,6 +362,7 @@ def test_every_served_operation_is_exercised(emulator: Any, api: Any, client: op
     test_assistants_threads_messages(emulator, client)
     test_runs_and_steps(emulator, client)
     test_files(emulator, client)
+    test_vector_stores(emulator, client)
     missing = SERVED - _operations_hit(emulator)
     assert not missing, f"not exercised: {sorted(missing)}"
 

@@ -18,7 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from openaiassistant.emulator import assistants_api, conversations_api, files_api, responses_api, runs_api
+from openaiassistant.emulator import (
+    assistants_api, conversations_api, files_api, responses_api, runs_api, vector_stores_api,
+)
 from openaiassistant.emulator.faults import HTTP_KINDS, MODEL_KINDS, STREAM_KINDS, FaultBook, FaultError
 from openaiassistant.emulator.http import ApiProblem, StreamCut
 from openaiassistant.emulator.script import Script, ScriptError, load_script
@@ -309,6 +311,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *runs_api.ROUTES,  # before threads: /threads/runs is not /threads/{thread_id}
         *assistants_api.ROUTES,
         *files_api.ROUTES,
+        *vector_stores_api.ROUTES,
         *CONTROL_ROUTES,
     ]
     app = Starlette(

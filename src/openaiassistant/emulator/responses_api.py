@@ -22,6 +22,7 @@ from openaiassistant.emulator.http import (
 from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
 from openaiassistant.emulator.state import PendingCall, ResponseRecord
 from openaiassistant.emulator.timeline import Action, Timeline, snapshot
+from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
@@ -183,12 +184,14 @@ def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], re
         named.append((name, item["output"]))
         if call and pending is None:
             pending = (call.step, call.variables)
+    store_ids = [vs for t in body.get("tools") or [] if t.get("type") == "file_search" for vs in t.get("vector_store_ids") or []]
     context = Context(
         user_text=it.latest_user_text(record.context),
         tools=tools,
         text_format=(body.get("text") or {}).get("format"),
         tool_outputs=named if outputs else None,
         pending=pending,
+        files=indexed_files(emulator.state, store_ids) if store_ids else None,
     )
     plan = decide(emulator.script, context)
     if fault is not None:
@@ -224,6 +227,8 @@ def _lifecycle(
         yield from _tool_calls(emulator, record, plan)
         status = "completed"
     else:
+        if plan.citations:
+            yield from _file_search_call(record, plan)
         status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
     _finish(emulator, record, status=status, plan=plan)
     yield _event(record, f"response.{status}", response=obj)
@@ -247,6 +252,19 @@ def _tool_calls(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Ite
             emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
 
 
+def _file_search_call(record: ResponseRecord, plan: Plan) -> Iterator[Action]:
+    output = record.obj["output"]
+    index = len(output)
+    query = plan.variables.get("input", "")
+    item = {"id": new_id("fs_"), "type": "file_search_call", "status": "in_progress", "queries": [query], "results": None}
+    output.append(item)
+    yield _event(record, "response.output_item.added", output_index=index, item=item)
+    for phase in ("in_progress", "searching", "completed"):
+        yield _event(record, f"response.file_search_call.{phase}", output_index=index, item_id=item["id"])
+    item["status"] = "completed"
+    yield _event(record, "response.output_item.done", output_index=index, item=item)
+
+
 def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Action]:
     """Stream the answer text token by token; returns the final status."""
     output = record.obj["output"]
@@ -268,6 +286,11 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Acti
                      content_index=0, delta=token, logprobs=[])
         if delay:
             yield ("sleep", delay)
+    for number, (file_id, filename) in enumerate(plan.citations):
+        annotation = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(part["text"])}
+        part["annotations"].append(annotation)
+        yield _event(record, "response.output_text.annotation.added", item_id=item["id"], output_index=index,
+                     content_index=0, annotation_index=number, annotation=annotation)
     yield _event(record, "response.output_text.done", item_id=item["id"], output_index=index,
                  content_index=0, text=part["text"], logprobs=[])
     yield _event(record, "response.content_part.done", item_id=item["id"], output_index=index, content_index=0, part=part)

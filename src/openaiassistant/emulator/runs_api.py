@@ -24,6 +24,7 @@ from openaiassistant.emulator.http import (
 from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Action, Timeline, snapshot
+from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
@@ -155,11 +156,32 @@ def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: R
         text_format=text_format if isinstance(text_format, dict) else None,
         tool_outputs=outputs,
         pending=(pending.step, pending.variables) if pending else None,
+        files=_searchable(emulator, record, run),
     )
     plan = decide(emulator.script, context)
     if fault is not None:
         plan.kind, plan.fault = "fault", fault
     return plan
+
+
+def _searchable(emulator: "Emulator", record: ThreadRecord, run: RunRecord) -> list[tuple[str, str, bytes]] | None:
+    """Files a ``file_search`` step may cite: the thread's and assistant's vector stores (when
+    the run has the file_search tool) and files attached to messages for file_search."""
+    state = emulator.state
+    found: list[tuple[str, str, bytes]] = []
+    if any(t.get("type") == "file_search" for t in run.obj["tools"]):
+        assistant = state.assistants.get(run.obj["assistant_id"]) or {}
+        store_ids = []
+        for resources in (record.obj.get("tool_resources") or {}, assistant.get("tool_resources") or {}):
+            store_ids += (resources.get("file_search") or {}).get("vector_store_ids") or []
+        found += indexed_files(state, store_ids)
+    for message in record.messages:
+        for attachment in message.get("attachments") or []:
+            upload = state.files.get(str(attachment.get("file_id")))
+            wants_search = any(t.get("type") == "file_search" for t in attachment.get("tools") or [])
+            if upload is not None and wants_search:
+                found.append((upload.obj["id"], str(upload.obj["filename"]), upload.content))
+    return found or None
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -205,6 +227,8 @@ def _lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan:
     if plan.kind == "tool_calls":
         yield from _tool_calls(emulator, run, plan)
         return
+    if plan.citations:
+        yield from _file_search_step(run)
     status = yield from _message(record, run, plan)
     yield from _end(record, run, status, reason="max_completion_tokens" if status == "incomplete" else None)
 
@@ -232,6 +256,16 @@ def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Ac
     yield _event("thread.run.requires_action", run.obj)
 
 
+def _file_search_step(run: RunRecord) -> Iterator[Action]:
+    call = {"id": new_id("call_"), "type": "file_search",
+            "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []}}
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]})
+    yield _event("thread.run.step.created", step)
+    yield _event("thread.run.step.in_progress", step)
+    step.update(status="completed", completed_at=now())
+    yield _event("thread.run.step.completed", step)
+
+
 def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
     """Write the answer into a new assistant message token by token; returns the run status."""
     message = new_message(record.obj["id"], {"role": "assistant", "content": "x"},
@@ -257,6 +291,15 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
         yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
         if delay:
             yield ("sleep", delay)
+    for number, (file_id, filename) in enumerate(plan.citations):
+        marker = f"【{number}:0†{filename}】"
+        start = len(part["text"]["value"])
+        part["text"]["value"] += marker
+        annotation = {"type": "file_citation", "text": marker, "start_index": start, "end_index": start + len(marker),
+                      "file_citation": {"file_id": file_id}}
+        part["text"]["annotations"].append(annotation)
+        delta = {"content": [{"index": 0, "type": "text", "text": {"value": marker, "annotations": [{"index": number, **annotation}]}}]}
+        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
     completion = count_tokens(part["text"]["value"])
     if status == "completed":
         message.update(status="completed", completed_at=now())
@@ -286,7 +329,7 @@ def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
     prompt = _prompt_tokens(record, run)
     completion = sum((s.get("usage") or {}).get("completion_tokens", 0) for s in run.steps)
     completion += sum(count_tokens(c["function"]["arguments"]) for s in run.steps if s["type"] == "tool_calls"
-                      for c in s["step_details"]["tool_calls"])
+                      for c in s["step_details"]["tool_calls"] if c["type"] == "function")
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 

@@ -76,6 +76,7 @@ class Step:
     then: "Step | list[Rule] | None" = None
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
+    file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
 
 
 @dataclass(kw_only=True)
@@ -94,6 +95,7 @@ class Script:
     latency: Latency = field(default_factory=Latency)
     poll_after_ms: int = 20
     context_window: int = 100_000
+    indexing_ms: float = 0
     rules: list[Rule] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
 
@@ -116,6 +118,7 @@ class Plan:
     fault: dict[str, Any] | None = None
     step: Step | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    citations: list[tuple[str, str]] = field(default_factory=list)  # (file_id, filename) searched and cited
 
 
 class ScriptError(ValueError):
@@ -145,6 +148,7 @@ def load_script(source: Any = None) -> Script:
         latency=Latency().merged(source.get("latency")),
         poll_after_ms=int(source.get("poll_after_ms", 20)),
         context_window=int(source.get("context_window", 100_000)),
+        indexing_ms=float(source.get("indexing_ms", 0)),
         rules=rules,
         faults=[dict(f) for f in faults],
     )
@@ -200,6 +204,7 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         then=parsed_then,
         fault=raw.get("fault"),
         latency=raw.get("latency"),
+        file_search=raw.get("file_search"),
     )
 
 
@@ -213,6 +218,7 @@ class Context:
     text_format: dict[str, Any] | None = None
     tool_outputs: list[tuple[str, str]] | None = None  # (name, output) of the round just done
     pending: tuple[Step, dict[str, Any]] | None = None  # step that asked for those outputs
+    files: list[tuple[str, str, bytes]] | None = None  # (file_id, filename, content) searchable now
 
 
 def decide(script: Script, ctx: Context) -> Plan:
@@ -320,7 +326,22 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             for call in step.tool_calls
         ]
         return Plan(kind="tool_calls", latency=latency, tool_calls=calls, step=step, variables=variables)
-    return Plan(kind="message", latency=latency, text=_answer_text(step, variables, ctx), step=step, variables=variables)
+    citations = _search(step, ctx, variables)
+    text = _answer_text(step, variables, ctx)
+    return Plan(kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations)
+
+
+def _search(step: Step, ctx: Context, variables: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pick the files a ``file_search`` step cites; expose them as ``{{ search.* }}``."""
+    if not step.file_search or not ctx.files:
+        variables["search"] = {"filenames": "", "snippet": ""}
+        return []
+    pattern = step.file_search.get("match") if isinstance(step.file_search, dict) else None
+    regex = re.compile(str(pattern)) if pattern else None
+    hits = [f for f in ctx.files if regex is None or regex.search(f[2].decode("utf-8", "replace"))]
+    snippet = hits[0][2].decode("utf-8", "replace")[:200] if hits else ""
+    variables["search"] = {"filenames": ", ".join(name for _, name, _ in hits), "snippet": snippet}
+    return [(file_id, name) for file_id, name, _ in hits]
 
 
 def _answer_text(step: Step, variables: dict[str, Any], ctx: Context) -> str:

@@ -62,6 +62,13 @@ class FileRecord:
 
 
 @dataclass(kw_only=True)
+class VectorStoreRecord:
+    obj: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> vector_store.file
+    ready_at: dict[str, float] = field(default_factory=dict)  # file id -> monotonic time indexed
+
+
+@dataclass(kw_only=True)
 class State:
     responses: dict[str, ResponseRecord] = field(default_factory=dict)
     conversations: dict[str, ConversationRecord] = field(default_factory=dict)
@@ -69,4 +76,5 @@ class State:
     threads: dict[str, ThreadRecord] = field(default_factory=dict)
     runs: dict[str, RunRecord] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
+    vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
     calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call

@@ -1,0 +1,173 @@
+"""``/v1/vector_stores``: stores and their files, with indexing that takes time.
+
+A file attached to a store is ``in_progress`` until the script's ``indexing_ms`` has passed
+(checked on every read, like runs), then ``completed``; the store's ``file_counts`` and
+``status`` follow. The scripted model can cite indexed files (a rule's ``file_search``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json, require
+from openaiassistant.emulator.state import State, VectorStoreRecord
+
+
+def refresh(state: State, record: VectorStoreRecord) -> None:
+    """Finish indexing that is due, then recount."""
+    moment = time.monotonic()
+    for file_id, vs_file in record.files.items():
+        if vs_file["status"] == "in_progress" and moment >= record.ready_at.get(file_id, 0):
+            vs_file["status"] = "completed"
+    _recount(record)
+
+
+def _recount(record: VectorStoreRecord) -> None:
+    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0}
+    for vs_file in record.files.values():
+        counts[vs_file["status"]] += 1
+    record.obj["file_counts"] = {**counts, "total": len(record.files)}
+    record.obj["status"] = "in_progress" if counts["in_progress"] else "completed"
+    record.obj["usage_bytes"] = sum(f["usage_bytes"] for f in record.files.values() if f["status"] == "completed")
+
+
+def store_of(request: Request) -> VectorStoreRecord:
+    state = emulator_of(request).state
+    store_id = request.path_params["vector_store_id"]
+    record = state.vector_stores.get(store_id)
+    if record is None:
+        raise not_found(f"No vector store found with id '{store_id}'.")
+    refresh(state, record)
+    return record
+
+
+def _attach(request: Request, record: VectorStoreRecord, file_id: str, attributes: Any = None) -> dict[str, Any]:
+    emulator = emulator_of(request)
+    upload = emulator.state.files.get(file_id)
+    if upload is None:
+        raise ApiProblem(404, f"No file found with id '{file_id}'.", param="file_id")
+    vs_file = {
+        "id": file_id, "object": "vector_store.file", "usage_bytes": len(upload.content),
+        "created_at": now(), "vector_store_id": record.obj["id"], "status": "in_progress",
+        "last_error": None, "chunking_strategy": {"type": "static", "static": {
+            "max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}},
+        "attributes": attributes or {},
+    }
+    record.files[file_id] = vs_file
+    record.ready_at[file_id] = time.monotonic() + emulator.script.indexing_ms / 1000.0
+    return vs_file
+
+
+async def create_store(request: Request) -> Response:
+    state = emulator_of(request).state
+    body = await read_json(request)
+    created = now()
+    obj = {
+        "id": new_id("vs_"), "object": "vector_store", "created_at": created, "name": str(body.get("name") or ""),
+        "usage_bytes": 0, "file_counts": {}, "status": "completed", "last_active_at": created,
+        "expires_at": None, "metadata": body.get("metadata") or {},
+    }
+    if body.get("expires_after"):
+        obj["expires_after"] = body["expires_after"]
+    record = VectorStoreRecord(obj=obj)
+    state.vector_stores[obj["id"]] = record
+    for file_id in body.get("file_ids") or []:
+        _attach(request, record, str(file_id))
+    _recount(record)  # not refresh: right after creation, files are still being indexed
+    return ok(obj)
+
+
+async def list_stores(request: Request) -> Response:
+    state = emulator_of(request).state
+    for record in state.vector_stores.values():
+        refresh(state, record)
+    return ok(paginate([r.obj for r in state.vector_stores.values()], request))
+
+
+async def retrieve_store(request: Request) -> Response:
+    return ok(store_of(request).obj)
+
+
+async def update_store(request: Request) -> Response:
+    record = store_of(request)
+    body = await read_json(request)
+    for name in ("name", "metadata", "expires_after"):
+        if name in body:
+            record.obj[name] = body[name]
+    return ok(record.obj)
+
+
+async def delete_store(request: Request) -> Response:
+    record = store_of(request)
+    emulator_of(request).state.vector_stores.pop(record.obj["id"], None)
+    return ok({"id": record.obj["id"], "object": "vector_store.deleted", "deleted": True})
+
+
+async def create_store_file(request: Request) -> Response:
+    record = store_of(request)
+    body = await read_json(request)
+    vs_file = _attach(request, record, str(require(body, "file_id")), body.get("attributes"))
+    _recount(record)
+    return ok(vs_file)
+
+
+async def list_store_files(request: Request) -> Response:
+    record = store_of(request)
+    files = list(record.files.values())
+    wanted = request.query_params.get("filter")
+    if wanted:
+        files = [f for f in files if f["status"] == wanted]
+    return ok(paginate(files, request))
+
+
+def _store_file(request: Request) -> tuple[VectorStoreRecord, dict[str, Any]]:
+    record = store_of(request)
+    file_id = request.path_params["file_id"]
+    vs_file = record.files.get(file_id)
+    if vs_file is None:
+        raise not_found(f"No file found with id '{file_id}' in vector store '{record.obj['id']}'.")
+    return record, vs_file
+
+
+async def retrieve_store_file(request: Request) -> Response:
+    return ok(_store_file(request)[1])
+
+
+async def delete_store_file(request: Request) -> Response:
+    record, vs_file = _store_file(request)
+    del record.files[vs_file["id"]]
+    record.ready_at.pop(vs_file["id"], None)
+    return ok({"id": vs_file["id"], "object": "vector_store.file.deleted", "deleted": True})
+
+
+def indexed_files(state: State, store_ids: list[str]) -> list[tuple[str, str, bytes]]:
+    """``(file_id, filename, content)`` of every indexed file in the given stores."""
+    found = []
+    for store_id in store_ids:
+        record = state.vector_stores.get(store_id)
+        if record is None:
+            continue
+        refresh(state, record)
+        for file_id, vs_file in record.files.items():
+            upload = state.files.get(file_id)
+            if vs_file["status"] == "completed" and upload is not None:
+                found.append((file_id, str(upload.obj["filename"]), upload.content))
+    return found
+
+
+ROUTES = [
+    Route("/v1/vector_stores", create_store, methods=["POST"]),
+    Route("/v1/vector_stores", list_stores, methods=["GET"]),
+    Route("/v1/vector_stores/{vector_store_id}", retrieve_store, methods=["GET"]),
+    Route("/v1/vector_stores/{vector_store_id}", update_store, methods=["POST"]),
+    Route("/v1/vector_stores/{vector_store_id}", delete_store, methods=["DELETE"]),
+    Route("/v1/vector_stores/{vector_store_id}/files", create_store_file, methods=["POST"]),
+    Route("/v1/vector_stores/{vector_store_id}/files", list_store_files, methods=["GET"]),
+    Route("/v1/vector_stores/{vector_store_id}/files/{file_id}", retrieve_store_file, methods=["GET"]),
+    Route("/v1/vector_stores/{vector_store_id}/files/{file_id}", delete_store_file, methods=["DELETE"]),
+]
