@@ -1,35 +1,30 @@
-"""The emulator's Starlette app: the shared :class:`Emulator` context, one ASGI middleware
-(bearer auth, HTTP-level faults, request log, response validation) and the routes.
-
-Control endpoints live under ``/_emulator/`` (no auth, not logged): ``health``, ``script``,
-``faults``, ``requests``, ``reset``, ``violations``.
+"""The emulator's Starlette app: the shared :class:`Emulator` context (state, script, faults,
+request log, spec violations) and :func:`build_app`, which mounts the ``/v1`` routes behind
+:class:`~openaiassistant.emulator.middleware.EmulatorMiddleware` and the ``/_emulator``
+control routes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from openaiassistant.emulator import (
-    assistants_api, conversations_api, files_api, responses_api, runs_api, vector_stores_api,
+    assistants_api, control, conversations_api, files_api, responses_api, runs_api, vector_stores_api,
 )
-from openaiassistant.emulator.faults import HTTP_KINDS, MODEL_KINDS, STREAM_KINDS, FaultBook, FaultError
+from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, FaultBook
 from openaiassistant.emulator.http import ApiProblem, StreamCut
-from openaiassistant.emulator.script import Script, ScriptError, load_script
+from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
+from openaiassistant.emulator.script import Script, load_script
 from openaiassistant.emulator.state import State
 from openaiassistant.emulator.validation import SpecValidator, load_validator
 
-
-class ConnectionDrop(Exception):
-    """Raised mid-response to close the connection (the ``drop_connection`` fault)."""
+__all__ = ["ConnectionDrop", "Emulator", "build_app", "install_log_filter"]
 
 
 class Emulator:
@@ -111,177 +106,6 @@ class Emulator:
         return self.script.poll_after_ms
 
 
-def _error_body(message: str, *, code: str | None = None, type: str = "invalid_request_error") -> bytes:
-    return json.dumps({"error": {"message": message, "type": type, "param": None, "code": code}}).encode()
-
-
-class EmulatorMiddleware:
-    """Auth, HTTP faults, request log and JSON response validation around every ``/v1`` call."""
-
-    def __init__(self, app: Any, emulator: Emulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
-            await self.app(scope, receive, send)
-            return
-        method, path = scope["method"], scope["path"]
-        started = time.perf_counter()
-        seen: dict[str, Any] = {"status": 0, "json": False, "chunks": [], "logged": False}
-
-        def log() -> None:
-            if not seen["logged"]:
-                seen["logged"] = True
-                self.emulator.log_request({
-                    "method": method,
-                    "path": path,
-                    "status": seen["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                })
-
-        async def watched_send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
-                headers = dict(message.get("headers") or [])
-                seen["json"] = headers.get(b"content-type", b"").startswith(b"application/json")
-            elif message["type"] == "http.response.body":
-                if seen["json"]:
-                    seen["chunks"].append(message.get("body", b""))
-                if not message.get("more_body"):
-                    if seen["json"]:
-                        self._validate(method, path, seen)
-                    log()  # before the last byte leaves, so a client never outruns its log entry
-            await send(message)
-
-        try:
-            rejected = self._auth_problem(scope) or self._http_fault(method, path)
-            if isinstance(rejected, ConnectionDrop):
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
-                await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
-                seen["status"] = 0  # the client never gets a complete response
-                raise rejected
-            if rejected is not None:
-                await rejected(scope, receive, watched_send)
-                return
-            await self.app(scope, receive, watched_send)
-        finally:
-            log()
-
-    def _validate(self, method: str, path: str, seen: dict[str, Any]) -> None:
-        try:
-            body = json.loads(b"".join(seen["chunks"]) or b"null")
-        except ValueError:
-            self.emulator.add_violations([f"{method} {path}: response body is not JSON"])
-            return
-        self.emulator.check_body(method, path, seen["status"], body)
-
-    def _auth_problem(self, scope: dict[str, Any]) -> Response | None:
-        headers = dict(scope.get("headers") or [])
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if not key:
-            return Response(_error_body(
-                "You didn't provide an API key. You need to provide your API key in an Authorization header "
-                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-                "username) if you're accessing the API from your browser and are prompted for a username and password. "
-                "You can obtain an API key from https://platform.openai.com/account/api-keys."
-            ), status_code=401, media_type="application/json")
-        required = self.emulator.required_api_key
-        if required and key != required:
-            shown = key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else "****"
-            return Response(_error_body(
-                f"Incorrect API key provided: {shown}. You can find your API key at "
-                "https://platform.openai.com/account/api-keys.", code="invalid_api_key",
-            ), status_code=401, media_type="application/json")
-        return None
-
-    def _http_fault(self, method: str, path: str) -> Response | ConnectionDrop | None:
-        fault = self.emulator.faults.take(HTTP_KINDS, method, path)
-        if fault is None:
-            return None
-        if fault.kind == "drop_connection":
-            return ConnectionDrop(f"{method} {path}")
-        headers: dict[str, str] = {}
-        if fault.retry_after is not None:
-            headers["retry-after"] = str(fault.retry_after)
-        if fault.retry_after_ms is not None:
-            headers["retry-after-ms"] = str(fault.retry_after_ms)
-        if fault.kind == "insufficient_quota":
-            message = fault.message or (
-                "You exceeded your current quota, please check your plan and billing details. For more "
-                "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
-            )
-            body = _error_body(message, code="insufficient_quota", type="insufficient_quota")
-        else:
-            kind = "requests" if fault.status == 429 else "server_error"
-            message = fault.message or (
-                "Rate limit reached for requests. Please try again later." if fault.status == 429
-                else "The server had an error while processing your request. Sorry about that!"
-            )
-            body = _error_body(message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind)
-        return Response(body, status_code=fault.status, headers=headers, media_type="application/json")
-
-
-# -- control endpoints -----------------------------------------------------------------------
-def _emu(request: Request) -> Emulator:
-    return request.app.state.emulator
-
-
-async def _health(request: Request) -> Response:
-    return JSONResponse({"ok": True})
-
-
-async def _script(request: Request) -> Response:
-    raw = await request.body()
-    try:
-        source: Any = json.loads(raw) if request.headers.get("content-type", "").startswith("application/json") else raw.decode()
-        _emu(request).load_script(source or None)
-    except (ScriptError, FaultError, ValueError) as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse({"ok": True, "rules": [rule.name for rule in _emu(request).script.rules]})
-
-
-async def _faults(request: Request) -> Response:
-    emulator = _emu(request)
-    if request.method == "DELETE":
-        emulator.faults.clear()
-    elif request.method == "POST":
-        body = json.loads(await request.body() or b"{}")
-        try:
-            for spec in body if isinstance(body, list) else [body]:
-                emulator.faults.add(spec)
-        except (FaultError, TypeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse({"faults": emulator.faults.describe()})
-
-
-async def _requests(request: Request) -> Response:
-    if request.method == "DELETE":
-        _emu(request).clear_requests()
-    return JSONResponse({"requests": _emu(request).requests()})
-
-
-async def _reset(request: Request) -> Response:
-    _emu(request).reset()
-    return JSONResponse({"ok": True})
-
-
-async def _violations(request: Request) -> Response:
-    return JSONResponse({"violations": _emu(request).violations()})
-
-
-CONTROL_ROUTES = [
-    Route("/_emulator/health", _health, methods=["GET"]),
-    Route("/_emulator/script", _script, methods=["POST", "PUT"]),
-    Route("/_emulator/faults", _faults, methods=["GET", "POST", "DELETE"]),
-    Route("/_emulator/requests", _requests, methods=["GET", "DELETE"]),
-    Route("/_emulator/reset", _reset, methods=["POST"]),
-    Route("/_emulator/violations", _violations, methods=["GET"]),
-]
-
-
 # -- the app ---------------------------------------------------------------------------------
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiProblem)
@@ -312,7 +136,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *assistants_api.ROUTES,
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
-        *CONTROL_ROUTES,
+        *control.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -116,10 +116,10 @@ def paginate(items: list[dict[str, Any]], request: Request, *, default_order: st
     except ValueError:
         raise ApiProblem(400, "Invalid 'limit': expected an integer.", param="limit") from None
     if not 1 <= limit <= 100:
-        raise ApiProblem(400, f"Invalid 'limit': integer below minimum value (1) or above maximum (100).", param="limit")
+        raise ApiProblem(400, "Invalid 'limit': integer below minimum value (1) or above maximum (100).", param="limit")
     order = params.get("order", default_order)
     if order not in ("asc", "desc"):
-        raise ApiProblem(400, f"Invalid value for 'order': expected 'asc' or 'desc'.", param="order")
+        raise ApiProblem(400, "Invalid value for 'order': expected 'asc' or 'desc'.", param="order")
     ordered = list(items) if order == "asc" else list(reversed(items))
     ids = [item["id"] for item in ordered]
     after, before = params.get("after"), params.get("before")

@@ -1,6 +1,6 @@
 """``/v1/responses``: create (plain, streamed, background), retrieve, cancel, delete, input items.
 
-A response's life is one generator (:func:`_lifecycle`) driven by a :class:`Timeline`: a plain
+A response's life is one generator (:func:`response_lifecycle.lifecycle`) driven by a :class:`Timeline`: a plain
 create awaits it in real time, a background create returns ``queued`` and lets reads catch up,
 a streamed create sends its events. Conversations get the input and output items appended when
 the response ends, and stay locked (``conversation_locked``) while it works.
@@ -8,7 +8,7 @@ the response ends, and stay locked (``conversation_locked``) while it works.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -19,9 +19,10 @@ from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import (
     ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
 )
-from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
-from openaiassistant.emulator.state import PendingCall, ResponseRecord
-from openaiassistant.emulator.timeline import Action, Timeline, snapshot
+from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
+from openaiassistant.emulator.script import Context, Plan, decide
+from openaiassistant.emulator.state import ResponseRecord
+from openaiassistant.emulator.timeline import Timeline
 from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ async def create_response(request: Request) -> Response:
     record = _new_record(emulator, body, model=str(model))
     plan = _plan(emulator, record, body, request)
     background = bool(body.get("background"))
-    record.timeline = Timeline(_lifecycle(emulator, record, plan, body, background=background))
+    record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background))
     emulator.state.responses[record.obj["id"]] = record
     if record.conversation_id:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
@@ -64,7 +65,7 @@ async def create_response(request: Request) -> Response:
     async for _ in record.timeline.events(should_stop=request.is_disconnected):
         pass
     if not record.timeline.done:  # the client left while the response was stuck
-        _finish(emulator, record, status="cancelled")
+        finish(emulator, record, status="cancelled")
     return ok(record.obj)
 
 
@@ -206,156 +207,8 @@ def _call_name(context: list[dict[str, Any]], call_id: str) -> str:
     return "unknown"
 
 
-# -- the lifecycle ---------------------------------------------------------------------------
-def _event(record: ResponseRecord, kind: str, **fields: Any) -> Action:
-    return ("event", kind, {"type": kind, **snapshot(fields), "sequence_number": record.next_sequence()})
-
-
-def _lifecycle(
-    emulator: "Emulator", record: ResponseRecord, plan: Plan, body: dict[str, Any], *, background: bool
-) -> Iterator[Action]:
-    obj = record.obj
-    if background:
-        yield ("sleep", plan.latency.queue_ms / 1000.0)
-    obj["status"] = "in_progress"
-    yield _event(record, "response.in_progress", response=obj)
-    if plan.kind == "fault":
-        yield from _fault(emulator, record, plan)
-        return
-    yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
-    if plan.kind == "tool_calls":
-        yield from _tool_calls(emulator, record, plan)
-        status = "completed"
-    else:
-        if plan.citations:
-            yield from _file_search_call(record, plan)
-        status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
-    _finish(emulator, record, status=status, plan=plan)
-    yield _event(record, f"response.{status}", response=obj)
-
-
-def _tool_calls(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Iterator[Action]:
-    output = record.obj["output"]
-    for call in plan.tool_calls:
-        index = len(output)
-        item = {"id": new_id("fc_"), "type": "function_call", "status": "in_progress",
-                "call_id": call.call_id, "name": call.name, "arguments": ""}
-        output.append(item)
-        yield _event(record, "response.output_item.added", output_index=index, item=item)
-        item["arguments"] = call.arguments
-        yield _event(record, "response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=call.arguments)
-        yield _event(record, "response.function_call_arguments.done", item_id=item["id"], output_index=index,
-                     name=call.name, arguments=call.arguments)
-        item["status"] = "completed"
-        yield _event(record, "response.output_item.done", output_index=index, item=item)
-        if plan.step is not None:
-            emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
-
-
-def _file_search_call(record: ResponseRecord, plan: Plan) -> Iterator[Action]:
-    output = record.obj["output"]
-    index = len(output)
-    query = plan.variables.get("input", "")
-    item = {"id": new_id("fs_"), "type": "file_search_call", "status": "in_progress", "queries": [query], "results": None}
-    output.append(item)
-    yield _event(record, "response.output_item.added", output_index=index, item=item)
-    for phase in ("in_progress", "searching", "completed"):
-        yield _event(record, f"response.file_search_call.{phase}", output_index=index, item_id=item["id"])
-    item["status"] = "completed"
-    yield _event(record, "response.output_item.done", output_index=index, item=item)
-
-
-def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Action]:
-    """Stream the answer text token by token; returns the final status."""
-    output = record.obj["output"]
-    index = len(output)
-    item = {"id": new_id("msg_"), "type": "message", "role": "assistant", "status": "in_progress", "content": []}
-    output.append(item)
-    yield _event(record, "response.output_item.added", output_index=index, item=item)
-    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-    item["content"].append(part)
-    yield _event(record, "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part)
-    tokens = tokens_of(plan.text)
-    status = "completed"
-    if isinstance(limit, int) and count_tokens(plan.text) > limit:
-        tokens, status = _cut_tokens(tokens, limit), "incomplete"
-    delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
-    for token in tokens:
-        part["text"] += token
-        yield _event(record, "response.output_text.delta", item_id=item["id"], output_index=index,
-                     content_index=0, delta=token, logprobs=[])
-        if delay:
-            yield ("sleep", delay)
-    for number, (file_id, filename) in enumerate(plan.citations):
-        annotation = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(part["text"])}
-        part["annotations"].append(annotation)
-        yield _event(record, "response.output_text.annotation.added", item_id=item["id"], output_index=index,
-                     content_index=0, annotation_index=number, annotation=annotation)
-    yield _event(record, "response.output_text.done", item_id=item["id"], output_index=index,
-                 content_index=0, text=part["text"], logprobs=[])
-    yield _event(record, "response.content_part.done", item_id=item["id"], output_index=index, content_index=0, part=part)
-    item["status"] = status
-    yield _event(record, "response.output_item.done", output_index=index, item=item)
-    return status
-
-
-def _cut_tokens(tokens: list[str], limit: int) -> list[str]:
-    kept, words = [], 0
-    for token in tokens:
-        if token.strip():
-            if words >= limit:
-                break
-            words += 1
-        kept.append(token)
-    return kept
-
-
-def _fault(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Iterator[Action]:
-    fault = plan.fault or {}
-    yield ("sleep", plan.latency.duration(0))
-    kind = fault.get("kind")
-    if kind == "stuck":
-        yield ("stuck",)
-        return
-    obj = record.obj
-    if kind == "run_incomplete":
-        obj["incomplete_details"] = {"reason": fault.get("reason") or "max_output_tokens"}
-        _finish(emulator, record, status="incomplete", plan=plan)
-        yield _event(record, "response.incomplete", response=obj)
-        return
-    code = fault.get("code") or "server_error"
-    default = "The response expired before it could finish." if kind == "run_expired" else "The server had an error while processing your request. Sorry about that!"
-    obj["error"] = {"code": code, "message": fault.get("message") or default}
-    _finish(emulator, record, status="failed", plan=plan)
-    yield _event(record, "response.failed", response=obj)
-
-
-def _finish(emulator: "Emulator", record: ResponseRecord, *, status: str, plan: Plan | None = None) -> None:
-    """Set the final status and usage; append to the conversation; unlock it."""
-    obj = record.obj
-    obj["status"] = status
-    if status == "incomplete" and obj["incomplete_details"] is None:
-        obj["incomplete_details"] = {"reason": "max_output_tokens"}
-    if status == "completed":
-        obj["completed_at"] = now()
-    input_tokens = it.context_tokens(record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None)
-    output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"])
-    obj["usage"] = {
-        "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-        "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": input_tokens + output_tokens,
-    }
-    conversation = emulator.state.conversations.get(record.conversation_id or "")
-    if conversation is not None and conversation.active_response == obj["id"]:
-        conversation.active_response = None
-        if status != "cancelled":
-            conversation.items.extend([*record.input_items, *obj["output"]])
-
-
 async def _stream(record: ResponseRecord) -> AsyncIterator[tuple[str, Any]]:
-    created = _event(record, "response.created", response=record.obj)
+    created = event(record, "response.created", response=record.obj)
     yield created[1], created[2]
     assert record.timeline is not None
     async for name, data in record.timeline.events():
@@ -388,7 +241,7 @@ async def cancel_response(request: Request) -> Response:
     if status != "cancelled":
         assert record.timeline is not None
         record.timeline.cancel()
-        _finish(emulator_of(request), record, status="cancelled")
+        finish(emulator_of(request), record, status="cancelled")
     return ok(record.obj)
 
 

@@ -1,14 +1,14 @@
 """Assistants v2 runs and run steps: create (also streamed), list, retrieve, cancel,
-``submit_tool_outputs``, and the run lifecycle.
+``submit_tool_outputs``; the run's life itself is in :mod:`run_lifecycle`.
 
-A run's life is a generator driven by a :class:`Timeline` (polled: catch-up on reads; streamed:
-real time). Every run response carries ``openai-poll-after-ms``.
+A run is driven by a :class:`Timeline` (polled: catch-up on reads; streamed: real time).
+Every run response carries ``openai-poll-after-ms``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -21,9 +21,10 @@ from openaiassistant.emulator.assistants_api import (
 from openaiassistant.emulator.http import (
     ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
 )
-from openaiassistant.emulator.script import Context, Plan, count_tokens, decide, tokens_of
+from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
+from openaiassistant.emulator.script import Context, Plan, decide
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
-from openaiassistant.emulator.timeline import Action, Timeline, snapshot
+from openaiassistant.emulator.timeline import Timeline, snapshot
 from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)
-    run.timeline = Timeline(_lifecycle(emulator, record, run, plan))
+    run.timeline = Timeline(lifecycle(emulator, record, run, plan))
     prelude = [("thread.created", record.obj)] if thread_created else []
     prelude.append(("thread.run.created", obj))
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
@@ -143,7 +144,7 @@ async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> 
 def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: Request,
           *, outputs: list[tuple[str, str]] | None, pending: PendingCall | None = None) -> Plan:
     fault = emulator.model_fault("POST", request.url.path)
-    user_text = next((_text(m) for m in reversed(record.messages) if m["role"] == "user"), "")
+    user_text = next((message_text(m) for m in reversed(record.messages) if m["role"] == "user"), "")
     tools = {t["function"]["name"] for t in run.obj["tools"] if t.get("type") == "function"}
     if run.obj["tool_choice"] == "none":
         tools = set()
@@ -182,196 +183,6 @@ def _searchable(emulator: "Emulator", record: ThreadRecord, run: RunRecord) -> l
             if upload is not None and wants_search:
                 found.append((upload.obj["id"], str(upload.obj["filename"]), upload.content))
     return found or None
-
-
-def _text(message: dict[str, Any]) -> str:
-    return " ".join(p["text"]["value"] for p in message["content"] if p.get("type") == "text")
-
-
-# -- the lifecycle ---------------------------------------------------------------------------
-def _event(name: str, data: dict[str, Any]) -> Action:
-    return ("event", name, snapshot(data))
-
-
-def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, Any]:
-    step = {
-        "id": new_id("step_"), "object": "thread.run.step", "created_at": now(),
-        "assistant_id": run.obj["assistant_id"], "thread_id": run.obj["thread_id"], "run_id": run.obj["id"],
-        "type": kind, "status": "in_progress", "step_details": details, "last_error": None,
-        "expired_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
-        "metadata": {}, "usage": None,
-    }
-    run.steps.append(step)
-    return step
-
-
-def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
-    return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(_text(m)) for m in record.messages)
-
-
-def _lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
-    obj = run.obj
-    yield _event("thread.run.queued", obj)
-    yield ("sleep", plan.latency.queue_ms / 1000.0)
-    obj["status"] = "in_progress"
-    obj["started_at"] = obj["started_at"] or now()
-    yield _event("thread.run.in_progress", obj)
-    if plan.kind == "fault":
-        yield from _fault(record, run, plan)
-        return
-    limit = obj["max_prompt_tokens"]
-    if isinstance(limit, int) and _prompt_tokens(record, run) > limit:
-        yield from _end(record, run, "incomplete", reason="max_prompt_tokens")
-        return
-    yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
-    if plan.kind == "tool_calls":
-        yield from _tool_calls(emulator, run, plan)
-        return
-    if plan.citations:
-        yield from _file_search_step(run)
-    status = yield from _message(record, run, plan)
-    yield from _end(record, run, status, reason="max_completion_tokens" if status == "incomplete" else None)
-
-
-def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Action]:
-    calls = [{"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
-             for c in plan.tool_calls]
-    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": calls})
-    run.tool_step = step
-    yield _event("thread.run.step.created", step)
-    yield _event("thread.run.step.in_progress", step)
-    delta = {"step_details": {"type": "tool_calls", "tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]}}
-    yield _event("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
-    for call in plan.tool_calls:
-        if plan.step is not None:
-            emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
-    run.obj["status"] = "requires_action"
-    run.obj["required_action"] = {
-        "type": "submit_tool_outputs",
-        "submit_tool_outputs": {"tool_calls": [
-            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in plan.tool_calls
-        ]},
-    }
-    yield _event("thread.run.requires_action", run.obj)
-
-
-def _file_search_step(run: RunRecord) -> Iterator[Action]:
-    call = {"id": new_id("call_"), "type": "file_search",
-            "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []}}
-    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]})
-    yield _event("thread.run.step.created", step)
-    yield _event("thread.run.step.in_progress", step)
-    step.update(status="completed", completed_at=now())
-    yield _event("thread.run.step.completed", step)
-
-
-def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
-    """Write the answer into a new assistant message token by token; returns the run status."""
-    message = new_message(record.obj["id"], {"role": "assistant", "content": "x"},
-                          assistant_id=run.obj["assistant_id"], run_id=run.obj["id"],
-                          status="in_progress", completed_at=None, content=[])
-    step = _new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}})
-    yield _event("thread.run.step.created", step)
-    yield _event("thread.run.step.in_progress", step)
-    record.messages.append(message)
-    yield _event("thread.message.created", message)
-    yield _event("thread.message.in_progress", message)
-    tokens = tokens_of(plan.text)
-    limit = run.obj["max_completion_tokens"]
-    status = "completed"
-    if isinstance(limit, int) and count_tokens(plan.text) > limit:
-        tokens, status = _cut(tokens, limit), "incomplete"
-    part = {"type": "text", "text": {"value": "", "annotations": []}}
-    message["content"].append(part)
-    delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
-    for token in tokens:
-        part["text"]["value"] += token
-        delta = {"content": [{"index": 0, "type": "text", "text": {"value": token, "annotations": []}}]}
-        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
-        if delay:
-            yield ("sleep", delay)
-    for number, (file_id, filename) in enumerate(plan.citations):
-        marker = f"【{number}:0†{filename}】"
-        start = len(part["text"]["value"])
-        part["text"]["value"] += marker
-        annotation = {"type": "file_citation", "text": marker, "start_index": start, "end_index": start + len(marker),
-                      "file_citation": {"file_id": file_id}}
-        part["text"]["annotations"].append(annotation)
-        delta = {"content": [{"index": 0, "type": "text", "text": {"value": marker, "annotations": [{"index": number, **annotation}]}}]}
-        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
-    completion = count_tokens(part["text"]["value"])
-    if status == "completed":
-        message.update(status="completed", completed_at=now())
-        yield _event("thread.message.completed", message)
-    else:
-        message.update(status="incomplete", incomplete_at=now(), incomplete_details={"reason": "max_tokens"})
-        yield _event("thread.message.incomplete", message)
-    prompt = _prompt_tokens(record, run)
-    step.update(status="completed", completed_at=now(),
-                usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
-    yield _event("thread.run.step.completed", step)
-    return status
-
-
-def _cut(tokens: list[str], limit: int) -> list[str]:
-    kept, words = [], 0
-    for token in tokens:
-        if token.strip():
-            if words >= limit:
-                break
-            words += 1
-        kept.append(token)
-    return kept
-
-
-def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
-    prompt = _prompt_tokens(record, run)
-    completion = sum((s.get("usage") or {}).get("completion_tokens", 0) for s in run.steps)
-    completion += sum(count_tokens(c["function"]["arguments"]) for s in run.steps if s["type"] == "tool_calls"
-                      for c in s["step_details"]["tool_calls"] if c["type"] == "function")
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-def _end(record: ThreadRecord, run: RunRecord, status: str, *, reason: str | None = None,
-         error: dict[str, Any] | None = None) -> Iterator[Action]:
-    obj = run.obj
-    stamp = now()
-    obj["status"] = status
-    obj["usage"] = _usage(record, run)
-    if status == "completed":
-        obj["completed_at"] = stamp
-    elif status == "incomplete":
-        obj["incomplete_details"] = {"reason": reason or "max_completion_tokens"}
-        obj["completed_at"] = stamp
-    elif status == "failed":
-        obj["failed_at"] = stamp
-        obj["last_error"] = error
-    yield _event(f"thread.run.{status}", obj)
-
-
-def _fault(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
-    fault = plan.fault or {}
-    yield ("sleep", plan.latency.duration(0))
-    kind = fault.get("kind")
-    if kind == "stuck":
-        yield ("stuck",)
-        return
-    if kind == "run_expired":
-        run.obj["expires_at"] = now()
-        yield from _end(record, run, "expired")
-        return
-    if kind == "run_incomplete":
-        reason = fault.get("reason")
-        reason = reason if reason in ("max_prompt_tokens", "max_completion_tokens") else "max_completion_tokens"
-        yield from _end(record, run, "incomplete", reason=reason)
-        return
-    code = fault.get("code") or "server_error"
-    message = fault.get("message") or (
-        "Rate limit reached for requests." if code == "rate_limit_exceeded"
-        else "Sorry, something went wrong."
-    )
-    yield from _end(record, run, "failed", error={"code": code, "message": message})
 
 
 # -- read / list / cancel / submit -----------------------------------------------------------
@@ -442,15 +253,8 @@ async def submit_tool_outputs(request: Request) -> Response:
     pending = emulator.state.calls.get(expected[0])
     run.obj.update(status="queued", required_action=None)
     plan = _plan(emulator, record, run, request, outputs=named, pending=pending)
-    run.timeline = Timeline(_continue(emulator, record, run, step, plan))
+    run.timeline = Timeline(after_tool_outputs(emulator, record, run, step, plan))
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=[])
-
-
-def _continue(emulator: "Emulator", record: ThreadRecord, run: RunRecord, step: dict[str, Any], plan: Plan) -> Iterator[Action]:
-    step.update(status="completed", completed_at=now())
-    run.tool_step = None
-    yield _event("thread.run.step.completed", step)
-    yield from _lifecycle(emulator, record, run, plan)
 
 
 async def list_steps(request: Request) -> Response:

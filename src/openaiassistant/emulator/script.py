@@ -35,6 +35,18 @@ def tokens_of(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def cut_tokens(tokens: list[str], limit: int) -> list[str]:
+    """The leading chunks of ``tokens`` holding at most ``limit`` words (for token limits)."""
+    kept, words = [], 0
+    for token in tokens:
+        if token.strip():
+            if words >= limit:
+                break
+            words += 1
+        kept.append(token)
+    return kept
+
+
 def count_tokens(text: str) -> int:
     """The emulator's token count (whitespace-separated words), used for usage and limits."""
     return len(_WORD.findall(text or ""))

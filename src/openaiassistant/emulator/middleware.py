@@ -1,0 +1,135 @@
+"""One ASGI middleware around every ``/v1`` request: bearer auth, HTTP-level faults
+(errors with retry headers, dropped connections), the request log and validation of JSON
+response bodies against the spec (SSE events are validated where they are produced)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from openaiassistant.emulator.faults import HTTP_KINDS
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.app import Emulator
+
+
+class ConnectionDrop(Exception):
+    """Raised mid-response to close the connection (the ``drop_connection`` fault)."""
+
+
+
+
+def _error_body(message: str, *, code: str | None = None, type: str = "invalid_request_error") -> bytes:
+    return json.dumps({"error": {"message": message, "type": type, "param": None, "code": code}}).encode()
+
+
+class EmulatorMiddleware:
+    """Auth, HTTP faults, request log and JSON response validation around every ``/v1`` call."""
+
+    def __init__(self, app: Any, emulator: "Emulator") -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        started = time.perf_counter()
+        seen: dict[str, Any] = {"status": 0, "json": False, "chunks": [], "logged": False}
+
+        def log() -> None:
+            if not seen["logged"]:
+                seen["logged"] = True
+                self.emulator.log_request({
+                    "method": method,
+                    "path": path,
+                    "status": seen["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                })
+
+        async def watched_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                headers = dict(message.get("headers") or [])
+                seen["json"] = headers.get(b"content-type", b"").startswith(b"application/json")
+            elif message["type"] == "http.response.body":
+                if seen["json"]:
+                    seen["chunks"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    if seen["json"]:
+                        self._validate(method, path, seen)
+                    log()  # before the last byte leaves, so a client never outruns its log entry
+            await send(message)
+
+        try:
+            rejected = self._auth_problem(scope) or self._http_fault(method, path)
+            if isinstance(rejected, ConnectionDrop):
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+                await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+                seen["status"] = 0  # the client never gets a complete response
+                raise rejected
+            if rejected is not None:
+                await rejected(scope, receive, watched_send)
+                return
+            await self.app(scope, receive, watched_send)
+        finally:
+            log()
+
+    def _validate(self, method: str, path: str, seen: dict[str, Any]) -> None:
+        try:
+            body = json.loads(b"".join(seen["chunks"]) or b"null")
+        except ValueError:
+            self.emulator.add_violations([f"{method} {path}: response body is not JSON"])
+            return
+        self.emulator.check_body(method, path, seen["status"], body)
+
+    def _auth_problem(self, scope: dict[str, Any]) -> Response | None:
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not key:
+            return Response(_error_body(
+                "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
+                "username) if you're accessing the API from your browser and are prompted for a username and password. "
+                "You can obtain an API key from https://platform.openai.com/account/api-keys."
+            ), status_code=401, media_type="application/json")
+        required = self.emulator.required_api_key
+        if required and key != required:
+            shown = key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else "****"
+            return Response(_error_body(
+                f"Incorrect API key provided: {shown}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.", code="invalid_api_key",
+            ), status_code=401, media_type="application/json")
+        return None
+
+    def _http_fault(self, method: str, path: str) -> Response | ConnectionDrop | None:
+        fault = self.emulator.faults.take(HTTP_KINDS, method, path)
+        if fault is None:
+            return None
+        if fault.kind == "drop_connection":
+            return ConnectionDrop(f"{method} {path}")
+        headers: dict[str, str] = {}
+        if fault.retry_after is not None:
+            headers["retry-after"] = str(fault.retry_after)
+        if fault.retry_after_ms is not None:
+            headers["retry-after-ms"] = str(fault.retry_after_ms)
+        if fault.kind == "insufficient_quota":
+            message = fault.message or (
+                "You exceeded your current quota, please check your plan and billing details. For more "
+                "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
+            )
+            body = _error_body(message, code="insufficient_quota", type="insufficient_quota")
+        else:
+            kind = "requests" if fault.status == 429 else "server_error"
+            message = fault.message or (
+                "Rate limit reached for requests. Please try again later." if fault.status == 429
+                else "The server had an error while processing your request. Sorry about that!"
+            )
+            body = _error_body(message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind)
+        return Response(body, status_code=fault.status, headers=headers, media_type="application/json")

@@ -1,0 +1,206 @@
+"""The life of an Assistants v2 run, as a generator of timeline actions.
+
+``lifecycle`` goes queued -> in_progress -> (tool calls: requires_action) | (answer: a
+message written token by token, then completed / incomplete) | (fault: failed / expired /
+incomplete / stuck). ``after_tool_outputs`` resumes it once all outputs are submitted. The same
+generator serves polling (catch-up on reads) and streaming (real time), see ``timeline.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from openaiassistant.emulator.assistants_api import new_message
+from openaiassistant.emulator.http import new_id, now
+from openaiassistant.emulator.script import Plan, count_tokens, cut_tokens, tokens_of
+from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
+from openaiassistant.emulator.timeline import Action, snapshot
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.app import Emulator
+
+
+def message_text(message: dict[str, Any]) -> str:
+    return " ".join(p["text"]["value"] for p in message["content"] if p.get("type") == "text")
+
+
+def _event(name: str, data: dict[str, Any]) -> Action:
+    return ("event", name, snapshot(data))
+
+
+def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, Any]:
+    step = {
+        "id": new_id("step_"), "object": "thread.run.step", "created_at": now(),
+        "assistant_id": run.obj["assistant_id"], "thread_id": run.obj["thread_id"], "run_id": run.obj["id"],
+        "type": kind, "status": "in_progress", "step_details": details, "last_error": None,
+        "expired_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
+        "metadata": {}, "usage": None,
+    }
+    run.steps.append(step)
+    return step
+
+
+def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
+    return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in record.messages)
+
+
+def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
+    obj = run.obj
+    yield _event("thread.run.queued", obj)
+    yield ("sleep", plan.latency.queue_ms / 1000.0)
+    obj["status"] = "in_progress"
+    obj["started_at"] = obj["started_at"] or now()
+    yield _event("thread.run.in_progress", obj)
+    if plan.kind == "fault":
+        yield from _fault(record, run, plan)
+        return
+    limit = obj["max_prompt_tokens"]
+    if isinstance(limit, int) and _prompt_tokens(record, run) > limit:
+        yield from _end(record, run, "incomplete", reason="max_prompt_tokens")
+        return
+    yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
+    if plan.kind == "tool_calls":
+        yield from _tool_calls(emulator, run, plan)
+        return
+    if plan.citations:
+        yield from _file_search_step(run)
+    status = yield from _message(record, run, plan)
+    yield from _end(record, run, status, reason="max_completion_tokens" if status == "incomplete" else None)
+
+
+def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Action]:
+    calls = [{"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
+             for c in plan.tool_calls]
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": calls})
+    run.tool_step = step
+    yield _event("thread.run.step.created", step)
+    yield _event("thread.run.step.in_progress", step)
+    delta = {"step_details": {"type": "tool_calls", "tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]}}
+    yield _event("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
+    for call in plan.tool_calls:
+        if plan.step is not None:
+            emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
+    run.obj["status"] = "requires_action"
+    run.obj["required_action"] = {
+        "type": "submit_tool_outputs",
+        "submit_tool_outputs": {"tool_calls": [
+            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in plan.tool_calls
+        ]},
+    }
+    yield _event("thread.run.requires_action", run.obj)
+
+
+def _file_search_step(run: RunRecord) -> Iterator[Action]:
+    call = {"id": new_id("call_"), "type": "file_search",
+            "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []}}
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]})
+    yield _event("thread.run.step.created", step)
+    yield _event("thread.run.step.in_progress", step)
+    step.update(status="completed", completed_at=now())
+    yield _event("thread.run.step.completed", step)
+
+
+def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
+    """Write the answer into a new assistant message token by token; returns the run status."""
+    message = new_message(record.obj["id"], {"role": "assistant", "content": "x"},
+                          assistant_id=run.obj["assistant_id"], run_id=run.obj["id"],
+                          status="in_progress", completed_at=None, content=[])
+    step = _new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}})
+    yield _event("thread.run.step.created", step)
+    yield _event("thread.run.step.in_progress", step)
+    record.messages.append(message)
+    yield _event("thread.message.created", message)
+    yield _event("thread.message.in_progress", message)
+    tokens = tokens_of(plan.text)
+    limit = run.obj["max_completion_tokens"]
+    status = "completed"
+    if isinstance(limit, int) and count_tokens(plan.text) > limit:
+        tokens, status = cut_tokens(tokens, limit), "incomplete"
+    part = {"type": "text", "text": {"value": "", "annotations": []}}
+    message["content"].append(part)
+    delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
+    for token in tokens:
+        part["text"]["value"] += token
+        delta = {"content": [{"index": 0, "type": "text", "text": {"value": token, "annotations": []}}]}
+        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
+        if delay:
+            yield ("sleep", delay)
+    for number, (file_id, filename) in enumerate(plan.citations):
+        marker = f"【{number}:0†{filename}】"
+        start = len(part["text"]["value"])
+        part["text"]["value"] += marker
+        annotation = {"type": "file_citation", "text": marker, "start_index": start, "end_index": start + len(marker),
+                      "file_citation": {"file_id": file_id}}
+        part["text"]["annotations"].append(annotation)
+        delta = {"content": [{"index": 0, "type": "text", "text": {"value": marker, "annotations": [{"index": number, **annotation}]}}]}
+        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
+    completion = count_tokens(part["text"]["value"])
+    if status == "completed":
+        message.update(status="completed", completed_at=now())
+        yield _event("thread.message.completed", message)
+    else:
+        message.update(status="incomplete", incomplete_at=now(), incomplete_details={"reason": "max_tokens"})
+        yield _event("thread.message.incomplete", message)
+    prompt = _prompt_tokens(record, run)
+    step.update(status="completed", completed_at=now(),
+                usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+    yield _event("thread.run.step.completed", step)
+    return status
+
+
+def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
+    prompt = _prompt_tokens(record, run)
+    completion = sum((s.get("usage") or {}).get("completion_tokens", 0) for s in run.steps)
+    completion += sum(count_tokens(c["function"]["arguments"]) for s in run.steps if s["type"] == "tool_calls"
+                      for c in s["step_details"]["tool_calls"] if c["type"] == "function")
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _end(record: ThreadRecord, run: RunRecord, status: str, *, reason: str | None = None,
+         error: dict[str, Any] | None = None) -> Iterator[Action]:
+    obj = run.obj
+    stamp = now()
+    obj["status"] = status
+    obj["usage"] = _usage(record, run)
+    if status == "completed":
+        obj["completed_at"] = stamp
+    elif status == "incomplete":
+        obj["incomplete_details"] = {"reason": reason or "max_completion_tokens"}
+        obj["completed_at"] = stamp
+    elif status == "failed":
+        obj["failed_at"] = stamp
+        obj["last_error"] = error
+    yield _event(f"thread.run.{status}", obj)
+
+
+def _fault(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
+    fault = plan.fault or {}
+    yield ("sleep", plan.latency.duration(0))
+    kind = fault.get("kind")
+    if kind == "stuck":
+        yield ("stuck",)
+        return
+    if kind == "run_expired":
+        run.obj["expires_at"] = now()
+        yield from _end(record, run, "expired")
+        return
+    if kind == "run_incomplete":
+        reason = fault.get("reason")
+        reason = reason if reason in ("max_prompt_tokens", "max_completion_tokens") else "max_completion_tokens"
+        yield from _end(record, run, "incomplete", reason=reason)
+        return
+    code = fault.get("code") or "server_error"
+    message = fault.get("message") or (
+        "Rate limit reached for requests." if code == "rate_limit_exceeded"
+        else "Sorry, something went wrong."
+    )
+    yield from _end(record, run, "failed", error={"code": code, "message": message})
+
+
+def after_tool_outputs(emulator: "Emulator", record: ThreadRecord, run: RunRecord, step: dict[str, Any], plan: Plan) -> Iterator[Action]:
+    step.update(status="completed", completed_at=now())
+    run.tool_step = None
+    yield _event("thread.run.step.completed", step)
+    yield from lifecycle(emulator, record, run, plan)
