@@ -54,9 +54,10 @@ def _poll(api: Any, response_id: str) -> dict[str, Any]:
     raise AssertionError("response never finished")
 
 
-def _responses_turn(api: Any, *, stream: bool) -> tuple[str, list[list[str]]]:
+def _responses_turn(api: Any, *, stream: bool, parallel: bool = True) -> tuple[str, list[list[str]]]:
     rounds: list[list[str]] = []
-    body: dict[str, Any] = {"model": "gpt-4o-mini", "input": "please investigate db-1", "tools": RESPONSES_TOOLS}
+    body: dict[str, Any] = {"model": "gpt-4o-mini", "input": "please investigate db-1", "tools": RESPONSES_TOOLS,
+                            "parallel_tool_calls": parallel}
     for _ in range(5):
         if stream:
             events = api.stream_response(**body)
@@ -69,6 +70,7 @@ def _responses_turn(api: Any, *, stream: bool) -> tuple[str, list[list[str]]]:
             return response["output"][0]["content"][0]["text"], rounds
         rounds.append([c["name"] for c in calls])
         body = {"model": "gpt-4o-mini", "previous_response_id": response["id"], "tools": RESPONSES_TOOLS,
+                "parallel_tool_calls": parallel,
                 "input": [{"type": "function_call_output", "call_id": c["call_id"],
                            "output": run_tool(c["name"], c["arguments"])} for c in calls]}
     raise AssertionError("too many rounds")
@@ -80,6 +82,12 @@ def test_responses_tool_loop(emulator: Any, api: Any, stream: bool) -> None:
     assert rounds == [["get_disk_usage", "get_load"], ["get_disk_usage"]]
     assert text == EXPECTED
     assert emulator.violations() == []
+
+
+def test_responses_without_parallel_calls_one_per_round(emulator: Any, api: Any) -> None:
+    text, rounds = _responses_turn(api, stream=False, parallel=False)
+    assert rounds == [["get_disk_usage"], ["get_load"], ["get_disk_usage"]]
+    assert text == EXPECTED
 
 
 # -- Assistants ------------------------------------------------------------------------------
@@ -123,3 +131,19 @@ def test_assistants_tool_loop_streamed(emulator: Any, client: openai.OpenAI) -> 
     assert run is not None and run.status == "completed"
     assert text == EXPECTED
     assert emulator.violations() == []
+
+
+def test_assistants_without_parallel_calls_one_per_round(emulator: Any, client: openai.OpenAI) -> None:
+    beta = client.beta
+    assistant = beta.assistants.create(model="gpt-4o-mini", tools=ASSISTANT_TOOLS)
+    thread = beta.threads.create(messages=[{"role": "user", "content": "please investigate db-1"}])
+    # openai 1.37.1's create_and_poll lacks the parameter; create + poll works in both
+    run = beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, parallel_tool_calls=False)
+    run = beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=5)
+    rounds = []
+    while run.status == "requires_action":
+        rounds.append([c.function.name for c in run.required_action.submit_tool_outputs.tool_calls])
+        run = beta.threads.runs.submit_tool_outputs_and_poll(
+            run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5)
+    assert rounds == [["get_disk_usage"], ["get_load"], ["get_disk_usage"]]
+    assert beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value == EXPECTED

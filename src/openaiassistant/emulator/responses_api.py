@@ -193,6 +193,7 @@ def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], re
         tool_outputs=named if outputs else None,
         pending=pending,
         files=indexed_files(emulator.state, store_ids) if store_ids else None,
+        parallel=body.get("parallel_tool_calls") is not False,
     )
     plan = decide(emulator.script, context)
     if fault is not None:

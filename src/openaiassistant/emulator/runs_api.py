@@ -158,6 +158,7 @@ def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: R
         tool_outputs=outputs,
         pending=(pending.step, pending.variables) if pending else None,
         files=_searchable(emulator, record, run),
+        parallel=run.obj["parallel_tool_calls"] is not False,
     )
     plan = decide(emulator.script, context)
     if fault is not None:

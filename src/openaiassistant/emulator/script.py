@@ -231,10 +231,21 @@ class Context:
     tool_outputs: list[tuple[str, str]] | None = None  # (name, output) of the round just done
     pending: tuple[Step, dict[str, Any]] | None = None  # step that asked for those outputs
     files: list[tuple[str, str, bytes]] | None = None  # (file_id, filename, content) searchable now
+    parallel: bool = True  # parallel_tool_calls: several calls in one round
 
 
 def decide(script: Script, ctx: Context) -> Plan:
-    """Pick the rule/step for this point of the turn and render it into a :class:`Plan`."""
+    """Pick the rule/step for this point of the turn and render it into a :class:`Plan`.
+
+    Without parallel tool calls, a step's calls go out one per round; their outputs are
+    collected and the step's ``then`` sees them all once the last one is back.
+    """
+    queued = ctx.pending[1].get("_queued") if ctx.pending else None
+    if ctx.tool_outputs is not None and ctx.pending and (queued or ctx.pending[1].get("_collected")):
+        collected = [*ctx.pending[1].get("_collected", []), *ctx.tool_outputs]
+        if queued:
+            return _one_call(script, ctx.pending[0], {**ctx.pending[1], "_queued": queued[1:], "_collected": collected}, queued[0])
+        ctx = replace(ctx, tool_outputs=collected, pending=(ctx.pending[0], {**ctx.pending[1], "_collected": []}))
     if ctx.tool_outputs is not None:
         step, variables = _continue(script, ctx)
     else:
@@ -337,10 +348,17 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             )
             for call in step.tool_calls
         ]
+        if not ctx.parallel and len(calls) > 1:
+            return _one_call(script, step, {**variables, "_queued": calls[1:], "_collected": []}, calls[0])
         return Plan(kind="tool_calls", latency=latency, tool_calls=calls, step=step, variables=variables)
     citations = _search(step, ctx, variables)
     text = _answer_text(step, variables, ctx)
     return Plan(kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations)
+
+
+def _one_call(script: Script, step: Step, variables: dict[str, Any], call: PlannedCall) -> Plan:
+    latency = script.latency.merged(step.latency)
+    return Plan(kind="tool_calls", latency=latency, tool_calls=[call], step=step, variables=variables)
 
 
 def _search(step: Step, ctx: Context, variables: dict[str, Any]) -> list[tuple[str, str]]:
