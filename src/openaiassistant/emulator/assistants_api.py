@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json, require
+from openaiassistant.emulator.http import (
+    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+)
 from openaiassistant.emulator.state import RunRecord, State, ThreadRecord
 
 ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
@@ -38,6 +40,8 @@ _ASSISTANT_FIELDS = ("name", "description", "instructions", "metadata", "tempera
 
 
 def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    if "metadata" in body:
+        check_metadata(body)
     for name in _ASSISTANT_FIELDS:
         if name in body:
             obj[name] = body[name]
@@ -131,7 +135,7 @@ def active_run(state: State, record: ThreadRecord) -> str | None:
 def new_thread(state: State, body: dict[str, Any]) -> ThreadRecord:
     obj = {
         "id": new_id("thread_"), "object": "thread", "created_at": now(),
-        "metadata": body.get("metadata") or {}, "tool_resources": body.get("tool_resources") or {},
+        "metadata": check_metadata(body), "tool_resources": body.get("tool_resources") or {},
     }
     record = ThreadRecord(obj=obj)
     for raw in body.get("messages") or []:
@@ -151,9 +155,10 @@ async def retrieve_thread(request: Request) -> Response:
 async def update_thread(request: Request) -> Response:
     record = thread_of(request)
     body = await read_json(request)
-    for name in ("metadata", "tool_resources"):
-        if name in body:
-            record.obj[name] = body[name] or {}
+    if "metadata" in body:
+        record.obj["metadata"] = check_metadata(body)
+    if "tool_resources" in body:
+        record.obj["tool_resources"] = body["tool_resources"] or {}
     return ok(record.obj)
 
 
@@ -192,7 +197,7 @@ def new_message(thread_id: str, raw: dict[str, Any], **fields: Any) -> dict[str,
         "id": new_id("msg_"), "object": "thread.message", "created_at": created, "thread_id": thread_id,
         "status": "completed", "incomplete_details": None, "completed_at": created, "incomplete_at": None,
         "role": role, "content": _content(raw.get("content")), "assistant_id": None, "run_id": None,
-        "attachments": raw.get("attachments") or [], "metadata": raw.get("metadata") or {},
+        "attachments": raw.get("attachments") or [], "metadata": check_metadata(raw),
         **fields,
     }
 
@@ -234,7 +239,7 @@ async def update_message(request: Request) -> Response:
     message = _message(request)
     body = await read_json(request)
     if "metadata" in body:
-        message["metadata"] = body["metadata"] or {}
+        message["metadata"] = check_metadata(body)
     return ok(message)
 
 

@@ -9,18 +9,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json
+from openaiassistant.emulator.http import (
+    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json,
+)
 from openaiassistant.emulator.responses_api import locked_error
 from openaiassistant.emulator.state import ConversationRecord
 
 _MAX_CREATE_ITEMS = 20
-
-
-def _metadata(body: dict[str, Any]) -> dict[str, str]:
-    metadata = body.get("metadata") or {}
-    if not isinstance(metadata, dict) or len(metadata) > 16:
-        raise ApiProblem(400, "Invalid 'metadata': expected an object with at most 16 keys.", param="metadata")
-    return {str(k): str(v) for k, v in metadata.items()}
 
 
 def _conversation(request: Request) -> ConversationRecord:
@@ -42,7 +37,7 @@ async def create_conversation(request: Request) -> Response:
     raw_items = body.get("items") or []
     if len(raw_items) > _MAX_CREATE_ITEMS:
         raise ApiProblem(400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items")
-    obj = {"id": new_id("conv_"), "object": "conversation", "created_at": now(), "metadata": _metadata(body)}
+    obj = {"id": new_id("conv_"), "object": "conversation", "created_at": now(), "metadata": check_metadata(body)}
     record = ConversationRecord(obj=obj, items=it.normalize_input(raw_items, state=emulator.state))
     emulator.state.conversations[obj["id"]] = record
     return ok(obj)
@@ -57,7 +52,7 @@ async def update_conversation(request: Request) -> Response:
     body = await read_json(request)
     if "metadata" not in body:
         raise ApiProblem(400, "Missing required parameter: 'metadata'.", param="metadata")
-    record.obj["metadata"] = _metadata(body)
+    record.obj["metadata"] = check_metadata(body)
     return ok(record.obj)
 
 

@@ -100,6 +100,31 @@ def check_number(body: dict[str, Any], name: str, *, minimum: float, maximum: fl
                               f"but got {value} instead.", param=name, code="integer_above_max_value" if integer else "decimal_above_max_value")
 
 
+def check_metadata(body: dict[str, Any]) -> dict[str, str]:
+    """``metadata``: at most 16 string pairs, keys <= 64 and values <= 512 characters."""
+    metadata = body.get("metadata")
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise ApiProblem(400, "Invalid type for 'metadata': expected an object.", param="metadata", code="invalid_type")
+    if len(metadata) > 16:
+        raise ApiProblem(400, f"Invalid 'metadata': too many properties. Expected an object with at most 16 "
+                              f"properties, but got an object with {len(metadata)} properties instead.",
+                         param="metadata", code="object_above_max_properties")
+    for key, value in metadata.items():
+        if len(str(key)) > 64:
+            raise ApiProblem(400, f"Invalid 'metadata': key '{str(key)[:70]}' is longer than 64 characters.",
+                             param="metadata", code="invalid_value")
+        if not isinstance(value, str):
+            raise ApiProblem(400, f"Invalid type for 'metadata.{key}': expected a string.", param=f"metadata.{key}",
+                             code="invalid_type")
+        if len(value) > 512:
+            raise ApiProblem(400, f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
+                                  f"length 512, but got a string with length {len(value)} instead.",
+                             param=f"metadata.{key}", code="string_above_max_length")
+    return dict(metadata)
+
+
 def not_found(message: str) -> ApiProblem:
     return ApiProblem(404, message)
 

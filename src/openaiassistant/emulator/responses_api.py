@@ -17,7 +17,8 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import (
-    ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
+    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
+    read_json, require, sse_response,
 )
 from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
 from openaiassistant.emulator.script import Context, Plan, decide
@@ -48,6 +49,8 @@ async def create_response(request: Request) -> Response:
     check_number(body, "max_output_tokens", minimum=16, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
     check_number(body, "top_p", minimum=0, maximum=1)
+    if body.get("background") and body.get("store") is False:
+        raise ApiProblem(400, "Background mode requires 'store' to be true.", param="store")
     if body.get("conversation") and body.get("previous_response_id"):
         raise ApiProblem(400, "'previous_response_id' cannot be used together with 'conversation'.", param="conversation")
     record = _new_record(emulator, body, model=str(model))
@@ -87,7 +90,7 @@ def _new_record(emulator: "Emulator", body: dict[str, Any], *, model: str) -> Re
         history = list(conversation.items)
     elif body.get("previous_response_id"):
         previous = state.responses.get(str(body["previous_response_id"]))
-        if previous is None:
+        if previous is None or previous.obj.get("store") is False:
             raise not_found(f"Previous response with id '{body['previous_response_id']}' not found.")
         history = [*previous.context, *previous.obj.get("output", [])]
     context = [*history, *new_items]
@@ -140,7 +143,7 @@ def _wire_object(body: dict[str, Any], *, model: str, conversation_id: str | Non
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
-        "metadata": body.get("metadata") or {},
+        "metadata": check_metadata(body),
         "model": model,
         "output": [],
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
@@ -221,11 +224,16 @@ def _record(request: Request) -> ResponseRecord:
     emulator = emulator_of(request)
     response_id = request.path_params["response_id"]
     record = emulator.state.responses.get(response_id)
-    if record is None:
+    if record is None or (record.obj.get("store") is False and _settled(record)):
+        # store=false: nothing is kept once the response is done
         raise not_found(f"Response with id '{response_id}' not found.")
     if record.timeline:
         record.timeline.catch_up()
     return record
+
+
+def _settled(record: ResponseRecord) -> bool:
+    return record.timeline is None or record.timeline.done
 
 
 async def retrieve_response(request: Request) -> Response:

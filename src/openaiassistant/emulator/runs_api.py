@@ -19,7 +19,8 @@ from openaiassistant.emulator.assistants_api import (
     ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, thread_of,
 )
 from openaiassistant.emulator.http import (
-    ApiProblem, check_number, emulator_of, new_id, not_found, now, ok, paginate, read_json, require, sse_response,
+    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
+    read_json, require, sse_response,
 )
 from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
 from openaiassistant.emulator.script import Context, Plan, decide
@@ -103,7 +104,7 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
         "incomplete_details": None, "model": str(body.get("model") or assistant["model"]),
         "instructions": instructions,
         "tools": _wire_tools(body["tools"]) if body.get("tools") is not None else assistant["tools"],
-        "metadata": body.get("metadata") or {}, "usage": None,
+        "metadata": check_metadata(body), "usage": None,
         "temperature": body.get("temperature", assistant.get("temperature", 1.0)),
         "top_p": body.get("top_p", assistant.get("top_p", 1.0)),
         "max_prompt_tokens": body.get("max_prompt_tokens"),
@@ -205,7 +206,7 @@ async def update_run(request: Request) -> Response:
     _, run = _run(request)
     body = await read_json(request)
     if "metadata" in body:
-        run.obj["metadata"] = body["metadata"] or {}
+        run.obj["metadata"] = check_metadata(body)
     return ok(run.obj, headers=_headers(emulator_of(request)))
 
 

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate, read_json, require
+from openaiassistant.emulator.http import (
+    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+)
 from openaiassistant.emulator.state import State, VectorStoreRecord
 
 
@@ -70,7 +72,7 @@ async def create_store(request: Request) -> Response:
     obj = {
         "id": new_id("vs_"), "object": "vector_store", "created_at": created, "name": str(body.get("name") or ""),
         "usage_bytes": 0, "file_counts": {}, "status": "completed", "last_active_at": created,
-        "expires_at": None, "metadata": body.get("metadata") or {},
+        "expires_at": None, "metadata": check_metadata(body),
     }
     if body.get("expires_after"):
         obj["expires_after"] = body["expires_after"]
@@ -96,6 +98,7 @@ async def retrieve_store(request: Request) -> Response:
 async def update_store(request: Request) -> Response:
     record = store_of(request)
     body = await read_json(request)
+    check_metadata(body)
     for name in ("name", "metadata", "expires_after"):
         if name in body:
             record.obj[name] = body[name]

@@ -1,0 +1,66 @@
+"""Requests the real API refuses are refused here too, in its words; stateless responses;
+a client that gives up on a stuck request leaves nothing locked."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import openai
+import pytest
+
+
+def test_metadata_limits(emulator: Any, client: openai.OpenAI, api: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as too_many:
+        client.beta.threads.create(metadata={f"k{i}": "v" for i in range(17)})
+    assert too_many.value.param == "metadata"
+    with pytest.raises(openai.BadRequestError) as too_long:
+        api.create_conversation(metadata={"k": "x" * 513})
+    assert too_long.value.param == "metadata.k"
+    assert client.beta.threads.create(metadata={f"k{i}": "v" for i in range(16)}).metadata["k15"] == "v"
+    assert emulator.violations() == []
+
+
+@pytest.mark.parametrize("field, value", [("temperature", 2.5), ("top_p", -0.1), ("max_output_tokens", 15)])
+def test_responses_number_ranges(emulator: Any, api: Any, field: str, value: float) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        api.create_response(model="m", input="x", **{field: value})
+    assert refused.value.param == field
+
+
+def test_missing_model(emulator: Any, api: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as missing:
+        api.create_response(input="x")  # typed SDKs would refuse locally; sent raw where allowed
+    assert "model" in str(missing.value)
+
+
+def test_store_false_is_not_kept(emulator: Any, api: Any) -> None:
+    gone = api.create_response(model="m", input="x", store=False)
+    assert gone["status"] == "completed" and gone["store"] is False
+    with pytest.raises(openai.NotFoundError):
+        api.retrieve_response(gone["id"])
+    with pytest.raises(openai.NotFoundError):
+        api.create_response(model="m", input="y", previous_response_id=gone["id"])
+    with pytest.raises(openai.BadRequestError):
+        api.create_response(model="m", input="x", store=False, background=True)
+
+
+def test_client_timeout_on_a_stuck_request_frees_the_conversation(emulator: Any, api: Any) -> None:
+    conversation = api.create_conversation()
+    emulator.add_fault(kind="stuck")
+    impatient = api.client.with_options(timeout=0.3, max_retries=0)
+    with pytest.raises(openai.APITimeoutError):
+        if api.typed:
+            impatient.responses.create(model="m", input="hang", conversation=conversation["id"])
+        else:
+            impatient.post("/responses", cast_to=object, body={"model": "m", "input": "hang", "conversation": conversation["id"]})
+    for _ in range(100):  # the server notices the client left on its next check
+        try:
+            answer = api.create_response(model="m", input="now", conversation=conversation["id"])
+            break
+        except openai.BadRequestError as busy:
+            assert busy.code == "conversation_locked"
+            time.sleep(0.02)
+    else:
+        raise AssertionError("conversation stayed locked")
+    assert answer["output"][0]["content"][0]["text"] == "Echo: now"
