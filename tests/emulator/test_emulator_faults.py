@@ -84,6 +84,9 @@ def test_stream_cut_assistants(emulator: Any, client: openai.OpenAI) -> None:
             for event in stream:
                 names.append(event.event)
     assert names == ["thread.run.created", "thread.run.queued"]
+    # the run goes on server-side: polling picks it up where the stream stopped
+    run = client.beta.threads.runs.list(thread.id).data[0]
+    assert client.beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=5).status == "completed"
 
 
 @pytest.mark.parametrize("code", ["server_error", "rate_limit_exceeded"])
@@ -149,3 +152,32 @@ def test_faults_over_the_control_endpoint(emulator: Any, client: openai.OpenAI) 
 def test_bad_fault_spec_is_refused(emulator: Any) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         emulator.add_fault(kind="meteor")
+
+
+def test_cut_background_stream_resumes_where_it_stopped(emulator: Any, api: Any) -> None:
+    emulator.load_script({"latency": {"tokens_per_second": 1000}})
+    emulator.add_fault(kind="stream_cut", after_events=4)
+    seen: list[dict[str, Any]] = []
+    body = {"model": "m", "input": "one two three four five", "background": True, "stream": True}
+    with pytest.raises(Exception):
+        if api.typed:
+            for event in api.client.responses.create(**body):
+                seen.append(event.model_dump())
+        else:
+            for event in api.client.post("/responses", cast_to=object, body=body, stream=True,
+                                         stream_cls=openai.Stream[object]):
+                seen.append(event["data"])
+    assert len(seen) == 4
+    response_id, last = seen[0]["response"]["id"], seen[-1]["sequence_number"]
+    if api.typed:
+        rest = [e.model_dump() for e in api.client.responses.retrieve(response_id, stream=True, starting_after=last)]
+    else:
+        rest = [e["data"] for e in api.client.get(f"/responses/{response_id}", cast_to=object, stream=True,
+                                                  stream_cls=openai.Stream[object],
+                                                  options={"params": {"stream": "true", "starting_after": last}})]
+    events = seen + rest
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert events[-1]["type"] == "response.completed"
+    text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert text == "Echo: one two three four five"
+    assert emulator.violations() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -182,13 +183,16 @@ def sse_response(
 
     async def body() -> AsyncIterator[bytes]:
         sent = 0
-        async for name, data in events:
-            if cut_after is not None and sent >= cut_after:
-                raise StreamCut(f"stream cut after {sent} events")
-            emulator.check_event(api, name, data)
-            payload = data if isinstance(data, str) else json.dumps(data)
-            yield f"event: {name}\ndata: {payload}\n\n".encode()
-            sent += 1
+        # aclosing: when the stream is cut or the client leaves, the event source (and the
+        # timeline it drives) is closed now, not whenever the garbage collector gets to it
+        async with contextlib.aclosing(events) as source:
+            async for name, data in source:
+                if cut_after is not None and sent >= cut_after:
+                    raise StreamCut(f"stream cut after {sent} events")
+                emulator.check_event(api, name, data)
+                payload = data if isinstance(data, str) else json.dumps(data)
+                yield f"event: {name}\ndata: {payload}\n\n".encode()
+                sent += 1
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 

@@ -8,6 +8,8 @@ the response ends, and stay locked (``conversation_locked``) while it works.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -56,17 +58,20 @@ async def create_response(request: Request) -> Response:
     record = _new_record(emulator, body, model=str(model))
     plan = _plan(emulator, record, body, request)
     background = bool(body.get("background"))
-    record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background))
+    record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background), sink=record.events)
+    created = event(record, "response.created", response=record.obj)
+    record.events.append((created[1], created[2]))
     emulator.state.responses[record.obj["id"]] = record
     if record.conversation_id:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
     if body.get("stream"):
         cut = emulator.stream_cut("POST", request.url.path)
-        return sse_response(request, _stream(record), api="responses", cut_after=cut)
+        return sse_response(request, _follow(record, 0), api="responses", cut_after=cut)
     if background:
         return ok(record.obj)
-    async for _ in record.timeline.events(should_stop=request.is_disconnected):
-        pass
+    async with contextlib.aclosing(record.timeline.events(should_stop=request.is_disconnected)) as steps:
+        async for _ in steps:
+            pass
     if not record.timeline.done:  # the client left while the response was stuck
         finish(emulator, record, status="cancelled")
     return ok(record.obj)
@@ -211,12 +216,28 @@ def _call_name(context: list[dict[str, Any]], call_id: str) -> str:
     return "unknown"
 
 
-async def _stream(record: ResponseRecord) -> AsyncIterator[tuple[str, Any]]:
-    created = event(record, "response.created", response=record.obj)
-    yield created[1], created[2]
+async def _follow(record: ResponseRecord, start: int) -> AsyncIterator[tuple[str, Any]]:
+    """Send recorded events from index ``start`` on, then live ones until the response ends.
+
+    Whoever streams drives the timeline; when that stream is gone (say it was cut), the next
+    follower takes over driving, so a resumed stream keeps going in real time.
+    """
     assert record.timeline is not None
-    async for name, data in record.timeline.events():
-        yield name, data
+    timeline, sent = record.timeline, start
+    while True:
+        while sent < len(record.events):
+            yield record.events[sent]
+            sent += 1
+        if timeline.done:
+            return
+        if timeline.streaming:  # another stream drives it: follow its events
+            await asyncio.sleep(0.01)
+            continue
+        async with contextlib.aclosing(timeline.events()) as steps:
+            async for _ in steps:
+                while sent < len(record.events):
+                    yield record.events[sent]
+                    sent += 1
 
 
 # -- read / cancel / delete ------------------------------------------------------------------
@@ -237,7 +258,21 @@ def _settled(record: ResponseRecord) -> bool:
 
 
 async def retrieve_response(request: Request) -> Response:
-    return ok(_record(request).obj)
+    """``GET /responses/{id}``; with ``stream=true`` (background responses) the event stream is
+    replayed after ``starting_after`` (a sequence number) and continues live."""
+    record = _record(request)
+    if request.query_params.get("stream") not in ("true", "True", "1"):
+        return ok(record.obj)
+    if not record.obj.get("background"):
+        raise ApiProblem(400, "Streaming a response on retrieve is only supported for background responses.",
+                         param="stream")
+    try:
+        after = int(request.query_params.get("starting_after", "-1"))
+    except ValueError:
+        raise ApiProblem(400, "Invalid 'starting_after': expected an integer.", param="starting_after") from None
+    start = next((i for i, (_, data) in enumerate(record.events) if data["sequence_number"] > after), len(record.events))
+    cut = emulator_of(request).stream_cut("GET", request.url.path)
+    return sse_response(request, _follow(record, start), api="responses", cut_after=cut)
 
 
 async def cancel_response(request: Request) -> Response:

@@ -7,6 +7,7 @@ Every run response carries ``openai-poll-after-ms``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -137,8 +138,9 @@ async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> 
     for name, data in prelude:
         yield name, data
     assert run.timeline is not None
-    async for name, data in run.timeline.events():
-        yield name, data
+    async with contextlib.aclosing(run.timeline.events()) as steps:
+        async for name, data in steps:
+            yield name, data
     yield "done", "[DONE]"
 
 

@@ -26,6 +26,7 @@ class ResponseRecord:
     conversation_id: str | None = None
     timeline: Timeline | None = None
     sequence: int = 0
+    events: list[tuple[str, Any]] = field(default_factory=list)  # every event so far, for resuming
 
     def next_sequence(self) -> int:
         self.sequence += 1

@@ -32,8 +32,9 @@ def snapshot(obj: Any) -> Any:
 class Timeline:
     """Drives one generator of actions either by wall-clock catch-up or by streaming."""
 
-    def __init__(self, steps: Iterator[Action]) -> None:
+    def __init__(self, steps: Iterator[Action], *, sink: list[tuple[str, Any]] | None = None) -> None:
         self._steps = steps
+        self._sink = sink  # every event is also appended here (both modes), to replay streams
         self._due = time.monotonic()
         self.done = False
         self.stuck = False
@@ -87,7 +88,10 @@ class Timeline:
 
     def _next(self) -> Action | None:
         try:
-            return next(self._steps)
+            action = next(self._steps)
         except StopIteration:
             self.done = True
             return None
+        if action[0] == "event" and self._sink is not None:
+            self._sink.append((action[1], action[2]))
+        return action
