@@ -118,3 +118,14 @@ def test_cli_parser_defaults() -> None:
     args = build_parser().parse_args(["emulator"])
     assert isinstance(args, argparse.Namespace)
     assert (args.host, args.port, args.script, args.no_validate) == ("127.0.0.1", 8765, None, False)
+
+
+def test_missing_spec_warns_and_serves_unvalidated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("OPENAI_OPENAPI_SPEC", str(tmp_path / "absent.json"))
+    monkeypatch.delenv("OPENAI_EMULATOR_REQUIRE_SPEC", raising=False)
+    with pytest.warns(RuntimeWarning, match="spec not found"):
+        server = EmulatorServer()
+    assert server.emulator.validator is None
+    monkeypatch.setenv("OPENAI_EMULATOR_REQUIRE_SPEC", "1")
+    with pytest.raises(FileNotFoundError):
+        EmulatorServer()

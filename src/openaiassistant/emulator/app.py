@@ -7,7 +7,9 @@ control routes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import warnings
 from typing import Any
 
 from starlette.applications import Starlette
@@ -34,7 +36,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._initial_script = script
         self.required_api_key = required_api_key
-        self.validator: SpecValidator | None = load_validator() if validate else None
+        self.validator: SpecValidator | None = _spec_validator() if validate else None
         self.faults = FaultBook()
         self.state = State()
         self._requests: list[dict[str, Any]] = []
@@ -107,6 +109,19 @@ class Emulator:
 
 
 # -- the app ---------------------------------------------------------------------------------
+def _spec_validator() -> SpecValidator | None:
+    """The spec validator; without the spec file (e.g. a plain ``pip install``) warn and go on
+    unvalidated, unless ``OPENAI_EMULATOR_REQUIRE_SPEC`` is set."""
+    try:
+        return load_validator()
+    except FileNotFoundError as exc:
+        if os.environ.get("OPENAI_EMULATOR_REQUIRE_SPEC"):
+            raise
+        warnings.warn(f"emulator: OpenAI spec not found ({exc.filename}); responses are not validated. "
+                      "Set OPENAI_OPENAPI_SPEC to its path.", RuntimeWarning, stacklevel=3)
+        return None
+
+
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiProblem)
     return exc.response()

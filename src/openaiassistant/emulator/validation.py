@@ -198,11 +198,15 @@ def _describe(where: str, error: jsonschema.ValidationError) -> str:
     return f"{where}: at {location}: {message}"
 
 
-@functools.lru_cache(maxsize=4)
 def load_validator(path: str | None = None) -> SpecValidator:
-    """Load (once per path) the spec without spec validation, fix ``nullable``, index it."""
-    spec_path = Path(path) if path else default_spec_path()
-    with spec_path.open(encoding="utf-8") as handle:
+    """The validator for ``path`` (default: :func:`default_spec_path`), loaded once per path."""
+    return _load(str(Path(path) if path else default_spec_path()))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(spec_path: str) -> SpecValidator:
+    """Read the spec without spec validation, fix ``nullable``, apply the allowances, index it."""
+    with open(spec_path, encoding="utf-8") as handle:
         raw = json.load(handle)
     spec = _fix_nullable(raw)
     _allow_empty_list_cursors(spec["components"]["schemas"])
