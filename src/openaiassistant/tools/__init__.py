@@ -1,0 +1,33 @@
+"""Function tools: definitions, the parallel executor, declarative HTTP tools.
+
+Public surface (everything else is internal):
+
+* :class:`ToolRegistry` - the :class:`~.base.Toolset` the engine runs (``definitions()``,
+  ``execute_round(calls, deadline=...)``); ``@registry.tool``, ``register``, ``add``,
+  ``add_http_tool``.
+* :class:`Tool` / :class:`Executable` - one record type for a tool, and the small interface any
+  pluggable executor implements (``definition`` + ``invoke(arguments)``).
+* :class:`ToolCallError` - raise inside a tool for a structured ``{"error": ...}`` output.
+* :class:`HttpToolSpec` and :func:`load_tools_file` - declarative HTTP tools from dicts or files.
+* the shared records from :mod:`.base`.
+"""
+
+from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
+from .http import HttpToolSpec
+from .loader import load_tools_file
+from .registry import ToolRegistry
+from .tool import Executable, Tool, ToolCallError
+
+__all__ = [
+    "Executable",
+    "HttpToolSpec",
+    "Tool",
+    "ToolCall",
+    "ToolCallError",
+    "ToolDefinition",
+    "ToolOutput",
+    "ToolRecord",
+    "ToolRegistry",
+    "Toolset",
+    "load_tools_file",
+]

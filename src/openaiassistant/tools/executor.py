@@ -1,0 +1,298 @@
+"""Run one round of tool calls: parse, validate, execute in parallel, collect in call order.
+
+How a round runs (:func:`run_round`):
+
+1. The round gets its own event loop in a fresh worker thread, so it behaves the same whether
+   the caller is a plain thread (Keep calls synchronously) or a thread that already runs an
+   event loop.
+2. Each call becomes one task. A task never raises: it parses the JSON arguments, validates them
+   against the tool's schema, waits for a slot under the concurrency cap, then runs the tool
+   under the per-call timeout. Every failure (invalid JSON, schema violation, unknown tool, the
+   tool raised, the tool timed out) becomes an ``{"error": ...}`` output.
+   Async tools run on the loop; sync tools each run in their own daemon thread, so a stuck sync
+   tool can be abandoned after its timeout without blocking the round or interpreter exit.
+3. The round waits for all tasks, the turn's deadline, or a cancellation (``cancel_event`` set,
+   or the calling thread interrupted), whichever comes first. On deadline or cancellation the
+   unfinished tasks are cancelled and drained (awaited until they have stopped) before
+   :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.RunCancelledError`
+   is raised: no task outlives the round. (A sync tool's thread cannot be interrupted; it
+   finishes in the background and its result is discarded.)
+4. Outputs are serialized to JSON, redacted, capped in size and returned in call order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import json
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import jsonschema
+
+from ..errors import RunCancelledError, TurnTimeoutError, redact
+from .base import ToolCall, ToolOutput
+from .outputs import cap_output, error_json, to_json
+from .tool import Executable, ToolCallError
+
+logger = logging.getLogger("openaiassistant.tools")
+
+_MAX_ERROR_DETAIL = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundLimits:
+    """The executor's limits (validated by the registry)."""
+
+    max_concurrency: int
+    call_timeout: float
+    max_output_chars: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Prepared:
+    """A call whose arguments parsed and validated, ready to run."""
+
+    tool: Executable
+    arguments: dict[str, Any]
+
+
+class _Interrupted(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def run_round(
+    tools: Mapping[str, Executable],
+    validators: Mapping[str, Any],
+    calls: Sequence[ToolCall],
+    *,
+    limits: RoundLimits,
+    deadline: float | None = None,
+    cancel_event: threading.Event | None = None,
+) -> list[ToolOutput]:
+    """Execute ``calls`` and return exactly one output per call, in call order.
+
+    Raises TurnTimeoutError if ``deadline`` (a ``time.monotonic()`` value) passes first, and
+    RunCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
+    drained before either is raised.
+    """
+    if not calls:
+        return []
+    if deadline is not None and time.monotonic() >= deadline:
+        raise TurnTimeoutError("the turn's deadline passed before its tool calls could run")
+    runner = _RoundRunner(tools, validators, list(calls), limits, deadline, cancel_event)
+    thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
+    thread.start()
+    try:
+        runner.finished.wait()
+    except BaseException:
+        # The calling thread was interrupted (KeyboardInterrupt, ...): cancel and drain first.
+        runner.interrupt("the calling thread was interrupted")
+        thread.join()
+        raise
+    thread.join()
+    return runner.result()
+
+
+class _RoundRunner:
+    """Owns the event loop of one round; everything here runs in the round's worker thread."""
+
+    def __init__(
+        self,
+        tools: Mapping[str, Executable],
+        validators: Mapping[str, Any],
+        calls: list[ToolCall],
+        limits: RoundLimits,
+        deadline: float | None,
+        cancel_event: threading.Event | None,
+    ) -> None:
+        self._tools = tools
+        self._validators = validators
+        self._calls = calls
+        self._limits = limits
+        self._deadline = deadline
+        self._cancel_event = cancel_event
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._lock = threading.Lock()
+        self._outputs: list[ToolOutput] | None = None
+        self._failure: BaseException | None = None
+        self.finished = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._outputs = asyncio.run(self._main())
+        except BaseException as exc:  # handed to the calling thread by result()
+            self._failure = exc
+        finally:
+            self.finished.set()
+
+    def result(self) -> list[ToolOutput]:
+        if isinstance(self._failure, _Interrupted):
+            if self._failure.reason == "deadline":
+                raise TurnTimeoutError("the turn's deadline passed while tools were running; the round was cancelled")
+            raise RunCancelledError(f"the turn was cancelled while tools were running ({self._failure.reason})")
+        if self._failure is not None:
+            raise self._failure
+        assert self._outputs is not None
+        return self._outputs
+
+    def interrupt(self, reason: str) -> None:
+        """Ask the round to stop (thread-safe)."""
+        with self._lock:
+            if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+                try:
+                    self._loop.call_soon_threadsafe(self._stop.set)
+                except RuntimeError:  # the loop closed meanwhile: nothing left to stop
+                    pass
+
+    async def _main(self) -> list[ToolOutput]:
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+        semaphore = asyncio.Semaphore(self._limits.max_concurrency)
+        tasks = [asyncio.create_task(self._one(call, semaphore)) for call in self._calls]
+        everything = asyncio.gather(*tasks)
+        stop_wait = asyncio.create_task(self._stop.wait())
+        watcher = asyncio.create_task(self._watch_cancel_event()) if self._cancel_event else None
+        timeout = None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
+        try:
+            await asyncio.wait({everything, stop_wait}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for helper in (stop_wait, watcher):
+                if helper is not None:
+                    helper.cancel()
+        if everything.done():
+            return everything.result()
+        reason = "deadline" if not self._stop.is_set() else self._stop_reason()
+        # Cancel and drain: wait until every task has really stopped before reporting.
+        everything.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        names = sorted({c.name for c, t in zip(self._calls, tasks) if t.cancelled()})
+        logger.warning("tool round stopped (%s); cancelled calls: %s", reason, ", ".join(names) or "none")
+        raise _Interrupted(reason)
+
+    def _stop_reason(self) -> str:
+        if self._cancel_event is not None and self._cancel_event.is_set():
+            return "cancel requested"
+        return "the calling thread was interrupted"
+
+    async def _watch_cancel_event(self) -> None:
+        # threading.Event has no awaitable form; a short poll keeps this simple and cheap.
+        assert self._cancel_event is not None and self._stop is not None
+        while not self._cancel_event.is_set():
+            await asyncio.sleep(0.02)
+        self._stop.set()
+
+    async def _one(self, call: ToolCall, semaphore: asyncio.Semaphore) -> ToolOutput:
+        prepared = self._prepare(call)
+        if isinstance(prepared, ToolOutput):
+            return prepared
+        async with semaphore:
+            start = time.monotonic()
+            output, error = await self._invoke(call, prepared)
+            duration_ms = (time.monotonic() - start) * 1000.0
+        capped = cap_output(redact(output), max_chars=self._limits.max_output_chars)
+        logger.debug("tool %s (%s) finished in %.1f ms%s", call.name, call.call_id, duration_ms,
+                     f" with error: {error}" if error else "")
+        return ToolOutput(call_id=call.call_id, name=call.name, output=capped, error=error, duration_ms=duration_ms)
+
+    def _prepare(self, call: ToolCall) -> _Prepared | ToolOutput:
+        tool = self._tools.get(call.name)
+        if tool is None:
+            available = ", ".join(sorted(self._tools)) or "(none)"
+            return self._failed(call, f"unknown tool {call.name!r}; available tools: {available}")
+        try:
+            arguments = json.loads(call.arguments) if call.arguments.strip() else {}
+        except (json.JSONDecodeError, AttributeError) as exc:
+            return self._failed(call, f"arguments are not valid JSON: {exc}")
+        if not isinstance(arguments, dict):
+            return self._failed(call, f"arguments must be a JSON object, got {type(arguments).__name__}")
+        validator = self._validators.get(call.name)
+        if validator is not None:
+            problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+            if problems:
+                return self._failed(call, "arguments do not match the tool's schema: " + _describe(problems))
+        return _Prepared(tool=tool, arguments=arguments)
+
+    async def _invoke(self, call: ToolCall, prepared: _Prepared) -> tuple[str, str | None]:
+        timeout = getattr(prepared.tool, "timeout", None) or self._limits.call_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                value = await _call_tool(prepared.tool, prepared.arguments)
+            return to_json(value), None
+        except TimeoutError:
+            message = f"tool {call.name!r} timed out after {timeout:g} s"
+            logger.warning("%s (call %s)", message, call.call_id)
+            return error_json(message), message
+        except ToolCallError as exc:
+            message = redact(exc.message)
+            logger.info("tool %s (call %s) reported an error: %s", call.name, call.call_id, message)
+            return error_json(message, exc.data), message
+        except Exception as exc:  # a tool failure is data for the model, never a crash
+            message = redact(f"tool {call.name!r} failed: {type(exc).__name__}: {exc}")
+            logger.warning("%s (call %s)", message, call.call_id)
+            logger.debug("traceback of call %s:\n%s", call.call_id, redact(traceback.format_exc()))
+            return error_json(message), message
+
+    def _failed(self, call: ToolCall, message: str) -> ToolOutput:
+        message = redact(message)
+        logger.info("tool call %s (%s) rejected: %s", call.call_id, call.name, message)
+        output = cap_output(error_json(message), max_chars=self._limits.max_output_chars)
+        return ToolOutput(call_id=call.call_id, name=call.name, output=output, error=message, duration_ms=0.0)
+
+
+async def _call_tool(tool: Executable, arguments: dict[str, Any]) -> Any:
+    invoke = tool.invoke
+    if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(getattr(invoke, "__call__", None)):
+        return await invoke(arguments)
+    value = await _in_thread(invoke, arguments)
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+async def _in_thread(func: Any, arguments: dict[str, Any]) -> Any:
+    """Run a sync callable in its own daemon thread and await its result.
+
+    A daemon thread rather than a pool: a timed-out call that never returns must not hold a
+    pool slot or block interpreter exit.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def deliver(ok: bool, value: Any) -> None:
+        if not future.done():  # it was cancelled if the call timed out or the round stopped
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def target() -> None:
+        try:
+            result: tuple[bool, Any] = (True, context.run(func, arguments))
+        except BaseException as exc:
+            result = (False, exc)
+        try:
+            loop.call_soon_threadsafe(deliver, *result)
+        except RuntimeError:  # the round's loop is gone: the result is no longer wanted
+            pass
+
+    threading.Thread(target=target, name="openaiassistant-tool", daemon=True).start()
+    return await future
+
+
+def _describe(problems: list[jsonschema.ValidationError]) -> str:
+    parts = []
+    for problem in problems[:5]:
+        where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
+        parts.append(f"at {where}: {problem.message}")
+    text = "; ".join(parts)
+    if len(problems) > 5:
+        text += f"; and {len(problems) - 5} more"
+    return text[:_MAX_ERROR_DETAIL]

@@ -1,0 +1,356 @@
+"""Declarative HTTP tools: a spec (YAML/JSON) compiled into a :class:`~.tool.Tool`.
+
+A spec::
+
+    name: get_alert
+    description: Fetch one alert from the monitoring system.
+    parameters:                       # JSON schema of the arguments (type: object)
+      type: object
+      properties: {alert_id: {type: string}, limit: {type: integer}}
+      required: [alert_id]
+    method: GET                       # GET (default), POST, PUT, PATCH, DELETE, HEAD
+    url: https://grafana.internal:3000/api/alerts/{alert_id}
+    query: {limit: "{limit}", state: firing}
+    headers: {Authorization: "Bearer ${env:GRAFANA_TOKEN}"}
+    body: {q: "{alert_id}"}           # JSON body template (not with GET/HEAD)
+    timeout: 10                       # seconds, the whole call
+    max_response_bytes: 1000000
+    strict: false                     # true: the schema must follow OpenAI's strict rules
+    follow_redirects: true            # same-origin redirects only, at most max_redirects
+    max_redirects: 3
+
+Safety, because arguments come from the model (untrusted):
+
+* the scheme, host and port are fixed by the template: placeholders are refused in the
+  authority at load time, argument values are percent-encoded (``/``, ``@``, ``?``, ``#`` ...
+  included) into the path and passed as values in the query, and ``.``/``..``/empty path values
+  are refused; the final URL's origin is checked again before sending;
+* a redirect to another origin is not followed (it becomes an error output); same-origin
+  redirects are followed at most ``max_redirects`` times;
+* the response is streamed and reading stops at ``max_response_bytes``;
+* header values and ``${...}`` references are registered as secrets: they are never part of
+  the tool definition, logs, outputs or error messages; proxies from the environment are not used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import httpx
+import jsonschema
+
+from ..errors import ConfigError, redact, register_secret
+from .base import ToolDefinition
+from .strict import strict_problem
+from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
+from .tool import Tool, ToolCallError, check_tool_name
+
+logger = logging.getLogger("openaiassistant.tools.http")
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+_FIELDS = {
+    "name", "description", "parameters", "method", "url", "query", "headers", "body", "timeout",
+    "max_response_bytes", "strict", "follow_redirects", "max_redirects",
+}
+_SENSITIVE_HEADER_WORDS = ("authorization", "cookie", "token", "key", "secret", "password", "auth")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NO_BODY = object()
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpToolSpec:
+    """A validated HTTP tool spec; build it with :meth:`from_dict`."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    method: str
+    url: Template
+    origin: tuple[str, str, int]
+    query: dict[str, Template]
+    headers: dict[str, Template] = field(repr=False)
+    body: Any = field(default=_NO_BODY, repr=False)
+    timeout: float = 10.0
+    max_response_bytes: int = 1_000_000
+    strict: bool = False
+    follow_redirects: bool = True
+    max_redirects: int = 3
+
+    @classmethod
+    def from_dict(
+        cls, spec: Mapping[str, Any], *, secrets: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> "HttpToolSpec":
+        """Validate a spec dict; raises ConfigError naming the tool and the field."""
+        if not isinstance(spec, Mapping):
+            raise ConfigError("HTTP tool spec", f"must be a mapping, got {type(spec).__name__}")
+        name = spec.get("name")
+        check_tool_name(name)  # type: ignore[arg-type]
+        where = f"HTTP tool {name!r}"
+        unknown = sorted(set(spec) - _FIELDS)
+        if unknown:
+            raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
+        secrets = dict(secrets or {})
+        parameters = _parameters(spec.get("parameters"), where=f"{where} parameters")
+        strict = _bool(spec.get("strict", False), f"{where} strict")
+        if strict and (problem := strict_problem(parameters)):
+            raise ConfigError(f"{where} parameters", f"strict: true needs a strict schema: {problem}")
+        method = str(spec.get("method", "GET")).upper()
+        if method not in _METHODS:
+            raise ConfigError(f"{where} method", f"{method!r} is not one of {list(_METHODS)}")
+        url, origin = _url(spec.get("url"), where=f"{where} url")
+        query = _template_map(spec.get("query"), where=f"{where} query", secrets=secrets, environ=environ)
+        headers = _headers(spec.get("headers"), where=f"{where} headers", secrets=secrets, environ=environ)
+        body: Any = _NO_BODY
+        if "body" in spec:
+            if method in ("GET", "HEAD"):
+                raise ConfigError(f"{where} body", f"a {method} request cannot have a body")
+            body = walk_body(spec["body"], where=f"{where} body", secrets=secrets, environ=environ)
+        properties = parameters.get("properties", {})
+        used = url.arguments + [a for t in query.values() for a in t.arguments] + body_arguments(body)
+        missing = sorted({a for a in used if a not in properties})
+        if missing:
+            raise ConfigError(where, f"placeholder(s) {missing} are not declared in parameters.properties")
+        optional_in_path = sorted({a for a in url.arguments if a not in parameters.get("required", [])})
+        if optional_in_path:
+            raise ConfigError(f"{where} url", f"path placeholder(s) {optional_in_path} must be listed in parameters.required")
+        return cls(
+            name=name, description=_str(spec.get("description", ""), f"{where} description"),
+            parameters=parameters, method=method, url=url, origin=origin, query=query, headers=headers,
+            body=body, strict=strict,
+            timeout=_positive(spec.get("timeout", 10.0), f"{where} timeout", float),
+            max_response_bytes=_positive(spec.get("max_response_bytes", 1_000_000), f"{where} max_response_bytes", int),
+            follow_redirects=_bool(spec.get("follow_redirects", True), f"{where} follow_redirects"),
+            max_redirects=_count(spec.get("max_redirects", 3), f"{where} max_redirects"),
+        )
+
+    def definition(self) -> ToolDefinition:
+        """What the model sees: name, description, parameters. Never the URL or headers."""
+        return ToolDefinition(name=self.name, description=self.description, parameters=self.parameters, strict=self.strict)
+
+
+def compile_http_tool(spec: HttpToolSpec) -> Tool:
+    """Make a :class:`Tool` whose ``invoke`` performs the HTTP request (async, cancellable)."""
+
+    async def invoke(arguments: dict[str, Any]) -> Any:
+        return await _perform(spec, arguments)
+
+    return Tool(definition=spec.definition(), invoke=invoke, timeout=spec.timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# request
+
+
+async def _perform(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> Any:
+    url = _build_url(spec, arguments)
+    headers = {k: t.render(arguments, encode=lambda _n, v: scalar_text(v)) for k, t in spec.headers.items()}
+    body = render_body(spec.body, arguments) if spec.body is not _NO_BODY else _NO_BODY
+    method = spec.method
+    # trust_env=False: no proxies or .netrc from the environment; redirects are handled below.
+    async with httpx.AsyncClient(timeout=spec.timeout, follow_redirects=False, trust_env=False) as client:
+        for hop in range(spec.max_redirects + 1):
+            request = client.build_request(
+                method, url, headers=headers, **({} if body is _NO_BODY else {"json": body})
+            )
+            logger.info("HTTP tool %s: %s %s", spec.name, method, redact(str(request.url)))
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise ToolCallError(f"HTTP request timed out ({type(exc).__name__})") from None
+            except httpx.HTTPError as exc:
+                raise ToolCallError(redact(f"HTTP request failed: {type(exc).__name__}: {exc}")) from None
+            try:
+                location = response.headers.get("location")
+                if not (response.is_redirect and location and spec.follow_redirects):
+                    return await _read(spec, response)
+                target = request.url.join(location)
+                if _origin(target) != spec.origin:
+                    raise ToolCallError(
+                        f"redirect to another origin ({_origin_text(target)}) was not followed; this tool "
+                        f"may only reach {_origin_text(request.url)}",
+                        data={"status": response.status_code},
+                    )
+                if hop == spec.max_redirects:
+                    raise ToolCallError(f"too many redirects (more than {spec.max_redirects})")
+                if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                    method, body = ("HEAD" if method == "HEAD" else "GET"), _NO_BODY
+                url = target
+            finally:
+                await response.aclose()
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _build_url(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> httpx.URL:
+    def encode_path(name: str, value: Any) -> str:
+        if value is None or isinstance(value, (list, dict)):
+            raise ToolCallError(f"argument {name!r} must be a string or number to be used in the URL path")
+        text = scalar_text(value)
+        if text in ("", ".", ".."):
+            raise ToolCallError(f"argument {name!r} may not be {text!r} in the URL path")
+        # safe="" percent-encodes '/', '?', '#', '@', ':' too, so a value stays inside its segment.
+        return quote(text, safe="")
+
+    url = httpx.URL(spec.url.render(arguments, encode=encode_path))
+    params: list[tuple[str, str]] = []
+    for key, template in spec.query.items():
+        sole = template.sole_argument
+        if sole is not None:
+            value = arguments.get(sole)
+            if value is None:
+                continue  # an omitted optional argument drops the parameter
+            values = value if isinstance(value, list) else [value]
+            params.extend((key, scalar_text(v) if not isinstance(v, (dict, list)) else json.dumps(v)) for v in values)
+        else:
+            params.append((key, template.render(arguments, encode=lambda _n, v: scalar_text(v))))
+    if params:
+        url = url.copy_merge_params(params)
+    # Defence in depth: the template fixes the origin, check it once more on the final URL.
+    if _origin(url) != spec.origin:
+        raise ToolCallError(f"the arguments would change this tool's origin to {_origin_text(url)}; refused")
+    return url
+
+
+async def _read(spec: HttpToolSpec, response: httpx.Response) -> Any:
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    async for chunk in response.aiter_bytes():
+        room = spec.max_response_bytes - size
+        if len(chunk) > room:
+            chunks.append(chunk[:room])
+            truncated = True
+            break  # stop reading: the rest is never downloaded into memory
+        chunks.append(chunk)
+        size += len(chunk)
+    raw = b"".join(chunks)
+    content_type = response.headers.get("content-type", "")
+    text = raw.decode(response.encoding or "utf-8", errors="replace")
+    body: Any = text
+    if not truncated and "json" in content_type.lower() and text.strip():
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError:
+            body = text  # a server that mislabels its body: hand the text over as is
+    result: dict[str, Any] = {"status": response.status_code, "content_type": content_type, "body": body}
+    if truncated:
+        result["truncated"] = True
+        result["note"] = f"response truncated at {spec.max_response_bytes} bytes"
+    logger.info("HTTP tool %s: status %s, %d bytes%s", spec.name, response.status_code, len(raw),
+                " (truncated)" if truncated else "")
+    if response.status_code >= 400:
+        raise ToolCallError(f"HTTP {response.status_code} {response.reason_phrase}".strip(), data=result)
+    return result
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    scheme = url.scheme.lower()
+    return scheme, (url.host or "").lower(), url.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _origin_text(url: httpx.URL) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
+# ---------------------------------------------------------------------------------------------
+# spec validation helpers
+
+
+def _parameters(value: Any, *, where: str) -> dict[str, Any]:
+    if value is None:
+        value = {"type": "object", "properties": {}, "additionalProperties": False}
+    if not isinstance(value, Mapping) or value.get("type") != "object":
+        raise ConfigError(where, "must be a JSON schema with type: object")
+    try:
+        jsonschema.Draft202012Validator.check_schema(dict(value))
+    except jsonschema.SchemaError as exc:
+        raise ConfigError(where, f"is not a valid JSON schema: {exc.message}") from None
+    return json.loads(json.dumps(value))  # a plain, detached copy (YAML may hand us odd types)
+
+
+def _url(value: Any, *, where: str) -> tuple[Template, tuple[str, str, int]]:
+    if not isinstance(value, str) or "://" not in value:
+        raise ConfigError(where, "must be an absolute http(s) URL template")
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in _DEFAULT_PORTS:
+        raise ConfigError(where, f"scheme {scheme!r} is not allowed; use http or https")
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    if any(ch in authority for ch in "{}$"):
+        raise ConfigError(where, "placeholders are not allowed in the scheme, host or port")
+    if "@" in authority:
+        raise ConfigError(where, "credentials in the URL are not allowed; use a header")
+    if "#" in value:
+        raise ConfigError(where, "fragments are not allowed")
+    template = parse_template(value, where=where, allow_references=False, secrets={})
+    try:
+        probe = httpx.URL(template.render({}, encode=lambda _n, _v: "x"))
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ConfigError(where, f"is not a valid URL: {exc}") from None
+    if not probe.host:
+        raise ConfigError(where, "has no host")
+    return template, _origin(probe)
+
+
+def _template_map(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any) -> dict[str, Template]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(where, "must be a mapping of names to template strings")
+    out = {}
+    for key, text in value.items():
+        if isinstance(text, (int, float, bool)):
+            text = scalar_text(text)
+        out[str(key)] = parse_template(text, where=f"{where}.{key}", allow_references=True, secrets=secrets, environ=environ)
+    return out
+
+
+def _headers(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any) -> dict[str, Template]:
+    headers = _template_map(value, where=where, secrets=secrets, environ=environ)
+    for key, template in headers.items():
+        if not key or any(ch in key for ch in " \t\r\n:"):
+            raise ConfigError(where, f"{key!r} is not a valid header name")
+        if template.arguments:
+            # Model-controlled header values are an injection surface and rarely needed.
+            raise ConfigError(f"{where}.{key}", "argument placeholders are not allowed in headers")
+        literal = template.render({}, encode=lambda _n, _v: "")
+        if "\r" in literal or "\n" in literal:
+            raise ConfigError(f"{where}.{key}", "line breaks are not allowed in header values")
+        if any(word in key.lower() for word in _SENSITIVE_HEADER_WORDS):
+            register_secret(literal)
+            for part in literal.split():  # "Bearer <token>": the token alone is the secret
+                if len(part) >= 8:
+                    register_secret(part)
+    return headers
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(where, f"must be true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(where, f"must be a string, got {type(value).__name__}")
+    return value
+
+
+def _positive(value: Any, where: str, kind: type) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(where, f"must be a positive number, got {value!r}") from None
+    if isinstance(value, bool) or not number > 0:
+        raise ConfigError(where, f"must be a positive number, got {value!r}")
+    return number
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(where, f"must be a whole number >= 0, got {value!r}")
+    return value

@@ -1,0 +1,83 @@
+"""Tool results -> the JSON strings sent back to the model, capped in size.
+
+Every output is valid JSON: a result is serialized with :func:`to_json` (dataclasses, enums,
+sets, dates and pydantic models are understood; anything else becomes its ``str``), a failure is
+``{"error": "..."}``, and an output longer than the cap is replaced by a JSON object that says so
+in plain words::
+
+    {"truncated": true, "note": "output truncated: showing 15800 of 48211 characters",
+     "total_chars": 48211, "output_prefix": "..."}
+
+so the model can see that it has only part of the answer (and could ask for less).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import uuid
+from decimal import Decimal
+from typing import Any, Mapping
+
+from ..errors import redact
+
+MIN_OUTPUT_CHARS = 200
+
+
+def to_json(value: Any) -> str:
+    """Serialize a tool's result as JSON text."""
+    return json.dumps(value, default=_fallback, ensure_ascii=False)
+
+
+def error_json(message: str, data: Mapping[str, Any] | None = None) -> str:
+    """The output for a failed call; the message is redacted."""
+    payload: dict[str, Any] = {"error": redact(message)}
+    for key, value in (data or {}).items():
+        payload.setdefault(key, value)
+    return redact(to_json(payload))
+
+
+def cap_output(text: str, *, max_chars: int) -> str:
+    """Return ``text`` unchanged if it fits, else a JSON truncation notice that does."""
+    if len(text) <= max_chars:
+        return text
+    keep = max_chars
+    # Escaping can make the prefix longer once embedded in JSON, so shrink until it fits.
+    while keep > 0:
+        notice = to_json(
+            {
+                "truncated": True,
+                "note": f"output truncated: showing {keep} of {len(text)} characters",
+                "total_chars": len(text),
+                "output_prefix": text[:keep],
+            }
+        )
+        if len(notice) <= max_chars:
+            return notice
+        keep -= max(len(notice) - max_chars, 1)
+    return to_json({"truncated": True, "total_chars": len(text)})
+
+
+def _fallback(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    for method in ("model_dump", "dict"):  # pydantic 2, then pydantic 1
+        dump = getattr(value, method, None)
+        if callable(dump):
+            try:
+                return dump()
+            except TypeError:
+                pass
+    return str(value)
