@@ -79,7 +79,7 @@ def test_script_reset_and_violations_over_http(emulator: Any, api: Any) -> None:
     with pytest.raises(urllib.error.HTTPError) as bad:
         _control(emulator, "script", method="POST", data=b"rules:\n  - match: '('\n", content_type="text/yaml")
     assert bad.value.code == 400
-    assert _control(emulator, "violations") == {"violations": []}
+    assert _control(emulator, "violations") == {"violations": [], "request_violations": []}
     _control(emulator, "reset", method="POST")
     assert emulator.requests() == []
     assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "Echo: ping"

@@ -64,3 +64,13 @@ def test_client_timeout_on_a_stuck_request_frees_the_conversation(emulator: Any,
     else:
         raise AssertionError("conversation stayed locked")
     assert answer["output"][0]["content"][0]["text"] == "Echo: now"
+
+
+def test_request_bodies_are_checked_against_the_spec(emulator: Any, api: Any) -> None:
+    tool_without_strict = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+    answer = api.client.post("/responses", cast_to=object,
+                             body={"model": "m", "input": "x", "tools": [tool_without_strict]})
+    assert answer["tools"][0]["strict"] is True  # accepted (the live API defaults it) ...
+    problems = emulator.request_violations()  # ... but recorded: the spec requires `strict`
+    assert len(problems) == 1 and "strict" in problems[0]
+    assert emulator.violations() == []

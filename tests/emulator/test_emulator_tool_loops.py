@@ -82,6 +82,7 @@ def test_responses_tool_loop(emulator: Any, api: Any, stream: bool) -> None:
     assert rounds == [["get_disk_usage", "get_load"], ["get_disk_usage"]]
     assert text == EXPECTED
     assert emulator.violations() == []
+    assert emulator.request_violations() == []  # what the SDK sent fits the spec too
 
 
 def test_responses_without_parallel_calls_one_per_round(emulator: Any, api: Any) -> None:
@@ -131,6 +132,7 @@ def test_assistants_tool_loop_streamed(emulator: Any, client: openai.OpenAI) -> 
     assert run is not None and run.status == "completed"
     assert text == EXPECTED
     assert emulator.violations() == []
+    assert emulator.request_violations() == []  # what the SDK sent fits the spec too
 
 
 def test_assistants_without_parallel_calls_one_per_round(emulator: Any, client: openai.OpenAI) -> None:

@@ -41,6 +41,7 @@ class Emulator:
         self.state = State()
         self._requests: list[dict[str, Any]] = []
         self._violations: list[str] = []
+        self._request_violations: list[str] = []
         self.script: Script = load_script(None)
         self.load_script(script)
 
@@ -60,6 +61,7 @@ class Emulator:
         with self._lock:
             self._requests.clear()
             self._violations.clear()
+            self._request_violations.clear()
 
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -72,6 +74,12 @@ class Emulator:
     def violations(self) -> list[str]:
         with self._lock:
             return list(self._violations)
+
+    def request_violations(self) -> list[str]:
+        """Request bodies (from clients) that do not fit the spec's request schemas. Recorded,
+        not enforced: the emulator answers them like the real API would (often a 400)."""
+        with self._lock:
+            return list(self._request_violations)
 
     def log_request(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -91,6 +99,13 @@ class Emulator:
     def check_body(self, method: str, path: str, status: int, body: Any) -> None:
         if self.validator is not None:
             self.add_violations(self.validator.check_response(method, path, status, body))
+
+    def check_request(self, method: str, path: str, body: Any) -> None:
+        if self.validator is not None:
+            problems = self.validator.check_request(method, path, body)
+            if problems:
+                with self._lock:
+                    self._request_violations.extend(problems)
 
     def model_fault(self, method: str, path: str) -> dict[str, Any] | None:
         """An armed run/response-level fault for this request, as a step ``fault`` dict."""

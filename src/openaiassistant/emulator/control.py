@@ -62,7 +62,8 @@ async def _reset(request: Request) -> Response:
 
 
 async def _violations(request: Request) -> Response:
-    return JSONResponse({"violations": _emu(request).violations()})
+    emulator = _emu(request)
+    return JSONResponse({"violations": emulator.violations(), "request_violations": emulator.request_violations()})
 
 
 ROUTES = [

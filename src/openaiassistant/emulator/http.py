@@ -60,7 +60,8 @@ def emulator_of(request: Request) -> "Emulator":
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The JSON body as a dict; an empty body is ``{}``; anything else is a 400."""
+    """The JSON body as a dict (checked against the spec's request schema, see
+    ``Emulator.request_violations``); an empty body is ``{}``; anything else is a 400."""
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -74,6 +75,7 @@ async def read_json(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiProblem(400, "The request body must be a JSON object.")
+    emulator_of(request).check_request(request.method, request.url.path, body)
     return body
 
 

@@ -122,3 +122,7 @@ class EmulatorServer:
     def violations(self) -> list[str]:
         """Spec violations found in responses sent so far."""
         return self.emulator.violations()
+
+    def request_violations(self) -> list[str]:
+        """Client request bodies that do not fit the spec (recorded, not enforced)."""
+        return self.emulator.request_violations()

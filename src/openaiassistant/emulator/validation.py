@@ -88,6 +88,7 @@ class _Operation:
     template: str
     json_schema: dict[str, Any] | None
     stream_schema: dict[str, Any] | None
+    request_schema: dict[str, Any] | None = None
 
 
 @dataclass(kw_only=True)
@@ -115,6 +116,7 @@ class SpecValidator:
                 if method not in ("get", "post", "delete"):
                     continue
                 content = op.get("responses", {}).get("200", {}).get("content", {})
+                body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
                 self.operations.append(
                     _Operation(
                         method=method.upper(),
@@ -123,6 +125,7 @@ class SpecValidator:
                         template=template,
                         json_schema=content.get("application/json", {}).get("schema"),
                         stream_schema=content.get("text/event-stream", {}).get("schema"),
+                        request_schema=body.get("schema"),
                     )
                 )
         schemas = self.spec["components"]["schemas"]
@@ -172,6 +175,13 @@ class SpecValidator:
             return []
         return self.check(op.json_schema, body, where)
 
+    def check_request(self, method: str, path: str, body: Any) -> list[str]:
+        """Validate a JSON request body against the operation's request schema."""
+        op = self.operation(method, path)
+        if op is None or op.request_schema is None:
+            return []
+        return self.check(op.request_schema, body, f"request {method} {path}")
+
     def check_event(self, api: str, event: str, data: Any) -> list[str]:
         """Validate one SSE event of the ``responses`` or ``assistants`` stream."""
         where = f"SSE {api} event {event}"
@@ -195,6 +205,10 @@ def _rebase(schema: dict[str, Any]) -> dict[str, Any]:
 def _describe(where: str, error: jsonschema.ValidationError) -> str:
     location = "/".join(str(p) for p in error.absolute_path) or "<root>"
     message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+    if error.context:  # anyOf/oneOf: say which part of the closest alternative is wrong
+        best = jsonschema.exceptions.best_match(error.context)
+        inner = "/".join(str(p) for p in best.absolute_path) or "<root>"
+        message = f"{message} (closest: at {inner}: {best.message[:300]})"
     return f"{where}: at {location}: {message}"
 
 
