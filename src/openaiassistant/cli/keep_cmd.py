@@ -1,0 +1,74 @@
+"""``openaiassistant keep install|uninstall|status``: the provider shim inside the installed Keep.
+
+Run it with the Python of the environment Keep runs in (the shim goes into that Keep's
+``keep/providers`` directory). Nothing of Keep's is changed besides the one directory we add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "keep",
+        help="install the openaiassistant provider into the installed Keep",
+        description="Make Keep find the `openaiassistant` provider type (UI provider list, "
+        "providers installed in Keep's database, workflow files).",
+    )
+    sub = parser.add_subparsers(dest="keep_command", metavar="ACTION")
+    install = sub.add_parser("install", help="write the provider shim into Keep (idempotent)")
+    install.set_defaults(func=run_install)
+    uninstall = sub.add_parser("uninstall", help="remove only what `install` wrote")
+    uninstall.add_argument("--force", action="store_true", help="also remove shim files changed since install")
+    uninstall.set_defaults(func=run_uninstall)
+    status = sub.add_parser("status", help="where Keep is and whether (which version of) the shim is installed")
+    status.set_defaults(func=run_status)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.keep import installer
+
+    try:
+        state = installer.install()
+    except ConfigError as err:
+        print(f"openaiassistant keep install: {err}", file=sys.stderr)
+        return 1
+    print(f"openaiassistant provider {state.describe()}")
+    print("Keep lists it as type `openaiassistant` (display name \"OpenAI Assistant\").")
+    return 0
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.keep import installer
+
+    try:
+        removed = installer.uninstall(force=args.force)
+    except ConfigError as err:
+        print(f"openaiassistant keep uninstall: {err}", file=sys.stderr)
+        return 1
+    if not removed:
+        print("openaiassistant provider was not installed; nothing removed")
+        return 0
+    for path in removed:
+        print(f"removed {path}")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Exit 0 when installed and current, 1 otherwise (so scripts can check)."""
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.keep import installer
+
+    try:
+        state = installer.status()
+    except ConfigError as err:
+        print(f"openaiassistant keep status: {err}", file=sys.stderr)
+        return 1
+    print(f"openaiassistant provider {state.describe()}")
+    print(f"Keep providers directory: {state.keep_providers_dir}")
+    return 0 if state.installed and state.current else 1

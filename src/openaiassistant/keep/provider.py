@@ -1,0 +1,317 @@
+"""The Keep provider: a workflow step of ``type: openaiassistant`` runs one assistant turn.
+
+Keep finds this class as ``keep.providers.openaiassistant_provider.openaiassistant_provider.
+OpenaiassistantProvider`` (the shim ``openaiassistant keep install`` writes re-exports it).
+Keep imports every provider module to list providers, so this module imports only Keep and our
+light settings/error modules; the engine (and the openai SDK) is imported on the first turn.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from typing import Any
+
+import pydantic
+
+from keep.contextmanager.contextmanager import ContextManager
+from keep.exceptions.provider_exception import ProviderException
+from keep.providers.base.base_provider import BaseProvider
+from keep.providers.models.provider_config import ProviderConfig, ProviderScope
+
+from openaiassistant.errors import AssistantError, AuthenticationError, NotFoundError, redact
+from openaiassistant.settings import AssistantSpec, ConnectionSettings
+
+
+@pydantic.dataclasses.dataclass
+class OpenaiassistantProviderAuthConfig:
+    """How to reach the server and which assistant answers."""
+
+    api_key: str = dataclasses.field(
+        metadata={
+            "required": True,
+            "description": "API key (OpenAI, Azure OpenAI or a compatible server)",
+            "sensitive": True,
+        }
+    )
+    backend: str = dataclasses.field(
+        default="responses",
+        metadata={
+            "required": False,
+            "description": "Which API runs the assistant",
+            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it)",
+            "type": "select",
+            "options": ["responses", "assistants"],
+        },
+    )
+    model: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Model (responses backend; on Azure the deployment name)",
+            "hint": "e.g. gpt-4o-mini",
+        },
+    )
+    instructions: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "The assistant's instructions (responses backend; sent with every turn)",
+            "type": "textarea",
+        },
+    )
+    assistant_id: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Assistant id (assistants backend)",
+            "hint": "asst_...",
+        },
+    )
+    organization: str | None = dataclasses.field(
+        default=None,
+        metadata={"required": False, "description": "OpenAI organization id", "hint": "org-..."},
+    )
+    project: str | None = dataclasses.field(
+        default=None,
+        metadata={"required": False, "description": "OpenAI project id", "hint": "proj_..."},
+    )
+    base_url: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Base URL of the API (empty: api.openai.com; Azure: your resource endpoint)",
+            "hint": "https://api.openai.com/v1, https://NAME.openai.azure.com, http://127.0.0.1:8765/v1",
+        },
+    )
+    api_version: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Azure OpenAI api-version (setting it selects Azure OpenAI)",
+            "hint": "e.g. 2024-10-21",
+        },
+    )
+    default_timeout: str | None = dataclasses.field(
+        default="120",
+        metadata={
+            "required": False,
+            "description": "Default deadline of one turn, in seconds (a step's timeout wins)",
+        },
+    )
+
+
+class OpenaiassistantProvider(BaseProvider):
+    """Ask an OpenAI assistant (Responses + Conversations, or Assistants v2) and use its answer.
+
+    A step sends ``prompt`` to the assistant, continuing ``thread_id`` when given, and returns
+    ``response`` (parsed JSON when the answer is JSON), ``text``, ``response_json``, ``status``,
+    ``thread_id``, ``run_id``/``response_id``, ``messages``, ``tool_calls``, ``citations`` and
+    ``usage``. ``functions`` gives the assistant HTTP tools and tools that query other providers
+    of this tenant.
+    """
+
+    PROVIDER_DISPLAY_NAME = "OpenAI Assistant"
+    PROVIDER_CATEGORY = ["AI"]
+    PROVIDER_TAGS = ["data"]
+    PROVIDER_SCOPES = [
+        ProviderScope(
+            name="authenticated",
+            description="The API key is accepted by the server",
+            mandatory=True,
+            alias="API key works",
+        ),
+        ProviderScope(
+            name="assistant_available",
+            description="The assistant (assistants backend) or the model (responses backend) exists",
+            mandatory=True,
+            alias="Assistant or model exists",
+        ),
+    ]
+
+    def __init__(self, context_manager: ContextManager, provider_id: str, config: ProviderConfig):
+        super().__init__(context_manager, provider_id, config)
+
+    # -- Keep's provider contract -------------------------------------------------------------
+
+    def validate_config(self):
+        """Check the configuration without any network call (Keep runs this when parsing)."""
+        self.authentication_config = OpenaiassistantProviderAuthConfig(**self.config.authentication)
+        try:
+            self._connection = self._connection_settings()
+            self._spec = self._assistant_spec()
+            self._connection.validate()
+            self._spec.validate(self._connection)
+            self._default_timeout = _positive_seconds(self.authentication_config.default_timeout)
+        except AssistantError as err:
+            raise ProviderException(f"OpenAI Assistant provider {self.provider_id}: {err}") from None
+
+    def validate_scopes(self) -> dict[str, bool | str]:
+        """Network check at install time: the key works, the assistant or model exists."""
+        from openaiassistant.assistant import Assistant
+
+        what = f"assistant {self._spec.assistant_id}" if self._spec.backend == "assistants" else f"model {self._spec.model}"
+        try:
+            Assistant(connection=self._connection, spec=self._spec, tools=None).validate()
+        except AuthenticationError as err:
+            message = f"The server rejected the API key ({err}); check api_key, organization and project"
+            return {"authenticated": message, "assistant_available": "not checked: the API key was rejected"}
+        except NotFoundError as err:
+            return {"authenticated": True, "assistant_available": f"{what} was not found ({err}); check the id/name and the backend"}
+        except AssistantError as err:
+            message = f"Could not reach the server at {self._connection.base_url or 'the default URL'}: {err}"
+            return {"authenticated": message, "assistant_available": message}
+        return {"authenticated": True, "assistant_available": True}
+
+    def dispose(self):
+        """Nothing to release: SDK clients are shared per connection by the engine."""
+
+    def _query(
+        self,
+        prompt: str = "",
+        thread_id: str | None = None,
+        additional_instructions: str | None = None,
+        instructions: str | None = None,
+        model: str | None = None,
+        temperature: str | None = None,
+        top_p: str | None = None,
+        max_prompt_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        response_format: dict | str | None = None,
+        truncation_strategy: dict | str | None = None,
+        tool_choice: dict | str | None = None,
+        parallel_tool_calls: bool | None = None,
+        functions: list | None = None,
+        metadata: dict | None = None,
+        timeout: str | None = None,
+        stream: bool = False,
+        on_active_run: str = "wait",
+        include_history: bool = False,
+        **kwargs: Any,
+    ) -> dict:
+        """Run one turn and return its result (see the class docstring for the fields)."""
+        values = dict(locals())  # before any other local exists: exactly the step's parameters
+        for name in ("self", "kwargs", "__class__"):
+            values.pop(name, None)
+        values.update(kwargs)
+        try:
+            return self._run_turn(values)
+        except AssistantError as err:
+            raise ProviderException(_failure_message(err)) from err
+
+    # -- the turn -----------------------------------------------------------------------------
+
+    def _run_turn(self, values: dict[str, Any]) -> dict:
+        from openaiassistant.assistant import Assistant
+        from openaiassistant.keep.provider_tools import build_toolset, parse_functions
+        from openaiassistant.keep.stream_log import StreamLogger
+        from openaiassistant.keep.turn import build_turn_request, result_for_keep
+
+        request = build_turn_request(values, default_timeout=self._default_timeout)
+        tools = build_toolset(
+            parse_functions(request.functions), caller=self._call_provider, resolve_type=self._installed_provider_type
+        )
+        assistant = Assistant(connection=self._connection, spec=self._spec, tools=tools)
+        stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
+        try:
+            result = assistant.run_turn(
+                request.prompt,
+                thread_id=request.thread_id,
+                params=request.params,
+                metadata=request.metadata,
+                stream=request.stream,
+                on_text=stream_log,
+                timeout=request.timeout,
+                on_active_run=request.on_active_run,
+                include_history=request.include_history,
+            )
+        finally:
+            if stream_log is not None:
+                stream_log.flush()
+        for call in result.tool_calls:
+            self.logger.info(
+                "tool call %s(%s) -> %s", call.name, _short(call.arguments), _short(call.error or call.output)
+            )
+        return result_for_keep(result)
+
+    def _call_provider(self, provider_id: str, provider_type: str, arguments: dict[str, Any]) -> Any:
+        """Query another provider configured in this tenant (a provider-backed tool's call)."""
+        from keep.providers.providers_factory import ProvidersFactory
+
+        from openaiassistant.keep.provider_tools import register_config_secrets
+        from openaiassistant.tools.tool import ToolCallError
+
+        config = self.context_manager.providers_context.get(provider_id)
+        if not config:
+            raise ToolCallError(f"provider {provider_id} is not configured in this Keep tenant")
+        register_config_secrets(config)
+        provider = ProvidersFactory.get_provider(self.context_manager, provider_id, provider_type, copy.deepcopy(config))
+        try:
+            return provider.query(**arguments)
+        finally:
+            provider.dispose()
+
+    def _installed_provider_type(self, provider_id: str) -> str | None:
+        """The type of a provider installed in Keep's database, by id or name (None without a DB)."""
+        tenant_id = self.context_manager.tenant_id
+        if not tenant_id:
+            return None
+        try:
+            from keep.api.core.db import get_installed_providers
+
+            for installed in get_installed_providers(tenant_id):
+                if provider_id in (installed.id, installed.name):
+                    return installed.type
+        except Exception:  # no database configured: the step must name the type
+            logging.getLogger(__name__).debug("no Keep database to look up provider %s", provider_id)
+        return None
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def _connection_settings(self) -> ConnectionSettings:
+        auth = self.authentication_config
+        azure = bool(auth.api_version)
+        return ConnectionSettings(
+            api_key=auth.api_key or None,
+            organization=auth.organization or None,
+            project=auth.project or None,
+            base_url=None if azure else (auth.base_url or None),
+            azure_endpoint=(auth.base_url or None) if azure else None,
+            api_version=auth.api_version or None,
+        )
+
+    def _assistant_spec(self) -> AssistantSpec:
+        auth = self.authentication_config
+        return AssistantSpec(
+            backend=(auth.backend or "responses").strip().lower(),
+            model=auth.model or None,
+            instructions=auth.instructions or None,
+            assistant_id=auth.assistant_id or None,
+        )
+
+
+def _failure_message(err: AssistantError) -> str:
+    """What a failed step shows: the kind of failure, the cause, the conversation and run ids."""
+    backend = f" on the {err.backend} backend" if err.backend else ""
+    return redact(f"OpenAI Assistant turn failed{backend}: {type(err).__name__}: {err}")
+
+
+def _positive_seconds(value: Any) -> float | None:
+    from openaiassistant.errors import ConfigError
+
+    if value in (None, ""):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("default_timeout", f"must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ConfigError("default_timeout", "must be > 0 seconds")
+    return seconds
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,120 @@
+"""From a Keep step's ``with:`` values to one ``Assistant.run_turn`` call, and back.
+
+Nothing here imports Keep. Values arrive the way Keep's parser leaves them: YAML floats are
+dropped (so numbers come as strings), templated values are strings, a missing template value is
+``""``. Run controls are handed to the engine's parameter parser, which accepts numeric strings
+and names the offending parameter; the few values the engine takes outside ``params`` are
+converted here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from openaiassistant.errors import ConfigError
+from openaiassistant.params import PARAM_NAMES
+
+# Parameters of ``_query`` that are not run controls.
+TURN_KEYS = ("prompt", "thread_id", "functions", "metadata", "timeout", "stream", "on_active_run", "include_history")
+ON_ACTIVE_RUN = ("wait", "cancel", "fail")
+
+
+@dataclass(kw_only=True)
+class TurnRequest:
+    """Everything one step asks for, converted and checked (nothing has been sent)."""
+
+    prompt: str
+    thread_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    functions: Any = None
+    metadata: dict[str, Any] | None = None
+    timeout: float | None = None
+    stream: bool = False
+    on_active_run: str = "wait"
+    include_history: bool = False
+
+
+def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
+    """Split the step's values into the turn's arguments and its run controls."""
+    unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k != "max_output_tokens"]
+    if unknown:
+        allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES if p not in TURN_KEYS))
+        raise ConfigError(", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}")
+    prompt = values.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ConfigError("prompt", "required: the message to send to the assistant")
+    on_active_run = _text(values.get("on_active_run")) or "wait"
+    if on_active_run not in ON_ACTIVE_RUN:
+        raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ON_ACTIVE_RUN)}")
+    timeout = _seconds("timeout", values.get("timeout"))
+    return TurnRequest(
+        prompt=prompt,
+        thread_id=_text(values.get("thread_id")) or None,
+        params={k: v for k, v in values.items() if k not in TURN_KEYS and v is not None and v != ""},
+        functions=values.get("functions"),
+        metadata=_mapping("metadata", values.get("metadata")),
+        timeout=timeout if timeout is not None else default_timeout,
+        stream=_flag("stream", values.get("stream"), default=False),
+        on_active_run=on_active_run,
+        include_history=_flag("include_history", values.get("include_history"), default=False),
+    )
+
+
+def result_for_keep(result: Any) -> dict[str, Any]:
+    """The engine's result as plain data, plus JSON-text twins of the structured fields.
+
+    Keep inserts a dict or list used in ``{{ }}`` as its Python repr; the ``*_json`` fields are
+    for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
+    """
+    data = result.to_dict()
+    for name in ("tool_calls", "citations", "usage"):
+        data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
+    return data
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _flag(name: str, value: Any, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, got {value!r}")
+
+
+def _seconds(name: str, value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(name, "must be a number of seconds")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ConfigError(name, f"must be > 0 seconds, got {value!r}")
+    return seconds
+
+
+def _mapping(name: str, value: Any) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(name, "must be a mapping (or its JSON text)") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(name, "must be a mapping of string keys to string values")
+    return dict(value)
