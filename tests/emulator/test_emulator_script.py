@@ -133,3 +133,14 @@ def test_latency_arithmetic() -> None:
     assert Latency(first_token_ms=100, tokens_per_second=10).duration(5) == pytest.approx(0.6)
     assert Latency(first_token_ms=100, tokens_per_second=10, run_ms=50).duration(5) == pytest.approx(0.05)
     assert Latency().merged({"run_ms": 5, "unknown": 1}).run_ms == 5
+
+
+def test_bundled_triage_script() -> None:
+    script = load_script("triage")
+    tools = {"get_disk_usage", "get_service_status", "get_recent_deploys"}
+    disk = decide(script, Context(user_text="Disk full on host db-1", tools=tools))
+    assert [(c.name, json.loads(c.arguments)) for c in disk.tool_calls] == [("get_disk_usage", {"host": "db-1"})]
+    down = decide(script, Context(user_text="service checkout is down", tools=tools))
+    assert [c.name for c in down.tool_calls] == ["get_service_status", "get_recent_deploys"]
+    assert json.loads(decide(script, Context(user_text="triage this alert")).text)["severity"] == "high"
+    assert decide(script, Context(user_text="Disk full on host db-1", tools=set())).text.startswith("Acknowledged")

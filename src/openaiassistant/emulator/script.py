@@ -28,6 +28,8 @@ _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 _TEMPLATE = re.compile(r"\{\{\s*([\w.\-]+)\s*\}\}")
 _MISSING = object()
+_BUNDLED_NAME = re.compile(r"^[A-Za-z][\w-]*$")
+BUNDLED = Path(__file__).parent / "scripts"  # scripts shipped with the package
 
 
 def tokens_of(text: str) -> list[str]:
@@ -139,11 +141,14 @@ class ScriptError(ValueError):
 
 # -- parsing ---------------------------------------------------------------------------------
 def load_script(source: Any = None) -> Script:
-    """Parse a script from a dict, YAML text or a file path (``None`` = the default script)."""
+    """Parse a script from a dict, YAML text, a file path or a bundled script's name (e.g.
+    ``"triage"``, see ``emulator/scripts/``); ``None`` is the default echo script."""
     if source is None:
         return Script(rules=[Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}"))])
     if isinstance(source, Script):
         return source
+    if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
+        source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
     if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
         source = Path(source).read_text(encoding="utf-8")
     if isinstance(source, (str, bytes)):
