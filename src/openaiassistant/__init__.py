@@ -23,3 +23,20 @@ from openaiassistant.errors import (  # noqa: F401
 )
 
 __version__ = "0.1.0"
+
+# The engine's public names, imported on first use so that importing the package (the emulator,
+# Keep's provider listing) does not pull in the SDK client machinery.
+_LAZY = {
+    "Assistant": "openaiassistant.assistant",
+    "ConnectionSettings": "openaiassistant.settings",
+    "AssistantSpec": "openaiassistant.settings",
+    "TurnResult": "openaiassistant.result",
+}
+
+
+def __getattr__(name: str):  # PEP 562
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'openaiassistant' has no attribute {name!r}")

@@ -1,0 +1,159 @@
+"""The public facade: one assistant, any number of turns.
+
+    assistant = Assistant(connection=ConnectionSettings(...), spec=AssistantSpec(...), tools=registry)
+    result = assistant.run_turn("Disk full on db-1", params={"temperature": "0.2"}, timeout=60)
+
+Everything given to ``run_turn`` is validated before the first request; then the engine
+(:mod:`openaiassistant.engine.turn`) runs the turn to its end. The API is synchronous and keeps
+no event loop of its own, so it works from any thread, with or without a running loop;
+``arun_turn`` runs it in a worker thread for async callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable, Mapping
+
+from openaiassistant.backends.assistants import AssistantsBackend
+from openaiassistant.backends.base import Backend, TextSink, TurnRequest
+from openaiassistant.backends.responses import ResponsesBackend
+from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.engine.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.tool_loop import OnToolCall
+from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
+from openaiassistant.errors import ConfigError
+from openaiassistant.params import parse_params, validate_metadata
+from openaiassistant.result import TurnResult
+from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.tools.base import Toolset
+
+_BACKENDS: dict[str, Callable[..., Backend]] = {"responses": ResponsesBackend, "assistants": AssistantsBackend}
+DEFAULT_TIMEOUT = 300.0
+
+
+class Assistant:
+    """An assistant on one server: Responses + Conversations (default) or Assistants v2.
+
+    ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
+    ``openaiassistant.tools.ToolRegistry``); its definitions are sent with every run/response.
+    ``sleep`` and ``clock`` are injectable so that tests never wait on wall clocks.
+    """
+
+    def __init__(
+        self,
+        *,
+        connection: ConnectionSettings,
+        spec: AssistantSpec,
+        tools: Toolset | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        connection.validate()
+        spec.validate(connection)
+        parse_params(spec.params, backend=spec.backend)  # the assistant's defaults fail early too
+        if tools is not None and not isinstance(tools, Toolset):
+            raise ConfigError("tools", "must provide definitions() and execute_round() (see tools.base.Toolset)")
+        self.connection = connection
+        self.spec = spec
+        self.tools = tools
+        self._sleep = sleep
+        self._clock = clock
+        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+
+    @property
+    def backend(self) -> str:
+        return self.spec.backend
+
+    def run_turn(
+        self,
+        prompt: str | UserInput,
+        *,
+        thread_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        stream: bool = True,
+        on_text: TextSink | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        on_active_run: str = "wait",
+        include_history: bool = False,
+        on_tool_call: OnToolCall | None = None,
+        images: Any = None,
+        attachments: Any = None,
+    ) -> TurnResult:
+        """Run one turn and return what it produced.
+
+        ``thread_id`` continues a conversation (None creates one, with ``metadata``).
+        ``params`` are run controls (see :mod:`openaiassistant.params`; numeric strings are
+        fine). ``stream`` streams (``on_text`` receives text deltas) or polls. ``timeout``
+        bounds the whole turn: when it passes the run is cancelled on the server and
+        TurnTimeoutError names the conversation and run. ``on_active_run`` (wait | cancel |
+        fail) says what to do when the conversation already has an active run.
+        ``on_tool_call`` receives each executed tool call's record as it happens.
+        Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
+        invalid arguments raise ConfigError before anything is sent.
+        """
+        request, deadline, thread_meta = self._prepare(prompt, params=params, metadata=metadata, stream=stream,
+                                                       on_text=on_text, timeout=timeout, on_active_run=on_active_run,
+                                                       thread_id=thread_id, images=images, attachments=attachments)
+        setup = TurnSetup(
+            backend=self._backend,
+            server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
+            request=request,
+            toolset=self.tools,
+            deadline=deadline,
+            thread_id=thread_id,
+            metadata=thread_meta,
+            on_active_run=on_active_run,
+            on_tool_call=on_tool_call,
+            include_history=include_history,
+            default_model=self.spec.model or self.connection.azure_deployment,
+        )
+        return Turn(setup).run()
+
+    async def arun_turn(self, prompt: str | UserInput, **kwargs: Any) -> TurnResult:
+        """``run_turn`` for async callers (runs in a worker thread)."""
+        return await asyncio.to_thread(self.run_turn, prompt, **kwargs)
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The conversation's messages, oldest first: ``{id, role, text}`` (+ ``run_id`` on Assistants)."""
+        return self._backend.history(_thread_id(thread_id))
+
+    def delete_thread(self, thread_id: str) -> bool:
+        """Delete the conversation/thread on the server; True when the server confirms."""
+        return self._backend.delete_thread(_thread_id(thread_id))
+
+    def validate(self) -> None:
+        """Network check: the key works and the assistant (assistants) or model (responses) exists."""
+        self._backend.validate()
+
+    # -- argument checks (before any request) -------------------------------------------------
+    def _prepare(self, prompt: Any, *, params: Any, metadata: Any, stream: Any, on_text: Any, timeout: Any,
+                 on_active_run: Any, thread_id: Any, images: Any, attachments: Any) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
+        user_input = prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
+        run_params = parse_params(params, defaults=self.spec.params, backend=self.spec.backend)
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")
+        thread_meta = validate_metadata(metadata) if metadata else None
+        if on_active_run not in ACTIVE_RUN_POLICIES:
+            raise ConfigError("on_active_run", f"must be one of {', '.join(ACTIVE_RUN_POLICIES)}, got {on_active_run!r}")
+        if thread_id is not None:
+            _thread_id(thread_id)
+        if timeout is not None:
+            try:
+                timeout = float(timeout)
+            except (TypeError, ValueError):
+                raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
+            if timeout <= 0:
+                raise ConfigError("timeout", "must be positive")
+        if on_text is not None and not callable(on_text):
+            raise ConfigError("on_text", "must be callable")
+        tools = self.tools.definitions() if self.tools is not None else []
+        request = TurnRequest(user_input=user_input, params=run_params, tools=tools, stream=bool(stream), on_text=on_text)
+        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+
+
+def _thread_id(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise ConfigError("thread_id", f"must be a conversation/thread id string, got {value!r}")
+    return value.strip()

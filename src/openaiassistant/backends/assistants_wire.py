@@ -1,0 +1,149 @@
+"""Translation between Assistants v2 objects (typed SDK models, pydantic 1 or 2) and the engine's records."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from openaiassistant.backends.base import (
+    Cancelled,
+    Completed,
+    Expired,
+    Failed,
+    Incomplete,
+    NeedsToolOutputs,
+    Outcome,
+    Pending,
+    TurnOutput,
+)
+from openaiassistant.backends.wire import get
+from openaiassistant.content.citations import from_assistants_annotations
+from openaiassistant.params import RunParams
+from openaiassistant.result import Usage
+from openaiassistant.settings import AssistantSpec
+from openaiassistant.tools.base import ToolCall, ToolDefinition
+
+
+def plain(obj: Any) -> dict[str, Any]:
+    """An SDK model as a plain dict, dropping unset fields (works on pydantic 1 and 2)."""
+    if isinstance(obj, dict):
+        return obj
+    return obj.to_dict(exclude_unset=True) if hasattr(obj, "to_dict") else obj.model_dump(exclude_unset=True)
+
+
+def function_tool(definition: ToolDefinition) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": definition.name,
+            "description": definition.description,
+            "parameters": definition.parameters,
+            "strict": definition.strict,
+        },
+    }
+
+
+def run_kwargs(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Keyword arguments for ``runs.create`` (see docs/engine.md for the mapping)."""
+    kwargs: dict[str, Any] = {"assistant_id": spec.assistant_id}
+    if params.model:
+        kwargs["model"] = params.model
+    instructions = params.instructions if params.instructions is not None else spec.instructions
+    if instructions is not None:  # per-turn override of the stored assistant's instructions
+        kwargs["instructions"] = instructions
+    for name in ("additional_instructions", "temperature", "top_p", "max_prompt_tokens",
+                 "max_completion_tokens", "parallel_tool_calls", "metadata"):
+        value = getattr(params, name)
+        if value is not None:
+            kwargs[name] = value
+    truncation = params.truncation_strategy
+    if truncation is not None:
+        if truncation.kind == "last_messages":
+            kwargs["truncation_strategy"] = {"type": "last_messages", "last_messages": truncation.last_messages}
+        else:  # "disabled" has no Assistants equivalent; auto is the API's only other mode
+            kwargs["truncation_strategy"] = {"type": "auto"}
+    choice = params.tool_choice
+    if choice is not None:
+        kwargs["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "function" else choice.mode
+    fmt = params.response_format
+    if fmt is not None:
+        if fmt.kind == "json_schema":
+            schema: dict[str, Any] = {"name": fmt.name, "schema": fmt.schema}
+            if fmt.strict is not None:
+                schema["strict"] = fmt.strict
+            if fmt.description:
+                schema["description"] = fmt.description
+            kwargs["response_format"] = {"type": "json_schema", "json_schema": schema}
+        else:
+            kwargs["response_format"] = {"type": fmt.kind}
+    if params.reasoning_effort is not None:
+        # not a typed argument in openai 1.37.1: sent as an extra body field in every version
+        kwargs["extra_body"] = {"reasoning_effort": params.reasoning_effort}
+    if tools is not None:
+        kwargs["tools"] = tools
+    return kwargs
+
+
+def run_outcome(run: Any, hint: float | None, fetch_output: Callable[[], TurnOutput]) -> Outcome:
+    status = get(run, "status")
+    if status in ("queued", "in_progress", "cancelling"):
+        return Pending(poll_after=hint)
+    if status == "requires_action":
+        action = get(get(run, "required_action"), "submit_tool_outputs")
+        calls = [
+            ToolCall(call_id=str(get(c, "id")), name=str(get(get(c, "function"), "name")),
+                     arguments=get(get(c, "function"), "arguments") or "{}")
+            for c in get(action, "tool_calls") or []
+        ]
+        return NeedsToolOutputs(calls=calls)
+    if status == "completed":
+        return Completed(output=fetch_output())
+    if status == "incomplete":
+        return Incomplete(reason=get(get(run, "incomplete_details"), "reason"), output=fetch_output())
+    if status == "cancelled":
+        return Cancelled()
+    if status == "expired":
+        return Expired()
+    error = get(run, "last_error")
+    return Failed(code=get(error, "code"), message=get(error, "message") or f"run ended with status {status}")
+
+
+def run_usage(run: Any) -> Usage | None:
+    usage = get(run, "usage")
+    if usage is None:
+        return None
+    return Usage(
+        input_tokens=int(get(usage, "prompt_tokens") or 0),
+        output_tokens=int(get(usage, "completion_tokens") or 0),
+        total_tokens=int(get(usage, "total_tokens") or 0),
+    )
+
+
+def run_output(messages: list[Any]) -> TurnOutput:
+    """Every text part of the run's assistant messages, in order; refusals kept apart."""
+    output = TurnOutput()
+    for message in messages:
+        for part in get(message, "content") or []:
+            kind = get(part, "type")
+            if kind == "text":
+                text = get(part, "text")
+                output.texts.append(get(text, "value") or "")
+                output.citations.extend(from_assistants_annotations([plain(a) for a in get(text, "annotations") or []]))
+            elif kind == "refusal":
+                output.refusals.append(get(part, "refusal") or "")
+    return output
+
+
+def delta_texts(message_delta: Any) -> list[str]:
+    """Text fragments of a ``thread.message.delta`` event."""
+    out = []
+    for part in get(get(message_delta, "delta"), "content") or []:
+        if get(part, "type") == "text":
+            value = get(get(part, "text"), "value")
+            if value:
+                out.append(value)
+    return out
+
+
+def history_entry(message: Any) -> dict[str, Any]:
+    texts = [get(get(p, "text"), "value") or "" for p in get(message, "content") or [] if get(p, "type") == "text"]
+    return {"id": get(message, "id"), "role": get(message, "role"), "text": "".join(texts), "run_id": get(message, "run_id")}

@@ -1,0 +1,161 @@
+"""Translation between the Responses wire format and the engine's normalized records.
+
+Pure functions over plain dicts (what the generic SDK methods return), plus the few helpers both
+backends share (poll hints, stream-break handling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openaiassistant.backends.base import (
+    Cancelled,
+    Completed,
+    Failed,
+    Incomplete,
+    NeedsToolOutputs,
+    Outcome,
+    Pending,
+    RunRef,
+    Step,
+    TurnOutput,
+)
+from openaiassistant.backends.transport import is_timeout
+from openaiassistant.content.citations import from_responses_annotations
+from openaiassistant.engine.deadline import Deadline
+from openaiassistant.errors import TurnTimeoutError
+from openaiassistant.params import RunParams
+from openaiassistant.result import Usage
+from openaiassistant.tools.base import ToolCall, ToolDefinition
+
+
+# -- shared -----------------------------------------------------------------------------------
+def poll_hint(headers: Any) -> float | None:
+    """``openai-poll-after-ms`` in seconds, when the server sent it."""
+    raw = headers.get("openai-poll-after-ms") if headers is not None else None
+    try:
+        return max(0.0, float(raw) / 1000.0) if raw else None
+    except ValueError:
+        return None
+
+
+def pending_step(ref: RunRef) -> Step:
+    """What a broken stream leaves: the run goes on on the server; poll (or resume) it."""
+    return Step(ref=ref, outcome=Pending(poll_after=0.0))
+
+
+def raise_if_deadline(exc: BaseException, deadline: Deadline, *, what: str, thread_id: str, run_id: str | None) -> None:
+    """A stream read that timed out because the turn's deadline was near is the deadline."""
+    if is_timeout(exc):
+        _, bounded = deadline.request_timeout(float("inf"))
+        if bounded or deadline.expired:
+            raise TurnTimeoutError(f"{what}: the turn's deadline passed", thread_id=thread_id, run_id=run_id) from None
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:
+    """Attribute or key access: SDK models (pydantic 1 or 2) and dicts alike."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+# -- Responses --------------------------------------------------------------------------------
+def unwrap_event(event: Any) -> dict[str, Any]:
+    """openai 1.37.1 wraps events that carry an ``event:`` line as ``{data, event}``."""
+    if isinstance(event, dict) and set(event) == {"data", "event"} and isinstance(event["data"], dict):
+        return event["data"]
+    return event if isinstance(event, dict) else {}
+
+
+def responses_output(obj: dict[str, Any]) -> tuple[TurnOutput, list[ToolCall]]:
+    output, calls = TurnOutput(), []
+    for item in obj.get("output") or []:
+        kind = item.get("type")
+        if kind == "message":
+            for part in item.get("content") or []:
+                if part.get("type") == "output_text":
+                    output.texts.append(part.get("text") or "")
+                    output.citations.extend(from_responses_annotations(part.get("annotations") or []))
+                elif part.get("type") == "refusal":
+                    output.refusals.append(part.get("refusal") or "")
+        elif kind == "function_call":
+            calls.append(ToolCall(call_id=str(item.get("call_id")), name=str(item.get("name")), arguments=item.get("arguments") or "{}"))
+    return output, calls
+
+
+def responses_outcome(obj: dict[str, Any], hint: float | None = None) -> Outcome:
+    status = obj.get("status")
+    if status in ("queued", "in_progress"):
+        return Pending(poll_after=hint)
+    output, calls = responses_output(obj)
+    if status == "completed":
+        return NeedsToolOutputs(calls=calls, output=output) if calls else Completed(output=output)
+    if status == "incomplete":
+        return Incomplete(reason=(obj.get("incomplete_details") or {}).get("reason"), output=output)
+    if status == "cancelled":
+        return Cancelled()
+    error = obj.get("error") or {}
+    return Failed(code=error.get("code"), message=error.get("message") or f"response ended with status {status}")
+
+
+def responses_usage(obj: dict[str, Any]) -> Usage | None:
+    usage = obj.get("usage")
+    if not usage or obj.get("status") in ("queued", "in_progress"):
+        return None
+    return Usage(
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        total_tokens=int(usage.get("total_tokens") or 0),
+    )
+
+
+def responses_message(item: dict[str, Any]) -> dict[str, Any]:
+    """A conversation message item as a history entry."""
+    texts = [p.get("text") or p.get("refusal") or "" for p in item.get("content") or [] if isinstance(p, dict)]
+    return {"id": item.get("id"), "role": item.get("role"), "text": "".join(t for t in texts if t)}
+
+
+def responses_tool(definition: ToolDefinition) -> dict[str, Any]:
+    # ``strict`` is sent explicitly: the spec marks it required on Responses function tools
+    return {
+        "type": "function",
+        "name": definition.name,
+        "description": definition.description,
+        "parameters": definition.parameters,
+        "strict": definition.strict,
+    }
+
+
+def responses_controls(params: RunParams) -> dict[str, Any]:
+    """Run controls in the Responses API's own names (see docs/engine.md for the mapping)."""
+    body: dict[str, Any] = {}
+    for name in ("temperature", "top_p", "parallel_tool_calls", "metadata"):
+        value = getattr(params, name)
+        if value is not None:
+            body[name] = value
+    if params.max_completion_tokens is not None:
+        body["max_output_tokens"] = params.max_completion_tokens
+    truncation = params.truncation_strategy
+    if truncation is not None:
+        # last_messages N has no Responses equivalent: "auto" (drop the oldest items to fit) is
+        # the closest faithful behaviour
+        body["truncation"] = "disabled" if truncation.kind == "disabled" else "auto"
+    if params.max_prompt_tokens is not None and "truncation" not in body:
+        body["truncation"] = "auto"  # no prompt-token cap on Responses: keep the prompt fitting
+    if params.reasoning_effort is not None:
+        body["reasoning"] = {"effort": params.reasoning_effort}
+    choice = params.tool_choice
+    if choice is not None:
+        body["tool_choice"] = {"type": "function", "name": choice.name} if choice.mode == "function" else choice.mode
+    fmt = params.response_format
+    if fmt is not None:
+        if fmt.kind == "json_schema":
+            spec: dict[str, Any] = {"type": "json_schema", "name": fmt.name, "schema": fmt.schema}
+            if fmt.strict is not None:
+                spec["strict"] = fmt.strict
+            if fmt.description:
+                spec["description"] = fmt.description
+            body["text"] = {"format": spec}
+        else:
+            body["text"] = {"format": {"type": fmt.kind}}
+    return body

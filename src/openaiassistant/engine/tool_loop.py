@@ -1,0 +1,90 @@
+"""One tool round: limits, execution through the Toolset, records for the result.
+
+The engine hands every ``NeedsToolOutputs`` round here. The Toolset runs the calls (in
+parallel, capped, each with its own timeout; failures come back as ``{"error": ...}`` outputs);
+this module enforces the turn's limits (``max_tool_rounds``, ``max_tool_calls``), makes sure
+every call gets exactly one output in call order, and keeps a :class:`ToolRecord` per call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from openaiassistant.engine.deadline import Deadline
+from openaiassistant.errors import ToolError
+from openaiassistant.params import RunParams
+from openaiassistant.tools.base import ToolCall, ToolOutput, ToolRecord, Toolset
+
+OnToolCall = Callable[[ToolRecord], None]
+
+
+class ToolLoop:
+    """Executes rounds for one turn and remembers what ran."""
+
+    def __init__(self, *, toolset: Toolset | None, params: RunParams, deadline: Deadline, on_tool_call: OnToolCall | None) -> None:
+        self.toolset = toolset
+        self.params = params
+        self.deadline = deadline
+        self.on_tool_call = on_tool_call
+        self.records: list[ToolRecord] = []
+        self.rounds = 0
+
+    def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
+        """Execute one round; raises ToolError when a limit is hit or there are no tools."""
+        requested = ", ".join(f"{c.name}({c.arguments})" for c in calls)
+        if self.toolset is None:
+            raise ToolError(f"the model asked for tool calls but no tools were given: {requested}")
+        if self.rounds + 1 > self.params.max_tool_rounds:
+            raise ToolError(
+                f"the model asked for tool round {self.rounds + 1} but max_tool_rounds is "
+                f"{self.params.max_tool_rounds}; pending calls: {requested}"
+            )
+        if len(self.records) + len(calls) > self.params.max_tool_calls:
+            raise ToolError(
+                f"the model asked for {len(self.records) + len(calls)} tool calls in this turn but "
+                f"max_tool_calls is {self.params.max_tool_calls}"
+            )
+        self.rounds += 1
+        outputs = _in_call_order(calls, self.toolset.execute_round(list(calls), deadline=self.deadline.monotonic_at()))
+        for call, output in zip(calls, outputs):
+            record = ToolRecord(
+                round=self.rounds,
+                call_id=call.call_id,
+                name=call.name,
+                arguments=_arguments(call.arguments),
+                output=output.output,
+                error=output.error,
+                duration_ms=output.duration_ms,
+            )
+            self.records.append(record)
+            if self.on_tool_call is not None:
+                self.on_tool_call(record)
+        return outputs
+
+
+def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[ToolOutput]:
+    """Exactly one output per call, in call order, whatever the tool set returned.
+
+    The server rejects a submission that misses a call (and the run would hang in
+    requires_action), so a missing output becomes an error output rather than a crash.
+    """
+    by_id: dict[str, ToolOutput] = {}
+    for output in outputs:
+        by_id.setdefault(output.call_id, output)
+    ordered = []
+    for call in calls:
+        output = by_id.get(call.call_id)
+        if output is None:
+            message = "the tool set produced no output for this call"
+            output = ToolOutput(call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message)
+        ordered.append(output)
+    return ordered
+
+
+def _arguments(raw: str) -> Any:
+    """The call's arguments as data for the result (the raw text when it is not JSON)."""
+    try:
+        return json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        return raw

@@ -1,0 +1,287 @@
+"""Run controls: parsed and validated before any API call.
+
+Values may arrive as strings (Keep's YAML parser drops floats, so ``temperature: "0.2"``; the
+CLI's ``--param NAME=VALUE`` is text too): numbers, booleans and JSON objects are accepted in
+their string forms. Every problem raises :class:`~openaiassistant.errors.ConfigError` naming the
+parameter and what is allowed; nothing is sent to the server.
+
+The result is a backend-neutral :class:`RunParams`; each backend translates it to its wire form
+(see docs/engine.md for what each backend does with each parameter).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from openaiassistant.errors import ConfigError
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+TOOL_CHOICE_MODES = ("auto", "none", "required")
+DEFAULT_MAX_TOOL_ROUNDS = 8
+DEFAULT_MAX_TOOL_CALLS = 64
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# API minimums (requests below them are 400s on the server)
+_MIN_PROMPT_TOKENS = 256
+_MIN_COMPLETION_TOKENS = {"assistants": 256, "responses": 16}
+_ALIASES = {"max_output_tokens": "max_completion_tokens", "max_tokens": "max_completion_tokens"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseFormat:
+    """``kind``: text | json_object | json_schema (``auto`` is represented by ``None``)."""
+
+    kind: str
+    name: str | None = None
+    schema: dict[str, Any] | None = None
+    strict: bool | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolChoice:
+    """``mode``: auto | none | required | function (then ``name`` is the function)."""
+
+    mode: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Truncation:
+    """``kind``: auto | disabled | last_messages (then ``last_messages`` is N)."""
+
+    kind: str
+    last_messages: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunParams:
+    """Validated run controls for one turn; ``None`` means "the server's default"."""
+
+    model: str | None = None
+    instructions: str | None = None
+    additional_instructions: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_prompt_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    truncation_strategy: Truncation | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: str | None = None
+    metadata: dict[str, str] | None = None
+    response_format: ResponseFormat | None = None
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+
+
+PARAM_NAMES = tuple(f.name for f in fields(RunParams))
+
+
+def parse_params(raw: Mapping[str, Any] | None, *, defaults: Mapping[str, Any] | None = None, backend: str = "responses") -> RunParams:
+    """Merge ``defaults`` (the assistant's) with ``raw`` (this turn's) and validate every value.
+
+    ``None`` or ``""`` values are treated as "not given" (Keep renders missing template values
+    as empty strings).
+    """
+    merged: dict[str, Any] = {}
+    for source in (defaults or {}, raw or {}):
+        if not isinstance(source, Mapping):
+            raise ConfigError("params", "must be a mapping of run control names to values")
+        for key, value in source.items():
+            name = _ALIASES.get(key, key)
+            if name not in PARAM_NAMES:
+                raise ConfigError(str(key), f"unknown run parameter; allowed: {', '.join(PARAM_NAMES)}")
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            merged[name] = value
+    values = {name: _PARSERS[name](name, value, backend) for name, value in merged.items()}
+    return RunParams(**values)
+
+
+# -- scalar parsers ---------------------------------------------------------------------------
+def _text(name: str, value: Any, _backend: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(name, f"must be a string, got {type(value).__name__}")
+    return value
+
+
+def _nonempty(name: str, value: Any, backend: str) -> str:
+    text = _text(name, value, backend).strip()
+    if not text:
+        raise ConfigError(name, "must not be empty")
+    return text
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(name, f"must be from {low:g} to {high:g}, got {number:g}")
+    return number
+
+
+def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}")
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}") from None
+    if number != int(number):
+        raise ConfigError(name, f"must be a whole number, got {value!r}")
+    if not minimum <= int(number) <= maximum:
+        raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
+    return int(number)
+
+
+def _boolean(name: str, value: Any, _backend: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise ConfigError(name, f"must be true or false, got {value!r}")
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """A mapping may arrive as JSON text (CLI, Keep templates)."""
+    if isinstance(value, str) and value.strip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(name, f"is not valid JSON: {exc.msg}") from None
+    return value
+
+
+# -- structured parsers -----------------------------------------------------------------------
+def _truncation(name: str, value: Any, _backend: str) -> Truncation:
+    value = _json_value(name, value)
+    allowed = "'auto', 'disabled' or {type: last_messages, last_messages: N}"
+    if isinstance(value, str):
+        value = {"type": value.strip()}
+    if not isinstance(value, Mapping):
+        raise ConfigError(name, f"must be {allowed}")
+    kind = value.get("type")
+    if kind in ("auto", "disabled"):
+        return Truncation(kind=kind)
+    if kind == "last_messages":
+        count = _integer(f"{name}.last_messages", value.get("last_messages"), 1)
+        return Truncation(kind=kind, last_messages=count)
+    raise ConfigError(name, f"must be {allowed}, got {kind!r}")
+
+
+def _tool_choice(name: str, value: Any, _backend: str) -> ToolChoice:
+    value = _json_value(name, value)
+    allowed = "auto, none, required, or {type: function, name: NAME}"
+    if isinstance(value, str):
+        if value.strip() in TOOL_CHOICE_MODES:
+            return ToolChoice(mode=value.strip())
+        raise ConfigError(name, f"must be {allowed}, got {value!r}")
+    if isinstance(value, Mapping) and value.get("type") == "function":
+        # both wire shapes: Responses {type, name}, Assistants {type, function: {name}}
+        inner = value.get("function")
+        fname = value.get("name") or (inner.get("name") if isinstance(inner, Mapping) else None)
+        if isinstance(fname, str) and fname:
+            return ToolChoice(mode="function", name=fname)
+    raise ConfigError(name, f"must be {allowed}")
+
+
+def _reasoning(name: str, value: Any, backend: str) -> str:
+    effort = _text(name, value, backend).strip().lower()
+    if effort not in REASONING_EFFORTS:
+        raise ConfigError(name, f"must be one of {', '.join(REASONING_EFFORTS)}, got {value!r}")
+    return effort
+
+
+def _metadata(name: str, value: Any, _backend: str) -> dict[str, str]:
+    value = _json_value(name, value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(name, "must be a mapping of up to 16 string keys to string values")
+    return validate_metadata(value, name=name)
+
+
+def validate_metadata(value: Mapping[str, Any], *, name: str = "metadata") -> dict[str, str]:
+    """The API's limits: at most 16 keys, keys <= 64 characters, values <= 512 characters.
+
+    Scalar values (numbers, booleans) are turned into strings, as the API only stores strings.
+    """
+    if len(value) > 16:
+        raise ConfigError(name, f"has {len(value)} keys; at most 16 are allowed")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or len(key) > 64:
+            raise ConfigError(name, f"key {str(key)[:80]!r} must be a string of 1 to 64 characters")
+        if isinstance(item, (Mapping, list, tuple)) or item is None:
+            raise ConfigError(f"{name}.{key}", "must be a string (or a number/boolean)")
+        text = str(item).lower() if isinstance(item, bool) else str(item)
+        if len(text) > 512:
+            raise ConfigError(f"{name}.{key}", f"is {len(text)} characters; at most 512 are allowed")
+        out[key] = text
+    return out
+
+
+def _response_format(name: str, value: Any, _backend: str) -> ResponseFormat | None:
+    value = _json_value(name, value)
+    allowed = "auto, text, json_object, or {type: json_schema, json_schema: {name, schema, strict}}"
+    if isinstance(value, str):
+        value = {"type": value.strip()}
+    if not isinstance(value, Mapping):
+        raise ConfigError(name, f"must be {allowed}")
+    kind = value.get("type")
+    if kind == "auto":
+        return None
+    if kind in ("text", "json_object"):
+        return ResponseFormat(kind=kind)
+    if kind != "json_schema":
+        raise ConfigError(name, f"must be {allowed}, got type {kind!r}")
+    # Assistants/Chat nest the schema under json_schema; Responses puts it at the top level.
+    inner = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
+    schema = inner.get("schema")
+    if not isinstance(schema, Mapping):
+        raise ConfigError(f"{name}.schema", "must be a JSON schema object")
+    _check_schema(f"{name}.schema", schema)
+    schema_name = inner.get("name") or "response"
+    if not isinstance(schema_name, str) or not _SCHEMA_NAME.match(schema_name):
+        raise ConfigError(f"{name}.name", "must be 1 to 64 letters, digits, '_' or '-'")
+    strict = inner.get("strict")
+    return ResponseFormat(
+        kind="json_schema",
+        name=schema_name,
+        schema=dict(schema),
+        strict=None if strict is None else _boolean(f"{name}.strict", strict, _backend),
+        description=inner.get("description") if isinstance(inner.get("description"), str) else None,
+    )
+
+
+def _check_schema(name: str, schema: Mapping[str, Any]) -> None:
+    import jsonschema  # imported here: only schema users pay for it
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ConfigError(name, f"is not a valid JSON schema: {exc.message}") from None
+
+
+_PARSERS: dict[str, Any] = {
+    "model": _nonempty,
+    "instructions": _text,
+    "additional_instructions": _text,
+    "temperature": lambda n, v, b: _number(n, v, 0.0, 2.0),
+    "top_p": lambda n, v, b: _number(n, v, 0.0, 1.0),
+    "max_prompt_tokens": lambda n, v, b: _integer(n, v, _MIN_PROMPT_TOKENS),
+    "max_completion_tokens": lambda n, v, b: _integer(n, v, _MIN_COMPLETION_TOKENS.get(b, 16)),
+    "truncation_strategy": _truncation,
+    "tool_choice": _tool_choice,
+    "parallel_tool_calls": _boolean,
+    "reasoning_effort": _reasoning,
+    "metadata": _metadata,
+    "response_format": _response_format,
+    "max_tool_rounds": lambda n, v, b: _integer(n, v, 1, 100),
+    "max_tool_calls": lambda n, v, b: _integer(n, v, 1, 1000),
+}

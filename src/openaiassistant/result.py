@@ -1,0 +1,86 @@
+"""The result of one turn, with a plain-dict form for Keep.
+
+Keep inserts a dict into a template as its Python repr, so ``to_dict()`` also carries
+``response_json``: the response as a JSON string, for chaining
+(``keep.json_loads('{{ steps.triage.results.response_json }}')``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from openaiassistant.tools.base import ToolRecord
+
+
+@dataclass(kw_only=True)
+class Usage:
+    """Token counts for the turn, summed over every round (and every retried run)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, other: "Usage | None") -> None:
+        if other is None:
+            return
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.total_tokens += other.total_tokens
+
+    def to_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens, "total_tokens": self.total_tokens}
+
+
+@dataclass(kw_only=True)
+class TurnResult:
+    """What one turn produced.
+
+    ``text`` is every text part this turn's assistant output holds, in order (never an older
+    message). ``response`` is the parsed JSON when the answer is JSON (best effort without a
+    schema; validated with one), else the text. ``status`` is ``completed`` or ``incomplete``
+    (then ``incomplete_reason`` says why and ``text`` is the partial answer). ``refusal`` holds
+    the model's refusal text when it refused.
+    """
+
+    text: str
+    response: Any
+    status: str
+    thread_id: str
+    backend: str
+    model: str | None = None
+    incomplete_reason: str | None = None
+    run_id: str | None = None
+    response_id: str | None = None
+    refusal: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    tool_calls: list[ToolRecord] = field(default_factory=list)
+    citations: list[Any] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    duration_ms: float = 0.0
+
+    @property
+    def is_json(self) -> bool:
+        return not isinstance(self.response, str)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data only (JSON-serializable), for Keep's ``steps.<name>.results``."""
+        return {
+            "response": self.response,
+            "text": self.text,
+            "response_json": json.dumps(self.response, ensure_ascii=False),
+            "status": self.status,
+            "incomplete_reason": self.incomplete_reason,
+            "refusal": self.refusal,
+            "thread_id": self.thread_id,
+            "run_id": self.run_id,
+            "response_id": self.response_id,
+            "backend": self.backend,
+            "model": self.model,
+            "messages": self.messages,
+            "tool_calls": [record.to_dict() for record in self.tool_calls],
+            "citations": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.citations],
+            "usage": self.usage.to_dict(),
+            "duration_ms": round(self.duration_ms, 1),
+        }
