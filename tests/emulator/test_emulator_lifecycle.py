@@ -7,6 +7,7 @@ run observably ``in_progress``; a short one lets the SDK's poll helper reach the
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import openai
@@ -106,4 +107,27 @@ def test_create_thread_and_run_stream(emulator: Any, client: openai.OpenAI) -> N
         names = [event.event for event in stream]
     assert names[:3] == ["thread.created", "thread.run.created", "thread.run.queued"]
     assert names[-1] == "thread.run.completed"
+    assert emulator.violations() == []
+
+
+def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"run_expires_ms": 200, "rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]})
+    assistant = client.beta.assistants.create(model="m", tools=[{"type": "function", "function": {
+        "name": "get_disk_usage", "parameters": {"type": "object", "properties": {}}}}])
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "disk"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
+    assert run.status == "requires_action"
+    # never submit: reads past the deadline see it expired
+    for _ in range(200):
+        run = client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
+        if run.status != "requires_action":
+            break
+        time.sleep(0.01)
+    assert run.status == "expired" and run.required_action is None
+    steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id).data
+    assert steps[0].status == "expired" and steps[0].expired_at
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.submit_tool_outputs(run_id=run.id, thread_id=thread.id,
+                                                     tool_outputs=[{"tool_call_id": "x", "output": "1"}])
+    assert client.beta.threads.messages.create(thread.id, role="user", content="again").role == "user"
     assert emulator.violations() == []

@@ -5,6 +5,7 @@ Runs and run steps live in :mod:`runs_api`; a thread with an active run refuses 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -113,15 +114,28 @@ def thread_of(request: Request, thread_id: str | None = None) -> ThreadRecord:
 
 
 def settle(run: RunRecord) -> None:
-    """Bring a run up to now: due lifecycle steps run, a ``cancelling`` run becomes ``cancelled``."""
+    """Bring a run up to now: due lifecycle steps run; a ``cancelling`` run becomes
+    ``cancelled``; an unfinished run past its deadline becomes ``expired``."""
     if run.timeline is not None:
         run.timeline.catch_up()
-    if run.obj["status"] == "cancelling":  # the cancel takes effect on the next read
-        stamp = now()
-        run.obj.update(status="cancelled", cancelled_at=stamp, required_action=None)
-        for step in run.steps:
-            if step["status"] == "in_progress":
-                step.update(status="cancelled", cancelled_at=stamp)
+    status = run.obj["status"]
+    if status == "cancelling":  # the cancel takes effect on the next read
+        _close(run, "cancelled")
+    elif status in ACTIVE and time.monotonic() >= run.expires_mono:
+        if run.timeline is not None:
+            run.timeline.cancel()
+        _close(run, "expired")
+
+
+def _close(run: RunRecord, status: str) -> None:
+    stamp = now()
+    stamp_field = {"cancelled": "cancelled_at", "expired": "expired_at"}[status]
+    run.obj.update(status=status, required_action=None)
+    if status == "cancelled":
+        run.obj["cancelled_at"] = stamp
+    for step in run.steps:
+        if step["status"] == "in_progress":
+            step.update({"status": status, stamp_field: stamp})
 
 
 def active_run(state: State, record: ThreadRecord) -> str | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +102,8 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
     obj = {
         "id": new_id("run_"), "object": "thread.run", "created_at": created,
         "thread_id": record.obj["id"], "assistant_id": assistant["id"], "status": "queued",
-        "required_action": None, "last_error": None, "expires_at": created + 600,
+        "required_action": None, "last_error": None,
+        "expires_at": created + max(1, math.ceil(emulator.script.run_expires_ms / 1000)),
         "started_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
         "incomplete_details": None, "model": str(body.get("model") or assistant["model"]),
         "instructions": instructions,
@@ -115,7 +118,7 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
         "tool_choice": body.get("tool_choice") or "auto",
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
     }
-    run = RunRecord(obj=obj)
+    run = RunRecord(obj=obj, expires_mono=time.monotonic() + emulator.script.run_expires_ms / 1000)
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)

@@ -110,6 +110,7 @@ class Script:
     poll_after_ms: int = 20
     context_window: int = 100_000
     indexing_ms: float = 0
+    run_expires_ms: float = 600_000  # an unfinished Assistants run expires after this (10 min, as live)
     rules: list[Rule] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
 
@@ -166,6 +167,7 @@ def load_script(source: Any = None) -> Script:
         poll_after_ms=int(source.get("poll_after_ms", 20)),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
+        run_expires_ms=float(source.get("run_expires_ms", 600_000)),
         rules=rules,
         faults=[dict(f) for f in faults],
     )

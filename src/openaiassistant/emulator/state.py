@@ -46,6 +46,7 @@ class RunRecord:
     steps: list[dict[str, Any]] = field(default_factory=list)
     timeline: Timeline | None = None
     tool_step: dict[str, Any] | None = None  # the run step waiting for tool outputs
+    expires_mono: float = float("inf")  # time.monotonic() deadline; past it the run expires
 
 
 @dataclass(kw_only=True)
