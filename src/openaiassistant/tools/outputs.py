@@ -43,21 +43,29 @@ def cap_output(text: str, *, max_chars: int) -> str:
     """Return ``text`` unchanged if it fits, else a JSON truncation notice that does."""
     if len(text) <= max_chars:
         return text
-    keep = max_chars
-    # Escaping can make the prefix longer once embedded in JSON, so shrink until it fits.
-    while keep > 0:
-        notice = to_json(
-            {
-                "truncated": True,
-                "note": f"output truncated: showing {keep} of {len(text)} characters",
-                "total_chars": len(text),
-                "output_prefix": text[:keep],
-            }
-        )
+    # Escaping can make the prefix longer once embedded in JSON, so search for the longest
+    # prefix whose notice fits (the notice only grows with the prefix).
+    best = to_json({"truncated": True, "total_chars": len(text)})
+    low, high = 0, max_chars
+    while low <= high:
+        keep = (low + high) // 2
+        notice = _notice(text, keep)
         if len(notice) <= max_chars:
-            return notice
-        keep -= max(len(notice) - max_chars, 1)
-    return to_json({"truncated": True, "total_chars": len(text)})
+            best, low = notice, keep + 1
+        else:
+            high = keep - 1
+    return best
+
+
+def _notice(text: str, keep: int) -> str:
+    return to_json(
+        {
+            "truncated": True,
+            "note": f"output truncated: showing {keep} of {len(text)} characters",
+            "total_chars": len(text),
+            "output_prefix": text[:keep],
+        }
+    )
 
 
 def _fallback(value: Any) -> Any:

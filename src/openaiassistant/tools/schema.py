@@ -67,7 +67,7 @@ def function_schema(
     tool_name = name or getattr(func, "__name__", None) or type(func).__name__
     doc = parse_docstring(func)
     try:
-        hints = typing.get_type_hints(func, include_extras=True)
+        hints = _parameter_hints(func)
         signature = inspect.signature(func)
     except (NameError, TypeError, ValueError) as exc:
         raise ConfigError(f"tool {tool_name}", f"cannot read its signature or type hints ({exc})") from exc
@@ -114,6 +114,18 @@ def function_schema(
         strict=strict,
         params=tuple(params),
     )
+
+
+def _parameter_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    # Only the parameters matter; the return annotation may name a type that cannot be
+    # resolved here (a local class under `from __future__ import annotations`).
+    target = inspect.unwrap(func)
+    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(target):
+        target = getattr(target, "__call__", target)
+    annotations = dict(getattr(target, "__annotations__", {}) or {})
+    annotations.pop("return", None)
+    holder = types.SimpleNamespace(__annotations__=annotations, __globals__=getattr(target, "__globals__", {}))
+    return typing.get_type_hints(holder, include_extras=True)
 
 
 def type_schema(annotation: Any, *, strict: bool, where: str) -> dict[str, Any]:
