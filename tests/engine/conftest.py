@@ -1,0 +1,116 @@
+"""Engine tests: the real Assistant, the real openai SDK, real HTTP to the emulator.
+
+``make_assistant`` builds an Assistant for the parametrized ``backend`` (responses | assistants)
+against the emulator, with a fake clock whose ``sleep`` only advances time, so polling, backoff
+and deadlines never wait on the wall clock. ``Tools`` is a tiny Toolset for these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from typing import Any, Callable
+
+import openai
+import pytest
+
+from openaiassistant.assistant import Assistant
+from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+class FakeClock:
+    """``clock()`` for the deadline; ``sleep(s)`` records the wait and advances time at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Callable[[float], None] | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)
+
+
+class Tools:
+    """A minimal Toolset: named Python functions taking the parsed arguments dict."""
+
+    def __init__(self, **functions: Callable[[dict[str, Any]], Any]) -> None:
+        self.functions = functions
+        self.rounds: list[list[ToolCall]] = []
+
+    def definitions(self) -> list[ToolDefinition]:
+        return [
+            ToolDefinition(name=name, description=f"the {name} tool",
+                           parameters={"type": "object", "properties": {}, "additionalProperties": True}, strict=False)
+            for name in self.functions
+        ]
+
+    def execute_round(self, calls: list[ToolCall], *, deadline: float | None = None) -> list[ToolOutput]:
+        self.rounds.append(list(calls))
+        outputs = []
+        for call in calls:
+            start = time.monotonic()
+            value = self.functions[call.name](json.loads(call.arguments or "{}"))
+            outputs.append(ToolOutput(call_id=call.call_id, name=call.name, output=json.dumps(value),
+                                      duration_ms=(time.monotonic() - start) * 1000))
+        return outputs
+
+
+@pytest.fixture(params=["responses", "assistants"])
+def backend(request: Any) -> str:
+    return request.param
+
+
+@pytest.fixture(params=[True, False], ids=["stream", "poll"])
+def stream(request: Any) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(emulator: Any) -> openai.OpenAI:
+    """A plain SDK client for checking server state (no retries)."""
+    return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
+
+
+@pytest.fixture
+def make_assistant(emulator: Any, backend: str, fake_clock: FakeClock, client: openai.OpenAI) -> Callable[..., Assistant]:
+    def make(*, tools: Any = None, connection: dict[str, Any] | None = None, **spec: Any) -> Assistant:
+        settings = ConnectionSettings(api_key="sk-test-engine-key", base_url=emulator.base_url, **(connection or {}))
+        spec.setdefault("model", "gpt-4o-mini")
+        if backend == "assistants" and "assistant_id" not in spec:
+            stored = client.beta.assistants.create(model=spec["model"], instructions=spec.get("instructions") or "You help.")
+            spec["assistant_id"] = stored.id
+        return Assistant(connection=settings, spec=AssistantSpec(backend=backend, **spec), tools=tools,
+                         sleep=fake_clock.sleep, clock=fake_clock.clock)
+
+    return make
+
+
+def run_status(client: openai.OpenAI, backend: str, thread_id: str, run_id: str) -> str:
+    """The run's/response's status as the server sees it now."""
+    if backend == "assistants":
+        return client.beta.threads.runs.retrieve(run_id, thread_id=thread_id).status
+    return client.get(f"/responses/{run_id}", cast_to=object)["status"]
+
+
+def posts(emulator: Any, pattern: str) -> list[dict[str, Any]]:
+    import re
+
+    return [r for r in emulator.requests() if r["method"] == "POST" and re.search(pattern, r["path"])]
+
+
+RUN_CREATE = {"responses": r"/responses$", "assistants": r"/runs$"}
