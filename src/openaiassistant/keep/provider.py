@@ -214,6 +214,7 @@ class OpenaiassistantProvider(BaseProvider):
         )
         assistant = Assistant(connection=self._connection, spec=self._spec, tools=tools)
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
+        extra = {} if request.timeout is None else {"timeout": request.timeout}
         try:
             result = assistant.run_turn(
                 request.prompt,
@@ -222,18 +223,20 @@ class OpenaiassistantProvider(BaseProvider):
                 metadata=request.metadata,
                 stream=request.stream,
                 on_text=stream_log,
-                timeout=request.timeout,
                 on_active_run=request.on_active_run,
                 include_history=request.include_history,
+                on_tool_call=self._log_tool_call,
+                **extra,
             )
         finally:
             if stream_log is not None:
                 stream_log.flush()
-        for call in result.tool_calls:
-            self.logger.info(
-                "tool call %s(%s) -> %s", call.name, _short(call.arguments), _short(call.error or call.output)
-            )
         return result_for_keep(result)
+
+    def _log_tool_call(self, record: Any) -> None:
+        """Each tool call goes into the workflow log as it happens (secrets redacted)."""
+        outcome = f"error: {record.error}" if record.error else _short(record.output)
+        self.logger.info("[%s] tool %s(%s) -> %s", self.provider_id, record.name, _short(record.arguments), outcome)
 
     def _call_provider(self, provider_id: str, provider_type: str, arguments: dict[str, Any]) -> Any:
         """Query another provider configured in this tenant (a provider-backed tool's call)."""

@@ -1,0 +1,151 @@
+"""Run a Keep workflow in-process with Keep's real parser and workflow engine (no Keep server).
+
+Used by ``openaiassistant demo`` and the Keep tests. Keep reads its configuration from the
+environment when its modules are first imported (secret manager, database), so call
+:func:`prepare_environment` before anything imports ``keep``; this module imports Keep only
+inside its functions.
+
+Two modes:
+
+* file mode (``database=False``): providers come from a ``providers.yaml`` file and the
+  workflow itself; Keep still opens a SQLite file for its lookups, kept in the work directory.
+* database mode (``database=True``): Keep's tables are created in a SQLite file, the tenant
+  exists, providers can be installed in the database (:func:`install_provider`), steps can
+  enrich alerts, and :func:`alert_with_enrichments` gives a follow-up alert what earlier
+  workflows stored on it (what Keep's server does when an alert arrives).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+TENANT = "keep"  # Keep's single-tenant id
+
+
+@dataclass(kw_only=True)
+class WorkflowRun:
+    """What one run left behind: each step's results, and the error that stopped it."""
+
+    execution_id: str
+    steps: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    action_errors: list[Any] = field(default_factory=list)
+
+    def results(self, step: str) -> Any:
+        return self.steps.get(step, {}).get("results")
+
+
+def prepare_environment(workdir: Path, *, database: bool) -> None:
+    """Point Keep's secret manager and database into ``workdir``. Call before importing keep."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["SECRET_MANAGER_TYPE"] = "FILE"
+    os.environ["SECRET_MANAGER_DIRECTORY"] = str(workdir / "secrets")
+    (workdir / "secrets").mkdir(exist_ok=True)
+    # Keep opens a database even in file mode (and would create ./keep.db in the cwd otherwise).
+    os.environ["DATABASE_CONNECTION_STRING"] = f"sqlite:///{workdir / 'keep.db'}"
+    os.environ.setdefault("PROVIDERS_CACHE_FILE", str(workdir / "providers_cache.json"))
+    if database:
+        create_database()
+
+
+def _workdir() -> Path:
+    return Path(os.environ.get("SECRET_MANAGER_DIRECTORY", ".")).parent
+
+
+def create_database(tenant_id: str = TENANT) -> None:
+    """Create Keep's tables and the tenant in the configured database (idempotent)."""
+    from sqlmodel import SQLModel
+
+    import keep.api.models.db  # noqa: F401  (registers every table on SQLModel.metadata)
+    from keep.api.core.db import engine
+    from keep.api.core.db_on_start import try_create_single_tenant
+
+    SQLModel.metadata.create_all(engine)
+    try_create_single_tenant(tenant_id, create_default_user=False)
+
+
+def install_provider(
+    *, name: str, provider_type: str, authentication: Mapping[str, Any], tenant_id: str = TENANT, validate_scopes: bool = True
+) -> dict[str, Any]:
+    """Install a provider in Keep's database the way Keep's API does (scopes are validated)."""
+    from keep.providers.providers_service import ProvidersService
+
+    return ProvidersService.install_provider(
+        tenant_id=tenant_id,
+        installed_by="openaiassistant",
+        provider_id=name,
+        provider_name=name,
+        provider_type=provider_type,
+        provider_config=dict(authentication),
+        validate_scopes=validate_scopes,
+    )
+
+
+def make_alert(data: Mapping[str, Any]) -> Any:
+    """An ``AlertDto`` with the fields Keep requires filled in."""
+    from keep.api.models.alert import AlertDto
+
+    values = {
+        "id": str(uuid.uuid4()),
+        "status": "firing",
+        "severity": "warning",
+        "lastReceived": "2026-11-23T00:00:00.000Z",
+        "source": ["openaiassistant-demo"],
+    }
+    values.update(data)
+    values.setdefault("fingerprint", values.get("name") or values["id"])
+    return AlertDto(**values)
+
+
+def alert_with_enrichments(data: Mapping[str, Any], *, tenant_id: str = TENANT) -> Any:
+    """The alert as Keep's server would hand it to a workflow: stored enrichments merged in."""
+    from keep.api.core.db import get_enrichment
+
+    alert = make_alert(data)
+    stored = get_enrichment(tenant_id, alert.fingerprint)
+    if stored is not None:
+        for key, value in (stored.enrichments or {}).items():
+            setattr(alert, key, value)
+    return alert
+
+
+def run_workflow(
+    workflow: Mapping[str, Any],
+    *,
+    alert: Any = None,
+    providers_file: str | os.PathLike[str] | None = None,
+    tenant_id: str | None = None,
+) -> WorkflowRun:
+    """Parse ``workflow`` (the YAML as a dict) with Keep's parser and run it once.
+
+    ``tenant_id`` selects database mode (providers installed in Keep's database are loaded,
+    enrichments are stored). A failing step does not raise: its error is in ``error``.
+    """
+    import copy
+
+    from keep.parser.parser import Parser
+
+    # Keep mutates the dict while parsing (it pops step provider types).
+    body = copy.deepcopy(dict(workflow))
+    name = (body.get("workflow") or body).get("id", "workflow")
+    parsed = Parser().parse(
+        tenant_id,
+        body,
+        # never ./providers.yaml of whatever directory we run in
+        providers_file=str(providers_file or _workdir() / "providers.yaml"),
+        workflow_db_id=name,
+    )
+    wf = parsed[0]
+    if alert is not None:
+        wf.context_manager.set_event_context(alert)
+    run = WorkflowRun(execution_id=str(uuid.uuid4()))
+    try:
+        run.action_errors = list(wf.run(run.execution_id) or [])
+    except Exception as exc:  # StepError wraps the provider's exception: show its message
+        run.error = str(exc)
+    run.steps = {k: v for k, v in wf.context_manager.steps_context.items() if k != "this"}
+    return run
