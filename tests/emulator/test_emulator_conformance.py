@@ -8,6 +8,10 @@ Allowances for quirks of the spec itself (the emulator follows the live API ther
   document claims OpenAPI 3.1, whose JSON Schema ignores ``nullable``, so every documented null
   would otherwise be flagged. Not an allowance of wrong data: it restores what the spec means.
 * The spec is loaded without OpenAPI validation: the document itself fails it.
+* ``oneof-as-anyof``: the spec writes unions as ``oneOf`` although alternatives overlap (an
+  input message ``{type: message, role, content: [input_text]}`` fits both ``EasyInputMessage``
+  and ``InputMessage``), so strict ``oneOf`` rejects valid payloads for matching twice. It is
+  read as ``anyOf``: a value must still fit at least one alternative.
 * ``empty-list-cursors``: list objects type ``first_id`` / ``last_id`` as strings, but an empty
   page has no id; the live API sends ``null`` there and so does the emulator.
 
@@ -69,8 +73,9 @@ def _operations_hit(emulator: Any) -> set[str]:
 
 def test_allowances_are_the_listed_ones() -> None:
     # Adding an allowance must come with an explanation in this module's docstring.
-    assert set(ALLOWANCES) == {"empty-list-cursors"}
-    assert "empty-list-cursors" in (__doc__ or "")
+    assert set(ALLOWANCES) == {"empty-list-cursors", "oneof-as-anyof"}
+    for name in ALLOWANCES:
+        assert name in (__doc__ or "")
 
 
 def test_responses_endpoints(emulator: Any, api: Any) -> None:

@@ -74,3 +74,10 @@ def test_request_bodies_are_checked_against_the_spec(emulator: Any, api: Any) ->
     problems = emulator.request_violations()  # ... but recorded: the spec requires `strict`
     assert len(problems) == 1 and "strict" in problems[0]
     assert emulator.violations() == []
+
+
+def test_engine_style_input_items_fit_the_spec(emulator: Any, api: Any) -> None:
+    """A message item with typed parts is valid, though it matches two oneOf alternatives."""
+    api.create_response(model="m", input=[{"type": "message", "role": "user",
+                                           "content": [{"type": "input_text", "text": "hi"}]}])
+    assert emulator.request_violations() == []
