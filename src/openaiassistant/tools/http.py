@@ -28,8 +28,11 @@ Safety, because arguments come from the model (untrusted):
 * a redirect to another origin is not followed (it becomes an error output); same-origin
   redirects are followed at most ``max_redirects`` times;
 * the response is streamed and reading stops at ``max_response_bytes``;
-* header values and ``${...}`` references are registered as secrets: they are never part of
-  the tool definition, logs, outputs or error messages; proxies from the environment are not used.
+* ``${env:...}``/``${secret:...}`` references are allowed in headers and the body only (never in
+  the URL or query, which end up in logs); their values, and the values of headers named like
+  credentials (Authorization, Cookie, *token*, *key*, ...), are registered as secrets: they are
+  never part of the tool definition, logs, outputs or error messages; proxies from the
+  environment are not used.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import jsonschema
@@ -103,7 +106,9 @@ class HttpToolSpec:
         if method not in _METHODS:
             raise ConfigError(f"{where} method", f"{method!r} is not one of {list(_METHODS)}")
         url, origin = _url(spec.get("url"), where=f"{where} url")
-        query = _template_map(spec.get("query"), where=f"{where} query", secrets=secrets, environ=environ)
+        # No references in the query: URLs end up in logs (httpx logs every request URL at INFO).
+        query = _template_map(spec.get("query"), where=f"{where} query", secrets={}, environ=environ,
+                              allow_references=False)
         headers = _headers(spec.get("headers"), where=f"{where} headers", secrets=secrets, environ=environ)
         body: Any = _NO_BODY
         if "body" in spec:
@@ -208,7 +213,11 @@ def _build_url(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> httpx.URL:
         else:
             params.append((key, template.render(arguments, encode=lambda _n, v: scalar_text(v))))
     if params:
-        url = url.copy_merge_params(params)
+        # Encoded here rather than by httpx: httpx 0.26 leaves "%2e"-style text in values
+        # untouched, so the server would decode an argument "%2e%2e" as "..".
+        encoded = urlencode(params, quote_via=quote, safe="")
+        existing = url.query.decode("ascii")
+        url = url.copy_with(query=(f"{existing}&{encoded}" if existing else encoded).encode("ascii"))
     # Defence in depth: the template fixes the origin, check it once more on the final URL.
     if _origin(url) != spec.origin:
         raise ToolCallError(f"the arguments would change this tool's origin to {_origin_text(url)}; refused")
@@ -296,7 +305,9 @@ def _url(value: Any, *, where: str) -> tuple[Template, tuple[str, str, int]]:
     return template, _origin(probe)
 
 
-def _template_map(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any) -> dict[str, Template]:
+def _template_map(
+    value: Any, *, where: str, secrets: Mapping[str, str], environ: Any, allow_references: bool = True
+) -> dict[str, Template]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -305,7 +316,9 @@ def _template_map(value: Any, *, where: str, secrets: Mapping[str, str], environ
     for key, text in value.items():
         if isinstance(text, (int, float, bool)):
             text = scalar_text(text)
-        out[str(key)] = parse_template(text, where=f"{where}.{key}", allow_references=True, secrets=secrets, environ=environ)
+        out[str(key)] = parse_template(
+            text, where=f"{where}.{key}", allow_references=allow_references, secrets=secrets, environ=environ
+        )
     return out
 
 

@@ -4,8 +4,9 @@
   query and body). A string that is exactly one placeholder keeps the argument's JSON type in a
   body (``"{limit}"`` -> ``5``) and can be omitted from the query when the argument is null.
 * ``${env:NAME}`` and ``${secret:NAME}`` are configuration references, resolved once when the
-  tool is loaded (so a missing variable is a load-time error). They are allowed in headers,
-  query and body, never in the URL, and their values are registered as secrets.
+  tool is loaded (so a missing variable is a load-time error). They are allowed in headers
+  and body, never in the URL or query (URLs are logged), and their values are registered as
+  secrets.
 * ``{{`` and ``}}`` are literal braces.
 """
 
@@ -78,7 +79,7 @@ def parse_template(
             parts.append(("arg", match.group("arg")))
         else:
             if not allow_references:
-                raise ConfigError(where, "may not reference ${env:...} or ${secret:...} (secrets would leak into URLs)")
+                raise ConfigError(where, "may not reference ${env:...} or ${secret:...} (URLs are logged; put secrets in headers)")
             parts.append(("secret", _resolve(match.group("kind"), match.group("ref").strip(), where, secrets, env)))
         pos = match.end()
     _literal(text[pos:], parts, where)
