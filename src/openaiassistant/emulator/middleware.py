@@ -20,10 +20,55 @@ class ConnectionDrop(Exception):
     """Raised mid-response to close the connection (the ``drop_connection`` fault)."""
 
 
-
-
 def _error_body(message: str, *, code: str | None = None, type: str = "invalid_request_error") -> bytes:
     return json.dumps({"error": {"message": message, "type": type, "param": None, "code": code}}).encode()
+
+
+class _Exchange:
+    """One request/response as the middleware watches it: status, JSON body, one log entry."""
+
+    def __init__(self, emulator: "Emulator", method: str, path: str) -> None:
+        self.emulator, self.method, self.path = emulator, method, path
+        self.started = time.perf_counter()
+        self.status = 0
+        self.is_json = False
+        self.chunks: list[bytes] = []
+        self.logged = False
+
+    def log(self) -> None:
+        if not self.logged:
+            self.logged = True
+            self.emulator.log_request({
+                "method": self.method,
+                "path": self.path,
+                "status": self.status,
+                "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
+            })
+
+    def watch(self, send: Any) -> Any:
+        async def watched_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+                headers = dict(message.get("headers") or [])
+                self.is_json = headers.get(b"content-type", b"").startswith(b"application/json")
+            elif message["type"] == "http.response.body":
+                if self.is_json:
+                    self.chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    if self.is_json:
+                        self.validate()
+                    self.log()  # before the last byte leaves, so a client never outruns its log entry
+            await send(message)
+
+        return watched_send
+
+    def validate(self) -> None:
+        try:
+            body = json.loads(b"".join(self.chunks) or b"null")
+        except ValueError:
+            self.emulator.add_violations([f"{self.method} {self.path}: response body is not JSON"])
+            return
+        self.emulator.check_body(self.method, self.path, self.status, body)
 
 
 class EmulatorMiddleware:
@@ -37,56 +82,18 @@ class EmulatorMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/v1"):
             await self.app(scope, receive, send)
             return
-        method, path = scope["method"], scope["path"]
-        started = time.perf_counter()
-        seen: dict[str, Any] = {"status": 0, "json": False, "chunks": [], "logged": False}
-
-        def log() -> None:
-            if not seen["logged"]:
-                seen["logged"] = True
-                self.emulator.log_request({
-                    "method": method,
-                    "path": path,
-                    "status": seen["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                })
-
-        async def watched_send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
-                headers = dict(message.get("headers") or [])
-                seen["json"] = headers.get(b"content-type", b"").startswith(b"application/json")
-            elif message["type"] == "http.response.body":
-                if seen["json"]:
-                    seen["chunks"].append(message.get("body", b""))
-                if not message.get("more_body"):
-                    if seen["json"]:
-                        self._validate(method, path, seen)
-                    log()  # before the last byte leaves, so a client never outruns its log entry
-            await send(message)
-
+        exchange = _Exchange(self.emulator, scope["method"], scope["path"])
         try:
-            rejected = self._auth_problem(scope) or self._http_fault(method, path)
+            rejected = self._auth_problem(scope) or self._http_fault(exchange.method, exchange.path)
             if isinstance(rejected, ConnectionDrop):
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
-                await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
-                seen["status"] = 0  # the client never gets a complete response
+                await _half_response(send)  # status stays 0: the client never gets a response
                 raise rejected
             if rejected is not None:
-                await rejected(scope, receive, watched_send)
+                await rejected(scope, receive, exchange.watch(send))
                 return
-            await self.app(scope, receive, watched_send)
+            await self.app(scope, receive, exchange.watch(send))
         finally:
-            log()
-
-    def _validate(self, method: str, path: str, seen: dict[str, Any]) -> None:
-        try:
-            body = json.loads(b"".join(seen["chunks"]) or b"null")
-        except ValueError:
-            self.emulator.add_violations([f"{method} {path}: response body is not JSON"])
-            return
-        self.emulator.check_body(method, path, seen["status"], body)
+            exchange.log()
 
     def _auth_problem(self, scope: dict[str, Any]) -> Response | None:
         headers = dict(scope.get("headers") or [])
@@ -133,3 +140,10 @@ class EmulatorMiddleware:
             )
             body = _error_body(message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind)
         return Response(body, status_code=fault.status, headers=headers, media_type="application/json")
+
+
+async def _half_response(send: Any) -> None:
+    """Headers promising a body, then a few bytes of it: the connection is then closed."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+    await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
