@@ -129,3 +129,18 @@ def test_missing_spec_warns_and_serves_unvalidated(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("OPENAI_EMULATOR_REQUIRE_SPEC", "1")
     with pytest.raises(FileNotFoundError):
         EmulatorServer()
+
+
+def test_an_emulator_crash_is_recorded_as_a_violation(emulator: Any, client: openai.OpenAI,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from openaiassistant.emulator import assistants_api
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(assistants_api, "_wire_tools", broken)
+    with pytest.raises(openai.InternalServerError):
+        client.beta.assistants.create(model="m", tools=[])
+    problems = emulator.violations()
+    assert len(problems) == 1 and "the emulator crashed: RuntimeError: bug" in problems[0]
+    emulator.reset()  # the crash was on purpose: do not fail this test at teardown

@@ -152,6 +152,9 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 async def _crash(request: Request, exc: Exception) -> Response:
     if not _is_abort(exc):  # aborts are faults we inject on purpose
         logging.getLogger("openaiassistant.emulator").exception("emulator handler crashed")
+        # an emulator bug must fail the test that hit it, not hide behind an SDK retry
+        request.app.state.emulator.add_violations(
+            [f"{request.method} {request.url.path}: the emulator crashed: {type(exc).__name__}: {exc}"])
     body = {"error": {"message": f"The emulator had an internal error: {type(exc).__name__}: {exc}",
                       "type": "server_error", "param": None, "code": None}}
     return JSONResponse(body, status_code=500)
@@ -186,13 +189,19 @@ class _QuietAborts(logging.Filter):
 
 
 def _is_abort(exc: BaseException | None) -> bool:
-    if exc is None:
-        return False
-    if isinstance(exc, (StreamCut, ConnectionDrop)):
-        return True
-    if isinstance(exc, BaseExceptionGroup):
-        return any(_is_abort(inner) for inner in exc.exceptions)
-    return _is_abort(exc.__cause__ or exc.__context__) if (exc.__cause__ or exc.__context__) is not exc else False
+    """Is this (or anything it wraps or was caused by) one of our deliberate aborts?"""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (StreamCut, ConnectionDrop)):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend([current.__cause__, current.__context__])
+    return False
 
 
 def install_log_filter() -> None:
