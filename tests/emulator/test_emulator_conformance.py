@@ -379,3 +379,12 @@ def test_validator_flags_a_broken_body(emulator: Any) -> None:
     assert any("'object' is a required property" in p for p in problems)
     problems = load_validator().check_event("responses", "response.output_text.delta", {"type": "response.output_text.delta"})
     assert problems
+
+
+def test_run_body_fields_are_exactly_the_specs() -> None:
+    """Runs accept every field the spec's create requests define, and nothing else."""
+    from openaiassistant.emulator.runs_api import RUN_FIELDS, THREAD_AND_RUN_FIELDS
+
+    schemas = load_validator().spec["components"]["schemas"]
+    assert RUN_FIELDS == set(schemas["CreateRunRequest"]["properties"])
+    assert THREAD_AND_RUN_FIELDS == set(schemas["CreateThreadAndRunRequest"]["properties"])
