@@ -20,7 +20,7 @@ from keep.exceptions.provider_exception import ProviderException
 from keep.providers.base.base_provider import BaseProvider
 from keep.providers.models.provider_config import ProviderConfig, ProviderScope
 
-from openaiassistant.errors import AssistantError, AuthenticationError, NotFoundError, redact
+from openaiassistant.errors import AssistantError, AuthenticationError, ConfigError, NotFoundError, redact
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 
 
@@ -157,7 +157,7 @@ class OpenaiassistantProvider(BaseProvider):
         except AuthenticationError as err:
             message = f"The server rejected the API key ({err}); check api_key, organization and project"
             return {"authenticated": message, "assistant_available": "not checked: the API key was rejected"}
-        except NotFoundError as err:
+        except (NotFoundError, ConfigError) as err:  # the engine reports a missing assistant/model as ConfigError
             return {"authenticated": True, "assistant_available": f"{what} was not found ({err}); check the id/name and the backend"}
         except AssistantError as err:
             message = f"Could not reach the server at {self._connection.base_url or 'the default URL'}: {err}"
@@ -301,8 +301,6 @@ def _failure_message(err: AssistantError) -> str:
 
 
 def _positive_seconds(value: Any) -> float | None:
-    from openaiassistant.errors import ConfigError
-
     if value in (None, ""):
         return None
     try:

@@ -1,0 +1,109 @@
+"""Fixtures for running workflows in Keep's real engine, in this process.
+
+Keep reads its configuration (secret manager, database) from the environment when its modules
+are first imported, so ``keep_env`` (session scope) sets it before any ``keep.*`` submodule is
+imported: test modules import Keep only inside tests. The bare ``keep`` namespace package is
+safe to import early, which is what each module's ``importorskip`` does (Keep is only in
+.venv-keep; elsewhere these tests skip).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "keep"
+API_KEY = "sk-keeptest-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A work directory with Keep's secrets and SQLite database (tables + tenant created)."""
+    from openaiassistant.keep.runner import prepare_environment
+
+    work = tmp_path_factory.mktemp("keep")
+    previous_cwd = os.getcwd()
+    saved = {k: os.environ.get(k) for k in ("SECRET_MANAGER_TYPE", "SECRET_MANAGER_DIRECTORY",
+                                            "DATABASE_CONNECTION_STRING", "PROVIDERS_CACHE_FILE")}
+    prepare_environment(work, database=True)
+    # Keep looks for ./providers.yaml and ./actions.yaml: never pick up the repository's
+    os.chdir(work)
+    try:
+        yield work
+    finally:
+        os.chdir(previous_cwd)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Any]:
+    from openaiassistant.keep.sample_services import SampleServices
+
+    with SampleServices() as running:
+        yield running
+
+
+@pytest.fixture(params=["responses", "assistants"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def example_emulator(emulator: Any) -> Any:
+    """The session emulator with the examples' script loaded."""
+    emulator.load_script(str(EXAMPLES / "emulator-script.yaml"))
+    return emulator
+
+
+def assistant_auth(emulator: Any, backend: str, **extra: Any) -> dict[str, Any]:
+    """The provider's authentication for ``backend`` against the emulator."""
+    auth: dict[str, Any] = {"api_key": API_KEY, "base_url": emulator.base_url, "backend": backend,
+                            "default_timeout": "60"}
+    if backend == "assistants":
+        import openai
+
+        client = openai.OpenAI(base_url=emulator.base_url, api_key=API_KEY)
+        created = client.beta.assistants.create(model="gpt-4o-mini", instructions="You are an SRE assistant.")
+        auth["assistant_id"] = created.id
+    else:
+        auth["model"] = "gpt-4o-mini"
+        auth["instructions"] = "You are an SRE assistant."
+    auth.update(extra)
+    return auth
+
+
+@pytest.fixture
+def providers_file(keep_env: Path, example_emulator: Any, backend: str, tmp_path: Path) -> Path:
+    """A providers.yaml like the examples', pointing at the emulator on ``backend``."""
+    providers = yaml.safe_load((EXAMPLES / "providers.yaml").read_text())
+    providers["triage-assistant"]["authentication"] = assistant_auth(example_emulator, backend)
+    path = tmp_path / "providers.yaml"
+    path.write_text(yaml.safe_dump(providers))
+    return path
+
+
+def load_example(name: str, *, metrics_url: str | None = None) -> dict[str, Any]:
+    workflow = yaml.safe_load((EXAMPLES / name).read_text())
+    if metrics_url is not None:
+        workflow["workflow"]["consts"]["metrics_url"] = metrics_url
+    return workflow
+
+
+@pytest.fixture
+def example() -> Any:
+    """``example("alert-triage.yaml", metrics_url=...)``: an example workflow as a dict."""
+    return load_example
+
+
+@pytest.fixture
+def auth_for() -> Any:
+    """``auth_for(emulator, backend, **extra)``: the provider's authentication dict."""
+    return assistant_auth

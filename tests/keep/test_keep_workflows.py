@@ -1,0 +1,142 @@
+"""The example workflows in Keep's real parser and workflow engine, against the emulator.
+
+Each test runs on both backends (Responses + Conversations, Assistants v2). Results are chained
+into later steps and actions through Keep's own templates, so a wrong result shape fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
+pytestmark = pytest.mark.timeout(120)
+
+DISK_ALERT = {"name": "DiskFull", "host": "db-1", "description": "disk / is 97% full", "severity": "critical",
+              "fingerprint": "diskfull-db-1"}
+
+
+def _run(workflow: dict, providers_file: Any, alert: dict, **kwargs: Any) -> Any:
+    from openaiassistant.keep import runner
+
+    return runner.run_workflow(workflow, alert=runner.make_alert(alert), providers_file=providers_file, **kwargs)
+
+
+def test_alert_triage_example_end_to_end(backend, providers_file, services, example, caplog):
+    services.requests.clear()
+    caplog.set_level(logging.INFO, logger="triage-assistant")
+
+    run = _run(example("alert-triage.yaml", metrics_url=services.url), providers_file, DISK_ALERT)
+
+    assert run.error is None
+    triage = run.results("triage")
+    assert triage["status"] == "completed"
+    assert triage["backend"] == backend
+    assert triage["response"]["severity"] == "critical"
+    assert json.loads(triage["response_json"]) == triage["response"]
+    # one parallel round: the provider-backed tool (Keep's http provider) and the HTTP tool
+    calls = {c["name"]: c for c in triage["tool_calls"]}
+    assert set(calls) == {"get_host_metrics", "get_runbook"}
+    assert {c["round"] for c in calls.values()} == {1}
+    assert calls["get_host_metrics"]["arguments"] == {"host": "db-1"}
+    assert json.loads(calls["get_host_metrics"]["output"])["body"]["disk_used_percent"] == 97
+    assert calls["get_host_metrics"]["error"] is None and calls["get_runbook"]["error"] is None
+    assert sorted(services.requests) == ["/hosts/db-1", "/runbooks/DiskFull"]
+    assert "97% full" in triage["response"]["reason"]
+
+    # the second step continued the same conversation, chained through {{ steps.triage... }}
+    brief = run.results("brief")
+    assert brief["thread_id"] == triage["thread_id"]
+    assert brief["text"].startswith("On-call note:")
+
+    # the action saw the parsed JSON through Keep's templates
+    page = run.results("page-on-call")
+    assert "PAGE on-call: DiskFull on db-1 is critical." in page
+    assert triage["response"]["action"] in page
+
+    # stream: true wrote the answer into the log line by line; tool calls were logged too
+    messages = [r.getMessage() for r in caplog.records if r.name == "triage-assistant"]
+    streamed = [m.removeprefix("[triage-assistant] ") for m in messages if not m.startswith("[triage-assistant] tool ")]
+    assert streamed == brief["text"].splitlines()
+    assert any(m.startswith("[triage-assistant] tool get_host_metrics({'host': 'db-1'})") for m in messages)
+
+
+def test_triage_result_decides_the_action(backend, providers_file, services, example):
+    """A healthy host: the assistant says warning, so the page action's condition is false."""
+    alert = {**DISK_ALERT, "name": "HighCPU", "host": "web-3", "fingerprint": "highcpu-web-3"}
+
+    run = _run(example("alert-triage.yaml", metrics_url=services.url), providers_file, alert)
+
+    assert run.error is None
+    assert run.results("triage")["response"]["severity"] == "warning"
+    assert not run.results("page-on-call")
+
+
+def test_json_schema_example(backend, providers_file, example):
+    run = _run(example("incident-summary-json-schema.yaml"), providers_file, DISK_ALERT)
+
+    assert run.error is None
+    summary = run.results("summary")["response"]
+    assert set(summary) == {"title", "impact", "customer_facing", "next_update_minutes"}
+    assert summary["impact"] in ("none", "minor", "major", "critical")
+    assert isinstance(summary["customer_facing"], bool) and isinstance(summary["next_update_minutes"], int)
+    # the next step received JSON text (not a Python repr) through the template
+    status_text = run.results("status-page")["text"]
+    quoted = status_text.split("Details: ", 1)[1]
+    assert json.loads(quoted) == summary
+    assert run.results("announce") == f"[{summary['impact']}] {summary['title']}"
+
+
+def _single_step(with_: dict) -> dict:
+    return {"workflow": {"id": "single-step", "triggers": [{"type": "manual"}], "steps": [
+        {"name": "ask", "provider": {"type": "openaiassistant", "config": "{{ providers.triage-assistant }}",
+                                     "with": with_}}]}}
+
+
+def _api_key(providers_file: Any) -> str:
+    return yaml.safe_load(providers_file.read_text())["triage-assistant"]["authentication"]["api_key"]
+
+
+def test_failed_run_fails_the_step_with_a_clear_message(backend, providers_file):
+    run = _run(_single_step({"prompt": "please fail now"}), providers_file, DISK_ALERT)
+
+    assert run.error is not None
+    assert "OpenAI Assistant turn failed" in run.error and "RunFailedError" in run.error
+    thread_prefix, run_prefix = ("conv_", "resp_") if backend == "responses" else ("thread_", "run_")
+    assert f"thread_id={thread_prefix}" in run.error
+    assert f"run_id={run_prefix}" in run.error
+    assert not run.results("ask")
+    assert _api_key(providers_file) not in run.error
+
+
+def test_rejected_key_fails_the_step_without_leaking_it(backend, providers_file, example_emulator):
+    example_emulator.add_fault(kind="http_error", status=401, code="invalid_api_key", times=20,
+                               message=f"Incorrect API key provided: {_api_key(providers_file)}")
+
+    run = _run(_single_step({"prompt": "hello"}), providers_file, DISK_ALERT)
+
+    assert run.error is not None
+    assert "AuthenticationError" in run.error
+    assert _api_key(providers_file) not in run.error
+
+
+def test_unknown_parameter_is_named(backend, providers_file, example_emulator):
+    run = _run(_single_step({"prompt": "hello", "temprature": "0.2"}), providers_file, DISK_ALERT)
+
+    assert run.error is not None
+    assert "temprature" in run.error and "unknown parameter" in run.error
+    # nothing was sent for the turn (the fixture itself may have created the assistant)
+    assert [r["path"] for r in example_emulator.requests() if not r["path"].endswith("/assistants")] == []
+
+
+def test_numeric_strings_and_run_controls_reach_the_server(backend, providers_file, example_emulator):
+    run = _run(_single_step({"prompt": "hello there", "temperature": "0.3", "top_p": "0.9",
+                             "max_completion_tokens": "300", "parallel_tool_calls": "false", "timeout": "30"}),
+               providers_file, DISK_ALERT)
+
+    assert run.error is None
+    assert run.results("ask")["text"] == "Echo: hello there"
