@@ -254,6 +254,18 @@ def test_bad_specs_are_refused_with_clear_messages(changes: dict[str, Any], mess
     assert message in str(info.value)
 
 
+def test_keep_style_values_are_accepted() -> None:
+    # Keep's workflow parser drops YAML floats (None) and users quote numbers to keep them.
+    parsed = HttpToolSpec.from_dict(spec(
+        "http://127.0.0.1:9/items/{item}", timeout="0.5", max_response_bytes="2048", strict=None,
+        max_redirects="1", follow_redirects="false",
+    ))
+    assert (parsed.timeout, parsed.max_response_bytes, parsed.strict, parsed.max_redirects,
+            parsed.follow_redirects) == (0.5, 2048, False, 1, False)
+    assert HttpToolSpec.from_dict(spec("http://127.0.0.1:9/items/{item}", timeout=None)).timeout == 10.0
+    assert repr(parsed.url) == "Template('http://127.0.0.1:9/items/{item}')"
+
+
 def test_strict_spec_is_accepted_when_the_schema_follows_the_rules() -> None:
     strict_params = {
         "type": "object",

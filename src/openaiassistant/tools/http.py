@@ -99,7 +99,7 @@ class HttpToolSpec:
             raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
         secrets = dict(secrets or {})
         parameters = _parameters(spec.get("parameters"), where=f"{where} parameters")
-        strict = _bool(spec.get("strict", False), f"{where} strict")
+        strict = _bool(_given(spec, "strict", False), f"{where} strict")
         if strict and (problem := strict_problem(parameters)):
             raise ConfigError(f"{where} parameters", f"strict: true needs a strict schema: {problem}")
         method = str(spec.get("method", "GET")).upper()
@@ -127,10 +127,10 @@ class HttpToolSpec:
             name=name, description=_str(spec.get("description", ""), f"{where} description"),
             parameters=parameters, method=method, url=url, origin=origin, query=query, headers=headers,
             body=body, strict=strict,
-            timeout=_positive(spec.get("timeout", 10.0), f"{where} timeout", float),
-            max_response_bytes=_positive(spec.get("max_response_bytes", 1_000_000), f"{where} max_response_bytes", int),
-            follow_redirects=_bool(spec.get("follow_redirects", True), f"{where} follow_redirects"),
-            max_redirects=_count(spec.get("max_redirects", 3), f"{where} max_redirects"),
+            timeout=_positive(_given(spec, "timeout", 10.0), f"{where} timeout", float),
+            max_response_bytes=_positive(_given(spec, "max_response_bytes", 1_000_000), f"{where} max_response_bytes", int),
+            follow_redirects=_bool(_given(spec, "follow_redirects", True), f"{where} follow_redirects"),
+            max_redirects=_count(_given(spec, "max_redirects", 3), f"{where} max_redirects"),
         )
 
     def definition(self) -> ToolDefinition:
@@ -341,7 +341,16 @@ def _headers(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any
     return headers
 
 
+def _given(spec: Mapping[str, Any], key: str, default: Any) -> Any:
+    # Keep's workflow parser turns YAML floats into None (facts.md): treat None as "not given";
+    # quoted numbers ("0.5") are accepted by the number checks below.
+    value = spec.get(key)
+    return default if value is None else value
+
+
 def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
     if not isinstance(value, bool):
         raise ConfigError(where, f"must be true or false, got {value!r}")
     return value
@@ -355,8 +364,11 @@ def _str(value: Any, where: str) -> str:
 
 def _positive(value: Any, where: str, kind: type) -> Any:
     try:
-        number = kind(value)
-    except (TypeError, ValueError):
+        number = float(value)
+        if kind is int and not number.is_integer():
+            raise ValueError(value)
+        number = kind(number)
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(where, f"must be a positive number, got {value!r}") from None
     if isinstance(value, bool) or not number > 0:
         raise ConfigError(where, f"must be a positive number, got {value!r}")
@@ -364,6 +376,8 @@ def _positive(value: Any, where: str, kind: type) -> Any:
 
 
 def _count(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(where, f"must be a whole number >= 0, got {value!r}")
     return value

@@ -30,6 +30,13 @@ class Template:
     # ("text", s) | ("arg", name) | ("secret", value); never shown in repr (it holds secrets).
     parts: tuple[tuple[str, str], ...] = field(repr=False)
 
+    def __repr__(self) -> str:
+        shown = "".join(
+            "{" + value + "}" if kind == "arg" else "***" if kind == "secret" else value
+            for kind, value in self.parts
+        )
+        return f"Template({shown!r})"
+
     @property
     def arguments(self) -> list[str]:
         return [value for kind, value in self.parts if kind == "arg"]
