@@ -59,6 +59,7 @@ def test_request_log_counts(emulator: Any, client: openai.OpenAI) -> None:
         ("GET", "/v1/assistants/asst_missing", 404),
     ]
     assert all(r["duration_ms"] >= 0 for r in log)
+    assert log[0]["body"] == {"model": "m"} and log[1]["body"] is None  # what the client sent
     assert _control(emulator, "requests")["requests"] == log  # control calls are not logged
     emulator.clear_requests()
     assert emulator.requests() == []

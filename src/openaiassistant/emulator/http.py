@@ -76,6 +76,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiProblem(400, "The request body must be a JSON object.")
     emulator_of(request).check_request(request.method, request.url.path, body)
+    request.scope["emulator.body"] = body  # the request log shows it (see middleware)
     return body
 
 

@@ -27,8 +27,9 @@ def _error_body(message: str, *, code: str | None = None, type: str = "invalid_r
 class _Exchange:
     """One request/response as the middleware watches it: status, JSON body, one log entry."""
 
-    def __init__(self, emulator: "Emulator", method: str, path: str) -> None:
-        self.emulator, self.method, self.path = emulator, method, path
+    def __init__(self, emulator: "Emulator", scope: dict[str, Any]) -> None:
+        self.emulator, self.scope = emulator, scope
+        self.method, self.path = scope["method"], scope["path"]
         self.started = time.perf_counter()
         self.status = 0
         self.is_json = False
@@ -43,6 +44,9 @@ class _Exchange:
                 "path": self.path,
                 "status": self.status,
                 "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
+                "query": self.scope.get("query_string", b"").decode("latin-1"),
+                # the parsed JSON body, when a handler read one (multipart uploads: None)
+                "body": self.scope.get("emulator.body"),
             })
 
     def watch(self, send: Any) -> Any:
@@ -82,7 +86,7 @@ class EmulatorMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/v1"):
             await self.app(scope, receive, send)
             return
-        exchange = _Exchange(self.emulator, scope["method"], scope["path"])
+        exchange = _Exchange(self.emulator, scope)
         try:
             rejected = self._auth_problem(scope) or self._http_fault(exchange.method, exchange.path)
             if isinstance(rejected, ConnectionDrop):

@@ -4,7 +4,7 @@
         client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
         ...
         server.add_fault(kind="http_error", status=429, retry_after_ms=10)
-        server.requests()    # [{method, path, status, duration_ms}, ...]
+        server.requests()    # [{method, path, status, duration_ms, query, body}, ...]
         server.violations()  # spec violations seen so far
 """
 
@@ -109,7 +109,7 @@ class EmulatorServer:
         self.emulator.faults.clear()
 
     def requests(self) -> list[dict[str, Any]]:
-        """The request log: ``{method, path, status, duration_ms}`` per ``/v1`` request."""
+        """The request log: ``{method, path, status, duration_ms, query, body}`` per ``/v1`` request."""
         return self.emulator.requests()
 
     def clear_requests(self) -> None:
