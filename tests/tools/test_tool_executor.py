@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 import threading
 import time
 
@@ -257,6 +259,56 @@ def test_cancel_event_cancels_and_drains() -> None:
     with pytest.raises(RunCancelledError):
         registry.execute_round([call("long_job")], cancel_event=cancel)
     assert cleaned_up.is_set()
+
+
+def test_cancel_event_already_set_runs_nothing() -> None:
+    registry = ToolRegistry()
+    ran: list[int] = []
+    registry.register(lambda: ran.append(1), name="record")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(RunCancelledError):
+        registry.execute_round([call("record")], cancel_event=cancel)
+    assert ran == []
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="needs the main thread")
+def test_interrupted_caller_cancels_and_drains_before_the_exception_propagates() -> None:
+    # A real signal delivered while the caller waits (as Ctrl-C would), raising in the caller.
+    registry = ToolRegistry()
+    started = threading.Event()
+    cleaned_up = threading.Event()
+
+    @registry.tool
+    async def long_job() -> str:
+        """Runs until cancelled."""
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            cleaned_up.set()
+        return "never"
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Interrupt()
+
+    def signal_once_started() -> None:
+        started.wait(10)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        threading.Thread(target=signal_once_started, daemon=True).start()
+        with pytest.raises(_Interrupt):
+            registry.execute_round([call("long_job")])
+        # Drained before the interrupt reached the caller.
+        assert cleaned_up.is_set()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 def test_works_from_a_thread_with_a_running_event_loop() -> None:

@@ -87,6 +87,8 @@ def run_round(
         return []
     if deadline is not None and time.monotonic() >= deadline:
         raise TurnTimeoutError("the turn's deadline passed before its tool calls could run")
+    if cancel_event is not None and cancel_event.is_set():
+        raise RunCancelledError("the turn was cancelled before its tool calls could run")
     runner = _RoundRunner(tools, validators, list(calls), limits, deadline, cancel_event)
     thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
     thread.start()
@@ -122,6 +124,7 @@ class _RoundRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._lock = threading.Lock()
+        self._interrupted = False
         self._outputs: list[ToolOutput] | None = None
         self._failure: BaseException | None = None
         self.finished = threading.Event()
@@ -147,6 +150,7 @@ class _RoundRunner:
     def interrupt(self, reason: str) -> None:
         """Ask the round to stop (thread-safe)."""
         with self._lock:
+            self._interrupted = True  # seen by _main if its loop is not running yet
             if self._loop is not None and self._stop is not None and not self._loop.is_closed():
                 try:
                     self._loop.call_soon_threadsafe(self._stop.set)
@@ -157,6 +161,8 @@ class _RoundRunner:
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
+            if self._interrupted:
+                self._stop.set()
         semaphore = asyncio.Semaphore(self._limits.max_concurrency)
         tasks = [asyncio.create_task(self._one(call, semaphore)) for call in self._calls]
         everything = asyncio.gather(*tasks)
