@@ -263,6 +263,9 @@ def test_keep_style_values_are_accepted() -> None:
     assert (parsed.timeout, parsed.max_response_bytes, parsed.strict, parsed.max_redirects,
             parsed.follow_redirects) == (0.5, 2048, False, 1, False)
     assert HttpToolSpec.from_dict(spec("http://127.0.0.1:9/items/{item}", timeout=None)).timeout == 10.0
+    as_text = spec("http://127.0.0.1:9/items/{item}")
+    as_text["parameters"] = json.dumps(as_text["parameters"])
+    assert HttpToolSpec.from_dict(as_text).parameters["required"] == ["item"]
     assert repr(parsed.url) == "Template('http://127.0.0.1:9/items/{item}')"
 
 

@@ -273,6 +273,11 @@ def _origin_text(url: httpx.URL) -> str:
 def _parameters(value: Any, *, where: str) -> dict[str, Any]:
     if value is None:
         value = {"type": "object", "properties": {}, "additionalProperties": False}
+    if isinstance(value, str):  # a templated Keep value arrives as JSON text
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(where, f"is a string but not JSON ({exc.msg})") from None
     if not isinstance(value, Mapping) or value.get("type") != "object":
         raise ConfigError(where, "must be a JSON schema with type: object")
     try:
