@@ -21,7 +21,26 @@ API_KEY = "sk-keeptest-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
-def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def keep_shim() -> Iterator[None]:
+    """The provider installed into this Keep with ``openaiassistant keep install``.
+
+    Keep can load a provider type only through the shim. If it was not installed before the
+    session, it is uninstalled again at the end.
+    """
+    from openaiassistant.cli.main import main
+    from openaiassistant.keep import installer
+
+    was_installed = installer.status().installed
+    assert main(["keep", "install"]) == 0
+    try:
+        yield
+    finally:
+        if not was_installed:
+            main(["keep", "uninstall"])
+
+
+@pytest.fixture(scope="session")
+def keep_env(tmp_path_factory: pytest.TempPathFactory, keep_shim: None) -> Iterator[Path]:
     """A work directory with Keep's secrets and SQLite database (tables + tenant created)."""
     from openaiassistant.keep.runner import prepare_environment
 
