@@ -14,7 +14,7 @@ from typing import Any
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
 from openaiassistant.backends.base import ConversationBusy, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client, is_transport_error
+from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -86,9 +86,9 @@ class AssistantsBackend:
 
     def _create_run(self, thread_id: str, request: TurnRequest, kwargs: dict[str, Any], deadline: Deadline) -> Step:
         if not request.stream:
-            run = self._call(lambda t: self._threads.runs.create(thread_id=thread_id, timeout=t, **kwargs),
+            raw = self._call(lambda t: self._threads.runs.with_raw_response.create(thread_id=thread_id, timeout=t, **kwargs),
                              deadline, "create run", thread_id=thread_id)
-            return self._step(thread_id, run, deadline)
+            return self._step(thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
         stream = self._call(lambda t: self._threads.runs.create(thread_id=thread_id, stream=True, timeout=t, **kwargs),
                             deadline, "create run", thread_id=thread_id)
         return self._consume(thread_id, stream, request, deadline)
@@ -103,9 +103,10 @@ class AssistantsBackend:
         tool_outputs = [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]
         submit = self._threads.runs.submit_tool_outputs
         if not request.stream:
-            run = self._call(lambda t: submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, timeout=t),
+            raw_submit = self._threads.runs.with_raw_response.submit_tool_outputs
+            raw = self._call(lambda t: raw_submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, timeout=t),
                              deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False)
-            return self._step(ref.thread_id, run, deadline)
+            return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
         stream = self._call(lambda t: submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, stream=True, timeout=t),
                             deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False)
         return self._consume(ref.thread_id, stream, request, deadline, known=ref)
@@ -142,13 +143,12 @@ class AssistantsBackend:
                     for text in aw.delta_texts(data):
                         request.on_text(text)
                 elif name in _TERMINAL_EVENTS:
+                    wire.drain(stream)
                     return self._step(thread_id, data, deadline)
                 elif name == "error":
                     raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id)
-        except Exception as exc:
-            if not is_transport_error(exc):
-                raise
-            wire.raise_if_deadline(exc, deadline, what="run stream", thread_id=thread_id, run_id=ref.run_id if ref else None)
+        except BaseException as exc:
+            wire.stream_failure(exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel)
         finally:
             stream.close()
         if ref is None:

@@ -20,7 +20,7 @@ import openai
 
 from openaiassistant.backends import wire
 from openaiassistant.backends.base import RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client, is_transport_error
+from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
@@ -153,13 +153,12 @@ class ResponsesBackend:
                     request.on_text(str(event.get("delta", "")))
                 elif kind in ("response.completed", "response.incomplete", "response.failed", "response.cancelled"):
                     self._last_seq.pop(ref.run_id, None) if ref else None
+                    wire.drain(stream)
                     return self._step(thread_id, response)
                 elif kind == "error":
                     raise ServerUnavailableError(f"response stream error: {event.get('message') or event.get('code')}", thread_id=thread_id)
-        except Exception as exc:
-            if not is_transport_error(exc):
-                raise
-            wire.raise_if_deadline(exc, deadline, what="response stream", thread_id=thread_id, run_id=ref.run_id if ref else None)
+        except BaseException as exc:
+            wire.stream_failure(exc, deadline, what="response stream", ref=ref, known=known is not None, cancel=self.cancel)
         finally:
             stream.close()
         if ref is None:

@@ -20,7 +20,7 @@ from openaiassistant.backends.base import (
     Step,
     TurnOutput,
 )
-from openaiassistant.backends.transport import is_timeout
+from openaiassistant.backends.transport import is_timeout, is_transport_error
 from openaiassistant.content.citations import from_responses_annotations
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import TurnTimeoutError
@@ -44,12 +44,42 @@ def pending_step(ref: RunRef) -> Step:
     return Step(ref=ref, outcome=Pending(poll_after=0.0))
 
 
-def raise_if_deadline(exc: BaseException, deadline: Deadline, *, what: str, thread_id: str, run_id: str | None) -> None:
+def deadline_hit(exc: BaseException, deadline: Deadline) -> bool:
     """A stream read that timed out because the turn's deadline was near is the deadline."""
-    if is_timeout(exc):
-        _, bounded = deadline.request_timeout(float("inf"))
-        if bounded or deadline.expired:
-            raise TurnTimeoutError(f"{what}: the turn's deadline passed", thread_id=thread_id, run_id=run_id) from None
+    if not is_timeout(exc):
+        return False
+    _, bounded = deadline.request_timeout(float("inf"))
+    return bounded or deadline.expired
+
+
+def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: RunRef | None, known: bool,
+                   cancel: Any) -> None:
+    """Handle an exception while reading a stream; returns only when the stream merely broke.
+
+    A run the engine has not seen yet (``known`` False) is cancelled here before anything else
+    leaves, so no exception can strand it on the server.
+    """
+    broke = is_transport_error(exc)
+    hit = broke and deadline_hit(exc, deadline)
+    if broke and not hit:
+        return
+    if ref is not None and not known:
+        cancel(ref)
+    if hit:
+        raise TurnTimeoutError(f"{what}: the turn's deadline passed", thread_id=ref.thread_id if ref else None,
+                               run_id=ref.run_id if ref else None) from None
+    raise exc
+
+
+def drain(stream: Any) -> None:
+    """Read a stream to its end after its last useful event, so the server finishes the
+    request cleanly and the connection goes back to the pool."""
+    try:
+        for _ in stream:
+            pass
+    except Exception as exc:
+        if not is_transport_error(exc):
+            raise
 
 
 def get(obj: Any, key: str, default: Any = None) -> Any:

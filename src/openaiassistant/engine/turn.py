@@ -114,7 +114,7 @@ class Turn:
             if self.active is not None:
                 self.backend.cancel(self.active)
             if isinstance(exc, TurnTimeoutError):
-                raise self._timeout() from None
+                raise self._timeout(exc.run_id) from None
             raise
 
     def _drive(self, step: Step) -> Step:
@@ -199,8 +199,8 @@ class Turn:
             self._wait(schedule.next_delay(hint))
 
     # -- the end ------------------------------------------------------------------------------
-    def _timeout(self) -> TurnTimeoutError:
-        run = self.active.run_id if self.active else None
+    def _timeout(self, run_id: str | None) -> TurnTimeoutError:
+        run = self.active.run_id if self.active else run_id
         what = f"run {run} on conversation {self.thread_id} was cancelled" if run else f"conversation {self.thread_id}"
         return TurnTimeoutError(f"the turn did not finish within {self.deadline.timeout:g}s; {what}",
                                 backend=self.backend.name, thread_id=self.thread_id, run_id=run, status="timeout")
