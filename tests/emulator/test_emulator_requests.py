@@ -81,3 +81,27 @@ def test_engine_style_input_items_fit_the_spec(emulator: Any, api: Any) -> None:
     api.create_response(model="m", input=[{"type": "message", "role": "user",
                                            "content": [{"type": "input_text", "text": "hi"}]}])
     assert emulator.request_violations() == []
+
+
+def test_file_references_must_exist(emulator: Any, api: Any, client: openai.OpenAI) -> None:
+    upload = client.files.create(file=("report.pdf", b"%PDF-1.4 tiny"), purpose="user_data")
+    picture = client.files.create(file=("graph.png", b"\x89PNG tiny"), purpose="vision")
+    parts = [{"type": "input_text", "text": "what is in these?"},
+             {"type": "input_file", "file_id": upload.id},
+             {"type": "input_image", "file_id": picture.id, "detail": "auto"}]
+    answer = api.create_response(model="m", input=[{"type": "message", "role": "user", "content": parts}])
+    assert answer["output"][0]["content"][0]["text"] == "Echo: what is in these?"
+    with pytest.raises(openai.BadRequestError):
+        api.create_response(model="m", input=[{"role": "user", "content": [
+            {"type": "input_file", "file_id": "file-missing"}]}])
+    thread = client.beta.threads.create()
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.messages.create(thread.id, role="user", content="x",
+                                            attachments=[{"file_id": "file-missing", "tools": [{"type": "file_search"}]}])
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.messages.create(thread.id, role="user", content=[
+            {"type": "image_file", "image_file": {"file_id": "file-missing"}}])
+    ok_message = client.beta.threads.messages.create(thread.id, role="user", content=[
+        {"type": "text", "text": "look"}, {"type": "image_file", "image_file": {"file_id": picture.id}}])
+    assert ok_message.content[1].image_file.file_id == picture.id
+    assert emulator.violations() == [] and emulator.request_violations() == []

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
+from openaiassistant.emulator.items import require_file
 from openaiassistant.emulator.state import RunRecord, State, ThreadRecord
 
 ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
@@ -153,7 +154,7 @@ def new_thread(state: State, body: dict[str, Any]) -> ThreadRecord:
     }
     record = ThreadRecord(obj=obj)
     for raw in body.get("messages") or []:
-        record.messages.append(new_message(obj["id"], raw))
+        record.messages.append(new_message(obj["id"], raw, state=state))
     state.threads[obj["id"]] = record
     return record
 
@@ -183,6 +184,15 @@ async def delete_thread(request: Request) -> Response:
 
 
 # -- messages --------------------------------------------------------------------------------
+def _check_files(state: State, raw: dict[str, Any], content: list[dict[str, Any]]) -> None:
+    """Attachments and image_file parts must name uploaded files."""
+    for part in content:
+        if part["type"] == "image_file":
+            require_file(state, str(part["image_file"].get("file_id")), param="content")
+    for attachment in raw.get("attachments") or []:
+        require_file(state, str(attachment.get("file_id")), param="attachments")
+
+
 def _content(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, str):
         return [{"type": "text", "text": {"value": raw, "annotations": []}}]
@@ -202,15 +212,19 @@ def _content(raw: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def new_message(thread_id: str, raw: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = None, **fields: Any) -> dict[str, Any]:
+    """A ``thread.message`` from a create body; with ``state``, file references are checked."""
     role = raw.get("role")
     if role not in ("user", "assistant"):
         raise ApiProblem(400, f"Invalid value for 'role': {role!r}. Supported values are: 'user' and 'assistant'.", param="role")
+    content = _content(raw.get("content"))
+    if state is not None:
+        _check_files(state, raw, content)
     created = now()
     return {
         "id": new_id("msg_"), "object": "thread.message", "created_at": created, "thread_id": thread_id,
         "status": "completed", "incomplete_details": None, "completed_at": created, "incomplete_at": None,
-        "role": role, "content": _content(raw.get("content")), "assistant_id": None, "run_id": None,
+        "role": role, "content": content, "assistant_id": None, "run_id": None,
         "attachments": raw.get("attachments") or [], "metadata": check_metadata(raw),
         **fields,
     }
@@ -222,7 +236,7 @@ async def create_message(request: Request) -> Response:
     running = active_run(state, record)
     if running:
         raise ApiProblem(400, f"Can't add messages to {record.obj['id']} while a run {running} is active.")
-    message = new_message(record.obj["id"], await read_json(request))
+    message = new_message(record.obj["id"], await read_json(request), state=state)
     record.messages.append(message)
     return ok(message)
 

@@ -14,7 +14,7 @@ _TEXT_PARTS = {"input_text", "output_text", "text"}
 def normalize_input(raw: Any, *, state: State) -> list[dict[str, Any]]:
     """Turn ``input`` (a string or a list of items) into stored items with ids."""
     if isinstance(raw, str):
-        return [_message({"role": "user", "content": raw})]
+        return [_message({"role": "user", "content": raw}, state)]
     if not isinstance(raw, list):
         raise ApiProblem(400, "Invalid type for 'input': expected a string or an array of items.", param="input")
     return [_item(element, index, state) for index, element in enumerate(raw)]
@@ -25,7 +25,7 @@ def _item(element: Any, index: int, state: State) -> dict[str, Any]:
         raise ApiProblem(400, f"Invalid type for 'input[{index}]': expected an object.", param=f"input[{index}]")
     kind = element.get("type") or ("message" if "role" in element else None)
     if kind == "message":
-        return _message(element)
+        return _message(element, state)
     if kind == "function_call_output":
         output = element.get("output")
         if not isinstance(output, str):
@@ -54,7 +54,13 @@ def _item(element: Any, index: int, state: State) -> dict[str, Any]:
     raise ApiProblem(400, f"Invalid value for 'input[{index}].type': {kind!r} is not supported.", param=f"input[{index}].type")
 
 
-def _message(element: dict[str, Any]) -> dict[str, Any]:
+def require_file(state: State, file_id: str, *, param: str) -> None:
+    """A referenced upload must exist (the real API refuses unknown file ids)."""
+    if file_id not in state.files:
+        raise ApiProblem(400, f"Invalid file id '{file_id}': no such file.", param=param, code="invalid_value")
+
+
+def _message(element: dict[str, Any], state: State) -> dict[str, Any]:
     role = element.get("role")
     if role not in ("user", "assistant", "system", "developer"):
         raise ApiProblem(400, f"Invalid value for 'role': {role!r}.", param="role")
@@ -67,6 +73,8 @@ def _message(element: dict[str, Any]) -> dict[str, Any]:
     else:
         raise ApiProblem(400, "Invalid type for 'content': expected a string or an array.", param="content")
     for part in parts:
+        if part.get("type") in ("input_file", "input_image") and part.get("file_id"):
+            require_file(state, str(part["file_id"]), param="input")
         if part.get("type") == "output_text":
             part.setdefault("annotations", [])
             part.setdefault("logprobs", [])

@@ -67,7 +67,7 @@ async def create_run(request: Request) -> Response:
     if running:
         raise ApiProblem(400, f"Thread {record.obj['id']} already has an active run {running}.")
     for raw in body.get("additional_messages") or []:
-        record.messages.append(new_message(record.obj["id"], raw))
+        record.messages.append(new_message(record.obj["id"], raw, state=emulator.state))
     return _start(request, emulator, record, body)
 
 
