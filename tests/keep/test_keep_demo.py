@@ -1,0 +1,26 @@
+"""``openaiassistant demo`` end to end, in its own process (it sets Keep's environment itself)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.mark.parametrize("host, severity", [("db-1", "critical"), ("web-3", "warning")])
+def test_demo_runs_the_triage_example(keep_shim, tmp_path, host, severity):
+    code = f"from openaiassistant.cli.main import main; raise SystemExit(main(['demo', '--host', '{host}']))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(tmp_path)}, timeout=150)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "tool call get_host_metrics({'host': '" + host + "'})" in out
+    assert "tool call get_runbook(" in out
+    assert "│ On-call note:" in out  # the streamed step
+    assert f"severity       {severity}" in out
+    assert ("Action page-on-call ran" in out) == (severity == "critical")
