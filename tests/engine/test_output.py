@@ -1,0 +1,90 @@
+"""JSON and schema output: best effort without a schema, validated with one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from openaiassistant.engine.output import parse_answer
+from openaiassistant.errors import OutputValidationError
+from openaiassistant.params import ResponseFormat
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"severity": {"type": "string", "enum": ["low", "high"]}, "action": {"type": "string"}},
+    "required": ["severity", "action"],
+    "additionalProperties": False,
+}
+SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "triage", "schema": SCHEMA, "strict": True}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": 1}', {"a": 1}),
+        ("[1, 2]", [1, 2]),
+        ('Here you go:\n```json\n{"a": [1, 2]}\n```\nThanks', {"a": [1, 2]}),
+        ('```\n{"b": true}\n```', {"b": True}),
+        ('The result is {"severity": "high"} as computed.', {"severity": "high"}),
+        ("no json here {at all", "no json here {at all"),
+        ("42", "42"),
+        ('"quoted"', '"quoted"'),
+        ("", ""),
+    ],
+)
+def test_best_effort_json(text: str, expected: Any) -> None:
+    assert parse_answer(text, None) == expected
+
+
+def test_schema_mismatch_carries_the_raw_text() -> None:
+    fmt = ResponseFormat(kind="json_schema", name="t", schema=SCHEMA)
+    assert parse_answer('{"severity": "low", "action": "wait"}', fmt) == {"severity": "low", "action": "wait"}
+    with pytest.raises(OutputValidationError) as info:
+        parse_answer('{"severity": "urgent", "action": "x"}', fmt)
+    assert info.value.raw_text == '{"severity": "urgent", "action": "x"}'
+    assert "severity" in str(info.value)
+    with pytest.raises(OutputValidationError):
+        parse_answer("not json", fmt)
+
+
+def test_text_answer_stays_text(make_assistant: Any, emulator: Any) -> None:
+    emulator.load_script({"rules": [{"default": True, "reply": "All systems normal."}]})
+    result = make_assistant().run_turn("status?")
+    assert result.response == "All systems normal."
+    assert result.to_dict()["response_json"] == json.dumps("All systems normal.")
+
+
+def test_fenced_json_in_prose(make_assistant: Any, emulator: Any, stream: bool) -> None:
+    emulator.load_script({"rules": [{"default": True, "reply": 'Sure!\n```json\n{"severity": "high"}\n```'}]})
+    result = make_assistant().run_turn("triage", stream=stream)
+    assert result.response == {"severity": "high"}
+    assert json.loads(result.to_dict()["response_json"]) == {"severity": "high"}
+
+
+def test_json_object(make_assistant: Any, emulator: Any, stream: bool) -> None:
+    emulator.load_script({"rules": [{"match": "triage", "json": {"severity": "high", "action": "page"}}]})
+    result = make_assistant().run_turn("triage db-1", stream=stream, params={"response_format": "json_object"})
+    assert result.response == {"severity": "high", "action": "page"}
+
+
+def test_json_schema_is_sent_and_validated(make_assistant: Any, stream: bool) -> None:
+    result = make_assistant().run_turn("triage db-1", stream=stream, params={"response_format": SCHEMA_FORMAT})
+    assert set(result.response) == {"severity", "action"}
+    assert result.response["severity"] in ("low", "high")
+
+
+def test_schema_violation_is_an_error_with_raw_text(make_assistant: Any, emulator: Any, stream: bool) -> None:
+    emulator.load_script({"rules": [{"default": True, "json": {"severity": "catastrophic", "action": "run"}}]})
+    with pytest.raises(OutputValidationError) as info:
+        make_assistant().run_turn("triage", stream=stream, params={"response_format": SCHEMA_FORMAT})
+    assert json.loads(info.value.raw_text) == {"severity": "catastrophic", "action": "run"}
+    assert info.value.thread_id and info.value.run_id
+
+
+def test_incomplete_json_is_not_validated(make_assistant: Any, emulator: Any) -> None:
+    emulator.load_script({"rules": [{"default": True, "json": {"severity": "catastrophic", "action": "run"}}]})
+    emulator.add_fault(kind="run_incomplete", reason="max_output_tokens")
+    result = make_assistant().run_turn("triage", params={"response_format": SCHEMA_FORMAT})
+    assert result.status == "incomplete"
