@@ -58,6 +58,7 @@ SERVED = {
     "createFile", "listFiles", "retrieveFile", "downloadFile", "deleteFile",
     "createVectorStore", "listVectorStores", "getVectorStore", "modifyVectorStore", "deleteVectorStore",
     "createVectorStoreFile", "listVectorStoreFiles", "getVectorStoreFile", "deleteVectorStoreFile",
+    "listModels", "retrieveModel",
 }
 
 
@@ -360,6 +361,18 @@ def test_vector_stores(emulator: Any, client: openai.OpenAI) -> None:
     assert emulator.violations() == []
 
 
+def test_models(emulator: Any, client: openai.OpenAI) -> None:
+    assert "gpt-4o-mini" in [m.id for m in client.models.list()]
+    assert client.models.retrieve("anything-goes").id == "anything-goes"  # no catalogue: all exist
+    emulator.load_script({"models": ["gpt-4.1", "ft:gpt-4.1:acme:x:1"]})
+    assert [m.id for m in client.models.list()] == ["gpt-4.1", "ft:gpt-4.1:acme:x:1"]
+    assert client.models.retrieve("ft:gpt-4.1:acme:x:1").owned_by == "system"
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("gpt-4o")
+    assert missing.value.code == "model_not_found"
+    assert emulator.violations() == []
+
+
 def test_every_served_operation_is_exercised(emulator: Any, api: Any, client: openai.OpenAI) -> None:
     """Run the whole suite above in one go and check the request log covers every operation."""
     test_responses_endpoints(emulator, api)
@@ -368,6 +381,7 @@ def test_every_served_operation_is_exercised(emulator: Any, api: Any, client: op
     test_runs_and_steps(emulator, client)
     test_files(emulator, client)
     test_vector_stores(emulator, client)
+    test_models(emulator, client)
     missing = SERVED - _operations_hit(emulator)
     assert not missing, f"not exercised: {sorted(missing)}"
 

@@ -105,3 +105,17 @@ def test_file_references_must_exist(emulator: Any, api: Any, client: openai.Open
         {"type": "text", "text": "look"}, {"type": "image_file", "image_file": {"file_id": picture.id}}])
     assert ok_message.content[1].image_file.file_id == picture.id
     assert emulator.violations() == [] and emulator.request_violations() == []
+
+
+def test_strict_model_catalogue_refuses_unknown_models(emulator: Any, api: Any, client: openai.OpenAI) -> None:
+    emulator.load_script({"models": ["gpt-4.1"]})
+    assert api.create_response(model="gpt-4.1", input="x")["status"] == "completed"
+    with pytest.raises(openai.BadRequestError) as refused:
+        api.create_response(model="gpt-9", input="x")
+    assert refused.value.code == "model_not_found"
+    with pytest.raises(openai.BadRequestError):
+        client.beta.assistants.create(model="gpt-9")
+    assistant = client.beta.assistants.create(model="gpt-4.1")
+    thread = client.beta.threads.create()
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, model="gpt-9")

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
-    assistants_api, control, conversations_api, files_api, responses_api, runs_api, vector_stores_api,
+    assistants_api, control, conversations_api, files_api, models_api, responses_api, runs_api,
+    vector_stores_api,
 )
 from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, FaultBook
 from openaiassistant.emulator.http import ApiProblem, StreamCut
@@ -169,6 +170,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *assistants_api.ROUTES,
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
+        *models_api.ROUTES,
         *control.ROUTES,
     ]
     app = Starlette(

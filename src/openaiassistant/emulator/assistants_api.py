@@ -16,6 +16,7 @@ from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
 from openaiassistant.emulator.items import require_file
+from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.state import RunRecord, State, ThreadRecord
 
 ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
@@ -60,7 +61,7 @@ def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
 
 async def create_assistant(request: Request) -> Response:
     body = await read_json(request)
-    require(body, "model")
+    check_model(emulator_of(request), require(body, "model"))
     obj: dict[str, Any] = {
         "id": new_id("asst_"), "object": "assistant", "created_at": now(), "name": None,
         "description": None, "model": "", "instructions": None, "tools": [], "tool_resources": {},
@@ -84,7 +85,10 @@ async def retrieve_assistant(request: Request) -> Response:
 
 async def update_assistant(request: Request) -> Response:
     obj = assistant_of(emulator_of(request).state, request.path_params["assistant_id"])
-    _apply_assistant(obj, await read_json(request))
+    body = await read_json(request)
+    if "model" in body:
+        check_model(emulator_of(request), body["model"])
+    _apply_assistant(obj, body)
     return ok(obj)
 
 

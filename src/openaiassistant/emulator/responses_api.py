@@ -22,6 +22,7 @@ from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
+from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
 from openaiassistant.emulator.script import Context, Plan, decide
 from openaiassistant.emulator.state import ResponseRecord
@@ -48,6 +49,7 @@ async def create_response(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
     model = require(body, "model")
+    check_model(emulator, model)
     check_number(body, "max_output_tokens", minimum=16, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
     check_number(body, "top_p", minimum=0, maximum=1)

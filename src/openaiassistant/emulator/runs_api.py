@@ -25,6 +25,7 @@ from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
+from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
 from openaiassistant.emulator.script import Context, Plan, decide
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
@@ -95,6 +96,8 @@ def _check_numbers(body: dict[str, Any]) -> None:
 def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: dict[str, Any],
            *, thread_created: bool = False) -> Response:
     assistant = assistant_of(emulator.state, str(require(body, "assistant_id")))
+    if body.get("model"):
+        check_model(emulator, body["model"])
     instructions = body.get("instructions") or assistant.get("instructions") or ""
     if body.get("additional_instructions"):
         instructions = f"{instructions}\n{body['additional_instructions']}".strip()

@@ -111,6 +111,7 @@ class Script:
     context_window: int = 100_000
     indexing_ms: float = 0
     run_expires_ms: float = 600_000  # an unfinished Assistants run expires after this (10 min, as live)
+    models: tuple[str, ...] | None = None  # a strict model catalogue; None: every model exists
     rules: list[Rule] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
 
@@ -168,6 +169,7 @@ def load_script(source: Any = None) -> Script:
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
         run_expires_ms=float(source.get("run_expires_ms", 600_000)),
+        models=tuple(str(m) for m in source["models"]) if source.get("models") is not None else None,
         rules=rules,
         faults=[dict(f) for f in faults],
     )
