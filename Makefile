@@ -32,8 +32,10 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
 	touch $@
 
-demo: setup
-	$(VENV)/bin/openaiassistant demo
+# The demo runs the alert-triage workflow in Keep's real workflow engine, so it needs Keep's
+# environment; the emulator and a sample monitoring API start in-process on 127.0.0.1.
+demo: setup-keep
+	$(KEEP_VENV)/bin/openaiassistant demo
 
 test: test-main test-keep
 
