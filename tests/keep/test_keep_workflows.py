@@ -140,3 +140,16 @@ def test_numeric_strings_and_run_controls_reach_the_server(backend, providers_fi
 
     assert run.error is None
     assert run.results("ask")["text"] == "Echo: hello there"
+
+
+def test_answer_not_matching_the_schema_fails_the_step(backend, providers_file, example_emulator):
+    example_emulator.load_script({"rules": [{"match": "summarize", "json": {"headline": "no title here"}}]})
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"],
+              "additionalProperties": False}
+
+    run = _run(_single_step({"prompt": "summarize it", "response_format": {
+        "type": "json_schema", "json_schema": {"name": "summary", "schema": schema, "strict": True}}}),
+        providers_file, DISK_ALERT)
+
+    assert run.error is not None
+    assert "OutputValidationError" in run.error and "thread_id=" in run.error
