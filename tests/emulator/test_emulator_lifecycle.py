@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -131,3 +132,15 @@ def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenA
                                                      tool_outputs=[{"tool_call_id": "x", "output": "1"}])
     assert client.beta.threads.messages.create(thread.id, role="user", content="again").role == "user"
     assert emulator.violations() == []
+
+
+def test_poll_hint_can_be_switched_off_or_sent_on_responses(emulator: Any, client: openai.OpenAI, api: Any) -> None:
+    assistant, thread = _thread(client)
+    emulator.load_script({"poll_after_ms": None})
+    raw = client.beta.threads.runs.with_raw_response.create(thread_id=thread.id, assistant_id=assistant.id)
+    assert "openai-poll-after-ms" not in raw.headers
+    emulator.load_script({"poll_after_ms": 40, "poll_hint_apis": ["responses"]})
+    created = api.create_response(model="m", input="x", background=True)
+    raw = httpx.get(f"{emulator.base_url}/responses/{created['id']}",
+                    headers={"Authorization": f"Bearer {emulator.api_key}"})
+    assert raw.headers["openai-poll-after-ms"] == "40"

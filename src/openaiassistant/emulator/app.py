@@ -119,9 +119,12 @@ class Emulator:
         fault = self.faults.take(STREAM_KINDS, method, path)
         return None if fault is None else fault.after_events
 
-    @property
-    def poll_after_ms(self) -> int:
-        return self.script.poll_after_ms
+    def poll_headers(self, api: str) -> dict[str, str]:
+        """``openai-poll-after-ms`` for responses of ``api`` (``assistants`` | ``responses``), if
+        the script sends it there."""
+        if self.script.poll_after_ms is None or api not in self.script.poll_hint_apis:
+            return {}
+        return {"openai-poll-after-ms": str(self.script.poll_after_ms)}
 
 
 # -- the app ---------------------------------------------------------------------------------

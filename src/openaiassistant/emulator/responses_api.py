@@ -70,7 +70,7 @@ async def create_response(request: Request) -> Response:
         cut = emulator.stream_cut("POST", request.url.path)
         return sse_response(request, _follow(record, 0), api="responses", cut_after=cut)
     if background:
-        return ok(record.obj)
+        return ok(record.obj, headers=emulator.poll_headers("responses"))
     async with contextlib.aclosing(record.timeline.events(should_stop=request.is_disconnected)) as steps:
         async for _ in steps:
             pass
@@ -264,7 +264,7 @@ async def retrieve_response(request: Request) -> Response:
     replayed after ``starting_after`` (a sequence number) and continues live."""
     record = _record(request)
     if request.query_params.get("stream") not in ("true", "True", "1"):
-        return ok(record.obj)
+        return ok(record.obj, headers=emulator_of(request).poll_headers("responses"))
     if not record.obj.get("background"):
         raise ApiProblem(400, "Streaming a response on retrieve is only supported for background responses.",
                          param="stream")

@@ -48,7 +48,7 @@ THREAD_AND_RUN_FIELDS = (RUN_FIELDS - {"additional_instructions", "additional_me
 
 
 def _headers(emulator: "Emulator") -> dict[str, str]:
-    return {"openai-poll-after-ms": str(emulator.poll_after_ms)}
+    return emulator.poll_headers("assistants")
 
 
 def _reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:

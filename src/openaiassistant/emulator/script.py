@@ -107,7 +107,8 @@ class Script:
     """A parsed script. ``faults`` are fault specs loaded into the server's fault book."""
 
     latency: Latency = field(default_factory=Latency)
-    poll_after_ms: int = 20
+    poll_after_ms: int | None = 20  # the openai-poll-after-ms header; None: never sent
+    poll_hint_apis: tuple[str, ...] = ("assistants",)  # which APIs send it (live: Assistants runs)
     context_window: int = 100_000
     indexing_ms: float = 0
     run_expires_ms: float = 600_000  # an unfinished Assistants run expires after this (10 min, as live)
@@ -165,7 +166,8 @@ def load_script(source: Any = None) -> Script:
         raise ScriptError("faults must be a list")
     return Script(
         latency=Latency().merged(source.get("latency")),
-        poll_after_ms=int(source.get("poll_after_ms", 20)),
+        poll_after_ms=None if source.get("poll_after_ms", 20) is None else int(source.get("poll_after_ms", 20)),
+        poll_hint_apis=_poll_hint_apis(source.get("poll_hint_apis", ["assistants"])),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
         run_expires_ms=float(source.get("run_expires_ms", 600_000)),
@@ -173,6 +175,14 @@ def load_script(source: Any = None) -> Script:
         rules=rules,
         faults=[dict(f) for f in faults],
     )
+
+
+def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
+    apis = tuple(str(a) for a in (raw or []))
+    unknown = set(apis) - {"assistants", "responses"}
+    if unknown:
+        raise ScriptError(f"poll_hint_apis: unknown {sorted(unknown)}; use assistants and/or responses")
+    return apis
 
 
 def _is_file(text: str) -> bool:
