@@ -14,18 +14,19 @@ from its last sequence number.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
 
 from openaiassistant.backends import wire
-from openaiassistant.backends.base import RunRef, Step, TurnRequest
+from openaiassistant.backends.base import NeedsToolOutputs, RunRef, Step, TurnRequest
 from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools.base import ToolOutput
+from openaiassistant.tools.base import ToolCall, ToolOutput
 
 _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
@@ -43,6 +44,7 @@ class ResponsesBackend:
         self.spec = spec
         self.client = get_client(connection)
         self._last_seq: dict[str, int] = {}  # response id -> last streamed sequence number
+        self._open_calls: dict[str, list[ToolCall]] = {}  # response id -> calls awaiting outputs
 
     # -- conversations ------------------------------------------------------------------------
     def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
@@ -91,6 +93,7 @@ class ResponsesBackend:
         return self._create(thread_id, request, [request.user_input.responses_message()], deadline)
 
     def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
+        self._open_calls.pop(ref.run_id, None)
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         return self._create(ref.thread_id, request, items, deadline, idempotent=False)
 
@@ -106,8 +109,22 @@ class ResponsesBackend:
         return self._step(ref.thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
 
     def cancel(self, ref: RunRef) -> None:
+        """Cancel a working response; for one that ended asking for tools, close its calls.
+
+        A finished response that asked for function calls cannot be cancelled, but its
+        ``function_call`` items sit in the conversation without outputs, and the next response
+        on it would be refused. Error outputs are appended as items (no model call), so the
+        conversation stays usable.
+        """
+        calls = self._open_calls.pop(ref.run_id, None)
         try:
-            self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
+            if calls:
+                items = [{"type": "function_call_output", "call_id": c.call_id,
+                          "output": json.dumps({"error": "the turn ended before this call was answered"})} for c in calls]
+                self.client.post(f"/conversations/{ref.thread_id}/items", body={"items": items}, cast_to=object,
+                                 options={"timeout": 10.0})
+            else:
+                self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
         except Exception:  # best effort: the turn is already failing for a better reason
             pass
 
@@ -167,7 +184,10 @@ class ResponsesBackend:
 
     def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(obj["id"]))
-        return Step(ref=ref, outcome=wire.responses_outcome(obj, hint), usage=wire.responses_usage(obj), model=obj.get("model"))
+        outcome = wire.responses_outcome(obj, hint)
+        if isinstance(outcome, NeedsToolOutputs):
+            self._open_calls[ref.run_id] = outcome.calls
+        return Step(ref=ref, outcome=outcome, usage=wire.responses_usage(obj), model=obj.get("model"))
 
     def _body(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
         params: RunParams = request.params
