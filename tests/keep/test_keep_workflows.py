@@ -153,3 +153,27 @@ def test_answer_not_matching_the_schema_fails_the_step(backend, providers_file, 
 
     assert run.error is not None
     assert "OutputValidationError" in run.error and "thread_id=" in run.error
+
+
+def test_streamed_answer_lands_in_keeps_workflow_log(providers_file, example_emulator):
+    """Keep's own workflow-log handler and filter accept the streamed lines for this execution."""
+    from keep.api.logging import WorkflowContextFilter, WorkflowDBHandler
+
+    handler = WorkflowDBHandler(flush_interval=3600)  # collect only; no periodic push to the DB
+    handler.addFilter(WorkflowContextFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        run = _run(_single_step({"prompt": "Write a short note for the on-call engineer.", "stream": "true"}),
+                   providers_file, DISK_ALERT)
+    finally:
+        root.removeHandler(handler)
+        handler.records, records = [], list(handler.records)
+        handler.close()
+
+    assert run.error is None
+    ours = [r for r in records if r.name == "triage-assistant"]
+    lines = [r.getMessage().removeprefix("[triage-assistant] ") for r in ours]
+    assert lines == run.results("ask")["text"].splitlines()
+    assert {r.workflow_execution_id for r in ours} == {run.execution_id}
+    assert all(r.context.get("step_id") for r in ours)

@@ -17,11 +17,13 @@ Two modes:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 TENANT = "keep"  # Keep's single-tenant id
 
@@ -113,6 +115,28 @@ def alert_with_enrichments(data: Mapping[str, Any], *, tenant_id: str = TENANT) 
     return alert
 
 
+@contextlib.contextmanager
+def _workflow_thread(*, workflow_id: str, execution_id: str, tenant_id: str | None) -> Iterator[None]:
+    """Mark the thread as running this workflow, as Keep's workflow manager does.
+
+    Keep's logging filter reads these attributes to put a record into the workflow's log.
+    """
+    thread = threading.current_thread()
+    marks = {"workflow_id": workflow_id, "workflow_execution_id": execution_id, "tenant_id": tenant_id,
+             "workflow_debug": False}
+    saved = {name: getattr(thread, name) for name in marks if hasattr(thread, name)}
+    for name, value in marks.items():
+        setattr(thread, name, value)
+    try:
+        yield
+    finally:
+        for name in marks:
+            if name in saved:
+                setattr(thread, name, saved[name])
+            elif hasattr(thread, name):
+                delattr(thread, name)
+
+
 def run_workflow(
     workflow: Mapping[str, Any],
     *,
@@ -143,9 +167,10 @@ def run_workflow(
     if alert is not None:
         wf.context_manager.set_event_context(alert)
     run = WorkflowRun(execution_id=str(uuid.uuid4()))
-    try:
-        run.action_errors = list(wf.run(run.execution_id) or [])
-    except Exception as exc:  # StepError wraps the provider's exception: show its message
-        run.error = str(exc)
+    with _workflow_thread(workflow_id=wf.workflow_id, execution_id=run.execution_id, tenant_id=tenant_id):
+        try:
+            run.action_errors = list(wf.run(run.execution_id) or [])
+        except Exception as exc:  # StepError wraps the provider's exception: show its message
+            run.error = str(exc)
     run.steps = {k: v for k, v in wf.context_manager.steps_context.items() if k != "this"}
     return run
