@@ -1,0 +1,154 @@
+"""``openaiassistant ask PROMPT``: run one turn from the terminal, with the settings a workflow uses.
+
+The answer streams to stdout as it arrives; tool calls, the conversation id and warnings go to
+stderr (styled with rich), so ``ask ... > answer.txt`` keeps only the answer. ``--json`` prints
+the result dict (what a Keep step gets) instead. Errors print one line a person can act on and
+exit non-zero: 2 for bad settings or parameters (nothing was sent), 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ask",
+        help="run one turn against an assistant and print the answer",
+        description="Run one turn (Responses + Conversations by default, or Assistants v2) and print the answer.",
+    )
+    parser.add_argument("prompt", help="what to ask")
+    parser.add_argument("--backend", choices=("responses", "assistants"), default=os.environ.get("OPENAI_ASSISTANT_BACKEND", "responses"))
+    parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL"), help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)")
+    parser.add_argument("--api-key", default=None, help="API key (default: env OPENAI_API_KEY)")
+    parser.add_argument("--organization", default=None)
+    parser.add_argument("--project", default=None)
+    parser.add_argument("--model", default=os.environ.get("OPENAI_MODEL"), help="model (required on the responses backend; env OPENAI_MODEL)")
+    parser.add_argument("--instructions", default=None, help="system instructions for this turn")
+    parser.add_argument("--assistant-id", default=None, help="stored assistant (assistants backend)")
+    parser.add_argument("--thread-id", default=None, help="continue this conversation/thread")
+    parser.add_argument("--response-format", default=None,
+                        help="auto | text | json_object | a JSON object such as a json_schema format")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="any run control, e.g. --param temperature=0.2 (repeatable)")
+    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
+                        help="metadata for a new conversation (repeatable)")
+    parser.add_argument("--tools", default=None, metavar="FILE", help="declarative HTTP tools (YAML or JSON)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)")
+    parser.add_argument("--on-active-run", choices=("wait", "cancel", "fail"), default="wait")
+    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=True, help="stream the answer (default) or poll")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the turn; returns the exit code."""
+    from rich.console import Console
+
+    from openaiassistant.errors import AssistantError, ConfigError
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        assistant, params, metadata = _build(args)
+        return _ask(args, assistant, params, metadata, err)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {_one_line(str(exc))} (nothing was sent)")
+        return EXIT_CONFIG
+    except AssistantError as exc:
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {_one_line(str(exc))}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")
+        return EXIT_INTERRUPTED
+
+
+def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str]]:
+    from openaiassistant.assistant import Assistant
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.settings import AssistantSpec, ConnectionSettings
+
+    params = dict(_pairs(args.param, "--param"))
+    if args.response_format:
+        params["response_format"] = args.response_format
+    metadata = dict(_pairs(args.metadata, "--metadata"))
+    connection = ConnectionSettings(
+        api_key=args.api_key or os.environ.get("OPENAI_API_KEY"),
+        base_url=args.base_url,
+        organization=args.organization,
+        project=args.project,
+    )
+    if args.backend == "responses" and not args.model:
+        raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
+    spec = AssistantSpec(backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id)
+    tools = None
+    if args.tools:
+        from openaiassistant.tools import load_tools_file
+
+        tools = load_tools_file(args.tools)
+    return Assistant(connection=connection, spec=spec, tools=tools), params, metadata
+
+
+def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metadata: dict[str, str], err: Any) -> int:
+    streamed = args.stream and not args.json
+
+    def on_text(delta: str) -> None:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    def on_tool_call(record: Any) -> None:
+        mark = "[red]x[/]" if record.error else "[green]ok[/]"
+        arguments = json.dumps(record.arguments, ensure_ascii=False)
+        err.print(f"[cyan]tool[/] {record.name}({_short(arguments)}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
+
+    result = assistant.run_turn(
+        args.prompt,
+        thread_id=args.thread_id,
+        params=params,
+        metadata=metadata or None,
+        stream=args.stream,
+        on_text=on_text if streamed else None,
+        timeout=args.timeout,
+        on_active_run=args.on_active_run,
+        include_history=args.history,
+        on_tool_call=None if args.json else on_tool_call,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    if not streamed:
+        sys.stdout.write(result.text)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    if result.refusal:
+        err.print(f"[yellow]refused:[/] {result.refusal}")
+    if result.status == "incomplete":
+        err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
+    err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
+    return 0
+
+
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    from openaiassistant.errors import ConfigError
+
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(flag, f"expected NAME=VALUE, got {item!r}")
+        pairs.append((name.strip(), value))
+    return pairs
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
