@@ -177,3 +177,20 @@ def test_streamed_answer_lands_in_keeps_workflow_log(providers_file, example_emu
     assert lines == run.results("ask")["text"].splitlines()
     assert {r.workflow_execution_id for r in ours} == {run.execution_id}
     assert all(r.context.get("step_id") for r in ours)
+
+
+def test_streaming_does_not_change_the_result(backend, providers_file, services, example):
+    def triage(stream: bool) -> dict:
+        workflow = example("alert-triage.yaml", metrics_url=services.url)
+        workflow["workflow"]["steps"][0]["provider"]["with"]["stream"] = stream
+        run = _run(workflow, providers_file, DISK_ALERT)
+        assert run.error is None
+        return run.results("triage")
+
+    streamed, polled = triage(True), triage(False)
+
+    for field in ("response", "text", "response_json", "status", "backend", "model"):
+        assert streamed[field] == polled[field], field
+    assert [(c["name"], c["arguments"], c["output"]) for c in streamed["tool_calls"]] == \
+        [(c["name"], c["arguments"], c["output"]) for c in polled["tool_calls"]]
+    assert streamed["thread_id"] != polled["thread_id"]  # two separate conversations

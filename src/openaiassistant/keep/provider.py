@@ -235,7 +235,7 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
-        outcome = f"error: {record.error}" if record.error else _short(record.output)
+        outcome = f"error: {_short(record.error)}" if record.error else _short(record.output)
         self.logger.info("[%s] tool %s(%s) -> %s", self.provider_id, record.name, _short(record.arguments), outcome)
 
     def _call_provider(self, provider_id: str, provider_type: str, arguments: dict[str, Any]) -> Any:
