@@ -1,0 +1,63 @@
+"""The engine with the real ToolRegistry: Python tools end to end, in parallel, failures as data."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from openaiassistant.tools import ToolRegistry
+
+SCRIPT = {"rules": [
+    {"match": "check all", "tool_calls": [
+        {"name": "check", "arguments": {"host": "a"}},
+        {"name": "check", "arguments": {"host": "b"}},
+        {"name": "check", "arguments": {"host": "c"}},
+    ], "then": {"reply": "Checked: {{ tool_outputs_json }}"}},
+    {"match": "break", "tool_calls": [{"name": "broken", "arguments": {"reason": "disk"}}],
+     "then": {"reply": "Tool said: {{ tool_outputs.broken }}"}},
+    {"default": True, "reply": "Echo: {{ input }}"},
+]}
+
+
+@pytest.fixture(autouse=True)
+def _script(emulator: Any) -> None:
+    emulator.load_script(SCRIPT)
+
+
+def test_a_round_runs_in_parallel(make_assistant: Any, stream: bool) -> None:
+    # each call only returns once all three have started: a serial executor would time out
+    barrier = threading.Barrier(3, timeout=10)
+    registry = ToolRegistry(max_concurrency=3, call_timeout=20)
+
+    @registry.tool
+    def check(host: str) -> dict:
+        """Check one host.
+
+        Args:
+            host: the host name.
+        """
+        barrier.wait()
+        return {"host": host, "ok": True}
+
+    result = make_assistant(tools=registry).run_turn("check all", stream=stream)
+    assert [r.arguments for r in result.tool_calls] == [{"host": "a"}, {"host": "b"}, {"host": "c"}]
+    assert all(r.error is None for r in result.tool_calls)
+    assert [json.loads(r.output)["host"] for r in result.tool_calls] == ["a", "b", "c"]
+    assert result.text.startswith("Checked: ")
+
+
+def test_a_failing_tool_is_data_for_the_model(make_assistant: Any, stream: bool) -> None:
+    registry = ToolRegistry()
+
+    @registry.tool
+    def broken(reason: str) -> str:
+        """Always fails."""
+        raise RuntimeError(f"no {reason} today")
+
+    result = make_assistant(tools=registry).run_turn("break it", stream=stream)
+    record = result.tool_calls[0]
+    assert record.error and "no disk today" in record.error
+    assert "no disk today" in result.text and result.status == "completed"
