@@ -194,3 +194,14 @@ def test_streaming_does_not_change_the_result(backend, providers_file, services,
     assert [(c["name"], c["arguments"], c["output"]) for c in streamed["tool_calls"]] == \
         [(c["name"], c["arguments"], c["output"]) for c in polled["tool_calls"]]
     assert streamed["thread_id"] != polled["thread_id"]  # two separate conversations
+
+
+def test_turn_deadline_fails_the_step_and_names_the_run(backend, providers_file, example_emulator):
+    example_emulator.add_fault(kind="stuck")
+
+    run = _run(_single_step({"prompt": "hello", "timeout": "1"}), providers_file, DISK_ALERT)
+
+    assert run.error is not None
+    assert "TurnTimeoutError" in run.error
+    thread_prefix, run_prefix = ("conv_", "resp_") if backend == "responses" else ("thread_", "run_")
+    assert f"thread_id={thread_prefix}" in run.error and f"run_id={run_prefix}" in run.error
