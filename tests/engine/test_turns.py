@@ -100,7 +100,7 @@ def test_instructions_and_overrides_reach_the_server(make_assistant: Any, client
         assert response["metadata"] == {"k": "v"}
 
 
-def test_validate(make_assistant: Any, backend: str, client: Any) -> None:
+def test_validate(make_assistant: Any, backend: str, emulator: Any) -> None:
     from openaiassistant.errors import ConfigError
 
     if backend == "assistants":
@@ -108,11 +108,11 @@ def test_validate(make_assistant: Any, backend: str, client: Any) -> None:
         with pytest.raises(ConfigError, match="assistant_id"):
             make_assistant(assistant_id="asst_missing").validate()
         return
-    try:
-        client.get("/models", cast_to=object)
-    except Exception:
-        pytest.skip("this emulator has no /v1/models endpoint yet")
     make_assistant().validate()
+    emulator.load_script({"models": ["gpt-4.1"], "rules": [{"default": True, "reply": "ok"}]})
+    with pytest.raises(ConfigError, match="model"):
+        make_assistant().validate()
+    make_assistant(model="gpt-4.1").validate()
 
 
 def test_one_client_per_connection(make_assistant: Any) -> None:

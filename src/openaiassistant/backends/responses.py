@@ -132,9 +132,11 @@ class ResponsesBackend:
     def _create(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], deadline: Deadline, *, idempotent: bool = True) -> Step:
         body = self._body(thread_id, request, items)
         if not request.stream:
-            obj = self._call(lambda t: self.client.post("/responses", body=body, cast_to=object, options={"timeout": t}),
-                             deadline, "create response", thread_id=thread_id, idempotent=idempotent)
-            return self._step(thread_id, obj)
+            raw = self._call(
+                lambda t: self.client.post("/responses", body=body, cast_to=object, options={"headers": RAW, "timeout": t}),
+                deadline, "create response", thread_id=thread_id, idempotent=idempotent,
+            )
+            return self._step(thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
         stream = self._call(
             lambda t: self.client.post("/responses", body=body, cast_to=object, options={"timeout": t}, stream=True, stream_cls=_STREAM_CLS),
             deadline, "create response", thread_id=thread_id, idempotent=idempotent,
