@@ -45,21 +45,23 @@ def keep_env(tmp_path_factory: pytest.TempPathFactory, keep_shim: None) -> Itera
     from openaiassistant.keep.runner import prepare_environment
 
     work = tmp_path_factory.mktemp("keep")
-    previous_cwd = os.getcwd()
     saved = {k: os.environ.get(k) for k in ("SECRET_MANAGER_TYPE", "SECRET_MANAGER_DIRECTORY",
                                             "DATABASE_CONNECTION_STRING", "PROVIDERS_CACHE_FILE")}
     prepare_environment(work, database=True)
-    # Keep looks for ./providers.yaml and ./actions.yaml: never pick up the repository's
-    os.chdir(work)
     try:
         yield work
     finally:
-        os.chdir(previous_cwd)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep looks for ./providers.yaml and ./actions.yaml: never pick up the repository's."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="session")
