@@ -51,7 +51,9 @@ def test_yaml_file_with_tools_key_loads_and_runs(tmp_path: Path, tool_server) ->
     ])
     assert json.loads(outputs[0].output)["body"]["path"] == "/items/a%20b"
     assert json.loads(outputs[1].output)["body"]["body"] == {"query": "disk"}
-    assert tool_server.requests[0].headers["Authorization"] == "Bearer loader-secret-123456"
+    # The two calls ran in parallel: find get_item's request by its path.
+    [get_item] = [r for r in tool_server.requests if r.path.startswith("/items/")]
+    assert get_item.headers["Authorization"] == "Bearer loader-secret-123456"
 
 
 def test_json_list_file_into_an_existing_registry(tmp_path: Path) -> None:

@@ -91,13 +91,15 @@ def run_round(
         raise RunCancelledError("the turn was cancelled before its tool calls could run")
     runner = _RoundRunner(tools, validators, list(calls), limits, deadline, cancel_event)
     thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
-    thread.start()
     try:
+        # start() is inside the try: an interrupt can arrive while it is still returning.
+        thread.start()
         runner.finished.wait()
     except BaseException:
         # The calling thread was interrupted (KeyboardInterrupt, ...): cancel and drain first.
         runner.interrupt("the calling thread was interrupted")
-        thread.join()
+        if thread.ident is not None:  # it started: wait until every call has stopped
+            thread.join()
         raise
     thread.join()
     return runner.result()
@@ -179,8 +181,11 @@ class _RoundRunner:
             return everything.result()
         reason = "deadline" if not self._stop.is_set() else self._stop_reason()
         # Cancel and drain: wait until every task has really stopped before reporting.
-        everything.cancel()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if everything.done() and not everything.cancelled():
+            everything.exception()  # retrieve the children's CancelledError so asyncio does not log it
         names = sorted({c.name for c, t in zip(self._calls, tasks) if t.cancelled()})
         logger.warning("tool round stopped (%s); cancelled calls: %s", reason, ", ".join(names) or "none")
         raise _Interrupted(reason)
