@@ -418,3 +418,31 @@ def test_unknown_tool_with_empty_registry() -> None:
     [output] = ToolRegistry().execute_round([call("anything")])
     assert output.error == "unknown tool 'anything'; available tools: (none)"
     assert ToolRegistry().execute_round([]) == []
+
+
+def test_a_tool_exiting_or_returning_unserializable_data_still_gets_one_output() -> None:
+    import sys
+
+    registry = ToolRegistry()
+
+    @registry.tool
+    def quits() -> None:
+        """Calls sys.exit."""
+        sys.exit(3)
+
+    @registry.tool
+    def circular() -> dict:
+        """Returns a cycle."""
+        data: dict = {}
+        data["self"] = data
+        return data
+
+    @registry.tool
+    def fine() -> int:
+        """Fine."""
+        return 1
+
+    outputs = registry.execute_round([call("quits"), call("circular"), call("fine")])
+    assert outputs[0].error == "tool 'quits' failed: RuntimeError: the tool raised SystemExit"
+    assert outputs[1].error is not None and "Circular reference" in outputs[1].error
+    assert outputs[2].output == "1"

@@ -203,6 +203,14 @@ class _RoundRunner:
         self._stop.set()
 
     async def _one(self, call: ToolCall, semaphore: asyncio.Semaphore) -> ToolOutput:
+        """Exactly one output for ``call``, whatever happens (only cancellation escapes)."""
+        try:
+            return await self._run_call(call, semaphore)
+        except Exception as exc:  # a bug in validation/serialization must not cost the others
+            logger.exception("internal error while running tool call %s (%s)", call.call_id, call.name)
+            return self._failed(call, f"internal error while running tool {call.name!r}: {type(exc).__name__}")
+
+    async def _run_call(self, call: ToolCall, semaphore: asyncio.Semaphore) -> ToolOutput:
         prepared = self._prepare(call)
         if isinstance(prepared, ToolOutput):
             return prepared
@@ -287,8 +295,11 @@ async def _in_thread(func: Any, arguments: dict[str, Any]) -> Any:
     def target() -> None:
         try:
             result: tuple[bool, Any] = (True, context.run(func, arguments))
-        except BaseException as exc:
+        except Exception as exc:
             result = (False, exc)
+        except BaseException as exc:
+            # SystemExit & co. only end this worker thread; for the round they are a failure.
+            result = (False, RuntimeError(f"the tool raised {type(exc).__name__}"))
         try:
             loop.call_soon_threadsafe(deliver, *result)
         except RuntimeError:  # the round's loop is gone: the result is no longer wanted
