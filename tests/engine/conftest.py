@@ -108,9 +108,21 @@ def run_status(client: openai.OpenAI, backend: str, thread_id: str, run_id: str)
 
 
 def posts(emulator: Any, pattern: str) -> list[dict[str, Any]]:
+    """POSTs in the emulator's request log whose path matches ``pattern``.
+
+    A streamed request is logged when the server has finished it, which can be a moment after
+    the client has read the last event: re-read until the log stops changing (bounded).
+    """
     import re
 
-    return [r for r in emulator.requests() if r["method"] == "POST" and re.search(pattern, r["path"])]
+    log = emulator.requests()
+    for _ in range(20):
+        time.sleep(0.02)
+        again = emulator.requests()
+        if again == log:
+            break
+        log = again
+    return [r for r in log if r["method"] == "POST" and re.search(pattern, r["path"])]
 
 
 RUN_CREATE = {"responses": r"/responses$", "assistants": r"/runs$"}
