@@ -282,3 +282,39 @@ def test_strict_problem_names_the_rule() -> None:
               "properties": {"a": {"type": "array", "items": {"type": "object", "properties": {}}}}}
     assert strict_problem(nested).startswith("(root).a[]")
 
+
+
+def test_docstring_sections_do_not_leak_into_descriptions() -> None:
+    def google(a: int, b: int) -> int:
+        """Add.
+
+        Raises:
+            ValueError: never.
+
+        Args:
+            a (int): first
+            b (int, optional): second,
+                more about b.
+
+        Returns:
+            the sum.
+        """
+        return a + b
+
+    def sphinx(a: int) -> int:
+        """Negate.
+
+        :param int a: the number
+           to negate.
+        :type a: int
+        :returns: the negation
+        """
+        return -a
+
+    doc = parse_docstring(google)
+    assert doc.summary == "Add."
+    assert doc.params == {"a": "first", "b": "second, more about b."}
+    doc = parse_docstring(sphinx)
+    assert doc.summary == "Negate."
+    assert doc.params == {"a": "the number to negate."}
+    assert parse_docstring(lambda: None).summary == ""
