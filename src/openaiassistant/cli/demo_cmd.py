@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import json
 import logging
@@ -55,15 +56,13 @@ def run(args: argparse.Namespace) -> int:
     if not (examples / "alert-triage.yaml").is_file():
         print(f"demo: example workflows not found in {examples} (use --examples DIR)", file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="openaiassistant-demo-"))
-    prepare_environment(work, database=False)
-    _quiet_keep()
-    try:
-        import keep  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("keep") is None:
         print("demo: Keep is not installed here; run it with the Keep environment (.venv-keep/bin/openaiassistant demo)",
               file=sys.stderr)
         return 2
+    work = Path(tempfile.mkdtemp(prefix="openaiassistant-demo-"))
+    prepare_environment(work, database=False)
+    _quiet_keep()
     return _Demo(examples=examples, work=work, backend=args.backend, alert=ALERTS[args.host]).run()
 
 

@@ -65,9 +65,9 @@ def find_keep_providers_dir() -> Path:
         spec = None
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            "keep",
-            "Keep (keep-mirror) is not installed in this Python environment; run this command "
-            "with the interpreter of the environment Keep runs in",
+            "Python environment",
+            "Keep (keep-mirror) is not installed here; run this command with the Python of the "
+            "environment Keep runs in (e.g. .venv-keep/bin/openaiassistant)",
         )
     return Path(list(spec.submodule_search_locations)[0])
 
