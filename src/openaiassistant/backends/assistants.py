@@ -119,8 +119,9 @@ class AssistantsBackend:
 
     # -- internals ----------------------------------------------------------------------------
     def _tools(self, request: TurnRequest, deadline: Deadline) -> list[dict[str, Any]] | None:
-        """The run's tools: the assistant's stored ones plus this turn's functions (ours win)."""
-        if not request.tools:
+        """The run's tools: the assistant's stored ones plus this turn's functions (ours win),
+        plus ``file_search`` when the spec gives vector stores; None keeps the stored ones."""
+        if not request.tools and not self.spec.vector_store_ids:
             return None
         if self._stored_tools is None:
             assistant = self._call(lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
@@ -129,6 +130,10 @@ class AssistantsBackend:
         ours = [aw.function_tool(d) for d in request.tools]
         names = {d.name for d in request.tools}
         kept = [t for t in self._stored_tools if not (t.get("type") == "function" and t.get("function", {}).get("name") in names)]
+        if self.spec.vector_store_ids and not any(t.get("type") == "file_search" for t in kept):
+            kept.append({"type": "file_search"})
+        if not request.tools and len(kept) == len(self._stored_tools):
+            return None  # nothing to add: the run uses the assistant's own tools
         return kept + ours
 
     def _consume(self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None) -> Step:
