@@ -145,3 +145,14 @@ def test_an_emulator_crash_is_recorded_as_a_violation(emulator: Any, client: ope
     problems = emulator.violations()
     assert len(problems) == 1 and "the emulator crashed: RuntimeError: bug" in problems[0]
     emulator.reset()  # the crash was on purpose: do not fail this test at teardown
+
+
+def test_a_stream_is_logged_before_its_last_event(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="m")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
+    for _ in range(20):  # a client that stops at the final event always finds its request logged
+        with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+            stream.until_done()
+        runs = [r for r in emulator.requests() if r["method"] == "POST" and r["path"].endswith("/runs")]
+        assert runs[-1]["status"] == 200
+        assert len(runs) == _ + 1

@@ -7,7 +7,7 @@ run observably ``in_progress``; a short one lets the SDK's poll helper reach the
 from __future__ import annotations
 
 import json
-import time
+import urllib.request
 from typing import Any
 
 import httpx
@@ -112,18 +112,16 @@ def test_create_thread_and_run_stream(emulator: Any, client: openai.OpenAI) -> N
 
 
 def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenAI) -> None:
-    emulator.load_script({"run_expires_ms": 200, "rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]})
+    emulator.load_script({"run_expires_ms": 60_000, "rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]})
     assistant = client.beta.assistants.create(model="m", tools=[{"type": "function", "function": {
         "name": "get_disk_usage", "parameters": {"type": "object", "properties": {}}}}])
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "disk"}])
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
     assert run.status == "requires_action"
-    # never submit: reads past the deadline see it expired
-    for _ in range(200):
-        run = client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
-        if run.status != "requires_action":
-            break
-        time.sleep(0.01)
+    emulator.advance_time(59)
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "requires_action"
+    emulator.advance_time(2)  # never submitted: past the deadline the run has expired
+    run = client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
     assert run.status == "expired" and run.required_action is None
     steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id).data
     assert steps[0].status == "expired" and steps[0].expired_at
@@ -132,6 +130,26 @@ def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenA
                                                      tool_outputs=[{"tool_call_id": "x", "output": "1"}])
     assert client.beta.threads.messages.create(thread.id, role="user", content="again").role == "user"
     assert emulator.violations() == []
+
+
+def test_advancing_the_clock_finishes_slow_work(emulator: Any, client: openai.OpenAI, api: Any) -> None:
+    emulator.load_script({"latency": {"run_ms": 30_000}, "indexing_ms": 120_000})
+    assistant, thread = _thread(client)
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    response = api.create_response(model="m", input="slow", background=True)
+    stores = getattr(client, "vector_stores", None) or client.beta.vector_stores
+    doc = client.files.create(file=("a.md", b"alpha"), purpose="assistants")
+    store = stores.create(name="kb", file_ids=[doc.id])
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "in_progress"
+    assert api.retrieve_response(response["id"])["status"] == "in_progress"
+    emulator.advance_time(31)
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "completed"
+    assert api.retrieve_response(response["id"])["status"] == "completed"
+    assert stores.retrieve(store.id).status == "in_progress"
+    with urllib.request.urlopen(urllib.request.Request(
+            f"{emulator.url}/_emulator/advance", method="POST", data=json.dumps({"seconds": 120}).encode())) as answer:
+        assert json.load(answer)["ok"]
+    assert stores.retrieve(store.id).status == "completed"
 
 
 def test_poll_hint_can_be_switched_off_or_sent_on_responses(emulator: Any, client: openai.OpenAI, api: Any) -> None:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
+    clock,
     assistants_api, control, conversations_api, files_api, models_api, responses_api, runs_api,
     vector_stores_api,
 )
@@ -58,6 +59,7 @@ class Emulator:
     def reset(self) -> None:
         """Back to the state the server started in: empty world, initial script, no log."""
         self.state = State()
+        clock.reset()
         self.load_script(self._initial_script)
         with self._lock:
             self._requests.clear()

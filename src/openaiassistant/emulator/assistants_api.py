@@ -5,13 +5,13 @@ Runs and run steps live in :mod:`runs_api`; a thread with an active run refuses 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openaiassistant.emulator import clock
 from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
@@ -126,7 +126,7 @@ def settle(run: RunRecord) -> None:
     status = run.obj["status"]
     if status == "cancelling":  # the cancel takes effect on the next read
         _close(run, "cancelled")
-    elif status in ACTIVE and time.monotonic() >= run.expires_mono:
+    elif status in ACTIVE and clock.monotonic() >= run.expires_mono:
         if run.timeline is not None:
             run.timeline.cancel()
         _close(run, "expired")

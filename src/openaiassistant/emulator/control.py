@@ -1,5 +1,5 @@
 """Control endpoints under ``/_emulator/`` (no auth, not in the request log): ``health``,
-``script``, ``faults``, ``requests``, ``reset``, ``violations``. The same operations as the
+``script``, ``faults``, ``requests``, ``reset``, ``violations``, ``advance`` (the clock). The same operations as the
 :class:`~openaiassistant.emulator.server.EmulatorServer` handle methods, for out-of-process use."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from openaiassistant.emulator import clock
 from openaiassistant.emulator.faults import FaultError
 from openaiassistant.emulator.script import ScriptError
 
@@ -66,6 +67,15 @@ async def _violations(request: Request) -> Response:
     return JSONResponse({"violations": emulator.violations(), "request_violations": emulator.request_violations()})
 
 
+async def _advance(request: Request) -> Response:
+    try:
+        seconds = float(json.loads(await request.body() or b"{}").get("seconds", 0))
+        clock.advance(seconds)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"ok": True, "advanced_s": seconds})
+
+
 ROUTES = [
     Route("/_emulator/health", _health, methods=["GET"]),
     Route("/_emulator/script", _script, methods=["POST", "PUT"]),
@@ -73,4 +83,5 @@ ROUTES = [
     Route("/_emulator/requests", _requests, methods=["GET", "DELETE"]),
     Route("/_emulator/reset", _reset, methods=["POST"]),
     Route("/_emulator/violations", _violations, methods=["GET"]),
+    Route("/_emulator/advance", _advance, methods=["POST"]),
 ]

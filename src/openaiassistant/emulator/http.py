@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from openaiassistant.emulator import clock
 
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
@@ -42,6 +43,9 @@ class ApiProblem(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
+_FINAL_EVENTS = {"done", "response.completed", "response.failed", "response.incomplete"}
+
+
 class StreamCut(Exception):
     """Raised inside an SSE body to abort the connection (the ``stream_cut`` fault)."""
 
@@ -52,7 +56,7 @@ def new_id(prefix: str) -> str:
 
 
 def now() -> int:
-    return int(time.time())
+    return int(clock.wall())
 
 
 def emulator_of(request: Request) -> "Emulator":
@@ -193,6 +197,10 @@ def sse_response(
                 if cut_after is not None and sent >= cut_after:
                     raise StreamCut(f"stream cut after {sent} events")
                 emulator.check_event(api, name, data)
+                if name in _FINAL_EVENTS and "emulator.log" in request.scope:
+                    # log before the last event leaves: a client that stops reading at it must
+                    # already find its request in the log
+                    request.scope["emulator.log"]()
                 payload = data if isinstance(data, str) else json.dumps(data)
                 yield f"event: {name}\ndata: {payload}\n\n".encode()
                 sent += 1

@@ -87,6 +87,7 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send)
             return
         exchange = _Exchange(self.emulator, scope)
+        scope["emulator.log"] = exchange.log  # streams log themselves before their last event
         try:
             rejected = self._auth_problem(scope) or self._http_fault(exchange.method, exchange.path)
             if isinstance(rejected, ConnectionDrop):

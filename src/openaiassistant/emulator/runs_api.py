@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openaiassistant.emulator import clock
 from openaiassistant.emulator.assistants_api import (
     ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, thread_of,
 )
@@ -121,7 +121,7 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
         "tool_choice": body.get("tool_choice") or "auto",
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
     }
-    run = RunRecord(obj=obj, expires_mono=time.monotonic() + emulator.script.run_expires_ms / 1000)
+    run = RunRecord(obj=obj, expires_mono=clock.monotonic() + emulator.script.run_expires_ms / 1000)
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)

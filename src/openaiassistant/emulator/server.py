@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from openaiassistant.emulator import clock
 from openaiassistant.emulator.app import Emulator, build_app, install_log_filter
 
 DEFAULT_API_KEY = "sk-emulator-local-key"
@@ -104,6 +105,11 @@ class EmulatorServer:
     def add_fault(self, **spec: Any) -> None:
         """Arm a fault, e.g. ``add_fault(kind="http_error", status=503, times=2, path="/responses")``."""
         self.emulator.faults.add(spec)
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the emulator's clock forward: runs, background responses, expiry and indexing
+        behave as if ``seconds`` had passed (streams still run in real time)."""
+        clock.advance(seconds)
 
     def clear_faults(self) -> None:
         self.emulator.faults.clear()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
+
+from openaiassistant.emulator import clock
 
 Action = tuple[Any, ...]
 
@@ -35,7 +36,7 @@ class Timeline:
     def __init__(self, steps: Iterator[Action], *, sink: list[tuple[str, Any]] | None = None) -> None:
         self._steps = steps
         self._sink = sink  # every event is also appended here (both modes), to replay streams
-        self._due = time.monotonic()
+        self._due = clock.monotonic()
         self.done = False
         self.stuck = False
         self.streaming = False
@@ -44,12 +45,12 @@ class Timeline:
         """Run every step that is due by now (no-op while a stream drives this timeline)."""
         if self.streaming:
             return
-        while not self.done and not self.stuck and time.monotonic() >= self._due:
+        while not self.done and not self.stuck and clock.monotonic() >= self._due:
             action = self._next()
             if action is None:
                 return
             if action[0] == "sleep":
-                self._due = max(self._due, time.monotonic() - 0.001) + float(action[1])
+                self._due += float(action[1])  # on the schedule, not from the time of this read
             elif action[0] == "stuck":
                 self.stuck = True
 
@@ -79,7 +80,7 @@ class Timeline:
                         await asyncio.sleep(poll_s)
         finally:
             self.streaming = False
-            self._due = time.monotonic()
+            self._due = clock.monotonic()
 
     def cancel(self) -> None:
         """Stop the work: the generator is closed, nothing more happens."""

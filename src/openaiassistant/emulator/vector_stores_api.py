@@ -7,13 +7,13 @@ A file attached to a store is ``in_progress`` until the script's ``indexing_ms``
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openaiassistant.emulator import clock
 from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
@@ -22,7 +22,7 @@ from openaiassistant.emulator.state import State, VectorStoreRecord
 
 def refresh(state: State, record: VectorStoreRecord) -> None:
     """Finish indexing that is due, then recount."""
-    moment = time.monotonic()
+    moment = clock.monotonic()
     for file_id, vs_file in record.files.items():
         if vs_file["status"] == "in_progress" and moment >= record.ready_at.get(file_id, 0):
             vs_file["status"] = "completed"
@@ -61,7 +61,7 @@ def _attach(request: Request, record: VectorStoreRecord, file_id: str, attribute
         "attributes": attributes or {},
     }
     record.files[file_id] = vs_file
-    record.ready_at[file_id] = time.monotonic() + emulator.script.indexing_ms / 1000.0
+    record.ready_at[file_id] = clock.monotonic() + emulator.script.indexing_ms / 1000.0
     return vs_file
 
 
