@@ -1,0 +1,44 @@
+"""The provider's configuration as Keep builds it (no network: Keep validates it when parsing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
+
+
+def _provider(keep_env: Any, **auth: Any) -> Any:
+    from keep.contextmanager.contextmanager import ContextManager
+    from keep.providers.providers_factory import ProvidersFactory
+
+    return ProvidersFactory.get_provider(ContextManager(tenant_id="keep"), "cfg", "openaiassistant",
+                                         {"authentication": auth})
+
+
+def test_azure_is_selected_by_api_version(keep_env):
+    provider = _provider(keep_env, api_key="sk-azure-0123456789", base_url="https://res.openai.azure.com",
+                         api_version="2024-10-21", model="gpt-4o-mini", default_timeout="45")
+    assert provider._connection.is_azure and provider._connection.azure_endpoint == "https://res.openai.azure.com"
+    assert provider._connection.base_url is None
+    assert provider._default_timeout == 45.0
+
+    plain = _provider(keep_env, api_key="sk-plain-0123456789", base_url="http://127.0.0.1:9/v1", model="m")
+    assert not plain._connection.is_azure and plain._connection.base_url == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize("auth, named", [
+    ({"backend": "responses"}, "model"),
+    ({"backend": "assistants"}, "assistant_id"),
+    ({"backend": "chat", "model": "m"}, "backend"),
+    ({"model": "m", "default_timeout": "soon"}, "default_timeout"),
+    ({"model": "m", "base_url": "127.0.0.1:8765"}, "base_url"),
+])
+def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
+    from keep.exceptions.provider_exception import ProviderException
+
+    with pytest.raises(ProviderException) as info:
+        _provider(keep_env, api_key="sk-conf-0123456789abcdef", **auth)
+    assert named in str(info.value)
+    assert "sk-conf-0123456789abcdef" not in str(info.value)
