@@ -93,3 +93,15 @@ def test_foreign_directory_is_never_overwritten(tmp_path: Path):
         installer.install(providers_dir=tmp_path)
     assert installer.uninstall(providers_dir=tmp_path) == []
     assert (foreign / "openaiassistant_provider.py").read_text() == "# someone else's provider\n"
+
+
+def test_listing_does_not_load_the_engine(keep_shim, tmp_path: Path):
+    """Keep imports every provider module to list them: ours must not pull in the SDK or engine."""
+    import subprocess
+    import sys
+
+    code = ("import sys, keep.providers.openaiassistant_provider.openaiassistant_provider as m; "
+            "print(sorted(n for n in ('openai', 'openaiassistant.assistant', 'openaiassistant.engine') if n in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
