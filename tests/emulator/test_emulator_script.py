@@ -10,9 +10,8 @@ import jsonschema
 import pytest
 
 from openaiassistant.emulator.schema_gen import instance_for
-from openaiassistant.emulator.script import (
-    Context, Latency, ScriptError, count_tokens, decide, load_script, template, tokens_of,
-)
+from openaiassistant.emulator.model import Context, decide, template
+from openaiassistant.emulator.script import Latency, ScriptError, count_tokens, load_script, tokens_of
 
 SCRIPT = """
 latency: {first_token_ms: 10, tokens_per_second: 100}

@@ -24,7 +24,7 @@ from openaiassistant.emulator.http import (
 )
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
-from openaiassistant.emulator.script import Context, Plan, decide
+from openaiassistant.emulator.model import Context, Plan, decide
 from openaiassistant.emulator.state import ResponseRecord
 from openaiassistant.emulator.timeline import Timeline
 from openaiassistant.emulator.vector_stores_api import indexed_files

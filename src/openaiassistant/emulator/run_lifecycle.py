@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from openaiassistant.emulator.assistants_api import new_message
 from openaiassistant.emulator.http import new_id, now
-from openaiassistant.emulator.script import Plan, count_tokens, cut_tokens, tokens_of
+from openaiassistant.emulator.model import Plan
+from openaiassistant.emulator.script import count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Action, snapshot
 

@@ -27,7 +27,7 @@ from openaiassistant.emulator.http import (
 )
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
-from openaiassistant.emulator.script import Context, Plan, decide
+from openaiassistant.emulator.model import Context, Plan, decide
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Timeline, snapshot
 from openaiassistant.emulator.vector_stores_api import indexed_files
