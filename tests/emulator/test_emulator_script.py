@@ -143,3 +143,17 @@ def test_bundled_triage_script() -> None:
     assert [c.name for c in down.tool_calls] == ["get_service_status", "get_recent_deploys"]
     assert json.loads(decide(script, Context(user_text="triage this alert")).text)["severity"] == "high"
     assert decide(script, Context(user_text="Disk full on host db-1", tools=set())).text.startswith("Acknowledged")
+
+
+def test_tool_choice_forces_calls_on_the_first_step() -> None:
+    script = load_script({"rules": [{"match": "disk", "tool_calls": [{"name": "a", "arguments": {"x": 1}}, {"name": "b"}],
+                                     "then": {"reply": "done"}}]})
+    tools = {"a", "b", "c"}
+    required = decide(script, Context(user_text="hello", tools=tools, forced_tool="*"))
+    assert [c.name for c in required.tool_calls] == ["a"]  # the default rule calls nothing: first tool
+    named = decide(script, Context(user_text="disk", tools=tools, forced_tool="b"))
+    assert [c.name for c in named.tool_calls] == ["b"]
+    pending = (named.step, named.variables)
+    assert decide(script, Context(user_text="disk", tools=tools, tool_outputs=[("b", "1")], pending=pending,
+                                  forced_tool="b")).text == "done"  # forced on the first step only
+    assert [c.name for c in decide(script, Context(user_text="disk", tools=tools, forced_tool="*")).tool_calls] == ["a", "b"]

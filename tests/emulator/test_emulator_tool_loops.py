@@ -149,3 +149,15 @@ def test_assistants_without_parallel_calls_one_per_round(emulator: Any, client: 
             run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5)
     assert rounds == [["get_disk_usage"], ["get_load"], ["get_disk_usage"]]
     assert beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value == EXPECTED
+
+
+def test_tool_choice_on_both_apis(emulator: Any, api: Any, client: openai.OpenAI) -> None:
+    forced = api.create_response(model="m", input="hello", tools=RESPONSES_TOOLS,
+                                 tool_choice={"type": "function", "name": "get_load"})
+    assert [i["name"] for i in forced["output"]] == ["get_load"]
+    assistant = client.beta.assistants.create(model="m", tools=ASSISTANT_TOOLS)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "hello"}])
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, tool_choice="required")
+    run = client.beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=5)
+    assert run.status == "requires_action"
+    assert emulator.violations() == []

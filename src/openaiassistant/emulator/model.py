@@ -56,6 +56,7 @@ class Context:
     pending: tuple[Step, dict[str, Any]] | None = None  # step that asked for those outputs
     files: list[tuple[str, str, bytes]] | None = None  # (file_id, filename, content) searchable now
     parallel: bool = True  # parallel_tool_calls: several calls in one round
+    forced_tool: str | None = None  # tool_choice: "required" = "*" (any tool), or one tool's name
 
 
 def decide(script: Script, ctx: Context) -> Plan:
@@ -73,10 +74,25 @@ def decide(script: Script, ctx: Context) -> Plan:
     if ctx.tool_outputs is not None:
         step, variables = _continue(script, ctx)
     else:
-        step, variables = _first_step(script, ctx)
+        step, variables = _forced(_first_step(script, ctx), ctx)
     variables["tool_outputs"] = _outputs_map(ctx.tool_outputs or [])
     variables["tool_outputs_json"] = json.dumps(variables["tool_outputs"])
     return _render(script, step, variables, ctx)
+
+
+def _forced(chosen: tuple[Step, dict[str, Any]], ctx: Context) -> tuple[Step, dict[str, Any]]:
+    """Honour ``tool_choice`` on the first step of a turn: ``required`` makes the model call a
+    tool (the rule's, else the first offered one); a named function makes it call that one."""
+    step, variables = chosen
+    if not ctx.forced_tool or not ctx.tools:
+        return chosen
+    names = [str(call["name"]) for call in step.tool_calls]
+    if ctx.forced_tool == "*":
+        return chosen if names else (Step(tool_calls=[{"name": sorted(ctx.tools)[0]}]), variables)
+    if ctx.forced_tool not in ctx.tools or names == [ctx.forced_tool]:
+        return chosen
+    wanted = [call for call in step.tool_calls if call["name"] == ctx.forced_tool][:1] or [{"name": ctx.forced_tool}]
+    return Step(tool_calls=wanted, then=step.then), variables
 
 
 def _first_step(script: Script, ctx: Context) -> tuple[Step, dict[str, Any]]:
@@ -157,6 +173,16 @@ def _lookup(path: str, variables: dict[str, Any]) -> str:
         else:
             return ""
     return node if isinstance(node, str) else json.dumps(node)
+
+
+def forced_tool(tool_choice: Any) -> str | None:
+    """``tool_choice`` of either API as :attr:`Context.forced_tool`."""
+    if tool_choice == "required":
+        return "*"
+    if isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        name = tool_choice.get("name") or (tool_choice.get("function") or {}).get("name")
+        return str(name) if name else None
+    return None
 
 
 def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context) -> Plan:

@@ -24,7 +24,7 @@ from openaiassistant.emulator.http import (
 )
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
-from openaiassistant.emulator.model import Context, Plan, decide
+from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.state import ResponseRecord
 from openaiassistant.emulator.timeline import Timeline
 from openaiassistant.emulator.vector_stores_api import indexed_files
@@ -204,6 +204,7 @@ def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], re
         pending=pending,
         files=indexed_files(emulator.state, store_ids) if store_ids else None,
         parallel=body.get("parallel_tool_calls") is not False,
+        forced_tool=forced_tool(body.get("tool_choice")),
     )
     plan = decide(emulator.script, context)
     if fault is not None:

@@ -27,7 +27,7 @@ from openaiassistant.emulator.http import (
 )
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
-from openaiassistant.emulator.model import Context, Plan, decide
+from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Timeline, snapshot
 from openaiassistant.emulator.vector_stores_api import indexed_files
@@ -168,6 +168,7 @@ def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: R
         pending=(pending.step, pending.variables) if pending else None,
         files=_searchable(emulator, record, run),
         parallel=run.obj["parallel_tool_calls"] is not False,
+        forced_tool=forced_tool(run.obj["tool_choice"]),
     )
     plan = decide(emulator.script, context)
     if fault is not None:
