@@ -20,8 +20,9 @@ from typing import Any
 import openai
 
 from openaiassistant.backends import wire
-from openaiassistant.backends.base import NeedsToolOutputs, RunRef, Step, TurnRequest
+from openaiassistant.backends.base import Completed, Incomplete, NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
 from openaiassistant.backends.transport import RAW, call, get_client
+from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
@@ -45,6 +46,7 @@ class ResponsesBackend:
         self.client = get_client(connection)
         self._last_seq: dict[str, int] = {}  # response id -> last streamed sequence number
         self._open_calls: dict[str, list[ToolCall]] = {}  # response id -> calls awaiting outputs
+        self._windows: dict[str, WindowTurn] = {}  # thread id -> its running last_messages turn
 
     # -- conversations ------------------------------------------------------------------------
     def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
@@ -90,12 +92,23 @@ class ResponsesBackend:
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
         # A retried run (after rate_limit_exceeded) re-sends the input: a failed response leaves
         # nothing for the next one to answer otherwise.
-        return self._create(thread_id, request, [request.user_input.responses_message()], deadline)
+        items = [request.user_input.responses_message()]
+        truncation = request.params.truncation_strategy
+        if truncation is None or truncation.kind != "last_messages":
+            self._windows.pop(thread_id, None)
+            return self._create(thread_id, request, items, deadline)
+        window = self._windows[thread_id] = WindowTurn(thread_id=thread_id)
+        window.record_input(items)
+        recent = self._recent_items(thread_id, deadline)
+        return self._create(thread_id, request, window_input(recent, truncation.last_messages or 1, items), deadline)
 
     def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
         self._open_calls.pop(ref.run_id, None)
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
-        return self._create(ref.thread_id, request, items, deadline, idempotent=False)
+        window = self._windows.get(ref.thread_id)
+        if window is not None:
+            window.record_input(items)
+        return self._create(ref.thread_id, request, items, deadline, idempotent=False, previous=ref.run_id)
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
         if request is not None and request.stream and ref.run_id in self._last_seq:
@@ -129,8 +142,18 @@ class ResponsesBackend:
             pass
 
     # -- internals ----------------------------------------------------------------------------
-    def _create(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], deadline: Deadline, *, idempotent: bool = True) -> Step:
-        body = self._body(thread_id, request, items)
+    def _recent_items(self, thread_id: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """The conversation's newest items (newest first), for a last_messages window."""
+        query = {"order": "desc", "limit": 100}
+        page = self._call(
+            lambda t: self.client.get(f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}),
+            deadline, "list conversation items", thread_id=thread_id,
+        )
+        return list(page.get("data") or [])
+
+    def _create(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], deadline: Deadline, *,
+                idempotent: bool = True, previous: str | None = None) -> Step:
+        body = self._body(thread_id, request, items, previous=previous)
         if not request.stream:
             raw = self._call(
                 lambda t: self.client.post("/responses", body=body, cast_to=object, options={"headers": RAW, "timeout": t}),
@@ -187,18 +210,37 @@ class ResponsesBackend:
     def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(obj["id"]))
         outcome = wire.responses_outcome(obj, hint)
-        if isinstance(outcome, NeedsToolOutputs):
+        window = self._windows.get(thread_id)
+        if window is not None and not isinstance(outcome, Pending):
+            self._end_of_round(window, obj, outcome)
+        elif isinstance(outcome, NeedsToolOutputs):
+            # its function_call items wait in the conversation for outputs (see cancel)
             self._open_calls[ref.run_id] = outcome.calls
         return Step(ref=ref, outcome=outcome, usage=wire.responses_usage(obj), model=obj.get("model"))
 
-    def _body(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
+    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Any) -> None:
+        """A windowed turn's response ended: keep its items; on the answer, write them all."""
+        if isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+            window.record_output(obj)
+        if isinstance(outcome, (Completed, Incomplete)):
+            del self._windows[window.thread_id]
+            window.flush(lambda path, body: self._call(
+                lambda t: self.client.post(path, body=body, cast_to=object, options={"timeout": t}),
+                Deadline(timeout=self.connection.request_timeout), "append items to the conversation",
+                thread_id=window.thread_id,
+            ))
+
+    def _body(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], *, previous: str | None) -> dict[str, Any]:
         params: RunParams = request.params
         body: dict[str, Any] = {
             "model": params.model or self.spec.model or self.connection.azure_deployment,
             "input": items,
-            "conversation": thread_id,
             "store": True,
         }
+        if thread_id not in self._windows:
+            body["conversation"] = thread_id
+        elif previous:  # a windowed turn's tool rounds chain beside the conversation
+            body["previous_response_id"] = previous
         if self.spec.background:
             body["background"] = True
         if request.stream:

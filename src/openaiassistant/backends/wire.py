@@ -167,8 +167,8 @@ def responses_controls(params: RunParams) -> dict[str, Any]:
         body["max_output_tokens"] = params.max_completion_tokens
     truncation = params.truncation_strategy
     if truncation is not None:
-        # last_messages N has no Responses equivalent: "auto" (drop the oldest items to fit) is
-        # the closest faithful behaviour
+        # last_messages N is done by the backend itself (backends/window.py); "auto" on top
+        # keeps even that window fitting the model's context
         body["truncation"] = "disabled" if truncation.kind == "disabled" else "auto"
     if params.max_prompt_tokens is not None and "truncation" not in body:
         body["truncation"] = "auto"  # no prompt-token cap on Responses: keep the prompt fitting

@@ -1,0 +1,48 @@
+"""truncation_strategy last_messages N: the model sees the last N messages; the thread keeps all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.engine.conftest import Tools
+
+WINDOW = {"truncation_strategy": {"type": "last_messages", "last_messages": 2}}
+
+
+@pytest.fixture
+def thread(make_assistant: Any) -> tuple[Any, str]:
+    assistant = make_assistant(tools=Tools(disk=lambda a: {"used": "91%"}))
+    thread_id = assistant.run_turn("one").thread_id
+    assistant.run_turn("two", thread_id=thread_id)
+    return assistant, thread_id
+
+
+def test_the_model_sees_only_the_last_messages(thread: tuple[Any, str], client: Any, backend: str, stream: bool) -> None:
+    assistant, thread_id = thread
+    result = assistant.run_turn("three", thread_id=thread_id, params=WINDOW, stream=stream)
+    assert result.text == "Echo: three"
+    if backend == "responses":
+        seen = client.get(f"/responses/{result.response_id}/input_items", cast_to=object, options={"params": {"order": "asc"}})
+        texts = [part["text"] for item in seen["data"] for part in item.get("content", [])]
+        assert texts == ["two", "Echo: two", "three"]
+    else:
+        run = client.beta.threads.runs.retrieve(result.run_id, thread_id=thread_id)
+        assert run.truncation_strategy.last_messages == 2
+    history = [m["text"] for m in assistant.history(thread_id)]
+    assert history == ["one", "Echo: one", "two", "Echo: two", "three", "Echo: three"]
+
+
+def test_tool_rounds_in_a_window_keep_the_conversation_whole(thread: tuple[Any, str], emulator: Any, stream: bool) -> None:
+    emulator.load_script({"rules": [
+        {"match": "disk", "tool_calls": [{"name": "disk", "arguments": {}}], "then": {"reply": "Disk: {{ tool_outputs.disk }}"}},
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]})
+    assistant, thread_id = thread
+    result = assistant.run_turn("disk please", thread_id=thread_id, params=WINDOW, stream=stream)
+    assert result.text == 'Disk: {"used": "91%"}' and len(result.tool_calls) == 1
+    after = assistant.run_turn("four", thread_id=thread_id)  # the conversation is consistent
+    assert after.text == "Echo: four"
+    texts = [m["text"] for m in assistant.history(thread_id)]
+    assert texts[-4:] == ["disk please", 'Disk: {"used": "91%"}', "four", "Echo: four"]
