@@ -162,3 +162,15 @@ def test_poll_hint_can_be_switched_off_or_sent_on_responses(emulator: Any, clien
     raw = httpx.get(f"{emulator.base_url}/responses/{created['id']}",
                     headers={"Authorization": f"Bearer {emulator.api_key}"})
     assert raw.headers["openai-poll-after-ms"] == "40"
+
+
+def test_truncation_strategy_limits_the_prompt(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="m")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "word " * 300}, {"role": "user", "content": "short"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5,
+                                                   max_prompt_tokens=256)
+    assert run.status == "incomplete"  # 301 words of prompt
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5, max_prompt_tokens=256,
+        truncation_strategy={"type": "last_messages", "last_messages": 1})
+    assert run.status == "completed" and run.usage.prompt_tokens == 1

@@ -43,7 +43,13 @@ def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, A
 
 
 def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
-    return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in record.messages)
+    """Instructions + the thread's messages (only the last N with ``truncation_strategy``
+    ``{type: last_messages, last_messages: N}``)."""
+    messages = record.messages
+    strategy = run.obj.get("truncation_strategy") or {}
+    if strategy.get("type") == "last_messages" and isinstance(strategy.get("last_messages"), int):
+        messages = messages[-strategy["last_messages"]:] if strategy["last_messages"] > 0 else []
+    return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in messages)
 
 
 def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
@@ -53,11 +59,12 @@ def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: 
     obj["status"] = "in_progress"
     obj["started_at"] = obj["started_at"] or now()
     yield _event("thread.run.in_progress", obj)
+    run.prompt_tokens = _prompt_tokens(record, run)  # before the answer joins the thread
     if plan.kind == "fault":
         yield from _fault(record, run, plan)
         return
     limit = obj["max_prompt_tokens"]
-    if isinstance(limit, int) and _prompt_tokens(record, run) > limit:
+    if isinstance(limit, int) and run.prompt_tokens > limit:
         yield from _end(record, run, "incomplete", reason="max_prompt_tokens")
         return
     yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
@@ -144,7 +151,7 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
     else:
         message.update(status="incomplete", incomplete_at=now(), incomplete_details={"reason": "max_tokens"})
         yield _event("thread.message.incomplete", message)
-    prompt = _prompt_tokens(record, run)
+    prompt = run.prompt_tokens
     step.update(status="completed", completed_at=now(),
                 usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
     yield _event("thread.run.step.completed", step)
@@ -152,7 +159,7 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
 
 
 def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
-    prompt = _prompt_tokens(record, run)
+    prompt = run.prompt_tokens
     completion = sum((s.get("usage") or {}).get("completion_tokens", 0) for s in run.steps)
     completion += sum(count_tokens(c["function"]["arguments"]) for s in run.steps if s["type"] == "tool_calls"
                       for c in s["step_details"]["tool_calls"] if c["type"] == "function")

@@ -47,6 +47,7 @@ class RunRecord:
     timeline: Timeline | None = None
     tool_step: dict[str, Any] | None = None  # the run step waiting for tool outputs
     expires_mono: float = float("inf")  # time.monotonic() deadline; past it the run expires
+    prompt_tokens: int = 0  # what the model read, counted when the run (re)starts
 
 
 @dataclass(kw_only=True)
