@@ -45,6 +45,8 @@ def test_rate_limited_run_is_retried_as_a_new_run(make_assistant: Any, emulator:
     assert result.text == "Echo: hello"
     assert len(posts(emulator, RUN_CREATE[assistant.backend])) == 3, emulator.requests()
     assert len([s for s in fake_clock.sleeps if s >= 0.5]) >= 2  # backed off between runs
+    # the retried runs answer the one message: it is in the conversation once
+    assert [m["text"] for m in assistant.history(result.thread_id)] == ["hello", "Echo: hello"]
 
 
 def test_rate_limited_run_gives_up_after_bounded_retries(make_assistant: Any, emulator: Any) -> None:

@@ -96,6 +96,8 @@ class ResponsesBackend:
         truncation = request.params.truncation_strategy
         if truncation is None or truncation.kind != "last_messages":
             self._windows.pop(thread_id, None)
+            if not first and self._input_kept(thread_id, items[0], deadline):
+                items = []  # the failed response left our message in the conversation: answer it
             return self._create(thread_id, request, items, deadline)
         window = self._windows[thread_id] = WindowTurn(thread_id=thread_id)
         window.record_input(items)
@@ -142,9 +144,18 @@ class ResponsesBackend:
             pass
 
     # -- internals ----------------------------------------------------------------------------
-    def _recent_items(self, thread_id: str, deadline: Deadline) -> list[dict[str, Any]]:
+    def _input_kept(self, thread_id: str, message: dict[str, Any], deadline: Deadline) -> bool:
+        """Whether the conversation already ends with this user message (a retried turn)."""
+        newest = self._recent_items(thread_id, deadline, limit=1)
+        if not newest or newest[0].get("type") != "message" or newest[0].get("role") != "user":
+            return False
+        def texts(item: dict[str, Any]) -> list[Any]:
+            return [(p.get("type"), p.get("text"), p.get("file_id"), p.get("image_url")) for p in item.get("content") or []]
+        return texts(newest[0]) == texts(message)
+
+    def _recent_items(self, thread_id: str, deadline: Deadline, *, limit: int = 100) -> list[dict[str, Any]]:
         """The conversation's newest items (newest first), for a last_messages window."""
-        query = {"order": "desc", "limit": 100}
+        query = {"order": "desc", "limit": limit}
         page = self._call(
             lambda t: self.client.get(f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}),
             deadline, "list conversation items", thread_id=thread_id,
@@ -234,9 +245,10 @@ class ResponsesBackend:
         params: RunParams = request.params
         body: dict[str, Any] = {
             "model": params.model or self.spec.model or self.connection.azure_deployment,
-            "input": items,
             "store": True,
         }
+        if items:  # optional on the API: a retried turn may have nothing new to add
+            body["input"] = items
         if thread_id not in self._windows:
             body["conversation"] = thread_id
         elif previous:  # a windowed turn's tool rounds chain beside the conversation
