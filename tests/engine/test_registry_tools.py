@@ -61,3 +61,30 @@ def test_a_failing_tool_is_data_for_the_model(make_assistant: Any, stream: bool)
     record = result.tool_calls[0]
     assert record.error and "no disk today" in record.error
     assert "no disk today" in result.text and result.status == "completed"
+
+
+def test_deadline_during_tools_cancels_the_run(make_assistant: Any, client: Any, backend: str, stream: bool) -> None:
+    from openaiassistant.errors import TurnTimeoutError
+
+    registry = ToolRegistry(call_timeout=20)
+    release = threading.Event()
+
+    @registry.tool
+    def broken(reason: str) -> str:
+        """Hangs until released."""
+        release.wait(10)
+        return "late"
+
+    assistant = make_assistant(tools=registry)
+    thread_id = assistant.run_turn("hello").thread_id
+    try:
+        with pytest.raises(TurnTimeoutError) as info:
+            assistant.run_turn("break it", thread_id=thread_id, stream=stream, timeout=0.4)
+    finally:
+        release.set()
+    assert info.value.thread_id == thread_id and info.value.run_id in str(info.value)
+    if backend == "assistants":
+        status = client.beta.threads.runs.retrieve(info.value.run_id, thread_id=thread_id).status
+        assert status in ("cancelled", "cancelling")
+    # nothing left active or unanswered: the next turn goes through at once
+    assert assistant.run_turn("next", thread_id=thread_id, on_active_run="fail").text == "Echo: next"

@@ -14,7 +14,7 @@ from typing import Any
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
 from openaiassistant.backends.base import ConversationBusy, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client
+from openaiassistant.backends.transport import call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
