@@ -119,3 +119,12 @@ def test_strict_model_catalogue_refuses_unknown_models(emulator: Any, api: Any, 
     thread = client.beta.threads.create()
     with pytest.raises(openai.BadRequestError):
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, model="gpt-9")
+
+
+@pytest.mark.parametrize("tools", [["not-a-tool"], [{"type": "function"}], "nope"])
+def test_malformed_tools_are_400s_not_crashes(emulator: Any, api: Any, client: openai.OpenAI, tools: Any) -> None:
+    with pytest.raises(openai.BadRequestError):
+        api.client.post("/responses", cast_to=object, body={"model": "m", "input": "x", "tools": tools})
+    with pytest.raises(openai.BadRequestError):
+        client.post("/assistants", cast_to=object, body={"model": "m", "tools": tools})
+    assert emulator.violations() == []  # no emulator crash among them

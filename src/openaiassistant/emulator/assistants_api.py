@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import clock
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+    ApiProblem, check_metadata, check_tools, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
 from openaiassistant.emulator.items import require_file
 from openaiassistant.emulator.models_api import check_model
@@ -43,6 +43,7 @@ _ASSISTANT_FIELDS = ("name", "description", "instructions", "metadata", "tempera
 
 
 def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    check_tools(body, nested_function=True)
     if "metadata" in body:
         check_metadata(body)
     for name in _ASSISTANT_FIELDS:
@@ -218,6 +219,8 @@ def _content(raw: Any) -> list[dict[str, Any]]:
 
 def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = None, **fields: Any) -> dict[str, Any]:
     """A ``thread.message`` from a create body; with ``state``, file references are checked."""
+    if not isinstance(raw, dict):
+        raise ApiProblem(400, "Invalid type for message: expected an object.", param="messages", code="invalid_type")
     role = raw.get("role")
     if role not in ("user", "assistant"):
         raise ApiProblem(400, f"Invalid value for 'role': {role!r}. Supported values are: 'user' and 'assistant'.", param="role")

@@ -133,6 +133,27 @@ def check_metadata(body: dict[str, Any]) -> dict[str, str]:
     return dict(metadata)
 
 
+def check_tools(body: dict[str, Any], *, nested_function: bool) -> None:
+    """``tools`` must be a list of typed objects; function tools need a name (Responses: flat
+    ``name``; Assistants: ``function.name``)."""
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise ApiProblem(400, "Invalid type for 'tools': expected an array.", param="tools", code="invalid_type")
+    for index, tool in enumerate(tools):
+        where = f"tools[{index}]"
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise ApiProblem(400, f"Missing required parameter: '{where}.type'.", param=f"{where}.type",
+                             code="missing_required_parameter")
+        if tool["type"] != "function":
+            continue
+        holder = tool.get("function") if nested_function else tool
+        if not isinstance(holder, dict) or not holder.get("name"):
+            name = f"{where}.function.name" if nested_function else f"{where}.name"
+            raise ApiProblem(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
+
+
 def not_found(message: str) -> ApiProblem:
     return ApiProblem(404, message)
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
+    ApiProblem, check_metadata, check_number, check_tools, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
 from openaiassistant.emulator.models_api import check_model
@@ -50,6 +50,9 @@ async def create_response(request: Request) -> Response:
     body = await read_json(request)
     model = require(body, "model")
     check_model(emulator, model)
+    check_tools(body, nested_function=False)
+    if not isinstance(body.get("text") or {}, dict):
+        raise ApiProblem(400, "Invalid type for 'text': expected an object.", param="text", code="invalid_type")
     check_number(body, "max_output_tokens", minimum=16, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
     check_number(body, "top_p", minimum=0, maximum=1)

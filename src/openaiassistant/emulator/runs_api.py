@@ -22,7 +22,7 @@ from openaiassistant.emulator.assistants_api import (
     ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, thread_of,
 )
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
+    ApiProblem, check_metadata, check_number, check_tools, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
 from openaiassistant.emulator.models_api import check_model
@@ -87,6 +87,7 @@ async def create_thread_and_run(request: Request) -> Response:
 
 
 def _check_numbers(body: dict[str, Any]) -> None:
+    check_tools(body, nested_function=True)
     check_number(body, "max_prompt_tokens", minimum=256, integer=True)
     check_number(body, "max_completion_tokens", minimum=256, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
@@ -245,7 +246,7 @@ async def submit_tool_outputs(request: Request) -> Response:
     if run.obj["status"] != "requires_action":
         raise ApiProblem(400, f'Runs in status "{run.obj["status"]}" do not accept tool outputs.')
     outputs = body.get("tool_outputs")
-    if not isinstance(outputs, list):
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
         raise ApiProblem(400, "Missing required parameter: 'tool_outputs'.", param="tool_outputs")
     expected = [c["id"] for c in run.obj["required_action"]["submit_tool_outputs"]["tool_calls"]]
     given = [str(o.get("tool_call_id")) for o in outputs]
