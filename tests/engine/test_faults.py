@@ -100,3 +100,20 @@ def test_unreachable_server(backend: str) -> None:
     with pytest.raises(ServerUnavailableError, match="could not reach"):
         Assistant(connection=settings, spec=spec, sleep=sleeps.append).run_turn("hi")
     assert len(sleeps) == 1
+
+
+def test_the_api_key_never_leaks(make_assistant: Any, emulator: Any, backend: str, caplog: Any) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    assistant = make_assistant()
+    emulator.add_fault(kind="http_error", status=503, times=1, path=RUN_CREATE[backend])
+    result = assistant.run_turn("hello")
+    emulator.add_fault(kind="run_failed", code="server_error", message="broken")
+    with pytest.raises(Exception) as info:
+        assistant.run_turn("again")
+    key = "sk-test-engine-key"
+    assert key not in repr(result.to_dict()) and key not in str(info.value)
+    assert key not in repr(assistant.connection)
+    assert all(key not in record.getMessage() for record in caplog.records)
+    assert any("retrying" in record.getMessage() for record in caplog.records)
