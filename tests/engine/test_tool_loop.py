@@ -149,3 +149,16 @@ def test_tools_are_sent_per_turn_not_stored(make_assistant: Any, client: Any, ba
         response = client.get(f"/responses/{result.response_id}", cast_to=object)
         assert {t["name"] for t in response["tools"]} == {"disk", "ping"}
         assert all(t["strict"] is False for t in response["tools"])
+
+
+def test_tool_choice_names_the_function(make_assistant: Any, stream: bool) -> None:
+    toolset = Tools(disk=lambda a: "disk ok", ping=lambda a: "pong")
+    choice = {"type": "function", "name": "ping"}
+    result = make_assistant(tools=toolset).run_turn("hello", stream=stream, params={"tool_choice": choice})
+    assert [r.name for r in result.tool_calls] == ["ping"]
+
+
+def test_tool_choice_required(make_assistant: Any) -> None:
+    toolset = Tools(disk=lambda a: "disk ok")
+    result = make_assistant(tools=toolset).run_turn("hello", params={"tool_choice": "required"})
+    assert [r.name for r in result.tool_calls] == ["disk"]
