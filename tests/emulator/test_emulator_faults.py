@@ -181,3 +181,18 @@ def test_cut_background_stream_resumes_where_it_stopped(emulator: Any, api: Any)
     text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
     assert text == "Echo: one two three four five"
     assert emulator.violations() == []
+
+
+def test_stuck_stream_ends_with_cancelled_when_cancelled(emulator: Any, client: openai.OpenAI) -> None:
+    assistant = client.beta.assistants.create(model="m")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "hello"}])
+    emulator.add_fault(kind="stuck")
+    names: list[str] = []
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        for event in stream:
+            names.append(event.event)
+            if event.event == "thread.run.in_progress":  # stuck from here on: cancel it
+                other = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key)
+                other.beta.threads.runs.cancel(event.data.id, thread_id=thread.id)
+    assert names[-2:] == ["thread.run.cancelling", "thread.run.cancelled"]
+    assert emulator.violations() == []

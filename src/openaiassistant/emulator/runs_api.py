@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import clock
 from openaiassistant.emulator.assistants_api import (
-    ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, thread_of,
+    ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, settle, thread_of,
 )
 from openaiassistant.emulator.http import (
     ApiProblem, check_metadata, check_number, check_tools, emulator_of, new_id, not_found, now, ok, paginate,
@@ -148,6 +148,10 @@ async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> 
     async with contextlib.aclosing(run.timeline.events()) as steps:
         async for name, data in steps:
             yield name, data
+    if run.obj["status"] == "cancelling":  # cancelled while streaming: say so before done
+        yield "thread.run.cancelling", snapshot(run.obj)
+        settle(run)
+        yield "thread.run.cancelled", snapshot(run.obj)
     yield "done", "[DONE]"
 
 
