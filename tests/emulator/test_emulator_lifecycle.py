@@ -7,6 +7,7 @@ run observably ``in_progress``; a short one lets the SDK's poll helper reach the
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from typing import Any
 
@@ -174,3 +175,31 @@ def test_truncation_strategy_limits_the_prompt(emulator: Any, client: openai.Ope
         thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5, max_prompt_tokens=256,
         truncation_strategy={"type": "last_messages", "last_messages": 1})
     assert run.status == "completed" and run.usage.prompt_tokens == 1
+
+
+def test_streams_are_served_concurrently(emulator: Any) -> None:
+    """Each client holds a never-ending stream open and waits at a barrier: only a server that
+    serves them all at once lets every client reach it."""
+    count = 6
+    emulator.add_fault(kind="stuck", times=count)
+    barrier = threading.Barrier(count, timeout=20)
+    client = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
+    assistant = client.beta.assistants.create(model="m")
+    threads = [client.beta.threads.create(messages=[{"role": "user", "content": f"hi {i}"}]) for i in range(count)]
+    ends: list[str] = []
+
+    def one(thread_id: str) -> None:
+        with client.beta.threads.runs.stream(thread_id=thread_id, assistant_id=assistant.id) as stream:
+            for event in stream:
+                if event.event == "thread.run.in_progress":
+                    barrier.wait()  # every stream is open and stuck at the same time
+                    client.beta.threads.runs.cancel(event.data.id, thread_id=thread_id)
+                last = event.event
+        ends.append(last)
+
+    workers = [threading.Thread(target=one, args=(t.id,)) for t in threads]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert ends == ["thread.run.cancelled"] * count
