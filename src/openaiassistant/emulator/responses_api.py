@@ -45,9 +45,8 @@ def locked_error(conversation_id: str) -> ApiProblem:
 
 
 # -- create ----------------------------------------------------------------------------------
-async def create_response(request: Request) -> Response:
-    emulator = emulator_of(request)
-    body = await read_json(request)
+def _check_body(emulator: "Emulator", body: dict[str, Any]) -> str:
+    """Refuse what the real API refuses before anything is created; returns the model."""
     model = require(body, "model")
     check_model(emulator, model)
     check_tools(body, nested_function=False)
@@ -60,7 +59,15 @@ async def create_response(request: Request) -> Response:
         raise ApiProblem(400, "Background mode requires 'store' to be true.", param="store")
     if body.get("conversation") and body.get("previous_response_id"):
         raise ApiProblem(400, "'previous_response_id' cannot be used together with 'conversation'.", param="conversation")
-    record = _new_record(emulator, body, model=str(model))
+    return str(model)
+
+
+async def create_response(request: Request) -> Response:
+    """``POST /responses``: streamed (SSE), background (``queued``, advances on reads) or plain
+    (the request is held until the response ends, in real time)."""
+    emulator = emulator_of(request)
+    body = await read_json(request)
+    record = _new_record(emulator, body, model=_check_body(emulator, body))
     plan = _plan(emulator, record, body, request)
     background = bool(body.get("background"))
     record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background), sink=record.events)
