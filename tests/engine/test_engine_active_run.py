@@ -65,10 +65,19 @@ def test_wait_is_bounded_by_the_deadline(busy: tuple[Any, str, str], client: Any
     assert run_status(client, backend, thread_id, other) == "in_progress"
 
 
-def test_cancel(busy: tuple[Any, str, str], client: Any, backend: str) -> None:
+def test_cancel(busy: tuple[Any, str, str], client: Any, backend: str, fake_clock: Any) -> None:
     assistant, thread_id, other = busy
     if backend == "responses":
-        pytest.skip("conversation_locked does not name the response: cancel falls back to waiting (docs/engine.md)")
+        # conversation_locked does not name the response: cancel falls back to waiting
+        # (docs/engine.md), so the other response must end by itself (here: someone cancels it)
+        waits: list[float] = []
+
+        def other_ends(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 2:
+                client.post(f"/responses/{other}/cancel", cast_to=object)
+
+        fake_clock.on_sleep = other_ends
     result = assistant.run_turn("mine", thread_id=thread_id, on_active_run="cancel")
     assert result.text == "Echo: mine"
     assert run_status(client, backend, thread_id, other) == "cancelled"

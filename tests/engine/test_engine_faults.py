@@ -74,6 +74,7 @@ def test_cut_stream_is_picked_up(make_assistant: Any, emulator: Any, backend: st
     result = make_assistant().run_turn("hello", stream=True, on_text=deltas.append)
     assert result.text == "one two three four five six seven"
     assert result.status == "completed"
+    assert "".join(deltas) == result.text  # resumed (Responses) or finished by polling (Assistants)
 
 
 def test_bad_api_key(emulator: Any, backend: str) -> None:

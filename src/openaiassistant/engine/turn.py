@@ -19,7 +19,7 @@ The engine never reads a status string and never asks which backend it drives.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openaiassistant.backends.base import (
@@ -80,7 +80,10 @@ class Turn:
         self.setup = setup
         self.backend = setup.backend
         self.deadline = setup.deadline
-        self.request = setup.request
+        self.streamed: list[str] = []
+        # every delta passes through here, so the end of an answer whose stream broke (and
+        # was finished by polling) can still be handed to on_text
+        self.request = replace(setup.request, on_text=self._on_text) if setup.request.on_text else setup.request
         self.tools = ToolLoop(toolset=setup.toolset, params=setup.request.params, deadline=setup.deadline,
                               on_tool_call=setup.on_tool_call)
         self.output = TurnOutput()
@@ -153,6 +156,16 @@ class Turn:
         self.model = step.model or self.model
         self.active = step.ref if step.active else None
 
+    def _on_text(self, delta: str) -> None:
+        self.streamed.append(delta)
+        self.setup.request.on_text(delta)  # type: ignore[misc]
+
+    def _finish_stream(self, text: str) -> None:
+        """Hand on_text what a broken stream did not deliver (when it is a plain continuation)."""
+        sent = "".join(self.streamed)
+        if self.request.stream and self.setup.request.on_text and len(text) > len(sent) and text.startswith(sent):
+            self._on_text(text[len(sent):])
+
     def _wait(self, seconds: float) -> None:
         if not self.deadline.wait(seconds):
             raise TurnTimeoutError("the turn's deadline passed")
@@ -208,6 +221,7 @@ class Turn:
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]
         text = "\n\n".join(texts)
+        self._finish_stream(text)
         refusal = "\n".join(r for r in self.output.refusals if r) or None
         incomplete = isinstance(final.outcome, Incomplete)
         fmt = self.request.params.response_format
