@@ -1,0 +1,35 @@
+"""This project: openaiassistant.Assistant, streamed or polled, on Responses or Assistants."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+
+class Ours:
+    def __init__(self, s: _common.Settings) -> None:
+        from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
+        from openaiassistant.tools import ToolRegistry
+
+        opts = _common.extra_args()
+        self.stream = opts.mode == "stream"
+        registry = ToolRegistry(max_concurrency=8)
+        registry.register(_common.lookup)
+        spec = AssistantSpec(backend=opts.api, model="gpt-4o-mini", instructions="You are a benchmark.",
+                             assistant_id=opts.assistant_id or None)
+        self.assistant = Assistant(connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url),
+                                   spec=spec, tools=registry)
+        self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
+
+    def turn(self, prompt: str, rec: _common.Rec) -> bool:
+        result = self.assistant.run_turn(prompt, stream=self.stream, on_text=lambda _t: rec.first_token(),
+                                         timeout=120)
+        return result.status == "completed"
+
+
+if __name__ == "__main__":
+    raise SystemExit(_common.main(Ours))

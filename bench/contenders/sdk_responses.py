@@ -1,0 +1,43 @@
+"""The openai SDK on Responses: a plain responses.create tool loop (no streaming, no background).
+
+History within the turn is carried by previous_response_id; tool calls run in a loop, one after
+another, as the SDK's function-calling guide writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+TOOLS = [{"type": "function", "name": "lookup", "description": "Look a key up.",
+          "parameters": _common.LOOKUP_SCHEMA, "strict": True}]
+
+
+class SdkResponses:
+    def __init__(self, s: _common.Settings) -> None:
+        import openai
+
+        self.client = openai.OpenAI(base_url=s.base_url, api_key="sk-bench-local")
+        self.versions = {"openai": version("openai")}
+
+    def turn(self, prompt: str, rec: _common.Rec) -> bool:
+        response = self.client.responses.create(model="gpt-4o-mini", instructions="You are a benchmark.",
+                                                input=prompt, tools=TOOLS)
+        for _ in range(10):
+            calls = [item for item in response.output if item.type == "function_call"]
+            if not calls:
+                break
+            outputs = [{"type": "function_call_output", "call_id": call.call_id,
+                        "output": _common.lookup(**json.loads(call.arguments))} for call in calls]
+            response = self.client.responses.create(model="gpt-4o-mini", instructions="You are a benchmark.",
+                                                    previous_response_id=response.id, input=outputs, tools=TOOLS)
+        return response.status == "completed" and bool(response.output_text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(_common.main(SdkResponses))

@@ -1,0 +1,272 @@
+"""Turn the contenders' JSON reports into figures (summarize) and docs/benchmarks.md (markdown).
+
+Lower is better for every figure here. A ratio "x N" in the comparison table is the other
+contender's figure divided by ours (same API; streamed against streamed, else polled), so N > 1
+means this project is ahead by that factor.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from emulator_host import BURST_MS, STEP_MS, TOOL_SECONDS, server_seconds
+
+TARGET_STREAM_ADDED_MS = 50
+TARGET_POLL_SHARE = 0.25
+TARGET_PAR_RATIO = 1.2
+TARGET_CPU_MS = 5.0
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """Percentile with linear interpolation between closest ranks."""
+    if not values:
+        return None
+    v = sorted(values)
+    pos = (len(v) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def _sequential(block: dict[str, Any] | None, workload: str) -> dict[str, Any] | None:
+    if not block:
+        return None
+    n = block["n"]
+    ok = [(i, t) for i, t in enumerate(block["turns"]) if not t["error"]]
+    added = [(t["wall_s"] - server_seconds(workload, i, n)) * 1000 for i, t in ok]
+    # TTFT beyond the server's first token (plain turns: 1.0 s + the turn's offset)
+    ttft = [(t["ttft_s"] - server_seconds(workload, i, n) + 1.0) * 1000 for i, t in ok
+            if workload == "plain" and t.get("ttft_s") is not None]
+    return {
+        "n": block["n"], "failed": block["n"] - len(ok),
+        "errors": sorted({t["error"] for t in block["turns"] if t["error"]})[:3],
+        "added_p50_ms": pct(added, 0.5), "added_p95_ms": pct(added, 0.95),
+        "ttft_p50_ms": pct(ttft, 0.5), "ttft_p95_ms": pct(ttft, 0.95),
+        "requests_per_turn": block["requests"]["total"] / block["n"],
+        "requests_by_kind": block["requests"]["by_kind"],
+        "cpu_ms_per_turn": block["cpu_s_per_turn"] * 1000,
+    }
+
+
+def _par(data: dict[str, Any]) -> dict[str, Any] | None:
+    one, eight = data.get("par1"), data.get("par8")
+    if not one or not eight:
+        return None
+    p1 = [t["tool_phase_s"] for t in one["turns"] if t.get("tool_phase_s")]
+    p8 = [t["tool_phase_s"] for t in eight["turns"] if t.get("tool_phase_s") and t["tool_calls"] == 8]
+    if not p1 or not p8:
+        return {"ratio": None, "note": "tool calls not observed"}
+    return {"one_s": statistics.median(p1), "eight_s": statistics.median(p8),
+            "ratio": statistics.median(p8) / statistics.median(p1)}
+
+
+def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: list[str]) -> dict[str, Any]:
+    rows = []
+    for o in outcomes:
+        c, d = o.contender, o.data
+        burst = d.get("burst")
+        rows.append({
+            "name": c.name, "label": c.label, "api": c.api, "streamed": c.streamed,
+            "error": o.error, "seconds": o.seconds, "versions": d.get("versions", {}),
+            "import_setup": d.get("import_setup"),
+            "plain": _sequential(d.get("plain"), "plain"),
+            "tools2": _sequential(d.get("tools2"), "tools2"),
+            "par": _par(d),
+            "burst": None if not burst else {
+                "n": burst["n"], "failed": burst["failed"], "wall_s": burst["wall_s"], "errors": burst["errors"],
+                "injected_429": burst["injected_429"], "requests": burst["requests"]["total"],
+                "turn_p50_s": pct(burst["turn_wall_s"], 0.5), "turn_max_s": max(burst["turn_wall_s"]),
+            },
+            "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
+            "rss_burst_mb": (burst or {}).get("peak_rss_mb"),
+        })
+    return {"machine": machine, "workload_args": workload_args, "rows": rows,
+            "server": {"plain_s": server_seconds("plain", 0, 1), "tools2_s": server_seconds("tools2", 0, 1),
+                       "step_ms": STEP_MS, "tool_s": TOOL_SECONDS, "burst_ms": BURST_MS}}
+
+
+# -- markdown ------------------------------------------------------------------------------
+
+def _f(value: Any, digits: int = 0, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _get(row: dict[str, Any], path: str) -> Any:
+    node: Any = row
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _ours_for(row: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    mode = "stream" if row["streamed"] else "poll"
+    return next((r for r in rows if r["name"] == f"ours-{row['api']}-{mode}"), None)
+
+
+def _ratio(theirs: Any, ours: Any) -> str:
+    if theirs is None or ours is None:
+        return "–"
+    if ours <= 0:
+        return "ours ≤ 0" if theirs > 0 else "–"
+    return f"x{theirs / ours:.1f}"
+
+
+def _measured_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["| contender | plain added p50 / p95 (ms) | TTFT added p50 (ms) | 2-tool-round added p50 / p95 (ms) "
+           "| requests / turn (plain, tools) | 8 calls / 1 call | 200 turns @ 10 % 429: failed, wall (s) "
+           "| CPU / turn (ms) | peak RSS (MB) plain / burst |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["error"] and not r["plain"]:
+            out.append(f"| {r['label']} | not measured: {r['error'][:160]} |||||||| ")
+            continue
+        b = r["burst"]
+        out.append(
+            f"| {r['label']} | {_f(_get(r, 'plain.added_p50_ms'))} / {_f(_get(r, 'plain.added_p95_ms'))} "
+            f"| {_f(_get(r, 'plain.ttft_p50_ms'))} "
+            f"| {_f(_get(r, 'tools2.added_p50_ms'))} / {_f(_get(r, 'tools2.added_p95_ms'))} "
+            f"| {_f(_get(r, 'plain.requests_per_turn'), 1)}, {_f(_get(r, 'tools2.requests_per_turn'), 1)} "
+            f"| {_f(_get(r, 'par.ratio'), 2)} "
+            f"| {_f(b and b['failed'])} / {_f(b and b['n'])}, {_f(b and b['wall_s'], 1)} "
+            f"| {_f(_get(r, 'plain.cpu_ms_per_turn'), 1)} "
+            f"| {_f(r['rss_mb'])} / {_f(r['rss_burst_mb'])} |")
+    return out
+
+
+def _ratio_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["| contender | compared with | plain added p50 | 2-tool-round added p50 | requests / turn (plain) "
+           "| requests / turn (tools) | 8-call tool phase | burst wall | CPU / turn |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ours = _ours_for(r, rows)
+        if r["name"].startswith("ours-") or ours is None or not r["plain"]:
+            continue
+        pairs = ["plain.added_p50_ms", "tools2.added_p50_ms", "plain.requests_per_turn", "tools2.requests_per_turn",
+                 "par.eight_s", "burst.wall_s", "plain.cpu_ms_per_turn"]
+        cells = [_ratio(_get(r, k), _get(ours, k)) for k in pairs]
+        out.append(f"| {r['label']} | {ours['label']} | " + " | ".join(cells) + " |")
+    return out
+
+
+def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(target, measured, met / not met) for each of the issue's targets and each variant."""
+    by = {r["name"]: r for r in rows}
+    res: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("met" if ok else "**not met**")
+
+    for name in ("ours-responses-stream", "ours-assistants-stream"):
+        r = by.get(name)
+        for w in ("plain", "tools2"):
+            v = _get(r, f"{w}.added_p50_ms") if r else None
+            res.append((f"{name}: {w} added latency p50 <= {TARGET_STREAM_ADDED_MS} ms", _f(v, 0, " ms"),
+                        verdict(None if v is None else v <= TARGET_STREAM_ADDED_MS)))
+    for ours_name, sdk_name in (("ours-assistants-poll", "sdk-assistants"), ("ours-responses-poll", "sdk-responses")):
+        o, s = by.get(ours_name), by.get(sdk_name)
+        for w in ("plain", "tools2"):
+            ov = _get(o, f"{w}.added_p50_ms") if o else None
+            sv = _get(s, f"{w}.added_p50_ms") if s else None
+            ok = None if ov is None or sv is None else ov <= TARGET_POLL_SHARE * max(sv, 0.0)
+            res.append((f"{ours_name}: {w} added p50 <= 1/4 of {sdk_name}'s", f"{_f(ov)} vs {_f(sv)} ms", verdict(ok)))
+    for name in [r["name"] for r in rows if r["name"].startswith("ours-")]:
+        r = by[name]
+        sdk = by.get(f"sdk-{r['api']}")
+        for w in ("plain", "tools2"):
+            ov, sv = _get(r, f"{w}.requests_per_turn"), _get(sdk, f"{w}.requests_per_turn") if sdk else None
+            ok = None if ov is None or sv is None else ov <= sv
+            res.append((f"{name}: {w} requests/turn <= sdk-{r['api']}", f"{_f(ov, 1)} vs {_f(sv, 1)}", verdict(ok)))
+        par = _get(r, "par.ratio")
+        res.append((f"{name}: 8 parallel calls within {TARGET_PAR_RATIO}x of one", _f(par, 2, "x"),
+                    verdict(None if par is None else par <= TARGET_PAR_RATIO)))
+        failed = _get(r, "burst.failed")
+        res.append((f"{name}: no failed turn of {_f(_get(r, 'burst.n'))} under 10 % 429", _f(failed),
+                    verdict(None if failed is None else failed == 0)))
+        cpu = _get(r, "plain.cpu_ms_per_turn")
+        res.append((f"{name}: client CPU <= {TARGET_CPU_MS:.0f} ms per turn", _f(cpu, 1, " ms"),
+                    verdict(None if cpu is None else cpu <= TARGET_CPU_MS)))
+    return res
+
+
+def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
+    rows, m, srv = summary["rows"], summary["machine"], summary["server"]
+    lines = [
+        "# Benchmarks: this project against the alternatives",
+        "",
+        "Generated by `make bench` (`bench/run.py`); do not edit by hand. Every contender ran in one run",
+        "against one local emulator (127.0.0.1) with fixed server behaviour, each in its own process",
+        "(and its own venv where its dependencies require it).",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, Python {m['python']}; run {m['date']};"
+        f" workload arguments `{' '.join(summary['workload_args'])}`.",
+        "",
+        "## Server behaviour (the same for everyone)",
+        "",
+        f"* **plain turn**: first token after 1.0 s, then 50 tokens at 50 tokens/s: the server's own time is"
+        f" {srv['plain_s']:.1f} s, plus the turn's offset.",
+        f"* **two tool rounds**: three model steps of {srv['step_ms'] / 1000:.1f} s (+ the turn's offset) each and"
+        f" two client-side tool calls of {srv['tool_s']:.1f} s (the contender's tool function sleeps):"
+        f" {srv['tools2_s']:.1f} s + 3 offsets.",
+        "* **offsets**: turn i of n adds i/n s to the first token (plain) or to every model step (tools), so run",
+        "  times are spread over a second instead of being whole seconds, which would flatter any client",
+        "  that polls every whole second (it would always look at exactly the right moment).",
+        "* **added latency** = the turn's wall time measured by the client minus that server time (new",
+        "  conversation/thread per turn; a warm-up turn first, so imports and connection setup are not in it).",
+        "* **TTFT added**: time from the call to the first text delta handed to the caller, minus the server's",
+        "  first-token time (1.0 s + the turn's offset); streamed contenders only.",
+        "* **requests / turn**: every `/v1` request in the emulator's request log during the workload, / turns.",
+        "* **8 calls / 1 call**: the tool phase (first tool start to last tool end, timed inside the tool) of a",
+        "  round of 8 equal 0.5 s calls divided by that of a round of one call.",
+        f"* **burst**: 200 turns started at once (threads, or tasks for async libraries), each {srv['burst_ms'] / 1000:.1f}"
+        " s of server time, while a seeded random 10 % of all `/v1` requests are answered 429",
+        "  (`rate_limit_exceeded`, no retry-after header, as the live rate limiter often sends). A failed turn",
+        "  is one that raised or did not complete.",
+        "* **CPU / turn**: `time.process_time()` of the contender process over the plain turns / turns",
+        "  (imports and setup excluded). **Peak RSS**: `ru_maxrss` after the plain turns and after the burst.",
+        "* No poll hint (`openai-poll-after-ms`) is sent: each client's own polling policy shows (the SDK",
+        "  helper then polls every 1 s). Spec validation in the emulator is off for the benchmark.",
+        "",
+        "## Measured",
+        "",
+        *_measured_table(rows),
+        "",
+        "## Ratios (other contender / this project; > 1 means this project is ahead)",
+        "",
+        *_ratio_table(rows),
+        "",
+        "## The issue's targets",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+        *[f"| {t} | {v} | {ok} |" for t, v, ok in targets(rows)],
+        "",
+        "## Contenders and versions",
+        "",
+        "| contender | status | versions | import + setup CPU (s) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        status = "ran" if not r["error"] else f"error: {r['error'][:300]}"
+        versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items()) or "–"
+        lines.append(f"| {r['label']} | {status} | {versions} | {_f(_get(r, 'import_setup.cpu_s'), 2)} |")
+    lines += ["", "## Requests per plain turn, by kind", ""]
+    for r in rows:
+        kinds = _get(r, "plain.requests_by_kind")
+        if kinds:
+            per = ", ".join(f"`{k}` {v / r['plain']['n']:.1f}" for k, v in sorted(kinds.items()))
+            lines.append(f"* {r['label']}: {per}")
+    failures = [(r, w) for r in rows for w in ("plain", "tools2") if _get(r, f"{w}.failed")]
+    if failures or any(_get(r, "burst.errors") for r in rows):
+        lines += ["", "## Failed turns", ""]
+        for r, w in failures:
+            lines.append(f"* {r['label']} ({w}): {r[w]['failed']} failed: {'; '.join(r[w]['errors'])}")
+        for r in rows:
+            if _get(r, "burst.errors"):
+                lines.append(f"* {r['label']} (burst): {'; '.join(e[:200] for e in r['burst']['errors'])}")
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{p}](bench/{p})" for p in plots]
+    return "\n".join(lines) + "\n"

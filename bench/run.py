@@ -1,0 +1,197 @@
+"""`make bench`: every contender on the same workloads against one emulator, one run.
+
+    .venv/bin/python bench/run.py [--quick] [--only NAME,NAME] [--no-plots]
+
+1. builds the contenders' venvs from bench/requirements/*.txt (first run only; see envs.py);
+2. starts ONE emulator on 127.0.0.1 with fixed behaviour (emulator_host.py);
+3. creates the stored assistants the Assistants-API contenders use;
+4. runs each contender as a subprocess in its venv (contenders/*.py), which writes JSON;
+5. writes docs/benchmarks.md (report.py) and docs/bench/*.png (plots.py, in the plots venv).
+
+It exits non-zero only when something errored (the harness itself, or no contender could run),
+never because a figure missed a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import envs  # noqa: E402
+import report  # noqa: E402
+from emulator_host import BenchServer  # noqa: E402
+
+OUT = BENCH / "out"
+CONTENDER_TIMEOUT = 420
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contender:
+    name: str
+    label: str
+    api: str             # responses | assistants
+    script: str          # bench/contenders/<script>
+    venv: str | None = None  # bench venv name; None: the harness's own (.venv)
+    args: tuple[str, ...] = ()
+    assistant: str | None = None  # "bare" | "tools": which stored assistant it gets
+    streamed: bool = False
+
+
+CONTENDERS = [
+    Contender(name="ours-responses-stream", label="this project, Responses, streamed", api="responses",
+              script="ours.py", args=("--api", "responses", "--mode", "stream"), streamed=True),
+    Contender(name="ours-responses-poll", label="this project, Responses, polled", api="responses",
+              script="ours.py", args=("--api", "responses", "--mode", "poll")),
+    Contender(name="ours-assistants-stream", label="this project, Assistants, streamed", api="assistants",
+              script="ours.py", args=("--api", "assistants", "--mode", "stream"), assistant="bare", streamed=True),
+    Contender(name="ours-assistants-poll", label="this project, Assistants, polled", api="assistants",
+              script="ours.py", args=("--api", "assistants", "--mode", "poll"), assistant="bare"),
+    Contender(name="sdk-assistants", label="openai SDK create_and_poll + submit_tool_outputs_and_poll",
+              api="assistants", script="sdk_assistants.py", assistant="tools"),
+    Contender(name="sdk-responses", label="openai SDK responses.create tool loop", api="responses",
+              script="sdk_responses.py"),
+    Contender(name="seed-baseline", label="seed baseline (1 s poll sleep, tools in sequence)", api="assistants",
+              script="seed_baseline.py", assistant="tools"),
+    Contender(name="langchain", label="LangChain OpenAIAssistantRunnable + AgentExecutor", api="assistants",
+              script="langchain_assistant.py", venv="langchain", assistant="tools"),
+    Contender(name="llamaindex", label="LlamaIndex OpenAIAssistantAgent", api="assistants",
+              script="llamaindex_assistant.py", venv="llamaindex", assistant="tools"),
+    Contender(name="openai-agents", label="OpenAI Agents SDK (Runner.run_streamed)", api="responses",
+              script="openai_agents_responses.py", venv="openai_agents", streamed=True),
+    Contender(name="pydantic-ai", label="pydantic-ai (OpenAIResponsesModel)", api="responses",
+              script="pydantic_ai_responses.py", venv="pydantic_ai"),
+]
+
+
+@dataclass(kw_only=True)
+class Outcome:
+    contender: Contender
+    data: dict = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def create_assistants(base_url: str) -> dict[str, str]:
+    """One stored assistant without tools (this project sends its tools with every run) and one
+    declaring `lookup` (the libraries that read tools from the stored assistant)."""
+    import openai
+
+    warnings.simplefilter("ignore", DeprecationWarning)  # every beta call warns in openai >= 2
+    client = openai.OpenAI(base_url=base_url, api_key="sk-bench-local")
+    params = {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"],
+              "additionalProperties": False}
+    tool = {"type": "function", "function": {"name": "lookup", "description": "Look a key up.",
+                                             "parameters": params}}
+    bare = client.beta.assistants.create(model="gpt-4o-mini", name="bench-bare", instructions="You are a benchmark.")
+    tools = client.beta.assistants.create(model="gpt-4o-mini", name="bench-tools",
+                                          instructions="You are a benchmark.", tools=[tool])
+    return {"bare": bare.id, "tools": tools.id}
+
+
+def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], workload_args: list[str]) -> Outcome:
+    started = time.monotonic()
+    if c.venv is None:
+        python = Path(sys.executable)
+    else:
+        built = envs.ensure_venv(name=c.venv, log=lambda m: print(m, flush=True))
+        if built.python is None:
+            return Outcome(contender=c, error=f"could not be installed: {built.error}")
+        python = built.python
+    out = OUT / f"{c.name}.json"
+    out.unlink(missing_ok=True)
+    cmd = [str(python), str(BENCH / "contenders" / c.script), "--base-url", base_url, "--out", str(out),
+           *c.args, *workload_args]
+    if c.assistant:
+        cmd += ["--assistant-id", assistants[c.assistant]]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CONTENDER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return Outcome(contender=c, error=f"did not finish within {CONTENDER_TIMEOUT} s",
+                       seconds=time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if not out.exists():
+        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        return Outcome(contender=c, error=f"exited {proc.returncode} without a report: {tail}", seconds=seconds)
+    data = json.loads(out.read_text())
+    return Outcome(contender=c, data=data, error=data.get("fatal"), seconds=seconds)
+
+
+def machine() -> dict[str, str]:
+    import openai
+
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "unknown"
+    import os
+
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "os": platform.platform(),
+            "python": platform.python_version(), "harness openai": openai.__version__,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer turns and a 50-turn burst (a smoke run)")
+    p.add_argument("--only", default="", help="comma-separated contender names")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
+    a = p.parse_args(argv)
+    plain_turns, tool_turns, burst = (3, 2, 50) if a.quick else (8, 4, 200)
+    workload_args = ["--plain-turns", str(plain_turns), "--tool-turns", str(tool_turns), "--burst", str(burst)]
+    chosen = [c for c in CONTENDERS if not a.only or c.name in a.only.split(",")]
+    OUT.mkdir(exist_ok=True)
+    server = BenchServer(plain_turns=plain_turns, tool_turns=tool_turns).start()
+    outcomes: list[Outcome] = []
+    try:
+        base_url = f"{server.url}/v1"
+        assistants = create_assistants(base_url)
+        for c in chosen:
+            print(f"[bench] {c.name} ...", flush=True)
+            outcome = run_contender(c, base_url=base_url, assistants=assistants, workload_args=workload_args)
+            print(f"[bench] {c.name}: {'ok' if not outcome.error else outcome.error[:200]} "
+                  f"({outcome.seconds:.0f} s)", flush=True)
+            outcomes.append(outcome)
+    finally:
+        server.stop()
+    summary = report.summarize(outcomes=outcomes, machine=machine(), workload_args=workload_args)
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
+    docs = Path(a.docs)
+    plots: list[str] = []
+    if not a.no_plots:
+        plots = draw_plots(summary_path=OUT / "summary.json", target=docs / "bench")
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "benchmarks.md").write_text(report.markdown(summary, plots=plots))
+    print(f"[bench] wrote {docs / 'benchmarks.md'}", flush=True)
+    if not any(o.error is None for o in outcomes):
+        print("[bench] no contender ran", file=sys.stderr)
+        return 1
+    return 0
+
+
+def draw_plots(*, summary_path: Path, target: Path) -> list[str]:
+    """Draw the PNGs in the plots venv (matplotlib is not a dependency of the package)."""
+    built = envs.ensure_venv(name="plots", log=lambda m: print(m, flush=True))
+    if built.python is None:
+        print(f"[bench] no plots: {built.error}", file=sys.stderr)
+        return []
+    target.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([str(built.python), str(BENCH / "plots.py"), str(summary_path), str(target)],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"plots failed: {proc.stderr[-800:]}")
+    return [line.strip() for line in proc.stdout.splitlines() if line.strip().endswith(".png")]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
