@@ -118,3 +118,12 @@ def test_the_api_key_never_leaks(make_assistant: Any, emulator: Any, backend: st
     assert key not in repr(assistant.connection)
     assert all(key not in record.getMessage() for record in caplog.records)
     assert any("retrying" in record.getMessage() for record in caplog.records)
+
+
+def test_a_stream_that_keeps_breaking_is_finished_by_polling(make_assistant: Any, emulator: Any) -> None:
+    emulator.load_script({"rules": [{"default": True, "reply": "one two three four five six seven eight nine"}]})
+    emulator.add_fault(kind="stream_cut", after_events=3, times=20)
+    deltas: list[str] = []
+    result = make_assistant().run_turn("hello", stream=True, on_text=deltas.append)
+    assert result.text == "one two three four five six seven eight nine"
+    assert "".join(deltas) == result.text

@@ -47,6 +47,7 @@ class ResponsesBackend:
         self._last_seq: dict[str, int] = {}  # response id -> last streamed sequence number
         self._open_calls: dict[str, list[ToolCall]] = {}  # response id -> calls awaiting outputs
         self._windows: dict[str, WindowTurn] = {}  # thread id -> its running last_messages turn
+        self._resumes: dict[str, int] = {}  # response id -> stream resumptions so far
 
     # -- conversations ------------------------------------------------------------------------
     def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
@@ -90,8 +91,6 @@ class ResponsesBackend:
 
     # -- a turn -------------------------------------------------------------------------------
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
-        # A retried run (after rate_limit_exceeded) re-sends the input: a failed response leaves
-        # nothing for the next one to answer otherwise.
         items = [request.user_input.responses_message()]
         truncation = request.params.truncation_strategy
         if truncation is None or truncation.kind != "last_messages":
@@ -114,9 +113,13 @@ class ResponsesBackend:
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
         if request is not None and request.stream and ref.run_id in self._last_seq:
-            resumed = self._resume(ref, request, deadline)
-            if resumed is not None:
-                return resumed
+            self._resumes[ref.run_id] = self._resumes.get(ref.run_id, 0) + 1
+            if self._resumes[ref.run_id] > _MAX_RESUMES:  # a stream that keeps breaking: just poll
+                self._last_seq.pop(ref.run_id, None)
+            else:
+                resumed = self._resume(ref, request, deadline)
+                if resumed is not None:
+                    return resumed
         raw = self._call(
             lambda t: self.client.get(f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}),
             deadline, "retrieve response", thread_id=ref.thread_id,
@@ -205,7 +208,6 @@ class ResponsesBackend:
                 if kind == "response.output_text.delta" and request.on_text:
                     request.on_text(str(event.get("delta", "")))
                 elif kind in ("response.completed", "response.incomplete", "response.failed", "response.cancelled"):
-                    self._last_seq.pop(ref.run_id, None) if ref else None
                     wire.drain(stream)
                     return self._step(thread_id, response)
                 elif kind == "error":
@@ -221,6 +223,9 @@ class ResponsesBackend:
     def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(obj["id"]))
         outcome = wire.responses_outcome(obj, hint)
+        if not isinstance(outcome, Pending):
+            self._last_seq.pop(ref.run_id, None)
+            self._resumes.pop(ref.run_id, None)
         window = self._windows.get(thread_id)
         if window is not None and not isinstance(outcome, Pending):
             self._end_of_round(window, obj, outcome)
