@@ -88,3 +88,18 @@ def test_incomplete_json_is_not_validated(make_assistant: Any, emulator: Any) ->
     emulator.add_fault(kind="run_incomplete", reason="max_output_tokens")
     result = make_assistant().run_turn("triage", params={"response_format": SCHEMA_FORMAT})
     assert result.status == "incomplete"
+
+
+def test_refusals_are_kept_apart_on_both_wires() -> None:
+    from openaiassistant.backends.assistants_wire import run_output
+    from openaiassistant.backends.wire import responses_output
+
+    output, calls = responses_output({"output": [
+        {"type": "message", "content": [{"type": "output_text", "text": "Part one."},
+                                        {"type": "refusal", "refusal": "I can't help with that."}]},
+        {"type": "message", "content": [{"type": "output_text", "text": "Part two."}]},
+    ]})
+    assert output.texts == ["Part one.", "Part two."] and output.refusals == ["I can't help with that."] and calls == []
+    assistants = run_output([{"content": [{"type": "refusal", "refusal": "No."},
+                                          {"type": "text", "text": {"value": "Yes.", "annotations": []}}]}])
+    assert assistants.texts == ["Yes."] and assistants.refusals == ["No."]

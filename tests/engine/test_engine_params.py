@@ -161,3 +161,10 @@ def test_params_reach_the_wire(make_assistant: Any, client: Any, backend: str) -
         assert response["temperature"] == 0.3 and response["parallel_tool_calls"] is False
         assert response["tool_choice"] == "none" and response["truncation"] == "auto"
         assert response["max_output_tokens"] == 300 and response["text"]["format"] == {"type": "json_object"}
+
+
+def test_reasoning_effort_is_accepted_by_both_apis(make_assistant: Any, client: Any, backend: str) -> None:
+    result = make_assistant().run_turn("think", params={"reasoning_effort": "low"}, stream=False)
+    assert result.status == "completed"
+    if backend == "responses":
+        assert client.get(f"/responses/{result.response_id}", cast_to=object)["reasoning"]["effort"] == "low"

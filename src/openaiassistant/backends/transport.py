@@ -110,7 +110,7 @@ def call(
             delay = retry_delay(exc.response.headers, attempt)
         except Exception as exc:
             if not is_transport_error(exc):
-                raise
+                raise from_sdk_error(exc, what=what, thread_id=thread_id)
             if is_timeout(exc) and (bounded or deadline.expired):
                 raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
             if not (idempotent and attempt < settings.max_retries):
@@ -122,6 +122,14 @@ def call(
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         deadline.sleep(delay)
         attempt += 1
+
+
+def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Exception:
+    """Any other SDK error (a malformed body, an ``error`` event in a stream) in our tree;
+    anything that is not the SDK's is returned unchanged."""
+    if isinstance(exc, openai.APIError):
+        return APIError(f"{what}: {exc.message}", thread_id=thread_id, code=getattr(exc, "code", None))
+    return exc
 
 
 def retry_delay(headers: Any, attempt: int) -> float:

@@ -20,7 +20,7 @@ from openaiassistant.backends.base import (
     Step,
     TurnOutput,
 )
-from openaiassistant.backends.transport import is_timeout, is_transport_error
+from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_transport_error
 from openaiassistant.content.citations import from_responses_annotations
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import TurnTimeoutError
@@ -68,7 +68,10 @@ def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: Ru
     if hit:
         raise TurnTimeoutError(f"{what}: the turn's deadline passed", thread_id=ref.thread_id if ref else None,
                                run_id=ref.run_id if ref else None) from None
-    raise exc
+    mapped = from_sdk_error(exc, what=what, thread_id=ref.thread_id if ref else None) if isinstance(exc, Exception) else exc
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
 
 
 def drain(stream: Any) -> None:
