@@ -204,11 +204,8 @@ class Turn:
             step = self.backend.poll(ref, None, deadline=self.deadline)
             if not step.active:
                 return
-            if isinstance(step.outcome, NeedsToolOutputs):
-                # nobody in this process will answer it: it only ends by cancel or expiry
-                hint = None
-            else:
-                hint = step.outcome.poll_after if isinstance(step.outcome, Pending) else None
+            # a run waiting for tool outputs nobody here will send ends only by cancel or expiry
+            hint = step.outcome.poll_after if isinstance(step.outcome, Pending) else None
             self._wait(schedule.next_delay(hint))
 
     # -- the end ------------------------------------------------------------------------------
