@@ -118,3 +118,21 @@ def test_validate(make_assistant: Any, backend: str, emulator: Any) -> None:
 def test_one_client_per_connection(make_assistant: Any) -> None:
     first, second = make_assistant(), make_assistant()
     assert first._backend.client is second._backend.client
+
+
+@pytest.mark.parametrize("backend", ["responses"])  # background mode is a Responses setting
+def test_responses_without_background_mode(make_assistant: Any, backend: str, stream: bool, emulator: Any) -> None:
+    from tests.engine.conftest import Tools
+
+    emulator.load_script({"rules": [
+        {"match": "disk", "tool_calls": [{"name": "disk", "arguments": {}}], "then": {"reply": "Disk: {{ tool_outputs.disk }}"}},
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]})
+    assistant = make_assistant(background=False, tools=Tools(disk=lambda a: "ok"))
+    assert assistant.run_turn("hello", stream=stream).text == "Echo: hello"
+    assert assistant.run_turn("disk?", stream=stream).text == 'Disk: "ok"'
+    emulator.add_fault(kind="stuck")
+    from openaiassistant.errors import TurnTimeoutError
+
+    with pytest.raises(TurnTimeoutError):
+        assistant.run_turn("stuck", stream=stream, timeout=0.3)
