@@ -127,3 +127,13 @@ def test_a_stream_that_keeps_breaking_is_finished_by_polling(make_assistant: Any
     result = make_assistant().run_turn("hello", stream=True, on_text=deltas.append)
     assert result.text == "one two three four five six seven eight nine"
     assert "".join(deltas) == result.text
+
+
+@pytest.mark.parametrize("backend", ["responses"])
+def test_cut_stream_without_background_mode_is_polled(make_assistant: Any, emulator: Any, backend: str) -> None:
+    emulator.load_script({"rules": [{"default": True, "reply": "one two three four five six seven"}]})
+    emulator.add_fault(kind="stream_cut", after_events=4, path=RUN_CREATE[backend])
+    deltas: list[str] = []
+    result = make_assistant(background=False).run_turn("hello", stream=True, on_text=deltas.append)
+    assert result.text == "one two three four five six seven"
+    assert "".join(deltas) == result.text

@@ -24,7 +24,7 @@ from openaiassistant.backends.base import Completed, Incomplete, NeedsToolOutput
 from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.engine.deadline import Deadline
-from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
+from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolCall, ToolOutput
@@ -112,7 +112,7 @@ class ResponsesBackend:
         return self._create(ref.thread_id, request, items, deadline, idempotent=False, previous=ref.run_id)
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
-        if request is not None and request.stream and ref.run_id in self._last_seq:
+        if request is not None and request.stream and self.spec.background and ref.run_id in self._last_seq:
             self._resumes[ref.run_id] = self._resumes.get(ref.run_id, 0) + 1
             if self._resumes[ref.run_id] > _MAX_RESUMES:  # a stream that keeps breaking: just poll
                 self._last_seq.pop(ref.run_id, None)
@@ -189,7 +189,7 @@ class ResponsesBackend:
                                           stream=True, stream_cls=_STREAM_CLS),
                 deadline, "resume response stream", thread_id=ref.thread_id,
             )
-        except ServerUnavailableError:
+        except (ServerUnavailableError, APIError):  # cannot be resumed here: poll instead
             return None
         return self._consume(ref.thread_id, stream, request, deadline, known=ref)
 
