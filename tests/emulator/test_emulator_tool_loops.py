@@ -161,3 +161,22 @@ def test_tool_choice_on_both_apis(emulator: Any, api: Any, client: openai.OpenAI
     run = client.beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=5)
     assert run.status == "requires_action"
     assert emulator.violations() == []
+
+
+def test_streamed_arguments_arrive_in_pieces_that_add_up(emulator: Any, api: Any, client: openai.OpenAI) -> None:
+    events = api.stream_response(model="m", input="please investigate db-1", tools=RESPONSES_TOOLS)
+    done = [e for e in events if e["type"] == "response.function_call_arguments.done"]
+    for finished in done:
+        pieces = [e["delta"] for e in events
+                  if e["type"] == "response.function_call_arguments.delta" and e["item_id"] == finished["item_id"]]
+        assert len(pieces) > 1 and "".join(pieces) == finished["arguments"]
+    assistant = client.beta.assistants.create(model="m", tools=ASSISTANT_TOOLS)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "please investigate db-1"}])
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        deltas = [e for e in stream if e.event == "thread.run.step.delta"]
+        snapshot = stream.current_run_step_snapshot
+        run = stream.current_run
+    assert len(deltas) > 2
+    wanted = [c.function.arguments for c in run.required_action.submit_tool_outputs.tool_calls]
+    assert [c.function.arguments for c in snapshot.step_details.tool_calls] == wanted  # the SDK's accumulation
+    assert emulator.violations() == []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import new_id, now
 from openaiassistant.emulator.model import Plan
-from openaiassistant.emulator.script import count_tokens, cut_tokens, tokens_of
+from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, ResponseRecord
 from openaiassistant.emulator.timeline import Action, snapshot
 
@@ -57,8 +57,9 @@ def _tool_calls(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Ite
                 "call_id": call.call_id, "name": call.name, "arguments": ""}
         output.append(item)
         yield event(record, "response.output_item.added", output_index=index, item=item)
-        item["arguments"] = call.arguments
-        yield event(record, "response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=call.arguments)
+        for piece in chunks_of(call.arguments):  # arguments stream in pieces, as on the live API
+            item["arguments"] += piece
+            yield event(record, "response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece)
         yield event(record, "response.function_call_arguments.done", item_id=item["id"], output_index=index,
                      name=call.name, arguments=call.arguments)
         item["status"] = "completed"

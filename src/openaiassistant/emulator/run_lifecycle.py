@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from openaiassistant.emulator.assistants_api import new_message
 from openaiassistant.emulator.http import new_id, now
 from openaiassistant.emulator.model import Plan
-from openaiassistant.emulator.script import count_tokens, cut_tokens, tokens_of
+from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Action, snapshot
 
@@ -78,14 +78,20 @@ def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: 
 
 
 def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Action]:
-    calls = [{"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
-             for c in plan.tool_calls]
+    # the step starts empty; each call arrives by deltas, name first, then its arguments in
+    # pieces (clients accumulate the deltas onto the created step, as the SDK does)
+    calls: list[dict[str, Any]] = []
     step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": calls})
     run.tool_step = step
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
-    delta = {"step_details": {"type": "tool_calls", "tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]}}
-    yield _event("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
+    for index, call in enumerate(plan.tool_calls):
+        entry = {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": "", "output": None}}
+        calls.append(entry)
+        yield _step_delta(step, {"index": index, **entry})
+        for piece in chunks_of(call.arguments):
+            entry["function"]["arguments"] += piece
+            yield _step_delta(step, {"index": index, "type": "function", "function": {"arguments": piece}})
     for call in plan.tool_calls:
         if plan.step is not None:
             emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
@@ -98,6 +104,11 @@ def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Ac
         ]},
     }
     yield _event("thread.run.requires_action", run.obj)
+
+
+def _step_delta(step: dict[str, Any], tool_call: dict[str, Any]) -> Action:
+    delta = {"step_details": {"type": "tool_calls", "tool_calls": [tool_call]}}
+    return _event("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
 
 
 def _file_search_step(run: RunRecord) -> Iterator[Action]:

@@ -29,6 +29,11 @@ def tokens_of(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def chunks_of(text: str, size: int = 12) -> list[str]:
+    """Fixed-size pieces (tool-call arguments stream like this); joining them gives the text."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
 def cut_tokens(tokens: list[str], limit: int) -> list[str]:
     """The leading chunks of ``tokens`` holding at most ``limit`` words (for token limits)."""
     kept, words = [], 0
