@@ -12,6 +12,7 @@ no event loop of its own, so it works from any thread, with or without a running
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, Callable, Mapping
 
@@ -22,11 +23,17 @@ from openaiassistant.content.inputs import UserInput, build_input
 from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import ConfigError
+from openaiassistant.errors import AssistantError, ConfigError
 from openaiassistant.params import parse_params, validate_metadata
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import Toolset
+
+logger = logging.getLogger(__name__)
+
+# Metadata keys the thread registry files a conversation under (see registry/).
+REGISTRY_KEYS = {"tenant": ("tenant", "tenant_id"), "workflow": ("workflow", "workflow_id"),
+                 "fingerprint": ("alert_fingerprint", "fingerprint")}
 
 _BACKENDS: dict[str, Callable[..., Backend]] = {"responses": ResponsesBackend, "assistants": AssistantsBackend}
 DEFAULT_TIMEOUT = 300.0
@@ -38,6 +45,9 @@ class Assistant:
     ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
     ``openaiassistant.tools.ToolRegistry``); its definitions are sent with every run/response.
     ``sleep`` and ``clock`` are injectable so that tests never wait on wall clocks.
+    ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
+    conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
+    ``alert_fingerprint`` (neither API can list conversations; the registry can).
     """
 
     def __init__(
@@ -48,6 +58,7 @@ class Assistant:
         tools: Toolset | None = None,
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
+        registry: Any = None,
     ) -> None:
         connection.validate()
         spec.validate(connection)
@@ -59,6 +70,7 @@ class Assistant:
         self.tools = tools
         self._sleep = sleep
         self._clock = clock
+        self.registry = registry
         self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
 
     @property
@@ -109,7 +121,23 @@ class Assistant:
             include_history=include_history,
             default_model=self.spec.model or self.connection.azure_deployment,
         )
-        return Turn(setup).run()
+        try:
+            result = Turn(setup).run()
+        except AssistantError as exc:
+            self._remember(exc.thread_id, thread_meta or metadata)  # a failed turn's thread is still ours
+            raise
+        self._remember(result.thread_id, thread_meta or metadata)
+        return result
+
+    def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
+        if self.registry is None or not thread_id:
+            return
+        meta = dict(metadata or {})
+        tags = {field: next((str(meta[k]) for k in keys if meta.get(k)), None) for field, keys in REGISTRY_KEYS.items()}
+        try:
+            self.registry.record(thread_id=thread_id, backend=self.backend, metadata=meta, **tags)
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
+            logger.error("thread registry could not record %s: %s", thread_id, type(exc).__name__)
 
     async def arun_turn(self, prompt: str | UserInput, **kwargs: Any) -> TurnResult:
         """``run_turn`` for async callers (runs in a worker thread)."""
@@ -121,7 +149,10 @@ class Assistant:
 
     def delete_thread(self, thread_id: str) -> bool:
         """Delete the conversation/thread on the server; True when the server confirms."""
-        return self._backend.delete_thread(_thread_id(thread_id))
+        deleted = self._backend.delete_thread(_thread_id(thread_id))
+        if deleted and self.registry is not None:
+            self.registry.forget(thread_id)
+        return deleted
 
     def validate(self) -> None:
         """Network check: the key works and the assistant (assistants) or model (responses) exists."""
