@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=True, help="stream the answer (default) or poll")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
+    parser.add_argument("--registry", default=os.environ.get("OPENAIASSISTANT_REGISTRY"), metavar="URL",
+                        help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)")
     parser.set_defaults(func=run)
 
 
@@ -92,7 +94,12 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         from openaiassistant.tools import load_tools_file
 
         tools = load_tools_file(args.tools)
-    return Assistant(connection=connection, spec=spec, tools=tools), params, metadata
+    registry = None
+    if args.registry:
+        from openaiassistant.registry import ThreadRegistry
+
+        registry = ThreadRegistry(args.registry)
+    return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 
 def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metadata: dict[str, str], err: Any) -> int:

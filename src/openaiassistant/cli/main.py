@@ -18,6 +18,7 @@ _SUBCOMMANDS = (
     "openaiassistant.cli.emulator_cmd",
     "openaiassistant.cli.keep_cmd",
     "openaiassistant.cli.demo_cmd",
+    "openaiassistant.cli.threads_cmd",
 )
 
 
