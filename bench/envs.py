@@ -11,6 +11,7 @@ together with the tail of pip's output, which is the measured reason.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import subprocess
 import sys
@@ -40,7 +41,18 @@ def _digest(path: Path) -> str:
 
 
 def ensure_venv(*, name: str, log=print) -> VenvResult:
-    """Create or refresh ``.venv-bench-<name>`` from ``bench/requirements/<name>.txt``."""
+    """Create or refresh ``.venv-bench-<name>`` from ``bench/requirements/<name>.txt``.
+
+    A lock file keeps two harnesses (or `python bench/envs.py`) from building one venv at once.
+    """
+    locks = REPO / ".venv-bench-locks"  # git-ignored like every .venv*/ directory
+    locks.mkdir(exist_ok=True)
+    with open(locks / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_locked(name=name, log=log)
+
+
+def _ensure_locked(*, name: str, log) -> VenvResult:
     req = REQUIREMENTS / f"{name}.txt"
     target = venv_dir(name)
     python = target / "bin" / "python"
@@ -56,7 +68,8 @@ def ensure_venv(*, name: str, log=print) -> VenvResult:
     for cmd in steps:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
+            lines = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if not ln.startswith("WARNING")]
+            tail = lines[-6:]
             return VenvResult(name=name, python=None, error="pip install failed: " + " | ".join(tail))
     stamp.write_text(want + "\n")
     return VenvResult(name=name, python=python)
