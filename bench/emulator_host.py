@@ -56,17 +56,23 @@ def bench_script(*, plain_turns: int, tool_turns: int) -> dict[str, Any]:
     """The emulator script: one rule per workload turn, matched on the prompt."""
     lookup = lambda key: {"name": "lookup", "arguments": {"key": key}}  # noqa: E731
     rules: list[dict[str, Any]] = []
+    tail: list[dict[str, Any]] = []  # tool-output rules: the later round's first
     for i in range(plain_turns):
         first = PLAIN_FIRST_TOKEN_MS + 1000 * offset_s(i, plain_turns)
         rules.append({"match": f"^plain turn {i}$", "latency": {"first_token_ms": first}, "reply": PLAIN_REPLY})
     for i in range(tool_turns):
+        # The second round and the answer are chosen by the tool outputs seen so far (not by a
+        # nested `then`), so clients that resend the whole history on every request (the agent
+        # frameworks) walk the same path as those that continue a stored response or thread.
         ms = STEP_MS + 1000 * offset_s(i, tool_turns)
-        rules.append({"match": f"^tools2 turn {i}$", **_step(ms, tool_calls=[lookup("a")]),
-                      "then": _step(ms, tool_calls=[lookup("b")], then=_step(ms, reply="done: {{ tool_outputs.lookup }}"))})
+        rules.append({"match": f"^tools2 turn {i}$", **_step(ms, tool_calls=[lookup(f"a{i}")])})
+        tail.append({"match_tool_outputs": f"v-b{i}\\b", **_step(ms, reply="done: {{ tool_outputs.lookup }}")})
+        tail.append({"match_tool_outputs": f"v-a{i}\\b", **_step(ms, tool_calls=[lookup(f"b{i}")])})
     rules += [
         {"match": "^par1", **_step(100, tool_calls=[lookup("p0")]), "then": _step(100, reply="ok")},
         {"match": "^par8", **_step(100, tool_calls=[lookup(f"p{i}") for i in range(8)]), "then": _step(100, reply="ok")},
         {"match": "^burst", **_step(BURST_MS, reply="burst ok")},
+        *tail,
         {"default": True, **_step(10, reply="warm")},
     ]
     return {
