@@ -92,6 +92,7 @@ class Assistant:
         on_tool_call: OnToolCall | None = None,
         images: Any = None,
         attachments: Any = None,
+        registry_tags: Mapping[str, Any] | None = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -102,6 +103,8 @@ class Assistant:
         TurnTimeoutError names the conversation and run. ``on_active_run`` (wait | cancel |
         fail) says what to do when the conversation already has an active run.
         ``on_tool_call`` receives each executed tool call's record as it happens.
+        ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
+        thread registry without being sent to the server; ``metadata`` keys count too.
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
@@ -121,12 +124,13 @@ class Assistant:
             include_history=include_history,
             default_model=self.spec.model or self.connection.azure_deployment,
         )
+        tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         try:
             result = Turn(setup).run()
         except AssistantError as exc:
-            self._remember(exc.thread_id, thread_meta or metadata)  # a failed turn's thread is still ours
+            self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
-        self._remember(result.thread_id, thread_meta or metadata)
+        self._remember(result.thread_id, tags)
         return result
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:

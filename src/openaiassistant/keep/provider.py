@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import threading
 from typing import Any
 
 import pydantic
@@ -22,6 +23,10 @@ from keep.providers.models.provider_config import ProviderConfig, ProviderScope
 
 from openaiassistant.errors import AssistantError, AuthenticationError, ConfigError, NotFoundError, redact
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
+
+# One thread registry (and its connection pool) per URL per process, shared by every step.
+_REGISTRIES: dict[str, Any] = {}
+_REGISTRIES_LOCK = threading.Lock()
 
 
 @pydantic.dataclasses.dataclass
@@ -98,6 +103,23 @@ class OpenaiassistantProviderAuthConfig:
         metadata={
             "required": False,
             "description": "Default deadline of one turn, in seconds (a step's timeout wins)",
+        },
+    )
+    vector_store_ids: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Knowledge: vector stores (e.g. of runbooks) the assistant searches with file_search",
+            "hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
+        },
+    )
+    registry_url: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Thread registry: record every conversation (tenant, workflow, alert fingerprint)",
+            "hint": "SQLAlchemy URL, e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...",
+            "sensitive": True,
         },
     )
 
@@ -188,6 +210,9 @@ class OpenaiassistantProvider(BaseProvider):
         stream: bool = False,
         on_active_run: str = "wait",
         include_history: bool = False,
+        images: list | str | None = None,
+        attachments: list | str | None = None,
+        vector_store_ids: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -212,7 +237,10 @@ class OpenaiassistantProvider(BaseProvider):
         tools = build_toolset(
             parse_functions(request.functions), caller=self._call_provider, resolve_type=self._installed_provider_type
         )
-        assistant = Assistant(connection=self._connection, spec=self._spec, tools=tools)
+        spec = self._spec
+        if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
+            spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
+        assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
         extra = {} if request.timeout is None else {"timeout": request.timeout}
         try:
@@ -226,12 +254,36 @@ class OpenaiassistantProvider(BaseProvider):
                 on_active_run=request.on_active_run,
                 include_history=request.include_history,
                 on_tool_call=self._log_tool_call,
+                images=request.images,
+                attachments=request.attachments,
+                registry_tags=self._registry_tags(),
                 **extra,
             )
         finally:
             if stream_log is not None:
                 stream_log.flush()
         return result_for_keep(result)
+
+    def _registry(self) -> Any:
+        """The thread registry named by ``registry_url`` (one per URL per process), or None."""
+        url = self.authentication_config.registry_url
+        if not url:
+            return None
+        from openaiassistant.registry import ThreadRegistry
+
+        with _REGISTRIES_LOCK:
+            if url not in _REGISTRIES:
+                _REGISTRIES[url] = ThreadRegistry(url)
+            return _REGISTRIES[url]
+
+    def _registry_tags(self) -> dict[str, Any]:
+        """Tenant, workflow and the alert's fingerprint: how the registry files this conversation."""
+        event = getattr(self.context_manager, "event_context", None)
+        return {
+            "tenant": getattr(self.context_manager, "tenant_id", None),
+            "workflow": getattr(self.context_manager, "workflow_id", None),
+            "alert_fingerprint": getattr(event, "fingerprint", None),
+        }
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
@@ -285,12 +337,15 @@ class OpenaiassistantProvider(BaseProvider):
         )
 
     def _assistant_spec(self) -> AssistantSpec:
+        from openaiassistant.keep.turn import id_list
+
         auth = self.authentication_config
         return AssistantSpec(
             backend=(auth.backend or "responses").strip().lower(),
             model=auth.model or None,
             instructions=auth.instructions or None,
             assistant_id=auth.assistant_id or None,
+            vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
         )
 
 

@@ -17,7 +17,8 @@ from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES
 
 # Parameters of ``_query`` that are not run controls.
-TURN_KEYS = ("prompt", "thread_id", "functions", "metadata", "timeout", "stream", "on_active_run", "include_history")
+TURN_KEYS = ("prompt", "thread_id", "functions", "metadata", "timeout", "stream", "on_active_run", "include_history",
+             "images", "attachments", "vector_store_ids")
 ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
 
@@ -34,6 +35,9 @@ class TurnRequest:
     stream: bool = False
     on_active_run: str = "wait"
     include_history: bool = False
+    images: Any = None
+    attachments: Any = None
+    vector_store_ids: tuple[str, ...] | None = None
 
 
 def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
@@ -59,7 +63,32 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         stream=_flag("stream", values.get("stream"), default=False),
         on_active_run=on_active_run,
         include_history=_flag("include_history", values.get("include_history"), default=False),
+        images=_json_or_value("images", values.get("images")),
+        attachments=_json_or_value("attachments", values.get("attachments")),
+        vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
     )
+
+
+def id_list(name: str, value: Any) -> tuple[str, ...] | None:
+    """Ids given as a YAML list, a JSON list in a string, or comma-separated text (None: not given)."""
+    value = _json_or_value(name, value)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(name, "expected a list of ids or comma-separated ids")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _json_or_value(name: str, value: Any) -> Any:
+    """A list/dict templated in as JSON text becomes data again; anything else is kept."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ConfigError(name, f"looks like JSON but does not parse: {value[:80]!r}") from None
+    return value
 
 
 def result_for_keep(result: Any) -> dict[str, Any]:
