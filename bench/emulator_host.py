@@ -48,18 +48,22 @@ def server_seconds(workload: str, i: int, n: int) -> float:
     raise ValueError(workload)
 
 
-def _step(ms: float, **rest: Any) -> dict[str, Any]:
-    return {"latency": {"run_ms": ms}, **rest}
+def bench_script(*, plain_turns: int, tool_turns: int, time_scale: float = 1.0) -> dict[str, Any]:
+    """The emulator script: one rule per workload turn, matched on the prompt.
 
+    ``time_scale`` multiplies every server time (the harness's own tests use 0: instant).
+    """
 
-def bench_script(*, plain_turns: int, tool_turns: int) -> dict[str, Any]:
-    """The emulator script: one rule per workload turn, matched on the prompt."""
+    def _step(ms: float, **rest: Any) -> dict[str, Any]:
+        return {"latency": {"run_ms": ms * time_scale}, **rest}
+
     lookup = lambda key: {"name": "lookup", "arguments": {"key": key}}  # noqa: E731
     rules: list[dict[str, Any]] = []
     tail: list[dict[str, Any]] = []  # tool-output rules: the later round's first
     for i in range(plain_turns):
         first = PLAIN_FIRST_TOKEN_MS + 1000 * offset_s(i, plain_turns)
-        rules.append({"match": f"^plain turn {i}$", "latency": {"first_token_ms": first}, "reply": PLAIN_REPLY})
+        rules.append({"match": f"^plain turn {i}$", "latency": {"first_token_ms": first * time_scale},
+                      "reply": PLAIN_REPLY})
     for i in range(tool_turns):
         # The second round and the answer are chosen by the tool outputs seen so far (not by a
         # nested `then`), so clients that resend the whole history on every request (the agent
@@ -76,7 +80,8 @@ def bench_script(*, plain_turns: int, tool_turns: int) -> dict[str, Any]:
         {"default": True, **_step(10, reply="warm")},
     ]
     return {
-        "latency": {"first_token_ms": PLAIN_FIRST_TOKEN_MS, "tokens_per_second": TOKENS_PER_SECOND},
+        "latency": {"first_token_ms": PLAIN_FIRST_TOKEN_MS * time_scale,
+                    "tokens_per_second": TOKENS_PER_SECOND if time_scale else 0},
         # No poll hint: the live API does not promise one, and a hint of a few ms would hide
         # every client's own polling policy (the SDK helper falls back to 1 s without it).
         "poll_after_ms": None,
@@ -145,8 +150,9 @@ class BenchServer:
     """The emulator (spec validation off: it is the tests' job and costs server CPU) behind
     the rate limiter, served by uvicorn on a background thread on 127.0.0.1."""
 
-    def __init__(self, *, plain_turns: int, tool_turns: int) -> None:
-        self.emulator = Emulator(script=bench_script(plain_turns=plain_turns, tool_turns=tool_turns), validate=False)
+    def __init__(self, *, plain_turns: int, tool_turns: int, time_scale: float = 1.0) -> None:
+        script = bench_script(plain_turns=plain_turns, tool_turns=tool_turns, time_scale=time_scale)
+        self.emulator = Emulator(script=script, validate=False)
         self.limiter = RateLimiter(build_app(self.emulator))
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

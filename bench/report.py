@@ -102,9 +102,10 @@ def _get(row: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _ours_for(row: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    mode = "stream" if row["streamed"] else "poll"
-    return next((r for r in rows if r["name"] == f"ours-{row['api']}-{mode}"), None)
+def _ours_variants(row: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This project's runs on the same API: streamed (the default) first, then polled."""
+    names = [f"ours-{row['api']}-stream", f"ours-{row['api']}-poll"]
+    return [r for n in names for r in rows if r["name"] == n and r["plain"]]
 
 
 def _ratio(theirs: Any, ours: Any) -> str:
@@ -141,14 +142,14 @@ def _ratio_table(rows: list[dict[str, Any]]) -> list[str]:
     out = ["| contender | compared with | plain added p50 | 2-tool-round added p50 | requests / turn (plain) "
            "| requests / turn (tools) | 8-call tool phase | burst wall | CPU / turn |",
            "|---|---|---|---|---|---|---|---|---|"]
+    pairs = ["plain.added_p50_ms", "tools2.added_p50_ms", "plain.requests_per_turn", "tools2.requests_per_turn",
+             "par.eight_s", "burst.wall_s", "plain.cpu_ms_per_turn"]
     for r in rows:
-        ours = _ours_for(r, rows)
-        if r["name"].startswith("ours-") or ours is None or not r["plain"]:
+        if r["name"].startswith("ours-") or not r["plain"]:
             continue
-        pairs = ["plain.added_p50_ms", "tools2.added_p50_ms", "plain.requests_per_turn", "tools2.requests_per_turn",
-                 "par.eight_s", "burst.wall_s", "plain.cpu_ms_per_turn"]
-        cells = [_ratio(_get(r, k), _get(ours, k)) for k in pairs]
-        out.append(f"| {r['label']} | {ours['label']} | " + " | ".join(cells) + " |")
+        for ours in _ours_variants(r, rows):
+            cells = [_ratio(_get(r, k), _get(ours, k)) for k in pairs]
+            out.append(f"| {r['label']} | {ours['label']} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -234,7 +235,7 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "",
         *_measured_table(rows),
         "",
-        "## Ratios (other contender / this project; > 1 means this project is ahead)",
+        "## Ratios (other contender / this project on the same API; > 1 means this project is ahead)",
         "",
         *_ratio_table(rows),
         "",

@@ -146,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="comma-separated contender names")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
+    p.add_argument("--render-only", action="store_true",
+                   help="no measuring: write the docs again from bench/out/summary.json")
     a = p.parse_args(argv)
+    if a.render_only:
+        write_docs(summary=json.loads((OUT / "summary.json").read_text()), docs=Path(a.docs), plots=not a.no_plots)
+        return 0
     plain_turns, tool_turns, burst = (3, 2, 50) if a.quick else (8, 4, 200)
     workload_args = ["--plain-turns", str(plain_turns), "--tool-turns", str(tool_turns), "--burst", str(burst)]
     chosen = [c for c in CONTENDERS if not a.only or c.name in a.only.split(",")]
@@ -166,17 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     summary = report.summarize(outcomes=outcomes, machine=machine(), workload_args=workload_args)
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
-    docs = Path(a.docs)
-    plots: list[str] = []
-    if not a.no_plots:
-        plots = draw_plots(summary_path=OUT / "summary.json", target=docs / "bench")
-    docs.mkdir(parents=True, exist_ok=True)
-    (docs / "benchmarks.md").write_text(report.markdown(summary, plots=plots))
-    print(f"[bench] wrote {docs / 'benchmarks.md'}", flush=True)
+    write_docs(summary=summary, docs=Path(a.docs), plots=not a.no_plots)
     if not any(o.error is None for o in outcomes):
         print("[bench] no contender ran", file=sys.stderr)
         return 1
     return 0
+
+
+def write_docs(*, summary: dict, docs: Path, plots: bool) -> None:
+    docs.mkdir(parents=True, exist_ok=True)
+    names = draw_plots(summary_path=OUT / "summary.json", target=docs / "bench") if plots else []
+    (docs / "benchmarks.md").write_text(report.markdown(summary, plots=names))
+    print(f"[bench] wrote {docs / 'benchmarks.md'}", flush=True)
 
 
 def draw_plots(*, summary_path: Path, target: Path) -> list[str]:

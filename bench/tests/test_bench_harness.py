@@ -1,0 +1,140 @@
+"""The harness's own parts, against a real emulator over real HTTP (server times scaled to 0).
+
+Run: .venv/bin/python -m pytest bench/tests   (not part of `make test`: the bench is its own tool)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import openai
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH / "contenders"))
+
+import _common  # noqa: E402
+import report  # noqa: E402
+from emulator_host import BenchServer, server_seconds  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = BenchServer(plain_turns=2, tool_turns=2, time_scale=0.0).start()
+    yield srv
+    srv.stop()
+
+
+def _client(server: BenchServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key="sk-test", max_retries=0)
+
+
+def _create(client: openai.OpenAI, **body) -> dict:
+    """POST /responses through the SDK's generic request method (openai 1.37.1 has no
+    typed `responses` resource; the bench's tests run in both project environments)."""
+    return client.post("/responses", body=body, cast_to=object)
+
+
+def _text(response: dict) -> str:
+    return "".join(part["text"] for item in response["output"] if item["type"] == "message"
+                   for part in item["content"] if part["type"] == "output_text")
+
+
+def _post(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_rate_limiter_answers_429_in_openai_shape_and_counts_them(server):
+    _post(f"{server.url}/_bench/rate_limit", {"rate": 1.0})
+    try:
+        with pytest.raises(openai.RateLimitError) as caught:
+            _create(_client(server), model="m", input="plain turn 0")
+        assert caught.value.status_code == 429
+        assert caught.value.body["code"] == "rate_limit_exceeded"
+    finally:
+        report_ = _post(f"{server.url}/_bench/rate_limit", {"rate": 0})
+    assert report_["sent"] == 1 and report_["seen"] == 1
+    # switched off: the same request gets through to the emulator
+    assert _create(_client(server), model="m", input="plain turn 0")["status"] == "completed"
+
+
+def _sdk_tool_loop(client: openai.OpenAI, prompt: str, *, stateless: bool) -> list[str]:
+    """Run a turn the way the SDK contender does (or resending the whole history) and return
+    the keys the model asked to look up, round by round."""
+    tools = [{"type": "function", "name": "lookup", "parameters": _common.LOOKUP_SCHEMA, "strict": True}]
+    history: list = [{"role": "user", "content": prompt}]
+    response = _create(client, model="m", input=history, tools=tools)
+    asked = []
+    for _ in range(5):
+        calls = [i for i in response["output"] if i["type"] == "function_call"]
+        if not calls:
+            break
+        keys = [json.loads(c["arguments"])["key"] for c in calls]
+        asked += keys
+        outputs = [{"type": "function_call_output", "call_id": c["call_id"],
+                    "output": json.dumps({"key": k, "value": "v-" + k})} for c, k in zip(calls, keys)]
+        if stateless:
+            history += [{k: c[k] for k in ("type", "call_id", "name", "arguments")} for c in calls] + outputs
+            response = _create(client, model="m", input=history, tools=tools)
+        else:
+            response = _create(client, model="m", input=outputs, tools=tools, previous_response_id=response["id"])
+    assert _text(response).startswith("done")
+    return asked
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+def test_two_tool_rounds_whether_history_is_stored_or_resent(server, stateless):
+    assert _sdk_tool_loop(_client(server), "tools2 turn 1", stateless=stateless) == ["a1", "b1"]
+
+
+def test_plain_turn_answers_the_fixed_reply(server):
+    text = _text(_create(_client(server), model="m", input="plain turn 1"))
+    assert len(text.split()) == 50
+
+
+def test_server_time_offsets_spread_over_one_second():
+    assert [server_seconds("plain", i, 4) for i in range(4)] == [2.0, 2.25, 2.5, 2.75]
+    assert server_seconds("tools2", 1, 2) == 3 * 1.5 + 1.0
+
+
+def test_request_paths_are_shaped_by_kind():
+    assert _common._shape("/v1/threads/thread_ab12/runs/run_9") == "/threads/{id}/runs/{id}"
+    assert _common._shape("/v1/responses") == "/responses"
+
+
+def test_percentile_interpolates():
+    assert report.pct([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert report.pct([], 0.5) is None
+
+
+def _row(name: str, *, added: float, requests: float, cpu: float, failed: int, ratio: float) -> dict:
+    block = {"added_p50_ms": added, "requests_per_turn": requests, "cpu_ms_per_turn": cpu}
+    return {"name": name, "api": name.split("-")[1],
+            "plain": block, "tools2": block, "par": {"ratio": ratio}, "burst": {"failed": failed, "n": 200}}
+
+
+def test_targets_say_met_and_not_met_from_the_figures():
+    rows = [_row("ours-responses-stream", added=40, requests=2, cpu=4, failed=0, ratio=1.1),
+            _row("sdk-responses", added=30, requests=1, cpu=3, failed=2, ratio=8.0)]
+    verdicts = {t: v for t, _, v in report.targets(rows)}
+    assert verdicts["ours-responses-stream: plain added latency p50 <= 50 ms"] == "met"
+    assert verdicts["ours-responses-stream: plain requests/turn <= sdk-responses"] == "**not met**"
+    assert verdicts["ours-responses-stream: 8 parallel calls within 1.2x of one"] == "met"
+    assert verdicts["ours-assistants-stream: plain added latency p50 <= 50 ms"] == "not measured"
+
+
+def test_markdown_lists_a_contender_that_could_not_run():
+    contender = SimpleNamespace(name="langchain", label="LangChain", api="assistants", streamed=False)
+    outcome = SimpleNamespace(contender=contender, data={}, error="could not be installed: boom", seconds=0.0)
+    summary = report.summarize(outcomes=[outcome], machine={"cpu": "c", "cores": "2", "os": "o", "python": "3",
+                                                            "date": "d"}, workload_args=[])
+    text = report.markdown(summary, plots=[])
+    assert "not measured: could not be installed: boom" in text
