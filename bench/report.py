@@ -161,7 +161,9 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     def verdict(ok: bool | None) -> str:
         return "not measured" if ok is None else ("met" if ok else "**not met**")
 
-    for name in ("ours-responses-stream", "ours-assistants-stream"):
+    streamed = ["ours-responses-stream", "ours-assistants-stream"]
+    streamed += [r["name"] for r in rows if r["name"].startswith("ours-") and r.get("streamed") and r["name"] not in streamed]
+    for name in streamed:
         r = by.get(name)
         for w in ("plain", "tools2"):
             v = _get(r, f"{w}.added_p50_ms") if r else None
@@ -230,6 +232,15 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "  (imports and setup excluded). **Peak RSS**: `ru_maxrss` after the plain turns and after the burst.",
         "* No poll hint (`openai-poll-after-ms`) is sent: each client's own polling policy shows (the SDK",
         "  helper then polls every 1 s). Spec validation in the emulator is off for the benchmark.",
+        "",
+        "What differs between contenders beyond speed (read the figures with it): the SDK's Responses loop,",
+        "pydantic-ai and openai-agents send a blocking (or plainly streamed) `POST /responses` and carry",
+        "history by resending it or by `previous_response_id`: nothing can cancel such a response on the server",
+        "at a deadline, and there is no conversation object to continue from a later workflow step. This",
+        "project's Responses turns open a conversation (`POST /conversations`) and run in background mode",
+        "(cancellable). The Assistants API is shut down on OpenAI's platform (2026-08-26); its rows matter",
+        "for compatible servers. \"this project in Keep's env\" is the same engine in Keep's pinned",
+        "environment (openai 1.37.1, pydantic 1, httpx 0.26), which is how Keep runs it.",
         "",
         "## Measured",
         "",

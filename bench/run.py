@@ -45,6 +45,8 @@ class Contender:
     args: tuple[str, ...] = ()
     assistant: str | None = None  # "bare" | "tools": which stored assistant it gets
     streamed: bool = False
+    # an interpreter this project's Makefile builds (not a bench venv), e.g. Keep's environment
+    external_python: str | None = None
 
 
 CONTENDERS = [
@@ -56,6 +58,13 @@ CONTENDERS = [
               script="ours.py", args=("--api", "assistants", "--mode", "stream"), assistant="bare", streamed=True),
     Contender(name="ours-assistants-poll", label="this project, Assistants, polled", api="assistants",
               script="ours.py", args=("--api", "assistants", "--mode", "poll"), assistant="bare"),
+    # the same engine inside Keep's pinned environment (openai 1.37.1, httpx 0.26), as Keep runs it
+    Contender(name="ours-keep-responses-stream", label="this project in Keep's env, Responses, streamed",
+              api="responses", script="ours.py", args=("--api", "responses", "--mode", "stream"), streamed=True,
+              external_python=".venv-keep/bin/python"),
+    Contender(name="ours-keep-assistants-stream", label="this project in Keep's env, Assistants, streamed",
+              api="assistants", script="ours.py", args=("--api", "assistants", "--mode", "stream"), streamed=True,
+              assistant="bare", external_python=".venv-keep/bin/python"),
     Contender(name="sdk-assistants", label="openai SDK create_and_poll + submit_tool_outputs_and_poll",
               api="assistants", script="sdk_assistants.py", assistant="tools"),
     Contender(name="sdk-responses", label="openai SDK responses.create tool loop", api="responses",
@@ -100,7 +109,11 @@ def create_assistants(base_url: str) -> dict[str, str]:
 
 def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], workload_args: list[str]) -> Outcome:
     started = time.monotonic()
-    if c.venv is None:
+    if c.external_python is not None:
+        python = BENCH.parent / c.external_python
+        if not python.exists():
+            return Outcome(contender=c, error=f"not measured: {c.external_python} is missing (run `make setup-keep`)")
+    elif c.venv is None:
         python = Path(sys.executable)
     else:
         built = envs.ensure_venv(name=c.venv, log=lambda m: print(m, flush=True))
