@@ -98,7 +98,8 @@ class Assistant:
 
         ``thread_id`` continues a conversation (None creates one, with ``metadata``).
         ``params`` are run controls (see :mod:`openaiassistant.params`; numeric strings are
-        fine). ``stream`` streams (``on_text`` receives text deltas) or polls. ``timeout``
+        fine). With ``stream``, ``on_text`` receives the text deltas as they come (how the run
+        is followed is the connection's ``transport``: event stream or polling). ``timeout``
         bounds the whole turn: when it passes the run is cancelled on the server and
         TurnTimeoutError names the conversation and run. ``on_active_run`` (wait | cancel |
         fail) says what to do when the conversation already has an active run.
@@ -184,7 +185,11 @@ class Assistant:
         if on_text is not None and not callable(on_text):
             raise ConfigError("on_text", "must be callable")
         tools = self.tools.definitions() if self.tools is not None else []
-        request = TurnRequest(user_input=user_input, params=run_params, tools=tools, stream=bool(stream), on_text=on_text)
+        # ``stream`` is whether the caller gets the text as it comes; how the run is followed
+        # (event stream or polling) is the connection's ``transport``
+        request = TurnRequest(user_input=user_input, params=run_params, tools=tools,
+                              stream=self.connection.transport == "sse", on_text=on_text if stream else None,
+                              thread_metadata=thread_meta)
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
 
 

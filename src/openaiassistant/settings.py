@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from openaiassistant.errors import ConfigError, register_secret
 
 BACKENDS = ("responses", "assistants")
+TRANSPORTS = ("sse", "poll")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +28,11 @@ class ConnectionSettings:
     dropped connections (the SDK's retries are switched off so that ``insufficient_quota`` is
     never retried); ``request_timeout`` bounds one HTTP request, the turn's ``timeout`` bounds
     the whole turn.
+
+    ``transport`` is how a turn follows its run: ``sse`` (default) reads the server-sent event
+    stream, for every turn, also one whose caller does not want the text as it comes (the run
+    is still seen the moment it ends, in one request); ``poll`` polls the run instead, for
+    proxies that buffer or cut event streams (a streamed turn then gets its text at the end).
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -38,6 +44,7 @@ class ConnectionSettings:
     azure_deployment: str | None = None
     max_retries: int = 3
     request_timeout: float = 60.0
+    transport: str = "sse"
 
     @property
     def is_azure(self) -> bool:
@@ -67,6 +74,8 @@ class ConnectionSettings:
             raise ConfigError("max_retries", "must be an integer from 0 to 10")
         if not isinstance(self.request_timeout, (int, float)) or self.request_timeout <= 0:
             raise ConfigError("request_timeout", "must be a positive number of seconds")
+        if self.transport not in TRANSPORTS:
+            raise ConfigError("transport", f"{self.transport!r} is not one of {', '.join(TRANSPORTS)}")
 
 
 @dataclass(frozen=True, kw_only=True)

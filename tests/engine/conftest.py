@@ -87,9 +87,16 @@ def client(emulator: Any) -> openai.OpenAI:
 
 
 @pytest.fixture
-def make_assistant(emulator: Any, backend: str, fake_clock: FakeClock, client: openai.OpenAI) -> Callable[..., Assistant]:
+def make_assistant(emulator: Any, backend: str, fake_clock: FakeClock, client: openai.OpenAI,
+                   request: Any) -> Callable[..., Assistant]:
+    """In a test parametrized by ``stream``, the "poll" case also polls on the wire
+    (``transport="poll"``); elsewhere the default transport (event streams) is used."""
+    polled = "stream" in request.fixturenames and request.getfixturevalue("stream") is False
+
     def make(*, tools: Any = None, connection: dict[str, Any] | None = None, **spec: Any) -> Assistant:
-        settings = ConnectionSettings(api_key="sk-test-engine-key", base_url=emulator.base_url, **(connection or {}))
+        options = {"transport": "poll"} if polled else {}
+        options.update(connection or {})
+        settings = ConnectionSettings(api_key="sk-test-engine-key", base_url=emulator.base_url, **options)
         spec.setdefault("model", "gpt-4o-mini")
         if backend == "assistants" and "assistant_id" not in spec:
             stored = client.beta.assistants.create(model=spec["model"], instructions=spec.get("instructions") or "You help.")

@@ -69,7 +69,7 @@ def test_expired(make_assistant: Any, emulator: Any, stream: bool, backend: str)
 
 def test_cancelled_by_someone_else(make_assistant: Any, emulator: Any, client: Any, fake_clock: Any, backend: str) -> None:
     emulator.add_fault(kind="stuck")
-    assistant = make_assistant()
+    assistant = make_assistant(connection={"transport": "poll"})
 
     def cancel_from_outside(_: float) -> None:
         # another actor cancels the run while the turn polls it
@@ -109,7 +109,7 @@ def test_polling_honours_the_server_hint(make_assistant: Any, emulator: Any, fak
                           "rules": [{"default": True, "reply": "ok"}]})
     emulator.add_fault(kind="stuck")
     with pytest.raises(TurnTimeoutError):
-        make_assistant().run_turn("hi", stream=False, timeout=1)
+        make_assistant(connection={"transport": "poll"}).run_turn("hi", stream=False, timeout=1)
     assert fake_clock.sleeps and set(fake_clock.sleeps[:-1]) == {0.07}
 
 
@@ -117,6 +117,6 @@ def test_polling_without_hint_starts_fast_and_backs_off(make_assistant: Any, emu
     emulator.load_script({"poll_after_ms": None, "rules": [{"default": True, "reply": "ok"}]})
     emulator.add_fault(kind="stuck")
     with pytest.raises(TurnTimeoutError):
-        make_assistant().run_turn("hi", stream=False, timeout=30)
+        make_assistant(connection={"transport": "poll"}).run_turn("hi", stream=False, timeout=30)
     waits = fake_clock.sleeps
     assert waits[0] <= 0.1 and waits[:-1] == sorted(waits[:-1]) and max(waits) == 2.0

@@ -54,7 +54,7 @@ def test_insufficient_quota_fails_at_once(make_assistant: Any, emulator: Any, ba
 
 def test_dropped_connection_while_polling_is_retried(make_assistant: Any, emulator: Any, backend: str) -> None:
     emulator.load_script({"latency": {"queue_ms": 1}, "rules": [{"default": True, "reply": "done"}]})
-    assistant = make_assistant()
+    assistant = make_assistant(connection={"transport": "poll"})
     emulator.add_fault(kind="drop_connection", method="GET", path=POLL_PATH[backend], times=1)
     result = assistant.run_turn("hello", stream=False)
     assert result.text == "done"
@@ -62,7 +62,8 @@ def test_dropped_connection_while_polling_is_retried(make_assistant: Any, emulat
 
 
 def test_dropped_connection_on_create_is_retried(make_assistant: Any, emulator: Any, backend: str) -> None:
-    path = r"/conversations$" if backend == "responses" else r"/threads$"
+    # what creates the conversation: POST /conversations; POST /threads/runs (thread and run at once)
+    path = r"/conversations$" if backend == "responses" else r"/threads/runs$"
     emulator.add_fault(kind="drop_connection", method="POST", path=path, times=1)
     assert make_assistant().run_turn("hello").text == "Echo: hello"
 

@@ -26,6 +26,8 @@ def test_azure_is_selected_by_api_version(keep_env):
 
     plain = _provider(keep_env, api_key="sk-plain-0123456789", base_url="http://127.0.0.1:9/v1", model="m")
     assert not plain._connection.is_azure and plain._connection.base_url == "http://127.0.0.1:9/v1"
+    assert plain._connection.transport == "sse"  # the default: every step reads the event stream
+    assert _provider(keep_env, api_key="sk-plain-0123456789", model="m", transport="Poll")._connection.transport == "poll"
 
 
 @pytest.mark.parametrize("auth, named", [
@@ -34,6 +36,7 @@ def test_azure_is_selected_by_api_version(keep_env):
     ({"backend": "chat", "model": "m"}, "backend"),
     ({"model": "m", "default_timeout": "soon"}, "default_timeout"),
     ({"model": "m", "base_url": "127.0.0.1:8765"}, "base_url"),
+    ({"model": "m", "transport": "websocket"}, "transport"),
 ])
 def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
     from keep.exceptions.provider_exception import ProviderException

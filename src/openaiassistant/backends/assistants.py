@@ -4,7 +4,14 @@ The assistant lives on the server (``assistant_id``); per-turn overrides (model,
 run controls) go on the run. Function tools are passed per run together with the assistant's
 own stored tools (a run's ``tools`` replaces the assistant's for that run, so they are read
 once and kept), never written back to the assistant. The answer is read from the messages this
-run created (``messages.list(run_id=...)``), so an older message can never be returned.
+run created, so an older message can never be returned: from the stream's
+``thread.message.completed`` events when the run was streamed from start to end, else
+``messages.list(run_id=...)``, paged through our own retries (the SDK's auto-pager fetches pages
+outside them, and openai 1.37.1 always asks for one more page).
+
+A turn starts with one request: the user's message rides on the run (``additional_messages``)
+and a new thread is created with its first run (``POST /threads/runs``), so a new conversation
+streams its answer in a single request.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ from typing import Any
 
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
-from openaiassistant.backends.base import ConversationBusy, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import call, get_client
+from openaiassistant.backends.base import NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
+from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -24,6 +31,7 @@ _TERMINAL_EVENTS = {
     "thread.run.requires_action", "thread.run.completed", "thread.run.incomplete",
     "thread.run.failed", "thread.run.cancelled", "thread.run.expired",
 }
+_MESSAGE_DONE_EVENTS = {"thread.message.completed", "thread.message.incomplete"}
 
 
 class AssistantsBackend:
@@ -37,6 +45,8 @@ class AssistantsBackend:
         self.spec = spec
         self.client = get_client(connection)
         self._stored_tools: list[dict[str, Any]] | None = None
+        # run id -> its finished messages, while the run has been streamed without a break
+        self._streamed: dict[str, list[Any]] = {}
 
     @property
     def _threads(self) -> Any:
@@ -44,25 +54,16 @@ class AssistantsBackend:
 
     # -- threads ------------------------------------------------------------------------------
     def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
-        if thread_id:
-            return thread_id
-        kwargs: dict[str, Any] = {}
-        if metadata:
-            kwargs["metadata"] = metadata
-        if self.spec.vector_store_ids:
-            kwargs["tool_resources"] = {"file_search": {"vector_store_ids": list(self.spec.vector_store_ids)}}
-        thread = self._call(lambda t: self._threads.create(timeout=t, **kwargs), deadline, "create thread")
-        return str(thread.id)
+        """``""`` for a new thread: it is created by the turn's first request (see ``start``)."""
+        return thread_id or ""
 
     def delete_thread(self, thread_id: str) -> bool:
         deleted = self._call(lambda t: self._threads.delete(thread_id, timeout=t), Deadline(timeout=None), "delete thread")
         return bool(deleted.deleted)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
-        """Every message of the thread, oldest first (the SDK's pager follows pages of 100)."""
-        page = self._call(lambda t: self._threads.messages.list(thread_id, order="asc", limit=100, timeout=t),
-                          Deadline(timeout=None), "list messages")
-        return [aw.history_entry(message) for message in page]
+        """Every message of the thread, oldest first."""
+        return [aw.history_entry(m) for m in self._messages(thread_id, Deadline(timeout=None), "list messages")]
 
     def validate(self) -> None:
         try:
@@ -73,28 +74,25 @@ class AssistantsBackend:
 
     # -- a turn -------------------------------------------------------------------------------
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
-        if first:  # a retried run answers the message already in the thread
-            message = request.user_input.assistants_message()
-            self._call(lambda t: self._threads.messages.create(thread_id, timeout=t, **message),
-                       deadline, "add message", thread_id=thread_id)
+        """Start the turn's run, carrying the user's message when ``first`` (a run retried after
+        a rate-limit failure answers the message already in the thread)."""
         kwargs = aw.run_kwargs(request.params, self.spec, self._tools(request, deadline))
-        try:
-            return self._create_run(thread_id, request, kwargs, deadline)
-        except ConversationBusy as busy:  # a run started between our message and our run
-            busy.input_posted = True
-            raise
-
-    def _create_run(self, thread_id: str, request: TurnRequest, kwargs: dict[str, Any], deadline: Deadline) -> Step:
-        if not request.stream:
-            raw = self._call(lambda t: self._threads.runs.with_raw_response.create(thread_id=thread_id, timeout=t, **kwargs),
-                             deadline, "create run", thread_id=thread_id)
-            return self._step(thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
-        stream = self._call(lambda t: self._threads.runs.create(thread_id=thread_id, stream=True, timeout=t, **kwargs),
-                            deadline, "create run", thread_id=thread_id)
-        return self._consume(thread_id, stream, request, deadline)
+        message = request.user_input.assistants_message() if first else None
+        if not thread_id and aw.fits_thread_and_run(kwargs):
+            thread = {**self._thread_fields(request.thread_metadata), "messages": [message] if message else []}
+            # a retry after a dropped connection can at worst leave an unused thread behind
+            return self._run_request(lambda t, **extra: self._threads.create_and_run(thread=thread, timeout=t, **kwargs, **extra),
+                                     request, deadline, "create thread and run", thread_id="", idempotent=True)
+        if not thread_id:  # run options that createAndRun lacks: make the thread first
+            thread_id = self._create_thread(request.thread_metadata, deadline)
+        if message is not None:
+            kwargs["additional_messages"] = [message]
+        # not repeated after a dropped connection: the message may have landed, and must not twice
+        return self._run_request(lambda t, **extra: self._threads.runs.create(thread_id=thread_id, timeout=t, **kwargs, **extra),
+                                 request, deadline, "create run", thread_id=thread_id, idempotent=message is None)
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
-        raw = self._call(lambda t: self._threads.runs.with_raw_response.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t),
+        raw = self._call(lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
                          deadline, "retrieve run", thread_id=ref.thread_id)
         return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
 
@@ -102,22 +100,42 @@ class AssistantsBackend:
         # all outputs of the round in ONE request, as the API requires
         tool_outputs = [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]
         submit = self._threads.runs.submit_tool_outputs
-        if not request.stream:
-            raw_submit = self._threads.runs.with_raw_response.submit_tool_outputs
-            raw = self._call(lambda t: raw_submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, timeout=t),
-                             deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False)
-            return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
-        stream = self._call(lambda t: submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, stream=True, timeout=t),
-                            deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False)
-        return self._consume(ref.thread_id, stream, request, deadline, known=ref)
+        return self._run_request(
+            lambda t, **extra: submit(ref.run_id, thread_id=ref.thread_id, tool_outputs=tool_outputs, timeout=t, **extra),
+            request, deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False, known=ref)
 
     def cancel(self, ref: RunRef) -> None:
+        self._streamed.pop(ref.run_id, None)
         try:
             self._threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0)
         except Exception:  # best effort: the turn is already failing for a better reason
             pass
 
     # -- internals ----------------------------------------------------------------------------
+    def _create_thread(self, metadata: dict[str, str] | None, deadline: Deadline) -> str:
+        thread = self._call(lambda t: self._threads.create(timeout=t, **self._thread_fields(metadata)), deadline, "create thread")
+        return str(thread.id)
+
+    def _thread_fields(self, metadata: dict[str, str] | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        if self.spec.vector_store_ids:
+            fields["tool_resources"] = {"file_search": {"vector_store_ids": list(self.spec.vector_store_ids)}}
+        return fields
+
+    def _run_request(self, send: Any, request: TurnRequest, deadline: Deadline, what: str, *, thread_id: str,
+                     idempotent: bool, known: RunRef | None = None) -> Step:
+        """Send a request that starts or continues a run (``send(timeout, **extra)``), then
+        read its stream, or its run object for polling (with the poll-hint header)."""
+        if request.stream:
+            def streamed() -> Step:
+                stream = self._call(lambda t: send(t, stream=True), deadline, what, thread_id=thread_id or None,
+                                    idempotent=idempotent)
+                return self._consume(thread_id, stream, request, deadline, known=known)
+            return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent)
+        raw = self._call(lambda t: send(t, extra_headers=RAW), deadline, what, thread_id=thread_id or None, idempotent=idempotent)
+        run = raw.parse()
+        return self._step(str(run.thread_id), run, deadline, hint=wire.poll_hint(raw.headers))
+
     def _tools(self, request: TurnRequest, deadline: Deadline) -> list[dict[str, Any]] | None:
         """The run's tools: the assistant's stored ones plus this turn's functions (ours win),
         plus ``file_search`` when the spec gives vector stores; None keeps the stored ones."""
@@ -142,36 +160,55 @@ class AssistantsBackend:
         try:
             for event in stream:
                 name, data = getattr(event, "event", ""), getattr(event, "data", None)
-                if name.startswith("thread.run.") and not name.startswith("thread.run.step") and ref is None:
-                    ref = RunRef(thread_id=thread_id, run_id=str(data.id))
+                if ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+                    ref = RunRef(thread_id=str(data.thread_id), run_id=str(data.id))
+                    self._streamed[ref.run_id] = []
                 if name == "thread.message.delta" and request.on_text:
                     for text in aw.delta_texts(data):
                         request.on_text(text)
+                elif name in _MESSAGE_DONE_EVENTS and ref is not None and ref.run_id in self._streamed:
+                    self._streamed[ref.run_id].append(data)
                 elif name in _TERMINAL_EVENTS:
                     wire.drain(stream)
-                    return self._step(thread_id, data, deadline)
+                    return self._step(str(data.thread_id), data, deadline)
                 elif name == "error":
-                    raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id)
+                    raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id or None)
         except BaseException as exc:
+            if ref is not None:
+                self._streamed.pop(ref.run_id, None)
             wire.stream_failure(exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel)
         finally:
             stream.close()
         if ref is None:
-            raise ServerUnavailableError("the run stream broke before the run was created", thread_id=thread_id)
+            raise wire.StreamBrokeEarly("the run stream broke before the run was created", thread_id=thread_id or None)
+        self._streamed.pop(ref.run_id, None)  # messages may now be missed: read them from the thread
         return wire.pending_step(ref)
 
     def _step(self, thread_id: str, run: Any, deadline: Deadline, hint: float | None = None) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(run.id))
         outcome = aw.run_outcome(run, hint, lambda: self._run_output(ref, deadline))
+        if not isinstance(outcome, (Pending, NeedsToolOutputs)):
+            self._streamed.pop(ref.run_id, None)
         return Step(ref=ref, outcome=outcome, usage=aw.run_usage(run), model=wire.get(run, "model"))
 
     def _run_output(self, ref: RunRef, deadline: Deadline) -> Any:
-        page = self._call(
-            lambda t: self._threads.messages.list(ref.thread_id, run_id=ref.run_id, order="asc", limit=100, timeout=t),
-            deadline, "list run messages", thread_id=ref.thread_id,
-        )
+        messages = self._streamed.get(ref.run_id)
+        if messages is None:
+            messages = self._messages(ref.thread_id, deadline, "list run messages", run_id=ref.run_id)
         # filtered again here: a server that ignores run_id must not leak older messages
-        return aw.run_output([m for m in page if wire.get(m, "run_id") == ref.run_id and wire.get(m, "role") == "assistant"])
+        return aw.run_output([m for m in messages if wire.get(m, "run_id") == ref.run_id and wire.get(m, "role") == "assistant"])
+
+    def _messages(self, thread_id: str, deadline: Deadline, what: str, **query: Any) -> list[Any]:
+        """A thread's messages, oldest first, every page through our retries."""
+        messages: list[Any] = []
+        while True:
+            page = self._call(lambda t: self._threads.messages.list(thread_id, order="asc", limit=100, timeout=t, **query),
+                              deadline, what, thread_id=thread_id)
+            data = list(page.data or [])
+            messages.extend(data)
+            if not data or not getattr(page, "has_more", False):
+                return messages
+            query["after"] = str(data[-1].id)
 
     def _call(self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True) -> Any:
         return call(fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent)

@@ -147,3 +147,12 @@ def delta_texts(message_delta: Any) -> list[str]:
 def history_entry(message: Any) -> dict[str, Any]:
     texts = [get(get(p, "text"), "value") or "" for p in get(message, "content") or [] if get(p, "type") == "text"]
     return {"id": get(message, "id"), "role": get(message, "role"), "text": "".join(texts), "run_id": get(message, "run_id")}
+
+
+# run options that POST /threads/runs does not take (the spec's CreateThreadAndRunRequest)
+_NOT_ON_THREAD_AND_RUN = ("additional_instructions", "extra_body")
+
+
+def fits_thread_and_run(kwargs: dict[str, Any]) -> bool:
+    """Whether a run with these ``runs.create`` arguments can be made by ``POST /threads/runs``."""
+    return not any(name in kwargs for name in _NOT_ON_THREAD_AND_RUN)

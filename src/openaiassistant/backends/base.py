@@ -114,8 +114,9 @@ class TurnRequest:
     user_input: UserInput
     params: RunParams
     tools: list[ToolDefinition]
-    stream: bool
+    stream: bool  # read the run as a server-sent event stream (else poll it)
     on_text: TextSink | None = None
+    thread_metadata: dict[str, str] | None = None  # for a conversation the first request creates
 
 
 class ConversationBusy(Exception):
@@ -137,7 +138,10 @@ class Backend(Protocol):
     name: str
     run_id_field: str  # what the result calls the run's id: "response_id" or "run_id"
 
-    def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Any) -> str: ...
+    def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Any) -> str:
+        """The conversation to run in; ``""`` when ``start`` creates it with the first run (the
+        step's ``ref.thread_id`` then names it, and ``request.thread_metadata`` goes on it)."""
+        ...
 
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Any, first: bool) -> Step:
         """Post the user input (when ``first``) and start a run; raises ConversationBusy."""

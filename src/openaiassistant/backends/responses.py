@@ -174,11 +174,14 @@ class ResponsesBackend:
                 deadline, "create response", thread_id=thread_id, idempotent=idempotent,
             )
             return self._step(thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
-        stream = self._call(
-            lambda t: self.client.post("/responses", body=body, cast_to=object, options={"timeout": t}, stream=True, stream_cls=_STREAM_CLS),
-            deadline, "create response", thread_id=thread_id, idempotent=idempotent,
-        )
-        return self._consume(thread_id, stream, request, deadline)
+        def streamed() -> Step:
+            stream = self._call(
+                lambda t: self.client.post("/responses", body=body, cast_to=object, options={"timeout": t}, stream=True,
+                                           stream_cls=_STREAM_CLS),
+                deadline, "create response", thread_id=thread_id, idempotent=idempotent,
+            )
+            return self._consume(thread_id, stream, request, deadline)
+        return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent)
 
     def _resume(self, ref: RunRef, request: TurnRequest, deadline: Deadline) -> Step | None:
         """Pick a cut stream up where it broke (background responses only)."""
@@ -217,7 +220,7 @@ class ResponsesBackend:
         finally:
             stream.close()
         if ref is None:
-            raise ServerUnavailableError("the response stream broke before the response was created", thread_id=thread_id)
+            raise wire.StreamBrokeEarly("the response stream broke before the response was created", thread_id=thread_id)
         return wire.pending_step(ref)
 
     def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:

@@ -23,7 +23,8 @@ from openaiassistant.backends.base import (
 from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_transport_error
 from openaiassistant.content.citations import from_responses_annotations
 from openaiassistant.engine.deadline import Deadline
-from openaiassistant.errors import TurnTimeoutError
+from openaiassistant.engine.deadline import backoff
+from openaiassistant.errors import ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition
@@ -72,6 +73,27 @@ def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: Ru
     if mapped is exc:
         raise exc
     raise mapped from exc
+
+
+class StreamBrokeEarly(ServerUnavailableError):
+    """A stream ended before it named the run/response it started: nothing to poll."""
+
+
+def start_streamed(start: Any, *, deadline: Deadline, retries: int, idempotent: bool) -> Step:
+    """``start()`` (send the request and read its stream) again when the stream broke before
+    the server named the run, as for any dropped connection; not for a request that may have
+    landed and must not land twice (``idempotent`` False)."""
+    attempt = 0
+    while True:
+        try:
+            return start()
+        except StreamBrokeEarly:
+            delay = backoff(attempt)
+            left = deadline.remaining()
+            if not idempotent or attempt >= retries or (left is not None and delay >= left):
+                raise
+            deadline.sleep(delay)
+            attempt += 1
 
 
 def drain(stream: Any) -> None:

@@ -42,7 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tools", default=None, metavar="FILE", help="declarative HTTP tools (YAML or JSON)")
     parser.add_argument("--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)")
     parser.add_argument("--on-active-run", choices=("wait", "cancel", "fail"), default="wait")
-    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=True, help="stream the answer (default) or poll")
+    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=True,
+                        help="print the answer as it comes (default) or when it is complete")
+    parser.add_argument("--transport", choices=("sse", "poll"), default="sse",
+                        help="follow the run by its event stream (default) or by polling (behind proxies that buffer streams)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
     parser.add_argument("--registry", default=os.environ.get("OPENAIASSISTANT_REGISTRY"), metavar="URL",
@@ -85,6 +88,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         base_url=args.base_url,
         organization=args.organization,
         project=args.project,
+        transport=args.transport,
     )
     if args.backend == "responses" and not args.model:
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")

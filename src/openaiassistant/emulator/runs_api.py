@@ -67,8 +67,11 @@ async def create_run(request: Request) -> Response:
     running = active_run(emulator.state, record)
     if running:
         raise ApiProblem(400, f"Thread {record.obj['id']} already has an active run {running}.")
-    for raw in body.get("additional_messages") or []:
-        record.messages.append(new_message(record.obj["id"], raw, state=emulator.state))
+    assistant_of(emulator.state, str(require(body, "assistant_id")))  # refused before any message lands
+    if body.get("model"):
+        check_model(emulator, body["model"])
+    messages = [new_message(record.obj["id"], raw, state=emulator.state) for raw in body.get("additional_messages") or []]
+    record.messages.extend(messages)
     return _start(request, emulator, record, body)
 
 

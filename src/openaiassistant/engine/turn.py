@@ -96,10 +96,13 @@ class Turn:
         started = time.monotonic()
         try:
             self.thread_id = self.backend.open_thread(thread_id=self.setup.thread_id, metadata=self.setup.metadata,
-                                                      deadline=self.deadline)
-            with LOCKS.hold(server=self.setup.server, thread_id=self.thread_id, deadline=self.deadline,
-                            fail_if_busy=self.setup.on_active_run == "fail"):
-                final = self._guarded(self.thread_id)
+                                                      deadline=self.deadline) or None
+            if self.thread_id is None:  # made by the first request: nobody else can hold it yet
+                final = self._guarded("")
+            else:
+                with LOCKS.hold(server=self.setup.server, thread_id=self.thread_id, deadline=self.deadline,
+                                fail_if_busy=self.setup.on_active_run == "fail"):
+                    final = self._guarded(self.thread_id)
             result = self._result(final, started)
             if self.setup.include_history:
                 result.messages = self.backend.history(self.thread_id)
@@ -114,6 +117,8 @@ class Turn:
         try:
             return self._drive(self._start(thread_id, first=True))
         except BaseException as exc:
+            # a conversation made by the first request is named only by the error, if at all
+            self.thread_id = self.thread_id or getattr(exc, "thread_id", None)
             if self.active is not None:
                 self.backend.cancel(self.active)
             if isinstance(exc, TurnTimeoutError):
@@ -153,6 +158,7 @@ class Turn:
     def _note(self, step: Step) -> None:
         """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
         self.usage.add(step.usage)
+        self.thread_id = step.ref.thread_id or self.thread_id
         self.model = step.model or self.model
         self.active = step.ref if step.active else None
 
@@ -161,9 +167,10 @@ class Turn:
         self.setup.request.on_text(delta)  # type: ignore[misc]
 
     def _finish_stream(self, text: str) -> None:
-        """Hand on_text what a broken stream did not deliver (when it is a plain continuation)."""
+        """Hand on_text what no stream delivered (a broken stream's end, or the whole answer on
+        the polling transport), when it is a plain continuation of what was sent."""
         sent = "".join(self.streamed)
-        if self.request.stream and self.setup.request.on_text and len(text) > len(sent) and text.startswith(sent):
+        if self.setup.request.on_text and len(text) > len(sent) and text.startswith(sent):
             self._on_text(text[len(sent):])
 
     def _wait(self, seconds: float) -> None:

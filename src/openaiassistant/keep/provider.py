@@ -98,6 +98,16 @@ class OpenaiassistantProviderAuthConfig:
             "hint": "e.g. 2024-10-21",
         },
     )
+    transport: str = dataclasses.field(
+        default="sse",
+        metadata={
+            "required": False,
+            "description": "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll",
+            "hint": "poll only behind a proxy that buffers or cuts server-sent events",
+            "type": "select",
+            "options": ["sse", "poll"],
+        },
+    )
     default_timeout: str | None = dataclasses.field(
         default="120",
         metadata={
@@ -334,6 +344,7 @@ class OpenaiassistantProvider(BaseProvider):
             base_url=None if azure else (auth.base_url or None),
             azure_endpoint=(auth.base_url or None) if azure else None,
             api_version=auth.api_version or None,
+            transport=(auth.transport or "sse").strip().lower(),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
