@@ -21,6 +21,7 @@ from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
 from openaiassistant.engine.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError
@@ -72,6 +73,11 @@ class Assistant:
         self._clock = clock
         self.registry = registry
         self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+        # learned run durations, shared by assistants on the same clock (an injected clock's
+        # times mean nothing to another's)
+        server = connection.base_url or connection.azure_endpoint or ""
+        key = (server, spec.backend, spec.assistant_id, spec.model)
+        self._run_times = shared_run_times(key) if clock is time.monotonic else RunTimes()
 
     @property
     def backend(self) -> str:
@@ -124,6 +130,7 @@ class Assistant:
             on_tool_call=on_tool_call,
             include_history=include_history,
             default_model=self.spec.model or self.connection.azure_deployment,
+            run_times=self._run_times,
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         try:

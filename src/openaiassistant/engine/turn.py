@@ -38,6 +38,7 @@ from openaiassistant.backends.base import (
     TurnRequest,
 )
 from openaiassistant.engine.deadline import Deadline, PollSchedule, backoff
+from openaiassistant.engine.poll_plan import PhaseSchedule, RunTimes
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
 from openaiassistant.engine.tool_loop import OnToolCall, ToolLoop
@@ -71,6 +72,7 @@ class TurnSetup:
     on_tool_call: OnToolCall | None = None
     include_history: bool = False
     default_model: str | None = None
+    run_times: RunTimes | None = None  # learned phase durations for polling (shared per Assistant)
 
 
 class Turn:
@@ -126,26 +128,30 @@ class Turn:
             raise
 
     def _drive(self, step: Step) -> Step:
-        schedule = PollSchedule()
+        schedule, polled = self._phase("start", started=self._start_sent), False
         rate_limit_retries = 0
         while True:
             self._note(step)
             match step.outcome:
                 case Pending(poll_after=hint):
                     self._wait(schedule.next_delay(hint))
-                    step = self.backend.poll(step.ref, self.request, deadline=self.deadline)
+                    step, polled = self.backend.poll(step.ref, self.request, deadline=self.deadline), True
                     continue
                 case NeedsToolOutputs(calls=calls, output=output):
+                    self._learn(schedule, polled)
                     self.output.extend(output)
                     outputs = self.tools.run_round(calls)
+                    schedule = self._phase("continue")
                     step = self.backend.submit(step.ref, self.request, outputs, deadline=self.deadline)
                 case Completed(output=output) | Incomplete(output=output):
+                    self._learn(schedule, polled)
                     self.output.extend(output)
                     return step
                 case Failed(code="rate_limit_exceeded") if rate_limit_retries < RATE_LIMIT_RETRIES:
                     self._wait(backoff(rate_limit_retries, base=1.0, ceiling=20.0))
                     rate_limit_retries += 1
                     step = self._start(step.ref.thread_id, first=False)
+                    schedule = self._phase("start", started=self._start_sent)
                 case Failed(code=code, message=message):
                     raise RunFailedError(f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed")
                 case Cancelled():
@@ -153,7 +159,18 @@ class Turn:
                 case Expired():
                     raise RunExpiredError("the run expired before it finished (tool outputs must arrive within 10 minutes)",
                                           run_id=step.ref.run_id, status="expired")
-            schedule = PollSchedule()  # a new phase: poll fast again
+            polled = False  # a new phase
+
+    def _phase(self, kind: str, started: float | None = None) -> PhaseSchedule:
+        """The waits of a phase whose request was sent at ``started`` (default: is sent now)."""
+        times = self.setup.run_times
+        self._phase_kind = kind
+        return PhaseSchedule(clock=self.deadline.clock, started=self.deadline.clock() if started is None else started,
+                             plan=times.plan(kind) if times is not None else None)
+
+    def _learn(self, schedule: PhaseSchedule, polled: bool) -> None:
+        if self.setup.run_times is not None:
+            self.setup.run_times.record(self._phase_kind, schedule.duration(polled=polled))
 
     def _note(self, step: Step) -> None:
         """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
@@ -182,6 +199,7 @@ class Turn:
         attempt = 0
         while True:
             try:
+                self._start_sent = self.deadline.clock()
                 return self.backend.start(thread_id, self.request, deadline=self.deadline, first=first)
             except ConversationBusy as busy:
                 first = first and not busy.input_posted

@@ -1,0 +1,116 @@
+"""Polling informed by how long this assistant's runs have taken.
+
+Without a server hint, a fixed schedule must trade requests for latency: polling every second
+(the SDK helper) sees a run ~0.5 s after it ended; polling fast costs a request per tick. Runs of
+one assistant take similar times, so :class:`RunTimes` keeps the recent durations of each kind of
+phase (a run's start, a run continued after tool outputs), and :class:`PhaseSchedule` polls at
+the quantiles of that distribution: where runs actually end, polls are dense; where none ever
+ended, there are none. With ``POINTS`` quantiles a run is seen done on average 1/(2*POINTS) of
+the spread of durations after it ended, with at most ``POINTS + 1`` polls inside that spread.
+
+A phase that outlives every recorded duration falls back to waits proportional to the time
+already spent, and no wait ever exceeds ``POLL_MAX``, so stale history (runs got faster) costs
+at most that. Streamed phases are recorded too (their end is seen exactly), so a connection that
+switches to polling starts with a plan.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from openaiassistant.engine.deadline import POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, Clock, PollSchedule
+
+POINTS = 8  # quantiles polled inside the spread of recent durations
+MIN_SAMPLES = 4  # fewer recorded phases: the generic schedule
+HISTORY = 64  # recent phases kept per kind
+MIN_GAP = 0.03  # polls closer than this are merged
+
+
+class RunTimes:
+    """Recent phase durations (seconds) per kind; shared by the turns of one Assistant."""
+
+    def __init__(self, size: int = HISTORY) -> None:
+        self._size = size
+        self._times: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, kind: str, seconds: float) -> None:
+        if seconds < 0:
+            return
+        with self._lock:
+            self._times.setdefault(kind, deque(maxlen=self._size)).append(seconds)
+
+    def plan(self, kind: str, points: int = POINTS) -> list[float] | None:
+        """Offsets from the phase's start to poll at, or None without enough history."""
+        with self._lock:
+            times = sorted(self._times.get(kind, ()))
+        if len(times) < MIN_SAMPLES:
+            return None
+        offsets: list[float] = []
+        for i in range(points + 1):
+            value = _quantile(times, i / points)
+            if not offsets or value - offsets[-1] >= MIN_GAP:
+                offsets.append(value)
+        return offsets
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear-interpolated quantile of a sorted, non-empty list."""
+    pos = q * (len(ordered) - 1)
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+class PhaseSchedule:
+    """The waits of one phase: the server's hint, else the learned plan, else the generic one."""
+
+    def __init__(self, *, clock: Clock, started: float, plan: list[float] | None) -> None:
+        self._clock = clock
+        self._started = started
+        self._plan = list(plan or [])
+        self._learned = plan is not None
+        self._generic = PollSchedule()
+        self.last_delay = 0.0
+
+    def elapsed(self) -> float:
+        return self._clock() - self._started
+
+    def next_delay(self, hint: float | None) -> float:
+        self.last_delay = self._next(hint)
+        return self.last_delay
+
+    def _next(self, hint: float | None) -> float:
+        if hint is not None and hint >= 0 or not self._learned:
+            return self._generic.next_delay(hint)
+        elapsed = self.elapsed()
+        while self._plan and self._plan[0] <= elapsed + MIN_GAP / 2:
+            self._plan.pop(0)
+        if self._plan:
+            return min(self._plan[0] - elapsed, POLL_MAX)
+        # longer than every recorded phase: back off with the time already spent
+        return min(POLL_MAX, max(POLL_MIN_CEILING, elapsed * POLL_SHARE))
+
+    def duration(self, *, polled: bool) -> float:
+        """The phase's length as best known now: exact when its end was streamed; when polled,
+        the end lies within the last wait, taken at its middle."""
+        elapsed = self.elapsed()
+        return elapsed - self.last_delay / 2 if polled else elapsed
+
+
+_SHARED: dict[tuple, RunTimes] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 256
+
+
+def shared_run_times(key: tuple) -> RunTimes:
+    """One RunTimes per assistant (server, backend, assistant or model), so that assistants
+    rebuilt for every workflow step (Keep) still learn from earlier steps; bounded."""
+    with _SHARED_LOCK:
+        times = _SHARED.get(key)
+        if times is None:
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.pop(next(iter(_SHARED)))
+            times = _SHARED[key] = RunTimes()
+        return times
