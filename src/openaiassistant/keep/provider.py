@@ -21,7 +21,16 @@ from keep.exceptions.provider_exception import ProviderException
 from keep.providers.base.base_provider import BaseProvider
 from keep.providers.models.provider_config import ProviderConfig, ProviderScope
 
-from openaiassistant.errors import AssistantError, AuthenticationError, ConfigError, NotFoundError, redact
+from openaiassistant.errors import (
+    AssistantError,
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    QuotaExceededError,
+    ServerUnavailableError,
+    redact,
+)
+from openaiassistant.keep.turn import positive_seconds
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
@@ -175,26 +184,48 @@ class OpenaiassistantProvider(BaseProvider):
             self._spec = self._assistant_spec()
             self._connection.validate()
             self._spec.validate(self._connection)
-            self._default_timeout = _positive_seconds(self.authentication_config.default_timeout)
+            self._default_timeout = positive_seconds("default_timeout", self.authentication_config.default_timeout)
+            _check_registry_url(self.authentication_config.registry_url)
         except AssistantError as err:
-            raise ProviderException(f"OpenAI Assistant provider {self.provider_id}: {err}") from None
+            raise ProviderException(redact(f"OpenAI Assistant provider {self.provider_id}: {err}")) from None
 
     def validate_scopes(self) -> dict[str, bool | str]:
-        """Network check at install time: the key works, the assistant or model exists."""
+        """Network check at install time: the key works, the assistant or model exists.
+
+        Each kind of failure gets its own message: a rejected key, a missing assistant/model,
+        a used-up quota (the key works), a configuration problem, an unreachable server.
+        """
         from openaiassistant.assistant import Assistant
 
-        what = f"assistant {self._spec.assistant_id}" if self._spec.backend == "assistants" else f"model {self._spec.model}"
         try:
             Assistant(connection=self._connection, spec=self._spec, tools=None).validate()
-        except AuthenticationError as err:
-            message = f"The server rejected the API key ({err}); check api_key, organization and project"
-            return {"authenticated": message, "assistant_available": "not checked: the API key was rejected"}
-        except (NotFoundError, ConfigError) as err:  # the engine reports a missing assistant/model as ConfigError
-            return {"authenticated": True, "assistant_available": f"{what} was not found ({err}); check the id/name and the backend"}
         except AssistantError as err:
-            message = f"Could not reach the server at {self._connection.base_url or 'the default URL'}: {err}"
+            return self._scope_failure(err)
+        except Exception as err:  # never let an install crash on an unexpected error; say what it was
+            message = redact(f"Could not check: {type(err).__name__}: {err}")
             return {"authenticated": message, "assistant_available": message}
         return {"authenticated": True, "assistant_available": True}
+
+    def _scope_failure(self, err: AssistantError) -> dict[str, bool | str]:
+        """The scopes' answers for one failed check (messages are redacted by the error tree)."""
+        what = f"assistant {self._spec.assistant_id}" if self._spec.backend == "assistants" else f"model {self._spec.model}"
+        if isinstance(err, AuthenticationError):
+            message = f"The server rejected the API key ({err}); check api_key, organization and project"
+            return {"authenticated": message, "assistant_available": "not checked: the API key was rejected"}
+        # the engine reports a missing assistant/model as a ConfigError naming assistant_id/model
+        if isinstance(err, NotFoundError) or (isinstance(err, ConfigError) and err.parameter in ("model", "assistant_id")):
+            return {"authenticated": True, "assistant_available": f"{what} was not found ({err}); check the id/name and the backend"}
+        if isinstance(err, QuotaExceededError):
+            return {"authenticated": True,
+                    "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"}
+        if isinstance(err, ConfigError):
+            message = f"The configuration is not usable: {err}"
+            return {"authenticated": message, "assistant_available": message}
+        if isinstance(err, ServerUnavailableError):
+            message = f"Could not reach the server at {self._connection.base_url or 'the default URL'}: {err}"
+            return {"authenticated": message, "assistant_available": message}
+        message = f"Could not check: {type(err).__name__}: {err}"
+        return {"authenticated": message, "assistant_available": message}
 
     def dispose(self):
         """Nothing to release: SDK clients are shared per connection by the engine."""
@@ -234,6 +265,8 @@ class OpenaiassistantProvider(BaseProvider):
             return self._run_turn(values)
         except AssistantError as err:
             raise ProviderException(_failure_message(err)) from err
+        except Exception as err:  # last resort: a bug or an unexpected library error still fails cleanly
+            raise ProviderException(redact(f"OpenAI Assistant turn failed: {type(err).__name__}: {err}")) from None
 
     # -- the turn -----------------------------------------------------------------------------
 
@@ -245,7 +278,8 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_turn_request(values, default_timeout=self._default_timeout)
         tools = build_toolset(
-            parse_functions(request.functions), caller=self._call_provider, resolve_type=self._installed_provider_type
+            parse_functions(request.functions), caller=self._call_provider, resolve_type=self._installed_provider_type,
+            known_provider=self._provider_configured,
         )
         spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
@@ -300,17 +334,21 @@ class OpenaiassistantProvider(BaseProvider):
         outcome = f"error: {_short(record.error)}" if record.error else _short(record.output)
         self.logger.info("[%s] tool %s(%s) -> %s", self.provider_id, record.name, _short(record.arguments), outcome)
 
+    def _provider_configured(self, provider_id: str) -> bool:
+        """Whether a provider id (or name) is configured in this tenant (file, env or Keep's DB)."""
+        return bool((getattr(self.context_manager, "providers_context", None) or {}).get(provider_id))
+
     def _call_provider(self, provider_id: str, provider_type: str, arguments: dict[str, Any]) -> Any:
         """Query another provider configured in this tenant (a provider-backed tool's call)."""
         from keep.providers.providers_factory import ProvidersFactory
 
-        from openaiassistant.keep.provider_tools import register_config_secrets
+        from openaiassistant.keep.provider_secrets import register_config_secrets
         from openaiassistant.tools.tool import ToolCallError
 
         config = self.context_manager.providers_context.get(provider_id)
         if not config:
             raise ToolCallError(f"provider {provider_id} is not configured in this Keep tenant")
-        register_config_secrets(config)
+        register_config_secrets(config, provider_type)
         provider = ProvidersFactory.get_provider(self.context_manager, provider_id, provider_type, copy.deepcopy(config))
         try:
             return provider.query(**arguments)
@@ -366,16 +404,21 @@ def _failure_message(err: AssistantError) -> str:
     return redact(f"OpenAI Assistant turn failed{backend}: {type(err).__name__}: {err}")
 
 
-def _positive_seconds(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
+def _check_registry_url(url: str | None) -> None:
+    """A bad ``registry_url`` fails when the workflow is parsed. Builds the engine, never connects."""
+    if not url:
+        return
+    from openaiassistant.keep.provider_secrets import register_url_credentials
+
+    register_url_credentials(url)
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError("registry_url", "expected an SQLAlchemy URL such as sqlite:////var/lib/keep/threads.db")
+    from sqlalchemy import create_engine
+
     try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError("default_timeout", f"must be a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise ConfigError("default_timeout", "must be > 0 seconds")
-    return seconds
+        create_engine(url).dispose()  # parses the URL, loads the dialect and its driver; no connection
+    except Exception as exc:
+        raise ConfigError("registry_url", redact(f"not a usable SQLAlchemy URL: {type(exc).__name__}: {exc}")) from None
 
 
 def _short(value: Any, limit: int = 200) -> str:

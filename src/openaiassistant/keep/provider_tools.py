@@ -10,30 +10,33 @@ query the systems Keep already knows::
       provider: metrics-api          # provider id (or name) in this tenant
       provider_type: http            # optional when the provider is installed in Keep's database
       with:                          # the provider's query arguments
-        url: http://metrics.internal:9100/usage
+        url: http://metrics.internal:9100/hosts/{host}
         method: GET
-        params: {host: "{host}"}
 
-``{name}`` placeholders in ``with`` string values are filled with the model's arguments (a
-value that is exactly one placeholder keeps the argument's JSON type). Arguments no placeholder
-uses are passed to the provider's ``query`` as keyword arguments. Every other entry is an HTTP
-tool (see :mod:`openaiassistant.tools.http`).
+``{name}`` placeholders in ``with`` values are filled with the model's arguments; the model can
+never change anything else of ``with`` (see :mod:`.with_template` for the rules, URLs included).
+Every other entry is an HTTP tool (see :mod:`openaiassistant.tools.http` and
+:mod:`.http_functions`). Every spec is checked when the step starts, before anything is sent;
+a ConfigError names the entry (``functions[i]``) and the field.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from openaiassistant.errors import ConfigError, redact, register_secret
+import jsonschema
+
+from openaiassistant.errors import ConfigError, redact
+from openaiassistant.keep.http_functions import http_tool_spec
+from openaiassistant.keep.turn import positive_seconds
+from openaiassistant.keep.with_template import WithTemplate
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.registry import ToolRegistry
-from openaiassistant.tools.tool import ToolCallError
+from openaiassistant.tools.strict import strict_problem
+from openaiassistant.tools.tool import ToolCallError, check_tool_name
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SECRET_KEY = re.compile(r"(?i)(key|token|secret|password|passwd|credential|auth)")
 _PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}
 
 # (provider_id, provider_type, with-arguments) -> query result
@@ -47,16 +50,12 @@ class ProviderTool:
     definition: ToolDefinition
     provider_id: str
     provider_type: str
-    with_template: dict[str, Any] = field(default_factory=dict)
+    with_template: WithTemplate
     caller: ProviderCaller
     timeout: float | None = None
 
     def invoke(self, arguments: dict[str, Any]) -> Any:
-        used: set[str] = set()
-        query_args = _fill(self.with_template, arguments, used)
-        for name, value in arguments.items():
-            if name not in used and value is not None:
-                query_args[name] = value
+        query_args = self.with_template.fill(arguments)
         try:
             return self.caller(self.provider_id, self.provider_type, query_args)
         except ToolCallError:
@@ -65,29 +64,6 @@ class ProviderTool:
             raise ToolCallError(
                 redact(f"provider {self.provider_id} ({self.provider_type}) failed: {type(exc).__name__}: {exc}")
             ) from None
-
-
-def _fill(value: Any, arguments: Mapping[str, Any], used: set[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _fill(v, arguments, used) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, arguments, used) for v in value]
-    if not isinstance(value, str):
-        return value
-    whole = _PLACEHOLDER.fullmatch(value)
-    if whole and whole.group(1) in arguments:
-        used.add(whole.group(1))
-        return arguments[whole.group(1)]
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in arguments:
-            return match.group(0)
-        used.add(name)
-        arg = arguments[name]
-        return arg if isinstance(arg, str) else json.dumps(arg)
-
-    return _PLACEHOLDER.sub(replace, value)
 
 
 def parse_functions(value: Any) -> list[dict[str, Any]]:
@@ -113,28 +89,76 @@ def build_toolset(
     *,
     caller: ProviderCaller | None,
     resolve_type: Callable[[str], str | None] | None = None,
+    known_provider: Callable[[str], bool] | None = None,
 ) -> ToolRegistry | None:
-    """Compile the step's ``functions`` into a :class:`ToolRegistry` (``None`` when empty)."""
+    """Compile the step's ``functions`` into a :class:`ToolRegistry` (``None`` when empty).
+
+    ``known_provider(id)`` says whether a provider id (or name) is configured in this tenant;
+    a provider tool naming an unknown one fails here, before the turn starts.
+    """
     if not specs:
         return None
     registry = ToolRegistry()
     for index, spec in enumerate(specs):
+        where = f"functions[{index}]"
+        _check_name(spec.get("name"), where)
         if "provider" in spec:
-            registry.add(_provider_tool(spec, index=index, caller=caller, resolve_type=resolve_type))
+            tool = _provider_tool(spec, where=where, caller=caller, resolve_type=resolve_type,
+                                  known_provider=known_provider)
+            registry.add(tool)
         else:
-            registry.add_http_tool(spec)
+            registry.add_http_tool(http_tool_spec(spec, where=where))
     return registry
 
 
+def _check_name(name: Any, where: str) -> None:
+    if name is None or name == "":
+        raise ConfigError(f"{where}.name", "required: the function name the assistant calls")
+    try:
+        check_tool_name(name)
+    except ConfigError as err:
+        raise ConfigError(f"{where}.name", err.message.removeprefix("invalid tool name: ")) from None
+
+
 def _provider_tool(
-    spec: dict[str, Any], *, index: int, caller: ProviderCaller | None, resolve_type: Callable[[str], str | None] | None
+    spec: dict[str, Any],
+    *,
+    where: str,
+    caller: ProviderCaller | None,
+    resolve_type: Callable[[str], str | None] | None,
+    known_provider: Callable[[str], bool] | None,
 ) -> ProviderTool:
-    where = f"functions[{index}]"
     unknown = set(spec) - _PROVIDER_KEYS
     if unknown:
         raise ConfigError(where, f"unknown keys {sorted(unknown)}; a provider tool takes {sorted(_PROVIDER_KEYS)}")
     if caller is None:
         raise ConfigError(where, "provider tools need a Keep context (they run inside a Keep workflow)")
+    provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
+    parameters = _parameters(spec.get("parameters"), f"{where}.parameters")
+    strict = _strict(spec.get("strict"), f"{where}.strict")
+    if strict and (problem := strict_problem(parameters)):
+        raise ConfigError(f"{where}.parameters", f"strict: true needs a strict schema: {problem}")
+    with_template = spec.get("with") or {}
+    if not isinstance(with_template, dict):
+        raise ConfigError(f"{where}.with", "must be a mapping of the provider's query arguments")
+    description = spec.get("description") or f"Query the Keep provider {provider}"
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}.description", f"must be a string, got {type(description).__name__}")
+    return ProviderTool(
+        definition=ToolDefinition(name=spec["name"], description=description, parameters=parameters, strict=strict),
+        provider_id=provider,
+        provider_type=provider_type,
+        with_template=WithTemplate.compile(with_template, parameters, where=f"{where}.with"),
+        caller=caller,
+        timeout=positive_seconds(f"{where}.timeout", spec.get("timeout")),
+    )
+
+
+def _provider_ref(
+    spec: Mapping[str, Any], where: str, resolve_type: Callable[[str], str | None] | None,
+    known_provider: Callable[[str], bool] | None,
+) -> tuple[str, str]:
+    """The provider id and type a provider tool calls; the id must be configured in this tenant."""
     provider = spec["provider"]
     provider_type = spec.get("provider_type")
     if isinstance(provider, dict):  # provider: {id: ..., type: ...}
@@ -143,35 +167,51 @@ def _provider_tool(
     if not isinstance(provider, str) or not provider.strip():
         raise ConfigError(f"{where}.provider", "must be the id (or name) of a provider configured in Keep")
     provider = _strip_template(provider)
+    if known_provider is not None and not known_provider(provider):
+        raise ConfigError(
+            f"{where}.provider",
+            f"{provider!r} is not configured in this Keep tenant (providers.yaml, KEEP_PROVIDERS or installed providers)",
+        )
     provider_type = provider_type or (resolve_type(provider) if resolve_type else None)
     if not provider_type:
         raise ConfigError(
             f"{where}.provider_type",
             f"unknown for provider {provider!r}: it is not installed in Keep's database; give provider_type (e.g. http)",
         )
-    with_template = spec.get("with") or {}
-    if not isinstance(with_template, dict):
-        raise ConfigError(f"{where}.with", "must be a mapping of the provider's query arguments")
-    parameters = spec.get("parameters") or {"type": "object", "properties": {}}
-    if isinstance(parameters, str):
-        parameters = json.loads(parameters)
-    strict = spec.get("strict", False)
-    if isinstance(strict, str):
-        strict = strict.strip().lower() == "true"
-    timeout = spec.get("timeout")
-    return ProviderTool(
-        definition=ToolDefinition(
-            name=str(spec.get("name") or ""),
-            description=str(spec.get("description") or f"Query the Keep provider {provider}"),
-            parameters=parameters,
-            strict=bool(strict),
-        ),
-        provider_id=provider,
-        provider_type=str(provider_type),
-        with_template=with_template,
-        caller=caller,
-        timeout=float(timeout) if timeout not in (None, "") else None,
-    )
+    if not isinstance(provider_type, str):
+        raise ConfigError(f"{where}.provider_type", f"must be a provider type such as http, got {provider_type!r}")
+    return provider, provider_type
+
+
+def _parameters(value: Any, where: str) -> dict[str, Any]:
+    """The tool's JSON schema (default: no arguments at all)."""
+    if value is None or value == "" or value == {}:
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    if isinstance(value, str):  # a templated Keep value arrives as JSON text
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(where, f"is a string but not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, Mapping) or value.get("type") != "object":
+        raise ConfigError(where, "must be a JSON schema with type: object")
+    if not isinstance(value.get("properties", {}), Mapping):
+        raise ConfigError(where, "properties must be a mapping of argument names to schemas")
+    try:
+        jsonschema.Draft202012Validator.check_schema(dict(value))
+    except jsonschema.SchemaError as exc:
+        raise ConfigError(where, f"is not a valid JSON schema: {exc.message}") from None
+    return json.loads(json.dumps(value))  # a plain, detached copy
+
+
+def _strict(value: Any, where: str) -> bool:
+    """true or false, as a YAML boolean or its text (the HTTP tool's rule)."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(where, f"must be true or false, got {value!r}")
+    return value
 
 
 def _strip_template(provider: str) -> str:
@@ -180,13 +220,3 @@ def _strip_template(provider: str) -> str:
     if text.startswith("{{") and text.endswith("}}"):
         text = text[2:-2].strip()
     return text.removeprefix("providers.")
-
-
-def register_config_secrets(config: Mapping[str, Any]) -> None:
-    """Hide another provider's credentials from tool outputs and errors."""
-    auth = config.get("authentication") if isinstance(config, Mapping) else None
-    if not isinstance(auth, Mapping):
-        return
-    for key, value in auth.items():
-        if isinstance(value, str) and _SECRET_KEY.search(str(key)):
-            register_secret(value)

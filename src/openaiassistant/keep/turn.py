@@ -10,6 +10,7 @@ converted here.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -47,12 +48,14 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES if p not in TURN_KEYS))
         raise ConfigError(", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}")
     prompt = values.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
+    if prompt is not None and not isinstance(prompt, str):
+        raise ConfigError("prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML")
+    if not prompt or not prompt.strip():
         raise ConfigError("prompt", "required: the message to send to the assistant")
     on_active_run = _text(values.get("on_active_run")) or "wait"
     if on_active_run not in ON_ACTIVE_RUN:
         raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ON_ACTIVE_RUN)}")
-    timeout = _seconds("timeout", values.get("timeout"))
+    timeout = positive_seconds("timeout", values.get("timeout"))
     return TurnRequest(
         prompt=prompt,
         thread_id=_text(values.get("thread_id")) or None,
@@ -122,17 +125,18 @@ def _flag(name: str, value: Any, *, default: bool) -> bool:
     raise ConfigError(name, f"must be true or false, got {value!r}")
 
 
-def _seconds(name: str, value: Any) -> float | None:
+def positive_seconds(name: str, value: Any) -> float | None:
+    """A number of seconds (numbers or numeric text), > 0 and finite; None when not given."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ConfigError(name, "must be a number of seconds")
+        raise ConfigError(name, f"must be a number of seconds, got {value!r}")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         raise ConfigError(name, f"must be a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise ConfigError(name, f"must be > 0 seconds, got {value!r}")
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(name, f"must be a finite number of seconds > 0, got {value!r}")
     return seconds
 
 
