@@ -52,11 +52,15 @@ class Contender:
 CONTENDERS = [
     Contender(name="ours-responses-stream", label="this project, Responses, streamed", api="responses",
               script="ours.py", args=("--api", "responses", "--mode", "stream"), streamed=True),
-    Contender(name="ours-responses-poll", label="this project, Responses, polled", api="responses",
+    Contender(name="ours-responses-poll", label="this project, Responses, polled (transport=poll)", api="responses",
               script="ours.py", args=("--api", "responses", "--mode", "poll")),
+    Contender(name="ours-responses-quiet", label="this project, Responses, stream=False (event-stream transport)",
+              api="responses", script="ours.py", args=("--api", "responses", "--mode", "quiet")),
     Contender(name="ours-assistants-stream", label="this project, Assistants, streamed", api="assistants",
               script="ours.py", args=("--api", "assistants", "--mode", "stream"), assistant="bare", streamed=True),
-    Contender(name="ours-assistants-poll", label="this project, Assistants, polled", api="assistants",
+    Contender(name="ours-assistants-quiet", label="this project, Assistants, stream=False (event-stream transport)",
+              api="assistants", script="ours.py", args=("--api", "assistants", "--mode", "quiet"), assistant="bare"),
+    Contender(name="ours-assistants-poll", label="this project, Assistants, polled (transport=poll)", api="assistants",
               script="ours.py", args=("--api", "assistants", "--mode", "poll"), assistant="bare"),
     # the same engine inside Keep's pinned environment (openai 1.37.1, httpx 0.26), as Keep runs it
     Contender(name="ours-keep-responses-stream", label="this project in Keep's env, Responses, streamed",

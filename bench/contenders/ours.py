@@ -16,12 +16,15 @@ class Ours:
         from openaiassistant.tools import ToolRegistry
 
         opts = _common.extra_args()
+        # stream: text deltas to the caller; quiet: stream=False on the default transport (the
+        # event stream, as a Keep step without `stream: true`); poll: transport="poll"
         self.stream = opts.mode == "stream"
+        transport = "poll" if opts.mode == "poll" else "sse"
         registry = ToolRegistry(max_concurrency=8)
         registry.register(_common.lookup)
         spec = AssistantSpec(backend=opts.api, model="gpt-4o-mini", instructions="You are a benchmark.",
                              assistant_id=opts.assistant_id or None)
-        self.assistant = Assistant(connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url),
+        self.assistant = Assistant(connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url, transport=transport),
                                    spec=spec, tools=registry)
         self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
 
