@@ -446,3 +446,58 @@ def test_a_tool_exiting_or_returning_unserializable_data_still_gets_one_output()
     assert outputs[0].error == "tool 'quits' failed: RuntimeError: the tool raised SystemExit"
     assert outputs[1].error is not None and "Circular reference" in outputs[1].error
     assert outputs[2].output == "1"
+
+
+def test_abandoned_sync_calls_are_capped_per_registry() -> None:
+    # A sync tool's thread cannot be stopped: after its timeout it runs on, abandoned. Past the
+    # cap, new sync calls get an error output instead of yet another thread; async tools and
+    # other registries are not affected, and the room comes back once the threads finish.
+    release = threading.Event()
+    entered = threading.Semaphore(0)
+    started: list[str] = []
+    registry = ToolRegistry(call_timeout=0.1, max_abandoned_calls=2)
+
+    @registry.tool
+    def stuck() -> str:
+        """Hangs until released."""
+        started.append("stuck")
+        entered.release()
+        release.wait(20)
+        return "late"
+
+    @registry.tool
+    def quick() -> str:
+        """Answers at once."""
+        started.append("quick")
+        return "ok"
+
+    @registry.tool
+    async def quick_async() -> str:
+        """Answers at once, on the event loop."""
+        return "async ok"
+
+    try:
+        first = registry.execute_round([call("stuck", call_id="s1"), call("stuck", call_id="s2")])
+        assert entered.acquire(timeout=10) and entered.acquire(timeout=10)
+        assert [o.error for o in first] == ["tool 'stuck' timed out after 0.1 s"] * 2
+        assert registry.abandoned_calls == 2
+
+        refused = registry.execute_round([call("quick"), call("stuck", call_id="s3"), call("quick_async")])
+        assert started == ["stuck", "stuck"]  # no new thread was started
+        for output in refused[:2]:
+            assert output.error == (
+                f"tool {output.name!r} was not started: 2 earlier calls of synchronous tools timed out and "
+                "are still running (limit 2); try again later"
+            )
+            assert json.loads(output.output) == {"error": output.error}
+        assert refused[2].error is None and json.loads(refused[2].output) == "async ok"
+
+        other = ToolRegistry()
+        other.register(quick)
+        assert other.execute_round([call("quick")])[0].output == '"ok"'
+    finally:
+        release.set()
+    assert registry.wait_for_abandoned_calls(timeout=10)
+    assert registry.abandoned_calls == 0
+    [again] = registry.execute_round([call("quick")])
+    assert again.error is None and again.output == '"ok"'

@@ -8,6 +8,8 @@ Public surface (everything else is internal):
 * :class:`Tool` / :class:`Executable` - one record type for a tool, and the small interface any
   pluggable executor implements (``definition`` + ``invoke(arguments)``).
 * :class:`ToolCallError` - raise inside a tool for a structured ``{"error": ...}`` output.
+* :class:`AbandonedCallLimit` - the bound on sync tool threads left running after a timeout
+  (one per registry by default; share one between registries built per request).
 * :class:`HttpToolSpec` and :func:`load_tools_file` - declarative HTTP tools from dicts or files.
 * the shared records from :mod:`.base`.
 """
@@ -16,9 +18,11 @@ from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
 from .http import HttpToolSpec
 from .loader import load_tools_file
 from .registry import ToolRegistry
+from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, ToolCallError
 
 __all__ = [
+    "AbandonedCallLimit",
     "Executable",
     "HttpToolSpec",
     "Tool",

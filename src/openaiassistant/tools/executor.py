@@ -11,19 +11,21 @@ How a round runs (:func:`run_round`):
    tool raised, the tool timed out) becomes an ``{"error": ...}`` output.
    Async tools run on the loop; sync tools each run in their own daemon thread, so a stuck sync
    tool can be abandoned after its timeout without blocking the round or interpreter exit.
+   Abandoned threads are bounded (:mod:`.threads`): past the registry's limit, sync calls get
+   an error output instead of a new thread.
 3. The round waits for all tasks, the turn's deadline, or a cancellation (``cancel_event`` set,
    or the calling thread interrupted), whichever comes first. On deadline or cancellation the
    unfinished tasks are cancelled and drained (awaited until they have stopped) before
    :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.RunCancelledError`
    is raised: no task outlives the round. (A sync tool's thread cannot be interrupted; it
    finishes in the background and its result is discarded.)
-4. Outputs are serialized to JSON, redacted, capped in size and returned in call order.
+4. Outputs are redacted value by value, serialized to JSON, capped in size and returned in
+   call order (redaction never touches the serialized text, so outputs stay valid JSON).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import json
 import logging
@@ -37,7 +39,8 @@ import jsonschema
 
 from ..errors import RunCancelledError, TurnTimeoutError, redact
 from .base import ToolCall, ToolOutput
-from .outputs import cap_output, error_json, to_json
+from .outputs import cap_output, error_json, redacted_json
+from .threads import AbandonedCallLimit
 from .tool import Executable, ToolCallError
 
 logger = logging.getLogger("openaiassistant.tools")
@@ -74,10 +77,14 @@ def run_round(
     calls: Sequence[ToolCall],
     *,
     limits: RoundLimits,
+    sync_calls: AbandonedCallLimit,
     deadline: float | None = None,
     cancel_event: threading.Event | None = None,
 ) -> list[ToolOutput]:
     """Execute ``calls`` and return exactly one output per call, in call order.
+
+    Sync tools run in threads under ``sync_calls``, which bounds the threads left running by
+    calls that timed out or were cancelled.
 
     Raises TurnTimeoutError if ``deadline`` (a ``time.monotonic()`` value) passes first, and
     RunCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
@@ -89,7 +96,7 @@ def run_round(
         raise TurnTimeoutError("the turn's deadline passed before its tool calls could run")
     if cancel_event is not None and cancel_event.is_set():
         raise RunCancelledError("the turn was cancelled before its tool calls could run")
-    runner = _RoundRunner(tools, validators, list(calls), limits, deadline, cancel_event)
+    runner = _RoundRunner(tools, validators, list(calls), limits, sync_calls, deadline, cancel_event)
     thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
     try:
         # start() is inside the try: an interrupt can arrive while it is still returning.
@@ -114,6 +121,7 @@ class _RoundRunner:
         validators: Mapping[str, Any],
         calls: list[ToolCall],
         limits: RoundLimits,
+        sync_calls: AbandonedCallLimit,
         deadline: float | None,
         cancel_event: threading.Event | None,
     ) -> None:
@@ -121,6 +129,7 @@ class _RoundRunner:
         self._validators = validators
         self._calls = calls
         self._limits = limits
+        self._sync_calls = sync_calls
         self._deadline = deadline
         self._cancel_event = cancel_event
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -218,7 +227,7 @@ class _RoundRunner:
             start = time.monotonic()
             output, error = await self._invoke(call, prepared)
             duration_ms = (time.monotonic() - start) * 1000.0
-        capped = cap_output(redact(output), max_chars=self._limits.max_output_chars)
+        capped = cap_output(output, max_chars=self._limits.max_output_chars)  # already redacted
         logger.debug("tool %s (%s) finished in %.1f ms%s", call.name, call.call_id, duration_ms,
                      f" with error: {error}" if error else "")
         return ToolOutput(call_id=call.call_id, name=call.name, output=capped, error=error, duration_ms=duration_ms)
@@ -245,8 +254,8 @@ class _RoundRunner:
         timeout = getattr(prepared.tool, "timeout", None) or self._limits.call_timeout
         try:
             async with asyncio.timeout(timeout):
-                value = await _call_tool(prepared.tool, prepared.arguments)
-            return to_json(value), None
+                value = await _call_tool(prepared.tool, prepared.arguments, self._sync_calls, call.name)
+            return redacted_json(value), None
         except TimeoutError:
             message = f"tool {call.name!r} timed out after {timeout:g} s"
             logger.warning("%s (call %s)", message, call.call_id)
@@ -268,45 +277,14 @@ class _RoundRunner:
         return ToolOutput(call_id=call.call_id, name=call.name, output=output, error=message, duration_ms=0.0)
 
 
-async def _call_tool(tool: Executable, arguments: dict[str, Any]) -> Any:
+async def _call_tool(tool: Executable, arguments: dict[str, Any], sync_calls: AbandonedCallLimit, name: str) -> Any:
     invoke = tool.invoke
     if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(getattr(invoke, "__call__", None)):
         return await invoke(arguments)
-    value = await _in_thread(invoke, arguments)
+    value = await sync_calls.run(invoke, arguments, tool_name=name)
     if inspect.isawaitable(value):
         value = await value
     return value
-
-
-async def _in_thread(func: Any, arguments: dict[str, Any]) -> Any:
-    """Run a sync callable in its own daemon thread and await its result.
-
-    A daemon thread rather than a pool: a timed-out call that never returns must not hold a
-    pool slot or block interpreter exit.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    context = contextvars.copy_context()
-
-    def deliver(ok: bool, value: Any) -> None:
-        if not future.done():  # it was cancelled if the call timed out or the round stopped
-            future.set_result(value) if ok else future.set_exception(value)
-
-    def target() -> None:
-        try:
-            result: tuple[bool, Any] = (True, context.run(func, arguments))
-        except Exception as exc:
-            result = (False, exc)
-        except BaseException as exc:
-            # SystemExit & co. only end this worker thread; for the round they are a failure.
-            result = (False, RuntimeError(f"the tool raised {type(exc).__name__}"))
-        try:
-            loop.call_soon_threadsafe(deliver, *result)
-        except RuntimeError:  # the round's loop is gone: the result is no longer wanted
-            pass
-
-    threading.Thread(target=target, name="openaiassistant-tool", daemon=True).start()
-    return await future
 
 
 def _describe(problems: list[jsonschema.ValidationError]) -> str:

@@ -29,9 +29,13 @@ Safety, because arguments come from the model (untrusted):
   redirects are followed at most ``max_redirects`` times;
 * the response is streamed and reading stops at ``max_response_bytes``;
 * ``${env:...}``/``${secret:...}`` references are allowed in headers and the body only (never in
-  the URL or query, which end up in logs); their values, and the values of headers named like
-  credentials (Authorization, Cookie, *token*, *key*, ...), are registered as secrets: they are
-  never part of the tool definition, logs, outputs or error messages; proxies from the
+  the URL or query, which end up in logs); their values, and the values of credential headers
+  (Authorization, Proxy-Authorization, Cookie, names ending in ``-Token``, ``-Key``,
+  ``-Secret``, ``-Password``, names containing ``api-key``/``apikey``), are registered as
+  secrets: they are never part of the tool definition, logs, outputs or error messages.
+  Other headers are not secrets even if their name mentions "auth" or "key"
+  (``X-Auth-Mode: basic``): their values would otherwise be hidden in every output of the
+  process. Values shorter than 8 characters are never registered. Proxies from the
   environment are not used.
 """
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
@@ -59,7 +64,10 @@ _FIELDS = {
     "name", "description", "parameters", "method", "url", "query", "headers", "body", "timeout",
     "max_response_bytes", "strict", "follow_redirects", "max_redirects",
 }
-_SENSITIVE_HEADER_WORDS = ("authorization", "cookie", "token", "key", "secret", "password", "auth")
+# Header names whose values are credentials (matched on the lower-cased name).
+_CREDENTIAL_HEADER = re.compile(
+    r"^(authorization|proxy-authorization|cookie)$|(^|-)(token|key|secret|password)$|api-?key"
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NO_BODY = object()
 
@@ -338,11 +346,11 @@ def _headers(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any
         literal = template.render({}, encode=lambda _n, _v: "")
         if "\r" in literal or "\n" in literal:
             raise ConfigError(f"{where}.{key}", "line breaks are not allowed in header values")
-        if any(word in key.lower() for word in _SENSITIVE_HEADER_WORDS):
+        if _CREDENTIAL_HEADER.search(key.lower()):
+            # register_secret ignores short values ("true", "Bearer"), so only real ones count.
             register_secret(literal)
             for part in literal.split():  # "Bearer <token>": the token alone is the secret
-                if len(part) >= 8:
-                    register_secret(part)
+                register_secret(part)
     return headers
 
 

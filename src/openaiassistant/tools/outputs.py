@@ -1,8 +1,8 @@
 """Tool results -> the JSON strings sent back to the model, capped in size.
 
-Every output is valid JSON: a result is serialized with :func:`to_json` (dataclasses, enums,
-sets, dates and pydantic models are understood; anything else becomes its ``str``), a failure is
-``{"error": "..."}``, and an output longer than the cap is replaced by a JSON object that says so
+Every output is valid JSON: a result is serialized with :func:`redacted_json` (dataclasses,
+enums, sets, dates and pydantic models are understood; anything else becomes its ``str``; secrets
+are hidden value by value), a failure is ``{"error": "..."}``, and an output longer than the cap is replaced by a JSON object that says so
 in plain words::
 
     {"truncated": true, "note": "output truncated: showing 15800 of 48211 characters",
@@ -21,7 +21,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from ..errors import redact
+from ..errors import redact_data
 
 MIN_OUTPUT_CHARS = 200
 
@@ -31,12 +31,22 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=_fallback, ensure_ascii=False)
 
 
+def redacted_json(value: Any) -> str:
+    """Serialize a tool's result with every secret hidden, as valid JSON.
+
+    The value is first reduced to plain JSON data (so dataclasses, pydantic models and the like
+    are redacted too), then redacted value by value, then serialized: never a text replace on
+    the serialized form, which could cut through JSON syntax.
+    """
+    return to_json(redact_data(json.loads(to_json(value))))
+
+
 def error_json(message: str, data: Mapping[str, Any] | None = None) -> str:
-    """The output for a failed call; the message is redacted."""
-    payload: dict[str, Any] = {"error": redact(message)}
+    """The output for a failed call, redacted: ``{"error": message, **data}``."""
+    payload: dict[str, Any] = {"error": message}
     for key, value in (data or {}).items():
         payload.setdefault(key, value)
-    return redact(to_json(payload))
+    return redacted_json(payload)
 
 
 def cap_output(text: str, *, max_chars: int) -> str:

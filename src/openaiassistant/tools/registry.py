@@ -37,13 +37,22 @@ from .executor import RoundLimits, run_round
 from .http import HttpToolSpec, compile_http_tool
 from .outputs import MIN_OUTPUT_CHARS
 from .schema import FunctionSchema, build_arguments, function_schema
+from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, check_tool_name
 
 
 class ToolRegistry:
     """A set of named tools plus the limits their calls run under."""
 
-    def __init__(self, *, max_concurrency: int = 8, call_timeout: float = 30.0, max_output_chars: int = 16000) -> None:
+    def __init__(
+        self, *, max_concurrency: int = 8, call_timeout: float = 30.0, max_output_chars: int = 16000,
+        max_abandoned_calls: int | None = None, abandoned_call_limit: AbandonedCallLimit | None = None,
+    ) -> None:
+        """``max_abandoned_calls`` (default 32) bounds the sync tool threads still running after
+        their call timed out or was cancelled; past it, sync calls get an error output instead
+        of a new thread.
+        Pass ``abandoned_call_limit`` instead to share one bound between registries (for
+        example one per process when a registry is built per request)."""
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise ConfigError("max_concurrency", f"must be a whole number >= 1, got {max_concurrency!r}")
         if isinstance(call_timeout, bool) or not isinstance(call_timeout, (int, float)) or not call_timeout > 0:
@@ -53,6 +62,13 @@ class ToolRegistry:
         self.limits = RoundLimits(
             max_concurrency=max_concurrency, call_timeout=float(call_timeout), max_output_chars=max_output_chars
         )
+        if abandoned_call_limit is None:
+            abandoned_call_limit = AbandonedCallLimit(32 if max_abandoned_calls is None else max_abandoned_calls)
+        elif not isinstance(abandoned_call_limit, AbandonedCallLimit):
+            raise ConfigError("abandoned_call_limit", f"must be an AbandonedCallLimit, got {type(abandoned_call_limit).__name__}")
+        elif max_abandoned_calls is not None:
+            raise ConfigError("max_abandoned_calls", "give either max_abandoned_calls or abandoned_call_limit, not both")
+        self._sync_calls = abandoned_call_limit
         self._tools: dict[str, Executable] = {}
         self._validators: dict[str, Any] = {}
 
@@ -149,8 +165,17 @@ class ToolRegistry:
         """
         return run_round(
             dict(self._tools), dict(self._validators), calls,
-            limits=self.limits, deadline=deadline, cancel_event=cancel_event,
+            limits=self.limits, sync_calls=self._sync_calls, deadline=deadline, cancel_event=cancel_event,
         )
+
+    @property
+    def abandoned_calls(self) -> int:
+        """Sync tool calls given up on (timed out, cancelled) whose threads still run."""
+        return self._sync_calls.abandoned
+
+    def wait_for_abandoned_calls(self, timeout: float | None = None) -> bool:
+        """Wait until no abandoned sync call is running; False if ``timeout`` passed first."""
+        return self._sync_calls.wait_until_clear(timeout)
 
     # -- conveniences -------------------------------------------------------------------------
 
@@ -170,7 +195,7 @@ class ToolRegistry:
         return iter(list(self._tools.values()))
 
     def __repr__(self) -> str:
-        return f"ToolRegistry(tools={self.names()!r}, limits={self.limits!r})"
+        return f"ToolRegistry(tools={self.names()!r}, limits={self.limits!r}, sync_calls={self._sync_calls!r})"
 
 
 def _python_invoker(func: Callable[..., Any], schema: FunctionSchema) -> Callable[[dict[str, Any]], Any]:
