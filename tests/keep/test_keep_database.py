@@ -24,10 +24,10 @@ def _install_assistant(emulator: Any, backend: str, auth_for: Any) -> str:
 
     name = f"assistant-{backend}-{uuid.uuid4().hex[:8]}"
     # Keep's own install path: the provider class is found through the shim, validate_config
-    # and (where the emulator can answer) validate_scopes run, the config goes to the secret store.
-    # The emulator has no GET /models/{id}, which the responses backend's scope check needs.
-    runner.install_provider(name=name, provider_type="openaiassistant", authentication=auth_for(emulator, backend),
-                            validate_scopes=backend == "assistants")
+    # and validate_scopes run (GET /models/{id} or /assistants/{id}), the config goes to the secret store.
+    result = runner.install_provider(name=name, provider_type="openaiassistant",
+                                     authentication=auth_for(emulator, backend), validate_scopes=True)
+    assert result["validatedScopes"] == {"authenticated": True, "assistant_available": True}
     return name
 
 
@@ -83,11 +83,14 @@ def test_provider_tool_type_comes_from_keeps_database(keep_env, example_emulator
     assert run.results("triage")["response"]["severity"] == "critical"
 
 
-def test_install_checks_scopes_with_actionable_messages(keep_env, example_emulator, auth_for):
+def test_install_checks_scopes_with_actionable_messages(backend, keep_env, example_emulator, auth_for):
     from keep.contextmanager.contextmanager import ContextManager
     from keep.providers.providers_factory import ProvidersFactory
 
-    auth = auth_for(example_emulator, "assistants")
+    auth = auth_for(example_emulator, backend)
+    missing_id = {"assistant_id": "asst_doesnotexist"} if backend == "assistants" else {"model": "gpt-doesnotexist"}
+    if backend == "responses":  # a model catalogue makes unknown model ids a 404, as on the real API
+        example_emulator.load_script({"models": ["gpt-4o-mini"], "rules": [{"default": True, "reply": "ok"}]})
 
     def scopes(**overrides: Any) -> dict:
         config = {"authentication": {**auth, **overrides}}
@@ -96,11 +99,18 @@ def test_install_checks_scopes_with_actionable_messages(keep_env, example_emulat
 
     assert scopes() == {"authenticated": True, "assistant_available": True}
 
-    missing = scopes(assistant_id="asst_doesnotexist")
+    missing = scopes(**missing_id)
     assert missing["authenticated"] is True
-    assert "asst_doesnotexist" in missing["assistant_available"] and "not found" in missing["assistant_available"]
+    assert next(iter(missing_id.values())) in missing["assistant_available"]
+    assert "not found" in missing["assistant_available"]
 
     example_emulator.add_fault(kind="http_error", status=401, code="invalid_api_key", times=10)
     rejected = scopes()
     assert "rejected the API key" in rejected["authenticated"]
     assert "sk-keeptest" not in rejected["authenticated"]
+    example_emulator.clear_faults()
+
+    example_emulator.add_fault(kind="insufficient_quota", times=10)
+    quota = scopes()
+    assert quota["authenticated"] is True  # the key works; its quota is used up
+    assert "quota is used up" in quota["assistant_available"] and "not found" not in quota["assistant_available"]

@@ -37,6 +37,9 @@ def test_azure_is_selected_by_api_version(keep_env):
     ({"model": "m", "default_timeout": "soon"}, "default_timeout"),
     ({"model": "m", "base_url": "127.0.0.1:8765"}, "base_url"),
     ({"model": "m", "transport": "websocket"}, "transport"),
+    ({"model": "m", "registry_url": "nosuchdb://h/threads"}, "registry_url"),
+    ({"model": "m", "registry_url": "postgresql+psycopg://keep:regpass-0123456@db:notaport/threads"}, "registry_url"),
+    ({"model": "m", "registry_url": "threads.db"}, "registry_url"),
 ])
 def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
     from keep.exceptions.provider_exception import ProviderException
@@ -44,4 +47,23 @@ def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
     with pytest.raises(ProviderException) as info:
         _provider(keep_env, api_key="sk-conf-0123456789abcdef", **auth)
     assert named in str(info.value)
-    assert "sk-conf-0123456789abcdef" not in str(info.value)
+    assert "sk-conf-0123456789abcdef" not in str(info.value) and "regpass-0123456" not in str(info.value)
+
+
+def test_a_usable_registry_url_is_accepted_without_connecting(keep_env, tmp_path):
+    provider = _provider(keep_env, api_key="sk-conf-0123456789abcdef", model="m",
+                         registry_url=f"sqlite:///{tmp_path / 'threads.db'}")
+    assert provider.authentication_config.registry_url.startswith("sqlite:///")
+    assert not (tmp_path / "threads.db").exists()  # parsing a workflow opens no database
+
+
+def test_keeps_own_sensitive_field_metadata_is_used(keep_env):
+    """Slack's webhook URL is marked sensitive in Keep: registered although its name says nothing of a secret."""
+    from openaiassistant.errors import redact
+    from openaiassistant.keep.provider_secrets import keep_sensitive_fields, register_config_secrets
+
+    assert "webhook_url" in keep_sensitive_fields("slack")
+    assert keep_sensitive_fields("no_such_provider_type") is None
+    webhook = "https://hooks.slack.com/services/T0001/B0001/slackhooksecret0123456789"
+    register_config_secrets({"authentication": {"webhook_url": webhook, "channel": "#ops-public-room"}}, "slack")
+    assert redact(f"POST {webhook} to #ops-public-room failed") == "POST *** to #ops-public-room failed"
