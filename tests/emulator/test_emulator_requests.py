@@ -21,6 +21,7 @@ def test_metadata_limits(emulator: Any, client: openai.OpenAI, api: Any) -> None
     assert emulator.violations() == []
 
 
+@pytest.mark.emulator_bad_requests  # refused on purpose
 @pytest.mark.parametrize("field, value", [("temperature", 2.5), ("top_p", -0.1), ("max_output_tokens", 15)])
 def test_responses_number_ranges(emulator: Any, api: Any, field: str, value: float) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
@@ -66,6 +67,7 @@ def test_client_timeout_on_a_stuck_request_frees_the_conversation(emulator: Any,
     assert answer["output"][0]["content"][0]["text"] == "Echo: now"
 
 
+@pytest.mark.emulator_bad_requests  # refused on purpose
 def test_request_bodies_are_checked_against_the_spec(emulator: Any, api: Any) -> None:
     tool_without_strict = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
     answer = api.client.post("/responses", cast_to=object,
@@ -121,6 +123,7 @@ def test_strict_model_catalogue_refuses_unknown_models(emulator: Any, api: Any, 
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, model="gpt-9")
 
 
+@pytest.mark.emulator_bad_requests  # refused on purpose
 @pytest.mark.parametrize("tools", [["not-a-tool"], [{"type": "function"}], "nope"])
 def test_malformed_tools_are_400s_not_crashes(emulator: Any, api: Any, client: openai.OpenAI, tools: Any) -> None:
     with pytest.raises(openai.BadRequestError):

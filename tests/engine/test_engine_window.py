@@ -9,6 +9,16 @@ import pytest
 from tests.engine.conftest import Tools
 
 WINDOW = {"truncation_strategy": {"type": "last_messages", "last_messages": 2}}
+# backends/window.py appends the turn's assistant messages to the conversation as
+# {type: message, role: assistant, content: [output_text]} without the id/status an output
+# message needs: no alternative of the spec's item schema fits, so the request breaks the spec.
+WINDOW_ITEMS_BUG = ("client bug in backends/window.py _portable: POST /conversations/{id}/items sends assistant "
+                    "messages with output_text parts but no id/status (not valid per the spec)")
+
+
+def _expect_window_items_bug(request: Any, backend: str) -> None:
+    if backend == "responses":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=WINDOW_ITEMS_BUG))
 
 
 @pytest.fixture
@@ -19,22 +29,38 @@ def thread(make_assistant: Any) -> tuple[Any, str]:
     return assistant, thread_id
 
 
-def test_the_model_sees_only_the_last_messages(thread: tuple[Any, str], client: Any, backend: str, stream: bool) -> None:
+def test_the_model_sees_only_the_last_messages(thread: tuple[Any, str], emulator: Any, client: Any, backend: str,
+                                              stream: bool, request: Any) -> None:
+    _expect_window_items_bug(request, backend)
+    emulator.load_script({"rules": [
+        {"match": "^three$", "reply": "Saw: {{ context }}"},  # the messages the model was given
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]})
     assistant, thread_id = thread
     result = assistant.run_turn("three", thread_id=thread_id, params=WINDOW, stream=stream)
-    assert result.text == "Echo: three"
-    if backend == "responses":
+    if backend == "responses":  # the last 2 messages as item references, then the new one
+        assert result.text == "Saw: two | Echo: two | three"
         seen = client.get(f"/responses/{result.response_id}/input_items", cast_to=object, options={"params": {"order": "asc"}})
         texts = [part["text"] for item in seen["data"] for part in item.get("content", [])]
         assert texts == ["two", "Echo: two", "three"]
-    else:
-        run = client.beta.threads.runs.retrieve(result.run_id, thread_id=thread_id)
-        assert run.truncation_strategy.last_messages == 2
+    else:  # Assistants counts the new message among the last 2
+        assert result.text == "Saw: Echo: two | three"
     history = [m["text"] for m in assistant.history(thread_id)]
-    assert history == ["one", "Echo: one", "two", "Echo: two", "three", "Echo: three"]
+    assert history == ["one", "Echo: one", "two", "Echo: two", "three", result.text]
+    assert emulator.request_violations() == []
 
 
-def test_tool_rounds_in_a_window_keep_the_conversation_whole(thread: tuple[Any, str], emulator: Any, stream: bool) -> None:
+def test_without_a_window_the_model_sees_everything(thread: tuple[Any, str], emulator: Any) -> None:
+    """The control for the test above: the same rule shows the whole thread."""
+    emulator.load_script({"rules": [{"match": "^three$", "reply": "Saw: {{ context }}"}]})
+    assistant, thread_id = thread
+    result = assistant.run_turn("three", thread_id=thread_id)
+    assert result.text == "Saw: one | Echo: one | two | Echo: two | three"
+
+
+def test_tool_rounds_in_a_window_keep_the_conversation_whole(thread: tuple[Any, str], emulator: Any, backend: str,
+                                                            stream: bool, request: Any) -> None:
+    _expect_window_items_bug(request, backend)
     emulator.load_script({"rules": [
         {"match": "disk", "tool_calls": [{"name": "disk", "arguments": {}}], "then": {"reply": "Disk: {{ tool_outputs.disk }}"}},
         {"default": True, "reply": "Echo: {{ input }}"},
@@ -46,3 +72,4 @@ def test_tool_rounds_in_a_window_keep_the_conversation_whole(thread: tuple[Any, 
     assert after.text == "Echo: four"
     texts = [m["text"] for m in assistant.history(thread_id)]
     assert texts[-4:] == ["disk please", 'Disk: {"used": "91%"}', "four", "Echo: four"]
+    assert emulator.request_violations() == []

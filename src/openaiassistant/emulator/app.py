@@ -24,6 +24,7 @@ from openaiassistant.emulator import (
 from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, FaultBook
 from openaiassistant.emulator.http import ApiProblem, StreamCut
 from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
+from openaiassistant.emulator.request_rules import check_unknown_params
 from openaiassistant.emulator.script import Script, load_script
 from openaiassistant.emulator.state import State
 from openaiassistant.emulator.validation import SpecValidator, load_validator
@@ -103,12 +104,16 @@ class Emulator:
         if self.validator is not None:
             self.add_violations(self.validator.check_response(method, path, status, body))
 
-    def check_request(self, method: str, path: str, body: Any) -> None:
-        if self.validator is not None:
-            problems = self.validator.check_request(method, path, body)
-            if problems:
-                with self._lock:
-                    self._request_violations.extend(problems)
+    def check_request(self, method: str, path: str, body: dict[str, Any]) -> None:
+        """Record where ``body`` breaks the spec's request schema; refuse (400) top-level
+        parameters the operation does not take, as the live API does."""
+        if self.validator is None:
+            return
+        problems = self.validator.check_request(method, path, body)
+        if problems:
+            with self._lock:
+                self._request_violations.extend(problems)
+        check_unknown_params(self.validator.allowed_params(method, path), path, body)
 
     def model_fault(self, method: str, path: str) -> dict[str, Any] | None:
         """An armed run/response-level fault for this request, as a step ``fault`` dict."""
@@ -130,13 +135,19 @@ class Emulator:
 
 
 # -- the app ---------------------------------------------------------------------------------
+def spec_required() -> bool:
+    """``OPENAI_EMULATOR_REQUIRE_SPEC``: unset, empty or ``0``/``false``/``no`` means not required."""
+    return os.environ.get("OPENAI_EMULATOR_REQUIRE_SPEC", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def _spec_validator() -> SpecValidator | None:
     """The spec validator; without the spec file (e.g. a plain ``pip install``) warn and go on
-    unvalidated, unless ``OPENAI_EMULATOR_REQUIRE_SPEC`` is set."""
+    unvalidated, unless ``OPENAI_EMULATOR_REQUIRE_SPEC`` is set (the pytest fixture requires it
+    unless it is ``0``)."""
     try:
         return load_validator()
     except FileNotFoundError as exc:
-        if os.environ.get("OPENAI_EMULATOR_REQUIRE_SPEC"):
+        if spec_required():
             raise
         warnings.warn(f"emulator: OpenAI spec not found ({exc.filename}); responses are not validated. "
                       "Set OPENAI_OPENAPI_SPEC to its path.", RuntimeWarning, stacklevel=3)

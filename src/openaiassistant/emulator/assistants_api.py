@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openaiassistant.emulator import clock
+from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_tools, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
 )
 from openaiassistant.emulator.items import require_file
 from openaiassistant.emulator.models_api import check_model
@@ -43,7 +44,11 @@ _ASSISTANT_FIELDS = ("name", "description", "instructions", "metadata", "tempera
 
 
 def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
-    check_tools(body, nested_function=True)
+    rules.check_tools(body, nested_function=True)
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict):
+        rules.check_strict_format(fmt.get("json_schema"), param="response_format.json_schema")
+    rules.check_reasoning(body.get("model") or obj.get("model"), body.get("reasoning_effort"), param="reasoning_effort")
     if "metadata" in body:
         check_metadata(body)
     for name in _ASSISTANT_FIELDS:

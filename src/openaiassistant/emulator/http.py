@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from openaiassistant.emulator import clock
+from openaiassistant.emulator.stream_check import StreamChecker
 
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
@@ -79,8 +80,10 @@ async def read_json(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiProblem(400, "The request body must be a JSON object.")
-    emulator_of(request).check_request(request.method, request.url.path, body)
     request.scope["emulator.body"] = body  # the request log shows it (see middleware)
+    # recorded against the spec's request schema, then refused where the live API refuses
+    # (unknown top-level parameters)
+    emulator_of(request).check_request(request.method, request.url.path, body)
     return body
 
 
@@ -133,27 +136,6 @@ def check_metadata(body: dict[str, Any]) -> dict[str, str]:
     return dict(metadata)
 
 
-def check_tools(body: dict[str, Any], *, nested_function: bool) -> None:
-    """``tools`` must be a list of typed objects; function tools need a name (Responses: flat
-    ``name``; Assistants: ``function.name``)."""
-    tools = body.get("tools")
-    if tools is None:
-        return
-    if not isinstance(tools, list):
-        raise ApiProblem(400, "Invalid type for 'tools': expected an array.", param="tools", code="invalid_type")
-    for index, tool in enumerate(tools):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise ApiProblem(400, f"Missing required parameter: '{where}.type'.", param=f"{where}.type",
-                             code="missing_required_parameter")
-        if tool["type"] != "function":
-            continue
-        holder = tool.get("function") if nested_function else tool
-        if not isinstance(holder, dict) or not holder.get("name"):
-            name = f"{where}.function.name" if nested_function else f"{where}.name"
-            raise ApiProblem(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
-
-
 def not_found(message: str) -> ApiProblem:
     return ApiProblem(404, message)
 
@@ -200,14 +182,18 @@ def sse_response(
     api: str,
     cut_after: int | None = None,
     headers: dict[str, str] | None = None,
+    terminal_due: Callable[[], bool] | None = None,
 ) -> StreamingResponse:
-    """Stream ``(event, data)`` pairs as SSE, validating each against the spec's event schemas.
+    """Stream ``(event, data)`` pairs as SSE, validating each against the spec's event schemas
+    and the whole stream with a :class:`~openaiassistant.emulator.stream_check.StreamChecker`.
 
     ``api`` is ``responses`` (data carries ``type`` and ``sequence_number``) or ``assistants``
     (ends with ``event: done`` / ``data: [DONE]``). ``cut_after`` aborts the connection after
-    that many events (the ``stream_cut`` fault).
+    that many events (the ``stream_cut`` fault). ``terminal_due`` says, once the events ran out,
+    whether a terminal event was due (default: always).
     """
     emulator = emulator_of(request)
+    checker = StreamChecker(api=api, where=f"SSE {request.method} {request.url.path}")
 
     async def body() -> AsyncIterator[bytes]:
         sent = 0
@@ -218,6 +204,7 @@ def sse_response(
                 if cut_after is not None and sent >= cut_after:
                     raise StreamCut(f"stream cut after {sent} events")
                 emulator.check_event(api, name, data)
+                emulator.add_violations(checker.see(name, data))
                 if name in _FINAL_EVENTS and "emulator.log" in request.scope:
                     # log before the last event leaves: a client that stops reading at it must
                     # already find its request in the log
@@ -225,6 +212,7 @@ def sse_response(
                 payload = data if isinstance(data, str) else json.dumps(data)
                 yield f"event: {name}\ndata: {payload}\n\n".encode()
                 sent += 1
+        emulator.add_violations(checker.end(terminal_expected=terminal_due() if terminal_due else True))
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 

@@ -57,6 +57,7 @@ class Context:
     files: list[tuple[str, str, bytes]] | None = None  # (file_id, filename, content) searchable now
     parallel: bool = True  # parallel_tool_calls: several calls in one round
     forced_tool: str | None = None  # tool_choice: "required" = "*" (any tool), or one tool's name
+    seen: list[str] | None = None  # texts of the messages the model sees (after truncation), oldest first
 
 
 def decide(script: Script, ctx: Context) -> Plan:
@@ -76,6 +77,7 @@ def decide(script: Script, ctx: Context) -> Plan:
     else:
         step, variables = _forced(_first_step(script, ctx), ctx)
     variables["tool_outputs"] = _outputs_map(ctx.tool_outputs or [])
+    variables["context"] = " | ".join(ctx.seen or [])
     variables["tool_outputs_json"] = json.dumps(variables["tool_outputs"])
     return _render(script, step, variables, ctx)
 

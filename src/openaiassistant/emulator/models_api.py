@@ -7,6 +7,7 @@ creates, as on the real API.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -18,12 +19,24 @@ from openaiassistant.emulator.http import ApiProblem, emulator_of, ok
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
 
-DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "o3", "o4-mini")
+DEFAULT_MODELS = (
+    "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",  # no reasoning
+    "gpt-5", "gpt-5-mini", "gpt-5-nano", "o1", "o3", "o3-mini", "o4-mini",  # reasoning models
+)
+# Families that take ``reasoning`` / ``reasoning_effort``: the id, a dated snapshot
+# (``o3-2025-04-16``) or a size/version suffix (``gpt-5-mini``, ``gpt-5.1``); the chat-tuned
+# ``gpt-5-chat-latest`` does not reason.
+_REASONING = re.compile(r"^(o1|o3|o4-mini|gpt-5)([-.].*)?$")
 _CREATED = 1_700_000_000
 
 
 def _model(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": _CREATED, "owned_by": "system"}
+
+
+def is_reasoning_model(model: str) -> bool:
+    """Whether ``model`` is in a reasoning family (o1, o3, o4-mini, gpt-5)."""
+    return bool(_REASONING.match(model)) and "-chat" not in model
 
 
 def check_model(emulator: "Emulator", model: Any, *, param: str = "model") -> None:

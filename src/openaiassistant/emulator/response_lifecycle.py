@@ -1,6 +1,6 @@
 """The life of a Response, as a generator of timeline actions.
 
-``lifecycle``: (background: queued ->) in_progress -> function_call items, or a
+``lifecycle``: (background: ``response.queued`` ->) in_progress -> function_call items, or a
 ``file_search_call`` then a message streamed token by token (completed / incomplete at
 ``max_output_tokens``), or a fault (failed / incomplete / stuck). ``event`` numbers every event
 (``sequence_number``); ``finish`` sets the final status and usage and releases the conversation.
@@ -30,7 +30,8 @@ def lifecycle(
     emulator: "Emulator", record: ResponseRecord, plan: Plan, body: dict[str, Any], *, background: bool
 ) -> Iterator[Action]:
     obj = record.obj
-    if background:
+    if background:  # the spec's ResponseQueuedEvent: "emitted when a response is queued"
+        yield event(record, "response.queued", response=obj)
         yield ("sleep", plan.latency.queue_ms / 1000.0)
     obj["status"] = "in_progress"
     yield event(record, "response.in_progress", response=obj)

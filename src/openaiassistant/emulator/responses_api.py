@@ -18,8 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
+from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, check_tools, emulator_of, new_id, not_found, now, ok, paginate,
+    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
 from openaiassistant.emulator.models_api import check_model
@@ -49,9 +50,15 @@ def _check_body(emulator: "Emulator", body: dict[str, Any]) -> str:
     """Refuse what the real API refuses before anything is created; returns the model."""
     model = require(body, "model")
     check_model(emulator, model)
-    check_tools(body, nested_function=False)
+    functions = rules.check_tools(body, nested_function=False)
+    rules.check_tool_choice(body.get("tool_choice"), functions)
     if not isinstance(body.get("text") or {}, dict):
         raise ApiProblem(400, "Invalid type for 'text': expected an object.", param="text", code="invalid_type")
+    rules.check_strict_format(_text_format(body), param="text.format")
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, dict):
+        rules.check_reasoning(model, reasoning.get("effort"), param="reasoning.effort")
+        rules.check_reasoning(model, reasoning.get("summary"), param="reasoning.summary")
     check_number(body, "max_output_tokens", minimum=16, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
     check_number(body, "top_p", minimum=0, maximum=1)
@@ -62,12 +69,25 @@ def _check_body(emulator: "Emulator", body: dict[str, Any]) -> str:
     return str(model)
 
 
+def _text_format(body: dict[str, Any]) -> Any:
+    return (body.get("text") or {}).get("format")
+
+
+def _check_json_mention(body: dict[str, Any], record: ResponseRecord) -> None:
+    """``json_object`` needs "json" in the instructions or a message the model reads."""
+    fmt = _text_format(body)
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    messages = [it.item_text(item) for item in record.context if item.get("type") == "message"]
+    rules.check_json_mention(kind, [body.get("instructions"), *messages], api="responses")
+
+
 async def create_response(request: Request) -> Response:
     """``POST /responses``: streamed (SSE), background (``queued``, advances on reads) or plain
     (the request is held until the response ends, in real time)."""
     emulator = emulator_of(request)
     body = await read_json(request)
     record = _new_record(emulator, body, model=_check_body(emulator, body))
+    _check_json_mention(body, record)
     plan = _plan(emulator, record, body, request)
     background = bool(body.get("background"))
     record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background), sink=record.events)
@@ -78,7 +98,8 @@ async def create_response(request: Request) -> Response:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
     if body.get("stream"):
         cut = emulator.stream_cut("POST", request.url.path)
-        return sse_response(request, _follow(record, 0), api="responses", cut_after=cut)
+        return sse_response(request, _follow(record, 0), api="responses", cut_after=cut,
+                            terminal_due=lambda: record.obj["status"] != "cancelled")
     if background:
         return ok(record.obj, headers=emulator.poll_headers("responses"))
     async with contextlib.aclosing(record.timeline.events(should_stop=request.is_disconnected)) as steps:
@@ -215,6 +236,7 @@ def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], re
         files=indexed_files(emulator.state, store_ids) if store_ids else None,
         parallel=body.get("parallel_tool_calls") is not False,
         forced_tool=forced_tool(body.get("tool_choice")),
+        seen=[it.item_text(item) for item in record.context if item.get("type") == "message"],
     )
     plan = decide(emulator.script, context)
     if fault is not None:
@@ -285,7 +307,8 @@ async def retrieve_response(request: Request) -> Response:
         raise ApiProblem(400, "Invalid 'starting_after': expected an integer.", param="starting_after") from None
     start = next((i for i, (_, data) in enumerate(record.events) if data["sequence_number"] > after), len(record.events))
     cut = emulator_of(request).stream_cut("GET", request.url.path)
-    return sse_response(request, _follow(record, start), api="responses", cut_after=cut)
+    return sse_response(request, _follow(record, start), api="responses", cut_after=cut,
+                        terminal_due=lambda: record.obj["status"] != "cancelled")
 
 
 async def cancel_response(request: Request) -> Response:

@@ -42,13 +42,19 @@ def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, A
     return step
 
 
-def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
-    """Instructions + the thread's messages (only the last N with ``truncation_strategy``
-    ``{type: last_messages, last_messages: N}``)."""
+def visible_messages(record: ThreadRecord, run: RunRecord) -> list[dict[str, Any]]:
+    """The thread's messages the model sees: only the last N with ``truncation_strategy``
+    ``{type: last_messages, last_messages: N}``."""
     messages = record.messages
     strategy = run.obj.get("truncation_strategy") or {}
     if strategy.get("type") == "last_messages" and isinstance(strategy.get("last_messages"), int):
         messages = messages[-strategy["last_messages"]:] if strategy["last_messages"] > 0 else []
+    return messages
+
+
+def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
+    """Instructions + the messages the model sees."""
+    messages = visible_messages(record, run)
     return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in messages)
 
 

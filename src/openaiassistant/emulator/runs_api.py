@@ -21,12 +21,13 @@ from openaiassistant.emulator import clock
 from openaiassistant.emulator.assistants_api import (
     ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, settle, thread_of,
 )
+from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, check_tools, emulator_of, new_id, not_found, now, ok, paginate,
+    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
     read_json, require, sse_response,
 )
 from openaiassistant.emulator.models_api import check_model
-from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text
+from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text, visible_messages
 from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Timeline, snapshot
@@ -35,42 +36,24 @@ from openaiassistant.emulator.vector_stores_api import indexed_files
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
 
-# Every body field createRun takes; anything else is rejected like the real API does.
-RUN_FIELDS = {
-    "assistant_id", "model", "reasoning_effort", "instructions", "additional_instructions",
-    "additional_messages", "tools", "metadata", "temperature", "top_p", "stream",
-    "max_prompt_tokens", "max_completion_tokens", "truncation_strategy", "tool_choice",
-    "parallel_tool_calls", "response_format",
-}
-THREAD_AND_RUN_FIELDS = (RUN_FIELDS - {"additional_instructions", "additional_messages", "reasoning_effort"}) | {
-    "thread", "tool_resources",
-}
-
-
 def _headers(emulator: "Emulator") -> dict[str, str]:
     return emulator.poll_headers("assistants")
-
-
-def _reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
-    for name in body:
-        if name not in allowed:
-            raise ApiProblem(400, f"Unrecognized request argument supplied: {name}", param=name)
 
 
 # -- create ----------------------------------------------------------------------------------
 async def create_run(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
-    _reject_unknown(body, RUN_FIELDS)
     _check_numbers(body)
     record = thread_of(request)
     running = active_run(emulator.state, record)
     if running:
         raise ApiProblem(400, f"Thread {record.obj['id']} already has an active run {running}.")
-    assistant_of(emulator.state, str(require(body, "assistant_id")))  # refused before any message lands
+    assistant = assistant_of(emulator.state, str(require(body, "assistant_id")))  # refused before any message lands
     if body.get("model"):
         check_model(emulator, body["model"])
     messages = [new_message(record.obj["id"], raw, state=emulator.state) for raw in body.get("additional_messages") or []]
+    _check_run_rules(body, assistant, [*record.messages, *messages])
     record.messages.extend(messages)
     return _start(request, emulator, record, body)
 
@@ -78,19 +61,38 @@ async def create_run(request: Request) -> Response:
 async def create_thread_and_run(request: Request) -> Response:
     emulator = emulator_of(request)
     body = await read_json(request)
-    _reject_unknown(body, THREAD_AND_RUN_FIELDS)
     _check_numbers(body)
     thread_body = dict(body.get("thread") or {})
     if body.get("tool_resources") and not thread_body.get("tool_resources"):
         thread_body["tool_resources"] = body["tool_resources"]
     require(body, "assistant_id")
-    assistant_of(emulator.state, str(body["assistant_id"]))
+    assistant = assistant_of(emulator.state, str(body["assistant_id"]))
+    raw_messages = thread_body.get("messages") if isinstance(thread_body.get("messages"), list) else []
+    _check_run_rules(body, assistant, [new_message("thread_", raw) for raw in raw_messages])
     record = new_thread(emulator.state, thread_body)
     return _start(request, emulator, record, body, thread_created=True)
 
 
+def _check_run_rules(body: dict[str, Any], assistant: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    """What the live API refuses about a run given its assistant's defaults: reasoning on a
+    model that does not reason, a tool_choice naming a function the run does not have, a strict
+    format that cannot be strict, json_object without "json" in instructions or messages."""
+    model = body.get("model") or assistant.get("model")
+    rules.check_reasoning(model, body.get("reasoning_effort"), param="reasoning_effort")
+    tools = body["tools"] if body.get("tools") is not None else assistant.get("tools") or []
+    functions = [t["function"]["name"] for t in tools if t.get("type") == "function"]
+    rules.check_tool_choice(body.get("tool_choice"), functions)
+    fmt = body.get("response_format") or assistant.get("response_format")
+    if not isinstance(fmt, dict):
+        return
+    rules.check_strict_format(fmt.get("json_schema"), param="response_format.json_schema")
+    instructions = body.get("instructions") or assistant.get("instructions")
+    texts = [instructions, body.get("additional_instructions"), *(message_text(m) for m in messages)]
+    rules.check_json_mention(fmt.get("type"), texts, api="assistants")
+
+
 def _check_numbers(body: dict[str, Any]) -> None:
-    check_tools(body, nested_function=True)
+    rules.check_tools(body, nested_function=True)
     check_number(body, "max_prompt_tokens", minimum=256, integer=True)
     check_number(body, "max_completion_tokens", minimum=256, integer=True)
     check_number(body, "temperature", minimum=0, maximum=2)
@@ -177,6 +179,7 @@ def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: R
         files=_searchable(emulator, record, run),
         parallel=run.obj["parallel_tool_calls"] is not False,
         forced_tool=forced_tool(run.obj["tool_choice"]),
+        seen=[message_text(m) for m in visible_messages(record, run)],
     )
     plan = decide(emulator.script, context)
     if fault is not None:
@@ -249,7 +252,6 @@ async def submit_tool_outputs(request: Request) -> Response:
     emulator = emulator_of(request)
     record, run = _run(request)
     body = await read_json(request)
-    _reject_unknown(body, {"tool_outputs", "stream"})
     if run.obj["status"] != "requires_action":
         raise ApiProblem(400, f'Runs in status "{run.obj["status"]}" do not accept tool outputs.')
     outputs = body.get("tool_outputs")

@@ -196,6 +196,15 @@ class SpecValidator:
             return []
         return self.check(op.request_schema, body, f"request {method} {path}")
 
+    def allowed_params(self, method: str, path: str) -> frozenset[str] | None:
+        """The top-level body parameters the operation's request schema names (None: the spec
+        has no JSON request schema with properties for it, so nothing can be said)."""
+        op = self.operation(method, path)
+        if op is None or op.request_schema is None:
+            return None
+        names = frozenset(_property_names(self.spec["components"]["schemas"], op.request_schema))
+        return names or None
+
     def check_event(self, api: str, event: str, data: Any) -> list[str]:
         """Validate one SSE event of the ``responses`` or ``assistants`` stream."""
         where = f"SSE {api} event {event}"
@@ -208,6 +217,21 @@ class SpecValidator:
         if schema is None:
             return [f"{where}: event not in the spec"]
         return self.check(schema, data, where)
+
+
+def _property_names(schemas: dict[str, Any], schema: Any, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every property a request schema names, through ``$ref`` and ``allOf``/``anyOf`` parts."""
+    if not isinstance(schema, dict):
+        return set()
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        return set() if name in seen else _property_names(schemas, schemas.get(name), seen | {name})
+    names = set(schema.get("properties") or {})
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(keyword) or []:
+            names |= _property_names(schemas, part, seen)
+    return names
 
 
 def _rebase(schema: dict[str, Any]) -> dict[str, Any]:
