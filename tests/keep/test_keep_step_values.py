@@ -69,6 +69,13 @@ def test_model_arguments_never_replace_the_authors_with_keys():
     assert seen[0][2] == {"url": "http://127.0.0.1:1/hosts/db-1", "params": {"limit": None}, "method": "GET"}
 
 
+def test_a_url_inside_text_is_text():
+    seen = []
+    tool = _provider_tool(seen, with_={"url": "http://127.0.0.1:1/notify", "message": "{host} is down, see https://wiki/x"})
+    tool.invoke({"host": "db 1/2"})
+    assert seen[0][2]["message"] == "db 1/2 is down, see https://wiki/x"
+
+
 def test_default_schema_takes_no_extra_arguments():
     tool = _provider_tool([], parameters={}, with_={"url": "http://127.0.0.1:1/status", "method": "GET"})
     assert tool.definition.parameters == {"type": "object", "properties": {}, "additionalProperties": False}

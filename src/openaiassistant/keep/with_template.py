@@ -7,7 +7,7 @@ author put there. The model's arguments are untrusted (alert text reaches the pr
 * an argument never replaces a ``with:`` key: arguments that fill no placeholder are passed to
   the provider's ``query`` only under names ``with:`` does not use (and a declared parameter
   that names a fixed ``with:`` key is refused when the step starts);
-* a URL value (the key ``url``, or any string containing ``://``) must fix its scheme, host
+* a URL value (the key ``url``, or any string starting ``scheme://``) must fix its scheme, host
   and port in the template; placeholders in its path and query are percent-encoded (``/``,
   ``?``, ``#``, ``@``, ``&`` included), ``.``, ``..`` and empty values are refused, must be
   declared and required, and the filled URL must keep the template's origin.
@@ -31,6 +31,8 @@ from openaiassistant.tools.tool import ToolCallError
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+# a value that starts like a URL, also when a placeholder stands in its scheme ("{scheme}://...")
+_URL_START = re.compile(r"[A-Za-z{][A-Za-z0-9+.\-{}_]*://")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +71,8 @@ class WithTemplate:
 
 
 def is_url(key: Any, text: str) -> bool:
-    return key == "url" or "://" in text
+    """The ``url`` key, or a value that starts like a URL (a URL inside longer text is text)."""
+    return key == "url" or bool(_URL_START.match(text))
 
 
 def url_origin(url: str) -> tuple[str, str, int | None]:
