@@ -38,9 +38,32 @@ def test_async_wrapper(make_assistant: Any) -> None:
     assert asyncio.run(assistant.arun_turn("async", stream=False)).text == "Echo: async"
 
 
-def test_images_reach_the_model(make_assistant: Any, backend: str) -> None:
-    result = make_assistant().run_turn("look at this", images=["https://example.invalid/graph.png"])
+def test_images_reach_the_model(make_assistant: Any, emulator: Any, backend: str) -> None:
+    url = "https://example.invalid/graph.png"
+    result = make_assistant().run_turn("look at this", images=[url])
     assert result.text.startswith("Echo: look at this")
+    # the image went to the server as an image part of the user's message
+    parts = [part for r in emulator.requests() if r["method"] == "POST" and r["body"]
+             for part in _content_parts(r["body"])]
+    if backend == "responses":
+        assert {"type": "input_image", "image_url": url} in [{k: p.get(k) for k in ("type", "image_url")} for p in parts]
+    else:
+        assert {"type": "image_url", "image_url": {"url": url}} in [
+            {"type": p.get("type"), "image_url": {"url": (p.get("image_url") or {}).get("url")}} for p in parts]
+
+
+def _content_parts(body: Any) -> list[dict[str, Any]]:
+    """Every content part of every message anywhere in a request body."""
+    found: list[dict[str, Any]] = []
+    if isinstance(body, dict):
+        if isinstance(body.get("content"), list):
+            found += [part for part in body["content"] if isinstance(part, dict)]
+        for value in body.values():
+            found += _content_parts(value)
+    elif isinstance(body, list):
+        for value in body:
+            found += _content_parts(value)
+    return found
 
 
 def test_azure_settings_build_an_azure_client() -> None:
