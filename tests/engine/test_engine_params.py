@@ -146,11 +146,7 @@ def test_settings_validation() -> None:
     assert "sk-x1234567" not in repr(ConnectionSettings(api_key="sk-x1234567"))
 
 
-def test_params_reach_the_wire(make_assistant: Any, client: Any, emulator: Any, backend: str, request: Any) -> None:
-    if backend == "responses":  # last_messages goes through backends/window.py (see test_engine_window.py)
-        from tests.engine.test_engine_window import WINDOW_ITEMS_BUG
-
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WINDOW_ITEMS_BUG))
+def test_params_reach_the_wire(make_assistant: Any, client: Any, emulator: Any, backend: str) -> None:
     params = {"temperature": "0.3", "parallel_tool_calls": "false", "tool_choice": "none",
               "truncation_strategy": {"type": "last_messages", "last_messages": 4}, "max_completion_tokens": "300",
               "response_format": "json_object"}

@@ -112,7 +112,16 @@ def test_a_run_longer_than_any_recorded_backs_off():
     while clock.now < 60:
         waits.append(schedule.next_delay(None))
         clock.now += waits[-1]
-    assert waits[0] == 1.0 and max(waits) == POLL_MAX and len(waits) < 40
+    assert waits[0] == 1.0 and max(waits) == POLL_MAX and len(waits) < 45
+    assert waits[1:] == sorted(waits[1:])  # past the plan: fast first, then backing off
+
+
+def test_a_run_just_past_the_history_is_seen_soon():
+    # few samples, one of them an outlier: runs that end just past the longest recorded one
+    plan = _history([0.01, 2.0, 2.1, 2.2, 2.3]).plan("start")
+    for ends_at in (2.4, 2.6, 2.8):
+        seen, _ = _seen_done(plan, ends_at)
+        assert seen - ends_at <= 0.25
 
 
 def test_the_server_hint_wins_over_the_plan():

@@ -9,18 +9,6 @@ import pytest
 from tests.engine.conftest import Tools
 
 WINDOW = {"truncation_strategy": {"type": "last_messages", "last_messages": 2}}
-# backends/window.py appends the turn's assistant messages to the conversation as
-# {type: message, role: assistant, content: [output_text]} without the id/status an output
-# message needs: no alternative of the spec's item schema fits, so the request breaks the spec.
-WINDOW_ITEMS_BUG = ("client bug in backends/window.py _portable: POST /conversations/{id}/items sends assistant "
-                    "messages with output_text parts but no id/status (not valid per the spec)")
-
-
-def _expect_window_items_bug(request: Any, backend: str) -> None:
-    if backend == "responses":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WINDOW_ITEMS_BUG))
-
-
 @pytest.fixture
 def thread(make_assistant: Any) -> tuple[Any, str]:
     assistant = make_assistant(tools=Tools(disk=lambda a: {"used": "91%"}))
@@ -30,8 +18,7 @@ def thread(make_assistant: Any) -> tuple[Any, str]:
 
 
 def test_the_model_sees_only_the_last_messages(thread: tuple[Any, str], emulator: Any, client: Any, backend: str,
-                                              stream: bool, request: Any) -> None:
-    _expect_window_items_bug(request, backend)
+                                              stream: bool) -> None:
     emulator.load_script({"rules": [
         {"match": "^three$", "reply": "Saw: {{ context }}"},  # the messages the model was given
         {"default": True, "reply": "Echo: {{ input }}"},
@@ -59,8 +46,7 @@ def test_without_a_window_the_model_sees_everything(thread: tuple[Any, str], emu
 
 
 def test_tool_rounds_in_a_window_keep_the_conversation_whole(thread: tuple[Any, str], emulator: Any, backend: str,
-                                                            stream: bool, request: Any) -> None:
-    _expect_window_items_bug(request, backend)
+                                                            stream: bool) -> None:
     emulator.load_script({"rules": [
         {"match": "disk", "tool_calls": [{"name": "disk", "arguments": {}}], "then": {"reply": "Disk: {{ tool_outputs.disk }}"}},
         {"default": True, "reply": "Echo: {{ input }}"},

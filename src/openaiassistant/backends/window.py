@@ -55,6 +55,14 @@ def window_input(recent: list[dict[str, Any]], count: int, new_items: list[dict[
 
 
 def _portable(item: dict[str, Any]) -> dict[str, Any]:
-    """An item in the shape conversations.items.create takes (no ids or statuses)."""
+    """An item in the shape conversations.items.create takes (no ids or statuses).
+
+    An answer (an output message: ``output_text`` parts, which as input need their id and
+    status) goes in as an input message of the assistant role with its text."""
+    if item.get("type") == "message" and item.get("role") == "assistant":
+        parts = item.get("content") or []
+        text = parts if isinstance(parts, str) else "".join(
+            str(p.get("text") or p.get("refusal") or "") for p in parts if isinstance(p, dict))
+        return {"type": "message", "role": "assistant", "content": text}
     keys = _KEPT_KEYS.get(str(item.get("type")), tuple(item))
     return {key: item[key] for key in keys if key in item}

@@ -8,8 +8,9 @@ the quantiles of that distribution: where runs actually end, polls are dense; wh
 ended, there are none. With ``POINTS`` quantiles a run is seen done on average 1/(2*POINTS) of
 the spread of durations after it ended, with at most ``POINTS + 1`` polls inside that spread.
 
-A phase that outlives every recorded duration falls back to waits proportional to the time
-already spent, and no wait ever exceeds ``POLL_MAX``, so stale history (runs got faster) costs
+A phase that outlives every recorded duration searches on from the plan's end: waits start at
+the plan's typical spacing and grow by ``POLL_FACTOR`` up to the generic ceiling (a share of the
+time already spent). No wait ever exceeds ``POLL_MAX``, so stale history (runs got faster) costs
 at most that. Streamed phases are recorded too (their end is seen exactly), so a connection that
 switches to polling starts with a plan.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from openaiassistant.engine.deadline import POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, Clock, PollSchedule
+from openaiassistant.engine.deadline import POLL_FACTOR, POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, Clock, PollSchedule
 
 POINTS = 8  # quantiles polled inside the spread of recent durations
 MIN_SAMPLES = 4  # fewer recorded phases: the generic schedule
@@ -55,6 +56,12 @@ class RunTimes:
         return offsets
 
 
+def _typical_gap(plan: list[float]) -> float:
+    """The median spacing of a plan's polls (at least ``MIN_GAP``)."""
+    gaps = sorted(b - a for a, b in zip(plan, plan[1:]))
+    return max(MIN_GAP, gaps[len(gaps) // 2]) if gaps else POLL_MIN_CEILING
+
+
 def _quantile(ordered: list[float], q: float) -> float:
     """Linear-interpolated quantile of a sorted, non-empty list."""
     pos = q * (len(ordered) - 1)
@@ -71,6 +78,7 @@ class PhaseSchedule:
         self._started = started
         self._plan = list(plan or [])
         self._learned = plan is not None
+        self._tail = _typical_gap(self._plan)  # the first wait past the plan's end
         self._generic = PollSchedule()
         self.last_delay = 0.0
 
@@ -89,8 +97,10 @@ class PhaseSchedule:
             self._plan.pop(0)
         if self._plan:
             return min(self._plan[0] - elapsed, POLL_MAX)
-        # longer than every recorded phase: back off with the time already spent
-        return min(POLL_MAX, max(POLL_MIN_CEILING, elapsed * POLL_SHARE))
+        # longer than every recorded phase: search on from the plan's spacing, backing off
+        delay = min(self._tail, POLL_MAX, max(POLL_MIN_CEILING, elapsed * POLL_SHARE))
+        self._tail = delay * POLL_FACTOR
+        return delay
 
     def duration(self, *, polled: bool) -> float:
         """The phase's length as best known now: exact when its end was streamed; when polled,

@@ -35,12 +35,17 @@ from openaiassistant.keep.with_template import WithTemplate
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.registry import ToolRegistry
 from openaiassistant.tools.strict import strict_problem
+from openaiassistant.tools.threads import AbandonedCallLimit
 from openaiassistant.tools.tool import ToolCallError, check_tool_name
 
 _PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}
 
 # (provider_id, provider_type, with-arguments) -> query result
 ProviderCaller = Callable[[str, str, dict[str, Any]], Any]
+
+# One cap for the whole Keep worker: every step builds its own registry, and a provider that
+# hangs must not pile up threads step after step.
+ABANDONED_CALLS = AbandonedCallLimit(32)
 
 
 @dataclass(kw_only=True)
@@ -98,7 +103,7 @@ def build_toolset(
     """
     if not specs:
         return None
-    registry = ToolRegistry()
+    registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(specs):
         where = f"functions[{index}]"
         _check_name(spec.get("name"), where)
