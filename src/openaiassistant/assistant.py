@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any, Callable, Mapping
 
@@ -24,7 +25,7 @@ from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import AssistantError, ConfigError
+from openaiassistant.errors import AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -149,7 +150,8 @@ class Assistant:
         try:
             self.registry.record(thread_id=thread_id, backend=self.backend, metadata=meta, **tags)
         except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
-            logger.error("thread registry could not record %s: %s", thread_id, type(exc).__name__)
+            logger.error("thread registry could not record %s: %s: %s", thread_id, type(exc).__name__,
+                         redact(str(exc))[:300])
 
     async def arun_turn(self, prompt: str | UserInput, **kwargs: Any) -> TurnResult:
         """``run_turn`` for async callers (runs in a worker thread)."""
@@ -187,8 +189,8 @@ class Assistant:
                 timeout = float(timeout)
             except (TypeError, ValueError):
                 raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
-            if timeout <= 0:
-                raise ConfigError("timeout", "must be positive")
+            if not math.isfinite(timeout) or timeout <= 0:
+                raise ConfigError("timeout", f"must be a positive, finite number of seconds (None: no deadline), got {timeout!r}")
         if on_text is not None and not callable(on_text):
             raise ConfigError("on_text", "must be callable")
         tools = self.tools.definitions() if self.tools is not None else []

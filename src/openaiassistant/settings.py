@@ -42,7 +42,7 @@ class ConnectionSettings:
     azure_endpoint: str | None = None
     api_version: str | None = None
     azure_deployment: str | None = None
-    max_retries: int = 3
+    max_retries: int = 5
     request_timeout: float = 60.0
     transport: str = "sse"
 

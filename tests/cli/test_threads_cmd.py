@@ -55,3 +55,11 @@ def test_parse_age(text: str, seconds: float) -> None:
 def test_parse_age_rejects(text: str) -> None:
     with pytest.raises(ConfigError, match="--idle"):
         parse_age(text)
+
+
+def test_a_broken_database_is_one_line_not_a_traceback(tmp_path: Any, capsys: Any) -> None:
+    (tmp_path / "threads.db").write_bytes(b"this is not a database" * 100)
+    assert main(["threads", "--registry", f"sqlite:///{tmp_path}/threads.db", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the thread registry failed: DatabaseError") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -200,3 +200,12 @@ def test_json_hint_is_added_only_when_needed() -> None:
     assert parse_params({"response_format": "text"}).additional_instructions is None
 
 
+
+
+@pytest.mark.parametrize("timeout", ["inf", float("nan"), 0, -1, "soon"])
+def test_a_turn_timeout_must_be_positive_and_finite(make_assistant: Any, emulator: Any, timeout: Any) -> None:
+    assistant = make_assistant()
+    emulator.clear_requests()
+    with pytest.raises(ConfigError, match="timeout"):
+        assistant.run_turn("hi", timeout=timeout)
+    assert emulator.requests() == []  # refused before anything was sent

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("prompt", help="what to ask")
     parser.add_argument("--backend", choices=("responses", "assistants"), default=os.environ.get("OPENAI_ASSISTANT_BACKEND", "responses"))
     parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL"), help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)")
-    parser.add_argument("--api-key", default=None, help="API key (default: env OPENAI_API_KEY)")
+    parser.add_argument("--api-key", default=None,
+                        help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)")
     parser.add_argument("--organization", default=None)
     parser.add_argument("--project", default=None)
     parser.add_argument("--model", default=os.environ.get("OPENAI_MODEL"), help="model (required on the responses backend; env OPENAI_MODEL)")

@@ -48,7 +48,9 @@ def parse_age(text: str) -> timedelta:
 
 
 def run(args: argparse.Namespace) -> int:
-    from openaiassistant.errors import ConfigError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from openaiassistant.errors import ConfigError, redact
 
     try:
         if not args.registry:
@@ -60,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:  # an unreachable or broken database: one line, no traceback
+        print(f"error: the thread registry failed: {type(exc).__name__}: {redact(str(exc)).splitlines()[0][:300]}",
+              file=sys.stderr)
+        return 1
 
 
 def _list(args: argparse.Namespace, registry) -> int:

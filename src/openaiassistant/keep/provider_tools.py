@@ -22,17 +22,15 @@ a ConfigError names the entry (``functions[i]``) and the field.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-
-import jsonschema
 
 from openaiassistant.errors import ConfigError, redact
 from openaiassistant.keep.http_functions import http_tool_spec
 from openaiassistant.keep.turn import positive_seconds
 from openaiassistant.keep.with_template import WithTemplate
 from openaiassistant.tools.base import ToolDefinition
+from openaiassistant.tools.http import parameters_schema
 from openaiassistant.tools.registry import ToolRegistry
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
@@ -139,7 +137,7 @@ def _provider_tool(
     if caller is None:
         raise ConfigError(where, "provider tools need a Keep context (they run inside a Keep workflow)")
     provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
-    parameters = _parameters(spec.get("parameters"), f"{where}.parameters")
+    parameters = parameters_schema(spec.get("parameters"), where=f"{where}.parameters")
     strict = _strict(spec.get("strict"), f"{where}.strict")
     if strict and (problem := strict_problem(parameters)):
         raise ConfigError(f"{where}.parameters", f"strict: true needs a strict schema: {problem}")
@@ -186,26 +184,6 @@ def _provider_ref(
     if not isinstance(provider_type, str):
         raise ConfigError(f"{where}.provider_type", f"must be a provider type such as http, got {provider_type!r}")
     return provider, provider_type
-
-
-def _parameters(value: Any, where: str) -> dict[str, Any]:
-    """The tool's JSON schema (default: no arguments at all)."""
-    if value is None or value == "" or value == {}:
-        return {"type": "object", "properties": {}, "additionalProperties": False}
-    if isinstance(value, str):  # a templated Keep value arrives as JSON text
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(where, f"is a string but not JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, Mapping) or value.get("type") != "object":
-        raise ConfigError(where, "must be a JSON schema with type: object")
-    if not isinstance(value.get("properties", {}), Mapping):
-        raise ConfigError(where, "properties must be a mapping of argument names to schemas")
-    try:
-        jsonschema.Draft202012Validator.check_schema(dict(value))
-    except jsonschema.SchemaError as exc:
-        raise ConfigError(where, f"is not a valid JSON schema: {exc.message}") from None
-    return json.loads(json.dumps(value))  # a plain, detached copy
 
 
 def _strict(value: Any, where: str) -> bool:

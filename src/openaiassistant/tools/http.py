@@ -106,7 +106,7 @@ class HttpToolSpec:
         if unknown:
             raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
         secrets = dict(secrets or {})
-        parameters = _parameters(spec.get("parameters"), where=f"{where} parameters")
+        parameters = parameters_schema(spec.get("parameters"), where=f"{where} parameters")
         strict = _bool(_given(spec, "strict", False), f"{where} strict")
         if strict and (problem := strict_problem(parameters)):
             raise ConfigError(f"{where} parameters", f"strict: true needs a strict schema: {problem}")
@@ -278,16 +278,20 @@ def _origin_text(url: httpx.URL) -> str:
 # spec validation helpers
 
 
-def _parameters(value: Any, *, where: str) -> dict[str, Any]:
-    if value is None:
-        value = {"type": "object", "properties": {}, "additionalProperties": False}
-    if isinstance(value, str):  # a templated Keep value arrives as JSON text
+def parameters_schema(value: Any, *, where: str) -> dict[str, Any]:
+    """A tool's ``parameters``: a JSON schema of type object (JSON text accepted, as a templated
+    Keep value arrives); none or empty means no arguments at all. ConfigError names ``where``."""
+    if value is None or value == "" or value == {}:
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ConfigError(where, f"is a string but not JSON ({exc.msg})") from None
+            raise ConfigError(where, f"is a string but not JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(value, Mapping) or value.get("type") != "object":
         raise ConfigError(where, "must be a JSON schema with type: object")
+    if not isinstance(value.get("properties", {}), Mapping):
+        raise ConfigError(where, "properties must be a mapping of argument names to schemas")
     try:
         jsonschema.Draft202012Validator.check_schema(dict(value))
     except jsonschema.SchemaError as exc:
