@@ -14,6 +14,13 @@ import pytest
 
 pytestmark = pytest.mark.emulator_bad_requests
 
+
+@pytest.fixture
+def client(emulator: Any) -> openai.OpenAI:
+    """Generic requests to the Assistants API carry the beta header the typed resources send."""
+    return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0,
+                         default_headers={"OpenAI-Beta": "assistants=v2"})
+
 LOOSE = {"type": "object", "properties": {"host": {"type": "string"}}}  # not strict-valid
 STRICT = {"type": "object", "properties": {"host": {"type": "string"}}, "required": ["host"],
           "additionalProperties": False}
@@ -201,3 +208,13 @@ def test_the_model_list_is_honest_about_reasoning(emulator: Any, client: openai.
             assert _respond(client, model=model, reasoning={"effort": "low"})["status"] == "completed"
         else:
             _refused(lambda: _respond(client, model=model, reasoning={"effort": "low"}))
+
+
+def test_the_assistants_api_needs_its_beta_header(emulator: Any) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    refused = httpx.post(f"{emulator.base_url}/threads", json={}, headers=headers)
+    assert refused.status_code == 400 and "OpenAI-Beta" in refused.json()["error"]["message"]
+    ok = httpx.post(f"{emulator.base_url}/threads", json={}, headers={**headers, "OpenAI-Beta": "assistants=v2"})
+    assert ok.status_code == 200 and ok.json()["object"] == "thread"

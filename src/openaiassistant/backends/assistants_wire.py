@@ -42,8 +42,8 @@ def function_tool(definition: ToolDefinition) -> dict[str, Any]:
     }
 
 
-def run_kwargs(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Keyword arguments for ``runs.create`` (see docs/engine.md for the mapping)."""
+def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The JSON body of a run-creating request (see docs/engine.md for the mapping)."""
     kwargs: dict[str, Any] = {"assistant_id": spec.assistant_id}
     if params.model:
         kwargs["model"] = params.model
@@ -76,8 +76,7 @@ def run_kwargs(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any
         else:
             kwargs["response_format"] = {"type": fmt.kind}
     if params.reasoning_effort is not None:
-        # not a typed argument in openai 1.37.1: sent as an extra body field in every version
-        kwargs["extra_body"] = {"reasoning_effort": params.reasoning_effort}
+        kwargs["reasoning_effort"] = params.reasoning_effort
     if tools is not None:
         kwargs["tools"] = tools
     return kwargs
@@ -150,9 +149,10 @@ def history_entry(message: Any) -> dict[str, Any]:
 
 
 # run options that POST /threads/runs does not take (the spec's CreateThreadAndRunRequest)
-_NOT_ON_THREAD_AND_RUN = ("additional_instructions", "extra_body")
+_NOT_ON_THREAD_AND_RUN = ("additional_instructions", "reasoning_effort")
 
 
-def fits_thread_and_run(kwargs: dict[str, Any]) -> bool:
-    """Whether a run with these ``runs.create`` arguments can be made by ``POST /threads/runs``."""
-    return not any(name in kwargs for name in _NOT_ON_THREAD_AND_RUN)
+def fits_thread_and_run(body: dict[str, Any]) -> bool:
+    """Whether a run with this ``POST /threads/{id}/runs`` body can be made by ``POST /threads/runs``."""
+    return not any(name in body for name in _NOT_ON_THREAD_AND_RUN)
+

@@ -1,4 +1,4 @@
-"""One ASGI middleware around every ``/v1`` request: bearer auth, HTTP-level faults
+"""One ASGI middleware around every ``/v1`` request: bearer auth, the Assistants beta header, HTTP-level faults
 (errors with retry headers, dropped connections), the request log and validation of JSON
 response bodies against the spec (SSE events are validated where they are produced)."""
 
@@ -75,6 +75,23 @@ class _Exchange:
         self.emulator.check_body(self.method, self.path, self.status, body)
 
 
+_BETA_PATHS = ("/v1/assistants", "/v1/threads")
+
+
+def _beta_problem(scope: dict[str, Any]) -> Response | None:
+    """The Assistants API answers only requests that opt in with ``OpenAI-Beta: assistants=v2``
+    (the SDK's typed beta resources send it; a generic request must send it itself)."""
+    if not scope["path"].startswith(_BETA_PATHS):
+        return None
+    beta = dict(scope.get("headers") or []).get(b"openai-beta", b"").decode("latin-1")
+    if "assistants=v2" in beta.replace(" ", "").split(","):
+        return None
+    return Response(_error_body(
+        "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by "
+        "setting the header 'OpenAI-Beta: assistants=v2'."
+    ), status_code=400, media_type="application/json")
+
+
 class EmulatorMiddleware:
     """Auth, HTTP faults, request log and JSON response validation around every ``/v1`` call."""
 
@@ -89,7 +106,8 @@ class EmulatorMiddleware:
         exchange = _Exchange(self.emulator, scope)
         scope["emulator.log"] = exchange.log  # streams log themselves before their last event
         try:
-            rejected = self._auth_problem(scope) or self._http_fault(exchange.method, exchange.path)
+            rejected = (self._auth_problem(scope) or _beta_problem(scope)
+                        or self._http_fault(exchange.method, exchange.path))
             if isinstance(rejected, ConnectionDrop):
                 await _half_response(send)  # status stays 0: the client never gets a response
                 raise rejected
