@@ -26,7 +26,7 @@ from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError, redact
-from openaiassistant.params import parse_params, validate_metadata
+from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import Toolset
@@ -176,7 +176,8 @@ class Assistant:
     def _prepare(self, prompt: Any, *, params: Any, metadata: Any, stream: Any, on_text: Any, timeout: Any,
                  on_active_run: Any, thread_id: Any, images: Any, attachments: Any) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
         user_input = prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
-        run_params = parse_params(params, defaults=self.spec.params, backend=self.spec.backend)
+        run_params = with_json_hint(parse_params(params, defaults=self.spec.params, backend=self.spec.backend),
+                                    user_input.text, self.spec.instructions)
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")
         thread_meta = validate_metadata(metadata) if metadata else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace, fields
 from typing import Any, Mapping
 
 from openaiassistant.errors import ConfigError
@@ -98,26 +98,25 @@ def parse_params(raw: Mapping[str, Any] | None, *, defaults: Mapping[str, Any] |
                 continue
             merged[name] = value
     values = {name: _PARSERS[name](name, value, backend) for name, value in merged.items()}
-    _mention_json(values)
     return RunParams(**values)
 
 
 JSON_HINT = "Respond in JSON."
 
 
-def _mention_json(values: dict[str, Any]) -> None:
+def with_json_hint(params: RunParams, *said: str | None) -> RunParams:
     """The API refuses ``json_object`` output (400) unless the word "json" appears in the
-    instructions or the input. The prompt is not known here, so unless this turn's instructions
-    already say it, ``additional_instructions`` gets :data:`JSON_HINT` (both backends send it:
-    Assistants as ``additional_instructions``, Responses appended to the instructions)."""
-    fmt = values.get("response_format")
+    instructions or the input. Unless the turn's instructions or one of ``said`` (the prompt,
+    the assistant's own instructions) mention it, ``additional_instructions`` gets
+    :data:`JSON_HINT` (Assistants sends it as such, Responses appends it to the instructions)."""
+    fmt = params.response_format
     if fmt is None or fmt.kind != "json_object":
-        return
-    said = [values.get("instructions"), values.get("additional_instructions")]
-    if any(isinstance(text, str) and "json" in text.lower() for text in said):
-        return
-    extra = values.get("additional_instructions")
-    values["additional_instructions"] = f"{extra}\n\n{JSON_HINT}" if extra else JSON_HINT
+        return params
+    texts = [params.instructions, params.additional_instructions, *said]
+    if any(isinstance(text, str) and "json" in text.lower() for text in texts):
+        return params
+    extra = params.additional_instructions
+    return replace(params, additional_instructions=f"{extra}\n\n{JSON_HINT}" if extra else JSON_HINT)
 
 
 # -- scalar parsers ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from openaiassistant.errors import APIError, ConfigError
-from openaiassistant.params import JSON_HINT, ResponseFormat, ToolChoice, Truncation, parse_params
+from openaiassistant.params import JSON_HINT, ResponseFormat, ToolChoice, Truncation, parse_params, with_json_hint
 from tests.engine.conftest import RUN_CREATE, posts
 
 SCHEMA = {"type": "object", "properties": {"severity": {"type": "string"}}, "required": ["severity"],
@@ -192,14 +192,22 @@ def test_json_object_without_json_in_the_prompt_is_made_valid(make_assistant: An
 
 
 def test_json_hint_is_added_only_when_needed() -> None:
-    assert parse_params({"response_format": "json_object"}).additional_instructions == JSON_HINT
+    json_object = parse_params({"response_format": "json_object"})
+    assert with_json_hint(json_object).additional_instructions == JSON_HINT
+    assert with_json_hint(json_object, "Answer as JSON: severity, action").additional_instructions is None  # the prompt
+    assert with_json_hint(json_object, None, "You reply in json.").additional_instructions is None  # the assistant's
     said = parse_params({"response_format": "json_object", "instructions": "Answer as json."})
-    assert said.additional_instructions is None
+    assert with_json_hint(said).additional_instructions is None
     extra = parse_params({"response_format": "json_object", "additional_instructions": "Be brief."})
-    assert extra.additional_instructions == f"Be brief.\n\n{JSON_HINT}"
-    assert parse_params({"response_format": "text"}).additional_instructions is None
+    assert with_json_hint(extra).additional_instructions == f"Be brief.\n\n{JSON_HINT}"
+    assert with_json_hint(parse_params({"response_format": "text"})).additional_instructions is None
 
 
+def test_a_prompt_that_asks_for_json_needs_no_hint(make_assistant: Any, emulator: Any, backend: str) -> None:
+    result = make_assistant().run_turn("triage db-1, answer JSON", params={"response_format": "json_object"})
+    assert isinstance(result.response, dict)
+    body = posts(emulator, RUN_CREATE[backend])[0]["body"]
+    assert JSON_HINT not in body.get("instructions", "") + body.get("additional_instructions", "")
 
 
 @pytest.mark.parametrize("timeout", ["inf", float("nan"), 0, -1, "soon"])
