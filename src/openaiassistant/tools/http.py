@@ -56,6 +56,7 @@ from .base import ToolDefinition
 from .strict import strict_problem
 from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
 from .tool import Tool, ToolCallError, check_tool_name
+from ..values import parse_bool
 
 logger = logging.getLogger("openaiassistant.tools.http")
 
@@ -107,7 +108,7 @@ class HttpToolSpec:
             raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
         secrets = dict(secrets or {})
         parameters = parameters_schema(spec.get("parameters"), where=f"{where} parameters")
-        strict = _bool(_given(spec, "strict", False), f"{where} strict")
+        strict = parse_bool(f"{where} strict", _given(spec, "strict", False))
         if strict and (problem := strict_problem(parameters)):
             raise ConfigError(f"{where} parameters", f"strict: true needs a strict schema: {problem}")
         method = str(spec.get("method", "GET")).upper()
@@ -137,7 +138,7 @@ class HttpToolSpec:
             body=body, strict=strict,
             timeout=_positive(_given(spec, "timeout", 10.0), f"{where} timeout", float),
             max_response_bytes=_positive(_given(spec, "max_response_bytes", 1_000_000), f"{where} max_response_bytes", int),
-            follow_redirects=_bool(_given(spec, "follow_redirects", True), f"{where} follow_redirects"),
+            follow_redirects=parse_bool(f"{where} follow_redirects", _given(spec, "follow_redirects", True)),
             max_redirects=_count(_given(spec, "max_redirects", 3), f"{where} max_redirects"),
         )
 
@@ -363,14 +364,6 @@ def _given(spec: Mapping[str, Any], key: str, default: Any) -> Any:
     # quoted numbers ("0.5") are accepted by the number checks below.
     value = spec.get(key)
     return default if value is None else value
-
-
-def _bool(value: Any, where: str) -> bool:
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if not isinstance(value, bool):
-        raise ConfigError(where, f"must be true or false, got {value!r}")
-    return value
 
 
 def _str(value: Any, where: str) -> str:

@@ -1,0 +1,48 @@
+"""Parsing the scalar values users write (Python, YAML, Keep templates, the CLI) one way everywhere.
+
+Keep renders every templated value as text and YAML has its own idea of booleans, so a flag may
+arrive as ``True``, ``"true"``, ``"yes"`` or ``"on"``; a number of seconds as ``30`` or ``"30"``.
+Every place that takes such a value uses these parsers, so one spelling means one thing in a step's
+``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from openaiassistant.errors import ConfigError
+
+TRUE_WORDS = ("true", "yes", "1", "on")
+FALSE_WORDS = ("false", "no", "0", "off")
+_UNSET = object()
+
+
+def parse_bool(where: str, value: Any, *, default: Any = _UNSET) -> bool:
+    """A boolean, or its text (true/false, yes/no, 1/0, on/off, any case). ``None`` or ``""``
+    give ``default`` when one is given; anything else is a ConfigError naming ``where``."""
+    if (value is None or value == "") and default is not _UNSET:
+        return bool(default)
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ConfigError(where, f"must be true or false, got {value!r}")
+
+
+def positive_seconds(where: str, value: Any) -> float | None:
+    """A number of seconds (numbers or numeric text), > 0 and finite; None when not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(where, f"must be a number of seconds, got {value!r}")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(where, f"must be a number of seconds, got {value!r}") from None
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
+    return seconds
