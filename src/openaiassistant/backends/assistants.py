@@ -171,7 +171,7 @@ class AssistantsBackend:
         """Read run events until the run stops or needs tools; a broken stream means poll."""
         ref = known
         try:
-            for event in stream:  # {"event": name, "data": object} (the SDK's generic stream)
+            for event in wire.until_deadline(stream, deadline):  # {"event": name, "data": object} (the SDK's generic stream)
                 name, data = str(wire.get(event, "event") or ""), wire.get(event, "data")
                 if ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
                     ref = RunRef(thread_id=str(wire.get(data, "thread_id")), run_id=str(wire.get(data, "id")))

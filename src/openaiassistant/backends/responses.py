@@ -200,7 +200,7 @@ class ResponsesBackend:
         """Read events until the response ends; a broken stream becomes Pending (poll/resume)."""
         ref = known
         try:
-            for raw_event in stream:
+            for raw_event in wire.until_deadline(stream, deadline):
                 event = wire.unwrap_event(raw_event)
                 kind = event.get("type", "")
                 response = event.get("response")

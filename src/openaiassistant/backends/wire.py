@@ -6,7 +6,7 @@ backends share (poll hints, stream-break handling).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from openaiassistant.backends.base import (
     Cancelled,
@@ -61,7 +61,7 @@ def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: Ru
     leaves, so no exception can strand it on the server.
     """
     broke = is_transport_error(exc)
-    hit = broke and deadline_hit(exc, deadline)
+    hit = (broke and deadline_hit(exc, deadline)) or isinstance(exc, TurnTimeoutError)
     if broke and not hit:
         return
     if ref is not None and not known:
@@ -73,6 +73,15 @@ def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: Ru
     if mapped is exc:
         raise exc
     raise mapped from exc
+
+
+def until_deadline(stream: Any, deadline: Deadline) -> Iterator[Any]:
+    """A stream's events while the turn's deadline holds: a long answer that is still streaming
+    when it passes ends the turn there (the read timeout alone only bounds a silent stream)."""
+    for event in stream:
+        if deadline.expired:
+            raise TurnTimeoutError("the turn's deadline passed while its stream was read")
+        yield event
 
 
 class StreamBrokeEarly(ServerUnavailableError):
