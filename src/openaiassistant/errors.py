@@ -122,6 +122,14 @@ class AssistantError(Exception):
                 setattr(self, key, value)
         return self
 
+    @property
+    def kind(self) -> str:
+        """The name of the public error class this is (internal subclasses report their parent)."""
+        for cls in type(self).__mro__:
+            if cls.__module__ == __name__:
+                return cls.__name__
+        return type(self).__name__
+
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k in ("thread_id", "run_id", "status") if (v := getattr(self, k))]
         return f"{self.message} ({', '.join(parts)})" if parts else self.message

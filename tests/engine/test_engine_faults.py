@@ -138,3 +138,11 @@ def test_cut_stream_without_background_mode_is_polled(make_assistant: Any, emula
     result = make_assistant(background=False).run_turn("hello", stream=True, on_text=deltas.append)
     assert result.text == "one two three four five six seven"
     assert "".join(deltas) == result.text
+
+
+def test_an_error_event_in_the_stream_fails_the_turn_once(make_assistant: Any, emulator: Any, backend: str) -> None:
+    """Both SDK generations: openai 1.37.1 names the event, newer ones hand it over bare."""
+    emulator.add_fault(kind="stream_error", after_events=1, message="the model broke", path=RUN_CREATE[backend])
+    with pytest.raises(ServerUnavailableError, match="the model broke"):
+        make_assistant().run_turn("hello")
+    assert len(posts(emulator, RUN_CREATE[backend])) == 1  # not sent again: the server answered

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.engine.conftest import posts
+
 
 def _wire(emulator: Any) -> list[str]:
     """``METHOD path`` of every /v1 request so far, ids replaced by their prefixes."""
@@ -117,3 +119,55 @@ def test_unknown_transport_is_refused(make_assistant: Any) -> None:
 
     with pytest.raises(ConfigError, match="transport"):
         make_assistant(connection={"transport": "websocket"})
+
+
+# -- a request that carries the user's message is never lost and never doubled ------------------
+def _thread_with_one_turn(make_assistant: Any, **connection: Any) -> tuple[Any, str]:
+    assistant = make_assistant(connection=connection or None)
+    return assistant, assistant.run_turn("first").thread_id
+
+
+def _texts(assistant: Any, thread_id: str) -> list[str]:
+    return [m["text"] for m in assistant.history(thread_id)]
+
+
+@pytest.mark.parametrize("backend", ["assistants"])
+@pytest.mark.parametrize("transport", ["sse", "poll"])
+@pytest.mark.usefixtures("quick")
+def test_a_run_request_lost_on_the_way_is_sent_again(make_assistant: Any, emulator: Any, transport: str) -> None:
+    assistant, thread_id = _thread_with_one_turn(make_assistant, transport=transport)
+    emulator.add_fault(kind="drop_connection", method="POST", path=r"/threads/thread_\w+/runs$", times=1)
+    assert assistant.run_turn("second", thread_id=thread_id, stream=False).text == "ok"
+    assert _texts(assistant, thread_id) == ["first", "ok", "second", "ok"]
+
+
+@pytest.mark.parametrize("backend", ["assistants"])
+@pytest.mark.usefixtures("quick")
+def test_a_run_that_started_before_its_stream_broke_is_adopted(make_assistant: Any, emulator: Any) -> None:
+    assistant, thread_id = _thread_with_one_turn(make_assistant)
+    emulator.add_fault(kind="stream_cut", after_events=0, path=r"/threads/thread_\w+/runs$", times=1)
+    assert assistant.run_turn("second", thread_id=thread_id).text == "ok"
+    assert _texts(assistant, thread_id) == ["first", "ok", "second", "ok"]  # not sent twice
+    assert len(posts(emulator, r"/threads/thread_\w+/runs$")) == 1  # sent once (the first turn made its thread)
+
+
+@pytest.mark.parametrize("backend", ["assistants"])
+@pytest.mark.usefixtures("quick")
+def test_a_new_thread_named_before_the_stream_broke_is_kept(make_assistant: Any, emulator: Any) -> None:
+    assistant = make_assistant()
+    emulator.add_fault(kind="stream_cut", after_events=1, path=r"/threads/runs$", times=1)  # after thread.created
+    result = assistant.run_turn("hello")
+    assert result.text == "ok"
+    assert len(posts(emulator, r"/threads/runs$")) == 1  # no second thread, no second run
+    assert _texts(assistant, result.thread_id) == ["hello", "ok"]
+
+
+@pytest.mark.parametrize("backend", ["assistants"])
+@pytest.mark.usefixtures("quick")
+def test_a_failure_after_the_thread_was_made_names_the_thread(make_assistant: Any, emulator: Any) -> None:
+    from openaiassistant.errors import APIError
+
+    emulator.add_fault(kind="http_error", status=400, times=1, path=r"/threads/thread_\w+/runs$")
+    with pytest.raises(APIError) as info:  # the two-request path: the thread exists before the run fails
+        make_assistant().run_turn("hello", params={"additional_instructions": "Be brief."})
+    assert info.value.thread_id and info.value.thread_id.startswith("thread_")

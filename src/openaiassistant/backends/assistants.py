@@ -21,6 +21,9 @@ streams its answer in a single request.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import openai
@@ -28,9 +31,9 @@ import openai
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
 from openaiassistant.backends.base import NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client
+from openaiassistant.backends.transport import RAW, MaybeLanded, call, get_client
 from openaiassistant.engine.deadline import Deadline
-from openaiassistant.errors import ConfigError, NotFoundError, ServerUnavailableError
+from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolOutput
 
@@ -41,6 +44,20 @@ _TERMINAL_EVENTS = {
 _MESSAGE_DONE_EVENTS = {"thread.message.completed", "thread.message.incomplete"}
 _BETA = {"OpenAI-Beta": "assistants=v2"}  # what the typed beta resources send
 _STREAM_CLS = openai.Stream[object]
+
+
+_ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
+_SEEN_THREADS = 4096  # threads whose newest run is remembered
+_CLOCK_SLACK = 60  # seconds: our clock against the server's, when telling our run from older ones
+log = logging.getLogger("openaiassistant.backends")
+
+
+def _event(event: Any) -> tuple[str, Any]:
+    """(name, data) of a streamed event. The SDK's generic stream wraps ``thread.*`` events as
+    ``{"event", "data"}``; newer SDKs hand an ``error`` event over bare (its name dropped)."""
+    if isinstance(event, dict) and set(event) == {"event", "data"}:
+        return str(event["event"] or ""), event["data"]
+    return "error", event
 
 
 class AssistantsBackend:
@@ -56,6 +73,8 @@ class AssistantsBackend:
         self._stored_tools: list[dict[str, Any]] | None = None
         # run id -> its finished messages, while the run has been streamed without a break
         self._streamed: dict[str, list[Any]] = {}
+        # thread id -> the newest run seen there (so a broken request never adopts an older run)
+        self._seen_runs: OrderedDict[str, str] = OrderedDict()
 
     @property
     def _threads(self) -> Any:
@@ -89,16 +108,55 @@ class AssistantsBackend:
         message = request.user_input.assistants_message() if first else None
         if not thread_id and aw.fits_thread_and_run(body):
             body["thread"] = {**self._thread_fields(request.thread_metadata), "messages": [message] if message else []}
-            # a retry after a dropped connection can at worst leave an unused thread behind
-            return self._run_request("/threads/runs", body, request, deadline, "create thread and run",
-                                     thread_id="", idempotent=True)
+            try:  # a retry before the stream named a thread can at worst leave an unused one behind
+                return self._run_request("/threads/runs", body, request, deadline, "create thread and run",
+                                         thread_id="", idempotent=True)
+            except wire.StreamBrokeEarly as broke:  # the thread was made, and with it our run
+                return self._adopt(str(broke.thread_id), since=None, deadline=deadline) or self._gone(broke)
         if not thread_id:  # run options that createAndRun lacks: make the thread first
             thread_id = self._create_thread(request.thread_metadata, deadline)
         if message is not None:
             body["additional_messages"] = [message]
-        # not repeated after a dropped connection: the message may have landed, and must not twice
-        return self._run_request(f"/threads/{thread_id}/runs", body, request, deadline, "create run",
-                                 thread_id=thread_id, idempotent=message is None)
+        try:
+            return self._start_on(thread_id, body, request, deadline, carries_message=message is not None)
+        except AssistantError as exc:
+            raise exc.with_context(thread_id=thread_id)
+
+    def _start_on(self, thread_id: str, body: dict[str, Any], request: TurnRequest, deadline: Deadline, *,
+                  carries_message: bool) -> Step:
+        """A run on an existing thread. One that carries the user's message is never sent twice:
+        after a broken connection the thread tells whether it landed (then its run is ours)."""
+        path = f"/threads/{thread_id}/runs"
+        if not carries_message:
+            return self._run_request(path, body, request, deadline, "create run", thread_id=thread_id, idempotent=True)
+        sent = time.time()
+        try:
+            return self._run_request(path, body, request, deadline, "create run", thread_id=thread_id, idempotent=False)
+        except (MaybeLanded, wire.StreamBrokeEarly) as broke:
+            adopted = self._adopt(thread_id, since=sent, deadline=deadline)
+            if adopted is not None:
+                return adopted
+            log.info("run request on %s did not land (%s); sending it again", thread_id, type(broke).__name__)
+        return self._run_request(path, body, request, deadline, "create run", thread_id=thread_id, idempotent=False)
+
+    def _adopt(self, thread_id: str, *, since: float | None, deadline: Deadline) -> Step | None:
+        """The thread's newest run when it is the one our broken request started: on a thread
+        that request made, any run; else one that is not the last run we saw there and was
+        created no earlier than a minute before we sent (``since``: epoch seconds)."""
+        page = self._call(lambda t: self._threads.runs.list(thread_id, order="desc", limit=1, timeout=t),
+                          deadline, "list runs", thread_id=thread_id)
+        runs = list(page.data or [])
+        if not runs:
+            return None
+        run = runs[0]
+        if since is not None and (self._seen_runs.get(thread_id) == wire.get(run, "id")
+                                  or int(wire.get(run, "created_at") or 0) < since - _CLOCK_SLACK):
+            return None
+        return self._step(thread_id, run, deadline)
+
+    @staticmethod
+    def _gone(broke: Exception) -> Step:
+        raise ServerUnavailableError(f"{broke}; no run was found on the new thread", thread_id=getattr(broke, "thread_id", None))
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
         raw = self._call(lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
@@ -144,7 +202,8 @@ class AssistantsBackend:
                 stream = self._call(lambda t: post(t, stream=True), deadline, what, thread_id=thread_id or None,
                                     idempotent=idempotent)
                 return self._consume(thread_id, stream, request, deadline, known=known)
-            return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent)
+            return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent,
+                                   recover=known is None)
         raw = self._call(lambda t: post(t, stream=False), deadline, what, thread_id=thread_id or None, idempotent=idempotent)
         run = raw.parse()
         return self._step(str(wire.get(run, "thread_id")), run, deadline, hint=wire.poll_hint(raw.headers))
@@ -169,10 +228,12 @@ class AssistantsBackend:
 
     def _consume(self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None) -> Step:
         """Read run events until the run stops or needs tools; a broken stream means poll."""
-        ref = known
+        ref, made = known, None
         try:
-            for event in wire.until_deadline(stream, deadline):  # {"event": name, "data": object} (the SDK's generic stream)
-                name, data = str(wire.get(event, "event") or ""), wire.get(event, "data")
+            for event in wire.until_deadline(stream, deadline):
+                name, data = _event(event)
+                if name == "thread.created":
+                    made = str(wire.get(data, "id"))
                 if ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
                     ref = RunRef(thread_id=str(wire.get(data, "thread_id")), run_id=str(wire.get(data, "id")))
                     self._streamed[ref.run_id] = []
@@ -185,24 +246,35 @@ class AssistantsBackend:
                     wire.drain(stream)
                     return self._step(str(wire.get(data, "thread_id")), data, deadline)
                 elif name == "error":
-                    raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id or None)
+                    raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id or made)
         except BaseException as exc:
             if ref is not None:
                 self._streamed.pop(ref.run_id, None)
-            wire.stream_failure(exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel)
+            try:
+                wire.stream_failure(exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel)
+            except AssistantError as err:
+                raise err.with_context(thread_id=thread_id or made)
         finally:
             stream.close()
         if ref is None:
-            raise wire.StreamBrokeEarly("the run stream broke before the run was created", thread_id=thread_id or None)
+            raise wire.StreamBrokeEarly("the run stream broke before the run was named", thread_id=thread_id or made,
+                                        made_thread=made is not None)
         self._streamed.pop(ref.run_id, None)  # messages may now be missed: read them from the thread
         return wire.pending_step(ref)
 
     def _step(self, thread_id: str, run: Any, deadline: Deadline, hint: float | None = None) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(wire.get(run, "id")))
+        self._seen(ref)
         outcome = aw.run_outcome(run, hint, lambda: self._run_output(ref, deadline))
         if not isinstance(outcome, (Pending, NeedsToolOutputs)):
             self._streamed.pop(ref.run_id, None)
         return Step(ref=ref, outcome=outcome, usage=aw.run_usage(run), model=wire.get(run, "model"))
+
+    def _seen(self, ref: RunRef) -> None:
+        self._seen_runs[ref.thread_id] = ref.run_id
+        self._seen_runs.move_to_end(ref.thread_id)
+        if len(self._seen_runs) > _SEEN_THREADS:
+            self._seen_runs.popitem(last=False)
 
     def _run_output(self, ref: RunRef, deadline: Deadline) -> Any:
         messages = self._streamed.get(ref.run_id)

@@ -37,6 +37,10 @@ _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 
 
+class MaybeLanded(ServerUnavailableError):
+    """A request that must not land twice lost its connection: it may or may not have landed."""
+
+
 def get_client(settings: ConnectionSettings) -> openai.OpenAI:
     """The SDK client for these settings, built once and reused (connection pooling)."""
     with _clients_lock:
@@ -113,8 +117,12 @@ def call(
                 raise from_sdk_error(exc, what=what, thread_id=thread_id)
             if is_timeout(exc) and (bounded or deadline.expired):
                 raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
-            if not (idempotent and attempt < settings.max_retries):
-                raise ServerUnavailableError(f"{what}: could not reach the server ({type(exc).__name__})") from None
+            if idempotent and attempt >= settings.max_retries:
+                raise ServerUnavailableError(f"{what}: could not reach the server ({type(exc).__name__})",
+                                             thread_id=thread_id) from None
+            if not idempotent:
+                raise MaybeLanded(f"{what}: the connection broke ({type(exc).__name__}); the request may have landed",
+                                  thread_id=thread_id) from None
             delay = backoff(attempt)
         left = deadline.remaining()
         if left is not None and delay >= left:

@@ -85,22 +85,31 @@ def until_deadline(stream: Any, deadline: Deadline) -> Iterator[Any]:
 
 
 class StreamBrokeEarly(ServerUnavailableError):
-    """A stream ended before it named the run/response it started: nothing to poll."""
+    """A stream ended before it named the run/response it started; ``made_thread``: it had named
+    the thread that request created (so the run exists there too)."""
+
+    def __init__(self, message: str, *, thread_id: str | None = None, made_thread: bool = False) -> None:
+        super().__init__(message, thread_id=thread_id)
+        self.made_thread = made_thread
 
 
-def start_streamed(start: Any, *, deadline: Deadline, retries: int, idempotent: bool) -> Step:
+def start_streamed(start: Any, *, deadline: Deadline, retries: int, idempotent: bool, recover: bool = False) -> Step:
     """``start()`` (send the request and read its stream) again when the stream broke before
     the server named the run, as for any dropped connection; not for a request that may have
-    landed and must not land twice (``idempotent`` False)."""
+    landed and must not land twice (``idempotent`` False), nor once it named a thread it made.
+    Those are re-raised as StreamBrokeEarly when the caller can ``recover`` them, else (and when
+    the retries are used up) as a plain ServerUnavailableError."""
     attempt = 0
     while True:
         try:
             return start()
-        except StreamBrokeEarly:
+        except StreamBrokeEarly as exc:
             delay = backoff(attempt)
             left = deadline.remaining()
-            if not idempotent or attempt >= retries or (left is not None and delay >= left):
+            if recover and (not idempotent or exc.made_thread):
                 raise
+            if not idempotent or exc.made_thread or attempt >= retries or (left is not None and delay >= left):
+                raise ServerUnavailableError(exc.message, thread_id=exc.thread_id) from None
             deadline.sleep(delay)
             attempt += 1
 

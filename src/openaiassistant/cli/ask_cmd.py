@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[bold red]error:[/] {_one_line(str(exc))} (nothing was sent)")
         return EXIT_CONFIG
     except AssistantError as exc:
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {_one_line(str(exc))}")
+        err.print(f"[bold red]error:[/] {exc.kind}: {_one_line(str(exc))}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")

@@ -122,9 +122,9 @@ class Emulator:
             return None
         return {"kind": fault.kind, "code": fault.code, "message": fault.message, "reason": fault.reason}
 
-    def stream_cut(self, method: str, path: str) -> int | None:
-        fault = self.faults.take(STREAM_KINDS, method, path)
-        return None if fault is None else fault.after_events
+    def stream_cut(self, method: str, path: str) -> Any:
+        """The armed stream fault for this request (``stream_cut`` / ``stream_error``), if any."""
+        return self.faults.take(STREAM_KINDS, method, path)
 
     def poll_headers(self, api: str) -> dict[str, str]:
         """``openai-poll-after-ms`` for responses of ``api`` (``assistants`` | ``responses``), if

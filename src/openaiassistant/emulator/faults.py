@@ -5,7 +5,9 @@ Kinds and where they act:
 * HTTP-level (checked before the request reaches a handler): ``http_error`` (``status``,
   ``code``, ``message``, ``retry_after`` seconds, ``retry_after_ms``), ``insufficient_quota``
   (429, code ``insufficient_quota``), ``drop_connection`` (the connection closes mid-response).
-* Stream-level: ``stream_cut`` (an SSE stream is cut after ``after_events`` events, default 2).
+* Stream-level: ``stream_cut`` (an SSE stream is cut after ``after_events`` events, default 2),
+  ``stream_error`` (after ``after_events`` events the server sends an ``error`` event, with
+  ``message``/``code``, and ends the stream).
 * Model-level (when a run/response decides its next step): ``run_failed`` (``code``
   server_error | rate_limit_exceeded), ``run_expired``, ``run_incomplete`` (``reason``),
   ``stuck`` (stays in progress until cancelled).
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 HTTP_KINDS = {"http_error", "insufficient_quota", "drop_connection"}
-STREAM_KINDS = {"stream_cut"}
+STREAM_KINDS = {"stream_cut", "stream_error"}
 MODEL_KINDS = {"run_failed", "run_expired", "run_incomplete", "stuck"}
 KINDS = HTTP_KINDS | STREAM_KINDS | MODEL_KINDS
 

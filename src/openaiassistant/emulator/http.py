@@ -180,7 +180,7 @@ def sse_response(
     events: AsyncIterator[tuple[str, Any]],
     *,
     api: str,
-    cut_after: int | None = None,
+    cut_after: Any = None,
     headers: dict[str, str] | None = None,
     terminal_due: Callable[[], bool] | None = None,
 ) -> StreamingResponse:
@@ -189,20 +189,28 @@ def sse_response(
 
     ``api`` is ``responses`` (data carries ``type`` and ``sequence_number``) or ``assistants``
     (ends with ``event: done`` / ``data: [DONE]``). ``cut_after`` aborts the connection after
-    that many events (the ``stream_cut`` fault). ``terminal_due`` says, once the events ran out,
+    that many events (``cut_after`` is the ``stream_cut`` fault; a ``stream_error`` fault sends an
+    ``error`` event there instead and ends the stream). ``terminal_due`` says, once the events ran out,
     whether a terminal event was due (default: always).
     """
     emulator = emulator_of(request)
     checker = StreamChecker(api=api, where=f"SSE {request.method} {request.url.path}")
 
     async def body() -> AsyncIterator[bytes]:
-        sent = 0
+        sent, sequence = 0, -1
         # aclosing: when the stream is cut or the client leaves, the event source (and the
         # timeline it drives) is closed now, not whenever the garbage collector gets to it
         async with contextlib.aclosing(events) as source:
             async for name, data in source:
-                if cut_after is not None and sent >= cut_after:
-                    raise StreamCut(f"stream cut after {sent} events")
+                if cut_after is not None and sent >= cut_after.after_events:
+                    if cut_after.kind == "stream_cut":
+                        raise StreamCut(f"stream cut after {sent} events")
+                    name, data = _error_event(api, cut_after, sequence + 1)
+                    emulator.check_event(api, name, data)
+                    yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                    return  # the server gives up on this stream (no terminal event follows)
+                if isinstance(data, dict) and isinstance(data.get("sequence_number"), int):
+                    sequence = data["sequence_number"]
                 emulator.check_event(api, name, data)
                 emulator.add_violations(checker.see(name, data))
                 if name in _FINAL_EVENTS and "emulator.log" in request.scope:
@@ -215,6 +223,15 @@ def sse_response(
         emulator.add_violations(checker.end(terminal_expected=terminal_due() if terminal_due else True))
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+def _error_event(api: str, fault: Any, sequence: int) -> tuple[str, dict[str, Any]]:
+    """The ``error`` event of a ``stream_error`` fault, in each API's shape."""
+    message = fault.message or "The server had an error while processing your request."
+    code = fault.code or "server_error"
+    if api == "responses":
+        return "error", {"type": "error", "code": code, "message": message, "param": None, "sequence_number": sequence}
+    return "error", {"code": code, "message": message, "param": None, "type": "server_error"}
 
 
 def empty(status: int = 204) -> Response:

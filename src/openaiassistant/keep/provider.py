@@ -401,7 +401,7 @@ class OpenaiassistantProvider(BaseProvider):
 def _failure_message(err: AssistantError) -> str:
     """What a failed step shows: the kind of failure, the cause, the conversation and run ids."""
     backend = f" on the {err.backend} backend" if err.backend else ""
-    return redact(f"OpenAI Assistant turn failed{backend}: {type(err).__name__}: {err}")
+    return redact(f"OpenAI Assistant turn failed{backend}: {err.kind}: {err}")
 
 
 def _check_registry_url(url: str | None) -> None:
