@@ -139,3 +139,15 @@ def test_turns_teach_the_next_turn_when_to_poll(make_assistant, emulator, fake_c
     fake_clock.sleeps.clear()
     assistant.run_turn("hi", stream=False)
     assert fake_clock.sleeps[0] == min(plan[0], POLL_MAX)  # the first poll is where runs ended before
+
+
+def test_a_polled_phase_is_timed_when_the_poll_left_not_when_it_came_back():
+    clock = _Clock()
+    schedule = PhaseSchedule(clock=clock, started=0.0, plan=None)
+    clock.now += schedule.next_delay(None)  # waits 0.1
+    schedule.polling()
+    clock.now += 0.3  # the poll's round trip and fetching the answer
+    assert abs(schedule.duration() - (0.1 - 0.1 / 2)) < 1e-9
+    streamed = PhaseSchedule(clock=clock, started=clock.now, plan=None)
+    clock.now += 2.0
+    assert streamed.duration() == 2.0  # a streamed end is seen when it happens

@@ -81,6 +81,7 @@ class PhaseSchedule:
         self._tail = _typical_gap(self._plan)  # the first wait past the plan's end
         self._generic = PollSchedule()
         self.last_delay = 0.0
+        self._last_poll: float | None = None  # when the latest poll was sent
 
     def elapsed(self) -> float:
         return self._clock() - self._started
@@ -102,11 +103,17 @@ class PhaseSchedule:
         self._tail = delay * POLL_FACTOR
         return delay
 
-    def duration(self, *, polled: bool) -> float:
-        """The phase's length as best known now: exact when its end was streamed; when polled,
-        the end lies within the last wait, taken at its middle."""
-        elapsed = self.elapsed()
-        return elapsed - self.last_delay / 2 if polled else elapsed
+    def polling(self) -> None:
+        """Note that a poll is being sent now."""
+        self._last_poll = self._clock()
+
+    def duration(self) -> float:
+        """The phase's length as best known: exact when its end was streamed; when a poll saw it,
+        the end lies within the wait before that poll was sent, taken at its middle (not when the
+        answer came back: its round trip and the fetch of the answer are no part of the run)."""
+        if self._last_poll is None:
+            return self.elapsed()
+        return self._last_poll - self._started - self.last_delay / 2
 
 
 _SHARED: dict[tuple, RunTimes] = {}

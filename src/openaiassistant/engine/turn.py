@@ -128,23 +128,24 @@ class Turn:
             raise
 
     def _drive(self, step: Step) -> Step:
-        schedule, polled = self._phase("start", started=self._start_sent), False
+        schedule = self._phase("start", started=self._start_sent)
         rate_limit_retries = 0
         while True:
             self._note(step)
             match step.outcome:
                 case Pending(poll_after=hint):
                     self._wait(schedule.next_delay(hint))
-                    step, polled = self.backend.poll(step.ref, self.request, deadline=self.deadline), True
+                    schedule.polling()
+                    step = self.backend.poll(step.ref, self.request, deadline=self.deadline)
                     continue
                 case NeedsToolOutputs(calls=calls, output=output):
-                    self._learn(schedule, polled)
+                    self._learn(schedule)
                     self.output.extend(output)
                     outputs = self.tools.run_round(calls)
                     schedule = self._phase("continue")
                     step = self.backend.submit(step.ref, self.request, outputs, deadline=self.deadline)
                 case Completed(output=output) | Incomplete(output=output):
-                    self._learn(schedule, polled)
+                    self._learn(schedule)
                     self.output.extend(output)
                     return step
                 case Failed(code="rate_limit_exceeded") if rate_limit_retries < RATE_LIMIT_RETRIES:
@@ -159,7 +160,6 @@ class Turn:
                 case Expired():
                     raise RunExpiredError("the run expired before it finished (tool outputs must arrive within 10 minutes)",
                                           run_id=step.ref.run_id, status="expired")
-            polled = False  # a new phase
 
     def _phase(self, kind: str, started: float | None = None) -> PhaseSchedule:
         """The waits of a phase whose request was sent at ``started`` (default: is sent now)."""
@@ -168,9 +168,9 @@ class Turn:
         return PhaseSchedule(clock=self.deadline.clock, started=self.deadline.clock() if started is None else started,
                              plan=times.plan(kind) if times is not None else None)
 
-    def _learn(self, schedule: PhaseSchedule, polled: bool) -> None:
+    def _learn(self, schedule: PhaseSchedule) -> None:
         if self.setup.run_times is not None:
-            self.setup.run_times.record(self._phase_kind, schedule.duration(polled=polled))
+            self.setup.run_times.record(self._phase_kind, schedule.duration())
 
     def _note(self, step: Step) -> None:
         """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
