@@ -30,7 +30,7 @@ import openai
 
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
-from openaiassistant.backends.base import NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
+from openaiassistant.backends.base import NeedsToolOutputs, Pending, RunRef, Step, TurnOutput, TurnRequest
 from openaiassistant.backends.transport import RAW, MaybeLanded, call, get_client
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
@@ -118,17 +118,14 @@ class AssistantsBackend:
         if message is not None:
             body["additional_messages"] = [message]
         try:
-            return self._start_on(thread_id, body, request, deadline, carries_message=message is not None)
+            return self._start_on(thread_id, body, request, deadline)
         except AssistantError as exc:
             raise exc.with_context(thread_id=thread_id)
 
-    def _start_on(self, thread_id: str, body: dict[str, Any], request: TurnRequest, deadline: Deadline, *,
-                  carries_message: bool) -> Step:
-        """A run on an existing thread. One that carries the user's message is never sent twice:
-        after a broken connection the thread tells whether it landed (then its run is ours)."""
+    def _start_on(self, thread_id: str, body: dict[str, Any], request: TurnRequest, deadline: Deadline) -> Step:
+        """A run on an existing thread, never started twice: after a broken connection the thread
+        tells whether the request landed (then its newest run is ours) or is to be sent again."""
         path = f"/threads/{thread_id}/runs"
-        if not carries_message:
-            return self._run_request(path, body, request, deadline, "create run", thread_id=thread_id, idempotent=True)
         sent = time.time()
         try:
             return self._run_request(path, body, request, deadline, "create run", thread_id=thread_id, idempotent=False)
@@ -161,7 +158,8 @@ class AssistantsBackend:
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
         raw = self._call(lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
                          deadline, "retrieve run", thread_id=ref.thread_id)
-        return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers))
+        # someone else's run (request None) is only waited for: its answer is not read
+        return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers), read=request is not None)
 
     def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
         # all outputs of the round in ONE request, as the API requires
@@ -262,10 +260,10 @@ class AssistantsBackend:
         self._streamed.pop(ref.run_id, None)  # messages may now be missed: read them from the thread
         return wire.pending_step(ref)
 
-    def _step(self, thread_id: str, run: Any, deadline: Deadline, hint: float | None = None) -> Step:
+    def _step(self, thread_id: str, run: Any, deadline: Deadline, hint: float | None = None, read: bool = True) -> Step:
         ref = RunRef(thread_id=thread_id, run_id=str(wire.get(run, "id")))
         self._seen(ref)
-        outcome = aw.run_outcome(run, hint, lambda: self._run_output(ref, deadline))
+        outcome = aw.run_outcome(run, hint, lambda: self._run_output(ref, deadline) if read else TurnOutput())
         if not isinstance(outcome, (Pending, NeedsToolOutputs)):
             self._streamed.pop(ref.run_id, None)
         return Step(ref=ref, outcome=outcome, usage=aw.run_usage(run), model=wire.get(run, "model"))
@@ -291,7 +289,8 @@ class AssistantsBackend:
                               deadline, what, thread_id=thread_id)
             data = list(page.data or [])
             messages.extend(data)
-            if not data or not getattr(page, "has_more", False):
+            more = getattr(page, "has_more", None)  # a server that omits it: a full page may have more
+            if not data or not (more if more is not None else len(data) >= 100):
                 return messages
             query["after"] = str(data[-1].id)
 
