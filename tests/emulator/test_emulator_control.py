@@ -156,3 +156,21 @@ def test_a_stream_is_logged_before_its_last_event(emulator: Any, client: openai.
         runs = [r for r in emulator.requests() if r["method"] == "POST" and r["path"].endswith("/runs")]
         assert runs[-1]["status"] == 200
         assert len(runs) == _ + 1
+
+
+def test_a_request_from_before_a_clear_is_not_logged_after_it(emulator: Any) -> None:
+    """A stream the server finishes late (its client left) must not land in a later test's log."""
+    import time
+
+    import httpx
+
+    emulator.add_fault(kind="stuck")
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    body = {"model": "gpt-4o-mini", "input": "hi", "stream": True, "background": True}
+    with httpx.stream("POST", f"{emulator.base_url}/responses", json=body, headers=headers, timeout=10) as response:
+        next(response.iter_lines())  # the stream is open on the server
+        emulator.clear_requests()
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:  # the server notices the client left and ends the request
+        assert emulator.requests() == []
+        time.sleep(0.05)

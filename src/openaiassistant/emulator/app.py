@@ -43,6 +43,9 @@ class Emulator:
         self.faults = FaultBook()
         self.state = State()
         self._requests: list[dict[str, Any]] = []
+        # bumped by reset/clear_requests: a request that began before is not logged after (a
+        # stream the server finishes late must not land in the next test's log)
+        self.log_generation = 0
         self._violations: list[str] = []
         self._request_violations: list[str] = []
         self.script: Script = load_script(None)
@@ -64,6 +67,7 @@ class Emulator:
         self.load_script(self._initial_script)
         with self._lock:
             self._requests.clear()
+            self.log_generation += 1
             self._violations.clear()
             self._request_violations.clear()
 
@@ -74,6 +78,7 @@ class Emulator:
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+            self.log_generation += 1
 
     def violations(self) -> list[str]:
         with self._lock:
@@ -85,9 +90,11 @@ class Emulator:
         with self._lock:
             return list(self._request_violations)
 
-    def log_request(self, entry: dict[str, Any]) -> None:
+    def log_request(self, entry: dict[str, Any], *, generation: int | None = None) -> None:
+        """Log a request, unless the log was cleared since it began (``generation``)."""
         with self._lock:
-            self._requests.append(entry)
+            if generation is None or generation == self.log_generation:
+                self._requests.append(entry)
 
     def add_violations(self, problems: list[str]) -> None:
         if problems:

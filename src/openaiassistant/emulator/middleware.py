@@ -35,6 +35,7 @@ class _Exchange:
         self.is_json = False
         self.chunks: list[bytes] = []
         self.logged = False
+        self.generation = emulator.log_generation
 
     def log(self) -> None:
         if not self.logged:
@@ -47,7 +48,7 @@ class _Exchange:
                 "query": self.scope.get("query_string", b"").decode("latin-1"),
                 # the parsed JSON body, when a handler read one (multipart uploads: None)
                 "body": self.scope.get("emulator.body"),
-            })
+            }, generation=self.generation)
 
     def watch(self, send: Any) -> Any:
         async def watched_send(message: dict[str, Any]) -> None:
