@@ -112,7 +112,11 @@ class AssistantsBackend:
                 return self._run_request("/threads/runs", body, request, deadline, "create thread and run",
                                          thread_id="", idempotent=True)
             except wire.StreamBrokeEarly as broke:  # the thread was made, and with it our run
-                return self._adopt(str(broke.thread_id), since=None, deadline=deadline) or self._gone(broke)
+                adopted = self._adopt(str(broke.thread_id), since=None, deadline=deadline)
+                if adopted is None:
+                    raise ServerUnavailableError(f"{broke.message}; no run was found on the new thread",
+                                                 thread_id=broke.thread_id) from None
+                return adopted
         if not thread_id:  # run options that createAndRun lacks: make the thread first
             thread_id = self._create_thread(request.thread_metadata, deadline)
         if message is not None:
@@ -150,10 +154,6 @@ class AssistantsBackend:
                                   or int(wire.get(run, "created_at") or 0) < since - _CLOCK_SLACK):
             return None
         return self._step(thread_id, run, deadline)
-
-    @staticmethod
-    def _gone(broke: Exception) -> Step:
-        raise ServerUnavailableError(f"{broke}; no run was found on the new thread", thread_id=getattr(broke, "thread_id", None))
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
         raw = self._call(lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),

@@ -44,26 +44,26 @@ def function_tool(definition: ToolDefinition) -> dict[str, Any]:
 
 def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The JSON body of a run-creating request (see docs/engine.md for the mapping)."""
-    kwargs: dict[str, Any] = {"assistant_id": spec.assistant_id}
+    body: dict[str, Any] = {"assistant_id": spec.assistant_id}
     if params.model:
-        kwargs["model"] = params.model
+        body["model"] = params.model
     instructions = params.instructions if params.instructions is not None else spec.instructions
     if instructions is not None:  # per-turn override of the stored assistant's instructions
-        kwargs["instructions"] = instructions
+        body["instructions"] = instructions
     for name in ("additional_instructions", "temperature", "top_p", "max_prompt_tokens",
                  "max_completion_tokens", "parallel_tool_calls", "metadata"):
         value = getattr(params, name)
         if value is not None:
-            kwargs[name] = value
+            body[name] = value
     truncation = params.truncation_strategy
     if truncation is not None:
         if truncation.kind == "last_messages":
-            kwargs["truncation_strategy"] = {"type": "last_messages", "last_messages": truncation.last_messages}
+            body["truncation_strategy"] = {"type": "last_messages", "last_messages": truncation.last_messages}
         else:  # "disabled" has no Assistants equivalent; auto is the API's only other mode
-            kwargs["truncation_strategy"] = {"type": "auto"}
+            body["truncation_strategy"] = {"type": "auto"}
     choice = params.tool_choice
     if choice is not None:
-        kwargs["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "function" else choice.mode
+        body["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "function" else choice.mode
     fmt = params.response_format
     if fmt is not None:
         if fmt.kind == "json_schema":
@@ -72,14 +72,14 @@ def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]]
                 schema["strict"] = fmt.strict
             if fmt.description:
                 schema["description"] = fmt.description
-            kwargs["response_format"] = {"type": "json_schema", "json_schema": schema}
+            body["response_format"] = {"type": "json_schema", "json_schema": schema}
         else:
-            kwargs["response_format"] = {"type": fmt.kind}
+            body["response_format"] = {"type": fmt.kind}
     if params.reasoning_effort is not None:
-        kwargs["reasoning_effort"] = params.reasoning_effort
+        body["reasoning_effort"] = params.reasoning_effort
     if tools is not None:
-        kwargs["tools"] = tools
-    return kwargs
+        body["tools"] = tools
+    return body
 
 
 def run_outcome(run: Any, hint: float | None, fetch_output: Callable[[], TurnOutput]) -> Outcome:

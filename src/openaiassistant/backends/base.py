@@ -125,11 +125,10 @@ class ConversationBusy(Exception):
     Never leaves the engine: it applies the ``on_active_run`` policy instead.
     """
 
-    def __init__(self, thread_id: str, run_id: str | None, *, input_posted: bool = False) -> None:
+    def __init__(self, thread_id: str, run_id: str | None) -> None:
         super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
         self.thread_id = thread_id
         self.run_id = run_id
-        self.input_posted = input_posted  # the user input is already in the conversation
 
 
 class Backend(Protocol):

@@ -104,10 +104,9 @@ def start_streamed(start: Any, *, deadline: Deadline, retries: int, idempotent: 
         try:
             return start()
         except StreamBrokeEarly as exc:
-            delay = backoff(attempt)
-            left = deadline.remaining()
-            if recover and (not idempotent or exc.made_thread):
+            if (not idempotent or exc.made_thread) and recover:
                 raise
+            delay, left = backoff(attempt), deadline.remaining()
             if not idempotent or exc.made_thread or attempt >= retries or (left is not None and delay >= left):
                 raise ServerUnavailableError(exc.message, thread_id=exc.thread_id) from None
             deadline.sleep(delay)

@@ -73,7 +73,8 @@ def _quantile(ordered: list[float], q: float) -> float:
 class PhaseSchedule:
     """The waits of one phase: the server's hint, else the learned plan, else the generic one."""
 
-    def __init__(self, *, clock: Clock, started: float, plan: list[float] | None) -> None:
+    def __init__(self, *, clock: Clock, started: float, plan: list[float] | None, kind: str = "") -> None:
+        self.kind = kind  # what RunTimes files this phase's duration under
         self._clock = clock
         self._started = started
         self._plan = list(plan or [])

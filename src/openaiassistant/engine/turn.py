@@ -164,13 +164,12 @@ class Turn:
     def _phase(self, kind: str, started: float | None = None) -> PhaseSchedule:
         """The waits of a phase whose request was sent at ``started`` (default: is sent now)."""
         times = self.setup.run_times
-        self._phase_kind = kind
         return PhaseSchedule(clock=self.deadline.clock, started=self.deadline.clock() if started is None else started,
-                             plan=times.plan(kind) if times is not None else None)
+                             plan=times.plan(kind) if times is not None else None, kind=kind)
 
     def _learn(self, schedule: PhaseSchedule) -> None:
         if self.setup.run_times is not None:
-            self.setup.run_times.record(self._phase_kind, schedule.duration())
+            self.setup.run_times.record(schedule.kind, schedule.duration())
 
     def _note(self, step: Step) -> None:
         """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
@@ -202,7 +201,6 @@ class Turn:
                 self._start_sent = self.deadline.clock()
                 return self.backend.start(thread_id, self.request, deadline=self.deadline, first=first)
             except ConversationBusy as busy:
-                first = first and not busy.input_posted
                 self._on_busy(busy, attempt)
                 attempt += 1
 
