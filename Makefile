@@ -9,7 +9,7 @@ KEEP_VENV := .venv-keep
 KEEP_VERSION := 0.54.2
 PIP_FLAGS := --disable-pip-version-check -q
 PYTEST_ARGS ?=
-# The emulator checks every response against OpenAI's OpenAPI spec (../shared/openai-openapi);
+# The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
 

@@ -405,3 +405,18 @@ def test_allowed_parameters_come_from_the_spec() -> None:
     assert responses is not None and {"model", "input", "text", "reasoning", "conversation"} <= responses
     assert "max_tokens" not in responses
     assert validator.allowed_params("POST", "/v1/conversations") == {"items", "metadata"}
+
+
+def test_the_shipped_spec_is_the_projects_pinned_copy() -> None:
+    """The gzipped spec in the package is byte for byte the conformance copy in shared/ (when
+    this checkout has it beside it), at the same commit."""
+    import gzip
+    from pathlib import Path
+
+    from openaiassistant.emulator.validation import BUNDLED_SPEC
+
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "openai-openapi"
+    if not (shared / "openapi.json").is_file():
+        pytest.skip("no shared/openai-openapi beside this checkout")
+    assert gzip.decompress(BUNDLED_SPEC.read_bytes()) == (shared / "openapi.json").read_bytes()
+    assert (BUNDLED_SPEC.parent / "COMMIT").read_text() == (shared / "COMMIT").read_text()

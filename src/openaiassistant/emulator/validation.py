@@ -1,6 +1,8 @@
 """Check what the emulator sends against OpenAI's official OpenAPI document.
 
-The spec (``shared/openai-openapi/openapi.json``, overridable with ``OPENAI_OPENAPI_SPEC``) has
+The spec is OpenAI's official document at the commit in ``spec/COMMIT`` (MIT, ``spec/LICENSE``),
+shipped gzipped with the package (``spec/openapi.json.gz``) so that a clean clone, an installed
+wheel and CI all validate against it; ``OPENAI_OPENAPI_SPEC`` points at another copy. It has
 two quirks we work around when loading it (see ``docs/emulator.md``):
 
 * it does not pass strict OpenAPI validation, so it is read as plain JSON, never validated;
@@ -15,6 +17,7 @@ human-readable strings. The loaded spec and compiled validators are cached per p
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import os
 import re
@@ -29,13 +32,13 @@ from referencing.jsonschema import DRAFT202012
 _BASE = "urn:openai-openapi"
 
 
+BUNDLED_SPEC = Path(__file__).resolve().parent / "spec" / "openapi.json.gz"
+
+
 def default_spec_path() -> Path:
-    """``$OPENAI_OPENAPI_SPEC`` or ``<repo root>/../shared/openai-openapi/openapi.json``."""
+    """``$OPENAI_OPENAPI_SPEC`` or the copy shipped with the package."""
     env = os.environ.get("OPENAI_OPENAPI_SPEC")
-    if env:
-        return Path(env)
-    repo_root = Path(__file__).resolve().parents[3]
-    return repo_root.parent / "shared" / "openai-openapi" / "openapi.json"
+    return Path(env) if env else BUNDLED_SPEC
 
 
 def _fix_nullable(node: Any) -> Any:
@@ -258,7 +261,8 @@ def load_validator(path: str | None = None) -> SpecValidator:
 @functools.lru_cache(maxsize=4)
 def _load(spec_path: str) -> SpecValidator:
     """Read the spec without spec validation, fix ``nullable``, apply the allowances, index it."""
-    with open(spec_path, encoding="utf-8") as handle:
+    opener = gzip.open if spec_path.endswith(".gz") else open
+    with opener(spec_path, "rt", encoding="utf-8") as handle:
         raw = json.load(handle)
     spec = _oneof_as_anyof(_fix_nullable(raw))
     _allow_empty_list_cursors(spec["components"]["schemas"])
