@@ -19,12 +19,12 @@ import uvicorn
 
 from openaiassistant.emulator.app import Emulator, build_app, install_log_filter
 
-TOOL_SECONDS = 0.5           # every client-side tool call sleeps this long
+TOOL_SECONDS = 0.5  # every client-side tool call sleeps this long
 PLAIN_FIRST_TOKEN_MS = 1000  # plain turn: first token after 1.0 s (+ the turn's offset) ...
-PLAIN_TOKENS = 50            # ... then 50 tokens at 50 tokens/s: the answer ends at 2.0 s (+ offset)
+PLAIN_TOKENS = 50  # ... then 50 tokens at 50 tokens/s: the answer ends at 2.0 s (+ offset)
 TOKENS_PER_SECOND = 50
-STEP_MS = 1000               # each model step of the two-round tool turn (+ the turn's offset)
-BURST_MS = 1000              # each turn of the 429 burst
+STEP_MS = 1000  # each model step of the two-round tool turn (+ the turn's offset)
+BURST_MS = 1000  # each turn of the 429 burst
 
 PLAIN_REPLY = " ".join(f"word{i}" for i in range(PLAIN_TOKENS))
 
@@ -62,8 +62,9 @@ def bench_script(*, plain_turns: int, tool_turns: int, time_scale: float = 1.0) 
     tail: list[dict[str, Any]] = []  # tool-output rules: the later round's first
     for i in range(plain_turns):
         first = PLAIN_FIRST_TOKEN_MS + 1000 * offset_s(i, plain_turns)
-        rules.append({"match": f"^plain turn {i}$", "latency": {"first_token_ms": first * time_scale},
-                      "reply": PLAIN_REPLY})
+        rules.append(
+            {"match": f"^plain turn {i}$", "latency": {"first_token_ms": first * time_scale}, "reply": PLAIN_REPLY}
+        )
     for i in range(tool_turns):
         # The second round and the answer are chosen by the tool outputs seen so far (not by a
         # nested `then`), so clients that resend the whole history on every request (the agent
@@ -74,14 +75,20 @@ def bench_script(*, plain_turns: int, tool_turns: int, time_scale: float = 1.0) 
         tail.append({"match_tool_outputs": f"v-a{i}\\b", **_step(ms, tool_calls=[lookup(f"b{i}")])})
     rules += [
         {"match": "^par1", **_step(100, tool_calls=[lookup("p0")]), "then": _step(100, reply="ok")},
-        {"match": "^par8", **_step(100, tool_calls=[lookup(f"p{i}") for i in range(8)]), "then": _step(100, reply="ok")},
+        {
+            "match": "^par8",
+            **_step(100, tool_calls=[lookup(f"p{i}") for i in range(8)]),
+            "then": _step(100, reply="ok"),
+        },
         {"match": "^burst", **_step(BURST_MS, reply="burst ok")},
         *tail,
         {"default": True, **_step(10, reply="warm")},
     ]
     return {
-        "latency": {"first_token_ms": PLAIN_FIRST_TOKEN_MS * time_scale,
-                    "tokens_per_second": TOKENS_PER_SECOND if time_scale else 0},
+        "latency": {
+            "first_token_ms": PLAIN_FIRST_TOKEN_MS * time_scale,
+            "tokens_per_second": TOKENS_PER_SECOND if time_scale else 0,
+        },
         # No poll hint: the live API does not promise one, and a hint of a few ms would hide
         # every client's own polling policy (the SDK helper falls back to 1 s without it).
         "poll_after_ms": None,
@@ -115,8 +122,14 @@ class RateLimiter:
             return
         if scope["type"] == "http" and path.startswith("/v1/") and self.rate > 0 and self._decide():
             # Like OpenAI's rate limiter: no retry-after header, each client uses its own backoff.
-            body = {"error": {"message": "Rate limit reached for requests (benchmark)", "type": "requests",
-                              "param": None, "code": "rate_limit_exceeded"}}
+            body = {
+                "error": {
+                    "message": "Rate limit reached for requests (benchmark)",
+                    "type": "requests",
+                    "param": None,
+                    "code": "rate_limit_exceeded",
+                }
+            }
             await _send_json(send, 429, body)
             return
         await self.app(scope, receive, send)
@@ -162,10 +175,18 @@ class BenchServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "BenchServer":
+    def start(self) -> BenchServer:
         install_log_filter()
-        config = uvicorn.Config(self.limiter, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
-                                access_log=False, timeout_graceful_shutdown=1, backlog=4096)
+        config = uvicorn.Config(
+            self.limiter,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            backlog=4096,
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="bench-emulator", daemon=True)
         thread.start()

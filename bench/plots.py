@@ -27,8 +27,16 @@ def _get(row: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _bars(*, rows: list[dict[str, Any]], series: list[tuple[str, str]], title: str, unit: str, target: Path,
-          log: bool = False, line: float | None = None) -> str | None:
+def _bars(
+    *,
+    rows: list[dict[str, Any]],
+    series: list[tuple[str, str]],
+    title: str,
+    unit: str,
+    target: Path,
+    log: bool = False,
+    line: float | None = None,
+) -> str | None:
     """Horizontal grouped bars: one group per contender, one bar per (label, metric path)."""
     rows = [r for r in rows if any(_get(r, path) is not None for _, path in series)]
     if not rows:
@@ -66,25 +74,65 @@ def main(summary_path: str, out_dir: str) -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [
-        _bars(rows=rows, series=[("plain turn p50", "plain.added_p50_ms"), ("two tool rounds p50", "tools2.added_p50_ms")],
-              title="Latency added beyond the server's own time (lower is better)", unit="ms (symlog)",
-              target=out / "added_latency", log=True),
-        _bars(rows=rows, series=[("TTFT added p50", "plain.ttft_p50_ms")],
-              title="Time to first token beyond the server's (streamed contenders)", unit="ms", target=out / "ttft"),
-        _bars(rows=rows, series=[("plain turn", "plain.requests_per_turn"), ("two tool rounds", "tools2.requests_per_turn")],
-              title="HTTP requests per turn (emulator request log)", unit="requests", target=out / "requests_per_turn"),
-        _bars(rows=rows, series=[("8 calls / 1 call", "par.ratio")],
-              title="Tool phase with 8 equal calls, relative to one call", unit="ratio", target=out / "parallel_tools",
-              line=1.2),
-        _bars(rows=rows, series=[("wall time", "burst.wall_s")],
-              title="200 concurrent turns, 10 % of requests answered 429: wall time", unit="s", target=out / "burst_wall"),
-        _bars(rows=rows, series=[("failed turns", "burst.failed")],
-              title="200 concurrent turns, 10 % of requests answered 429: failed turns", unit="turns",
-              target=out / "burst_failed"),
-        _bars(rows=rows, series=[("CPU per plain turn", "plain.cpu_ms_per_turn")],
-              title="Client CPU time per plain turn (imports excluded)", unit="ms", target=out / "cpu", line=5.0),
-        _bars(rows=rows, series=[("after plain turns", "rss_mb"), ("after the burst", "rss_burst_mb")],
-              title="Peak resident memory of the client process", unit="MB", target=out / "memory"),
+        _bars(
+            rows=rows,
+            series=[("plain turn p50", "plain.added_p50_ms"), ("two tool rounds p50", "tools2.added_p50_ms")],
+            title="Latency added beyond the server's own time (lower is better)",
+            unit="ms (symlog)",
+            target=out / "added_latency",
+            log=True,
+        ),
+        _bars(
+            rows=rows,
+            series=[("TTFT added p50", "plain.ttft_p50_ms")],
+            title="Time to first token beyond the server's (streamed contenders)",
+            unit="ms",
+            target=out / "ttft",
+        ),
+        _bars(
+            rows=rows,
+            series=[("plain turn", "plain.requests_per_turn"), ("two tool rounds", "tools2.requests_per_turn")],
+            title="HTTP requests per turn (emulator request log)",
+            unit="requests",
+            target=out / "requests_per_turn",
+        ),
+        _bars(
+            rows=rows,
+            series=[("8 calls / 1 call", "par.ratio")],
+            title="Tool phase with 8 equal calls, relative to one call",
+            unit="ratio",
+            target=out / "parallel_tools",
+            line=1.2,
+        ),
+        _bars(
+            rows=rows,
+            series=[("wall time", "burst.wall_s")],
+            title="200 concurrent turns, 10 % of requests answered 429: wall time",
+            unit="s",
+            target=out / "burst_wall",
+        ),
+        _bars(
+            rows=rows,
+            series=[("failed turns", "burst.failed")],
+            title="200 concurrent turns, 10 % of requests answered 429: failed turns",
+            unit="turns",
+            target=out / "burst_failed",
+        ),
+        _bars(
+            rows=rows,
+            series=[("CPU per plain turn", "plain.cpu_ms_per_turn")],
+            title="Client CPU time per plain turn (imports excluded)",
+            unit="ms",
+            target=out / "cpu",
+            line=5.0,
+        ),
+        _bars(
+            rows=rows,
+            series=[("after plain turns", "rss_mb"), ("after the burst", "rss_burst_mb")],
+            title="Peak resident memory of the client process",
+            unit="MB",
+            target=out / "memory",
+        ),
     ]
     for name in written:
         if name:

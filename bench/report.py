@@ -35,13 +35,19 @@ def _sequential(block: dict[str, Any] | None, workload: str) -> dict[str, Any] |
     ok = [(i, t) for i, t in enumerate(block["turns"]) if not t["error"]]
     added = [(t["wall_s"] - server_seconds(workload, i, n)) * 1000 for i, t in ok]
     # TTFT beyond the server's first token (plain turns: 1.0 s + the turn's offset)
-    ttft = [(t["ttft_s"] - server_seconds(workload, i, n) + 1.0) * 1000 for i, t in ok
-            if workload == "plain" and t.get("ttft_s") is not None]
+    ttft = [
+        (t["ttft_s"] - server_seconds(workload, i, n) + 1.0) * 1000
+        for i, t in ok
+        if workload == "plain" and t.get("ttft_s") is not None
+    ]
     return {
-        "n": block["n"], "failed": block["n"] - len(ok),
+        "n": block["n"],
+        "failed": block["n"] - len(ok),
         "errors": sorted({t["error"] for t in block["turns"] if t["error"]})[:3],
-        "added_p50_ms": pct(added, 0.5), "added_p95_ms": pct(added, 0.95),
-        "ttft_p50_ms": pct(ttft, 0.5), "ttft_p95_ms": pct(ttft, 0.95),
+        "added_p50_ms": pct(added, 0.5),
+        "added_p95_ms": pct(added, 0.95),
+        "ttft_p50_ms": pct(ttft, 0.5),
+        "ttft_p95_ms": pct(ttft, 0.95),
         "requests_per_turn": block["requests"]["total"] / block["n"],
         "requests_by_kind": block["requests"]["by_kind"],
         "cpu_ms_per_turn": block["cpu_s_per_turn"] * 1000,
@@ -56,8 +62,11 @@ def _par(data: dict[str, Any]) -> dict[str, Any] | None:
     p8 = [t["tool_phase_s"] for t in eight["turns"] if t.get("tool_phase_s") and t["tool_calls"] == 8]
     if not p1 or not p8:
         return {"ratio": None, "note": "tool calls not observed"}
-    return {"one_s": statistics.median(p1), "eight_s": statistics.median(p8),
-            "ratio": statistics.median(p8) / statistics.median(p1)}
+    return {
+        "one_s": statistics.median(p1),
+        "eight_s": statistics.median(p8),
+        "ratio": statistics.median(p8) / statistics.median(p1),
+    }
 
 
 def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: list[str]) -> dict[str, Any]:
@@ -65,27 +74,51 @@ def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: li
     for o in outcomes:
         c, d = o.contender, o.data
         burst = d.get("burst")
-        rows.append({
-            "name": c.name, "label": c.label, "api": c.api, "streamed": c.streamed,
-            "error": o.error, "seconds": o.seconds, "versions": d.get("versions", {}),
-            "import_setup": d.get("import_setup"),
-            "plain": _sequential(d.get("plain"), "plain"),
-            "tools2": _sequential(d.get("tools2"), "tools2"),
-            "par": _par(d),
-            "burst": None if not burst else {
-                "n": burst["n"], "failed": burst["failed"], "wall_s": burst["wall_s"], "errors": burst["errors"],
-                "injected_429": burst["injected_429"], "requests": burst["requests"]["total"],
-                "turn_p50_s": pct(burst["turn_wall_s"], 0.5), "turn_max_s": max(burst["turn_wall_s"]),
-            },
-            "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
-            "rss_burst_mb": (burst or {}).get("peak_rss_mb"),
-        })
-    return {"machine": machine, "workload_args": workload_args, "rows": rows,
-            "server": {"plain_s": server_seconds("plain", 0, 1), "tools2_s": server_seconds("tools2", 0, 1),
-                       "step_ms": STEP_MS, "tool_s": TOOL_SECONDS, "burst_ms": BURST_MS}}
+        rows.append(
+            {
+                "name": c.name,
+                "label": c.label,
+                "api": c.api,
+                "streamed": c.streamed,
+                "error": o.error,
+                "seconds": o.seconds,
+                "versions": d.get("versions", {}),
+                "import_setup": d.get("import_setup"),
+                "plain": _sequential(d.get("plain"), "plain"),
+                "tools2": _sequential(d.get("tools2"), "tools2"),
+                "par": _par(d),
+                "burst": None
+                if not burst
+                else {
+                    "n": burst["n"],
+                    "failed": burst["failed"],
+                    "wall_s": burst["wall_s"],
+                    "errors": burst["errors"],
+                    "injected_429": burst["injected_429"],
+                    "requests": burst["requests"]["total"],
+                    "turn_p50_s": pct(burst["turn_wall_s"], 0.5),
+                    "turn_max_s": max(burst["turn_wall_s"]),
+                },
+                "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
+                "rss_burst_mb": (burst or {}).get("peak_rss_mb"),
+            }
+        )
+    return {
+        "machine": machine,
+        "workload_args": workload_args,
+        "rows": rows,
+        "server": {
+            "plain_s": server_seconds("plain", 0, 1),
+            "tools2_s": server_seconds("tools2", 0, 1),
+            "step_ms": STEP_MS,
+            "tool_s": TOOL_SECONDS,
+            "burst_ms": BURST_MS,
+        },
+    }
 
 
 # -- markdown ------------------------------------------------------------------------------
+
 
 def _f(value: Any, digits: int = 0, unit: str = "") -> str:
     if value is None:
@@ -117,10 +150,12 @@ def _ratio(theirs: Any, ours: Any) -> str:
 
 
 def _measured_table(rows: list[dict[str, Any]]) -> list[str]:
-    out = ["| contender | plain added p50 / p95 (ms) | TTFT added p50 (ms) | 2-tool-round added p50 / p95 (ms) "
-           "| requests / turn (plain, tools) | 8 calls / 1 call | 200 turns @ 10 % 429: failed, wall (s) "
-           "| CPU / turn (ms) | peak RSS (MB) plain / burst |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| contender | plain added p50 / p95 (ms) | TTFT added p50 (ms) | 2-tool-round added p50 / p95 (ms) "
+        "| requests / turn (plain, tools) | 8 calls / 1 call | 200 turns @ 10 % 429: failed, wall (s) "
+        "| CPU / turn (ms) | peak RSS (MB) plain / burst |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if r["error"] and not r["plain"]:
             out.append(f"| {r['label']} | not measured: {r['error'][:160]} |||||||| ")
@@ -134,16 +169,26 @@ def _measured_table(rows: list[dict[str, Any]]) -> list[str]:
             f"| {_f(_get(r, 'par.ratio'), 2)} "
             f"| {_f(b and b['failed'])} / {_f(b and b['n'])}, {_f(b and b['wall_s'], 1)} "
             f"| {_f(_get(r, 'plain.cpu_ms_per_turn'), 1)} "
-            f"| {_f(r['rss_mb'])} / {_f(r['rss_burst_mb'])} |")
+            f"| {_f(r['rss_mb'])} / {_f(r['rss_burst_mb'])} |"
+        )
     return out
 
 
 def _ratio_table(rows: list[dict[str, Any]]) -> list[str]:
-    out = ["| contender | compared with | plain added p50 | 2-tool-round added p50 | requests / turn (plain) "
-           "| requests / turn (tools) | 8-call tool phase | burst wall | CPU / turn |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    pairs = ["plain.added_p50_ms", "tools2.added_p50_ms", "plain.requests_per_turn", "tools2.requests_per_turn",
-             "par.eight_s", "burst.wall_s", "plain.cpu_ms_per_turn"]
+    out = [
+        "| contender | compared with | plain added p50 | 2-tool-round added p50 | requests / turn (plain) "
+        "| requests / turn (tools) | 8-call tool phase | burst wall | CPU / turn |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    pairs = [
+        "plain.added_p50_ms",
+        "tools2.added_p50_ms",
+        "plain.requests_per_turn",
+        "tools2.requests_per_turn",
+        "par.eight_s",
+        "burst.wall_s",
+        "plain.cpu_ms_per_turn",
+    ]
     for r in rows:
         if r["name"].startswith("ours-") or not r["plain"]:
             continue
@@ -163,14 +208,24 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
     # every variant that follows the run by its event stream (stream=False included)
     streamed = ["ours-responses-stream", "ours-assistants-stream"]
-    streamed += [r["name"] for r in rows if r["name"].startswith("ours-") and (r.get("streamed") or r["name"].endswith("-quiet"))
-                 and r["name"] not in streamed]
+    streamed += [
+        r["name"]
+        for r in rows
+        if r["name"].startswith("ours-")
+        and (r.get("streamed") or r["name"].endswith("-quiet"))
+        and r["name"] not in streamed
+    ]
     for name in streamed:
         r = by.get(name)
         for w in ("plain", "tools2"):
             v = _get(r, f"{w}.added_p50_ms") if r else None
-            res.append((f"{name}: {w} added latency p50 <= {TARGET_STREAM_ADDED_MS} ms", _f(v, 0, " ms"),
-                        verdict(None if v is None else v <= TARGET_STREAM_ADDED_MS)))
+            res.append(
+                (
+                    f"{name}: {w} added latency p50 <= {TARGET_STREAM_ADDED_MS} ms",
+                    _f(v, 0, " ms"),
+                    verdict(None if v is None else v <= TARGET_STREAM_ADDED_MS),
+                )
+            )
     for ours_name, sdk_name in (("ours-assistants-poll", "sdk-assistants"), ("ours-responses-poll", "sdk-responses")):
         o, s = by.get(ours_name), by.get(sdk_name)
         for w in ("plain", "tools2"):
@@ -186,14 +241,29 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
             ok = None if ov is None or sv is None else ov <= sv
             res.append((f"{name}: {w} requests/turn <= sdk-{r['api']}", f"{_f(ov, 1)} vs {_f(sv, 1)}", verdict(ok)))
         par = _get(r, "par.ratio")
-        res.append((f"{name}: 8 parallel calls within {TARGET_PAR_RATIO}x of one", _f(par, 2, "x"),
-                    verdict(None if par is None else par <= TARGET_PAR_RATIO)))
+        res.append(
+            (
+                f"{name}: 8 parallel calls within {TARGET_PAR_RATIO}x of one",
+                _f(par, 2, "x"),
+                verdict(None if par is None else par <= TARGET_PAR_RATIO),
+            )
+        )
         failed = _get(r, "burst.failed")
-        res.append((f"{name}: no failed turn of {_f(_get(r, 'burst.n'))} under 10 % 429", _f(failed),
-                    verdict(None if failed is None else failed == 0)))
+        res.append(
+            (
+                f"{name}: no failed turn of {_f(_get(r, 'burst.n'))} under 10 % 429",
+                _f(failed),
+                verdict(None if failed is None else failed == 0),
+            )
+        )
         cpu = _get(r, "plain.cpu_ms_per_turn")
-        res.append((f"{name}: client CPU <= {TARGET_CPU_MS:.0f} ms per turn", _f(cpu, 1, " ms"),
-                    verdict(None if cpu is None else cpu <= TARGET_CPU_MS)))
+        res.append(
+            (
+                f"{name}: client CPU <= {TARGET_CPU_MS:.0f} ms per turn",
+                _f(cpu, 1, " ms"),
+                verdict(None if cpu is None else cpu <= TARGET_CPU_MS),
+            )
+        )
     return res
 
 
@@ -241,7 +311,7 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "at a deadline, and there is no conversation object to continue from a later workflow step. This",
         "project's Responses turns open a conversation (`POST /conversations`, the one request more) and run",
         "in background mode (cancellable). Its turns follow the run by the event stream by default, also with",
-        "`stream=False` (which only keeps the deltas from the caller); \"polled\" is `transport=\"poll\"`, for",
+        '`stream=False` (which only keeps the deltas from the caller); "polled" is `transport="poll"`, for',
         "proxies that break event streams, and polls at the quantiles of the durations it has seen (no hint",
         "is sent here). The Assistants API is shut down on OpenAI's platform (2026-08-26); its rows matter",
         "for compatible servers. \"this project in Keep's env\" is the same engine in Keep's pinned",

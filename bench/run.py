@@ -15,12 +15,12 @@ never because a figure missed a target.
 from __future__ import annotations
 
 import argparse
-import warnings
 import json
 import platform
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,8 +39,8 @@ CONTENDER_TIMEOUT = 420
 class Contender:
     name: str
     label: str
-    api: str             # responses | assistants
-    script: str          # bench/contenders/<script>
+    api: str  # responses | assistants
+    script: str  # bench/contenders/<script>
     venv: str | None = None  # bench venv name; None: the harness's own (.venv)
     args: tuple[str, ...] = ()
     assistant: str | None = None  # "bare" | "tools": which stored assistant it gets
@@ -50,39 +50,121 @@ class Contender:
 
 
 CONTENDERS = [
-    Contender(name="ours-responses-stream", label="this project, Responses, streamed", api="responses",
-              script="ours.py", args=("--api", "responses", "--mode", "stream"), streamed=True),
-    Contender(name="ours-responses-poll", label="this project, Responses, polled (transport=poll)", api="responses",
-              script="ours.py", args=("--api", "responses", "--mode", "poll")),
-    Contender(name="ours-responses-quiet", label="this project, Responses, stream=False (event-stream transport)",
-              api="responses", script="ours.py", args=("--api", "responses", "--mode", "quiet")),
-    Contender(name="ours-assistants-stream", label="this project, Assistants, streamed", api="assistants",
-              script="ours.py", args=("--api", "assistants", "--mode", "stream"), assistant="bare", streamed=True),
-    Contender(name="ours-assistants-quiet", label="this project, Assistants, stream=False (event-stream transport)",
-              api="assistants", script="ours.py", args=("--api", "assistants", "--mode", "quiet"), assistant="bare"),
-    Contender(name="ours-assistants-poll", label="this project, Assistants, polled (transport=poll)", api="assistants",
-              script="ours.py", args=("--api", "assistants", "--mode", "poll"), assistant="bare"),
+    Contender(
+        name="ours-responses-stream",
+        label="this project, Responses, streamed",
+        api="responses",
+        script="ours.py",
+        args=("--api", "responses", "--mode", "stream"),
+        streamed=True,
+    ),
+    Contender(
+        name="ours-responses-poll",
+        label="this project, Responses, polled (transport=poll)",
+        api="responses",
+        script="ours.py",
+        args=("--api", "responses", "--mode", "poll"),
+    ),
+    Contender(
+        name="ours-responses-quiet",
+        label="this project, Responses, stream=False (event-stream transport)",
+        api="responses",
+        script="ours.py",
+        args=("--api", "responses", "--mode", "quiet"),
+    ),
+    Contender(
+        name="ours-assistants-stream",
+        label="this project, Assistants, streamed",
+        api="assistants",
+        script="ours.py",
+        args=("--api", "assistants", "--mode", "stream"),
+        assistant="bare",
+        streamed=True,
+    ),
+    Contender(
+        name="ours-assistants-quiet",
+        label="this project, Assistants, stream=False (event-stream transport)",
+        api="assistants",
+        script="ours.py",
+        args=("--api", "assistants", "--mode", "quiet"),
+        assistant="bare",
+    ),
+    Contender(
+        name="ours-assistants-poll",
+        label="this project, Assistants, polled (transport=poll)",
+        api="assistants",
+        script="ours.py",
+        args=("--api", "assistants", "--mode", "poll"),
+        assistant="bare",
+    ),
     # the same engine inside Keep's pinned environment (openai 1.37.1, httpx 0.26), as Keep runs it
-    Contender(name="ours-keep-responses-stream", label="this project in Keep's env, Responses, streamed",
-              api="responses", script="ours.py", args=("--api", "responses", "--mode", "stream"), streamed=True,
-              external_python=".venv-keep/bin/python"),
-    Contender(name="ours-keep-assistants-stream", label="this project in Keep's env, Assistants, streamed",
-              api="assistants", script="ours.py", args=("--api", "assistants", "--mode", "stream"), streamed=True,
-              assistant="bare", external_python=".venv-keep/bin/python"),
-    Contender(name="sdk-assistants", label="openai SDK create_and_poll + submit_tool_outputs_and_poll",
-              api="assistants", script="sdk_assistants.py", assistant="tools"),
-    Contender(name="sdk-responses", label="openai SDK responses.create tool loop", api="responses",
-              script="sdk_responses.py"),
-    Contender(name="seed-baseline", label="seed baseline (1 s poll sleep, tools in sequence)", api="assistants",
-              script="seed_baseline.py", assistant="tools"),
-    Contender(name="langchain", label="LangChain OpenAIAssistantRunnable + AgentExecutor", api="assistants",
-              script="langchain_assistant.py", venv="langchain", assistant="tools"),
-    Contender(name="llamaindex", label="LlamaIndex OpenAIAssistantAgent", api="assistants",
-              script="llamaindex_assistant.py", venv="llamaindex", assistant="tools"),
-    Contender(name="openai-agents", label="OpenAI Agents SDK (Runner.run_streamed)", api="responses",
-              script="openai_agents_responses.py", venv="openai_agents", streamed=True),
-    Contender(name="pydantic-ai", label="pydantic-ai (OpenAIResponsesModel)", api="responses",
-              script="pydantic_ai_responses.py", venv="pydantic_ai"),
+    Contender(
+        name="ours-keep-responses-stream",
+        label="this project in Keep's env, Responses, streamed",
+        api="responses",
+        script="ours.py",
+        args=("--api", "responses", "--mode", "stream"),
+        streamed=True,
+        external_python=".venv-keep/bin/python",
+    ),
+    Contender(
+        name="ours-keep-assistants-stream",
+        label="this project in Keep's env, Assistants, streamed",
+        api="assistants",
+        script="ours.py",
+        args=("--api", "assistants", "--mode", "stream"),
+        streamed=True,
+        assistant="bare",
+        external_python=".venv-keep/bin/python",
+    ),
+    Contender(
+        name="sdk-assistants",
+        label="openai SDK create_and_poll + submit_tool_outputs_and_poll",
+        api="assistants",
+        script="sdk_assistants.py",
+        assistant="tools",
+    ),
+    Contender(
+        name="sdk-responses", label="openai SDK responses.create tool loop", api="responses", script="sdk_responses.py"
+    ),
+    Contender(
+        name="seed-baseline",
+        label="seed baseline (1 s poll sleep, tools in sequence)",
+        api="assistants",
+        script="seed_baseline.py",
+        assistant="tools",
+    ),
+    Contender(
+        name="langchain",
+        label="LangChain OpenAIAssistantRunnable + AgentExecutor",
+        api="assistants",
+        script="langchain_assistant.py",
+        venv="langchain",
+        assistant="tools",
+    ),
+    Contender(
+        name="llamaindex",
+        label="LlamaIndex OpenAIAssistantAgent",
+        api="assistants",
+        script="llamaindex_assistant.py",
+        venv="llamaindex",
+        assistant="tools",
+    ),
+    Contender(
+        name="openai-agents",
+        label="OpenAI Agents SDK (Runner.run_streamed)",
+        api="responses",
+        script="openai_agents_responses.py",
+        venv="openai_agents",
+        streamed=True,
+    ),
+    Contender(
+        name="pydantic-ai",
+        label="pydantic-ai (OpenAIResponsesModel)",
+        api="responses",
+        script="pydantic_ai_responses.py",
+        venv="pydantic_ai",
+    ),
 ]
 
 
@@ -101,13 +183,17 @@ def create_assistants(base_url: str) -> dict[str, str]:
 
     warnings.simplefilter("ignore", DeprecationWarning)  # every beta call warns in openai >= 2
     client = openai.OpenAI(base_url=base_url, api_key="sk-bench-local")
-    params = {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"],
-              "additionalProperties": False}
-    tool = {"type": "function", "function": {"name": "lookup", "description": "Look a key up.",
-                                             "parameters": params}}
+    params = {
+        "type": "object",
+        "properties": {"key": {"type": "string"}},
+        "required": ["key"],
+        "additionalProperties": False,
+    }
+    tool = {"type": "function", "function": {"name": "lookup", "description": "Look a key up.", "parameters": params}}
     bare = client.beta.assistants.create(model="gpt-4o-mini", name="bench-bare", instructions="You are a benchmark.")
-    tools = client.beta.assistants.create(model="gpt-4o-mini", name="bench-tools",
-                                          instructions="You are a benchmark.", tools=[tool])
+    tools = client.beta.assistants.create(
+        model="gpt-4o-mini", name="bench-tools", instructions="You are a benchmark.", tools=[tool]
+    )
     return {"bare": bare.id, "tools": tools.id}
 
 
@@ -126,15 +212,24 @@ def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], wo
         python = built.python
     out = OUT / f"{c.name}.json"
     out.unlink(missing_ok=True)
-    cmd = [str(python), str(BENCH / "contenders" / c.script), "--base-url", base_url, "--out", str(out),
-           *c.args, *workload_args]
+    cmd = [
+        str(python),
+        str(BENCH / "contenders" / c.script),
+        "--base-url",
+        base_url,
+        "--out",
+        str(out),
+        *c.args,
+        *workload_args,
+    ]
     if c.assistant:
         cmd += ["--assistant-id", assistants[c.assistant]]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CONTENDER_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return Outcome(contender=c, error=f"did not finish within {CONTENDER_TIMEOUT} s",
-                       seconds=time.monotonic() - started)
+        return Outcome(
+            contender=c, error=f"did not finish within {CONTENDER_TIMEOUT} s", seconds=time.monotonic() - started
+        )
     seconds = time.monotonic() - started
     if not out.exists():
         tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
@@ -152,9 +247,14 @@ def machine() -> dict[str, str]:
         cpu = platform.processor() or "unknown"
     import os
 
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "os": platform.platform(),
-            "python": platform.python_version(), "harness openai": openai.__version__,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "harness openai": openai.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="comma-separated contender names")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
-    p.add_argument("--render-only", action="store_true",
-                   help="no measuring: write the docs again from bench/out/summary.json")
+    p.add_argument(
+        "--render-only", action="store_true", help="no measuring: write the docs again from bench/out/summary.json"
+    )
     a = p.parse_args(argv)
     if a.render_only:
         write_docs(summary=json.loads((OUT / "summary.json").read_text()), docs=Path(a.docs), plots=not a.no_plots)
@@ -181,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         for c in chosen:
             print(f"[bench] {c.name} ...", flush=True)
             outcome = run_contender(c, base_url=base_url, assistants=assistants, workload_args=workload_args)
-            print(f"[bench] {c.name}: {'ok' if not outcome.error else outcome.error[:200]} "
-                  f"({outcome.seconds:.0f} s)", flush=True)
+            print(
+                f"[bench] {c.name}: {'ok' if not outcome.error else outcome.error[:200]} ({outcome.seconds:.0f} s)",
+                flush=True,
+            )
             outcomes.append(outcome)
     finally:
         server.stop()
@@ -209,8 +312,12 @@ def draw_plots(*, summary_path: Path, target: Path) -> list[str]:
         print(f"[bench] no plots: {built.error}", file=sys.stderr)
         return []
     target.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([str(built.python), str(BENCH / "plots.py"), str(summary_path), str(target)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(built.python), str(BENCH / "plots.py"), str(summary_path), str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"plots failed: {proc.stderr[-800:]}")
     return [line.strip() for line in proc.stdout.splitlines() if line.strip().endswith(".png")]

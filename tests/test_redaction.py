@@ -27,26 +27,32 @@ def _isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(errors, "_extra_secrets", set(errors._extra_secrets))
 
 
-@pytest.mark.parametrize("word", [
-    "disk-usage-report-db1",
-    "task-runner-nightly-2026",
-    "risk-assessment-summary-q4",
-    "mask-sensitive-fields-v2",
-    "/var/lib/desk-booking-service/state",
-])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "disk-usage-report-db1",
+        "task-runner-nightly-2026",
+        "risk-assessment-summary-q4",
+        "mask-sensitive-fields-v2",
+        "/var/lib/desk-booking-service/state",
+    ],
+)
 def test_words_ending_in_sk_are_not_api_keys(word: str) -> None:
     assert redact(word) == word
     assert redact(f"job {word} failed") == f"job {word} failed"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("key sk-abcdefghijklmnop0123 end", "key *** end"),
-    ("(sk-proj-abcDEF0123456789xyz)", "(***)"),
-    ('"sk-live_0123456789abcdefgh"', '"***"'),
-    ("OPENAI_API_KEY=sk-abcdefghijklmnop", "OPENAI_API_KEY=***"),
-    ("Authorization: Bearer abcdef0123456789", "Authorization: Bearer ***"),
-    ("{'api_key': 'abcd-1234'}", "{'api_key': '***'}"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("key sk-abcdefghijklmnop0123 end", "key *** end"),
+        ("(sk-proj-abcDEF0123456789xyz)", "(***)"),
+        ('"sk-live_0123456789abcdefgh"', '"***"'),
+        ("OPENAI_API_KEY=sk-abcdefghijklmnop", "OPENAI_API_KEY=***"),
+        ("Authorization: Bearer abcdef0123456789", "Authorization: Bearer ***"),
+        ("{'api_key': 'abcd-1234'}", "{'api_key': '***'}"),
+    ],
+)
 def test_key_shaped_text_is_still_hidden(text: str, expected: str) -> None:
     assert redact(text) == expected
 
@@ -69,19 +75,29 @@ def test_redact_data_walks_values_and_keys_and_keeps_types() -> None:
     register_secret("pin-99887766")
     register_secret("99887766")
     data = {
-        "ok": True, "count": 3, "ratio": 0.5, "nothing": None,
+        "ok": True,
+        "count": 3,
+        "ratio": 0.5,
+        "nothing": None,
         "note": "login with pin-99887766 please",
         "pin": 99887766,
         "items": [{"token": "pin-99887766"}, "disk-usage-report-db1", 7],
-        "api_key": "abcd-1234", "x-api-key": True, "api_key_enabled": "enabled-for-all",
+        "api_key": "abcd-1234",
+        "x-api-key": True,
+        "api_key_enabled": "enabled-for-all",
         "sk-abcdefghijklmnop1234": "seen as a key",
     }
     assert redact_data(data) == {
-        "ok": True, "count": 3, "ratio": 0.5, "nothing": None,
+        "ok": True,
+        "count": 3,
+        "ratio": 0.5,
+        "nothing": None,
         "note": "login with *** please",
         "pin": "***",
         "items": [{"token": "***"}, "disk-usage-report-db1", 7],
-        "api_key": "***", "x-api-key": True, "api_key_enabled": "enabled-for-all",
+        "api_key": "***",
+        "x-api-key": True,
+        "api_key_enabled": "enabled-for-all",
         "***": "seen as a key",
     }
 
@@ -100,8 +116,13 @@ def test_tool_outputs_stay_valid_json_while_secrets_are_hidden() -> None:
     def report() -> dict:
         """A result full of secrets and words that look like them."""
         return {
-            "ok": True, "api_key": True, "apiKey": "abcd1234", "password": password, "pin": 99887766,
-            "nested": [{"note": f"login with {password} please"}], "job": "disk-usage-report-db1",
+            "ok": True,
+            "api_key": True,
+            "apiKey": "abcd1234",
+            "password": password,
+            "pin": 99887766,
+            "nested": [{"note": f"login with {password} please"}],
+            "job": "disk-usage-report-db1",
         }
 
     @registry.tool
@@ -111,8 +132,13 @@ def test_tool_outputs_stay_valid_json_while_secrets_are_hidden() -> None:
 
     ok, failed = registry.execute_round([call("report"), call("refuse")])
     assert json.loads(ok.output) == {
-        "ok": True, "api_key": True, "apiKey": "***", "password": "***", "pin": "***",
-        "nested": [{"note": "login with *** please"}], "job": "disk-usage-report-db1",
+        "ok": True,
+        "api_key": True,
+        "apiKey": "***",
+        "password": "***",
+        "pin": "***",
+        "nested": [{"note": "login with *** please"}],
+        "job": "disk-usage-report-db1",
     }
     assert failed.error == "denied for ***"
     assert json.loads(failed.output) == {"error": "denied for ***", "api_key": True, "detail": "***", "retry": False}

@@ -11,16 +11,27 @@ from openaiassistant.params import parse_params
 from openaiassistant.tools.http import HttpToolSpec
 from openaiassistant.values import parse_bool, positive_seconds
 
-SPELLINGS = [(True, True), ("true", True), ("Yes", True), (" on ", True), ("1", True),
-             (False, False), ("FALSE", False), ("no", False), ("off", False), ("0", False)]
+SPELLINGS = [
+    (True, True),
+    ("true", True),
+    ("Yes", True),
+    (" on ", True),
+    ("1", True),
+    (False, False),
+    ("FALSE", False),
+    ("no", False),
+    ("off", False),
+    ("0", False),
+]
 
 
 @pytest.mark.parametrize("value, expected", SPELLINGS)
 def test_a_flag_reads_the_same_in_run_controls_and_tools(value, expected):
     assert parse_bool("x", value) is expected
     assert parse_params({"parallel_tool_calls": value}).parallel_tool_calls is expected
-    spec = HttpToolSpec.from_dict({"name": "t", "url": "https://example.test/x", "method": "GET",
-                                   "follow_redirects": value})
+    spec = HttpToolSpec.from_dict(
+        {"name": "t", "url": "https://example.test/x", "method": "GET", "follow_redirects": value}
+    )
     assert spec.follow_redirects is expected
 
 

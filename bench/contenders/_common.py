@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import json
 import os
 import resource
@@ -156,7 +155,13 @@ class Driver:
         with _SPANS_LOCK:
             spans = list(_TOOL_SPANS)
         tool_phase = (max(e for _, e in spans) - min(s for s, _ in spans)) if spans else None
-        return {"wall_s": wall, "ttft_s": rec.ttft, "error": error, "tool_calls": len(spans), "tool_phase_s": tool_phase}
+        return {
+            "wall_s": wall,
+            "ttft_s": rec.ttft,
+            "error": error,
+            "tool_calls": len(spans),
+            "tool_phase_s": tool_phase,
+        }
 
     def many(self, prompts: list[str]) -> list[dict[str, Any]]:
         """All prompts at once: threads for sync adapters, tasks for async ones."""
@@ -193,8 +198,13 @@ def _sequential(driver: Driver, s: Settings, prompt: str, n: int) -> dict[str, A
     cpu0 = _cpu()
     turns = [driver.one(f"{prompt} turn {i}") for i in range(n)]
     cpu = _cpu() - cpu0
-    return {"turns": turns, "cpu_s_per_turn": cpu / n, "requests": count_requests(s), "n": n,
-            "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "turns": turns,
+        "cpu_s_per_turn": cpu / n,
+        "requests": count_requests(s),
+        "n": n,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def _burst(driver: Driver, s: Settings) -> dict[str, Any]:
@@ -207,10 +217,16 @@ def _burst(driver: Driver, s: Settings) -> dict[str, Any]:
         limiter = _http(f"{s.control_url}/_bench/rate_limit", method="POST", body={"rate": 0})
     wall = time.perf_counter() - t0
     # the POST above reset the counters; the report it returns is from before the reset
-    return {"n": s.burst, "wall_s": wall, "failed": sum(1 for t in turns if t["error"]),
-            "errors": sorted({t["error"] for t in turns if t["error"]})[:5],
-            "turn_wall_s": [t["wall_s"] for t in turns], "requests": count_requests(s),
-            "injected_429": limiter.get("sent"), "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "n": s.burst,
+        "wall_s": wall,
+        "failed": sum(1 for t in turns if t["error"]),
+        "errors": sorted({t["error"] for t in turns if t["error"]})[:5],
+        "turn_wall_s": [t["wall_s"] for t in turns],
+        "requests": count_requests(s),
+        "injected_429": limiter.get("sent"),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -227,8 +243,16 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--assistant-id", default="")
     a, _ = p.parse_known_args(argv)
     control = a.base_url.rstrip("/").removesuffix("/v1")
-    return Settings(base_url=a.base_url, control_url=control, out=a.out, plain_turns=a.plain_turns,
-                    tool_turns=a.tool_turns, burst=a.burst, burst_rate=a.burst_rate, only=a.only.split(","))
+    return Settings(
+        base_url=a.base_url,
+        control_url=control,
+        out=a.out,
+        plain_turns=a.plain_turns,
+        tool_turns=a.tool_turns,
+        burst=a.burst,
+        burst_rate=a.burst_rate,
+        only=a.only.split(","),
+    )
 
 
 def extra_args(argv: list[str] | None = None) -> argparse.Namespace:

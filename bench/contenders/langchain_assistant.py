@@ -25,13 +25,19 @@ class LangChainAssistant:
         from langchain_core.tools import StructuredTool
 
         client = openai.OpenAI(base_url=s.base_url, api_key="sk-bench-local")
-        agent = OpenAIAssistantRunnable(assistant_id=_common.extra_args().assistant_id, client=client,
-                                        async_client=openai.AsyncOpenAI(base_url=s.base_url, api_key="sk-bench-local"),
-                                        as_agent=True)
+        agent = OpenAIAssistantRunnable(
+            assistant_id=_common.extra_args().assistant_id,
+            client=client,
+            async_client=openai.AsyncOpenAI(base_url=s.base_url, api_key="sk-bench-local"),
+            as_agent=True,
+        )
         tool = StructuredTool.from_function(_common.lookup, name="lookup")
         self.executor = AgentExecutor(agent=agent, tools=[tool])
-        self.versions = {"langchain-classic": version("langchain-classic"), "langchain-core": version("langchain-core"),
-                         "openai": version("openai")}
+        self.versions = {
+            "langchain-classic": version("langchain-classic"),
+            "langchain-core": version("langchain-core"),
+            "openai": version("openai"),
+        }
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
         result = self.executor.invoke({"content": prompt})

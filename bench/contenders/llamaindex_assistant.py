@@ -28,8 +28,11 @@ class LlamaIndexAssistant:
         # what from_existing does, once: read the stored assistant
         self.assistant = self.client.beta.assistants.retrieve(_common.extra_args().assistant_id)
         self.tools = [FunctionTool.from_defaults(fn=_common.lookup, name="lookup")]
-        self.versions = {"llama-index-agent-openai": version("llama-index-agent-openai"),
-                         "llama-index-core": version("llama-index-core"), "openai": version("openai")}
+        self.versions = {
+            "llama-index-agent-openai": version("llama-index-agent-openai"),
+            "llama-index-core": version("llama-index-core"),
+            "openai": version("openai"),
+        }
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
         agent = self.agent_cls(self.client, self.assistant, tools=self.tools)  # creates the thread

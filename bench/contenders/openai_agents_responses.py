@@ -20,9 +20,12 @@ class OpenAIAgents:
 
         set_tracing_disabled(True)
         client = openai.AsyncOpenAI(base_url=s.base_url, api_key="sk-bench-local")
-        self.agent = Agent(name="bench", instructions="You are a benchmark.",
-                           model=OpenAIResponsesModel(model="gpt-4o-mini", openai_client=client),
-                           tools=[function_tool(_common.alookup, name_override="lookup")])
+        self.agent = Agent(
+            name="bench",
+            instructions="You are a benchmark.",
+            model=OpenAIResponsesModel(model="gpt-4o-mini", openai_client=client),
+            tools=[function_tool(_common.alookup, name_override="lookup")],
+        )
         self.versions = {"openai-agents": version("openai-agents"), "openai": version("openai")}
 
     async def aturn(self, prompt: str, rec: _common.Rec) -> bool:

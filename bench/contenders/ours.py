@@ -22,15 +22,21 @@ class Ours:
         transport = "poll" if opts.mode == "poll" else "sse"
         registry = ToolRegistry(max_concurrency=8)
         registry.register(_common.lookup)
-        spec = AssistantSpec(backend=opts.api, model="gpt-4o-mini", instructions="You are a benchmark.",
-                             assistant_id=opts.assistant_id or None)
-        self.assistant = Assistant(connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url, transport=transport),
-                                   spec=spec, tools=registry)
+        spec = AssistantSpec(
+            backend=opts.api,
+            model="gpt-4o-mini",
+            instructions="You are a benchmark.",
+            assistant_id=opts.assistant_id or None,
+        )
+        self.assistant = Assistant(
+            connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url, transport=transport),
+            spec=spec,
+            tools=registry,
+        )
         self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
-        result = self.assistant.run_turn(prompt, stream=self.stream, on_text=lambda _t: rec.first_token(),
-                                         timeout=120)
+        result = self.assistant.run_turn(prompt, stream=self.stream, on_text=lambda _t: rec.first_token(), timeout=120)
         return result.status == "completed"
 
 

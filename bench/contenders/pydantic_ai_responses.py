@@ -16,7 +16,9 @@ class PydanticAI:
         from pydantic_ai.models.openai import OpenAIResponsesModel
         from pydantic_ai.providers.openai import OpenAIProvider
 
-        model = OpenAIResponsesModel("gpt-4o-mini", provider=OpenAIProvider(base_url=s.base_url, api_key="sk-bench-local"))
+        model = OpenAIResponsesModel(
+            "gpt-4o-mini", provider=OpenAIProvider(base_url=s.base_url, api_key="sk-bench-local")
+        )
         self.agent = Agent(model, instructions="You are a benchmark.")
         self.agent.tool_plain(name="lookup")(_common.alookup)
         self.versions = {"pydantic-ai-slim": version("pydantic-ai-slim"), "openai": version("openai")}

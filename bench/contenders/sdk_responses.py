@@ -14,8 +14,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
-TOOLS = [{"type": "function", "name": "lookup", "description": "Look a key up.",
-          "parameters": _common.LOOKUP_SCHEMA, "strict": True}]
+TOOLS = [
+    {
+        "type": "function",
+        "name": "lookup",
+        "description": "Look a key up.",
+        "parameters": _common.LOOKUP_SCHEMA,
+        "strict": True,
+    }
+]
 
 
 class SdkResponses:
@@ -26,16 +33,28 @@ class SdkResponses:
         self.versions = {"openai": version("openai")}
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
-        response = self.client.responses.create(model="gpt-4o-mini", instructions="You are a benchmark.",
-                                                input=prompt, tools=TOOLS)
+        response = self.client.responses.create(
+            model="gpt-4o-mini", instructions="You are a benchmark.", input=prompt, tools=TOOLS
+        )
         for _ in range(10):
             calls = [item for item in response.output if item.type == "function_call"]
             if not calls:
                 break
-            outputs = [{"type": "function_call_output", "call_id": call.call_id,
-                        "output": _common.lookup(**json.loads(call.arguments))} for call in calls]
-            response = self.client.responses.create(model="gpt-4o-mini", instructions="You are a benchmark.",
-                                                    previous_response_id=response.id, input=outputs, tools=TOOLS)
+            outputs = [
+                {
+                    "type": "function_call_output",
+                    "call_id": call.call_id,
+                    "output": _common.lookup(**json.loads(call.arguments)),
+                }
+                for call in calls
+            ]
+            response = self.client.responses.create(
+                model="gpt-4o-mini",
+                instructions="You are a benchmark.",
+                previous_response_id=response.id,
+                input=outputs,
+                tools=TOOLS,
+            )
         return response.status == "completed" and bool(response.output_text)
 
 

@@ -36,8 +36,9 @@ class SeedBaseline:
             if run.status == "requires_action":
                 outputs = []
                 for call in run.required_action.submit_tool_outputs.tool_calls:
-                    outputs.append({"tool_call_id": call.id,
-                                    "output": _common.lookup(**json.loads(call.function.arguments))})
+                    outputs.append(
+                        {"tool_call_id": call.id, "output": _common.lookup(**json.loads(call.function.arguments))}
+                    )
                 run = threads.runs.submit_tool_outputs(thread_id=thread.id, run_id=run.id, tool_outputs=outputs)
         if run.status != "completed":
             return False

@@ -41,13 +41,19 @@ def _create(client: openai.OpenAI, **body) -> dict:
 
 
 def _text(response: dict) -> str:
-    return "".join(part["text"] for item in response["output"] if item["type"] == "message"
-                   for part in item["content"] if part["type"] == "output_text")
+    return "".join(
+        part["text"]
+        for item in response["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+        if part["type"] == "output_text"
+    )
 
 
 def _post(url: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -79,8 +85,14 @@ def _sdk_tool_loop(client: openai.OpenAI, prompt: str, *, stateless: bool) -> li
             break
         keys = [json.loads(c["arguments"])["key"] for c in calls]
         asked += keys
-        outputs = [{"type": "function_call_output", "call_id": c["call_id"],
-                    "output": json.dumps({"key": k, "value": "v-" + k})} for c, k in zip(calls, keys)]
+        outputs = [
+            {
+                "type": "function_call_output",
+                "call_id": c["call_id"],
+                "output": json.dumps({"key": k, "value": "v-" + k}),
+            }
+            for c, k in zip(calls, keys)
+        ]
         if stateless:
             history += [{k: c[k] for k in ("type", "call_id", "name", "arguments")} for c in calls] + outputs
             response = _create(client, model="m", input=history, tools=tools)
@@ -117,13 +129,21 @@ def test_percentile_interpolates():
 
 def _row(name: str, *, added: float, requests: float, cpu: float, failed: int, ratio: float) -> dict:
     block = {"added_p50_ms": added, "requests_per_turn": requests, "cpu_ms_per_turn": cpu}
-    return {"name": name, "api": name.split("-")[1],
-            "plain": block, "tools2": block, "par": {"ratio": ratio}, "burst": {"failed": failed, "n": 200}}
+    return {
+        "name": name,
+        "api": name.split("-")[1],
+        "plain": block,
+        "tools2": block,
+        "par": {"ratio": ratio},
+        "burst": {"failed": failed, "n": 200},
+    }
 
 
 def test_targets_say_met_and_not_met_from_the_figures():
-    rows = [_row("ours-responses-stream", added=40, requests=2, cpu=4, failed=0, ratio=1.1),
-            _row("sdk-responses", added=30, requests=1, cpu=3, failed=2, ratio=8.0)]
+    rows = [
+        _row("ours-responses-stream", added=40, requests=2, cpu=4, failed=0, ratio=1.1),
+        _row("sdk-responses", added=30, requests=1, cpu=3, failed=2, ratio=8.0),
+    ]
     verdicts = {t: v for t, _, v in report.targets(rows)}
     assert verdicts["ours-responses-stream: plain added latency p50 <= 50 ms"] == "met"
     assert verdicts["ours-responses-stream: plain requests/turn <= sdk-responses"] == "**not met**"
@@ -134,7 +154,8 @@ def test_targets_say_met_and_not_met_from_the_figures():
 def test_markdown_lists_a_contender_that_could_not_run():
     contender = SimpleNamespace(name="langchain", label="LangChain", api="assistants", streamed=False)
     outcome = SimpleNamespace(contender=contender, data={}, error="could not be installed: boom", seconds=0.0)
-    summary = report.summarize(outcomes=[outcome], machine={"cpu": "c", "cores": "2", "os": "o", "python": "3",
-                                                            "date": "d"}, workload_args=[])
+    summary = report.summarize(
+        outcomes=[outcome], machine={"cpu": "c", "cores": "2", "os": "o", "python": "3", "date": "d"}, workload_args=[]
+    )
     text = report.markdown(summary, plots=[])
     assert "not measured: could not be installed: boom" in text

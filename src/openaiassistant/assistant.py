@@ -15,7 +15,8 @@ import asyncio
 import logging
 import math
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
@@ -34,8 +35,11 @@ from openaiassistant.tools.base import Toolset
 logger = logging.getLogger(__name__)
 
 # Metadata keys the thread registry files a conversation under (see registry/).
-REGISTRY_KEYS = {"tenant": ("tenant", "tenant_id"), "workflow": ("workflow", "workflow_id"),
-                 "fingerprint": ("alert_fingerprint", "fingerprint")}
+REGISTRY_KEYS = {
+    "tenant": ("tenant", "tenant_id"),
+    "workflow": ("workflow", "workflow_id"),
+    "fingerprint": ("alert_fingerprint", "fingerprint"),
+}
 
 _BACKENDS: dict[str, Callable[..., Backend]] = {"responses": ResponsesBackend, "assistants": AssistantsBackend}
 DEFAULT_TIMEOUT = 300.0
@@ -116,9 +120,18 @@ class Assistant:
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
-        request, deadline, thread_meta = self._prepare(prompt, params=params, metadata=metadata, stream=stream,
-                                                       on_text=on_text, timeout=timeout, on_active_run=on_active_run,
-                                                       thread_id=thread_id, images=images, attachments=attachments)
+        request, deadline, thread_meta = self._prepare(
+            prompt,
+            params=params,
+            metadata=metadata,
+            stream=stream,
+            on_text=on_text,
+            timeout=timeout,
+            on_active_run=on_active_run,
+            thread_id=thread_id,
+            images=images,
+            attachments=attachments,
+        )
         setup = TurnSetup(
             backend=self._backend,
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
@@ -150,8 +163,9 @@ class Assistant:
         try:
             self.registry.record(thread_id=thread_id, backend=self.backend, metadata=meta, **tags)
         except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
-            logger.error("thread registry could not record %s: %s: %s", thread_id, type(exc).__name__,
-                         redact(str(exc))[:300])
+            logger.error(
+                "thread registry could not record %s: %s: %s", thread_id, type(exc).__name__, redact(str(exc))[:300]
+            )
 
     async def arun_turn(self, prompt: str | UserInput, **kwargs: Any) -> TurnResult:
         """``run_turn`` for async callers (runs in a worker thread)."""
@@ -173,16 +187,35 @@ class Assistant:
         self._backend.validate()
 
     # -- argument checks (before any request) -------------------------------------------------
-    def _prepare(self, prompt: Any, *, params: Any, metadata: Any, stream: Any, on_text: Any, timeout: Any,
-                 on_active_run: Any, thread_id: Any, images: Any, attachments: Any) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
-        user_input = prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
-        run_params = with_json_hint(parse_params(params, defaults=self.spec.params, backend=self.spec.backend),
-                                    user_input.text, self.spec.instructions)
+    def _prepare(
+        self,
+        prompt: Any,
+        *,
+        params: Any,
+        metadata: Any,
+        stream: Any,
+        on_text: Any,
+        timeout: Any,
+        on_active_run: Any,
+        thread_id: Any,
+        images: Any,
+        attachments: Any,
+    ) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
+        user_input = (
+            prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
+        )
+        run_params = with_json_hint(
+            parse_params(params, defaults=self.spec.params, backend=self.spec.backend),
+            user_input.text,
+            self.spec.instructions,
+        )
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")
         thread_meta = validate_metadata(metadata) if metadata else None
         if on_active_run not in ACTIVE_RUN_POLICIES:
-            raise ConfigError("on_active_run", f"must be one of {', '.join(ACTIVE_RUN_POLICIES)}, got {on_active_run!r}")
+            raise ConfigError(
+                "on_active_run", f"must be one of {', '.join(ACTIVE_RUN_POLICIES)}, got {on_active_run!r}"
+            )
         if thread_id is not None:
             _thread_id(thread_id)
         if timeout is not None:
@@ -191,15 +224,22 @@ class Assistant:
             except (TypeError, ValueError):
                 raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
             if not math.isfinite(timeout) or timeout <= 0:
-                raise ConfigError("timeout", f"must be a positive, finite number of seconds (None: no deadline), got {timeout!r}")
+                raise ConfigError(
+                    "timeout", f"must be a positive, finite number of seconds (None: no deadline), got {timeout!r}"
+                )
         if on_text is not None and not callable(on_text):
             raise ConfigError("on_text", "must be callable")
         tools = self.tools.definitions() if self.tools is not None else []
         # ``stream`` is whether the caller gets the text as it comes; how the run is followed
         # (event stream or polling) is the connection's ``transport``
-        request = TurnRequest(user_input=user_input, params=run_params, tools=tools,
-                              stream=self.connection.transport == "sse", on_text=on_text if stream else None,
-                              thread_metadata=thread_meta)
+        request = TurnRequest(
+            user_input=user_input,
+            params=run_params,
+            tools=tools,
+            stream=self.connection.transport == "sse",
+            on_text=on_text if stream else None,
+            thread_metadata=thread_meta,
+        )
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
 
 

@@ -115,7 +115,7 @@ class AssistantError(Exception):
         self.status = status
         super().__init__(self.message)
 
-    def with_context(self, **context: Any) -> "AssistantError":
+    def with_context(self, **context: Any) -> AssistantError:
         """Attach context once, at the boundary, without overwriting what is already known."""
         for key, value in context.items():
             if value is not None and getattr(self, key, None) is None:

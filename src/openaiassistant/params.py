@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace, fields
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.values import parse_bool
@@ -81,7 +82,9 @@ class RunParams:
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
 
 
-def parse_params(raw: Mapping[str, Any] | None, *, defaults: Mapping[str, Any] | None = None, backend: str = "responses") -> RunParams:
+def parse_params(
+    raw: Mapping[str, Any] | None, *, defaults: Mapping[str, Any] | None = None, backend: str = "responses"
+) -> RunParams:
     """Merge ``defaults`` (the assistant's) with ``raw`` (this turn's) and validate every value.
 
     ``None`` or ``""`` values are treated as "not given" (Keep renders missing template values

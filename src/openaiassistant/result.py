@@ -22,7 +22,7 @@ class Usage:
     output_tokens: int = 0
     total_tokens: int = 0
 
-    def add(self, other: "Usage | None") -> None:
+    def add(self, other: Usage | None) -> None:
         if other is None:
             return
         self.input_tokens += other.input_tokens
@@ -30,7 +30,11 @@ class Usage:
         self.total_tokens += other.total_tokens
 
     def to_dict(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens, "total_tokens": self.total_tokens}
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+        }
 
 
 @dataclass(kw_only=True)

@@ -9,8 +9,9 @@ with every call); on the Assistants backend it names a stored assistant by ``ass
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from openaiassistant.errors import ConfigError, register_secret
 
@@ -70,7 +71,11 @@ class ConnectionSettings:
             url = getattr(self, name)
             if url and not str(url).startswith(("http://", "https://")):
                 raise ConfigError(name, "must start with http:// or https://")
-        if not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool) or not 0 <= self.max_retries <= 10:
+        if (
+            not isinstance(self.max_retries, int)
+            or isinstance(self.max_retries, bool)
+            or not 0 <= self.max_retries <= 10
+        ):
             raise ConfigError("max_retries", "must be an integer from 0 to 10")
         if not isinstance(self.request_timeout, (int, float)) or self.request_timeout <= 0:
             raise ConfigError("request_timeout", "must be a positive number of seconds")

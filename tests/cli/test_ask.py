@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import warnings
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -40,8 +41,20 @@ def test_no_stream_and_continue_a_thread(emulator: Any, capsys: Any) -> None:
 
 def test_json_output_and_params(emulator: Any, capsys: Any) -> None:
     emulator.load_script({"rules": [{"match": "triage", "json": {"severity": "high"}}]})
-    assert ask(emulator, "triage db-1", "--json", "--response-format", "json_object", "--param", "temperature=0.2",
-               "--metadata", "tenant=t1") == 0
+    assert (
+        ask(
+            emulator,
+            "triage db-1",
+            "--json",
+            "--response-format",
+            "json_object",
+            "--param",
+            "temperature=0.2",
+            "--metadata",
+            "tenant=t1",
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["response"] == {"severity": "high"}
     assert json.loads(result["response_json"]) == {"severity": "high"}
@@ -51,8 +64,24 @@ def test_json_output_and_params(emulator: Any, capsys: Any) -> None:
 def test_assistants_backend(emulator: Any, capsys: Any) -> None:
     client = openai.OpenAI(base_url=emulator.base_url, api_key=KEY)
     assistant_id = client.beta.assistants.create(model="gpt-4o-mini").id
-    assert main(["ask", "hi", "--backend", "assistants", "--assistant-id", assistant_id, "--base-url",
-                 emulator.base_url, "--api-key", KEY, "--no-stream"]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "hi",
+                "--backend",
+                "assistants",
+                "--assistant-id",
+                assistant_id,
+                "--base-url",
+                emulator.base_url,
+                "--api-key",
+                KEY,
+                "--no-stream",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == "Echo: hi\n"
 
 
@@ -66,7 +95,9 @@ def test_assistants_backend(emulator: Any, capsys: Any) -> None:
         (["--timeout", "-3"], "timeout"),
     ],
 )
-def test_bad_settings_exit_2_with_one_line_and_send_nothing(emulator: Any, capsys: Any, argv: list[str], needle: str) -> None:
+def test_bad_settings_exit_2_with_one_line_and_send_nothing(
+    emulator: Any, capsys: Any, argv: list[str], needle: str
+) -> None:
     assert ask(emulator, "hi", *argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err and err.startswith("error:")
@@ -120,11 +151,17 @@ def disk_api() -> Iterator[str]:
 
 @pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
 def test_tools_file(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str, stream: str) -> None:
-    emulator.load_script({"rules": [{
-        "match": r"disk on (?P<host>\S+)",
-        "tool_calls": [{"name": "get_disk", "arguments": {"host": "{{ match.host }}"}}],
-        "then": {"reply": "Disk: {{ tool_outputs.get_disk }}"},
-    }]})
+    emulator.load_script(
+        {
+            "rules": [
+                {
+                    "match": r"disk on (?P<host>\S+)",
+                    "tool_calls": [{"name": "get_disk", "arguments": {"host": "{{ match.host }}"}}],
+                    "then": {"reply": "Disk: {{ tool_outputs.get_disk }}"},
+                }
+            ]
+        }
+    )
     tools = tmp_path / "tools.yaml"
     tools.write_text(
         "tools:\n"

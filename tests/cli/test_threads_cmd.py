@@ -13,8 +13,21 @@ from openaiassistant.errors import ConfigError
 
 
 def _ask(emulator: Any, registry: str, *argv: str) -> int:
-    return main(["ask", "--base-url", emulator.base_url, "--api-key", "sk-cli-threads-0001", "--model", "gpt-4o-mini",
-                 "--registry", registry, "--json", *argv])
+    return main(
+        [
+            "ask",
+            "--base-url",
+            emulator.base_url,
+            "--api-key",
+            "sk-cli-threads-0001",
+            "--model",
+            "gpt-4o-mini",
+            "--registry",
+            registry,
+            "--json",
+            *argv,
+        ]
+    )
 
 
 def test_ask_records_and_threads_lists_and_forgets(emulator: Any, tmp_path: Any, capsys: Any) -> None:
@@ -46,7 +59,9 @@ def test_threads_needs_a_registry(capsys: Any, monkeypatch: Any) -> None:
     assert "--registry" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("12h", 43200), ("7d", 604800), ("1.5h", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("12h", 43200), ("7d", 604800), ("1.5h", 5400)]
+)
 def test_parse_age(text: str, seconds: float) -> None:
     assert parse_age(text).total_seconds() == seconds
 

@@ -81,8 +81,20 @@ def test_citations_are_normalized_from_both_apis():
         {"type": "url_citation", "url": "https://w.example", "title": "W", "start_index": 1, "end_index": 5},
     ]
     asst = from_assistants_annotations(
-        [{"type": "file_citation", "text": "【4:0†runbook.md】", "file_citation": {"file_id": "file-1"}, "start_index": 3, "end_index": 18}]
+        [
+            {
+                "type": "file_citation",
+                "text": "【4:0†runbook.md】",
+                "file_citation": {"file_id": "file-1"},
+                "start_index": 3,
+                "end_index": 18,
+            }
+        ]
     )
     assert asst[0].to_dict() == {
-        "type": "file_citation", "text": "【4:0†runbook.md】", "file_id": "file-1", "start_index": 3, "end_index": 18,
+        "type": "file_citation",
+        "text": "【4:0†runbook.md】",
+        "file_id": "file-1",
+        "start_index": 3,
+        "end_index": 18,
     }

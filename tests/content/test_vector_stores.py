@@ -34,7 +34,6 @@ def test_indexing_is_polled_until_done(emulator, tmp_path):
     naps = []
     client = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
 
-
     kb = KnowledgeBase(client, sleep=lambda s: (naps.append(s), time.sleep(s)))
     (tmp_path / "a.md").write_text("alpha")
     store_id = kb.create_store("s")

@@ -46,8 +46,9 @@ class Api:
         """All events of a streamed create, as ``{"type": ..., ...}`` dicts."""
         if self.typed:
             return [_plain(event) for event in self.client.responses.create(stream=True, **body)]
-        stream = self.client.post("/responses", cast_to=object, body={**body, "stream": True},
-                                  stream=True, stream_cls=openai.Stream[object])
+        stream = self.client.post(
+            "/responses", cast_to=object, body={**body, "stream": True}, stream=True, stream_cls=openai.Stream[object]
+        )
         # openai 1.37.1 wraps named SSE events as {"event": name, "data": payload}
         return [event["data"] if "event" in event else event for event in stream]
 
@@ -101,8 +102,9 @@ class Api:
         if self.typed:
             page = self.client.conversations.items.list(conversation_id, **query)
             return [_plain(item) for item in page.data]
-        return self.client.get(f"/conversations/{conversation_id}/items", cast_to=object,
-                               options={"params": query})["data"]
+        return self.client.get(f"/conversations/{conversation_id}/items", cast_to=object, options={"params": query})[
+            "data"
+        ]
 
     def retrieve_item(self, conversation_id: str, item_id: str) -> dict[str, Any]:
         if self.typed:
@@ -118,4 +120,3 @@ class Api:
 @pytest.fixture
 def api(client: openai.OpenAI) -> Api:
     return Api(client)
-

@@ -32,33 +32,87 @@ from openaiassistant.emulator.validation import ALLOWANCES, load_validator
 
 TOOLS_SCRIPT = {
     "rules": [
-        {"name": "lookup", "match": "(?i)disk on (?P<host>\\S+)",
-         "tool_calls": [{"name": "get_disk_usage", "arguments": {"host": "{{ match.host }}"}}],
-         "then": {"reply": "Usage: {{ tool_outputs.get_disk_usage }}"}},
+        {
+            "name": "lookup",
+            "match": "(?i)disk on (?P<host>\\S+)",
+            "tool_calls": [{"name": "get_disk_usage", "arguments": {"host": "{{ match.host }}"}}],
+            "then": {"reply": "Usage: {{ tool_outputs.get_disk_usage }}"},
+        },
         {"match": "(?i)triage", "json": {"severity": "high", "action": "escalate", "reason": "{{ input }}"}},
         {"default": True, "reply": "Echo: {{ input }}"},
     ]
 }
 
-RESPONSES_TOOL = {"type": "function", "name": "get_disk_usage", "description": "disk usage of a host",
-                  "strict": False, "parameters": {"type": "object", "properties": {"host": {"type": "string"}}}}
-ASSISTANT_TOOL = {"type": "function", "function": {"name": "get_disk_usage", "description": "disk usage of a host",
-                                                   "parameters": {"type": "object", "properties": {"host": {"type": "string"}}}}}
+RESPONSES_TOOL = {
+    "type": "function",
+    "name": "get_disk_usage",
+    "description": "disk usage of a host",
+    "strict": False,
+    "parameters": {"type": "object", "properties": {"host": {"type": "string"}}},
+}
+ASSISTANT_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_disk_usage",
+        "description": "disk usage of a host",
+        "parameters": {"type": "object", "properties": {"host": {"type": "string"}}},
+    },
+}
 
 # Every operation the emulator serves (spec operationIds). The tests below must hit them all.
 SERVED = {
-    "createResponse", "getResponse", "deleteResponse", "cancelResponse", "listInputItems",
-    "createConversation", "getConversation", "updateConversation", "deleteConversation",
-    "createConversationItems", "listConversationItems", "getConversationItem", "deleteConversationItem",
-    "createAssistant", "listAssistants", "getAssistant", "modifyAssistant", "deleteAssistant",
-    "createThread", "getThread", "modifyThread", "deleteThread", "createThreadAndRun",
-    "createMessage", "listMessages", "getMessage", "modifyMessage", "deleteMessage",
-    "createRun", "listRuns", "getRun", "modifyRun", "cancelRun", "submitToolOuputsToRun",
-    "listRunSteps", "getRunStep",
-    "createFile", "listFiles", "retrieveFile", "downloadFile", "deleteFile",
-    "createVectorStore", "listVectorStores", "getVectorStore", "modifyVectorStore", "deleteVectorStore",
-    "createVectorStoreFile", "listVectorStoreFiles", "getVectorStoreFile", "deleteVectorStoreFile",
-    "listModels", "retrieveModel",
+    "createResponse",
+    "getResponse",
+    "deleteResponse",
+    "cancelResponse",
+    "listInputItems",
+    "createConversation",
+    "getConversation",
+    "updateConversation",
+    "deleteConversation",
+    "createConversationItems",
+    "listConversationItems",
+    "getConversationItem",
+    "deleteConversationItem",
+    "createAssistant",
+    "listAssistants",
+    "getAssistant",
+    "modifyAssistant",
+    "deleteAssistant",
+    "createThread",
+    "getThread",
+    "modifyThread",
+    "deleteThread",
+    "createThreadAndRun",
+    "createMessage",
+    "listMessages",
+    "getMessage",
+    "modifyMessage",
+    "deleteMessage",
+    "createRun",
+    "listRuns",
+    "getRun",
+    "modifyRun",
+    "cancelRun",
+    "submitToolOuputsToRun",
+    "listRunSteps",
+    "getRunStep",
+    "createFile",
+    "listFiles",
+    "retrieveFile",
+    "downloadFile",
+    "deleteFile",
+    "createVectorStore",
+    "listVectorStores",
+    "getVectorStore",
+    "modifyVectorStore",
+    "deleteVectorStore",
+    "createVectorStoreFile",
+    "listVectorStoreFiles",
+    "getVectorStoreFile",
+    "deleteVectorStoreFile",
+    "listModels",
+    "retrieveModel",
 }
 
 
@@ -81,30 +135,47 @@ def test_allowances_are_the_listed_ones() -> None:
 
 def test_responses_endpoints(emulator: Any, api: Any) -> None:
     emulator.load_script(TOOLS_SCRIPT)
-    plain = api.create_response(model="gpt-4o-mini", input="hello there", instructions="Be brief.",
-                                metadata={"tenant": "t1"}, temperature=0.2)
+    plain = api.create_response(
+        model="gpt-4o-mini", input="hello there", instructions="Be brief.", metadata={"tenant": "t1"}, temperature=0.2
+    )
     assert plain["status"] == "completed"
     assert plain["output"][0]["content"][0]["text"] == "Echo: hello there"
     assert plain["usage"]["total_tokens"] == plain["usage"]["input_tokens"] + plain["usage"]["output_tokens"] > 0
 
     first = api.create_response(model="gpt-4o-mini", input="disk on db-1", tools=[RESPONSES_TOOL])
     call = first["output"][0]
-    assert (call["type"], call["name"], json.loads(call["arguments"])) == ("function_call", "get_disk_usage", {"host": "db-1"})
+    assert (call["type"], call["name"], json.loads(call["arguments"])) == (
+        "function_call",
+        "get_disk_usage",
+        {"host": "db-1"},
+    )
     second = api.create_response(
-        model="gpt-4o-mini", previous_response_id=first["id"], tools=[RESPONSES_TOOL],
+        model="gpt-4o-mini",
+        previous_response_id=first["id"],
+        tools=[RESPONSES_TOOL],
         input=[{"type": "function_call_output", "call_id": call["call_id"], "output": '{"used": "91%"}'}],
     )
     assert second["output"][0]["content"][0]["text"] == 'Usage: {"used": "91%"}'
     assert [i["type"] for i in api.input_items(second["id"])] == ["function_call_output"]
 
-    as_json = api.create_response(model="m", input="triage this", instructions="Answer in JSON.",
-                                  text={"format": {"type": "json_object"}})
+    as_json = api.create_response(
+        model="m", input="triage this", instructions="Answer in JSON.", text={"format": {"type": "json_object"}}
+    )
     assert json.loads(as_json["output"][0]["content"][0]["text"])["severity"] == "high"
-    schema = {"type": "object", "properties": {"level": {"type": "string", "enum": ["low", "high"]},
-                                               "count": {"type": "integer", "minimum": 1}},
-              "required": ["level", "count"], "additionalProperties": False}
-    shaped = api.create_response(model="m", input="hello", text={"format": {
-        "type": "json_schema", "name": "verdict", "schema": schema, "strict": True}})
+    schema = {
+        "type": "object",
+        "properties": {
+            "level": {"type": "string", "enum": ["low", "high"]},
+            "count": {"type": "integer", "minimum": 1},
+        },
+        "required": ["level", "count"],
+        "additionalProperties": False,
+    }
+    shaped = api.create_response(
+        model="m",
+        input="hello",
+        text={"format": {"type": "json_schema", "name": "verdict", "schema": schema, "strict": True}},
+    )
     assert json.loads(shaped["output"][0]["content"][0]["text"]) == {"level": "low", "count": 1}
 
     words = " ".join(f"w{i}" for i in range(30))
@@ -115,10 +186,18 @@ def test_responses_endpoints(emulator: Any, api: Any) -> None:
 
     events = api.stream_response(model="m", input="stream me please")
     types = [e["type"] for e in events]
-    assert types[:4] == ["response.created", "response.in_progress", "response.output_item.added",
-                         "response.content_part.added"]
-    assert types[-4:] == ["response.output_text.done", "response.content_part.done",
-                          "response.output_item.done", "response.completed"]
+    assert types[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert types[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
     assert "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta") == "Echo: stream me please"
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
 
@@ -144,16 +223,19 @@ def test_truncation(emulator: Any, api: Any) -> None:
     with pytest.raises(openai.BadRequestError) as failed:
         api.create_response(model="m", input="one two three four five six seven")
     assert "context" in str(failed.value)
-    kept = api.create_response(model="m", truncation="auto",
-                               input=[{"role": "user", "content": "old words that are too many"},
-                                      {"role": "user", "content": "short"}])
+    kept = api.create_response(
+        model="m",
+        truncation="auto",
+        input=[{"role": "user", "content": "old words that are too many"}, {"role": "user", "content": "short"}],
+    )
     assert kept["status"] == "completed" and kept["truncation"] == "auto"
     assert kept["output"][0]["content"][0]["text"] == "Echo: short"
 
 
 def test_conversation_endpoints(emulator: Any, api: Any) -> None:
-    conversation = api.create_conversation(metadata={"tenant": "t1"},
-                                           items=[{"type": "message", "role": "user", "content": "first"}])
+    conversation = api.create_conversation(
+        metadata={"tenant": "t1"}, items=[{"type": "message", "role": "user", "content": "first"}]
+    )
     assert api.retrieve_conversation(conversation["id"])["metadata"] == {"tenant": "t1"}
     assert api.update_conversation(conversation["id"], metadata={"tenant": "t2"})["metadata"] == {"tenant": "t2"}
     added = api.create_items(conversation["id"], [{"type": "message", "role": "user", "content": "second"}])
@@ -189,7 +271,9 @@ def test_conversation_locked_while_a_response_works(emulator: Any, api: Any) -> 
 
 def test_assistants_threads_messages(emulator: Any, client: openai.OpenAI) -> None:
     beta = client.beta
-    assistant = beta.assistants.create(model="gpt-4o-mini", name="triage", instructions="Triage.", tools=[ASSISTANT_TOOL])
+    assistant = beta.assistants.create(
+        model="gpt-4o-mini", name="triage", instructions="Triage.", tools=[ASSISTANT_TOOL]
+    )
     assert beta.assistants.retrieve(assistant.id).name == "triage"
     assert beta.assistants.update(assistant.id, name="triage-2").name == "triage-2"
     assert assistant.id in [a.id for a in beta.assistants.list()]
@@ -232,16 +316,19 @@ def test_runs_and_steps(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(TOOLS_SCRIPT)
     beta = client.beta
     assistant = beta.assistants.create(model="gpt-4o-mini", tools=[ASSISTANT_TOOL])
-    run = beta.threads.create_and_run(assistant_id=assistant.id,
-                                      thread={"messages": [{"role": "user", "content": "disk on db-9"}]},
-                                      metadata={"m": "1"})
+    run = beta.threads.create_and_run(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "disk on db-9"}]},
+        metadata={"m": "1"},
+    )
     thread_id = run.thread_id
     run = beta.threads.runs.poll(run.id, thread_id=thread_id)
     assert run.status == "requires_action"
     calls = run.required_action.submit_tool_outputs.tool_calls
     assert json.loads(calls[0].function.arguments) == {"host": "db-9"}
     run = beta.threads.runs.submit_tool_outputs_and_poll(
-        run_id=run.id, thread_id=thread_id, tool_outputs=[{"tool_call_id": calls[0].id, "output": "42%"}])
+        run_id=run.id, thread_id=thread_id, tool_outputs=[{"tool_call_id": calls[0].id, "output": "42%"}]
+    )
     assert run.status == "completed" and run.usage.total_tokens > 0
     steps = beta.threads.runs.steps.list(run.id, thread_id=thread_id, order="asc")
     assert [s.type for s in steps.data] == ["tool_calls", "message_creation"]
@@ -265,12 +352,22 @@ def test_run_create_accepts_every_body_field(emulator: Any, client: openai.OpenA
     assistant = beta.assistants.create(model="gpt-4o-mini")
     thread = beta.threads.create()
     run = beta.threads.runs.create(
-        thread_id=thread.id, assistant_id=assistant.id, model="o4-mini", instructions="Base (JSON).",
-        additional_instructions="More.", additional_messages=[{"role": "user", "content": "hi"}],
-        tools=[ASSISTANT_TOOL], metadata={"a": "b"}, temperature=0.5, top_p=0.9,
-        max_prompt_tokens=1000, max_completion_tokens=1000,
+        thread_id=thread.id,
+        assistant_id=assistant.id,
+        model="o4-mini",
+        instructions="Base (JSON).",
+        additional_instructions="More.",
+        additional_messages=[{"role": "user", "content": "hi"}],
+        tools=[ASSISTANT_TOOL],
+        metadata={"a": "b"},
+        temperature=0.5,
+        top_p=0.9,
+        max_prompt_tokens=1000,
+        max_completion_tokens=1000,
         truncation_strategy={"type": "last_messages", "last_messages": 5},
-        tool_choice="auto", parallel_tool_calls=False, response_format={"type": "json_object"},
+        tool_choice="auto",
+        parallel_tool_calls=False,
+        response_format={"type": "json_object"},
         extra_body={"reasoning_effort": "low"},
     )
     assert run.instructions == "Base (JSON).\nMore." and run.model == "o4-mini" and run.parallel_tool_calls is False
@@ -290,17 +387,28 @@ def test_active_run_rejects_messages_and_runs(emulator: Any, client: openai.Open
     run = beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     with pytest.raises(openai.BadRequestError) as refused:
         beta.threads.messages.create(thread.id, role="user", content="more")
-    assert refused.value.message.endswith(f"Can't add messages to {thread.id} while a run {run.id} is active.") or \
-        f"Can't add messages to {thread.id} while a run {run.id} is active." in str(refused.value)
+    assert refused.value.message.endswith(
+        f"Can't add messages to {thread.id} while a run {run.id} is active."
+    ) or f"Can't add messages to {thread.id} while a run {run.id} is active." in str(refused.value)
     with pytest.raises(openai.BadRequestError) as refused:
         beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     assert f"Thread {thread.id} already has an active run {run.id}." in str(refused.value)
 
 
 def test_submit_tool_outputs_rejects_a_partial_set(emulator: Any, client: openai.OpenAI) -> None:
-    emulator.load_script({"rules": [{"match": "two", "tool_calls": [
-        {"name": "get_disk_usage", "arguments": {"host": "a"}},
-        {"name": "get_disk_usage", "arguments": {"host": "b"}}]}]})
+    emulator.load_script(
+        {
+            "rules": [
+                {
+                    "match": "two",
+                    "tool_calls": [
+                        {"name": "get_disk_usage", "arguments": {"host": "a"}},
+                        {"name": "get_disk_usage", "arguments": {"host": "b"}},
+                    ],
+                }
+            ]
+        }
+    )
     beta = client.beta
     assistant = beta.assistants.create(model="gpt-4o-mini", tools=[ASSISTANT_TOOL])
     thread = beta.threads.create(messages=[{"role": "user", "content": "two calls"}])
@@ -308,11 +416,13 @@ def test_submit_tool_outputs_rejects_a_partial_set(emulator: Any, client: openai
     calls = run.required_action.submit_tool_outputs.tool_calls
     assert len(calls) == 2
     with pytest.raises(openai.BadRequestError):
-        beta.threads.runs.submit_tool_outputs(run_id=run.id, thread_id=thread.id,
-                                              tool_outputs=[{"tool_call_id": calls[0].id, "output": "1"}])
+        beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": calls[0].id, "output": "1"}]
+        )
     assert beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "requires_action"
     done = beta.threads.runs.submit_tool_outputs_and_poll(
-        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": c.id, "output": "1"} for c in calls])
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": c.id, "output": "1"} for c in calls]
+    )
     assert done.status == "completed"
 
 
@@ -324,11 +434,19 @@ def test_run_stream_event_names(emulator: Any, client: openai.OpenAI) -> None:
         names = [event.event for event in stream]
         final = stream.get_final_messages()
     assert names == [
-        "thread.run.created", "thread.run.queued", "thread.run.in_progress",
-        "thread.run.step.created", "thread.run.step.in_progress",
-        "thread.message.created", "thread.message.in_progress",
-        "thread.message.delta", "thread.message.delta", "thread.message.delta",
-        "thread.message.completed", "thread.run.step.completed", "thread.run.completed",
+        "thread.run.created",
+        "thread.run.queued",
+        "thread.run.in_progress",
+        "thread.run.step.created",
+        "thread.run.step.in_progress",
+        "thread.message.created",
+        "thread.message.in_progress",
+        "thread.message.delta",
+        "thread.message.delta",
+        "thread.message.delta",
+        "thread.message.completed",
+        "thread.run.step.completed",
+        "thread.run.completed",
     ]
     assert final[0].content[0].text.value == "Echo: stream please"
     assert emulator.violations() == []
@@ -391,7 +509,9 @@ def test_validator_flags_a_broken_body(emulator: Any) -> None:
     assert emulator.emulator.validator is not None, "the OpenAI spec was not found: nothing is validated"
     problems = load_validator().check_response("GET", "/v1/threads/thread_1", 200, {"id": "thread_1"})
     assert any("'object' is a required property" in p for p in problems)
-    problems = load_validator().check_event("responses", "response.output_text.delta", {"type": "response.output_text.delta"})
+    problems = load_validator().check_event(
+        "responses", "response.output_text.delta", {"type": "response.output_text.delta"}
+    )
     assert problems
 
 
@@ -399,8 +519,12 @@ def test_allowed_parameters_come_from_the_spec() -> None:
     """Unknown-parameter 400s use the names each operation's request schema defines."""
     validator = load_validator()
     schemas = validator.spec["components"]["schemas"]
-    assert validator.allowed_params("POST", "/v1/threads/thread_1/runs") == set(schemas["CreateRunRequest"]["properties"])
-    assert validator.allowed_params("POST", "/v1/threads/runs") == set(schemas["CreateThreadAndRunRequest"]["properties"])
+    assert validator.allowed_params("POST", "/v1/threads/thread_1/runs") == set(
+        schemas["CreateRunRequest"]["properties"]
+    )
+    assert validator.allowed_params("POST", "/v1/threads/runs") == set(
+        schemas["CreateThreadAndRunRequest"]["properties"]
+    )
     responses = validator.allowed_params("POST", "/v1/responses")
     assert responses is not None and {"model", "input", "text", "reasoning", "conversation"} <= responses
     assert "max_tokens" not in responses

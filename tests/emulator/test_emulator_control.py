@@ -19,10 +19,12 @@ from openaiassistant.cli.main import build_parser
 from openaiassistant.emulator.server import EmulatorServer
 
 
-def _control(emulator: Any, path: str, *, method: str = "GET", data: bytes | None = None,
-             content_type: str = "application/json") -> Any:
-    request = urllib.request.Request(f"{emulator.url}/_emulator/{path}", method=method, data=data,
-                                     headers={"content-type": content_type})
+def _control(
+    emulator: Any, path: str, *, method: str = "GET", data: bytes | None = None, content_type: str = "application/json"
+) -> Any:
+    request = urllib.request.Request(
+        f"{emulator.url}/_emulator/{path}", method=method, data=data, headers={"content-type": content_type}
+    )
     with urllib.request.urlopen(request) as answer:
         return json.load(answer)
 
@@ -75,7 +77,12 @@ def test_script_reset_and_violations_over_http(emulator: Any, api: Any) -> None:
     yaml_script = "rules:\n  - match: ping\n    reply: pong {{ input }}\n"
     assert _control(emulator, "script", method="POST", data=yaml_script.encode(), content_type="text/yaml")["ok"]
     assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "pong ping"
-    _control(emulator, "script", method="POST", data=json.dumps({"rules": [{"match": "ping", "reply": "json pong"}]}).encode())
+    _control(
+        emulator,
+        "script",
+        method="POST",
+        data=json.dumps({"rules": [{"match": "ping", "reply": "json pong"}]}).encode(),
+    )
     assert api.create_response(model="m", input="ping")["output"][0]["content"][0]["text"] == "json pong"
     with pytest.raises(urllib.error.HTTPError) as bad:
         _control(emulator, "script", method="POST", data=b"rules:\n  - match: '('\n", content_type="text/yaml")
@@ -132,8 +139,9 @@ def test_missing_spec_warns_and_serves_unvalidated(monkeypatch: pytest.MonkeyPat
         EmulatorServer()
 
 
-def test_an_emulator_crash_is_recorded_as_a_violation(emulator: Any, client: openai.OpenAI,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_emulator_crash_is_recorded_as_a_violation(
+    emulator: Any, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from openaiassistant.emulator import assistants_api
 
     def broken(*args: Any, **kwargs: Any) -> None:

@@ -18,11 +18,18 @@ def _beta_run(client: openai.OpenAI, text: str = "hi") -> tuple[Any, Any]:
     return thread, run
 
 
-@pytest.mark.parametrize("status, error", [
-    (429, openai.RateLimitError), (500, openai.InternalServerError), (503, openai.InternalServerError),
-])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (429, openai.RateLimitError),
+        (500, openai.InternalServerError),
+        (503, openai.InternalServerError),
+    ],
+)
 def test_http_error_with_retry_headers(emulator: Any, api: Any, status: int, error: type) -> None:
-    emulator.add_fault(kind="http_error", status=status, retry_after=1, retry_after_ms=5, code="boom", path="/responses$")
+    emulator.add_fault(
+        kind="http_error", status=status, retry_after=1, retry_after_ms=5, code="boom", path="/responses$"
+    )
     with pytest.raises(error) as raised:
         api.create_response(model="m", input="x")
     assert raised.value.status_code == status
@@ -69,8 +76,13 @@ def test_stream_cut_responses(emulator: Any, api: Any) -> None:
 def _iterate_stream(api: Any) -> Any:
     if api.typed:
         return (e.model_dump() for e in api.client.responses.create(model="m", input="cut me short", stream=True))
-    stream = api.client.post("/responses", cast_to=object, body={"model": "m", "input": "cut me short", "stream": True},
-                             stream=True, stream_cls=openai.Stream[object])
+    stream = api.client.post(
+        "/responses",
+        cast_to=object,
+        body={"model": "m", "input": "cut me short", "stream": True},
+        stream=True,
+        stream_cls=openai.Stream[object],
+    )
     return (e["data"] for e in stream)
 
 
@@ -123,10 +135,12 @@ def test_stuck_run_until_cancelled(emulator: Any, client: openai.OpenAI) -> None
 
 
 def test_rule_level_fault_and_script_faults(emulator: Any, client: openai.OpenAI) -> None:
-    emulator.load_script({
-        "rules": [{"match": "fail me", "fault": {"kind": "run_failed", "code": "rate_limit_exceeded"}}],
-        "faults": [{"kind": "http_error", "status": 503, "path": "/threads$"}],
-    })
+    emulator.load_script(
+        {
+            "rules": [{"match": "fail me", "fault": {"kind": "run_failed", "code": "rate_limit_exceeded"}}],
+            "faults": [{"kind": "http_error", "status": 503, "path": "/threads$"}],
+        }
+    )
     with pytest.raises(openai.InternalServerError):
         client.beta.threads.create()
     _, run = _beta_run(client, "please fail me")
@@ -137,8 +151,11 @@ def test_rule_level_fault_and_script_faults(emulator: Any, client: openai.OpenAI
 
 def test_faults_over_the_control_endpoint(emulator: Any, client: openai.OpenAI) -> None:
     request = urllib.request.Request(
-        f"{emulator.url}/_emulator/faults", method="POST", headers={"content-type": "application/json"},
-        data=json.dumps({"kind": "http_error", "status": 500, "times": 2}).encode())
+        f"{emulator.url}/_emulator/faults",
+        method="POST",
+        headers={"content-type": "application/json"},
+        data=json.dumps({"kind": "http_error", "status": 500, "times": 2}).encode(),
+    )
     with urllib.request.urlopen(request) as answer:
         assert json.load(answer)["faults"][0]["kind"] == "http_error"
     for _ in range(2):
@@ -164,17 +181,25 @@ def test_cut_background_stream_resumes_where_it_stopped(emulator: Any, api: Any)
             for event in api.client.responses.create(**body):
                 seen.append(event.model_dump())
         else:
-            for event in api.client.post("/responses", cast_to=object, body=body, stream=True,
-                                         stream_cls=openai.Stream[object]):
+            for event in api.client.post(
+                "/responses", cast_to=object, body=body, stream=True, stream_cls=openai.Stream[object]
+            ):
                 seen.append(event["data"])
     assert len(seen) == 4
     response_id, last = seen[0]["response"]["id"], seen[-1]["sequence_number"]
     if api.typed:
         rest = [e.model_dump() for e in api.client.responses.retrieve(response_id, stream=True, starting_after=last)]
     else:
-        rest = [e["data"] for e in api.client.get(f"/responses/{response_id}", cast_to=object, stream=True,
-                                                  stream_cls=openai.Stream[object],
-                                                  options={"params": {"stream": "true", "starting_after": last}})]
+        rest = [
+            e["data"]
+            for e in api.client.get(
+                f"/responses/{response_id}",
+                cast_to=object,
+                stream=True,
+                stream_cls=openai.Stream[object],
+                options={"params": {"stream": "true", "starting_after": last}},
+            )
+        ]
     events = seen + rest
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     assert events[-1]["type"] == "response.completed"

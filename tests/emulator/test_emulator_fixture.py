@@ -36,7 +36,9 @@ def test_request_violations_fail_the_test_unless_marked(pytester: pytest.Pyteste
     pytester.makepyfile(SENDS_A_SPEC_BREAKING_REQUEST)
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=2, errors=1)  # test_unmarked passes its body, errors at teardown
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_unmarked*", "*client sent: request POST /v1/responses*strict*"])
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_unmarked*", "*client sent: request POST /v1/responses*strict*"]
+    )
     assert "test_marked" not in "\n".join(line for line in result.stdout.lines if "ERROR" in line)
 
 
@@ -46,8 +48,9 @@ def test_a_missing_spec_fails_loudly(pytester: pytest.Pytester, monkeypatch: pyt
     pytester.makepyfile(PLAIN)
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*OpenAI's OpenAPI spec was not found at*nowhere*OPENAI_OPENAPI_SPEC*"
-                                 "OPENAI_EMULATOR_REQUIRE_SPEC=0*"])
+    result.stdout.fnmatch_lines(
+        ["*OpenAI's OpenAPI spec was not found at*nowhere*OPENAI_OPENAPI_SPEC*OPENAI_EMULATOR_REQUIRE_SPEC=0*"]
+    )
 
 
 def test_a_missing_spec_can_be_allowed_explicitly(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

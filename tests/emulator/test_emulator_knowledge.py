@@ -7,9 +7,15 @@ from typing import Any
 import openai
 import pytest
 
-SCRIPT = {"rules": [
-    {"match": "(?i)runbook", "file_search": {"match": "disk"}, "reply": "See {{ search.filenames }}: {{ search.snippet }}"},
-]}
+SCRIPT = {
+    "rules": [
+        {
+            "match": "(?i)runbook",
+            "file_search": {"match": "disk"},
+            "reply": "See {{ search.filenames }}: {{ search.snippet }}",
+        },
+    ]
+}
 
 
 def _stores(client: openai.OpenAI) -> Any:
@@ -62,7 +68,9 @@ def test_responses_file_search_cites(emulator: Any, api: Any, client: openai.Ope
     assert search["type"] == "file_search_call" and search["queries"] == ["which runbook?"]
     part = message["content"][0]
     assert part["text"] == "See disk.md: When the disk is full, rotate logs."
-    assert part["annotations"] == [{"type": "file_citation", "file_id": disk_id, "filename": "disk.md", "index": len(part["text"])}]
+    assert part["annotations"] == [
+        {"type": "file_citation", "file_id": disk_id, "filename": "disk.md", "index": len(part["text"])}
+    ]
     events = api.stream_response(model="m", input="which runbook?", tools=tools)
     types = [e["type"] for e in events]
     assert "response.file_search_call.completed" in types and "response.output_text.annotation.added" in types
@@ -74,8 +82,9 @@ def test_responses_file_search_cites(emulator: Any, api: Any, client: openai.Ope
 def test_assistants_file_search_cites(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(SCRIPT)
     store_id, disk_id = _indexed_store(client)
-    assistant = client.beta.assistants.create(model="m", tools=[{"type": "file_search"}],
-                                              tool_resources={"file_search": {"vector_store_ids": [store_id]}})
+    assistant = client.beta.assistants.create(
+        model="m", tools=[{"type": "file_search"}], tool_resources={"file_search": {"vector_store_ids": [store_id]}}
+    )
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "which runbook?"}])
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
     assert run.status == "completed"
@@ -83,7 +92,7 @@ def test_assistants_file_search_cites(emulator: Any, client: openai.OpenAI) -> N
     assert text.value == "See disk.md: When the disk is full, rotate logs.【0:0†disk.md】"
     (citation,) = text.annotations
     assert citation.file_citation.file_id == disk_id
-    assert text.value[citation.start_index:citation.end_index] == citation.text
+    assert text.value[citation.start_index : citation.end_index] == citation.text
     steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id, order="asc").data
     assert [s.type for s in steps] == ["tool_calls", "message_creation"]
     assert steps[0].step_details.tool_calls[0].type == "file_search"
@@ -94,8 +103,15 @@ def test_assistants_attachment_is_searchable(emulator: Any, client: openai.OpenA
     emulator.load_script(SCRIPT)
     doc = client.files.create(file=("disk.md", b"disk runbook"), purpose="assistants")
     assistant = client.beta.assistants.create(model="m", tools=[{"type": "file_search"}])
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "runbook please", "attachments": [
-        {"file_id": doc.id, "tools": [{"type": "file_search"}]}]}])
+    thread = client.beta.threads.create(
+        messages=[
+            {
+                "role": "user",
+                "content": "runbook please",
+                "attachments": [{"file_id": doc.id, "tools": [{"type": "file_search"}]}],
+            }
+        ]
+    )
     with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         stream.until_done()
         final = stream.get_final_messages()[0]

@@ -71,13 +71,15 @@ def test_background_response_in_progress_then_cancel(emulator: Any, api: Any) ->
 def test_run_limits_end_incomplete(emulator: Any, client: openai.OpenAI) -> None:
     words = [f"w{i}" for i in range(300)]
     assistant, thread = _thread(client, " ".join(words))
-    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
-                                                   max_completion_tokens=256, poll_interval_ms=5)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, max_completion_tokens=256, poll_interval_ms=5
+    )
     assert run.status == "incomplete" and run.incomplete_details.reason == "max_completion_tokens"
     message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
     assert message.status == "incomplete" and message.content[0].text.value.split() == ["Echo:", *words[:255]]
-    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
-                                                   max_prompt_tokens=256, poll_interval_ms=5)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, max_prompt_tokens=256, poll_interval_ms=5
+    )
     assert run.status == "incomplete" and run.incomplete_details.reason == "max_prompt_tokens"
     with pytest.raises(openai.BadRequestError) as too_small:  # the real API's minimum is 256
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, max_completion_tokens=2)
@@ -87,12 +89,21 @@ def test_run_limits_end_incomplete(emulator: Any, client: openai.OpenAI) -> None
 
 def test_run_response_format_json_schema(emulator: Any, client: openai.OpenAI) -> None:
     assistant, thread = _thread(client)
-    schema = {"type": "object", "properties": {"severity": {"type": "string", "enum": ["low", "high"]},
-                                               "tags": {"type": "array", "items": {"type": "string"}}},
-              "required": ["severity", "tags"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {
+            "severity": {"type": "string", "enum": ["low", "high"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["severity", "tags"],
+        "additionalProperties": False,
+    }
     run = client.beta.threads.runs.create_and_poll(
-        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5,
-        response_format={"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}})
+        thread_id=thread.id,
+        assistant_id=assistant.id,
+        poll_interval_ms=5,
+        response_format={"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}},
+    )
     assert run.status == "completed"
     answer = json.loads(client.beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value)
     assert answer["severity"] == "low" and isinstance(answer["tags"], list)
@@ -117,9 +128,18 @@ def test_create_thread_and_run_stream(emulator: Any, client: openai.OpenAI) -> N
 
 
 def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenAI) -> None:
-    emulator.load_script({"run_expires_ms": 60_000, "rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]})
-    assistant = client.beta.assistants.create(model="m", tools=[{"type": "function", "function": {
-        "name": "get_disk_usage", "parameters": {"type": "object", "properties": {}}}}])
+    emulator.load_script(
+        {"run_expires_ms": 60_000, "rules": [{"match": "disk", "tool_calls": [{"name": "get_disk_usage"}]}]}
+    )
+    assistant = client.beta.assistants.create(
+        model="m",
+        tools=[
+            {
+                "type": "function",
+                "function": {"name": "get_disk_usage", "parameters": {"type": "object", "properties": {}}},
+            }
+        ],
+    )
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "disk"}])
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
     assert run.status == "requires_action"
@@ -131,8 +151,9 @@ def test_run_left_in_requires_action_expires(emulator: Any, client: openai.OpenA
     steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id).data
     assert steps[0].status == "expired" and steps[0].expired_at
     with pytest.raises(openai.BadRequestError):
-        client.beta.threads.runs.submit_tool_outputs(run_id=run.id, thread_id=thread.id,
-                                                     tool_outputs=[{"tool_call_id": "x", "output": "1"}])
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": "x", "output": "1"}]
+        )
     assert client.beta.threads.messages.create(thread.id, role="user", content="again").role == "user"
     assert emulator.violations() == []
 
@@ -151,8 +172,11 @@ def test_advancing_the_clock_finishes_slow_work(emulator: Any, client: openai.Op
     assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "completed"
     assert api.retrieve_response(response["id"])["status"] == "completed"
     assert stores.retrieve(store.id).status == "in_progress"
-    with urllib.request.urlopen(urllib.request.Request(
-            f"{emulator.url}/_emulator/advance", method="POST", data=json.dumps({"seconds": 120}).encode())) as answer:
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{emulator.url}/_emulator/advance", method="POST", data=json.dumps({"seconds": 120}).encode()
+        )
+    ) as answer:
         assert json.load(answer)["ok"]
     assert stores.retrieve(store.id).status == "completed"
 
@@ -164,20 +188,28 @@ def test_poll_hint_can_be_switched_off_or_sent_on_responses(emulator: Any, clien
     assert "openai-poll-after-ms" not in raw.headers
     emulator.load_script({"poll_after_ms": 40, "poll_hint_apis": ["responses"]})
     created = api.create_response(model="m", input="x", background=True)
-    raw = httpx.get(f"{emulator.base_url}/responses/{created['id']}",
-                    headers={"Authorization": f"Bearer {emulator.api_key}"})
+    raw = httpx.get(
+        f"{emulator.base_url}/responses/{created['id']}", headers={"Authorization": f"Bearer {emulator.api_key}"}
+    )
     assert raw.headers["openai-poll-after-ms"] == "40"
 
 
 def test_truncation_strategy_limits_the_prompt(emulator: Any, client: openai.OpenAI) -> None:
     assistant = client.beta.assistants.create(model="m")
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "word " * 300}, {"role": "user", "content": "short"}])
-    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5,
-                                                   max_prompt_tokens=256)
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": "word " * 300}, {"role": "user", "content": "short"}]
+    )
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5, max_prompt_tokens=256
+    )
     assert run.status == "incomplete"  # 301 words of prompt
     run = client.beta.threads.runs.create_and_poll(
-        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5, max_prompt_tokens=256,
-        truncation_strategy={"type": "last_messages", "last_messages": 1})
+        thread_id=thread.id,
+        assistant_id=assistant.id,
+        poll_interval_ms=5,
+        max_prompt_tokens=256,
+        truncation_strategy={"type": "last_messages", "last_messages": 1},
+    )
     assert run.status == "completed" and run.usage.prompt_tokens == 1
 
 

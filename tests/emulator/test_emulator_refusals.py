@@ -18,12 +18,21 @@ pytestmark = pytest.mark.emulator_bad_requests
 @pytest.fixture
 def client(emulator: Any) -> openai.OpenAI:
     """Generic requests to the Assistants API carry the beta header the typed resources send."""
-    return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0,
-                         default_headers={"OpenAI-Beta": "assistants=v2"})
+    return openai.OpenAI(
+        base_url=emulator.base_url,
+        api_key=emulator.api_key,
+        max_retries=0,
+        default_headers={"OpenAI-Beta": "assistants=v2"},
+    )
+
 
 LOOSE = {"type": "object", "properties": {"host": {"type": "string"}}}  # not strict-valid
-STRICT = {"type": "object", "properties": {"host": {"type": "string"}}, "required": ["host"],
-          "additionalProperties": False}
+STRICT = {
+    "type": "object",
+    "properties": {"host": {"type": "string"}},
+    "required": ["host"],
+    "additionalProperties": False,
+}
 
 
 def _flat(name: str = "lookup", *, strict: bool = False, parameters: dict[str, Any] = STRICT) -> dict[str, Any]:
@@ -52,8 +61,11 @@ def _assistant(client: openai.OpenAI, **body: Any) -> Any:
 
 
 def _thread_and_run(client: openai.OpenAI, assistant_id: str, text: str = "hi", **body: Any) -> Any:
-    return client.post("/threads/runs", cast_to=object, body={
-        "assistant_id": assistant_id, "thread": {"messages": [{"role": "user", "content": text}]}, **body})
+    return client.post(
+        "/threads/runs",
+        cast_to=object,
+        body={"assistant_id": assistant_id, "thread": {"messages": [{"role": "user", "content": text}]}, **body},
+    )
 
 
 # -- unknown parameters ----------------------------------------------------------------------
@@ -65,8 +77,11 @@ def test_unknown_parameters_are_refused_per_operation(emulator: Any, client: ope
     assert (error.param, error.code) == ("title", "unknown_parameter")
     assistant = _assistant(client)
     thread = client.beta.threads.create()
-    error = _refused(lambda: client.post(f"/threads/{thread.id}/runs", cast_to=object,
-                                         body={"assistant_id": assistant["id"], "max_tokens": 5}))
+    error = _refused(
+        lambda: client.post(
+            f"/threads/{thread.id}/runs", cast_to=object, body={"assistant_id": assistant["id"], "max_tokens": 5}
+        )
+    )
     assert error.param == "max_tokens" and "Unrecognized request argument supplied: max_tokens" in error.body["message"]
     # a field of createRun that createThreadAndRun does not take
     error = _refused(lambda: _thread_and_run(client, assistant["id"], additional_instructions="x"))
@@ -94,7 +109,10 @@ def test_tool_names_inside_the_pattern(emulator: Any, client: openai.OpenAI) -> 
 def test_strict_tools_need_a_strict_schema(emulator: Any, client: openai.OpenAI) -> None:
     error = _refused(lambda: _respond(client, tools=[_flat(strict=True, parameters=LOOSE)]))
     assert (error.param, error.code) == ("tools[0].parameters", "invalid_function_parameters")
-    assert error.body["message"].startswith("Invalid schema for function 'lookup': ") and "additionalProperties" in error.body["message"]
+    assert (
+        error.body["message"].startswith("Invalid schema for function 'lookup': ")
+        and "additionalProperties" in error.body["message"]
+    )
     error = _refused(lambda: _assistant(client, tools=[_nested(strict=True, parameters=LOOSE)]))
     assert error.param == "tools[0].function.parameters"
     missing_required = {**STRICT, "required": []}
@@ -129,32 +147,50 @@ def test_json_object_needs_json_in_instructions_or_input(emulator: Any, client: 
     assert _respond(client, input="triage db-1 as Json", text=as_json)["status"] == "completed"
     assert _respond(client, input="triage db-1", instructions="Reply in JSON.", text=as_json)["status"] == "completed"
     # a mention earlier in the conversation counts too
-    conversation = client.post("/conversations", cast_to=object, body={
-        "items": [{"type": "message", "role": "user", "content": "answer me in json from now on"}]})
+    conversation = client.post(
+        "/conversations",
+        cast_to=object,
+        body={"items": [{"type": "message", "role": "user", "content": "answer me in json from now on"}]},
+    )
     later = _respond(client, input="triage db-1", conversation=conversation["id"], text=as_json)
     assert later["status"] == "completed"
 
 
 def test_json_object_on_runs(emulator: Any, client: openai.OpenAI) -> None:
     assistant = _assistant(client, instructions="You triage.")
-    error = _refused(lambda: _thread_and_run(client, assistant["id"], "triage db-1", response_format={"type": "json_object"}))
+    error = _refused(
+        lambda: _thread_and_run(client, assistant["id"], "triage db-1", response_format={"type": "json_object"})
+    )
     assert error.param == "response_format" and "'json'" in error.body["message"]
     assert emulator.emulator.state.threads == {}  # refused before the thread was made
     ok = _thread_and_run(client, assistant["id"], "triage db-1 as JSON", response_format={"type": "json_object"})
     assert ok["status"] == "queued"
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "triage db-1"}])
-    error = _refused(lambda: client.post(f"/threads/{thread.id}/runs", cast_to=object, body={
-        "assistant_id": assistant["id"], "response_format": {"type": "json_object"}}))
+    error = _refused(
+        lambda: client.post(
+            f"/threads/{thread.id}/runs",
+            cast_to=object,
+            body={"assistant_id": assistant["id"], "response_format": {"type": "json_object"}},
+        )
+    )
     assert len(client.beta.threads.messages.list(thread.id).data) == 1
-    run = client.post(f"/threads/{thread.id}/runs", cast_to=object, body={
-        "assistant_id": assistant["id"], "response_format": {"type": "json_object"},
-        "additional_instructions": "Respond in JSON."})
+    run = client.post(
+        f"/threads/{thread.id}/runs",
+        cast_to=object,
+        body={
+            "assistant_id": assistant["id"],
+            "response_format": {"type": "json_object"},
+            "additional_instructions": "Respond in JSON.",
+        },
+    )
     assert run["status"] == "queued"
 
 
 # -- tool_choice -----------------------------------------------------------------------------
 def test_tool_choice_must_name_a_sent_function(emulator: Any, client: openai.OpenAI) -> None:
-    error = _refused(lambda: _respond(client, tools=[_flat("lookup")], tool_choice={"type": "function", "name": "other"}))
+    error = _refused(
+        lambda: _respond(client, tools=[_flat("lookup")], tool_choice={"type": "function", "name": "other"})
+    )
     assert error.param == "tool_choice" and "'other'" in error.body["message"]
     _refused(lambda: _respond(client, tool_choice={"type": "function", "name": "lookup"}))
     chosen = _respond(client, tools=[_flat("lookup")], tool_choice={"type": "function", "name": "lookup"})
@@ -178,8 +214,13 @@ def test_reasoning_is_refused_for_models_that_do_not_reason(emulator: Any, clien
     assert error.param == "reasoning_effort"
     assistant = _assistant(client, model=model)
     thread = client.beta.threads.create()
-    error = _refused(lambda: client.post(f"/threads/{thread.id}/runs", cast_to=object,
-                                         body={"assistant_id": assistant["id"], "reasoning_effort": "low"}))
+    error = _refused(
+        lambda: client.post(
+            f"/threads/{thread.id}/runs",
+            cast_to=object,
+            body={"assistant_id": assistant["id"], "reasoning_effort": "low"},
+        )
+    )
     assert error.param == "reasoning_effort"
 
 
@@ -188,8 +229,9 @@ def test_reasoning_models_take_reasoning(emulator: Any, client: openai.OpenAI, m
     assert _respond(client, model=model, reasoning={"effort": "low"})["reasoning"]["effort"] == "low"
     assistant = _assistant(client, model=model, reasoning_effort="high")
     thread = client.beta.threads.create()
-    run = client.post(f"/threads/{thread.id}/runs", cast_to=object,
-                      body={"assistant_id": assistant["id"], "reasoning_effort": "low"})
+    run = client.post(
+        f"/threads/{thread.id}/runs", cast_to=object, body={"assistant_id": assistant["id"], "reasoning_effort": "low"}
+    )
     assert run["status"] == "queued"
 
 

@@ -54,7 +54,9 @@ def test_client_timeout_on_a_stuck_request_frees_the_conversation(emulator: Any,
         if api.typed:
             impatient.responses.create(model="m", input="hang", conversation=conversation["id"])
         else:
-            impatient.post("/responses", cast_to=object, body={"model": "m", "input": "hang", "conversation": conversation["id"]})
+            impatient.post(
+                "/responses", cast_to=object, body={"model": "m", "input": "hang", "conversation": conversation["id"]}
+            )
     for _ in range(100):  # the server notices the client left on its next check
         try:
             answer = api.create_response(model="m", input="now", conversation=conversation["id"])
@@ -70,8 +72,9 @@ def test_client_timeout_on_a_stuck_request_frees_the_conversation(emulator: Any,
 @pytest.mark.emulator_bad_requests  # refused on purpose
 def test_request_bodies_are_checked_against_the_spec(emulator: Any, api: Any) -> None:
     tool_without_strict = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
-    answer = api.client.post("/responses", cast_to=object,
-                             body={"model": "m", "input": "x", "tools": [tool_without_strict]})
+    answer = api.client.post(
+        "/responses", cast_to=object, body={"model": "m", "input": "x", "tools": [tool_without_strict]}
+    )
     assert answer["tools"][0]["strict"] is True  # accepted (the live API defaults it) ...
     problems = emulator.request_violations()  # ... but recorded: the spec requires `strict`
     assert len(problems) == 1 and "strict" in problems[0]
@@ -80,31 +83,43 @@ def test_request_bodies_are_checked_against_the_spec(emulator: Any, api: Any) ->
 
 def test_engine_style_input_items_fit_the_spec(emulator: Any, api: Any) -> None:
     """A message item with typed parts is valid, though it matches two oneOf alternatives."""
-    api.create_response(model="m", input=[{"type": "message", "role": "user",
-                                           "content": [{"type": "input_text", "text": "hi"}]}])
+    api.create_response(
+        model="m", input=[{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}]
+    )
     assert emulator.request_violations() == []
 
 
 def test_file_references_must_exist(emulator: Any, api: Any, client: openai.OpenAI) -> None:
     upload = client.files.create(file=("report.pdf", b"%PDF-1.4 tiny"), purpose="user_data")
     picture = client.files.create(file=("graph.png", b"\x89PNG tiny"), purpose="vision")
-    parts = [{"type": "input_text", "text": "what is in these?"},
-             {"type": "input_file", "file_id": upload.id},
-             {"type": "input_image", "file_id": picture.id, "detail": "auto"}]
+    parts = [
+        {"type": "input_text", "text": "what is in these?"},
+        {"type": "input_file", "file_id": upload.id},
+        {"type": "input_image", "file_id": picture.id, "detail": "auto"},
+    ]
     answer = api.create_response(model="m", input=[{"type": "message", "role": "user", "content": parts}])
     assert answer["output"][0]["content"][0]["text"] == "Echo: what is in these?"
     with pytest.raises(openai.BadRequestError):
-        api.create_response(model="m", input=[{"role": "user", "content": [
-            {"type": "input_file", "file_id": "file-missing"}]}])
+        api.create_response(
+            model="m", input=[{"role": "user", "content": [{"type": "input_file", "file_id": "file-missing"}]}]
+        )
     thread = client.beta.threads.create()
     with pytest.raises(openai.BadRequestError):
-        client.beta.threads.messages.create(thread.id, role="user", content="x",
-                                            attachments=[{"file_id": "file-missing", "tools": [{"type": "file_search"}]}])
+        client.beta.threads.messages.create(
+            thread.id,
+            role="user",
+            content="x",
+            attachments=[{"file_id": "file-missing", "tools": [{"type": "file_search"}]}],
+        )
     with pytest.raises(openai.BadRequestError):
-        client.beta.threads.messages.create(thread.id, role="user", content=[
-            {"type": "image_file", "image_file": {"file_id": "file-missing"}}])
-    ok_message = client.beta.threads.messages.create(thread.id, role="user", content=[
-        {"type": "text", "text": "look"}, {"type": "image_file", "image_file": {"file_id": picture.id}}])
+        client.beta.threads.messages.create(
+            thread.id, role="user", content=[{"type": "image_file", "image_file": {"file_id": "file-missing"}}]
+        )
+    ok_message = client.beta.threads.messages.create(
+        thread.id,
+        role="user",
+        content=[{"type": "text", "text": "look"}, {"type": "image_file", "image_file": {"file_id": picture.id}}],
+    )
     assert ok_message.content[1].image_file.file_id == picture.id
     assert emulator.violations() == [] and emulator.request_violations() == []
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.model import Context, decide, template
+from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import Latency, ScriptError, count_tokens, load_script, tokens_of
 
 SCRIPT = """
@@ -80,8 +80,13 @@ def test_outputs_without_then_use_top_level_tool_output_rules() -> None:
     script = load_script(SCRIPT)
     first = decide(script, Context(user_text="ping", tools={"ping"}))
     pending = (first.step, first.variables)
-    assert decide(script, Context(user_text="ping", tool_outputs=[("ping", "timeout")], pending=pending)).text == "A tool timed out"
-    assert decide(script, Context(user_text="ping", tool_outputs=[("ping", "ok")], pending=pending)).text == "Echo: ping"
+    assert (
+        decide(script, Context(user_text="ping", tool_outputs=[("ping", "timeout")], pending=pending)).text
+        == "A tool timed out"
+    )
+    assert (
+        decide(script, Context(user_text="ping", tool_outputs=[("ping", "ok")], pending=pending)).text == "Echo: ping"
+    )
 
 
 def test_rule_with_tools_is_skipped_when_tools_are_not_offered() -> None:
@@ -92,7 +97,10 @@ def test_rule_with_tools_is_skipped_when_tools_are_not_offered() -> None:
 
 def test_json_fault_and_formats() -> None:
     script = load_script(SCRIPT)
-    assert json.loads(decide(script, Context(user_text="json please")).text) == {"severity": "high", "reason": "json please"}
+    assert json.loads(decide(script, Context(user_text="json please")).text) == {
+        "severity": "high",
+        "reason": "json please",
+    }
     failed = decide(script, Context(user_text="fail me now"))
     assert failed.kind == "fault" and failed.fault == {"kind": "run_failed", "code": "server_error"}
     wrapped = decide(script, Context(user_text="hello", text_format={"type": "json_object"}))
@@ -100,15 +108,29 @@ def test_json_fault_and_formats() -> None:
 
 
 SCHEMAS = [
-    {"type": "object", "properties": {"a": {"type": "string", "minLength": 40}, "b": {"type": "integer", "minimum": 3},
-                                      "c": {"type": "array", "items": {"type": "number"}, "minItems": 2},
-                                      "d": {"anyOf": [{"type": "null"}, {"type": "boolean"}]},
-                                      "e": {"enum": ["x", "y"]}},
-     "required": ["a", "b", "c", "d", "e"], "additionalProperties": False},
-    {"type": "object", "$defs": {"item": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}},
-     "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/item"}}}, "required": ["items"]},
-    {"type": "object", "properties": {"n": {"type": ["number", "null"], "exclusiveMinimum": 0}, "k": {"const": 7}},
-     "required": ["n", "k"]},
+    {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "minLength": 40},
+            "b": {"type": "integer", "minimum": 3},
+            "c": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+            "d": {"anyOf": [{"type": "null"}, {"type": "boolean"}]},
+            "e": {"enum": ["x", "y"]},
+        },
+        "required": ["a", "b", "c", "d", "e"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "$defs": {"item": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}},
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/item"}}},
+        "required": ["items"],
+    },
+    {
+        "type": "object",
+        "properties": {"n": {"type": ["number", "null"], "exclusiveMinimum": 0}, "k": {"const": 7}},
+        "required": ["n", "k"],
+    },
 ]
 
 
@@ -121,7 +143,9 @@ def test_generated_instances_fit_their_schema(schema: dict) -> None:
 
 def test_templates_and_tokens() -> None:
     variables = {"input": "in", "match": {"1": "g1"}, "tool_outputs": {"t": "out"}}
-    assert template({"a": ["{{ input }}-{{match.1}}", "{{ tool_outputs.t }}", "{{ nope.x }}"]}, variables) == {"a": ["in-g1", "out", ""]}
+    assert template({"a": ["{{ input }}-{{match.1}}", "{{ tool_outputs.t }}", "{{ nope.x }}"]}, variables) == {
+        "a": ["in-g1", "out", ""]
+    }
     text = "Echo:  two words\nthree"
     assert "".join(tokens_of(text)) == text
     assert count_tokens(text) == 4
@@ -146,14 +170,30 @@ def test_bundled_triage_script() -> None:
 
 
 def test_tool_choice_forces_calls_on_the_first_step() -> None:
-    script = load_script({"rules": [{"match": "disk", "tool_calls": [{"name": "a", "arguments": {"x": 1}}, {"name": "b"}],
-                                     "then": {"reply": "done"}}]})
+    script = load_script(
+        {
+            "rules": [
+                {
+                    "match": "disk",
+                    "tool_calls": [{"name": "a", "arguments": {"x": 1}}, {"name": "b"}],
+                    "then": {"reply": "done"},
+                }
+            ]
+        }
+    )
     tools = {"a", "b", "c"}
     required = decide(script, Context(user_text="hello", tools=tools, forced_tool="*"))
     assert [c.name for c in required.tool_calls] == ["a"]  # the default rule calls nothing: first tool
     named = decide(script, Context(user_text="disk", tools=tools, forced_tool="b"))
     assert [c.name for c in named.tool_calls] == ["b"]
     pending = (named.step, named.variables)
-    assert decide(script, Context(user_text="disk", tools=tools, tool_outputs=[("b", "1")], pending=pending,
-                                  forced_tool="b")).text == "done"  # forced on the first step only
-    assert [c.name for c in decide(script, Context(user_text="disk", tools=tools, forced_tool="*")).tool_calls] == ["a", "b"]
+    assert (
+        decide(
+            script, Context(user_text="disk", tools=tools, tool_outputs=[("b", "1")], pending=pending, forced_tool="b")
+        ).text
+        == "done"
+    )  # forced on the first step only
+    assert [c.name for c in decide(script, Context(user_text="disk", tools=tools, forced_tool="*")).tool_calls] == [
+        "a",
+        "b",
+    ]

@@ -28,14 +28,17 @@ def test_a_well_formed_responses_stream_passes() -> None:
     assert _check("responses", _events("response.created", "response.failed", numbers=[3, 9])) == []  # gaps are fine
 
 
-@pytest.mark.parametrize(("events", "words"), [
-    (_events("response.created", "response.in_progress", "response.completed", numbers=[0, 2, 2]), "not above"),
-    (_events("response.created", "response.in_progress", numbers=[5, 4]), "not above"),
-    (_events("response.created", "response.completed", "response.output_text.delta"), "after the terminal"),
-    (_events("response.created", "response.completed", "response.completed"), "after the terminal"),
-    (_events("response.created", "response.in_progress"), "without a terminal event"),
-    ([("response.created", {"type": "response.created"})], "no integer sequence_number"),
-])
+@pytest.mark.parametrize(
+    ("events", "words"),
+    [
+        (_events("response.created", "response.in_progress", "response.completed", numbers=[0, 2, 2]), "not above"),
+        (_events("response.created", "response.in_progress", numbers=[5, 4]), "not above"),
+        (_events("response.created", "response.completed", "response.output_text.delta"), "after the terminal"),
+        (_events("response.created", "response.completed", "response.completed"), "after the terminal"),
+        (_events("response.created", "response.in_progress"), "without a terminal event"),
+        ([("response.created", {"type": "response.created"})], "no integer sequence_number"),
+    ],
+)
 def test_broken_responses_streams_are_flagged(events: list[tuple[str, Any]], words: str) -> None:
     problems = _check("responses", events)
     assert problems and words in problems[0]
@@ -73,9 +76,13 @@ def test_a_resumed_background_stream_replays_queued(emulator: Any, api: Any) -> 
     else:
         import openai
 
-        stream = api.client.get(f"/responses/{created['id']}", cast_to=object, stream=True,
-                                stream_cls=openai.Stream[object],
-                                options={"params": {"stream": "true", "starting_after": 0}})
+        stream = api.client.get(
+            f"/responses/{created['id']}",
+            cast_to=object,
+            stream=True,
+            stream_cls=openai.Stream[object],
+            options={"params": {"stream": "true", "starting_after": 0}},
+        )
         events = [event["data"] if "event" in event else event for event in stream]
     assert [e["type"] for e in events][:2] == ["response.queued", "response.in_progress"]
     assert events[-1]["type"] == "response.completed"

@@ -13,22 +13,27 @@ import pytest
 
 SCRIPT = {
     "rules": [
-        {"name": "investigate", "match": "(?i)investigate (?P<host>\\S+)",
-         "tool_calls": [
-             {"name": "get_disk_usage", "arguments": {"host": "{{ match.host }}"}},
-             {"name": "get_load", "arguments": {"host": "{{ match.host }}"}},
-         ],
-         "then": {
-             "tool_calls": [{"name": "get_disk_usage", "arguments": {"host": "backup-of-{{ match.host }}"}}],
-             "then": {"reply": "Final for {{ match.host }}: {{ tool_outputs.get_disk_usage }}"},
-         }},
+        {
+            "name": "investigate",
+            "match": "(?i)investigate (?P<host>\\S+)",
+            "tool_calls": [
+                {"name": "get_disk_usage", "arguments": {"host": "{{ match.host }}"}},
+                {"name": "get_load", "arguments": {"host": "{{ match.host }}"}},
+            ],
+            "then": {
+                "tool_calls": [{"name": "get_disk_usage", "arguments": {"host": "backup-of-{{ match.host }}"}}],
+                "then": {"reply": "Final for {{ match.host }}: {{ tool_outputs.get_disk_usage }}"},
+            },
+        },
     ]
 }
 PARAMS = {"type": "object", "properties": {"host": {"type": "string"}}}
-RESPONSES_TOOLS = [{"type": "function", "name": n, "parameters": PARAMS, "strict": False}
-                   for n in ("get_disk_usage", "get_load")]
-ASSISTANT_TOOLS = [{"type": "function", "function": {"name": n, "parameters": PARAMS}}
-                   for n in ("get_disk_usage", "get_load")]
+RESPONSES_TOOLS = [
+    {"type": "function", "name": n, "parameters": PARAMS, "strict": False} for n in ("get_disk_usage", "get_load")
+]
+ASSISTANT_TOOLS = [
+    {"type": "function", "function": {"name": n, "parameters": PARAMS}} for n in ("get_disk_usage", "get_load")
+]
 
 
 def run_tool(name: str, arguments: str) -> str:
@@ -56,8 +61,12 @@ def _poll(api: Any, response_id: str) -> dict[str, Any]:
 
 def _responses_turn(api: Any, *, stream: bool, parallel: bool = True) -> tuple[str, list[list[str]]]:
     rounds: list[list[str]] = []
-    body: dict[str, Any] = {"model": "gpt-4o-mini", "input": "please investigate db-1", "tools": RESPONSES_TOOLS,
-                            "parallel_tool_calls": parallel}
+    body: dict[str, Any] = {
+        "model": "gpt-4o-mini",
+        "input": "please investigate db-1",
+        "tools": RESPONSES_TOOLS,
+        "parallel_tool_calls": parallel,
+    }
     for _ in range(5):
         if stream:
             events = api.stream_response(**body)
@@ -69,10 +78,16 @@ def _responses_turn(api: Any, *, stream: bool, parallel: bool = True) -> tuple[s
         if not calls:
             return response["output"][0]["content"][0]["text"], rounds
         rounds.append([c["name"] for c in calls])
-        body = {"model": "gpt-4o-mini", "previous_response_id": response["id"], "tools": RESPONSES_TOOLS,
-                "parallel_tool_calls": parallel,
-                "input": [{"type": "function_call_output", "call_id": c["call_id"],
-                           "output": run_tool(c["name"], c["arguments"])} for c in calls]}
+        body = {
+            "model": "gpt-4o-mini",
+            "previous_response_id": response["id"],
+            "tools": RESPONSES_TOOLS,
+            "parallel_tool_calls": parallel,
+            "input": [
+                {"type": "function_call_output", "call_id": c["call_id"], "output": run_tool(c["name"], c["arguments"])}
+                for c in calls
+            ],
+        }
     raise AssertionError("too many rounds")
 
 
@@ -93,8 +108,10 @@ def test_responses_without_parallel_calls_one_per_round(emulator: Any, api: Any)
 
 # -- Assistants ------------------------------------------------------------------------------
 def _outputs(run: Any) -> list[dict[str, str]]:
-    return [{"tool_call_id": c.id, "output": run_tool(c.function.name, c.function.arguments)}
-            for c in run.required_action.submit_tool_outputs.tool_calls]
+    return [
+        {"tool_call_id": c.id, "output": run_tool(c.function.name, c.function.arguments)}
+        for c in run.required_action.submit_tool_outputs.tool_calls
+    ]
 
 
 def test_assistants_tool_loop_polled(emulator: Any, client: openai.OpenAI) -> None:
@@ -106,7 +123,8 @@ def test_assistants_tool_loop_polled(emulator: Any, client: openai.OpenAI) -> No
     while run.status == "requires_action":
         rounds.append([c.function.name for c in run.required_action.submit_tool_outputs.tool_calls])
         run = beta.threads.runs.submit_tool_outputs_and_poll(
-            run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5)
+            run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5
+        )
     assert run.status == "completed"
     assert rounds == [["get_disk_usage", "get_load"], ["get_disk_usage"]]
     assert beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value == EXPECTED
@@ -146,14 +164,16 @@ def test_assistants_without_parallel_calls_one_per_round(emulator: Any, client: 
     while run.status == "requires_action":
         rounds.append([c.function.name for c in run.required_action.submit_tool_outputs.tool_calls])
         run = beta.threads.runs.submit_tool_outputs_and_poll(
-            run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5)
+            run_id=run.id, thread_id=thread.id, tool_outputs=_outputs(run), poll_interval_ms=5
+        )
     assert rounds == [["get_disk_usage"], ["get_load"], ["get_disk_usage"]]
     assert beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text.value == EXPECTED
 
 
 def test_tool_choice_on_both_apis(emulator: Any, api: Any, client: openai.OpenAI) -> None:
-    forced = api.create_response(model="m", input="hello", tools=RESPONSES_TOOLS,
-                                 tool_choice={"type": "function", "name": "get_load"})
+    forced = api.create_response(
+        model="m", input="hello", tools=RESPONSES_TOOLS, tool_choice={"type": "function", "name": "get_load"}
+    )
     assert [i["name"] for i in forced["output"]] == ["get_load"]
     assistant = client.beta.assistants.create(model="m", tools=ASSISTANT_TOOLS)
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "hello"}])
@@ -167,8 +187,11 @@ def test_streamed_arguments_arrive_in_pieces_that_add_up(emulator: Any, api: Any
     events = api.stream_response(model="m", input="please investigate db-1", tools=RESPONSES_TOOLS)
     done = [e for e in events if e["type"] == "response.function_call_arguments.done"]
     for finished in done:
-        pieces = [e["delta"] for e in events
-                  if e["type"] == "response.function_call_arguments.delta" and e["item_id"] == finished["item_id"]]
+        pieces = [
+            e["delta"]
+            for e in events
+            if e["type"] == "response.function_call_arguments.delta" and e["item_id"] == finished["item_id"]
+        ]
         assert len(pieces) > 1 and "".join(pieces) == finished["arguments"]
     assistant = client.beta.assistants.create(model="m", tools=ASSISTANT_TOOLS)
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "please investigate db-1"}])

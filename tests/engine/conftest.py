@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import openai
 import pytest
@@ -49,8 +50,12 @@ class Tools:
 
     def definitions(self) -> list[ToolDefinition]:
         return [
-            ToolDefinition(name=name, description=f"the {name} tool",
-                           parameters={"type": "object", "properties": {}, "additionalProperties": True}, strict=False)
+            ToolDefinition(
+                name=name,
+                description=f"the {name} tool",
+                parameters={"type": "object", "properties": {}, "additionalProperties": True},
+                strict=False,
+            )
             for name in self.functions
         ]
 
@@ -60,8 +65,14 @@ class Tools:
         for call in calls:
             start = time.monotonic()
             value = self.functions[call.name](json.loads(call.arguments or "{}"))
-            outputs.append(ToolOutput(call_id=call.call_id, name=call.name, output=json.dumps(value),
-                                      duration_ms=(time.monotonic() - start) * 1000))
+            outputs.append(
+                ToolOutput(
+                    call_id=call.call_id,
+                    name=call.name,
+                    output=json.dumps(value),
+                    duration_ms=(time.monotonic() - start) * 1000,
+                )
+            )
         return outputs
 
 
@@ -87,8 +98,9 @@ def client(emulator: Any) -> openai.OpenAI:
 
 
 @pytest.fixture
-def make_assistant(emulator: Any, backend: str, fake_clock: FakeClock, client: openai.OpenAI,
-                   request: Any) -> Callable[..., Assistant]:
+def make_assistant(
+    emulator: Any, backend: str, fake_clock: FakeClock, client: openai.OpenAI, request: Any
+) -> Callable[..., Assistant]:
     """In a test parametrized by ``stream``, the "poll" case also polls on the wire
     (``transport="poll"``); elsewhere the default transport (event streams) is used."""
     polled = "stream" in request.fixturenames and request.getfixturevalue("stream") is False
@@ -99,10 +111,17 @@ def make_assistant(emulator: Any, backend: str, fake_clock: FakeClock, client: o
         settings = ConnectionSettings(api_key="sk-test-engine-key", base_url=emulator.base_url, **options)
         spec.setdefault("model", "gpt-4o-mini")
         if backend == "assistants" and "assistant_id" not in spec:
-            stored = client.beta.assistants.create(model=spec["model"], instructions=spec.get("instructions") or "You help.")
+            stored = client.beta.assistants.create(
+                model=spec["model"], instructions=spec.get("instructions") or "You help."
+            )
             spec["assistant_id"] = stored.id
-        return Assistant(connection=settings, spec=AssistantSpec(backend=backend, **spec), tools=tools,
-                         sleep=fake_clock.sleep, clock=fake_clock.clock)
+        return Assistant(
+            connection=settings,
+            spec=AssistantSpec(backend=backend, **spec),
+            tools=tools,
+            sleep=fake_clock.sleep,
+            clock=fake_clock.clock,
+        )
 
     return make
 

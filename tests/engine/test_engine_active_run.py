@@ -6,9 +6,9 @@ import threading
 from typing import Any
 
 import pytest
+from tests.engine.conftest import Tools, run_status
 
 from openaiassistant.errors import ActiveRunError, TurnTimeoutError
-from tests.engine.conftest import Tools, run_status
 
 
 def occupy(client: Any, backend: str, emulator: Any, thread_id: str) -> str:
@@ -84,10 +84,14 @@ def test_cancel(busy: tuple[Any, str, str], client: Any, backend: str, fake_cloc
 
 
 def test_turns_in_one_process_are_serialized(make_assistant: Any, emulator: Any) -> None:
-    emulator.load_script({"rules": [
-        {"match": "slow", "tool_calls": [{"name": "hold", "arguments": {}}], "then": {"reply": "held"}},
-        {"default": True, "reply": "Echo: {{ input }}"},
-    ]})
+    emulator.load_script(
+        {
+            "rules": [
+                {"match": "slow", "tool_calls": [{"name": "hold", "arguments": {}}], "then": {"reply": "held"}},
+                {"default": True, "reply": "Echo: {{ input }}"},
+            ]
+        }
+    )
     inside, release = threading.Event(), threading.Event()
 
     def hold(_: dict[str, Any]) -> str:

@@ -43,13 +43,17 @@ def test_images_reach_the_model(make_assistant: Any, emulator: Any, backend: str
     result = make_assistant().run_turn("look at this", images=[url])
     assert result.text.startswith("Echo: look at this")
     # the image went to the server as an image part of the user's message
-    parts = [part for r in emulator.requests() if r["method"] == "POST" and r["body"]
-             for part in _content_parts(r["body"])]
+    parts = [
+        part for r in emulator.requests() if r["method"] == "POST" and r["body"] for part in _content_parts(r["body"])
+    ]
     if backend == "responses":
-        assert {"type": "input_image", "image_url": url} in [{k: p.get(k) for k in ("type", "image_url")} for p in parts]
+        assert {"type": "input_image", "image_url": url} in [
+            {k: p.get(k) for k in ("type", "image_url")} for p in parts
+        ]
     else:
         assert {"type": "image_url", "image_url": {"url": url}} in [
-            {"type": p.get("type"), "image_url": {"url": (p.get("image_url") or {}).get("url")}} for p in parts]
+            {"type": p.get("type"), "image_url": {"url": (p.get("image_url") or {}).get("url")}} for p in parts
+        ]
 
 
 def _content_parts(body: Any) -> list[dict[str, Any]]:
@@ -67,8 +71,12 @@ def _content_parts(body: Any) -> list[dict[str, Any]]:
 
 
 def test_azure_settings_build_an_azure_client() -> None:
-    settings = ConnectionSettings(api_key="azure-key-123456", azure_endpoint="https://example.openai.azure.com",
-                                  api_version="2024-10-21", azure_deployment="gpt-4o-mini")
+    settings = ConnectionSettings(
+        api_key="azure-key-123456",
+        azure_endpoint="https://example.openai.azure.com",
+        api_version="2024-10-21",
+        azure_deployment="gpt-4o-mini",
+    )
     client = get_client(settings)
     assert isinstance(client, openai.AzureOpenAI)
     assert get_client(settings) is client

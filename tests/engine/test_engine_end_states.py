@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from tests.engine.conftest import RUN_CREATE, posts, run_status
 
 from openaiassistant.errors import RunCancelledError, RunExpiredError, RunFailedError, TurnTimeoutError
-from tests.engine.conftest import RUN_CREATE, posts, run_status
 
 
 def test_incomplete_is_a_marked_result_with_partial_text(make_assistant: Any, emulator: Any, stream: bool) -> None:
@@ -38,7 +38,9 @@ def test_failed_names_code_conversation_and_run(make_assistant: Any, emulator: A
     assert err.thread_id and err.run_id and err.run_id in str(err) and err.thread_id in str(err)
 
 
-def test_rate_limited_run_is_retried_as_a_new_run(make_assistant: Any, emulator: Any, stream: bool, fake_clock: Any) -> None:
+def test_rate_limited_run_is_retried_as_a_new_run(
+    make_assistant: Any, emulator: Any, stream: bool, fake_clock: Any
+) -> None:
     assistant = make_assistant()
     emulator.add_fault(kind="run_failed", code="rate_limit_exceeded", times=2)
     result = assistant.run_turn("hello", stream=stream)
@@ -67,7 +69,9 @@ def test_expired(make_assistant: Any, emulator: Any, stream: bool, backend: str)
     assert info.value.run_id
 
 
-def test_cancelled_by_someone_else(make_assistant: Any, emulator: Any, client: Any, fake_clock: Any, backend: str) -> None:
+def test_cancelled_by_someone_else(
+    make_assistant: Any, emulator: Any, client: Any, fake_clock: Any, backend: str
+) -> None:
     emulator.add_fault(kind="stuck")
     assistant = make_assistant(connection={"transport": "poll"})
 
@@ -89,7 +93,9 @@ def test_cancelled_by_someone_else(make_assistant: Any, emulator: Any, client: A
     assert info.value.run_id
 
 
-def test_deadline_cancels_the_run_on_the_server(make_assistant: Any, emulator: Any, client: Any, stream: bool, backend: str) -> None:
+def test_deadline_cancels_the_run_on_the_server(
+    make_assistant: Any, emulator: Any, client: Any, stream: bool, backend: str
+) -> None:
     emulator.add_fault(kind="stuck")
     assistant = make_assistant()
     # streamed: the stream read is cut by the deadline itself (0.3 s of real time)
@@ -105,8 +111,13 @@ def test_deadline_cancels_the_run_on_the_server(make_assistant: Any, emulator: A
 
 
 def test_polling_honours_the_server_hint(make_assistant: Any, emulator: Any, fake_clock: Any) -> None:
-    emulator.load_script({"poll_after_ms": 70, "poll_hint_apis": ["assistants", "responses"],
-                          "rules": [{"default": True, "reply": "ok"}]})
+    emulator.load_script(
+        {
+            "poll_after_ms": 70,
+            "poll_hint_apis": ["assistants", "responses"],
+            "rules": [{"default": True, "reply": "ok"}],
+        }
+    )
     emulator.add_fault(kind="stuck")
     with pytest.raises(TurnTimeoutError):
         make_assistant(connection={"transport": "poll"}).run_turn("hi", stream=False, timeout=1)

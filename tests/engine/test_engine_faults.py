@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.engine.conftest import RUN_CREATE, posts
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.errors import AuthenticationError, QuotaExceededError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from tests.engine.conftest import RUN_CREATE, posts
 
 POLL_PATH = {"responses": r"/responses/resp_\w+$", "assistants": r"/runs/run_\w+$"}
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_http_errors_are_retried_honouring_retry_after(make_assistant: Any, emulator: Any, fake_clock: Any,
-                                                       backend: str, status: int) -> None:
+def test_http_errors_are_retried_honouring_retry_after(
+    make_assistant: Any, emulator: Any, fake_clock: Any, backend: str, status: int
+) -> None:
     assistant = make_assistant()
     emulator.add_fault(kind="http_error", status=status, retry_after_ms=37, times=2, path=RUN_CREATE[backend])
     result = assistant.run_turn("hello")

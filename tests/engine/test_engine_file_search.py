@@ -15,7 +15,9 @@ def _store(client: openai.OpenAI) -> tuple[str, str]:
 
 
 def test_file_search_citations(make_assistant: Any, emulator: Any, client: openai.OpenAI, stream: bool) -> None:
-    emulator.load_script({"rules": [{"match": "(?i)runbook", "file_search": True, "reply": "See {{ search.filenames }}"}]})
+    emulator.load_script(
+        {"rules": [{"match": "(?i)runbook", "file_search": True, "reply": "See {{ search.filenames }}"}]}
+    )
     store_id, file_id = _store(client)
     result = make_assistant(vector_store_ids=(store_id,)).run_turn("which runbook?", stream=stream)
     assert "disk.md" in result.text

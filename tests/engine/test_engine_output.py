@@ -94,12 +94,29 @@ def test_refusals_are_kept_apart_on_both_wires() -> None:
     from openaiassistant.backends.assistants_wire import run_output
     from openaiassistant.backends.wire import responses_output
 
-    output, calls = responses_output({"output": [
-        {"type": "message", "content": [{"type": "output_text", "text": "Part one."},
-                                        {"type": "refusal", "refusal": "I can't help with that."}]},
-        {"type": "message", "content": [{"type": "output_text", "text": "Part two."}]},
-    ]})
+    output, calls = responses_output(
+        {
+            "output": [
+                {
+                    "type": "message",
+                    "content": [
+                        {"type": "output_text", "text": "Part one."},
+                        {"type": "refusal", "refusal": "I can't help with that."},
+                    ],
+                },
+                {"type": "message", "content": [{"type": "output_text", "text": "Part two."}]},
+            ]
+        }
+    )
     assert output.texts == ["Part one.", "Part two."] and output.refusals == ["I can't help with that."] and calls == []
-    assistants = run_output([{"content": [{"type": "refusal", "refusal": "No."},
-                                          {"type": "text", "text": {"value": "Yes.", "annotations": []}}]}])
+    assistants = run_output(
+        [
+            {
+                "content": [
+                    {"type": "refusal", "refusal": "No."},
+                    {"type": "text", "text": {"value": "Yes.", "annotations": []}},
+                ]
+            }
+        ]
+    )
     assert assistants.texts == ["Yes."] and assistants.refusals == ["No."]

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.engine.conftest import RUN_CREATE, posts
 
 from openaiassistant.errors import APIError, ConfigError
 from openaiassistant.params import JSON_HINT, ResponseFormat, ToolChoice, Truncation, parse_params, with_json_hint
-from tests.engine.conftest import RUN_CREATE, posts
 
-SCHEMA = {"type": "object", "properties": {"severity": {"type": "string"}}, "required": ["severity"],
-          "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"severity": {"type": "string"}},
+    "required": ["severity"],
+    "additionalProperties": False,
+}
 
 BAD = [
     ("temperature", "hot", "temperature"),
@@ -36,7 +40,11 @@ BAD = [
     ("metadata", "{not json", "metadata"),
     ("response_format", "yaml", "response_format"),
     ("response_format", {"type": "json_schema", "json_schema": {"name": "x"}}, "response_format.schema"),
-    ("response_format", {"type": "json_schema", "json_schema": {"name": "bad name!", "schema": SCHEMA}}, "response_format.name"),
+    (
+        "response_format",
+        {"type": "json_schema", "json_schema": {"name": "bad name!", "schema": SCHEMA}},
+        "response_format.name",
+    ),
     ("response_format", {"type": "json_schema", "schema": {"type": "nonsense"}}, "response_format.schema"),
     ("max_tool_rounds", 0, "max_tool_rounds"),
     ("max_tool_calls", "-1", "max_tool_calls"),
@@ -58,14 +66,22 @@ def test_bad_values_name_the_parameter(name: str, value: Any, parameter: str | N
 
 
 def test_numeric_and_json_strings_are_accepted() -> None:
-    params = parse_params({
-        "temperature": "0.2", "top_p": "1", "max_prompt_tokens": "1000", "max_output_tokens": "300.0",
-        "parallel_tool_calls": "false", "reasoning_effort": "LOW", "tool_choice": '{"type": "function", "name": "lookup"}',
-        "truncation_strategy": '{"type": "last_messages", "last_messages": "5"}', "metadata": '{"tenant": "t1", "n": 3}',
-        "response_format": '{"type": "json_schema", "json_schema": {"name": "triage", "schema": %s, "strict": "true"}}'
-        % __import__("json").dumps(SCHEMA),
-        "max_tool_rounds": "3",
-    })
+    params = parse_params(
+        {
+            "temperature": "0.2",
+            "top_p": "1",
+            "max_prompt_tokens": "1000",
+            "max_output_tokens": "300.0",
+            "parallel_tool_calls": "false",
+            "reasoning_effort": "LOW",
+            "tool_choice": '{"type": "function", "name": "lookup"}',
+            "truncation_strategy": '{"type": "last_messages", "last_messages": "5"}',
+            "metadata": '{"tenant": "t1", "n": 3}',
+            "response_format": '{"type": "json_schema", "json_schema": {"name": "triage", "schema": %s, "strict": "true"}}'
+            % __import__("json").dumps(SCHEMA),
+            "max_tool_rounds": "3",
+        }
+    )
     assert params.temperature == 0.2 and params.top_p == 1.0
     assert params.max_prompt_tokens == 1000 and params.max_completion_tokens == 300
     assert params.parallel_tool_calls is False and params.reasoning_effort == "low"
@@ -80,7 +96,9 @@ def test_both_tool_choice_shapes_and_auto_format() -> None:
     assistants_shape = parse_params({"tool_choice": {"type": "function", "function": {"name": "f"}}})
     assert assistants_shape.tool_choice == ToolChoice(mode="function", name="f")
     assert parse_params({"response_format": "auto"}).response_format is None
-    assert parse_params({"response_format": {"type": "json_object"}}).response_format == ResponseFormat(kind="json_object")
+    assert parse_params({"response_format": {"type": "json_object"}}).response_format == ResponseFormat(
+        kind="json_object"
+    )
 
 
 def test_completion_token_minimum_follows_the_backend() -> None:
@@ -108,7 +126,9 @@ BAD_TURNS = [
 
 
 @pytest.mark.parametrize(("kwargs", "parameter"), BAD_TURNS, ids=[b[1] + str(i) for i, b in enumerate(BAD_TURNS)])
-def test_bad_turn_arguments_send_nothing(make_assistant: Any, emulator: Any, kwargs: dict[str, Any], parameter: str) -> None:
+def test_bad_turn_arguments_send_nothing(
+    make_assistant: Any, emulator: Any, kwargs: dict[str, Any], parameter: str
+) -> None:
     assistant = make_assistant()
     emulator.clear_requests()
     with pytest.raises(ConfigError) as info:
@@ -147,9 +167,14 @@ def test_settings_validation() -> None:
 
 
 def test_params_reach_the_wire(make_assistant: Any, client: Any, emulator: Any, backend: str) -> None:
-    params = {"temperature": "0.3", "parallel_tool_calls": "false", "tool_choice": "none",
-              "truncation_strategy": {"type": "last_messages", "last_messages": 4}, "max_completion_tokens": "300",
-              "response_format": "json_object"}
+    params = {
+        "temperature": "0.3",
+        "parallel_tool_calls": "false",
+        "tool_choice": "none",
+        "truncation_strategy": {"type": "last_messages", "last_messages": 4},
+        "max_completion_tokens": "300",
+        "response_format": "json_object",
+    }
     result = make_assistant().run_turn("give json", params=params)
     assert isinstance(result.response, dict)
     if backend == "assistants":
@@ -165,7 +190,9 @@ def test_params_reach_the_wire(make_assistant: Any, client: Any, emulator: Any, 
     assert emulator.request_violations() == []
 
 
-def test_reasoning_effort_reaches_a_reasoning_model(make_assistant: Any, client: Any, emulator: Any, backend: str) -> None:
+def test_reasoning_effort_reaches_a_reasoning_model(
+    make_assistant: Any, client: Any, emulator: Any, backend: str
+) -> None:
     result = make_assistant(model="o4-mini").run_turn("think", params={"reasoning_effort": "low"}, stream=False)
     assert result.status == "completed"
     bodies = [r["body"] for r in posts(emulator, RUN_CREATE[backend])]

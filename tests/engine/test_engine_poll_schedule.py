@@ -130,7 +130,9 @@ def test_the_server_hint_wins_over_the_plan():
 
 
 def test_turns_teach_the_next_turn_when_to_poll(make_assistant, emulator, fake_clock):
-    emulator.load_script({"latency": {"queue_ms": 1}, "poll_after_ms": None, "rules": [{"default": True, "reply": "ok"}]})
+    emulator.load_script(
+        {"latency": {"queue_ms": 1}, "poll_after_ms": None, "rules": [{"default": True, "reply": "ok"}]}
+    )
     assistant = make_assistant(connection={"transport": "poll"})
     for _ in range(MIN_SAMPLES):
         assert assistant.run_turn("hi", stream=False).text == "ok"

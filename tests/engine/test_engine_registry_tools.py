@@ -10,16 +10,25 @@ import pytest
 
 from openaiassistant.tools import ToolRegistry
 
-SCRIPT = {"rules": [
-    {"match": "check all", "tool_calls": [
-        {"name": "check", "arguments": {"host": "a"}},
-        {"name": "check", "arguments": {"host": "b"}},
-        {"name": "check", "arguments": {"host": "c"}},
-    ], "then": {"reply": "Checked: {{ tool_outputs_json }}"}},
-    {"match": "break", "tool_calls": [{"name": "broken", "arguments": {"reason": "disk"}}],
-     "then": {"reply": "Tool said: {{ tool_outputs.broken }}"}},
-    {"default": True, "reply": "Echo: {{ input }}"},
-]}
+SCRIPT = {
+    "rules": [
+        {
+            "match": "check all",
+            "tool_calls": [
+                {"name": "check", "arguments": {"host": "a"}},
+                {"name": "check", "arguments": {"host": "b"}},
+                {"name": "check", "arguments": {"host": "c"}},
+            ],
+            "then": {"reply": "Checked: {{ tool_outputs_json }}"},
+        },
+        {
+            "match": "break",
+            "tool_calls": [{"name": "broken", "arguments": {"reason": "disk"}}],
+            "then": {"reply": "Tool said: {{ tool_outputs.broken }}"},
+        },
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]
+}
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-
 from tests.engine.conftest import posts
 
 
@@ -32,7 +31,9 @@ def _wire(emulator: Any) -> list[str]:
 
 @pytest.fixture
 def quick(emulator: Any) -> None:
-    emulator.load_script({"latency": {"queue_ms": 1}, "poll_after_ms": None, "rules": [{"default": True, "reply": "ok"}]})
+    emulator.load_script(
+        {"latency": {"queue_ms": 1}, "poll_after_ms": None, "rules": [{"default": True, "reply": "ok"}]}
+    )
 
 
 @pytest.mark.parametrize("backend", ["assistants"])
@@ -95,8 +96,9 @@ def test_new_thread_gets_the_metadata_on_createandrun(make_assistant: Any, emula
 
 
 @pytest.mark.usefixtures("quick")
-def test_a_non_streamed_turn_still_reads_the_event_stream(make_assistant: Any, emulator: Any, backend: str,
-                                                          fake_clock: Any) -> None:
+def test_a_non_streamed_turn_still_reads_the_event_stream(
+    make_assistant: Any, emulator: Any, backend: str, fake_clock: Any
+) -> None:
     """``stream=False`` hands no deltas to the caller, but the default transport still sees
     the run end at once: no polling and no poll waits."""
     deltas: list[str] = []
@@ -107,7 +109,9 @@ def test_a_non_streamed_turn_still_reads_the_event_stream(make_assistant: Any, e
 
 
 @pytest.mark.usefixtures("quick")
-def test_polling_transport_hands_a_streamed_caller_the_whole_text(make_assistant: Any, emulator: Any, backend: str) -> None:
+def test_polling_transport_hands_a_streamed_caller_the_whole_text(
+    make_assistant: Any, emulator: Any, backend: str
+) -> None:
     deltas: list[str] = []
     result = make_assistant(connection={"transport": "poll"}).run_turn("hello", stream=True, on_text=deltas.append)
     assert deltas == ["ok"] and result.text == "ok"

@@ -6,24 +6,40 @@ import json
 from typing import Any
 
 import pytest
-
-from openaiassistant.errors import ToolError
 from tests.engine.conftest import Tools, posts, run_status
 
-SCRIPT = {"rules": [
-    {"match": r"disk on (?P<host>\S+)", "tool_calls": [{"name": "disk", "arguments": {"host": "{{ match.host }}"}}],
-     "then": {"reply": "Usage: {{ tool_outputs.disk }}"}},
-    {"match": "fan out", "tool_calls": [
-        {"name": "disk", "arguments": {"host": "a"}},
-        {"name": "disk", "arguments": {"host": "b"}},
-        {"name": "ping", "arguments": {"host": "c"}},
-    ], "then": {"reply": "All: {{ tool_outputs_json }}"}},
-    {"match": "deep", "tool_calls": [{"name": "ping", "arguments": {"host": "x"}}],
-     "then": {"tool_calls": [{"name": "disk", "arguments": {"host": "y"}}],
-              "then": {"tool_calls": [{"name": "ping", "arguments": {"host": "z"}}],
-                       "then": {"reply": "Three rounds done: {{ tool_outputs.ping }}"}}}},
-    {"default": True, "reply": "Echo: {{ input }}"},
-]}
+from openaiassistant.errors import ToolError
+
+SCRIPT = {
+    "rules": [
+        {
+            "match": r"disk on (?P<host>\S+)",
+            "tool_calls": [{"name": "disk", "arguments": {"host": "{{ match.host }}"}}],
+            "then": {"reply": "Usage: {{ tool_outputs.disk }}"},
+        },
+        {
+            "match": "fan out",
+            "tool_calls": [
+                {"name": "disk", "arguments": {"host": "a"}},
+                {"name": "disk", "arguments": {"host": "b"}},
+                {"name": "ping", "arguments": {"host": "c"}},
+            ],
+            "then": {"reply": "All: {{ tool_outputs_json }}"},
+        },
+        {
+            "match": "deep",
+            "tool_calls": [{"name": "ping", "arguments": {"host": "x"}}],
+            "then": {
+                "tool_calls": [{"name": "disk", "arguments": {"host": "y"}}],
+                "then": {
+                    "tool_calls": [{"name": "ping", "arguments": {"host": "z"}}],
+                    "then": {"reply": "Three rounds done: {{ tool_outputs.ping }}"},
+                },
+            },
+        },
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]
+}
 SUBMIT = {"responses": r"/responses$", "assistants": r"/submit_tool_outputs$"}
 
 
@@ -39,8 +55,9 @@ def _script(emulator: Any) -> None:
 def test_one_call(make_assistant: Any, stream: bool) -> None:
     seen = []
     deltas: list[str] = []
-    result = make_assistant(tools=tools()).run_turn("disk on db-1", stream=stream, on_tool_call=seen.append,
-                                                    on_text=deltas.append)
+    result = make_assistant(tools=tools()).run_turn(
+        "disk on db-1", stream=stream, on_tool_call=seen.append, on_text=deltas.append
+    )
     assert result.text == 'Usage: {"host": "db-1", "used": "91%"}'
     assert [(r.round, r.name, r.arguments, r.error) for r in result.tool_calls] == [(1, "disk", {"host": "db-1"}, None)]
     assert json.loads(result.tool_calls[0].output) == {"host": "db-1", "used": "91%"}
@@ -51,7 +68,9 @@ def test_one_call(make_assistant: Any, stream: bool) -> None:
     assert as_dict["name"] == "disk" and as_dict["call_id"]
 
 
-def test_several_calls_in_one_round_keep_call_order(make_assistant: Any, emulator: Any, stream: bool, backend: str) -> None:
+def test_several_calls_in_one_round_keep_call_order(
+    make_assistant: Any, emulator: Any, stream: bool, backend: str
+) -> None:
     toolset = tools()
     result = make_assistant(tools=toolset).run_turn("fan out", stream=stream)
     assert [c.name for c in toolset.rounds[0]] == ["disk", "disk", "ping"]
@@ -89,8 +108,18 @@ def test_max_tool_calls(make_assistant: Any) -> None:
 @pytest.mark.parametrize("backend", ["assistants"])
 def test_no_tools_given_lists_the_requested_calls(make_assistant: Any, client: Any, backend: str) -> None:
     # the stored assistant declares a function; the caller gave no tool set to run it
-    stored = client.beta.assistants.create(model="gpt-4o-mini", tools=[{"type": "function", "function": {
-        "name": "disk", "parameters": {"type": "object", "properties": {"host": {"type": "string"}}}}}])
+    stored = client.beta.assistants.create(
+        model="gpt-4o-mini",
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "disk",
+                    "parameters": {"type": "object", "properties": {"host": {"type": "string"}}},
+                },
+            }
+        ],
+    )
     assistant = make_assistant(assistant_id=stored.id)
     with pytest.raises(ToolError, match=r'no tools were given: disk\(\{"host": ?"db-9"\}\)') as info:
         assistant.run_turn("disk on db-9")
@@ -122,7 +151,9 @@ def test_usage_is_summed_over_rounds(make_assistant: Any, client: Any, backend: 
         assert result.usage.total_tokens == result.usage.input_tokens + result.usage.output_tokens
 
 
-def test_interrupt_during_tools_leaves_nothing_active(make_assistant: Any, client: Any, backend: str, stream: bool) -> None:
+def test_interrupt_during_tools_leaves_nothing_active(
+    make_assistant: Any, client: Any, backend: str, stream: bool
+) -> None:
     def interrupted(_: dict[str, Any]) -> Any:
         raise KeyboardInterrupt
 

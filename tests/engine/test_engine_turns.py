@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.engine.conftest import RUN_CREATE, posts
 
 
@@ -40,8 +39,10 @@ def test_only_this_turns_answer_with_older_messages(make_assistant: Any, stream:
     assert second.text == "Echo: second question"
     texts = [(m["role"], m["text"]) for m in second.messages]
     assert texts == [
-        ("user", "first question"), ("assistant", "Echo: first question"),
-        ("user", "second question"), ("assistant", "Echo: second question"),
+        ("user", "first question"),
+        ("assistant", "Echo: first question"),
+        ("user", "second question"),
+        ("assistant", "Echo: second question"),
     ]
 
 
@@ -85,8 +86,13 @@ def test_instructions_and_overrides_reach_the_server(make_assistant: Any, client
     assistant = make_assistant(instructions="Be brief.")
     result = assistant.run_turn(
         "hi",
-        params={"temperature": "0.2", "top_p": "0.5", "additional_instructions": "Say hi.", "model": "gpt-4.1",
-                "metadata": {"k": "v"}},
+        params={
+            "temperature": "0.2",
+            "top_p": "0.5",
+            "additional_instructions": "Say hi.",
+            "model": "gpt-4.1",
+            "metadata": {"k": "v"},
+        },
     )
     assert result.model == "gpt-4.1"
     if backend == "assistants":
@@ -124,10 +130,18 @@ def test_one_client_per_connection(make_assistant: Any) -> None:
 def test_responses_without_background_mode(make_assistant: Any, backend: str, stream: bool, emulator: Any) -> None:
     from tests.engine.conftest import Tools
 
-    emulator.load_script({"rules": [
-        {"match": "disk", "tool_calls": [{"name": "disk", "arguments": {}}], "then": {"reply": "Disk: {{ tool_outputs.disk }}"}},
-        {"default": True, "reply": "Echo: {{ input }}"},
-    ]})
+    emulator.load_script(
+        {
+            "rules": [
+                {
+                    "match": "disk",
+                    "tool_calls": [{"name": "disk", "arguments": {}}],
+                    "then": {"reply": "Disk: {{ tool_outputs.disk }}"},
+                },
+                {"default": True, "reply": "Echo: {{ input }}"},
+            ]
+        }
+    )
     assistant = make_assistant(background=False, tools=Tools(disk=lambda a: "ok"))
     assert assistant.run_turn("hello", stream=stream).text == "Echo: hello"
     assert assistant.run_turn("disk?", stream=stream).text == 'Disk: "ok"'

@@ -10,8 +10,9 @@ safe to import early, which is what each module's ``importorskip`` does (Keep is
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -45,8 +46,15 @@ def keep_env(tmp_path_factory: pytest.TempPathFactory, keep_shim: None) -> Itera
     from openaiassistant.keep.runner import prepare_environment
 
     work = tmp_path_factory.mktemp("keep")
-    saved = {k: os.environ.get(k) for k in ("SECRET_MANAGER_TYPE", "SECRET_MANAGER_DIRECTORY",
-                                            "DATABASE_CONNECTION_STRING", "PROVIDERS_CACHE_FILE")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "SECRET_MANAGER_TYPE",
+            "SECRET_MANAGER_DIRECTORY",
+            "DATABASE_CONNECTION_STRING",
+            "PROVIDERS_CACHE_FILE",
+        )
+    }
     prepare_environment(work, database=True)
     try:
         yield work
@@ -86,8 +94,12 @@ def example_emulator(emulator: Any) -> Any:
 
 def assistant_auth(emulator: Any, backend: str, **extra: Any) -> dict[str, Any]:
     """The provider's authentication for ``backend`` against the emulator."""
-    auth: dict[str, Any] = {"api_key": API_KEY, "base_url": emulator.base_url, "backend": backend,
-                            "default_timeout": "60"}
+    auth: dict[str, Any] = {
+        "api_key": API_KEY,
+        "base_url": emulator.base_url,
+        "backend": backend,
+        "default_timeout": "60",
+    }
     if backend == "assistants":
         import openai
 

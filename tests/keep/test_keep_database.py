@@ -25,8 +25,9 @@ def _install_assistant(emulator: Any, backend: str, auth_for: Any) -> str:
     name = f"assistant-{backend}-{uuid.uuid4().hex[:8]}"
     # Keep's own install path: the provider class is found through the shim, validate_config
     # and validate_scopes run (GET /models/{id} or /assistants/{id}), the config goes to the secret store.
-    result = runner.install_provider(name=name, provider_type="openaiassistant",
-                                     authentication=auth_for(emulator, backend), validate_scopes=True)
+    result = runner.install_provider(
+        name=name, provider_type="openaiassistant", authentication=auth_for(emulator, backend), validate_scopes=True
+    )
     assert result["validatedScopes"] == {"authenticated": True, "assistant_available": True}
     return name
 
@@ -55,8 +56,11 @@ def test_followup_alert_continues_the_incident_conversation(backend, keep_env, e
     assert len(user_turns) == 2 and all("What changed since the last time" in m["text"] for m in user_turns)
 
     # a different incident starts its own conversation
-    other = runner.run_workflow(workflow, alert=runner.alert_with_enrichments({**alert, "fingerprint": fingerprint + "-x"}),
-                                tenant_id=runner.TENANT)
+    other = runner.run_workflow(
+        workflow,
+        alert=runner.alert_with_enrichments({**alert, "fingerprint": fingerprint + "-x"}),
+        tenant_id=runner.TENANT,
+    )
     assert other.error is None and other.results("investigate")["thread_id"] != thread_id
 
 
@@ -73,8 +77,9 @@ def test_provider_tool_type_comes_from_keeps_database(keep_env, example_emulator
     del tool["provider_type"]
     services.requests.clear()
 
-    run = runner.run_workflow(workflow, alert=runner.make_alert({"name": "DiskFull", "host": "db-1"}),
-                              tenant_id=runner.TENANT)
+    run = runner.run_workflow(
+        workflow, alert=runner.make_alert({"name": "DiskFull", "host": "db-1"}), tenant_id=runner.TENANT
+    )
 
     assert run.error is None
     calls = {c["name"]: c for c in run.results("triage")["tool_calls"]}

@@ -20,12 +20,21 @@ pytestmark = pytest.mark.timeout(120)
 
 SCRIPT = {
     "rules": [
-        {"match": "(?i)^what does the runbook", "file_search": True, "reply": "Per {{ search.filenames }}: {{ search.snippet }}"},
+        {
+            "match": "(?i)^what does the runbook",
+            "file_search": True,
+            "reply": "Per {{ search.filenames }}: {{ search.snippet }}",
+        },
         {"default": True, "reply": "Echo: {{ input }}"},
     ]
 }
-ALERT = {"name": "DiskFull", "host": "db-1", "description": "disk / is 97% full", "severity": "critical",
-         "fingerprint": "diskfull-db-1"}
+ALERT = {
+    "name": "DiskFull",
+    "host": "db-1",
+    "description": "disk / is 97% full",
+    "severity": "critical",
+    "fingerprint": "diskfull-db-1",
+}
 
 
 def _workflow(*, images: Any = None, attachments: Any = None) -> dict:
@@ -39,10 +48,22 @@ def _workflow(*, images: Any = None, attachments: Any = None) -> dict:
             "id": "knowledge-triage",
             "triggers": [{"type": "manual"}],
             "steps": [
-                {"name": "triage", "provider": {"type": "openaiassistant", "config": "{{ providers.kb-assistant }}",
-                                                "with": triage_with}},
-                {"name": "sources", "provider": {"type": "openaiassistant", "config": "{{ providers.kb-assistant }}",
-                                                 "with": {"prompt": "cited: {{ steps.triage.results.citations_json }}"}}},
+                {
+                    "name": "triage",
+                    "provider": {
+                        "type": "openaiassistant",
+                        "config": "{{ providers.kb-assistant }}",
+                        "with": triage_with,
+                    },
+                },
+                {
+                    "name": "sources",
+                    "provider": {
+                        "type": "openaiassistant",
+                        "config": "{{ providers.kb-assistant }}",
+                        "with": {"prompt": "cited: {{ steps.triage.results.citations_json }}"},
+                    },
+                },
             ],
         }
     }
@@ -52,12 +73,17 @@ def _workflow(*, images: Any = None, attachments: Any = None) -> dict:
 def knowledge(emulator: Any, tmp_path: Any) -> dict[str, str]:
     emulator.load_script(SCRIPT)
     client = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key)
-    runbook = client.files.create(file=("diskfull-runbook.md", b"DiskFull: rotate logs, then grow the volume."),
-                                  purpose="assistants")
-    store = client.vector_stores.create(name="runbooks") if hasattr(client, "vector_stores") else \
-        client.beta.vector_stores.create(name="runbooks")
+    runbook = client.files.create(
+        file=("diskfull-runbook.md", b"DiskFull: rotate logs, then grow the volume."), purpose="assistants"
+    )
+    store = (
+        client.vector_stores.create(name="runbooks")
+        if hasattr(client, "vector_stores")
+        else client.beta.vector_stores.create(name="runbooks")
+    )
     (client.vector_stores if hasattr(client, "vector_stores") else client.beta.vector_stores).files.create(
-        vector_store_id=store.id, file_id=runbook.id)
+        vector_store_id=store.id, file_id=runbook.id
+    )
     log = client.files.create(file=("db-1.log", b"ERROR no space left on device"), purpose="assistants")
     return {"store": store.id, "runbook": runbook.id, "log": log.id}
 
@@ -98,8 +124,10 @@ def test_images_and_attachments_reach_the_model(keep_env, backend, emulator, kno
     from openaiassistant.keep import runner
 
     auth = auth_for(emulator, backend)
-    workflow = _workflow(images=["https://grafana.example/render/db-1.png"],
-                         attachments=json.dumps([{"file_id": knowledge["log"], "tools": ["file_search"]}]))
+    workflow = _workflow(
+        images=["https://grafana.example/render/db-1.png"],
+        attachments=json.dumps([{"file_id": knowledge["log"], "tools": ["file_search"]}]),
+    )
     emulator.clear_requests()
     run = runner.run_workflow(workflow, alert=runner.make_alert(ALERT), providers_file=_providers(tmp_path, auth))
 
@@ -114,8 +142,11 @@ def test_a_bad_image_fails_the_step_naming_the_parameter(keep_env, backend, emul
 
     auth = auth_for(emulator, backend)
     emulator.clear_requests()
-    run = runner.run_workflow(_workflow(images=[{"url": "ftp://nope/a.png"}]), alert=runner.make_alert(ALERT),
-                              providers_file=_providers(tmp_path, auth))
+    run = runner.run_workflow(
+        _workflow(images=[{"url": "ftp://nope/a.png"}]),
+        alert=runner.make_alert(ALERT),
+        providers_file=_providers(tmp_path, auth),
+    )
 
     assert "images[0]" in str(run.error)
     assert [r for r in emulator.requests() if r["method"] == "POST"] == []  # nothing was sent

@@ -13,13 +13,20 @@ def _provider(keep_env: Any, **auth: Any) -> Any:
     from keep.contextmanager.contextmanager import ContextManager
     from keep.providers.providers_factory import ProvidersFactory
 
-    return ProvidersFactory.get_provider(ContextManager(tenant_id="keep"), "cfg", "openaiassistant",
-                                         {"authentication": auth})
+    return ProvidersFactory.get_provider(
+        ContextManager(tenant_id="keep"), "cfg", "openaiassistant", {"authentication": auth}
+    )
 
 
 def test_azure_is_selected_by_api_version(keep_env):
-    provider = _provider(keep_env, api_key="sk-azure-0123456789", base_url="https://res.openai.azure.com",
-                         api_version="2024-10-21", model="gpt-4o-mini", default_timeout="45")
+    provider = _provider(
+        keep_env,
+        api_key="sk-azure-0123456789",
+        base_url="https://res.openai.azure.com",
+        api_version="2024-10-21",
+        model="gpt-4o-mini",
+        default_timeout="45",
+    )
     assert provider._connection.is_azure and provider._connection.azure_endpoint == "https://res.openai.azure.com"
     assert provider._connection.base_url is None
     assert provider._default_timeout == 45.0
@@ -27,20 +34,28 @@ def test_azure_is_selected_by_api_version(keep_env):
     plain = _provider(keep_env, api_key="sk-plain-0123456789", base_url="http://127.0.0.1:9/v1", model="m")
     assert not plain._connection.is_azure and plain._connection.base_url == "http://127.0.0.1:9/v1"
     assert plain._connection.transport == "sse"  # the default: every step reads the event stream
-    assert _provider(keep_env, api_key="sk-plain-0123456789", model="m", transport="Poll")._connection.transport == "poll"
+    assert (
+        _provider(keep_env, api_key="sk-plain-0123456789", model="m", transport="Poll")._connection.transport == "poll"
+    )
 
 
-@pytest.mark.parametrize("auth, named", [
-    ({"backend": "responses"}, "model"),
-    ({"backend": "assistants"}, "assistant_id"),
-    ({"backend": "chat", "model": "m"}, "backend"),
-    ({"model": "m", "default_timeout": "soon"}, "default_timeout"),
-    ({"model": "m", "base_url": "127.0.0.1:8765"}, "base_url"),
-    ({"model": "m", "transport": "websocket"}, "transport"),
-    ({"model": "m", "registry_url": "nosuchdb://h/threads"}, "registry_url"),
-    ({"model": "m", "registry_url": "postgresql+psycopg://keep:regpass-0123456@db:notaport/threads"}, "registry_url"),
-    ({"model": "m", "registry_url": "threads.db"}, "registry_url"),
-])
+@pytest.mark.parametrize(
+    "auth, named",
+    [
+        ({"backend": "responses"}, "model"),
+        ({"backend": "assistants"}, "assistant_id"),
+        ({"backend": "chat", "model": "m"}, "backend"),
+        ({"model": "m", "default_timeout": "soon"}, "default_timeout"),
+        ({"model": "m", "base_url": "127.0.0.1:8765"}, "base_url"),
+        ({"model": "m", "transport": "websocket"}, "transport"),
+        ({"model": "m", "registry_url": "nosuchdb://h/threads"}, "registry_url"),
+        (
+            {"model": "m", "registry_url": "postgresql+psycopg://keep:regpass-0123456@db:notaport/threads"},
+            "registry_url",
+        ),
+        ({"model": "m", "registry_url": "threads.db"}, "registry_url"),
+    ],
+)
 def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
     from keep.exceptions.provider_exception import ProviderException
 
@@ -51,8 +66,9 @@ def test_bad_configuration_is_refused_before_any_request(keep_env, auth, named):
 
 
 def test_a_usable_registry_url_is_accepted_without_connecting(keep_env, tmp_path):
-    provider = _provider(keep_env, api_key="sk-conf-0123456789abcdef", model="m",
-                         registry_url=f"sqlite:///{tmp_path / 'threads.db'}")
+    provider = _provider(
+        keep_env, api_key="sk-conf-0123456789abcdef", model="m", registry_url=f"sqlite:///{tmp_path / 'threads.db'}"
+    )
     assert provider.authentication_config.registry_url.startswith("sqlite:///")
     assert not (tmp_path / "threads.db").exists()  # parsing a workflow opens no database
 

@@ -69,5 +69,9 @@ def test_a_broken_registry_does_not_lose_the_answer(make_assistant, registry, ca
         result = make_assistant().run_turn("hello", metadata={"tenant": "acme"}, stream=False)
     assert result.text == "Echo: hello"
     # the log says what went wrong (the table is gone), not only the exception's type
-    assert any("could not record" in r.getMessage() and result.thread_id in r.getMessage()
-               and "openaiassistant_threads" in r.getMessage() for r in caplog.records)
+    assert any(
+        "could not record" in r.getMessage()
+        and result.thread_id in r.getMessage()
+        and "openaiassistant_threads" in r.getMessage()
+        for r in caplog.records
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -45,8 +46,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         rec = Recorded(
-            method=self.command, raw_path=self.path, path=parts.path,
-            query=parse_qsl(parts.query, keep_blank_values=True), headers=dict(self.headers.items()), body=body,
+            method=self.command,
+            raw_path=self.path,
+            path=parts.path,
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            headers=dict(self.headers.items()),
+            body=body,
         )
         self.server_state.requests.append(rec)
         return rec
@@ -89,10 +94,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         else:
-            self._send(200, {
-                "method": rec.method, "raw_path": rec.raw_path, "path": rec.path, "query": rec.query,
-                "body": json.loads(rec.body) if rec.body else None,
-            })
+            self._send(
+                200,
+                {
+                    "method": rec.method,
+                    "raw_path": rec.raw_path,
+                    "path": rec.path,
+                    "query": rec.query,
+                    "body": json.loads(rec.body) if rec.body else None,
+                },
+            )
 
     def _send_big(self) -> None:
         # 4 MB in chunks: far more than the tests' cap; the client must stop reading early.

@@ -50,10 +50,13 @@ def test_get_with_path_query_and_json_result(tool_server) -> None:
 
 def test_post_body_template_keeps_json_types(tool_server) -> None:
     registry = ToolRegistry()
-    registry.add_http_tool(spec(
-        f"{tool_server.url}/search", method="POST",
-        body={"q": "{item}", "size": "{limit}", "label": "item={item}", "fixed": [1, True]},
-    ))
+    registry.add_http_tool(
+        spec(
+            f"{tool_server.url}/search",
+            method="POST",
+            body={"q": "{item}", "size": "{limit}", "label": "item={item}", "fixed": [1, True]},
+        )
+    )
     result = json.loads(run(registry, {"item": "cpu", "limit": 3}).output)
     assert result["body"]["method"] == "POST"
     assert result["body"]["body"] == {"q": "cpu", "size": 3, "label": "item=cpu", "fixed": [1, True]}
@@ -90,8 +93,9 @@ def test_dot_segments_and_empty_path_values_are_refused(tool_server, bad: str) -
 def test_redirect_to_another_origin_is_not_followed(tool_server, evil_server) -> None:
     tool_server.redirect_target = f"{evil_server.url}/steal"
     registry = ToolRegistry()
-    registry.add_http_tool(spec(f"{tool_server.url}/redirect/other/{{item}}",
-                                headers={"Authorization": "Bearer redirect-secret-123"}))
+    registry.add_http_tool(
+        spec(f"{tool_server.url}/redirect/other/{{item}}", headers={"Authorization": "Bearer redirect-secret-123"})
+    )
     output = run(registry, {"item": "x"})
     assert output.error is not None and "redirect to another origin" in output.error
     assert evil_server.url.removeprefix("http://").split(":")[1] in output.error  # names where it was sent
@@ -173,13 +177,20 @@ def test_secret_headers_reach_the_server_but_never_the_model_logs_or_errors(
     monkeypatch.setenv("OA_TEST_TOOL_TOKEN", "env-token-abcdef123456")
     registry = ToolRegistry()
     registry.add_http_tool(
-        spec(f"{tool_server.url}/reflect-auth/{{item}}",
-             headers={"Authorization": "Bearer ${env:OA_TEST_TOOL_TOKEN}", "X-Team": "${secret:team_key}"},
-             method="POST", body={"key": "${secret:query_key}", "item": "{item}"}),
+        spec(
+            f"{tool_server.url}/reflect-auth/{{item}}",
+            headers={"Authorization": "Bearer ${env:OA_TEST_TOOL_TOKEN}", "X-Team": "${secret:team_key}"},
+            method="POST",
+            body={"key": "${secret:query_key}", "item": "{item}"},
+        ),
         secrets={"team_key": "team-secret-998877", "query_key": "query-secret-556677"},
     )
-    registry.add_http_tool({**spec(f"{tool_server.url}/status/{{item}}",
-                                   headers={"Authorization": "Bearer ${env:OA_TEST_TOOL_TOKEN}"}), "name": "failing"})
+    registry.add_http_tool(
+        {
+            **spec(f"{tool_server.url}/status/{{item}}", headers={"Authorization": "Bearer ${env:OA_TEST_TOOL_TOKEN}"}),
+            "name": "failing",
+        }
+    )
     with caplog.at_level(logging.DEBUG):
         ok = run(registry, {"item": "x"})
         failed = run(registry, {"item": "500"}, name="failing")
@@ -189,10 +200,17 @@ def test_secret_headers_reach_the_server_but_never_the_model_logs_or_errors(
     assert json.loads(received.body) == {"key": "query-secret-556677", "item": "x"}
     assert json.loads(ok.output)["body"] == {"you_sent": "***"}
     assert failed.error == "HTTP 500 Internal Server Error"
-    visible = " ".join([
-        ok.output, failed.output, failed.error or "", caplog.text, repr(registry),
-        json.dumps([d.__dict__ for d in registry.definitions()]), repr(registry.get("fetch")),
-    ])
+    visible = " ".join(
+        [
+            ok.output,
+            failed.output,
+            failed.error or "",
+            caplog.text,
+            repr(registry),
+            json.dumps([d.__dict__ for d in registry.definitions()]),
+            repr(registry.get("fetch")),
+        ]
+    )
     for secret in ("env-token-abcdef123456", "team-secret-998877", "query-secret-556677"):
         assert secret not in visible
     assert "reflect-auth" in caplog.text  # the request was logged, with its secrets hidden
@@ -242,7 +260,10 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
         ({"parameters": {"type": "object", "properties": {"item": {"type": "strin"}}}}, "not a valid JSON schema"),
         ({"strict": True}, "strict: true needs a strict schema"),
         ({"headers": {"Authorization": "Bearer {item}"}}, "argument placeholders are not allowed in headers"),
-        ({"headers": {"X-Token": "${env:OA_TEST_SURELY_UNSET_VAR}"}}, "environment variable 'OA_TEST_SURELY_UNSET_VAR' is not set"),
+        (
+            {"headers": {"X-Token": "${env:OA_TEST_SURELY_UNSET_VAR}"}},
+            "environment variable 'OA_TEST_SURELY_UNSET_VAR' is not set",
+        ),
         ({"headers": {"X-Token": "${secret:nope}"}}, "secret 'nope' was not provided"),
         ({"query": {"key": "${env:HOME}"}}, "may not reference ${env:...}"),
         ({"name": "bad name!"}, "must be 1-64 characters"),
@@ -256,12 +277,23 @@ def test_bad_specs_are_refused_with_clear_messages(changes: dict[str, Any], mess
 
 def test_keep_style_values_are_accepted() -> None:
     # Keep's workflow parser drops YAML floats (None) and users quote numbers to keep them.
-    parsed = HttpToolSpec.from_dict(spec(
-        "http://127.0.0.1:9/items/{item}", timeout="0.5", max_response_bytes="2048", strict=None,
-        max_redirects="1", follow_redirects="false",
-    ))
-    assert (parsed.timeout, parsed.max_response_bytes, parsed.strict, parsed.max_redirects,
-            parsed.follow_redirects) == (0.5, 2048, False, 1, False)
+    parsed = HttpToolSpec.from_dict(
+        spec(
+            "http://127.0.0.1:9/items/{item}",
+            timeout="0.5",
+            max_response_bytes="2048",
+            strict=None,
+            max_redirects="1",
+            follow_redirects="false",
+        )
+    )
+    assert (
+        parsed.timeout,
+        parsed.max_response_bytes,
+        parsed.strict,
+        parsed.max_redirects,
+        parsed.follow_redirects,
+    ) == (0.5, 2048, False, 1, False)
     assert HttpToolSpec.from_dict(spec("http://127.0.0.1:9/items/{item}", timeout=None)).timeout == 10.0
     as_text = spec("http://127.0.0.1:9/items/{item}")
     as_text["parameters"] = json.dumps(as_text["parameters"])

@@ -191,10 +191,15 @@ def test_async_tool_timeout_cancels_it() -> None:
             raise
         return "never"
 
-    registry.add(Tool(
-        definition=ToolDefinition(name="forever", description="Sleeps.", parameters={"type": "object", "properties": {}}),
-        invoke=forever, timeout=0.2,
-    ))
+    registry.add(
+        Tool(
+            definition=ToolDefinition(
+                name="forever", description="Sleeps.", parameters={"type": "object", "properties": {}}
+            ),
+            invoke=forever,
+            timeout=0.2,
+        )
+    )
     [output] = registry.execute_round([call("forever")])
     assert output.error == "tool 'forever' timed out after 0.2 s"
     assert seen == ["cancelled"]
@@ -336,8 +341,9 @@ def test_output_cap_has_a_visible_marker_and_stays_json() -> None:
         """A long answer."""
         return ('"' if quote_chars else "x") * 5000
 
-    outputs = registry.execute_round([call("huge", {"quote_chars": False}, call_id="a"),
-                                      call("huge", {"quote_chars": True}, call_id="b")])
+    outputs = registry.execute_round(
+        [call("huge", {"quote_chars": False}, call_id="a"), call("huge", {"quote_chars": True}, call_id="b")]
+    )
     for output, raw in zip(outputs, ["x" * 5000, '"' * 5000]):
         assert len(output.output) <= 300
         notice = json.loads(output.output)

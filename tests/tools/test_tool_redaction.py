@@ -34,7 +34,7 @@ def _isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 NOT_SECRET_HEADERS = {
     "X-Auth-Mode": "passthrough-mode",
-    "X-Api-Key-Enabled": "true",          # names an API key, but 'true' is too short to be one
+    "X-Api-Key-Enabled": "true",  # names an API key, but 'true' is too short to be one
     "X-Keyboard-Layout": "colemak-layout",
     "X-Authored-By": "platform-team",
     "Accept": "application/json",
@@ -64,31 +64,54 @@ def test_only_credential_headers_and_references_are_registered(monkeypatch: pyte
     monkeypatch.setenv("OA_TEST_REDACTION_ENV", "from-the-environment-1")
     registry = ToolRegistry()
     registry.add_http_tool(
-        http_spec("http://127.0.0.1:9/metrics", {
-            **NOT_SECRET_HEADERS, **SECRET_HEADERS,
-            "X-Team": "${secret:team}", "X-Region": "${env:OA_TEST_REDACTION_ENV}",
-        }),
+        http_spec(
+            "http://127.0.0.1:9/metrics",
+            {
+                **NOT_SECRET_HEADERS,
+                **SECRET_HEADERS,
+                "X-Team": "${secret:team}",
+                "X-Region": "${env:OA_TEST_REDACTION_ENV}",
+            },
+        ),
         secrets={"team": "team-from-secret-store"},
     )
     for value in NOT_SECRET_HEADERS.values():
         assert redact(f"value: {value}") == f"value: {value}"
-    for value in ("dXNlcjpwYXNzd29yZA==", "proxy-credential-1", "session=cookie-session-0042",
-                  "vault-literal-token-123", "goog-literal-key-456", "client-literal-secret-789",
-                  "private-literal-key-000", "team-from-secret-store", "from-the-environment-1"):
+    for value in (
+        "dXNlcjpwYXNzd29yZA==",
+        "proxy-credential-1",
+        "session=cookie-session-0042",
+        "vault-literal-token-123",
+        "goog-literal-key-456",
+        "client-literal-secret-789",
+        "private-literal-key-000",
+        "team-from-secret-store",
+        "from-the-environment-1",
+    ):
         assert redact(f"value: {value}") == "value: ***", value
     # The scheme word alone is not a secret (it is shorter than 8 characters anyway).
     assert redact("Basic and Bearer") == "Basic and Bearer"
 
 
-SCRIPT = {"rules": [
-    {"match": "health", "tool_calls": [{"name": "health", "arguments": {}}],
-     "then": {"reply": "Health: {{ tool_outputs.health }}"}},
-    {"default": True, "reply": "Echo: {{ input }}"},
-]}
+SCRIPT = {
+    "rules": [
+        {
+            "match": "health",
+            "tool_calls": [{"name": "health", "arguments": {}}],
+            "then": {"reply": "Health: {{ tool_outputs.health }}"},
+        },
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]
+}
 
 HEALTH = {
-    "ok": True, "degraded": False, "auth_type": "none", "mode": "passthrough-mode",
-    "layout": "colemak-layout", "job": "disk-usage-report-db1", "runner": "task-runner-nightly-2026",
+    "ok": True,
+    "degraded": False,
+    "auth_type": "none",
+    "mode": "passthrough-mode",
+    "layout": "colemak-layout",
+    "job": "disk-usage-report-db1",
+    "runner": "task-runner-nightly-2026",
 }
 
 
@@ -111,7 +134,8 @@ def test_the_model_gets_tool_results_unchanged_and_valid_json(emulator: Any, too
         spec["assistant_id"] = client.beta.assistants.create(model="gpt-4o-mini", instructions="You help.").id
     assistant = Assistant(
         connection=ConnectionSettings(api_key="sk-test-redaction-e2e-key", base_url=emulator.base_url),
-        spec=AssistantSpec(**spec), tools=registry,
+        spec=AssistantSpec(**spec),
+        tools=registry,
     )
     result = assistant.run_turn("health please", stream=True, timeout=30)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import jsonschema
 import pytest
@@ -54,7 +54,7 @@ def test_google_docstring_and_type_hints_make_a_strict_schema() -> None:
         window: Window,
         mode: Literal["open", "all"] = "open",
         limit: int = 10,
-        tags: Optional[list[str]] = None,
+        tags: list[str] | None = None,
         ratio: Annotated[float, "share of alerts to sample"] = 1.0,
     ) -> list[dict]:
         """Find alerts for a host.
@@ -85,8 +85,11 @@ def test_google_docstring_and_type_hints_make_a_strict_schema() -> None:
     assert props["severity"] == {"type": "string", "enum": ["low", "high"], "description": "minimum severity."}
     assert props["window"]["properties"]["start"] == {"type": "string", "description": "ISO start time."}
     assert props["window"]["properties"]["minutes"]["type"] == ["integer", "null"]
-    assert props["mode"] == {"type": ["string", "null"], "enum": ["open", "all", None],
-                             "description": 'which alerts. (default: "open")'}
+    assert props["mode"] == {
+        "type": ["string", "null"],
+        "enum": ["open", "all", None],
+        "description": 'which alerts. (default: "open")',
+    }
     assert props["limit"] == {"type": ["integer", "null"], "description": "how many at most. (default: 10)"}
     assert props["tags"] == {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
     assert props["ratio"]["description"] == "share of alerts to sample (default: 1.0)"
@@ -152,8 +155,8 @@ def test_typeddict_schema() -> None:
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: (lambda *args: None), "*args and **kwargs"),
-        (lambda: (lambda x: None), "has no type hint"),
+        (lambda: lambda *args: None, "*args and **kwargs"),
+        (lambda: lambda x: None, "has no type hint"),
         (lambda: _with_hint(dict), "free-form"),
         (lambda: _with_hint(Any), "free-form"),
         (lambda: _with_hint(list), "free-form"),
@@ -202,18 +205,36 @@ def test_arguments_become_python_values_and_null_means_default() -> None:
     seen: dict[str, Any] = {}
 
     @registry.tool
-    def act(severity: Severity, window: Window, limit: int = 10, note: Optional[str] = "n/a",
-            tags: frozenset[str] = frozenset(), ratio: float = 0.5) -> str:
+    def act(
+        severity: Severity,
+        window: Window,
+        limit: int = 10,
+        note: str | None = "n/a",
+        tags: frozenset[str] = frozenset(),
+        ratio: float = 0.5,
+    ) -> str:
         """Act."""
         seen.update(severity=severity, window=window, limit=limit, note=note, tags=tags, ratio=ratio)
         return "done"
 
-    arguments = {"severity": "high", "window": {"start": "t0", "minutes": None}, "limit": None,
-                 "note": None, "tags": ["a", "b"], "ratio": 1}
+    arguments = {
+        "severity": "high",
+        "window": {"start": "t0", "minutes": None},
+        "limit": None,
+        "note": None,
+        "tags": ["a", "b"],
+        "ratio": 1,
+    }
     [output] = registry.execute_round([ToolCall(call_id="c", name="act", arguments=json.dumps(arguments))])
     assert output.error is None, output
-    assert seen == {"severity": Severity.HIGH, "window": Window(start="t0", minutes=15), "limit": 10,
-                    "note": None, "tags": frozenset({"a", "b"}), "ratio": 1.0}
+    assert seen == {
+        "severity": Severity.HIGH,
+        "window": Window(start="t0", minutes=15),
+        "limit": 10,
+        "note": None,
+        "tags": frozenset({"a", "b"}),
+        "ratio": 1.0,
+    }
     assert isinstance(seen["ratio"], float)
 
 
@@ -233,10 +254,12 @@ def test_async_callable_and_methods() -> None:
     registry = ToolRegistry()
     registry.register(Inventory().address)
     registry.register(count)
-    outputs = registry.execute_round([
-        ToolCall(call_id="1", name="address", arguments='{"host": "db-1"}'),
-        ToolCall(call_id="2", name="count", arguments='{"items": [1, 2, 3]}'),
-    ])
+    outputs = registry.execute_round(
+        [
+            ToolCall(call_id="1", name="address", arguments='{"host": "db-1"}'),
+            ToolCall(call_id="2", name="count", arguments='{"items": [1, 2, 3]}'),
+        ]
+    )
     assert [o.output for o in outputs] == ['"10.0.0.1"', "3"]
     assert registry.definitions()[0].parameters["required"] == ["host"]
 
@@ -246,9 +269,14 @@ def test_pluggable_executor_objects() -> None:
         """Something the Keep adapter could add: any object with definition + invoke."""
 
         definition = ToolDefinition(
-            name="keep_query", description="Query a Keep provider.",
-            parameters={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"],
-                        "additionalProperties": False},
+            name="keep_query",
+            description="Query a Keep provider.",
+            parameters={
+                "type": "object",
+                "properties": {"q": {"type": "string"}},
+                "required": ["q"],
+                "additionalProperties": False,
+            },
         )
 
         def invoke(self, arguments: dict[str, Any]) -> Any:
@@ -256,13 +284,20 @@ def test_pluggable_executor_objects() -> None:
 
     registry = ToolRegistry()
     registry.add(KeepProviderTool())
-    registry.add(Tool(definition=ToolDefinition(name="raw", description="", parameters={"type": "object"}),
-                      invoke=lambda arguments: sorted(arguments), validate_arguments=False))
-    outputs = registry.execute_round([
-        ToolCall(call_id="1", name="keep_query", arguments='{"q": "cpu"}'),
-        ToolCall(call_id="2", name="keep_query", arguments='{"q": 1}'),
-        ToolCall(call_id="3", name="raw", arguments='{"b": 1, "a": 2}'),
-    ])
+    registry.add(
+        Tool(
+            definition=ToolDefinition(name="raw", description="", parameters={"type": "object"}),
+            invoke=lambda arguments: sorted(arguments),
+            validate_arguments=False,
+        )
+    )
+    outputs = registry.execute_round(
+        [
+            ToolCall(call_id="1", name="keep_query", arguments='{"q": "cpu"}'),
+            ToolCall(call_id="2", name="keep_query", arguments='{"q": 1}'),
+            ToolCall(call_id="3", name="raw", arguments='{"b": 1, "a": 2}'),
+        ]
+    )
     assert json.loads(outputs[0].output) == {"rows": ["CPU"]}
     assert "schema" in (outputs[1].error or "")
     assert json.loads(outputs[2].output) == ["a", "b"]
@@ -270,18 +305,23 @@ def test_pluggable_executor_objects() -> None:
     with pytest.raises(ConfigError, match="needs a ToolDefinition"):
         registry.add(object())  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="not a valid JSON schema"):
-        registry.add(Tool(definition=ToolDefinition(name="bad", description="", parameters={"type": 5}),
-                          invoke=lambda a: None))
+        registry.add(
+            Tool(definition=ToolDefinition(name="bad", description="", parameters={"type": 5}), invoke=lambda a: None)
+        )
 
 
 def test_strict_problem_names_the_rule() -> None:
     assert "additionalProperties" in strict_problem({"type": "object", "properties": {}})
     assert "must be required" in strict_problem(
-        {"type": "object", "properties": {"a": {}}, "required": [], "additionalProperties": False})
-    nested = {"type": "object", "additionalProperties": False, "required": ["a"],
-              "properties": {"a": {"type": "array", "items": {"type": "object", "properties": {}}}}}
+        {"type": "object", "properties": {"a": {}}, "required": [], "additionalProperties": False}
+    )
+    nested = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["a"],
+        "properties": {"a": {"type": "array", "items": {"type": "object", "properties": {}}}},
+    }
     assert strict_problem(nested).startswith("(root).a[]")
-
 
 
 def test_docstring_sections_do_not_leak_into_descriptions() -> None:

@@ -24,21 +24,31 @@ SECRET = "e2e-header-secret-7f3a9c"
 
 
 def script(evil_host: str) -> dict[str, Any]:
-    return {"rules": [
-        {"match": "look up", "tool_calls": [
-            {"name": "get_item", "arguments": {"item": f"../admin@{evil_host}"}},
-            {"name": "bounce", "arguments": {"item": "x"}},
-        ], "then": {"reply": "Done: {{ tool_outputs_json }}"}},
-        {"default": True, "reply": "Echo: {{ input }}"},
-    ]}
+    return {
+        "rules": [
+            {
+                "match": "look up",
+                "tool_calls": [
+                    {"name": "get_item", "arguments": {"item": f"../admin@{evil_host}"}},
+                    {"name": "bounce", "arguments": {"item": "x"}},
+                ],
+                "then": {"reply": "Done: {{ tool_outputs_json }}"},
+            },
+            {"default": True, "reply": "Echo: {{ input }}"},
+        ]
+    }
 
 
 def tool_spec(name: str, url: str) -> dict[str, Any]:
     return {
         "name": name,
         "description": f"The {name} tool.",
-        "parameters": {"type": "object", "properties": {"item": {"type": "string"}}, "required": ["item"],
-                       "additionalProperties": False},
+        "parameters": {
+            "type": "object",
+            "properties": {"item": {"type": "string"}},
+            "required": ["item"],
+            "additionalProperties": False,
+        },
         "strict": True,
         "url": url,
         "headers": {"Authorization": "Bearer ${secret:api}"},
@@ -48,7 +58,11 @@ def tool_spec(name: str, url: str) -> dict[str, Any]:
 @pytest.mark.parametrize("backend", ["responses", "assistants"])
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "poll"])
 def test_http_tools_in_a_turn_stay_on_their_origin_and_keep_secrets(
-    emulator: Any, tool_server: Any, evil_server: Any, backend: str, stream: bool,
+    emulator: Any,
+    tool_server: Any,
+    evil_server: Any,
+    backend: str,
+    stream: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     evil_host = evil_server.url.removeprefix("http://")
@@ -64,7 +78,8 @@ def test_http_tools_in_a_turn_stay_on_their_origin_and_keep_secrets(
         spec["assistant_id"] = client.beta.assistants.create(model="gpt-4o-mini", instructions="You help.").id
     assistant = Assistant(
         connection=ConnectionSettings(api_key="sk-test-tools-e2e-key", base_url=emulator.base_url),
-        spec=AssistantSpec(**spec), tools=registry,
+        spec=AssistantSpec(**spec),
+        tools=registry,
     )
     with caplog.at_level(logging.DEBUG):
         result = assistant.run_turn("look up the item", stream=stream, timeout=30)

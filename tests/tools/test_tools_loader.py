@@ -45,10 +45,12 @@ def test_yaml_file_with_tools_key_loads_and_runs(tmp_path: Path, tool_server) ->
     path = write(tmp_path, "tools.yaml", YAML_TOOLS.format(base=tool_server.url))
     registry = load_tools_file(path, secrets={"api": "loader-secret-123456"})
     assert [d.name for d in registry.definitions()] == ["get_item", "search"]
-    outputs = registry.execute_round([
-        ToolCall(call_id="1", name="get_item", arguments='{"item": "a b"}'),
-        ToolCall(call_id="2", name="search", arguments='{"q": "disk"}'),
-    ])
+    outputs = registry.execute_round(
+        [
+            ToolCall(call_id="1", name="get_item", arguments='{"item": "a b"}'),
+            ToolCall(call_id="2", name="search", arguments='{"q": "disk"}'),
+        ]
+    )
     assert json.loads(outputs[0].output)["body"]["path"] == "/items/a%20b"
     assert json.loads(outputs[1].output)["body"]["body"] == {"query": "disk"}
     # The two calls ran in parallel: find get_item's request by its path.
@@ -62,8 +64,7 @@ def test_json_list_file_into_an_existing_registry(tmp_path: Path) -> None:
     registry = ToolRegistry(max_concurrency=2)
     assert load_tools_file(path, registry=registry) is registry
     assert registry.names() == ["ping"]
-    assert registry.definitions()[0].parameters == {"type": "object", "properties": {},
-                                                    "additionalProperties": False}
+    assert registry.definitions()[0].parameters == {"type": "object", "properties": {}, "additionalProperties": False}
 
 
 def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
@@ -78,13 +79,26 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
         ("other.yaml", "functions: []", "exactly one key, 'tools'"),
         ("scalar.yaml", "42", "must hold a list of tool specs"),
         ("item.yaml", "- just a string", "tools[0]: must be a mapping"),
-        ("field.yaml", "- {name: t, url: 'http://127.0.0.1/x', verb: GET}", "tools[0] (t): invalid HTTP tool 't': unknown field"),
-        ("host.yaml", "- {name: ok, url: 'http://127.0.0.1/x'}\n- {name: t2, url: 'http://{h}/x'}",
-         "tools[1] (t2): invalid HTTP tool 't2' url: placeholders are not allowed in the scheme, host or port"),
-        ("env.yaml", "- {name: t, url: 'http://127.0.0.1/x', headers: {X-Key: '${env:OA_TEST_NOT_SET_ANYWHERE}'}}",
-         "environment variable 'OA_TEST_NOT_SET_ANYWHERE' is not set"),
-        ("dup.yaml", "- {name: t, url: 'http://127.0.0.1/x'}\n- {name: t, url: 'http://127.0.0.1/y'}",
-         "tools[1] (t): invalid tool name: 't' is already registered"),
+        (
+            "field.yaml",
+            "- {name: t, url: 'http://127.0.0.1/x', verb: GET}",
+            "tools[0] (t): invalid HTTP tool 't': unknown field",
+        ),
+        (
+            "host.yaml",
+            "- {name: ok, url: 'http://127.0.0.1/x'}\n- {name: t2, url: 'http://{h}/x'}",
+            "tools[1] (t2): invalid HTTP tool 't2' url: placeholders are not allowed in the scheme, host or port",
+        ),
+        (
+            "env.yaml",
+            "- {name: t, url: 'http://127.0.0.1/x', headers: {X-Key: '${env:OA_TEST_NOT_SET_ANYWHERE}'}}",
+            "environment variable 'OA_TEST_NOT_SET_ANYWHERE' is not set",
+        ),
+        (
+            "dup.yaml",
+            "- {name: t, url: 'http://127.0.0.1/x'}\n- {name: t, url: 'http://127.0.0.1/y'}",
+            "tools[1] (t): invalid tool name: 't' is already registered",
+        ),
     ],
 )
 def test_bad_files_name_the_file_the_tool_and_the_problem(tmp_path: Path, name: str, text: str, message: str) -> None:

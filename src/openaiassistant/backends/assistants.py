@@ -38,8 +38,12 @@ from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolOutput
 
 _TERMINAL_EVENTS = {
-    "thread.run.requires_action", "thread.run.completed", "thread.run.incomplete",
-    "thread.run.failed", "thread.run.cancelled", "thread.run.expired",
+    "thread.run.requires_action",
+    "thread.run.completed",
+    "thread.run.incomplete",
+    "thread.run.failed",
+    "thread.run.cancelled",
+    "thread.run.expired",
 }
 _MESSAGE_DONE_EVENTS = {"thread.message.completed", "thread.message.incomplete"}
 _BETA = {"OpenAI-Beta": "assistants=v2"}  # what the typed beta resources send
@@ -86,7 +90,9 @@ class AssistantsBackend:
         return thread_id or ""
 
     def delete_thread(self, thread_id: str) -> bool:
-        deleted = self._call(lambda t: self._threads.delete(thread_id, timeout=t), Deadline(timeout=None), "delete thread")
+        deleted = self._call(
+            lambda t: self._threads.delete(thread_id, timeout=t), Deadline(timeout=None), "delete thread"
+        )
         return bool(deleted.deleted)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
@@ -95,10 +101,15 @@ class AssistantsBackend:
 
     def validate(self) -> None:
         try:
-            self._call(lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
-                       Deadline(timeout=None), "retrieve assistant")
+            self._call(
+                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                Deadline(timeout=None),
+                "retrieve assistant",
+            )
         except NotFoundError as exc:
-            raise ConfigError("assistant_id", f"{self.spec.assistant_id!r} does not exist on this server ({exc.message})") from None
+            raise ConfigError(
+                "assistant_id", f"{self.spec.assistant_id!r} does not exist on this server ({exc.message})"
+            ) from None
 
     # -- a turn -------------------------------------------------------------------------------
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
@@ -109,13 +120,15 @@ class AssistantsBackend:
         if not thread_id and aw.fits_thread_and_run(body):
             body["thread"] = {**self._thread_fields(request.thread_metadata), "messages": [message] if message else []}
             try:  # a retry before the stream named a thread can at worst leave an unused one behind
-                return self._run_request("/threads/runs", body, request, deadline, "create thread and run",
-                                         thread_id="", idempotent=True)
+                return self._run_request(
+                    "/threads/runs", body, request, deadline, "create thread and run", thread_id="", idempotent=True
+                )
             except wire.StreamBrokeEarly as broke:  # the thread was made, and with it our run
                 adopted = self._adopt(str(broke.thread_id), since=None, deadline=deadline)
                 if adopted is None:
-                    raise ServerUnavailableError(f"{broke.message}; no run was found on the new thread",
-                                                 thread_id=broke.thread_id) from None
+                    raise ServerUnavailableError(
+                        f"{broke.message}; no run was found on the new thread", thread_id=broke.thread_id
+                    ) from None
                 return adopted
         if not thread_id:  # run options that createAndRun lacks: make the thread first
             thread_id = self._create_thread(request.thread_metadata, deadline)
@@ -144,28 +157,48 @@ class AssistantsBackend:
         """The thread's newest run when it is the one our broken request started: on a thread
         that request made, any run; else one that is not the last run we saw there and was
         created no earlier than a minute before we sent (``since``: epoch seconds)."""
-        page = self._call(lambda t: self._threads.runs.list(thread_id, order="desc", limit=1, timeout=t),
-                          deadline, "list runs", thread_id=thread_id)
+        page = self._call(
+            lambda t: self._threads.runs.list(thread_id, order="desc", limit=1, timeout=t),
+            deadline,
+            "list runs",
+            thread_id=thread_id,
+        )
         runs = list(page.data or [])
         if not runs:
             return None
         run = runs[0]
-        if since is not None and (self._seen_runs.get(thread_id) == wire.get(run, "id")
-                                  or int(wire.get(run, "created_at") or 0) < since - _CLOCK_SLACK):
+        if since is not None and (
+            self._seen_runs.get(thread_id) == wire.get(run, "id")
+            or int(wire.get(run, "created_at") or 0) < since - _CLOCK_SLACK
+        ):
             return None
         return self._step(thread_id, run, deadline)
 
     def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
-        raw = self._call(lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
-                         deadline, "retrieve run", thread_id=ref.thread_id)
+        raw = self._call(
+            lambda t: self._threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
+            deadline,
+            "retrieve run",
+            thread_id=ref.thread_id,
+        )
         # someone else's run (request None) is only waited for: its answer is not read
-        return self._step(ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers), read=request is not None)
+        return self._step(
+            ref.thread_id, raw.parse(), deadline, hint=wire.poll_hint(raw.headers), read=request is not None
+        )
 
     def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
         # all outputs of the round in ONE request, as the API requires
         body = {"tool_outputs": [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]}
-        return self._run_request(f"/threads/{ref.thread_id}/runs/{ref.run_id}/submit_tool_outputs", body, request,
-                                 deadline, "submit tool outputs", thread_id=ref.thread_id, idempotent=False, known=ref)
+        return self._run_request(
+            f"/threads/{ref.thread_id}/runs/{ref.run_id}/submit_tool_outputs",
+            body,
+            request,
+            deadline,
+            "submit tool outputs",
+            thread_id=ref.thread_id,
+            idempotent=False,
+            known=ref,
+        )
 
     def cancel(self, ref: RunRef) -> None:
         self._streamed.pop(ref.run_id, None)
@@ -176,7 +209,9 @@ class AssistantsBackend:
 
     # -- internals ----------------------------------------------------------------------------
     def _create_thread(self, metadata: dict[str, str] | None, deadline: Deadline) -> str:
-        thread = self._call(lambda t: self._threads.create(timeout=t, **self._thread_fields(metadata)), deadline, "create thread")
+        thread = self._call(
+            lambda t: self._threads.create(timeout=t, **self._thread_fields(metadata)), deadline, "create thread"
+        )
         return str(thread.id)
 
     def _thread_fields(self, metadata: dict[str, str] | None) -> dict[str, Any]:
@@ -185,24 +220,51 @@ class AssistantsBackend:
             fields["tool_resources"] = {"file_search": {"vector_store_ids": list(self.spec.vector_store_ids)}}
         return fields
 
-    def _run_request(self, path: str, body: dict[str, Any], request: TurnRequest, deadline: Deadline, what: str, *,
-                     thread_id: str, idempotent: bool, known: RunRef | None = None) -> Step:
+    def _run_request(
+        self,
+        path: str,
+        body: dict[str, Any],
+        request: TurnRequest,
+        deadline: Deadline,
+        what: str,
+        *,
+        thread_id: str,
+        idempotent: bool,
+        known: RunRef | None = None,
+    ) -> Step:
         """POST a request that starts or continues a run, then read its event stream, or its run
         object for polling (with the poll-hint header)."""
+
         def post(timeout: float, *, stream: bool) -> Any:
             headers = _BETA if stream else {**_BETA, **RAW}
             payload = {**body, "stream": True} if stream else body
-            return self.client.post(path, body=payload, cast_to=object, stream=stream,
-                                    stream_cls=_STREAM_CLS if stream else None, options={"headers": headers, "timeout": timeout})
+            return self.client.post(
+                path,
+                body=payload,
+                cast_to=object,
+                stream=stream,
+                stream_cls=_STREAM_CLS if stream else None,
+                options={"headers": headers, "timeout": timeout},
+            )
 
         if request.stream:
+
             def streamed() -> Step:
-                stream = self._call(lambda t: post(t, stream=True), deadline, what, thread_id=thread_id or None,
-                                    idempotent=idempotent)
+                stream = self._call(
+                    lambda t: post(t, stream=True), deadline, what, thread_id=thread_id or None, idempotent=idempotent
+                )
                 return self._consume(thread_id, stream, request, deadline, known=known)
-            return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent,
-                                   recover=known is None)
-        raw = self._call(lambda t: post(t, stream=False), deadline, what, thread_id=thread_id or None, idempotent=idempotent)
+
+            return wire.start_streamed(
+                streamed,
+                deadline=deadline,
+                retries=self.connection.max_retries,
+                idempotent=idempotent,
+                recover=known is None,
+            )
+        raw = self._call(
+            lambda t: post(t, stream=False), deadline, what, thread_id=thread_id or None, idempotent=idempotent
+        )
         run = raw.parse()
         return self._step(str(wire.get(run, "thread_id")), run, deadline, hint=wire.poll_hint(raw.headers))
 
@@ -212,19 +274,28 @@ class AssistantsBackend:
         if not request.tools and not self.spec.vector_store_ids:
             return None
         if self._stored_tools is None:
-            assistant = self._call(lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
-                                   deadline, "retrieve assistant")
+            assistant = self._call(
+                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                deadline,
+                "retrieve assistant",
+            )
             self._stored_tools = [aw.plain(tool) for tool in assistant.tools or []]
         ours = [aw.function_tool(d) for d in request.tools]
         names = {d.name for d in request.tools}
-        kept = [t for t in self._stored_tools if not (t.get("type") == "function" and t.get("function", {}).get("name") in names)]
+        kept = [
+            t
+            for t in self._stored_tools
+            if not (t.get("type") == "function" and t.get("function", {}).get("name") in names)
+        ]
         if self.spec.vector_store_ids and not any(t.get("type") == "file_search" for t in kept):
             kept.append({"type": "file_search"})
         if not request.tools and len(kept) == len(self._stored_tools):
             return None  # nothing to add: the run uses the assistant's own tools
         return kept + ours
 
-    def _consume(self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None) -> Step:
+    def _consume(
+        self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None
+    ) -> Step:
         """Read run events until the run stops or needs tools; a broken stream means poll."""
         ref, made = known, None
         try:
@@ -244,19 +315,26 @@ class AssistantsBackend:
                     wire.drain(stream)
                     return self._step(str(wire.get(data, "thread_id")), data, deadline)
                 elif name == "error":
-                    raise ServerUnavailableError(f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id or made)
+                    raise ServerUnavailableError(
+                        f"run stream error: {wire.get(data, 'message')}", thread_id=thread_id or made
+                    )
         except BaseException as exc:
             if ref is not None:
                 self._streamed.pop(ref.run_id, None)
             try:
-                wire.stream_failure(exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel)
+                wire.stream_failure(
+                    exc, deadline, what="run stream", ref=ref, known=known is not None, cancel=self.cancel
+                )
             except AssistantError as err:
                 raise err.with_context(thread_id=thread_id or made)
         finally:
             stream.close()
         if ref is None:
-            raise wire.StreamBrokeEarly("the run stream broke before the run was named", thread_id=thread_id or made,
-                                        made_thread=made is not None)
+            raise wire.StreamBrokeEarly(
+                "the run stream broke before the run was named",
+                thread_id=thread_id or made,
+                made_thread=made is not None,
+            )
         self._streamed.pop(ref.run_id, None)  # messages may now be missed: read them from the thread
         return wire.pending_step(ref)
 
@@ -279,14 +357,20 @@ class AssistantsBackend:
         if messages is None:
             messages = self._messages(ref.thread_id, deadline, "list run messages", run_id=ref.run_id)
         # filtered again here: a server that ignores run_id must not leak older messages
-        return aw.run_output([m for m in messages if wire.get(m, "run_id") == ref.run_id and wire.get(m, "role") == "assistant"])
+        return aw.run_output(
+            [m for m in messages if wire.get(m, "run_id") == ref.run_id and wire.get(m, "role") == "assistant"]
+        )
 
     def _messages(self, thread_id: str, deadline: Deadline, what: str, **query: Any) -> list[Any]:
         """A thread's messages, oldest first, every page through our retries."""
         messages: list[Any] = []
         while True:
-            page = self._call(lambda t: self._threads.messages.list(thread_id, order="asc", limit=100, timeout=t, **query),
-                              deadline, what, thread_id=thread_id)
+            page = self._call(
+                lambda t: self._threads.messages.list(thread_id, order="asc", limit=100, timeout=t, **query),
+                deadline,
+                what,
+                thread_id=thread_id,
+            )
             data = list(page.data or [])
             messages.extend(data)
             more = getattr(page, "has_more", None)  # a server that omits it: a full page may have more
@@ -294,5 +378,9 @@ class AssistantsBackend:
                 return messages
             query["after"] = str(data[-1].id)
 
-    def _call(self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True) -> Any:
-        return call(fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent)
+    def _call(
+        self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True
+    ) -> Any:
+        return call(
+            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )

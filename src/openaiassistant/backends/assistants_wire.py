@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from openaiassistant.backends.base import (
     Cancelled,
@@ -50,8 +51,15 @@ def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]]
     instructions = params.instructions if params.instructions is not None else spec.instructions
     if instructions is not None:  # per-turn override of the stored assistant's instructions
         body["instructions"] = instructions
-    for name in ("additional_instructions", "temperature", "top_p", "max_prompt_tokens",
-                 "max_completion_tokens", "parallel_tool_calls", "metadata"):
+    for name in (
+        "additional_instructions",
+        "temperature",
+        "top_p",
+        "max_prompt_tokens",
+        "max_completion_tokens",
+        "parallel_tool_calls",
+        "metadata",
+    ):
         value = getattr(params, name)
         if value is not None:
             body[name] = value
@@ -63,7 +71,9 @@ def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]]
             body["truncation_strategy"] = {"type": "auto"}
     choice = params.tool_choice
     if choice is not None:
-        body["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "function" else choice.mode
+        body["tool_choice"] = (
+            {"type": "function", "function": {"name": choice.name}} if choice.mode == "function" else choice.mode
+        )
     fmt = params.response_format
     if fmt is not None:
         if fmt.kind == "json_schema":
@@ -89,8 +99,11 @@ def run_outcome(run: Any, hint: float | None, fetch_output: Callable[[], TurnOut
     if status == "requires_action":
         action = get(get(run, "required_action"), "submit_tool_outputs")
         calls = [
-            ToolCall(call_id=str(get(c, "id")), name=str(get(get(c, "function"), "name")),
-                     arguments=get(get(c, "function"), "arguments") or "{}")
+            ToolCall(
+                call_id=str(get(c, "id")),
+                name=str(get(get(c, "function"), "name")),
+                arguments=get(get(c, "function"), "arguments") or "{}",
+            )
             for c in get(action, "tool_calls") or []
         ]
         return NeedsToolOutputs(calls=calls)
@@ -145,7 +158,12 @@ def delta_texts(message_delta: Any) -> list[str]:
 
 def history_entry(message: Any) -> dict[str, Any]:
     texts = [get(get(p, "text"), "value") or "" for p in get(message, "content") or [] if get(p, "type") == "text"]
-    return {"id": get(message, "id"), "role": get(message, "role"), "text": "".join(texts), "run_id": get(message, "run_id")}
+    return {
+        "id": get(message, "id"),
+        "role": get(message, "role"),
+        "text": "".join(texts),
+        "run_id": get(message, "run_id"),
+    }
 
 
 # run options that POST /threads/runs does not take (the spec's CreateThreadAndRunRequest)
@@ -155,4 +173,3 @@ _NOT_ON_THREAD_AND_RUN = ("additional_instructions", "reasoning_effort")
 def fits_thread_and_run(body: dict[str, Any]) -> bool:
     """Whether a run with this ``POST /threads/{id}/runs`` body can be made by ``POST /threads/runs``."""
     return not any(name in body for name in _NOT_ON_THREAD_AND_RUN)
-

@@ -20,8 +20,9 @@ finished (``None`` while nothing finished), so the engine can sum usage over rou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Union
+from typing import Any, Protocol, Union
 
 from openaiassistant.content.inputs import UserInput
 from openaiassistant.params import RunParams
@@ -47,7 +48,7 @@ class TurnOutput:
     refusals: list[str] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
 
-    def extend(self, other: "TurnOutput") -> None:
+    def extend(self, other: TurnOutput) -> None:
         self.texts.extend(other.texts)
         self.refusals.extend(other.refusals)
         self.citations.extend(other.citations)

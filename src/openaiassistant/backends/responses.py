@@ -54,13 +54,20 @@ class ResponsesBackend:
         if thread_id:
             return thread_id
         body: dict[str, Any] = {"metadata": metadata} if metadata else {}
-        created = self._call(lambda t: self.client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
-                             deadline, "create conversation")
+        created = self._call(
+            lambda t: self.client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
+            deadline,
+            "create conversation",
+        )
         return str(created["id"])
 
     def delete_thread(self, thread_id: str) -> bool:
-        deleted = self._call(lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
-                             Deadline(timeout=_NO_DEADLINE), "delete conversation", thread_id=None)
+        deleted = self._call(
+            lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
+            Deadline(timeout=_NO_DEADLINE),
+            "delete conversation",
+            thread_id=None,
+        )
         return bool(deleted.get("deleted", True))
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
@@ -72,8 +79,11 @@ class ResponsesBackend:
             if after:
                 query["after"] = after
             page = self._call(
-                lambda t: self.client.get(f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}),
-                Deadline(timeout=_NO_DEADLINE), "list conversation items",
+                lambda t: self.client.get(
+                    f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
+                ),
+                Deadline(timeout=_NO_DEADLINE),
+                "list conversation items",
             )
             data = page.get("data") or []
             messages.extend(wire.responses_message(item) for item in data if item.get("type") == "message")
@@ -84,8 +94,11 @@ class ResponsesBackend:
     def validate(self) -> None:
         model = self.spec.model or self.connection.azure_deployment
         try:
-            self._call(lambda t: self.client.get(f"/models/{model}", cast_to=object, options={"timeout": t}),
-                       Deadline(timeout=_NO_DEADLINE), "retrieve model")
+            self._call(
+                lambda t: self.client.get(f"/models/{model}", cast_to=object, options={"timeout": t}),
+                Deadline(timeout=_NO_DEADLINE),
+                "retrieve model",
+            )
         except NotFoundError as exc:
             raise ConfigError("model", f"{model!r} is not available on this server ({exc.message})") from None
 
@@ -121,8 +134,12 @@ class ResponsesBackend:
                 if resumed is not None:
                     return resumed
         raw = self._call(
-            lambda t: self.client.get(f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}),
-            deadline, "retrieve response", thread_id=ref.thread_id,
+            lambda t: self.client.get(
+                f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}
+            ),
+            deadline,
+            "retrieve response",
+            thread_id=ref.thread_id,
         )
         return self._step(ref.thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
 
@@ -137,10 +154,20 @@ class ResponsesBackend:
         calls = self._open_calls.pop(ref.run_id, None)
         try:
             if calls:
-                items = [{"type": "function_call_output", "call_id": c.call_id,
-                          "output": json.dumps({"error": "the turn ended before this call was answered"})} for c in calls]
-                self.client.post(f"/conversations/{ref.thread_id}/items", body={"items": items}, cast_to=object,
-                                 options={"timeout": 10.0})
+                items = [
+                    {
+                        "type": "function_call_output",
+                        "call_id": c.call_id,
+                        "output": json.dumps({"error": "the turn ended before this call was answered"}),
+                    }
+                    for c in calls
+                ]
+                self.client.post(
+                    f"/conversations/{ref.thread_id}/items",
+                    body={"items": items},
+                    cast_to=object,
+                    options={"timeout": 10.0},
+                )
             else:
                 self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
         except Exception:  # best effort: the turn is already failing for a better reason
@@ -152,51 +179,89 @@ class ResponsesBackend:
         newest = self._recent_items(thread_id, deadline, limit=1)
         if not newest or newest[0].get("type") != "message" or newest[0].get("role") != "user":
             return False
+
         def texts(item: dict[str, Any]) -> list[Any]:
-            return [(p.get("type"), p.get("text"), p.get("file_id"), p.get("image_url")) for p in item.get("content") or []]
+            return [
+                (p.get("type"), p.get("text"), p.get("file_id"), p.get("image_url")) for p in item.get("content") or []
+            ]
+
         return texts(newest[0]) == texts(message)
 
     def _recent_items(self, thread_id: str, deadline: Deadline, *, limit: int = 100) -> list[dict[str, Any]]:
         """The conversation's newest items (newest first), for a last_messages window."""
         query = {"order": "desc", "limit": limit}
         page = self._call(
-            lambda t: self.client.get(f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}),
-            deadline, "list conversation items", thread_id=thread_id,
+            lambda t: self.client.get(
+                f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
+            ),
+            deadline,
+            "list conversation items",
+            thread_id=thread_id,
         )
         return list(page.get("data") or [])
 
-    def _create(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], deadline: Deadline, *,
-                idempotent: bool = True, previous: str | None = None) -> Step:
+    def _create(
+        self,
+        thread_id: str,
+        request: TurnRequest,
+        items: list[dict[str, Any]],
+        deadline: Deadline,
+        *,
+        idempotent: bool = True,
+        previous: str | None = None,
+    ) -> Step:
         body = self._body(thread_id, request, items, previous=previous)
         if not request.stream:
             raw = self._call(
-                lambda t: self.client.post("/responses", body=body, cast_to=object, options={"headers": RAW, "timeout": t}),
-                deadline, "create response", thread_id=thread_id, idempotent=idempotent,
+                lambda t: self.client.post(
+                    "/responses", body=body, cast_to=object, options={"headers": RAW, "timeout": t}
+                ),
+                deadline,
+                "create response",
+                thread_id=thread_id,
+                idempotent=idempotent,
             )
             return self._step(thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
+
         def streamed() -> Step:
             stream = self._call(
-                lambda t: self.client.post("/responses", body=body, cast_to=object, options={"timeout": t}, stream=True,
-                                           stream_cls=_STREAM_CLS),
-                deadline, "create response", thread_id=thread_id, idempotent=idempotent,
+                lambda t: self.client.post(
+                    "/responses", body=body, cast_to=object, options={"timeout": t}, stream=True, stream_cls=_STREAM_CLS
+                ),
+                deadline,
+                "create response",
+                thread_id=thread_id,
+                idempotent=idempotent,
             )
             return self._consume(thread_id, stream, request, deadline)
-        return wire.start_streamed(streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent)
+
+        return wire.start_streamed(
+            streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent
+        )
 
     def _resume(self, ref: RunRef, request: TurnRequest, deadline: Deadline) -> Step | None:
         """Pick a cut stream up where it broke (background responses only)."""
         query = {"stream": "true", "starting_after": self._last_seq[ref.run_id]}
         try:
             stream = self._call(
-                lambda t: self.client.get(f"/responses/{ref.run_id}", cast_to=object, options={"params": query, "timeout": t},
-                                          stream=True, stream_cls=_STREAM_CLS),
-                deadline, "resume response stream", thread_id=ref.thread_id,
+                lambda t: self.client.get(
+                    f"/responses/{ref.run_id}",
+                    cast_to=object,
+                    options={"params": query, "timeout": t},
+                    stream=True,
+                    stream_cls=_STREAM_CLS,
+                ),
+                deadline,
+                "resume response stream",
+                thread_id=ref.thread_id,
             )
         except (ServerUnavailableError, APIError):  # cannot be resumed here: poll instead
             return None
         return self._consume(ref.thread_id, stream, request, deadline, known=ref)
 
-    def _consume(self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None) -> Step:
+    def _consume(
+        self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None
+    ) -> Step:
         """Read events until the response ends; a broken stream becomes Pending (poll/resume)."""
         ref = known
         try:
@@ -214,13 +279,19 @@ class ResponsesBackend:
                     wire.drain(stream)
                     return self._step(thread_id, response)
                 elif kind == "error":
-                    raise ServerUnavailableError(f"response stream error: {event.get('message') or event.get('code')}", thread_id=thread_id)
+                    raise ServerUnavailableError(
+                        f"response stream error: {event.get('message') or event.get('code')}", thread_id=thread_id
+                    )
         except BaseException as exc:
-            wire.stream_failure(exc, deadline, what="response stream", ref=ref, known=known is not None, cancel=self.cancel)
+            wire.stream_failure(
+                exc, deadline, what="response stream", ref=ref, known=known is not None, cancel=self.cancel
+            )
         finally:
             stream.close()
         if ref is None:
-            raise wire.StreamBrokeEarly("the response stream broke before the response was created", thread_id=thread_id)
+            raise wire.StreamBrokeEarly(
+                "the response stream broke before the response was created", thread_id=thread_id
+            )
         return wire.pending_step(ref)
 
     def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:
@@ -243,13 +314,18 @@ class ResponsesBackend:
             window.record_output(obj)
         if isinstance(outcome, (Completed, Incomplete)):
             del self._windows[window.thread_id]
-            window.flush(lambda path, body: self._call(
-                lambda t: self.client.post(path, body=body, cast_to=object, options={"timeout": t}),
-                Deadline(timeout=self.connection.request_timeout), "append items to the conversation",
-                thread_id=window.thread_id,
-            ))
+            window.flush(
+                lambda path, body: self._call(
+                    lambda t: self.client.post(path, body=body, cast_to=object, options={"timeout": t}),
+                    Deadline(timeout=self.connection.request_timeout),
+                    "append items to the conversation",
+                    thread_id=window.thread_id,
+                )
+            )
 
-    def _body(self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], *, previous: str | None) -> dict[str, Any]:
+    def _body(
+        self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], *, previous: str | None
+    ) -> dict[str, Any]:
         params: RunParams = request.params
         body: dict[str, Any] = {
             "model": params.model or self.spec.model or self.connection.azure_deployment,
@@ -267,7 +343,11 @@ class ResponsesBackend:
             body["stream"] = True
         instructions = params.instructions if params.instructions is not None else self.spec.instructions
         if params.additional_instructions:  # no such field here: appended, as Assistants does
-            instructions = f"{instructions}\n\n{params.additional_instructions}" if instructions else params.additional_instructions
+            instructions = (
+                f"{instructions}\n\n{params.additional_instructions}"
+                if instructions
+                else params.additional_instructions
+            )
         if instructions:
             body["instructions"] = instructions
         tools = [wire.responses_tool(d) for d in request.tools]
@@ -278,5 +358,9 @@ class ResponsesBackend:
         body.update(wire.responses_controls(params))
         return body
 
-    def _call(self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True) -> Any:
-        return call(fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent)
+    def _call(
+        self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True
+    ) -> Any:
+        return call(
+            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import openai
 
@@ -108,7 +109,9 @@ def call(
             return fn(timeout)
         except openai.APIStatusError as exc:
             error = map_status_error(exc, what=what, thread_id=thread_id)
-            retryable = exc.status_code in _RETRY_STATUSES and not isinstance(error, (QuotaExceededError, ConversationBusy))
+            retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
+                error, (QuotaExceededError, ConversationBusy)
+            )
             if not (retryable and attempt < settings.max_retries):
                 raise error from None
             delay = retry_delay(exc.response.headers, attempt)
@@ -118,11 +121,14 @@ def call(
             if is_timeout(exc) and (bounded or deadline.expired):
                 raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
             if idempotent and attempt >= settings.max_retries:
-                raise ServerUnavailableError(f"{what}: could not reach the server ({type(exc).__name__})",
-                                             thread_id=thread_id) from None
+                raise ServerUnavailableError(
+                    f"{what}: could not reach the server ({type(exc).__name__})", thread_id=thread_id
+                ) from None
             if not idempotent:
-                raise MaybeLanded(f"{what}: the connection broke ({type(exc).__name__}); the request may have landed",
-                                  thread_id=thread_id) from None
+                raise MaybeLanded(
+                    f"{what}: the connection broke ({type(exc).__name__}); the request may have landed",
+                    thread_id=thread_id,
+                ) from None
             delay = backoff(attempt)
         left = deadline.remaining()
         if left is not None and delay >= left:
@@ -178,7 +184,9 @@ def map_status_error(exc: openai.APIStatusError, *, what: str, thread_id: str | 
 def _is_lock_error(status: int, code: str | None, message: str) -> bool:
     if code == "conversation_locked":
         return True
-    return status == 400 and ("already has an active run" in message or ("while a run" in message and "is active" in message))
+    return status == 400 and (
+        "already has an active run" in message or ("while a run" in message and "is active" in message)
+    )
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

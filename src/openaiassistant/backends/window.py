@@ -18,8 +18,9 @@ serialized); this is documented in docs/engine.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 _BATCH = 20
 _KEPT_KEYS = {
@@ -44,7 +45,7 @@ class WindowTurn:
 
     def flush(self, post: Callable[[str, dict[str, Any]], Any]) -> None:
         for start in range(0, len(self.items), _BATCH):
-            post(f"/conversations/{self.thread_id}/items", {"items": self.items[start:start + _BATCH]})
+            post(f"/conversations/{self.thread_id}/items", {"items": self.items[start : start + _BATCH]})
         self.items.clear()
 
 
@@ -61,8 +62,11 @@ def _portable(item: dict[str, Any]) -> dict[str, Any]:
     status) goes in as an input message of the assistant role with its text."""
     if item.get("type") == "message" and item.get("role") == "assistant":
         parts = item.get("content") or []
-        text = parts if isinstance(parts, str) else "".join(
-            str(p.get("text") or p.get("refusal") or "") for p in parts if isinstance(p, dict))
+        text = (
+            parts
+            if isinstance(parts, str)
+            else "".join(str(p.get("text") or p.get("refusal") or "") for p in parts if isinstance(p, dict))
+        )
         return {"type": "message", "role": "assistant", "content": text}
     keys = _KEPT_KEYS.get(str(item.get("type")), tuple(item))
     return {key: item[key] for key in keys if key in item}

@@ -6,7 +6,8 @@ backends share (poll hints, stream-break handling).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from openaiassistant.backends.base import (
     Cancelled,
@@ -22,8 +23,7 @@ from openaiassistant.backends.base import (
 )
 from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_transport_error
 from openaiassistant.content.citations import from_responses_annotations
-from openaiassistant.engine.deadline import Deadline
-from openaiassistant.engine.deadline import backoff
+from openaiassistant.engine.deadline import Deadline, backoff
 from openaiassistant.errors import ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
@@ -53,8 +53,9 @@ def deadline_hit(exc: BaseException, deadline: Deadline) -> bool:
     return bounded or deadline.expired
 
 
-def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: RunRef | None, known: bool,
-                   cancel: Any) -> None:
+def stream_failure(
+    exc: BaseException, deadline: Deadline, *, what: str, ref: RunRef | None, known: bool, cancel: Any
+) -> None:
     """Handle an exception while reading a stream; returns only when the stream merely broke.
 
     A run the engine has not seen yet (``known`` False) is cancelled here before anything else
@@ -67,9 +68,14 @@ def stream_failure(exc: BaseException, deadline: Deadline, *, what: str, ref: Ru
     if ref is not None and not known:
         cancel(ref)
     if hit:
-        raise TurnTimeoutError(f"{what}: the turn's deadline passed", thread_id=ref.thread_id if ref else None,
-                               run_id=ref.run_id if ref else None) from None
-    mapped = from_sdk_error(exc, what=what, thread_id=ref.thread_id if ref else None) if isinstance(exc, Exception) else exc
+        raise TurnTimeoutError(
+            f"{what}: the turn's deadline passed",
+            thread_id=ref.thread_id if ref else None,
+            run_id=ref.run_id if ref else None,
+        ) from None
+    mapped = (
+        from_sdk_error(exc, what=what, thread_id=ref.thread_id if ref else None) if isinstance(exc, Exception) else exc
+    )
     if mapped is exc:
         raise exc
     raise mapped from exc
@@ -151,7 +157,13 @@ def responses_output(obj: dict[str, Any]) -> tuple[TurnOutput, list[ToolCall]]:
                 elif part.get("type") == "refusal":
                     output.refusals.append(part.get("refusal") or "")
         elif kind == "function_call":
-            calls.append(ToolCall(call_id=str(item.get("call_id")), name=str(item.get("name")), arguments=item.get("arguments") or "{}"))
+            calls.append(
+                ToolCall(
+                    call_id=str(item.get("call_id")),
+                    name=str(item.get("name")),
+                    arguments=item.get("arguments") or "{}",
+                )
+            )
     return output, calls
 
 

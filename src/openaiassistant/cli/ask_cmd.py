@@ -24,33 +24,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run one turn (Responses + Conversations by default, or Assistants v2) and print the answer.",
     )
     parser.add_argument("prompt", help="what to ask")
-    parser.add_argument("--backend", choices=("responses", "assistants"), default=os.environ.get("OPENAI_ASSISTANT_BACKEND", "responses"))
-    parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL"), help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)")
-    parser.add_argument("--api-key", default=None,
-                        help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)")
+    parser.add_argument(
+        "--backend",
+        choices=("responses", "assistants"),
+        default=os.environ.get("OPENAI_ASSISTANT_BACKEND", "responses"),
+    )
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("OPENAI_BASE_URL"),
+        help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)",
+    )
     parser.add_argument("--organization", default=None)
     parser.add_argument("--project", default=None)
-    parser.add_argument("--model", default=os.environ.get("OPENAI_MODEL"), help="model (required on the responses backend; env OPENAI_MODEL)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("OPENAI_MODEL"),
+        help="model (required on the responses backend; env OPENAI_MODEL)",
+    )
     parser.add_argument("--instructions", default=None, help="system instructions for this turn")
     parser.add_argument("--assistant-id", default=None, help="stored assistant (assistants backend)")
     parser.add_argument("--thread-id", default=None, help="continue this conversation/thread")
-    parser.add_argument("--response-format", default=None,
-                        help="auto | text | json_object | a JSON object such as a json_schema format")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="any run control, e.g. --param temperature=0.2 (repeatable)")
-    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
-                        help="metadata for a new conversation (repeatable)")
+    parser.add_argument(
+        "--response-format", default=None, help="auto | text | json_object | a JSON object such as a json_schema format"
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any run control, e.g. --param temperature=0.2 (repeatable)",
+    )
+    parser.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata for a new conversation (repeatable)",
+    )
     parser.add_argument("--tools", default=None, metavar="FILE", help="declarative HTTP tools (YAML or JSON)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)"
+    )
     parser.add_argument("--on-active-run", choices=("wait", "cancel", "fail"), default="wait")
-    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=True,
-                        help="print the answer as it comes (default) or when it is complete")
-    parser.add_argument("--transport", choices=("sse", "poll"), default="sse",
-                        help="follow the run by its event stream (default) or by polling (behind proxies that buffer streams)")
+    parser.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="print the answer as it comes (default) or when it is complete",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("sse", "poll"),
+        default="sse",
+        help="follow the run by its event stream (default) or by polling (behind proxies that buffer streams)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
-    parser.add_argument("--registry", default=os.environ.get("OPENAIASSISTANT_REGISTRY"), metavar="URL",
-                        help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)")
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get("OPENAIASSISTANT_REGISTRY"),
+        metavar="URL",
+        help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -93,7 +133,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     )
     if args.backend == "responses" and not args.model:
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
-    spec = AssistantSpec(backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id)
+    spec = AssistantSpec(
+        backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id
+    )
     tools = None
     if args.tools:
         from openaiassistant.tools import load_tools_file

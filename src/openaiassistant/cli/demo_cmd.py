@@ -22,10 +22,20 @@ from typing import Any
 
 ASSISTANT = "triage-assistant"
 ALERTS = {
-    "db-1": {"name": "DiskFull", "host": "db-1", "severity": "critical", "description": "disk / is 97% full",
-             "fingerprint": "diskfull-db-1"},
-    "web-3": {"name": "HighCPU", "host": "web-3", "severity": "warning", "description": "CPU above 85% for 10 minutes",
-              "fingerprint": "highcpu-web-3"},
+    "db-1": {
+        "name": "DiskFull",
+        "host": "db-1",
+        "severity": "critical",
+        "description": "disk / is 97% full",
+        "fingerprint": "diskfull-db-1",
+    },
+    "web-3": {
+        "name": "HighCPU",
+        "host": "web-3",
+        "severity": "warning",
+        "description": "CPU above 85% for 10 minutes",
+        "fingerprint": "highcpu-web-3",
+    },
 }
 
 
@@ -57,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"demo: example workflows not found in {examples} (use --examples DIR)", file=sys.stderr)
         return 2
     if importlib.util.find_spec("keep") is None:
-        print("demo: Keep is not installed here; run it with the Keep environment (.venv-keep/bin/openaiassistant demo)",
-              file=sys.stderr)
+        print(
+            "demo: Keep is not installed here; run it with the Keep environment (.venv-keep/bin/openaiassistant demo)",
+            file=sys.stderr,
+        )
         return 2
     work = Path(tempfile.mkdtemp(prefix="openaiassistant-demo-"))
     prepare_environment(work, database=False)
@@ -96,8 +108,13 @@ class _Demo:
         if not installer.status().installed:
             state = installer.install()
             c.print(f"[dim]Installed the provider into Keep: {state.shim_dir}[/dim]")
-        with EmulatorServer(script=str(self.examples / "emulator-script.yaml")) as emulator, SampleServices() as services:
-            c.print(f"[dim]Emulator (offline OpenAI API): {emulator.base_url}   sample monitoring API: {services.url}[/dim]")
+        with (
+            EmulatorServer(script=str(self.examples / "emulator-script.yaml")) as emulator,
+            SampleServices() as services,
+        ):
+            c.print(
+                f"[dim]Emulator (offline OpenAI API): {emulator.base_url}   sample monitoring API: {services.url}[/dim]"
+            )
             c.print(f"[dim]Backend: {self.backend}   Keep work directory: {self.work}[/dim]\n")
             providers_file = self._providers_file(emulator, yaml)
             workflow = yaml.safe_load((self.examples / "alert-triage.yaml").read_text())
@@ -112,7 +129,9 @@ class _Demo:
             try:
                 # Keep's console provider prints the action's message; the demo shows it itself
                 with contextlib.redirect_stdout(io.StringIO()):
-                    result = runner.run_workflow(workflow, alert=runner.make_alert(self.alert), providers_file=providers_file)
+                    result = runner.run_workflow(
+                        workflow, alert=runner.make_alert(self.alert), providers_file=providers_file
+                    )
             finally:
                 logger.removeHandler(handler)
         return self._summary(result)
@@ -126,8 +145,9 @@ class _Demo:
             import openai
 
             client = openai.OpenAI(base_url=emulator.base_url, api_key=auth["api_key"])
-            created = client.beta.assistants.create(model=auth.get("model") or "gpt-4o-mini",
-                                                    instructions=auth.get("instructions"), name="SRE triage")
+            created = client.beta.assistants.create(
+                model=auth.get("model") or "gpt-4o-mini", instructions=auth.get("instructions"), name="SRE triage"
+            )
             auth["assistant_id"] = created.id
         path = self.work / "providers.yaml"
         path.write_text(yaml.safe_dump(providers))
@@ -154,16 +174,27 @@ class _Demo:
             table.add_row(key, str(value))
         table.add_row("", "")
         table.add_row("[dim]response_json[/dim]", f"[dim]{_escape(triage['response_json'])}[/dim]")
-        c.print(Panel(table, title="[bold green]Final JSON: steps.triage.results.response[/bold green]",
-                      border_style="green"))
+        c.print(
+            Panel(
+                table, title="[bold green]Final JSON: steps.triage.results.response[/bold green]", border_style="green"
+            )
+        )
         page = result.results("page-on-call")
         if page:
-            c.print(Panel(_escape(str(page)), title="[bold magenta]Action page-on-call ran[/bold magenta]", border_style="magenta"))
+            c.print(
+                Panel(
+                    _escape(str(page)),
+                    title="[bold magenta]Action page-on-call ran[/bold magenta]",
+                    border_style="magenta",
+                )
+            )
         else:
             c.print("[bold]Action page-on-call[/bold] skipped: the assistant did not call it critical.")
         usage = triage["usage"]
-        c.print(f"[dim]conversation {triage['thread_id']}  ·  {len(triage['tool_calls'])} tool calls  ·  "
-                f"{usage['total_tokens']} tokens (emulated)[/dim]")
+        c.print(
+            f"[dim]conversation {triage['thread_id']}  ·  {len(triage['tool_calls'])} tool calls  ·  "
+            f"{usage['total_tokens']} tokens (emulated)[/dim]"
+        )
         return 0
 
 

@@ -36,8 +36,12 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     print(f"OpenAI emulator serving at {server.base_url} (control: {server.url}/_emulator)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         # the control routes and the request log (prompts, tool outputs) have no authentication
-        print(f"warning: listening on {args.host}: anyone who can reach it can read the request log and "
-              "change the script; bind 127.0.0.1 unless that is what you want", file=sys.stderr, flush=True)
+        print(
+            f"warning: listening on {args.host}: anyone who can reach it can read the request log and "
+            "change the script; bind 127.0.0.1 unless that is what you want",
+            file=sys.stderr,
+            flush=True,
+        )
     waiter = stop or threading.Event()
     try:
         while not waiter.wait(0.5):

@@ -38,7 +38,7 @@ def run_install(args: argparse.Namespace) -> int:
         print(f"openaiassistant keep install: {err}", file=sys.stderr)
         return 1
     print(f"openaiassistant provider {state.describe()}")
-    print("Keep lists it as type `openaiassistant` (display name \"OpenAI Assistant\").")
+    print('Keep lists it as type `openaiassistant` (display name "OpenAI Assistant").')
     return 0
 
 

@@ -17,15 +17,21 @@ _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("threads", help="list or forget recorded conversations (thread registry)",
-                                   description=__doc__.split("\n\n")[1])
-    parser.add_argument("--registry", default=os.environ.get("OPENAIASSISTANT_REGISTRY"),
-                        help="SQLAlchemy URL of the registry, e.g. sqlite:///threads.db (env OPENAIASSISTANT_REGISTRY)")
+    parser = subparsers.add_parser(
+        "threads", help="list or forget recorded conversations (thread registry)", description=__doc__.split("\n\n")[1]
+    )
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get("OPENAIASSISTANT_REGISTRY"),
+        help="SQLAlchemy URL of the registry, e.g. sqlite:///threads.db (env OPENAIASSISTANT_REGISTRY)",
+    )
     sub = parser.add_subparsers(dest="threads_command", metavar="ACTION", required=True)
     lister = sub.add_parser("list", help="conversations, most recently used first")
     for name in ("tenant", "workflow", "fingerprint", "backend"):
         lister.add_argument(f"--{name}", default=None)
-    lister.add_argument("--idle", default=None, metavar="AGE", help="only those idle for longer than AGE (e.g. 30m, 12h, 7d)")
+    lister.add_argument(
+        "--idle", default=None, metavar="AGE", help="only those idle for longer than AGE (e.g. 30m, 12h, 7d)"
+    )
     lister.add_argument("--all", action="store_true", help="include forgotten (deleted) conversations")
     lister.add_argument("--limit", type=int, default=100)
     lister.add_argument("--json", action="store_true")
@@ -63,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:  # an unreachable or broken database: one line, no traceback
-        print(f"error: the thread registry failed: {type(exc).__name__}: {redact(str(exc)).splitlines()[0][:300]}",
-              file=sys.stderr)
+        print(
+            f"error: the thread registry failed: {type(exc).__name__}: {redact(str(exc)).splitlines()[0][:300]}",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -72,8 +80,14 @@ def _list(args: argparse.Namespace, registry) -> int:
     if args.idle:
         threads = registry.stale(older_than=parse_age(args.idle), tenant=args.tenant)
     else:
-        threads = registry.find(tenant=args.tenant, workflow=args.workflow, fingerprint=args.fingerprint,
-                                backend=args.backend, include_deleted=args.all, limit=args.limit)
+        threads = registry.find(
+            tenant=args.tenant,
+            workflow=args.workflow,
+            fingerprint=args.fingerprint,
+            backend=args.backend,
+            include_deleted=args.all,
+            limit=args.limit,
+        )
     if args.json:
         print(json.dumps([t.to_dict() for t in threads], indent=2))
         return 0
@@ -86,8 +100,15 @@ def _list(args: argparse.Namespace, registry) -> int:
         table.add_column(name)
     for t in threads:
         last = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else ""
-        table.add_row(t.thread_id + (" (deleted)" if t.deleted_at else ""), t.backend, t.tenant or "",
-                      t.workflow or "", t.fingerprint or "", str(t.turns), last)
+        table.add_row(
+            t.thread_id + (" (deleted)" if t.deleted_at else ""),
+            t.backend,
+            t.tenant or "",
+            t.workflow or "",
+            t.fingerprint or "",
+            str(t.turns),
+            last,
+        )
     Console().print(table if threads else "no conversations recorded")
     return 0
 

@@ -8,8 +8,9 @@ end_index), ``file_path``. Both become :class:`Citation` records in the result's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,8 +13,9 @@ own wire form:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from openaiassistant.errors import ConfigError
 
@@ -62,7 +63,9 @@ class UserInput:
             content = [{"type": "text", "text": self.text}]
             for image in self.images:
                 if image.file_id:
-                    content.append({"type": "image_file", "image_file": {"file_id": image.file_id, "detail": image.detail}})
+                    content.append(
+                        {"type": "image_file", "image_file": {"file_id": image.file_id, "detail": image.detail}}
+                    )
                 else:
                     content.append({"type": "image_url", "image_url": {"url": image.url, "detail": image.detail}})
         message: dict[str, Any] = {"role": "user", "content": content}

@@ -9,8 +9,9 @@ level in current SDKs (``client.vector_stores``) and under ``client.beta`` in op
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from openaiassistant.errors import AssistantError, ConfigError, TurnTimeoutError
 
@@ -40,7 +41,9 @@ class KnowledgeBase:
         with file_path.open("rb") as handle:
             return self._client.files.create(file=(file_path.name, handle), purpose="assistants").id
 
-    def create_store(self, name: str, *, file_ids: list[str] | None = None, metadata: dict[str, str] | None = None) -> str:
+    def create_store(
+        self, name: str, *, file_ids: list[str] | None = None, metadata: dict[str, str] | None = None
+    ) -> str:
         body: dict[str, Any] = {"name": name}
         if file_ids:
             body["file_ids"] = list(file_ids)
@@ -58,7 +61,9 @@ class KnowledgeBase:
         deadline = time.monotonic() + timeout
         delay = 0.1
         while True:
-            statuses = {fid: self._stores.files.retrieve(vector_store_id=store_id, file_id=fid).status for fid in file_ids}
+            statuses = {
+                fid: self._stores.files.retrieve(vector_store_id=store_id, file_id=fid).status for fid in file_ids
+            }
             if all(status in _DONE for status in statuses.values()):
                 return statuses
             if time.monotonic() >= deadline:

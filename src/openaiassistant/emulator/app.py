@@ -17,8 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
+    assistants_api,
     clock,
-    assistants_api, control, conversations_api, files_api, models_api, responses_api, runs_api,
+    control,
+    conversations_api,
+    files_api,
+    models_api,
+    responses_api,
+    runs_api,
     vector_stores_api,
 )
 from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, FaultBook
@@ -156,8 +162,12 @@ def _spec_validator() -> SpecValidator | None:
     except FileNotFoundError as exc:
         if spec_required():
             raise
-        warnings.warn(f"emulator: OpenAI spec not found ({exc.filename}); responses are not validated. "
-                      "Set OPENAI_OPENAPI_SPEC to its path.", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"emulator: OpenAI spec not found ({exc.filename}); responses are not validated. "
+            "Set OPENAI_OPENAPI_SPEC to its path.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -168,9 +178,15 @@ async def _problem(request: Request, exc: Exception) -> Response:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
-    message = f"Invalid URL ({request.method} {request.url.path})" if status == 404 else f"Method {request.method} not allowed."
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}},
-                        status_code=status)
+    message = (
+        f"Invalid URL ({request.method} {request.url.path})"
+        if status == 404
+        else f"Method {request.method} not allowed."
+    )
+    return JSONResponse(
+        {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}},
+        status_code=status,
+    )
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -178,9 +194,16 @@ async def _crash(request: Request, exc: Exception) -> Response:
         logging.getLogger("openaiassistant.emulator").exception("emulator handler crashed")
         # an emulator bug must fail the test that hit it, not hide behind an SDK retry
         request.app.state.emulator.add_violations(
-            [f"{request.method} {request.url.path}: the emulator crashed: {type(exc).__name__}: {exc}"])
-    body = {"error": {"message": f"The emulator had an internal error: {type(exc).__name__}: {exc}",
-                      "type": "server_error", "param": None, "code": None}}
+            [f"{request.method} {request.url.path}: the emulator crashed: {type(exc).__name__}: {exc}"]
+        )
+    body = {
+        "error": {
+            "message": f"The emulator had an internal error: {type(exc).__name__}: {exc}",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
     return JSONResponse(body, status_code=500)
 
 

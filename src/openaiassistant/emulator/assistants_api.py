@@ -14,7 +14,16 @@ from starlette.routing import Route
 from openaiassistant.emulator import clock
 from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+    ApiProblem,
+    check_metadata,
+    emulator_of,
+    new_id,
+    not_found,
+    now,
+    ok,
+    paginate,
+    read_json,
+    require,
 )
 from openaiassistant.emulator.items import require_file
 from openaiassistant.emulator.models_api import check_model
@@ -39,8 +48,17 @@ def _wire_tools(tools: Any) -> list[dict[str, Any]]:
     return result
 
 
-_ASSISTANT_FIELDS = ("name", "description", "instructions", "metadata", "temperature", "top_p",
-                     "response_format", "tool_resources", "reasoning_effort")
+_ASSISTANT_FIELDS = (
+    "name",
+    "description",
+    "instructions",
+    "metadata",
+    "temperature",
+    "top_p",
+    "response_format",
+    "tool_resources",
+    "reasoning_effort",
+)
 
 
 def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
@@ -69,9 +87,19 @@ async def create_assistant(request: Request) -> Response:
     body = await read_json(request)
     check_model(emulator_of(request), require(body, "model"))
     obj: dict[str, Any] = {
-        "id": new_id("asst_"), "object": "assistant", "created_at": now(), "name": None,
-        "description": None, "model": "", "instructions": None, "tools": [], "tool_resources": {},
-        "metadata": {}, "temperature": 1.0, "top_p": 1.0, "response_format": "auto",
+        "id": new_id("asst_"),
+        "object": "assistant",
+        "created_at": now(),
+        "name": None,
+        "description": None,
+        "model": "",
+        "instructions": None,
+        "tools": [],
+        "tool_resources": {},
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "response_format": "auto",
     }
     _apply_assistant(obj, body)
     emulator_of(request).state.assistants[obj["id"]] = obj
@@ -159,8 +187,11 @@ def active_run(state: State, record: ThreadRecord) -> str | None:
 
 def new_thread(state: State, body: dict[str, Any]) -> ThreadRecord:
     obj = {
-        "id": new_id("thread_"), "object": "thread", "created_at": now(),
-        "metadata": check_metadata(body), "tool_resources": body.get("tool_resources") or {},
+        "id": new_id("thread_"),
+        "object": "thread",
+        "created_at": now(),
+        "metadata": check_metadata(body),
+        "tool_resources": body.get("tool_resources") or {},
     }
     record = ThreadRecord(obj=obj)
     for raw in body.get("messages") or []:
@@ -207,7 +238,9 @@ def _content(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, str):
         return [{"type": "text", "text": {"value": raw, "annotations": []}}]
     if not isinstance(raw, list) or not raw:
-        raise ApiProblem(400, "Invalid 'content': expected a string or a non-empty array of content parts.", param="content")
+        raise ApiProblem(
+            400, "Invalid 'content': expected a string or a non-empty array of content parts.", param="content"
+        )
     parts = []
     for part in raw:
         kind = part.get("type") if isinstance(part, dict) else None
@@ -228,16 +261,28 @@ def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = No
         raise ApiProblem(400, "Invalid type for message: expected an object.", param="messages", code="invalid_type")
     role = raw.get("role")
     if role not in ("user", "assistant"):
-        raise ApiProblem(400, f"Invalid value for 'role': {role!r}. Supported values are: 'user' and 'assistant'.", param="role")
+        raise ApiProblem(
+            400, f"Invalid value for 'role': {role!r}. Supported values are: 'user' and 'assistant'.", param="role"
+        )
     content = _content(raw.get("content"))
     if state is not None:
         _check_files(state, raw, content)
     created = now()
     return {
-        "id": new_id("msg_"), "object": "thread.message", "created_at": created, "thread_id": thread_id,
-        "status": "completed", "incomplete_details": None, "completed_at": created, "incomplete_at": None,
-        "role": role, "content": content, "assistant_id": None, "run_id": None,
-        "attachments": raw.get("attachments") or [], "metadata": check_metadata(raw),
+        "id": new_id("msg_"),
+        "object": "thread.message",
+        "created_at": created,
+        "thread_id": thread_id,
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": created,
+        "incomplete_at": None,
+        "role": role,
+        "content": content,
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": raw.get("attachments") or [],
+        "metadata": check_metadata(raw),
         **fields,
     }
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
 
 
-def _emu(request: Request) -> "Emulator":
+def _emu(request: Request) -> Emulator:
     return request.app.state.emulator
 
 
@@ -30,7 +30,9 @@ async def _health(request: Request) -> Response:
 async def _script(request: Request) -> Response:
     raw = await request.body()
     try:
-        source: Any = json.loads(raw) if request.headers.get("content-type", "").startswith("application/json") else raw.decode()
+        source: Any = (
+            json.loads(raw) if request.headers.get("content-type", "").startswith("application/json") else raw.decode()
+        )
         _emu(request).load_script(source or None)
     except (ScriptError, FaultError, ValueError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)

@@ -10,7 +10,15 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json,
+    ApiProblem,
+    check_metadata,
+    emulator_of,
+    new_id,
+    not_found,
+    now,
+    ok,
+    paginate,
+    read_json,
 )
 from openaiassistant.emulator.responses_api import locked_error
 from openaiassistant.emulator.state import ConversationRecord
@@ -36,7 +44,9 @@ async def create_conversation(request: Request) -> Response:
     body = await read_json(request)
     raw_items = body.get("items") or []
     if len(raw_items) > _MAX_CREATE_ITEMS:
-        raise ApiProblem(400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items")
+        raise ApiProblem(
+            400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items"
+        )
     obj = {"id": new_id("conv_"), "object": "conversation", "created_at": now(), "metadata": check_metadata(body)}
     record = ConversationRecord(obj=obj, items=it.normalize_input(raw_items, state=emulator.state))
     emulator.state.conversations[obj["id"]] = record
@@ -71,7 +81,9 @@ async def create_items(request: Request) -> Response:
     if not isinstance(raw_items, list) or not raw_items:
         raise ApiProblem(400, "Missing required parameter: 'items'.", param="items")
     if len(raw_items) > _MAX_CREATE_ITEMS:
-        raise ApiProblem(400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items")
+        raise ApiProblem(
+            400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items"
+        )
     new_items = it.normalize_input(raw_items, state=emulator_of(request).state)
     record.items.extend(new_items)
     return ok(_item_list(new_items, has_more=False))

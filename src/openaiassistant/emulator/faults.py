@@ -48,7 +48,7 @@ class Fault:
     fired: int = 0
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> "Fault":
+    def from_spec(cls, spec: dict[str, Any]) -> Fault:
         spec = dict(spec)
         kind = spec.pop("kind", None)
         if kind not in KINDS:

@@ -17,7 +17,16 @@ from starlette.routing import Route
 from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate
 from openaiassistant.emulator.state import FileRecord
 
-_PURPOSES = {"assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results", "vision", "user_data"}
+_PURPOSES = {
+    "assistants",
+    "assistants_output",
+    "batch",
+    "batch_output",
+    "fine-tune",
+    "fine-tune-results",
+    "vision",
+    "user_data",
+}
 
 
 def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes, str] | None]:

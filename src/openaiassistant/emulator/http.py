@@ -60,7 +60,7 @@ def now() -> int:
     return int(clock.wall())
 
 
-def emulator_of(request: Request) -> "Emulator":
+def emulator_of(request: Request) -> Emulator:
     return request.app.state.emulator
 
 
@@ -93,22 +93,35 @@ def require(body: dict[str, Any], name: str) -> Any:
     return body[name]
 
 
-def check_number(body: dict[str, Any], name: str, *, minimum: float, maximum: float | None = None,
-                 integer: bool = False) -> None:
+def check_number(
+    body: dict[str, Any], name: str, *, minimum: float, maximum: float | None = None, integer: bool = False
+) -> None:
     """Reject an out-of-range numeric parameter with the real API's 400 wording."""
     value = body.get(name)
     if value is None:
         return
     kind = "integer" if integer else "number"
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise ApiProblem(400, f"Invalid type for '{name}': expected an {kind}, but got a {type(value).__name__} instead.",
-                         param=name, code="invalid_type")
+        raise ApiProblem(
+            400,
+            f"Invalid type for '{name}': expected an {kind}, but got a {type(value).__name__} instead.",
+            param=name,
+            code="invalid_type",
+        )
     if value < minimum:
-        raise ApiProblem(400, f"Invalid '{name}': {kind} below minimum value. Expected a value >= {minimum}, "
-                              f"but got {value} instead.", param=name, code="integer_below_min_value" if integer else "decimal_below_min_value")
+        raise ApiProblem(
+            400,
+            f"Invalid '{name}': {kind} below minimum value. Expected a value >= {minimum}, but got {value} instead.",
+            param=name,
+            code="integer_below_min_value" if integer else "decimal_below_min_value",
+        )
     if maximum is not None and value > maximum:
-        raise ApiProblem(400, f"Invalid '{name}': {kind} above maximum value. Expected a value <= {maximum}, "
-                              f"but got {value} instead.", param=name, code="integer_above_max_value" if integer else "decimal_above_max_value")
+        raise ApiProblem(
+            400,
+            f"Invalid '{name}': {kind} above maximum value. Expected a value <= {maximum}, but got {value} instead.",
+            param=name,
+            code="integer_above_max_value" if integer else "decimal_above_max_value",
+        )
 
 
 def check_metadata(body: dict[str, Any]) -> dict[str, str]:
@@ -119,20 +132,36 @@ def check_metadata(body: dict[str, Any]) -> dict[str, str]:
     if not isinstance(metadata, dict):
         raise ApiProblem(400, "Invalid type for 'metadata': expected an object.", param="metadata", code="invalid_type")
     if len(metadata) > 16:
-        raise ApiProblem(400, f"Invalid 'metadata': too many properties. Expected an object with at most 16 "
-                              f"properties, but got an object with {len(metadata)} properties instead.",
-                         param="metadata", code="object_above_max_properties")
+        raise ApiProblem(
+            400,
+            f"Invalid 'metadata': too many properties. Expected an object with at most 16 "
+            f"properties, but got an object with {len(metadata)} properties instead.",
+            param="metadata",
+            code="object_above_max_properties",
+        )
     for key, value in metadata.items():
         if len(str(key)) > 64:
-            raise ApiProblem(400, f"Invalid 'metadata': key '{str(key)[:70]}' is longer than 64 characters.",
-                             param="metadata", code="invalid_value")
+            raise ApiProblem(
+                400,
+                f"Invalid 'metadata': key '{str(key)[:70]}' is longer than 64 characters.",
+                param="metadata",
+                code="invalid_value",
+            )
         if not isinstance(value, str):
-            raise ApiProblem(400, f"Invalid type for 'metadata.{key}': expected a string.", param=f"metadata.{key}",
-                             code="invalid_type")
+            raise ApiProblem(
+                400,
+                f"Invalid type for 'metadata.{key}': expected a string.",
+                param=f"metadata.{key}",
+                code="invalid_type",
+            )
         if len(value) > 512:
-            raise ApiProblem(400, f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
-                                  f"length 512, but got a string with length {len(value)} instead.",
-                             param=f"metadata.{key}", code="string_above_max_length")
+            raise ApiProblem(
+                400,
+                f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
+                f"length 512, but got a string with length {len(value)} instead.",
+                param=f"metadata.{key}",
+                code="string_above_max_length",
+            )
     return dict(metadata)
 
 

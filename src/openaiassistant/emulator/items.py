@@ -29,7 +29,9 @@ def _item(element: Any, index: int, state: State) -> dict[str, Any]:
     if kind == "function_call_output":
         output = element.get("output")
         if not isinstance(output, str):
-            raise ApiProblem(400, f"Invalid type for 'input[{index}].output': expected a string.", param=f"input[{index}].output")
+            raise ApiProblem(
+                400, f"Invalid type for 'input[{index}].output': expected a string.", param=f"input[{index}].output"
+            )
         return {
             "id": element.get("id") or new_id("fco_"),
             "type": "function_call_output",
@@ -51,7 +53,9 @@ def _item(element: Any, index: int, state: State) -> dict[str, Any]:
         if found is None:
             raise ApiProblem(404, f"Item with id '{element.get('id')}' not found.", param=f"input[{index}]")
         return found
-    raise ApiProblem(400, f"Invalid value for 'input[{index}].type': {kind!r} is not supported.", param=f"input[{index}].type")
+    raise ApiProblem(
+        400, f"Invalid value for 'input[{index}].type': {kind!r} is not supported.", param=f"input[{index}].type"
+    )
 
 
 def require_file(state: State, file_id: str, *, param: str) -> None:
@@ -80,7 +84,13 @@ def _message(element: dict[str, Any], state: State) -> dict[str, Any]:
             part.setdefault("logprobs", [])
         if part.get("type") == "input_image":
             part.setdefault("detail", "auto")
-    return {"id": element.get("id") or new_id("msg_"), "type": "message", "role": role, "status": "completed", "content": parts}
+    return {
+        "id": element.get("id") or new_id("msg_"),
+        "type": "message",
+        "role": role,
+        "status": "completed",
+        "content": parts,
+    }
 
 
 def find_item(state: State, item_id: str) -> dict[str, Any] | None:

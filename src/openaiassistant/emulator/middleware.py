@@ -27,7 +27,7 @@ def _error_body(message: str, *, code: str | None = None, type: str = "invalid_r
 class _Exchange:
     """One request/response as the middleware watches it: status, JSON body, one log entry."""
 
-    def __init__(self, emulator: "Emulator", scope: dict[str, Any]) -> None:
+    def __init__(self, emulator: Emulator, scope: dict[str, Any]) -> None:
         self.emulator, self.scope = emulator, scope
         self.method, self.path = scope["method"], scope["path"]
         self.started = time.perf_counter()
@@ -40,15 +40,18 @@ class _Exchange:
     def log(self) -> None:
         if not self.logged:
             self.logged = True
-            self.emulator.log_request({
-                "method": self.method,
-                "path": self.path,
-                "status": self.status,
-                "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
-                "query": self.scope.get("query_string", b"").decode("latin-1"),
-                # the parsed JSON body, when a handler read one (multipart uploads: None)
-                "body": self.scope.get("emulator.body"),
-            }, generation=self.generation)
+            self.emulator.log_request(
+                {
+                    "method": self.method,
+                    "path": self.path,
+                    "status": self.status,
+                    "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
+                    "query": self.scope.get("query_string", b"").decode("latin-1"),
+                    # the parsed JSON body, when a handler read one (multipart uploads: None)
+                    "body": self.scope.get("emulator.body"),
+                },
+                generation=self.generation,
+            )
 
     def watch(self, send: Any) -> Any:
         async def watched_send(message: dict[str, Any]) -> None:
@@ -87,16 +90,20 @@ def _beta_problem(scope: dict[str, Any]) -> Response | None:
     beta = dict(scope.get("headers") or []).get(b"openai-beta", b"").decode("latin-1")
     if "assistants=v2" in beta.replace(" ", "").split(","):
         return None
-    return Response(_error_body(
-        "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by "
-        "setting the header 'OpenAI-Beta: assistants=v2'."
-    ), status_code=400, media_type="application/json")
+    return Response(
+        _error_body(
+            "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by "
+            "setting the header 'OpenAI-Beta: assistants=v2'."
+        ),
+        status_code=400,
+        media_type="application/json",
+    )
 
 
 class EmulatorMiddleware:
     """Auth, HTTP faults, request log and JSON response validation around every ``/v1`` call."""
 
-    def __init__(self, app: Any, emulator: "Emulator") -> None:
+    def __init__(self, app: Any, emulator: Emulator) -> None:
         self.app = app
         self.emulator = emulator
 
@@ -107,8 +114,9 @@ class EmulatorMiddleware:
         exchange = _Exchange(self.emulator, scope)
         scope["emulator.log"] = exchange.log  # streams log themselves before their last event
         try:
-            rejected = (self._auth_problem(scope) or _beta_problem(scope)
-                        or self._http_fault(exchange.method, exchange.path))
+            rejected = (
+                self._auth_problem(scope) or _beta_problem(scope) or self._http_fault(exchange.method, exchange.path)
+            )
             if isinstance(rejected, ConnectionDrop):
                 await _half_response(send)  # status stays 0: the client never gets a response
                 raise rejected
@@ -124,19 +132,28 @@ class EmulatorMiddleware:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         if not key:
-            return Response(_error_body(
-                "You didn't provide an API key. You need to provide your API key in an Authorization header "
-                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-                "username) if you're accessing the API from your browser and are prompted for a username and password. "
-                "You can obtain an API key from https://platform.openai.com/account/api-keys."
-            ), status_code=401, media_type="application/json")
+            return Response(
+                _error_body(
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
+                    "username) if you're accessing the API from your browser and are prompted for a username and password. "
+                    "You can obtain an API key from https://platform.openai.com/account/api-keys."
+                ),
+                status_code=401,
+                media_type="application/json",
+            )
         required = self.emulator.required_api_key
         if required and key != required:
             shown = key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else "****"
-            return Response(_error_body(
-                f"Incorrect API key provided: {shown}. You can find your API key at "
-                "https://platform.openai.com/account/api-keys.", code="invalid_api_key",
-            ), status_code=401, media_type="application/json")
+            return Response(
+                _error_body(
+                    f"Incorrect API key provided: {shown}. You can find your API key at "
+                    "https://platform.openai.com/account/api-keys.",
+                    code="invalid_api_key",
+                ),
+                status_code=401,
+                media_type="application/json",
+            )
         return None
 
     def _http_fault(self, method: str, path: str) -> Response | ConnectionDrop | None:
@@ -159,15 +176,23 @@ class EmulatorMiddleware:
         else:
             kind = "requests" if fault.status == 429 else "server_error"
             message = fault.message or (
-                "Rate limit reached for requests. Please try again later." if fault.status == 429
+                "Rate limit reached for requests. Please try again later."
+                if fault.status == 429
                 else "The server had an error while processing your request. Sorry about that!"
             )
-            body = _error_body(message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind)
+            body = _error_body(
+                message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind
+            )
         return Response(body, status_code=fault.status, headers=headers, media_type="application/json")
 
 
 async def _half_response(send: Any) -> None:
     """Headers promising a body, then a few bytes of it: the connection is then closed."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
     await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})

@@ -70,7 +70,9 @@ def decide(script: Script, ctx: Context) -> Plan:
     if ctx.tool_outputs is not None and ctx.pending and (queued or ctx.pending[1].get("_collected")):
         collected = [*ctx.pending[1].get("_collected", []), *ctx.tool_outputs]
         if queued:
-            return _one_call(script, ctx.pending[0], {**ctx.pending[1], "_queued": queued[1:], "_collected": collected}, queued[0])
+            return _one_call(
+                script, ctx.pending[0], {**ctx.pending[1], "_queued": queued[1:], "_collected": collected}, queued[0]
+            )
         ctx = replace(ctx, tool_outputs=collected, pending=(ctx.pending[0], {**ctx.pending[1], "_collected": []}))
     if ctx.tool_outputs is not None:
         step, variables = _continue(script, ctx)

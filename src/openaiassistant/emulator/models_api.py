@@ -20,8 +20,18 @@ if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
 
 DEFAULT_MODELS = (
-    "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",  # no reasoning
-    "gpt-5", "gpt-5-mini", "gpt-5-nano", "o1", "o3", "o3-mini", "o4-mini",  # reasoning models
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",  # no reasoning
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "o1",
+    "o3",
+    "o3-mini",
+    "o4-mini",  # reasoning models
 )
 # Families that take ``reasoning`` / ``reasoning_effort``: the id, a dated snapshot
 # (``o3-2025-04-16``) or a size/version suffix (``gpt-5-mini``, ``gpt-5.1``); the chat-tuned
@@ -39,7 +49,7 @@ def is_reasoning_model(model: str) -> bool:
     return bool(_REASONING.match(model)) and "-chat" not in model
 
 
-def check_model(emulator: "Emulator", model: Any, *, param: str = "model") -> None:
+def check_model(emulator: Emulator, model: Any, *, param: str = "model") -> None:
     """Refuse a model id the script's strict catalogue does not have."""
     catalogue = emulator.script.models
     if catalogue is not None and str(model) not in catalogue:
@@ -55,8 +65,9 @@ async def retrieve_model(request: Request) -> Response:
     model_id = request.path_params["model"]
     catalogue = emulator_of(request).script.models
     if catalogue is not None and model_id not in catalogue:
-        raise ApiProblem(404, f"The model '{model_id}' does not exist or you do not have access to it.",
-                         code="model_not_found")
+        raise ApiProblem(
+            404, f"The model '{model_id}' does not exist or you do not have access to it.", code="model_not_found"
+        )
     return ok(_model(model_id))
 
 

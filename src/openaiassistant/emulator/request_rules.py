@@ -52,15 +52,23 @@ def check_tools(body: dict[str, Any], *, nested_function: bool) -> list[str]:
     for index, tool in enumerate(tools):
         where = f"tools[{index}]"
         if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise ApiProblem(400, f"Missing required parameter: '{where}.type'.", param=f"{where}.type",
-                             code="missing_required_parameter")
+            raise ApiProblem(
+                400,
+                f"Missing required parameter: '{where}.type'.",
+                param=f"{where}.type",
+                code="missing_required_parameter",
+            )
         if tool["type"] != "function":
             continue
         holder = tool.get("function") if nested_function else tool
         prefix = f"{where}.function" if nested_function else where
         if not isinstance(holder, dict) or not holder.get("name"):
-            raise ApiProblem(400, f"Missing required parameter: '{prefix}.name'.", param=f"{prefix}.name",
-                             code="missing_required_parameter")
+            raise ApiProblem(
+                400,
+                f"Missing required parameter: '{prefix}.name'.",
+                param=f"{prefix}.name",
+                code="missing_required_parameter",
+            )
         names.append(_check_function(holder, prefix))
     return names
 
@@ -68,21 +76,39 @@ def check_tools(body: dict[str, Any], *, nested_function: bool) -> list[str]:
 def _check_function(function: dict[str, Any], prefix: str) -> str:
     name = function["name"]
     if not isinstance(name, str):
-        raise ApiProblem(400, f"Invalid type for '{prefix}.name': expected a string, but got "
-                              f"{type(name).__name__} instead.", param=f"{prefix}.name", code="invalid_type")
+        raise ApiProblem(
+            400,
+            f"Invalid type for '{prefix}.name': expected a string, but got {type(name).__name__} instead.",
+            param=f"{prefix}.name",
+            code="invalid_type",
+        )
     if len(name) > 64:
-        raise ApiProblem(400, f"Invalid '{prefix}.name': string too long. Expected a string with maximum length 64, "
-                              f"but got a string with length {len(name)} instead.",
-                         param=f"{prefix}.name", code="string_above_max_length")
+        raise ApiProblem(
+            400,
+            f"Invalid '{prefix}.name': string too long. Expected a string with maximum length 64, "
+            f"but got a string with length {len(name)} instead.",
+            param=f"{prefix}.name",
+            code="string_above_max_length",
+        )
     if not _TOOL_NAME.match(name):
-        raise ApiProblem(400, f"Invalid '{prefix}.name': string does not match pattern. Expected a string that "
-                              f"matches the pattern '^[a-zA-Z0-9_-]+$'.", param=f"{prefix}.name", code="invalid_value")
+        raise ApiProblem(
+            400,
+            f"Invalid '{prefix}.name': string does not match pattern. Expected a string that "
+            f"matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            param=f"{prefix}.name",
+            code="invalid_value",
+        )
     if function.get("strict") is True:
-        problem = strict_problem(function.get("parameters") or {"type": "object", "properties": {},
-                                                                 "additionalProperties": False})
+        problem = strict_problem(
+            function.get("parameters") or {"type": "object", "properties": {}, "additionalProperties": False}
+        )
         if problem:
-            raise ApiProblem(400, f"Invalid schema for function '{name}': {problem}.",
-                             param=f"{prefix}.parameters", code="invalid_function_parameters")
+            raise ApiProblem(
+                400,
+                f"Invalid schema for function '{name}': {problem}.",
+                param=f"{prefix}.parameters",
+                code="invalid_function_parameters",
+            )
     return name
 
 
@@ -93,8 +119,12 @@ def check_strict_format(fmt: Any, *, param: str) -> None:
         return
     problem = strict_problem(fmt.get("schema") or {})
     if problem:
-        raise ApiProblem(400, f"Invalid schema for response_format '{fmt.get('name') or 'response'}': {problem}.",
-                         param=f"{param}.schema", code="invalid_json_schema")
+        raise ApiProblem(
+            400,
+            f"Invalid schema for response_format '{fmt.get('name') or 'response'}': {problem}.",
+            param=f"{param}.schema",
+            code="invalid_json_schema",
+        )
 
 
 def check_json_mention(kind: Any, texts: Iterable[Any], *, api: str) -> None:
@@ -104,10 +134,17 @@ def check_json_mention(kind: Any, texts: Iterable[Any], *, api: str) -> None:
     if any(isinstance(text, str) and "json" in text.lower() for text in texts):
         return
     if api == "responses":
-        raise ApiProblem(400, "Response input messages must contain the word 'json' in some form to use "
-                              "'text.format' of type 'json_object'.", param="input")
-    raise ApiProblem(400, "'messages' must contain the word 'json' in some form, to use 'response_format' of "
-                          "type 'json_object'.", param="response_format")
+        raise ApiProblem(
+            400,
+            "Response input messages must contain the word 'json' in some form to use "
+            "'text.format' of type 'json_object'.",
+            param="input",
+        )
+    raise ApiProblem(
+        400,
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        param="response_format",
+    )
 
 
 def check_tool_choice(choice: Any, function_names: Iterable[str]) -> None:
@@ -117,13 +154,18 @@ def check_tool_choice(choice: Any, function_names: Iterable[str]) -> None:
     inner = choice.get("function")
     name = choice.get("name") or (inner.get("name") if isinstance(inner, dict) else None)
     if name and name not in set(function_names):
-        raise ApiProblem(400, f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.",
-                         param="tool_choice")
+        raise ApiProblem(
+            400, f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.", param="tool_choice"
+        )
 
 
 def check_reasoning(model: Any, effort: Any, *, param: str) -> None:
     """Reasoning settings are refused for models that do not reason (gpt-4o, gpt-4.1, ...)."""
     if effort is None or is_reasoning_model(str(model)):
         return
-    raise ApiProblem(400, f"Unsupported parameter: '{param}' is not supported with this model.",
-                     param=param, code="unsupported_parameter")
+    raise ApiProblem(
+        400,
+        f"Unsupported parameter: '{param}' is not supported with this model.",
+        param=param,
+        code="unsupported_parameter",
+    )

@@ -27,7 +27,7 @@ def event(record: ResponseRecord, kind: str, **fields: Any) -> Action:
 
 
 def lifecycle(
-    emulator: "Emulator", record: ResponseRecord, plan: Plan, body: dict[str, Any], *, background: bool
+    emulator: Emulator, record: ResponseRecord, plan: Plan, body: dict[str, Any], *, background: bool
 ) -> Iterator[Action]:
     obj = record.obj
     if background:  # the spec's ResponseQueuedEvent: "emitted when a response is queued"
@@ -50,19 +50,33 @@ def lifecycle(
     yield event(record, f"response.{status}", response=obj)
 
 
-def _tool_calls(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Iterator[Action]:
+def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Iterator[Action]:
     output = record.obj["output"]
     for call in plan.tool_calls:
         index = len(output)
-        item = {"id": new_id("fc_"), "type": "function_call", "status": "in_progress",
-                "call_id": call.call_id, "name": call.name, "arguments": ""}
+        item = {
+            "id": new_id("fc_"),
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": call.call_id,
+            "name": call.name,
+            "arguments": "",
+        }
         output.append(item)
         yield event(record, "response.output_item.added", output_index=index, item=item)
         for piece in chunks_of(call.arguments):  # arguments stream in pieces, as on the live API
             item["arguments"] += piece
-            yield event(record, "response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece)
-        yield event(record, "response.function_call_arguments.done", item_id=item["id"], output_index=index,
-                     name=call.name, arguments=call.arguments)
+            yield event(
+                record, "response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece
+            )
+        yield event(
+            record,
+            "response.function_call_arguments.done",
+            item_id=item["id"],
+            output_index=index,
+            name=call.name,
+            arguments=call.arguments,
+        )
         item["status"] = "completed"
         yield event(record, "response.output_item.done", output_index=index, item=item)
         if plan.step is not None:
@@ -73,7 +87,13 @@ def _file_search_call(record: ResponseRecord, plan: Plan) -> Iterator[Action]:
     output = record.obj["output"]
     index = len(output)
     query = plan.variables.get("input", "")
-    item = {"id": new_id("fs_"), "type": "file_search_call", "status": "in_progress", "queries": [query], "results": None}
+    item = {
+        "id": new_id("fs_"),
+        "type": "file_search_call",
+        "status": "in_progress",
+        "queries": [query],
+        "results": None,
+    }
     output.append(item)
     yield event(record, "response.output_item.added", output_index=index, item=item)
     for phase in ("in_progress", "searching", "completed"):
@@ -91,7 +111,9 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Acti
     yield event(record, "response.output_item.added", output_index=index, item=item)
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     item["content"].append(part)
-    yield event(record, "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part)
+    yield event(
+        record, "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part
+    )
     tokens = tokens_of(plan.text)
     status = "completed"
     if isinstance(limit, int) and count_tokens(plan.text) > limit:
@@ -99,24 +121,47 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Acti
     delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
     for token in tokens:
         part["text"] += token
-        yield event(record, "response.output_text.delta", item_id=item["id"], output_index=index,
-                     content_index=0, delta=token, logprobs=[])
+        yield event(
+            record,
+            "response.output_text.delta",
+            item_id=item["id"],
+            output_index=index,
+            content_index=0,
+            delta=token,
+            logprobs=[],
+        )
         if delay:
             yield ("sleep", delay)
     for number, (file_id, filename) in enumerate(plan.citations):
         annotation = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(part["text"])}
         part["annotations"].append(annotation)
-        yield event(record, "response.output_text.annotation.added", item_id=item["id"], output_index=index,
-                     content_index=0, annotation_index=number, annotation=annotation)
-    yield event(record, "response.output_text.done", item_id=item["id"], output_index=index,
-                 content_index=0, text=part["text"], logprobs=[])
-    yield event(record, "response.content_part.done", item_id=item["id"], output_index=index, content_index=0, part=part)
+        yield event(
+            record,
+            "response.output_text.annotation.added",
+            item_id=item["id"],
+            output_index=index,
+            content_index=0,
+            annotation_index=number,
+            annotation=annotation,
+        )
+    yield event(
+        record,
+        "response.output_text.done",
+        item_id=item["id"],
+        output_index=index,
+        content_index=0,
+        text=part["text"],
+        logprobs=[],
+    )
+    yield event(
+        record, "response.content_part.done", item_id=item["id"], output_index=index, content_index=0, part=part
+    )
     item["status"] = status
     yield event(record, "response.output_item.done", output_index=index, item=item)
     return status
 
 
-def _fault(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Iterator[Action]:
+def _fault(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Iterator[Action]:
     fault = plan.fault or {}
     yield ("sleep", plan.latency.duration(0))
     kind = fault.get("kind")
@@ -130,13 +175,17 @@ def _fault(emulator: "Emulator", record: ResponseRecord, plan: Plan) -> Iterator
         yield event(record, "response.incomplete", response=obj)
         return
     code = fault.get("code") or "server_error"
-    default = "The response expired before it could finish." if kind == "run_expired" else "The server had an error while processing your request. Sorry about that!"
+    default = (
+        "The response expired before it could finish."
+        if kind == "run_expired"
+        else "The server had an error while processing your request. Sorry about that!"
+    )
     obj["error"] = {"code": code, "message": fault.get("message") or default}
     finish(emulator, record, status="failed", plan=plan)
     yield event(record, "response.failed", response=obj)
 
 
-def finish(emulator: "Emulator", record: ResponseRecord, *, status: str, plan: Plan | None = None) -> None:
+def finish(emulator: Emulator, record: ResponseRecord, *, status: str, plan: Plan | None = None) -> None:
     """Set the final status and usage; append to the conversation; unlock it."""
     obj = record.obj
     obj["status"] = status
@@ -144,7 +193,9 @@ def finish(emulator: "Emulator", record: ResponseRecord, *, status: str, plan: P
         obj["incomplete_details"] = {"reason": "max_output_tokens"}
     if status == "completed":
         obj["completed_at"] = now()
-    input_tokens = it.context_tokens(record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None)
+    input_tokens = it.context_tokens(
+        record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None
+    )
     output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"])
     obj["usage"] = {
         "input_tokens": input_tokens,

@@ -20,12 +20,22 @@ from starlette.routing import Route
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
-    read_json, require, sse_response,
+    ApiProblem,
+    check_metadata,
+    check_number,
+    emulator_of,
+    new_id,
+    not_found,
+    now,
+    ok,
+    paginate,
+    read_json,
+    require,
+    sse_response,
 )
+from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.response_lifecycle import event, finish, lifecycle
-from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.state import ResponseRecord
 from openaiassistant.emulator.timeline import Timeline
 from openaiassistant.emulator.vector_stores_api import indexed_files
@@ -46,7 +56,7 @@ def locked_error(conversation_id: str) -> ApiProblem:
 
 
 # -- create ----------------------------------------------------------------------------------
-def _check_body(emulator: "Emulator", body: dict[str, Any]) -> str:
+def _check_body(emulator: Emulator, body: dict[str, Any]) -> str:
     """Refuse what the real API refuses before anything is created; returns the model."""
     model = require(body, "model")
     check_model(emulator, model)
@@ -65,7 +75,9 @@ def _check_body(emulator: "Emulator", body: dict[str, Any]) -> str:
     if body.get("background") and body.get("store") is False:
         raise ApiProblem(400, "Background mode requires 'store' to be true.", param="store")
     if body.get("conversation") and body.get("previous_response_id"):
-        raise ApiProblem(400, "'previous_response_id' cannot be used together with 'conversation'.", param="conversation")
+        raise ApiProblem(
+            400, "'previous_response_id' cannot be used together with 'conversation'.", param="conversation"
+        )
     return str(model)
 
 
@@ -98,8 +110,13 @@ async def create_response(request: Request) -> Response:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
     if body.get("stream"):
         cut = emulator.stream_cut("POST", request.url.path)
-        return sse_response(request, _follow(record, 0), api="responses", cut_after=cut,
-                            terminal_due=lambda: record.obj["status"] != "cancelled")
+        return sse_response(
+            request,
+            _follow(record, 0),
+            api="responses",
+            cut_after=cut,
+            terminal_due=lambda: record.obj["status"] != "cancelled",
+        )
     if background:
         return ok(record.obj, headers=emulator.poll_headers("responses"))
     async with contextlib.aclosing(record.timeline.events(should_stop=request.is_disconnected)) as steps:
@@ -110,7 +127,7 @@ async def create_response(request: Request) -> Response:
     return ok(record.obj)
 
 
-def _new_record(emulator: "Emulator", body: dict[str, Any], *, model: str) -> ResponseRecord:
+def _new_record(emulator: Emulator, body: dict[str, Any], *, model: str) -> ResponseRecord:
     state = emulator.state
     new_items = it.normalize_input(body.get("input", []), state=state)
     history: list[dict[str, Any]] = []
@@ -144,7 +161,7 @@ def _conversation_id(raw: Any) -> str | None:
     return str(raw) if raw else None
 
 
-def _truncate(emulator: "Emulator", body: dict[str, Any], context: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _truncate(emulator: Emulator, body: dict[str, Any], context: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``truncation: disabled`` fails on overflow; ``auto`` drops the oldest items."""
     window = emulator.script.context_window
     instructions = body.get("instructions") if isinstance(body.get("instructions"), str) else None
@@ -212,7 +229,7 @@ def _wire_tool(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], request: Request) -> Plan:
+def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], request: Request) -> Plan:
     fault = emulator.model_fault("POST", request.url.path)
     outputs = [i for i in record.input_items if i.get("type") == "function_call_output"]
     tools = {t.get("name") for t in body.get("tools") or [] if t.get("type") == "function"}
@@ -226,7 +243,9 @@ def _plan(emulator: "Emulator", record: ResponseRecord, body: dict[str, Any], re
         named.append((name, item["output"]))
         if call and pending is None:
             pending = (call.step, call.variables)
-    store_ids = [vs for t in body.get("tools") or [] if t.get("type") == "file_search" for vs in t.get("vector_store_ids") or []]
+    store_ids = [
+        vs for t in body.get("tools") or [] if t.get("type") == "file_search" for vs in t.get("vector_store_ids") or []
+    ]
     context = Context(
         user_text=it.latest_user_text(record.context),
         tools=tools,
@@ -299,16 +318,24 @@ async def retrieve_response(request: Request) -> Response:
     if request.query_params.get("stream") not in ("true", "True", "1"):
         return ok(record.obj, headers=emulator_of(request).poll_headers("responses"))
     if not record.obj.get("background"):
-        raise ApiProblem(400, "Streaming a response on retrieve is only supported for background responses.",
-                         param="stream")
+        raise ApiProblem(
+            400, "Streaming a response on retrieve is only supported for background responses.", param="stream"
+        )
     try:
         after = int(request.query_params.get("starting_after", "-1"))
     except ValueError:
         raise ApiProblem(400, "Invalid 'starting_after': expected an integer.", param="starting_after") from None
-    start = next((i for i, (_, data) in enumerate(record.events) if data["sequence_number"] > after), len(record.events))
+    start = next(
+        (i for i, (_, data) in enumerate(record.events) if data["sequence_number"] > after), len(record.events)
+    )
     cut = emulator_of(request).stream_cut("GET", request.url.path)
-    return sse_response(request, _follow(record, start), api="responses", cut_after=cut,
-                        terminal_due=lambda: record.obj["status"] != "cancelled")
+    return sse_response(
+        request,
+        _follow(record, start),
+        api="responses",
+        cut_after=cut,
+        terminal_due=lambda: record.obj["status"] != "cancelled",
+    )
 
 
 async def cancel_response(request: Request) -> Response:

@@ -32,11 +32,22 @@ def _event(name: str, data: dict[str, Any]) -> Action:
 
 def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, Any]:
     step = {
-        "id": new_id("step_"), "object": "thread.run.step", "created_at": now(),
-        "assistant_id": run.obj["assistant_id"], "thread_id": run.obj["thread_id"], "run_id": run.obj["id"],
-        "type": kind, "status": "in_progress", "step_details": details, "last_error": None,
-        "expired_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
-        "metadata": {}, "usage": None,
+        "id": new_id("step_"),
+        "object": "thread.run.step",
+        "created_at": now(),
+        "assistant_id": run.obj["assistant_id"],
+        "thread_id": run.obj["thread_id"],
+        "run_id": run.obj["id"],
+        "type": kind,
+        "status": "in_progress",
+        "step_details": details,
+        "last_error": None,
+        "expired_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "metadata": {},
+        "usage": None,
     }
     run.steps.append(step)
     return step
@@ -48,7 +59,7 @@ def visible_messages(record: ThreadRecord, run: RunRecord) -> list[dict[str, Any
     messages = record.messages
     strategy = run.obj.get("truncation_strategy") or {}
     if strategy.get("type") == "last_messages" and isinstance(strategy.get("last_messages"), int):
-        messages = messages[-strategy["last_messages"]:] if strategy["last_messages"] > 0 else []
+        messages = messages[-strategy["last_messages"] :] if strategy["last_messages"] > 0 else []
     return messages
 
 
@@ -58,7 +69,7 @@ def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
     return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in messages)
 
 
-def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
+def lifecycle(emulator: Emulator, record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
     obj = run.obj
     yield _event("thread.run.queued", obj)
     yield ("sleep", plan.latency.queue_ms / 1000.0)
@@ -83,7 +94,7 @@ def lifecycle(emulator: "Emulator", record: ThreadRecord, run: RunRecord, plan: 
     yield from _end(record, run, status, reason="max_completion_tokens" if status == "incomplete" else None)
 
 
-def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Action]:
+def _tool_calls(emulator: Emulator, run: RunRecord, plan: Plan) -> Iterator[Action]:
     # the step starts empty; each call arrives by deltas, name first, then its arguments in
     # pieces (clients accumulate the deltas onto the created step, as the SDK does)
     calls: list[dict[str, Any]] = []
@@ -92,7 +103,11 @@ def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Ac
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
     for index, call in enumerate(plan.tool_calls):
-        entry = {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": "", "output": None}}
+        entry = {
+            "id": call.call_id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": "", "output": None},
+        }
         calls.append(entry)
         yield _step_delta(step, {"index": index, **entry})
         for piece in chunks_of(call.arguments):
@@ -104,10 +119,12 @@ def _tool_calls(emulator: "Emulator", run: RunRecord, plan: Plan) -> Iterator[Ac
     run.obj["status"] = "requires_action"
     run.obj["required_action"] = {
         "type": "submit_tool_outputs",
-        "submit_tool_outputs": {"tool_calls": [
-            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in plan.tool_calls
-        ]},
+        "submit_tool_outputs": {
+            "tool_calls": [
+                {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in plan.tool_calls
+            ]
+        },
     }
     yield _event("thread.run.requires_action", run.obj)
 
@@ -118,8 +135,11 @@ def _step_delta(step: dict[str, Any], tool_call: dict[str, Any]) -> Action:
 
 
 def _file_search_step(run: RunRecord) -> Iterator[Action]:
-    call = {"id": new_id("call_"), "type": "file_search",
-            "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []}}
+    call = {
+        "id": new_id("call_"),
+        "type": "file_search",
+        "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []},
+    }
     step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]})
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
@@ -129,10 +149,18 @@ def _file_search_step(run: RunRecord) -> Iterator[Action]:
 
 def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
     """Write the answer into a new assistant message token by token; returns the run status."""
-    message = new_message(record.obj["id"], {"role": "assistant", "content": "x"},
-                          assistant_id=run.obj["assistant_id"], run_id=run.obj["id"],
-                          status="in_progress", completed_at=None, content=[])
-    step = _new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}})
+    message = new_message(
+        record.obj["id"],
+        {"role": "assistant", "content": "x"},
+        assistant_id=run.obj["assistant_id"],
+        run_id=run.obj["id"],
+        status="in_progress",
+        completed_at=None,
+        content=[],
+    )
+    step = _new_step(
+        run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}}
+    )
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
     record.messages.append(message)
@@ -156,10 +184,23 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
         marker = f"【{number}:0†{filename}】"
         start = len(part["text"]["value"])
         part["text"]["value"] += marker
-        annotation = {"type": "file_citation", "text": marker, "start_index": start, "end_index": start + len(marker),
-                      "file_citation": {"file_id": file_id}}
+        annotation = {
+            "type": "file_citation",
+            "text": marker,
+            "start_index": start,
+            "end_index": start + len(marker),
+            "file_citation": {"file_id": file_id},
+        }
         part["text"]["annotations"].append(annotation)
-        delta = {"content": [{"index": 0, "type": "text", "text": {"value": marker, "annotations": [{"index": number, **annotation}]}}]}
+        delta = {
+            "content": [
+                {
+                    "index": 0,
+                    "type": "text",
+                    "text": {"value": marker, "annotations": [{"index": number, **annotation}]},
+                }
+            ]
+        }
         yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
     completion = count_tokens(part["text"]["value"])
     if status == "completed":
@@ -169,8 +210,11 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
         message.update(status="incomplete", incomplete_at=now(), incomplete_details={"reason": "max_tokens"})
         yield _event("thread.message.incomplete", message)
     prompt = run.prompt_tokens
-    step.update(status="completed", completed_at=now(),
-                usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+    step.update(
+        status="completed",
+        completed_at=now(),
+        usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    )
     yield _event("thread.run.step.completed", step)
     return status
 
@@ -178,13 +222,19 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
 def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
     prompt = run.prompt_tokens
     completion = sum((s.get("usage") or {}).get("completion_tokens", 0) for s in run.steps)
-    completion += sum(count_tokens(c["function"]["arguments"]) for s in run.steps if s["type"] == "tool_calls"
-                      for c in s["step_details"]["tool_calls"] if c["type"] == "function")
+    completion += sum(
+        count_tokens(c["function"]["arguments"])
+        for s in run.steps
+        if s["type"] == "tool_calls"
+        for c in s["step_details"]["tool_calls"]
+        if c["type"] == "function"
+    )
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _end(record: ThreadRecord, run: RunRecord, status: str, *, reason: str | None = None,
-         error: dict[str, Any] | None = None) -> Iterator[Action]:
+def _end(
+    record: ThreadRecord, run: RunRecord, status: str, *, reason: str | None = None, error: dict[str, Any] | None = None
+) -> Iterator[Action]:
     obj = run.obj
     stamp = now()
     obj["status"] = status
@@ -218,13 +268,14 @@ def _fault(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]
         return
     code = fault.get("code") or "server_error"
     message = fault.get("message") or (
-        "Rate limit reached for requests." if code == "rate_limit_exceeded"
-        else "Sorry, something went wrong."
+        "Rate limit reached for requests." if code == "rate_limit_exceeded" else "Sorry, something went wrong."
     )
     yield from _end(record, run, "failed", error={"code": code, "message": message})
 
 
-def after_tool_outputs(emulator: "Emulator", record: ThreadRecord, run: RunRecord, step: dict[str, Any], plan: Plan) -> Iterator[Action]:
+def after_tool_outputs(
+    emulator: Emulator, record: ThreadRecord, run: RunRecord, step: dict[str, Any], plan: Plan
+) -> Iterator[Action]:
     step.update(status="completed", completed_at=now())
     run.tool_step = None
     yield _event("thread.run.step.completed", step)

@@ -18,17 +18,34 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openaiassistant.emulator import clock
-from openaiassistant.emulator.assistants_api import (
-    ACTIVE, _wire_tools, active_run, assistant_of, new_message, new_thread, settle, thread_of,
-)
 from openaiassistant.emulator import request_rules as rules
-from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, check_number, emulator_of, new_id, not_found, now, ok, paginate,
-    read_json, require, sse_response,
+from openaiassistant.emulator.assistants_api import (
+    ACTIVE,
+    _wire_tools,
+    active_run,
+    assistant_of,
+    new_message,
+    new_thread,
+    settle,
+    thread_of,
 )
+from openaiassistant.emulator.http import (
+    ApiProblem,
+    check_metadata,
+    check_number,
+    emulator_of,
+    new_id,
+    not_found,
+    now,
+    ok,
+    paginate,
+    read_json,
+    require,
+    sse_response,
+)
+from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.run_lifecycle import after_tool_outputs, lifecycle, message_text, visible_messages
-from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import Timeline, snapshot
 from openaiassistant.emulator.vector_stores_api import indexed_files
@@ -36,7 +53,8 @@ from openaiassistant.emulator.vector_stores_api import indexed_files
 if TYPE_CHECKING:
     from openaiassistant.emulator.app import Emulator
 
-def _headers(emulator: "Emulator") -> dict[str, str]:
+
+def _headers(emulator: Emulator) -> dict[str, str]:
     return emulator.poll_headers("assistants")
 
 
@@ -52,7 +70,9 @@ async def create_run(request: Request) -> Response:
     assistant = assistant_of(emulator.state, str(require(body, "assistant_id")))  # refused before any message lands
     if body.get("model"):
         check_model(emulator, body["model"])
-    messages = [new_message(record.obj["id"], raw, state=emulator.state) for raw in body.get("additional_messages") or []]
+    messages = [
+        new_message(record.obj["id"], raw, state=emulator.state) for raw in body.get("additional_messages") or []
+    ]
     _check_run_rules(body, assistant, [*record.messages, *messages])
     record.messages.extend(messages)
     return _start(request, emulator, record, body)
@@ -99,8 +119,9 @@ def _check_numbers(body: dict[str, Any]) -> None:
     check_number(body, "top_p", minimum=0, maximum=1)
 
 
-def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: dict[str, Any],
-           *, thread_created: bool = False) -> Response:
+def _start(
+    request: Request, emulator: Emulator, record: ThreadRecord, body: dict[str, Any], *, thread_created: bool = False
+) -> Response:
     assistant = assistant_of(emulator.state, str(require(body, "assistant_id")))
     if body.get("model"):
         check_model(emulator, body["model"])
@@ -109,15 +130,25 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
         instructions = f"{instructions}\n{body['additional_instructions']}".strip()
     created = now()
     obj = {
-        "id": new_id("run_"), "object": "thread.run", "created_at": created,
-        "thread_id": record.obj["id"], "assistant_id": assistant["id"], "status": "queued",
-        "required_action": None, "last_error": None,
+        "id": new_id("run_"),
+        "object": "thread.run",
+        "created_at": created,
+        "thread_id": record.obj["id"],
+        "assistant_id": assistant["id"],
+        "status": "queued",
+        "required_action": None,
+        "last_error": None,
         "expires_at": created + max(1, math.ceil(emulator.script.run_expires_ms / 1000)),
-        "started_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
-        "incomplete_details": None, "model": str(body.get("model") or assistant["model"]),
+        "started_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "incomplete_details": None,
+        "model": str(body.get("model") or assistant["model"]),
         "instructions": instructions,
         "tools": _wire_tools(body["tools"]) if body.get("tools") is not None else assistant["tools"],
-        "metadata": check_metadata(body), "usage": None,
+        "metadata": check_metadata(body),
+        "usage": None,
         "temperature": body.get("temperature", assistant.get("temperature", 1.0)),
         "top_p": body.get("top_p", assistant.get("top_p", 1.0)),
         "max_prompt_tokens": body.get("max_prompt_tokens"),
@@ -137,8 +168,9 @@ def _start(request: Request, emulator: "Emulator", record: ThreadRecord, body: d
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
 
 
-def _respond(request: Request, emulator: "Emulator", run: RunRecord, *, stream: bool,
-             prelude: list[tuple[str, dict[str, Any]]]) -> Response:
+def _respond(
+    request: Request, emulator: Emulator, run: RunRecord, *, stream: bool, prelude: list[tuple[str, dict[str, Any]]]
+) -> Response:
     if not stream:
         return ok(run.obj, headers=_headers(emulator))
     cut = emulator.stream_cut("POST", request.url.path)
@@ -160,8 +192,15 @@ async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> 
     yield "done", "[DONE]"
 
 
-def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: Request,
-          *, outputs: list[tuple[str, str]] | None, pending: PendingCall | None = None) -> Plan:
+def _plan(
+    emulator: Emulator,
+    record: ThreadRecord,
+    run: RunRecord,
+    request: Request,
+    *,
+    outputs: list[tuple[str, str]] | None,
+    pending: PendingCall | None = None,
+) -> Plan:
     fault = emulator.model_fault("POST", request.url.path)
     user_text = next((message_text(m) for m in reversed(record.messages) if m["role"] == "user"), "")
     tools = {t["function"]["name"] for t in run.obj["tools"] if t.get("type") == "function"}
@@ -187,7 +226,7 @@ def _plan(emulator: "Emulator", record: ThreadRecord, run: RunRecord, request: R
     return plan
 
 
-def _searchable(emulator: "Emulator", record: ThreadRecord, run: RunRecord) -> list[tuple[str, str, bytes]] | None:
+def _searchable(emulator: Emulator, record: ThreadRecord, run: RunRecord) -> list[tuple[str, str, bytes]] | None:
     """Files a ``file_search`` step may cite: the thread's and assistant's vector stores (when
     the run has the file_search tool) and files attached to messages for file_search."""
     state = emulator.state
@@ -261,7 +300,8 @@ async def submit_tool_outputs(request: Request) -> Response:
     given = [str(o.get("tool_call_id")) for o in outputs]
     if sorted(given) != sorted(expected):
         raise ApiProblem(
-            400, f"Expected tool outputs for call_ids {json.dumps(expected)}, got {json.dumps(given)}",
+            400,
+            f"Expected tool outputs for call_ids {json.dumps(expected)}, got {json.dumps(given)}",
             param="tool_outputs",
         )
     by_id = {str(o["tool_call_id"]): str(o.get("output", "")) for o in outputs}

@@ -49,9 +49,7 @@ def _gen(schema: Any, *, root: dict[str, Any], name: str, hint: str, depth: int)
 
 def _gen_object(schema: dict[str, Any], *, root: dict[str, Any], name: str, hint: str, depth: int) -> Any:
     props = schema.get("properties", {})
-    return {
-        key: _gen(sub, root=root, name=key, hint=hint, depth=depth + 1) for key, sub in props.items()
-    }
+    return {key: _gen(sub, root=root, name=key, hint=hint, depth=depth + 1) for key, sub in props.items()}
 
 
 def _gen_array(schema: dict[str, Any], *, root: dict[str, Any], name: str, hint: str, depth: int) -> Any:

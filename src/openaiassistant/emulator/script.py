@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 MISSING = object()  # a step without ``json``
@@ -60,7 +59,7 @@ class Latency:
     run_ms: float = 0
     queue_ms: float = 0
 
-    def merged(self, override: dict[str, Any] | None) -> "Latency":
+    def merged(self, override: dict[str, Any] | None) -> Latency:
         if not override:
             return self
         known = {k: float(v) for k, v in override.items() if k in self.__dataclass_fields__}
@@ -84,7 +83,7 @@ class Step:
     reply: str | None = None
     json: Any = MISSING
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    then: "Step | list[Rule] | None" = None
+    then: Step | list[Rule] | None = None
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite

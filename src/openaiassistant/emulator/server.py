@@ -1,11 +1,11 @@
 """Run the emulator in-process: uvicorn on a background thread, one handle to control it.
 
-    with EmulatorServer(script={"rules": [...]}) as server:
-        client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
-        ...
-        server.add_fault(kind="http_error", status=429, retry_after_ms=10)
-        server.requests()    # [{method, path, status, duration_ms, query, body}, ...]
-        server.violations()  # spec violations seen so far
+with EmulatorServer(script={"rules": [...]}) as server:
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+    ...
+    server.add_fault(kind="http_error", status=429, retry_after_ms=10)
+    server.requests()    # [{method, path, status, duration_ms, query, body}, ...]
+    server.violations()  # spec violations seen so far
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         """Start serving and wait until the socket is bound."""
         if self._server is not None:
             return self
@@ -81,7 +81,7 @@ class EmulatorServer:
         self._thread.join(timeout=10)
         self._server = self._thread = None
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -52,8 +52,10 @@ class StreamChecker:
             return [f"{self.where}: event #{self._count} {name!r} has no integer sequence_number"]
         previous, self._last_sequence = self._last_sequence, number
         if previous is not None and number <= previous:
-            return [f"{self.where}: event #{self._count} {name!r} has sequence_number {number}, "
-                    f"not above the previous {previous}"]
+            return [
+                f"{self.where}: event #{self._count} {name!r} has sequence_number {number}, "
+                f"not above the previous {previous}"
+            ]
         return []
 
     def end(self, *, terminal_expected: bool = True) -> list[str]:
@@ -62,6 +64,8 @@ class StreamChecker:
         found = []
         if self._terminal is None and terminal_expected:
             wanted = " | ".join(sorted(self.terminals))
-            found.append(f"{self.where}: the stream ended after {self._count} events without a terminal event ({wanted})")
+            found.append(
+                f"{self.where}: the stream ended after {self._count} events without a terminal event ({wanted})"
+            )
         self.problems += found
         return found

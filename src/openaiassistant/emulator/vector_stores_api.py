@@ -15,7 +15,16 @@ from starlette.routing import Route
 
 from openaiassistant.emulator import clock
 from openaiassistant.emulator.http import (
-    ApiProblem, check_metadata, emulator_of, new_id, not_found, now, ok, paginate, read_json, require,
+    ApiProblem,
+    check_metadata,
+    emulator_of,
+    new_id,
+    not_found,
+    now,
+    ok,
+    paginate,
+    read_json,
+    require,
 )
 from openaiassistant.emulator.state import State, VectorStoreRecord
 
@@ -54,10 +63,14 @@ def _attach(request: Request, record: VectorStoreRecord, file_id: str, attribute
     if upload is None:
         raise ApiProblem(404, f"No file found with id '{file_id}'.", param="file_id")
     vs_file = {
-        "id": file_id, "object": "vector_store.file", "usage_bytes": len(upload.content),
-        "created_at": now(), "vector_store_id": record.obj["id"], "status": "in_progress",
-        "last_error": None, "chunking_strategy": {"type": "static", "static": {
-            "max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}},
+        "id": file_id,
+        "object": "vector_store.file",
+        "usage_bytes": len(upload.content),
+        "created_at": now(),
+        "vector_store_id": record.obj["id"],
+        "status": "in_progress",
+        "last_error": None,
+        "chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}},
         "attributes": attributes or {},
     }
     record.files[file_id] = vs_file
@@ -70,9 +83,16 @@ async def create_store(request: Request) -> Response:
     body = await read_json(request)
     created = now()
     obj = {
-        "id": new_id("vs_"), "object": "vector_store", "created_at": created, "name": str(body.get("name") or ""),
-        "usage_bytes": 0, "file_counts": {}, "status": "completed", "last_active_at": created,
-        "expires_at": None, "metadata": check_metadata(body),
+        "id": new_id("vs_"),
+        "object": "vector_store",
+        "created_at": created,
+        "name": str(body.get("name") or ""),
+        "usage_bytes": 0,
+        "file_counts": {},
+        "status": "completed",
+        "last_active_at": created,
+        "expires_at": None,
+        "metadata": check_metadata(body),
     }
     if body.get("expires_after"):
         obj["expires_after"] = body["expires_after"]

@@ -8,8 +8,8 @@ on purpose (two ``Assistant`` objects can share a conversation), keyed by server
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ActiveRunError, TurnTimeoutError
@@ -32,12 +32,16 @@ class ConversationLocks:
         lock = self._lock((server, thread_id))
         if fail_if_busy:
             if not lock.acquire(blocking=False):
-                raise ActiveRunError(f"conversation {thread_id} is busy with another turn of this process", thread_id=thread_id)
+                raise ActiveRunError(
+                    f"conversation {thread_id} is busy with another turn of this process", thread_id=thread_id
+                )
         else:
             left = deadline.remaining()
             if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
-                raise TurnTimeoutError(f"the deadline passed while waiting for another turn on conversation {thread_id}",
-                                       thread_id=thread_id)
+                raise TurnTimeoutError(
+                    f"the deadline passed while waiting for another turn on conversation {thread_id}",
+                    thread_id=thread_id,
+                )
         try:
             yield
         finally:

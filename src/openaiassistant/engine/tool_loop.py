@@ -9,7 +9,8 @@ every call gets exactly one output in call order, and keeps a :class:`ToolRecord
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ToolError
@@ -22,7 +23,9 @@ OnToolCall = Callable[[ToolRecord], None]
 class ToolLoop:
     """Executes rounds for one turn and remembers what ran."""
 
-    def __init__(self, *, toolset: Toolset | None, params: RunParams, deadline: Deadline, on_tool_call: OnToolCall | None) -> None:
+    def __init__(
+        self, *, toolset: Toolset | None, params: RunParams, deadline: Deadline, on_tool_call: OnToolCall | None
+    ) -> None:
         self.toolset = toolset
         self.params = params
         self.deadline = deadline
@@ -77,7 +80,9 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
         output = by_id.get(call.call_id)
         if output is None:
             message = "the tool set produced no output for this call"
-            output = ToolOutput(call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message)
+            output = ToolOutput(
+                call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message
+            )
         ordered.append(output)
     return ordered
 

@@ -38,9 +38,9 @@ from openaiassistant.backends.base import (
     TurnRequest,
 )
 from openaiassistant.engine.deadline import Deadline, PollSchedule, backoff
-from openaiassistant.engine.poll_plan import PhaseSchedule, RunTimes
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
+from openaiassistant.engine.poll_plan import PhaseSchedule, RunTimes
 from openaiassistant.engine.tool_loop import OnToolCall, ToolLoop
 from openaiassistant.errors import (
     ActiveRunError,
@@ -86,8 +86,9 @@ class Turn:
         # every delta passes through here, so the end of an answer whose stream broke (and
         # was finished by polling) can still be handed to on_text
         self.request = replace(setup.request, on_text=self._on_text) if setup.request.on_text else setup.request
-        self.tools = ToolLoop(toolset=setup.toolset, params=setup.request.params, deadline=setup.deadline,
-                              on_tool_call=setup.on_tool_call)
+        self.tools = ToolLoop(
+            toolset=setup.toolset, params=setup.request.params, deadline=setup.deadline, on_tool_call=setup.on_tool_call
+        )
         self.output = TurnOutput()
         self.usage = Usage()
         self.model: str | None = None
@@ -97,21 +98,30 @@ class Turn:
     def run(self) -> TurnResult:
         started = time.monotonic()
         try:
-            self.thread_id = self.backend.open_thread(thread_id=self.setup.thread_id, metadata=self.setup.metadata,
-                                                      deadline=self.deadline) or None
+            self.thread_id = (
+                self.backend.open_thread(
+                    thread_id=self.setup.thread_id, metadata=self.setup.metadata, deadline=self.deadline
+                )
+                or None
+            )
             if self.thread_id is None:  # made by the first request: nobody else can hold it yet
                 final = self._guarded("")
             else:
-                with LOCKS.hold(server=self.setup.server, thread_id=self.thread_id, deadline=self.deadline,
-                                fail_if_busy=self.setup.on_active_run == "fail"):
+                with LOCKS.hold(
+                    server=self.setup.server,
+                    thread_id=self.thread_id,
+                    deadline=self.deadline,
+                    fail_if_busy=self.setup.on_active_run == "fail",
+                ):
                     final = self._guarded(self.thread_id)
             result = self._result(final, started)
             if self.setup.include_history:
                 result.messages = self.backend.history(self.thread_id)
             return result
         except AssistantError as exc:
-            raise exc.with_context(backend=self.backend.name, thread_id=self.thread_id,
-                                   run_id=self.active.run_id if self.active else None)
+            raise exc.with_context(
+                backend=self.backend.name, thread_id=self.thread_id, run_id=self.active.run_id if self.active else None
+            )
 
     # -- the loop -----------------------------------------------------------------------------
     def _guarded(self, thread_id: str) -> Step:
@@ -154,18 +164,29 @@ class Turn:
                     step = self._start(step.ref.thread_id, first=False)
                     schedule = self._phase("start", started=self._start_sent)
                 case Failed(code=code, message=message):
-                    raise RunFailedError(f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed")
+                    raise RunFailedError(
+                        f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed"
+                    )
                 case Cancelled():
-                    raise RunCancelledError("the run was cancelled on the server", run_id=step.ref.run_id, status="cancelled")
+                    raise RunCancelledError(
+                        "the run was cancelled on the server", run_id=step.ref.run_id, status="cancelled"
+                    )
                 case Expired():
-                    raise RunExpiredError("the run expired before it finished (tool outputs must arrive within 10 minutes)",
-                                          run_id=step.ref.run_id, status="expired")
+                    raise RunExpiredError(
+                        "the run expired before it finished (tool outputs must arrive within 10 minutes)",
+                        run_id=step.ref.run_id,
+                        status="expired",
+                    )
 
     def _phase(self, kind: str, started: float | None = None) -> PhaseSchedule:
         """The waits of a phase whose request was sent at ``started`` (default: is sent now)."""
         times = self.setup.run_times
-        return PhaseSchedule(clock=self.deadline.clock, started=self.deadline.clock() if started is None else started,
-                             plan=times.plan(kind) if times is not None else None, kind=kind)
+        return PhaseSchedule(
+            clock=self.deadline.clock,
+            started=self.deadline.clock() if started is None else started,
+            plan=times.plan(kind) if times is not None else None,
+            kind=kind,
+        )
 
     def _learn(self, schedule: PhaseSchedule) -> None:
         if self.setup.run_times is not None:
@@ -187,7 +208,7 @@ class Turn:
         the polling transport), when it is a plain continuation of what was sent."""
         sent = "".join(self.streamed)
         if self.setup.request.on_text and len(text) > len(sent) and text.startswith(sent):
-            self._on_text(text[len(sent):])
+            self._on_text(text[len(sent) :])
 
     def _wait(self, seconds: float) -> None:
         if not self.deadline.wait(seconds):
@@ -210,7 +231,8 @@ class Turn:
             raise ActiveRunError(
                 f"conversation {busy.thread_id} already has an active run {busy.run_id or ''}".rstrip()
                 + " (on_active_run=fail; use wait or cancel)",
-                run_id=busy.run_id, status="active",
+                run_id=busy.run_id,
+                status="active",
             )
         if busy.run_id is None:  # the server did not say which run: wait for the lock to go
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
@@ -235,8 +257,13 @@ class Turn:
     def _timeout(self, run_id: str | None) -> TurnTimeoutError:
         run = self.active.run_id if self.active else run_id
         what = f"run {run} on conversation {self.thread_id} was cancelled" if run else f"conversation {self.thread_id}"
-        return TurnTimeoutError(f"the turn did not finish within {self.deadline.timeout:g}s; {what}",
-                                backend=self.backend.name, thread_id=self.thread_id, run_id=run, status="timeout")
+        return TurnTimeoutError(
+            f"the turn did not finish within {self.deadline.timeout:g}s; {what}",
+            backend=self.backend.name,
+            thread_id=self.thread_id,
+            run_id=run,
+            status="timeout",
+        )
 
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]

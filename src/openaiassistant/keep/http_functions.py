@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.tools.http import HttpToolSpec

@@ -98,7 +98,9 @@ def status(*, providers_dir: Path | None = None) -> ShimStatus:
     shim_dir = providers_dir / SHIM_DIR_NAME
     manifest = _read_manifest(shim_dir)
     if manifest is None:
-        return ShimStatus(keep_providers_dir=providers_dir, shim_dir=shim_dir, installed=False, foreign=shim_dir.exists())
+        return ShimStatus(
+            keep_providers_dir=providers_dir, shim_dir=shim_dir, installed=False, foreign=shim_dir.exists()
+        )
     modified = []
     for name, digest in manifest.get("files", {}).items():
         path = shim_dir / name
@@ -123,7 +125,9 @@ def install(*, providers_dir: Path | None = None) -> ShimStatus:
     providers_dir = providers_dir or find_keep_providers_dir()
     shim_dir = providers_dir / SHIM_DIR_NAME
     if shim_dir.exists() and _read_manifest(shim_dir) is None:
-        raise ConfigError("keep install", f"{shim_dir} exists and was not installed by openaiassistant; remove it first")
+        raise ConfigError(
+            "keep install", f"{shim_dir} exists and was not installed by openaiassistant; remove it first"
+        )
     shim_dir.mkdir(exist_ok=True)
     files = {}
     for name, template in _TEMPLATES.items():

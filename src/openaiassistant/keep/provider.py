@@ -15,7 +15,6 @@ import threading
 from typing import Any
 
 import pydantic
-
 from keep.contextmanager.contextmanager import ContextManager
 from keep.exceptions.provider_exception import ProviderException
 from keep.providers.base.base_provider import BaseProvider
@@ -30,8 +29,8 @@ from openaiassistant.errors import (
     ServerUnavailableError,
     redact,
 )
-from openaiassistant.values import positive_seconds
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.values import positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
@@ -208,16 +207,27 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _scope_failure(self, err: AssistantError) -> dict[str, bool | str]:
         """The scopes' answers for one failed check (messages are redacted by the error tree)."""
-        what = f"assistant {self._spec.assistant_id}" if self._spec.backend == "assistants" else f"model {self._spec.model}"
+        what = (
+            f"assistant {self._spec.assistant_id}"
+            if self._spec.backend == "assistants"
+            else f"model {self._spec.model}"
+        )
         if isinstance(err, AuthenticationError):
             message = f"The server rejected the API key ({err}); check api_key, organization and project"
             return {"authenticated": message, "assistant_available": "not checked: the API key was rejected"}
         # the engine reports a missing assistant/model as a ConfigError naming assistant_id/model
-        if isinstance(err, NotFoundError) or (isinstance(err, ConfigError) and err.parameter in ("model", "assistant_id")):
-            return {"authenticated": True, "assistant_available": f"{what} was not found ({err}); check the id/name and the backend"}
+        if isinstance(err, NotFoundError) or (
+            isinstance(err, ConfigError) and err.parameter in ("model", "assistant_id")
+        ):
+            return {
+                "authenticated": True,
+                "assistant_available": f"{what} was not found ({err}); check the id/name and the backend",
+            }
         if isinstance(err, QuotaExceededError):
-            return {"authenticated": True,
-                    "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"}
+            return {
+                "authenticated": True,
+                "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing",
+            }
         if isinstance(err, ConfigError):
             message = f"The configuration is not usable: {err}"
             return {"authenticated": message, "assistant_available": message}
@@ -278,7 +288,9 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_turn_request(values, default_timeout=self._default_timeout)
         tools = build_toolset(
-            parse_functions(request.functions), caller=self._call_provider, resolve_type=self._installed_provider_type,
+            parse_functions(request.functions),
+            caller=self._call_provider,
+            resolve_type=self._installed_provider_type,
             known_provider=self._provider_configured,
         )
         spec = self._spec
@@ -349,7 +361,9 @@ class OpenaiassistantProvider(BaseProvider):
         if not config:
             raise ToolCallError(f"provider {provider_id} is not configured in this Keep tenant")
         register_config_secrets(config, provider_type)
-        provider = ProvidersFactory.get_provider(self.context_manager, provider_id, provider_type, copy.deepcopy(config))
+        provider = ProvidersFactory.get_provider(
+            self.context_manager, provider_id, provider_type, copy.deepcopy(config)
+        )
         try:
             return provider.query(**arguments)
         finally:

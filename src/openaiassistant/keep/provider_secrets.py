@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from openaiassistant.errors import register_secret

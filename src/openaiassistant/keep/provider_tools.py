@@ -22,8 +22,9 @@ a ConfigError names the entry (``functions[i]``) and the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from openaiassistant.errors import ConfigError, redact
 from openaiassistant.keep.http_functions import http_tool_spec
@@ -106,8 +107,9 @@ def build_toolset(
         where = f"functions[{index}]"
         _check_name(spec.get("name"), where)
         if "provider" in spec:
-            tool = _provider_tool(spec, where=where, caller=caller, resolve_type=resolve_type,
-                                  known_provider=known_provider)
+            tool = _provider_tool(
+                spec, where=where, caller=caller, resolve_type=resolve_type, known_provider=known_provider
+            )
             registry.add(tool)
         else:
             registry.add_http_tool(http_tool_spec(spec, where=where))
@@ -158,7 +160,9 @@ def _provider_tool(
 
 
 def _provider_ref(
-    spec: Mapping[str, Any], where: str, resolve_type: Callable[[str], str | None] | None,
+    spec: Mapping[str, Any],
+    where: str,
+    resolve_type: Callable[[str], str | None] | None,
     known_provider: Callable[[str], bool] | None,
 ) -> tuple[str, str]:
     """The provider id and type a provider tool calls; the id must be configured in this tenant."""

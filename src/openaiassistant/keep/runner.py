@@ -21,9 +21,10 @@ import contextlib
 import os
 import threading
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 TENANT = "keep"  # Keep's single-tenant id
 
@@ -60,18 +61,22 @@ def _workdir() -> Path:
 
 def create_database(tenant_id: str = TENANT) -> None:
     """Create Keep's tables and the tenant in the configured database (idempotent)."""
-    from sqlmodel import SQLModel
-
     import keep.api.models.db  # noqa: F401  (registers every table on SQLModel.metadata)
     from keep.api.core.db import engine
     from keep.api.core.db_on_start import try_create_single_tenant
+    from sqlmodel import SQLModel
 
     SQLModel.metadata.create_all(engine)
     try_create_single_tenant(tenant_id, create_default_user=False)
 
 
 def install_provider(
-    *, name: str, provider_type: str, authentication: Mapping[str, Any], tenant_id: str = TENANT, validate_scopes: bool = True
+    *,
+    name: str,
+    provider_type: str,
+    authentication: Mapping[str, Any],
+    tenant_id: str = TENANT,
+    validate_scopes: bool = True,
 ) -> dict[str, Any]:
     """Install a provider in Keep's database the way Keep's API does (scopes are validated)."""
     from keep.providers.providers_service import ProvidersService
@@ -122,8 +127,12 @@ def _workflow_thread(*, workflow_id: str, execution_id: str, tenant_id: str | No
     Keep's logging filter reads these attributes to put a record into the workflow's log.
     """
     thread = threading.current_thread()
-    marks = {"workflow_id": workflow_id, "workflow_execution_id": execution_id, "tenant_id": tenant_id,
-             "workflow_debug": False}
+    marks = {
+        "workflow_id": workflow_id,
+        "workflow_execution_id": execution_id,
+        "tenant_id": tenant_id,
+        "workflow_debug": False,
+    }
     saved = {name: getattr(thread, name) for name in marks if hasattr(thread, name)}
     for name, value in marks.items():
         setattr(thread, name, value)

@@ -60,7 +60,7 @@ class SampleServices:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "SampleServices":
+    def start(self) -> SampleServices:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sample-services", daemon=True)
         self._thread.start()
         return self
@@ -71,7 +71,7 @@ class SampleServices:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> "SampleServices":
+    def __enter__(self) -> SampleServices:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

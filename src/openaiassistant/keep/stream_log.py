@@ -11,7 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 
-_WORKFLOW_THREAD_ATTRS = ("workflow_id", "workflow_execution_id", "tenant_id", "provider_type", "workflow_debug", "step_id")
+_WORKFLOW_THREAD_ATTRS = (
+    "workflow_id",
+    "workflow_execution_id",
+    "tenant_id",
+    "provider_type",
+    "workflow_debug",
+    "step_id",
+)
 
 
 class StreamLogger:

@@ -10,16 +10,28 @@ converted here.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES
 from openaiassistant.values import parse_bool, positive_seconds
 
 # Parameters of ``_query`` that are not run controls.
-TURN_KEYS = ("prompt", "thread_id", "functions", "metadata", "timeout", "stream", "on_active_run", "include_history",
-             "images", "attachments", "vector_store_ids")
+TURN_KEYS = (
+    "prompt",
+    "thread_id",
+    "functions",
+    "metadata",
+    "timeout",
+    "stream",
+    "on_active_run",
+    "include_history",
+    "images",
+    "attachments",
+    "vector_store_ids",
+)
 ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
 
@@ -46,10 +58,14 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
     unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k != "max_output_tokens"]
     if unknown:
         allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES if p not in TURN_KEYS))
-        raise ConfigError(", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}")
+        raise ConfigError(
+            ", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}"
+        )
     prompt = values.get("prompt")
     if prompt is not None and not isinstance(prompt, str):
-        raise ConfigError("prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML")
+        raise ConfigError(
+            "prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML"
+        )
     if not prompt or not prompt.strip():
         raise ConfigError("prompt", "required: the message to send to the assistant")
     on_active_run = _text(values.get("on_active_run")) or "wait"

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from openaiassistant.errors import ConfigError
@@ -43,7 +44,7 @@ class WithTemplate:
     declared: frozenset[str]
 
     @classmethod
-    def compile(cls, template: Mapping[str, Any], parameters: Mapping[str, Any], *, where: str) -> "WithTemplate":
+    def compile(cls, template: Mapping[str, Any], parameters: Mapping[str, Any], *, where: str) -> WithTemplate:
         """Check the template against the tool's parameter schema (a ConfigError names the key)."""
         properties = parameters.get("properties") or {}
         declared = frozenset(properties)
@@ -55,7 +56,7 @@ class WithTemplate:
             raise ConfigError(
                 where,
                 f"parameter(s) {fixed} would replace fixed with: keys; to let the assistant set one, "
-                f"write it as a placeholder (e.g. {fixed[0]}: \"{{{fixed[0]}}}\")",
+                f'write it as a placeholder (e.g. {fixed[0]}: "{{{fixed[0]}}}")',
             )
         return cls(template=dict(template), declared=declared)
 
@@ -100,10 +101,14 @@ def _check(value: Any, declared: frozenset[str], required: set[str], used: set[s
 def _check_url(text: str, names: list[str], declared: frozenset[str], required: set[str], *, where: str) -> None:
     scheme = _SCHEME.match(text)
     if not scheme:
-        raise ConfigError(where, "must be an absolute URL whose scheme and host are written out (no placeholder before them)")
-    authority = re.split(r"[/?#]", text[scheme.end():], maxsplit=1)[0]
+        raise ConfigError(
+            where, "must be an absolute URL whose scheme and host are written out (no placeholder before them)"
+        )
+    authority = re.split(r"[/?#]", text[scheme.end() :], maxsplit=1)[0]
     if "{" in authority or "}" in authority:
-        raise ConfigError(where, "placeholders are not allowed in the host or port: the assistant could point the tool anywhere")
+        raise ConfigError(
+            where, "placeholders are not allowed in the host or port: the assistant could point the tool anywhere"
+        )
     try:
         url_origin(PLACEHOLDER.sub("x", text))
     except ValueError as exc:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from openaiassistant.errors import ConfigError
@@ -18,13 +18,13 @@ DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes even for timezone=True columns; we only ever store UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -42,7 +42,7 @@ class ThreadInfo:
     deleted_at: datetime | None = None
 
     @classmethod
-    def from_row(cls, row: ThreadRow) -> "ThreadInfo":
+    def from_row(cls, row: ThreadRow) -> ThreadInfo:
         return cls(
             thread_id=row.thread_id,
             backend=row.backend,
@@ -121,9 +121,15 @@ class ThreadRegistry:
             if not bumped:
                 session.add(
                     ThreadRow(
-                        thread_id=thread_id, backend=backend, tenant=tenant, workflow=workflow,
-                        fingerprint=fingerprint, meta=dict(metadata or {}), turns=1,
-                        created_at=now, last_used_at=now,
+                        thread_id=thread_id,
+                        backend=backend,
+                        tenant=tenant,
+                        workflow=workflow,
+                        fingerprint=fingerprint,
+                        meta=dict(metadata or {}),
+                        turns=1,
+                        created_at=now,
+                        last_used_at=now,
                     )
                 )
                 session.flush()

@@ -8,8 +8,9 @@ in call order, and the backend sends them back in its own wire form.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,8 +32,9 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import jsonschema
 
@@ -228,8 +229,13 @@ class _RoundRunner:
             output, error = await self._invoke(call, prepared)
             duration_ms = (time.monotonic() - start) * 1000.0
         capped = cap_output(output, max_chars=self._limits.max_output_chars)  # already redacted
-        logger.debug("tool %s (%s) finished in %.1f ms%s", call.name, call.call_id, duration_ms,
-                     f" with error: {error}" if error else "")
+        logger.debug(
+            "tool %s (%s) finished in %.1f ms%s",
+            call.name,
+            call.call_id,
+            duration_ms,
+            f" with error: {error}" if error else "",
+        )
         return ToolOutput(call_id=call.call_id, name=call.name, output=capped, error=error, duration_ms=duration_ms)
 
     def _prepare(self, call: ToolCall) -> _Prepared | ToolOutput:

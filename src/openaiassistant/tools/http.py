@@ -44,26 +44,38 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 import jsonschema
 
 from ..errors import ConfigError, redact, register_secret
+from ..values import parse_bool
 from .base import ToolDefinition
 from .strict import strict_problem
 from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
 from .tool import Tool, ToolCallError, check_tool_name
-from ..values import parse_bool
 
 logger = logging.getLogger("openaiassistant.tools.http")
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 _FIELDS = {
-    "name", "description", "parameters", "method", "url", "query", "headers", "body", "timeout",
-    "max_response_bytes", "strict", "follow_redirects", "max_redirects",
+    "name",
+    "description",
+    "parameters",
+    "method",
+    "url",
+    "query",
+    "headers",
+    "body",
+    "timeout",
+    "max_response_bytes",
+    "strict",
+    "follow_redirects",
+    "max_redirects",
 }
 # Header names whose values are credentials (matched on the lower-cased name).
 _CREDENTIAL_HEADER = re.compile(
@@ -94,9 +106,12 @@ class HttpToolSpec:
 
     @classmethod
     def from_dict(
-        cls, spec: Mapping[str, Any], *, secrets: Mapping[str, str] | None = None,
+        cls,
+        spec: Mapping[str, Any],
+        *,
+        secrets: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
-    ) -> "HttpToolSpec":
+    ) -> HttpToolSpec:
         """Validate a spec dict; raises ConfigError naming the tool and the field."""
         if not isinstance(spec, Mapping):
             raise ConfigError("HTTP tool spec", f"must be a mapping, got {type(spec).__name__}")
@@ -116,8 +131,9 @@ class HttpToolSpec:
             raise ConfigError(f"{where} method", f"{method!r} is not one of {list(_METHODS)}")
         url, origin = _url(spec.get("url"), where=f"{where} url")
         # No references in the query: URLs end up in logs (httpx logs every request URL at INFO).
-        query = _template_map(spec.get("query"), where=f"{where} query", secrets={}, environ=environ,
-                              allow_references=False)
+        query = _template_map(
+            spec.get("query"), where=f"{where} query", secrets={}, environ=environ, allow_references=False
+        )
         headers = _headers(spec.get("headers"), where=f"{where} headers", secrets=secrets, environ=environ)
         body: Any = _NO_BODY
         if "body" in spec:
@@ -131,20 +147,33 @@ class HttpToolSpec:
             raise ConfigError(where, f"placeholder(s) {missing} are not declared in parameters.properties")
         optional_in_path = sorted({a for a in url.arguments if a not in parameters.get("required", [])})
         if optional_in_path:
-            raise ConfigError(f"{where} url", f"path placeholder(s) {optional_in_path} must be listed in parameters.required")
+            raise ConfigError(
+                f"{where} url", f"path placeholder(s) {optional_in_path} must be listed in parameters.required"
+            )
         return cls(
-            name=name, description=_str(spec.get("description", ""), f"{where} description"),
-            parameters=parameters, method=method, url=url, origin=origin, query=query, headers=headers,
-            body=body, strict=strict,
+            name=name,
+            description=_str(spec.get("description", ""), f"{where} description"),
+            parameters=parameters,
+            method=method,
+            url=url,
+            origin=origin,
+            query=query,
+            headers=headers,
+            body=body,
+            strict=strict,
             timeout=_positive(_given(spec, "timeout", 10.0), f"{where} timeout", float),
-            max_response_bytes=_positive(_given(spec, "max_response_bytes", 1_000_000), f"{where} max_response_bytes", int),
+            max_response_bytes=_positive(
+                _given(spec, "max_response_bytes", 1_000_000), f"{where} max_response_bytes", int
+            ),
             follow_redirects=parse_bool(f"{where} follow_redirects", _given(spec, "follow_redirects", True)),
             max_redirects=_count(_given(spec, "max_redirects", 3), f"{where} max_redirects"),
         )
 
     def definition(self) -> ToolDefinition:
         """What the model sees: name, description, parameters. Never the URL or headers."""
-        return ToolDefinition(name=self.name, description=self.description, parameters=self.parameters, strict=self.strict)
+        return ToolDefinition(
+            name=self.name, description=self.description, parameters=self.parameters, strict=self.strict
+        )
 
 
 def compile_http_tool(spec: HttpToolSpec) -> Tool:
@@ -168,9 +197,7 @@ async def _perform(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> Any:
     # trust_env=False: no proxies or .netrc from the environment; redirects are handled below.
     async with httpx.AsyncClient(timeout=spec.timeout, follow_redirects=False, trust_env=False) as client:
         for hop in range(spec.max_redirects + 1):
-            request = client.build_request(
-                method, url, headers=headers, **({} if body is _NO_BODY else {"json": body})
-            )
+            request = client.build_request(method, url, headers=headers, **({} if body is _NO_BODY else {"json": body}))
             logger.info("HTTP tool %s: %s %s", spec.name, method, redact(str(request.url)))
             try:
                 response = await client.send(request, stream=True)
@@ -258,8 +285,13 @@ async def _read(spec: HttpToolSpec, response: httpx.Response) -> Any:
     if truncated:
         result["truncated"] = True
         result["note"] = f"response truncated at {spec.max_response_bytes} bytes"
-    logger.info("HTTP tool %s: status %s, %d bytes%s", spec.name, response.status_code, len(raw),
-                " (truncated)" if truncated else "")
+    logger.info(
+        "HTTP tool %s: status %s, %d bytes%s",
+        spec.name,
+        response.status_code,
+        len(raw),
+        " (truncated)" if truncated else "",
+    )
     if response.status_code >= 400:
         raise ToolCallError(f"HTTP {response.status_code} {response.reason_phrase}".strip(), data=result)
     return result

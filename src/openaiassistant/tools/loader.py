@@ -8,8 +8,9 @@ that names the file, the tool's position and name, and the field.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

@@ -18,8 +18,9 @@ import datetime
 import enum
 import json
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import redact_data
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from typing import Any, Callable, Iterator, Mapping, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, overload
 
 import jsonschema
 
@@ -45,8 +46,13 @@ class ToolRegistry:
     """A set of named tools plus the limits their calls run under."""
 
     def __init__(
-        self, *, max_concurrency: int = 8, call_timeout: float = 30.0, max_output_chars: int = 16000,
-        max_abandoned_calls: int | None = None, abandoned_call_limit: AbandonedCallLimit | None = None,
+        self,
+        *,
+        max_concurrency: int = 8,
+        call_timeout: float = 30.0,
+        max_output_chars: int = 16000,
+        max_abandoned_calls: int | None = None,
+        abandoned_call_limit: AbandonedCallLimit | None = None,
     ) -> None:
         """``max_abandoned_calls`` (default 32) bounds the sync tool threads still running after
         their call timed out or was cancelled; past it, sync calls get an error output instead
@@ -57,17 +63,27 @@ class ToolRegistry:
             raise ConfigError("max_concurrency", f"must be a whole number >= 1, got {max_concurrency!r}")
         if isinstance(call_timeout, bool) or not isinstance(call_timeout, (int, float)) or not call_timeout > 0:
             raise ConfigError("call_timeout", f"must be a positive number of seconds, got {call_timeout!r}")
-        if isinstance(max_output_chars, bool) or not isinstance(max_output_chars, int) or max_output_chars < MIN_OUTPUT_CHARS:
-            raise ConfigError("max_output_chars", f"must be a whole number >= {MIN_OUTPUT_CHARS}, got {max_output_chars!r}")
+        if (
+            isinstance(max_output_chars, bool)
+            or not isinstance(max_output_chars, int)
+            or max_output_chars < MIN_OUTPUT_CHARS
+        ):
+            raise ConfigError(
+                "max_output_chars", f"must be a whole number >= {MIN_OUTPUT_CHARS}, got {max_output_chars!r}"
+            )
         self.limits = RoundLimits(
             max_concurrency=max_concurrency, call_timeout=float(call_timeout), max_output_chars=max_output_chars
         )
         if abandoned_call_limit is None:
             abandoned_call_limit = AbandonedCallLimit(32 if max_abandoned_calls is None else max_abandoned_calls)
         elif not isinstance(abandoned_call_limit, AbandonedCallLimit):
-            raise ConfigError("abandoned_call_limit", f"must be an AbandonedCallLimit, got {type(abandoned_call_limit).__name__}")
+            raise ConfigError(
+                "abandoned_call_limit", f"must be an AbandonedCallLimit, got {type(abandoned_call_limit).__name__}"
+            )
         elif max_abandoned_calls is not None:
-            raise ConfigError("max_abandoned_calls", "give either max_abandoned_calls or abandoned_call_limit, not both")
+            raise ConfigError(
+                "max_abandoned_calls", "give either max_abandoned_calls or abandoned_call_limit, not both"
+            )
         self._sync_calls = abandoned_call_limit
         self._tools: dict[str, Executable] = {}
         self._validators: dict[str, Any] = {}
@@ -79,13 +95,23 @@ class ToolRegistry:
 
     @overload
     def tool(
-        self, *, name: str | None = None, description: str | None = None, strict: bool = True,
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        strict: bool = True,
         timeout: float | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
     def tool(
-        self, func: Callable[..., Any] | None = None, /, *, name: str | None = None,
-        description: str | None = None, strict: bool = True, timeout: float | None = None,
+        self,
+        func: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        strict: bool = True,
+        timeout: float | None = None,
     ) -> Any:
         """Decorator: ``@registry.tool`` or ``@registry.tool(name=..., strict=False)``.
 
@@ -99,8 +125,13 @@ class ToolRegistry:
         return decorate(func) if func is not None else decorate
 
     def register(
-        self, func: Callable[..., Any], *, name: str | None = None, description: str | None = None,
-        strict: bool = True, timeout: float | None = None,
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        strict: bool = True,
+        timeout: float | None = None,
     ) -> Tool:
         """Register a Python callable (sync or async) as a tool; returns the compiled :class:`Tool`.
 
@@ -131,15 +162,21 @@ class ToolRegistry:
             raise ConfigError("tool name", f"{definition.name!r} is already registered")
         if getattr(tool, "validate_arguments", True):
             try:
-                validator_cls = jsonschema.validators.validator_for(definition.parameters, jsonschema.Draft202012Validator)
+                validator_cls = jsonschema.validators.validator_for(
+                    definition.parameters, jsonschema.Draft202012Validator
+                )
                 validator_cls.check_schema(definition.parameters)
             except jsonschema.SchemaError as exc:
-                raise ConfigError(f"tool {definition.name} parameters", f"not a valid JSON schema: {exc.message}") from None
+                raise ConfigError(
+                    f"tool {definition.name} parameters", f"not a valid JSON schema: {exc.message}"
+                ) from None
             self._validators[definition.name] = validator_cls(definition.parameters)
         self._tools[definition.name] = tool
         return tool
 
-    def add_http_tool(self, spec: Mapping[str, Any] | HttpToolSpec, *, secrets: Mapping[str, str] | None = None) -> Tool:
+    def add_http_tool(
+        self, spec: Mapping[str, Any] | HttpToolSpec, *, secrets: Mapping[str, str] | None = None
+    ) -> Tool:
         """Add a declarative HTTP tool (see :mod:`.http` for the spec format and its safety rules).
 
         ``secrets`` resolves ``${secret:NAME}`` references; ``${env:NAME}`` reads the environment.
@@ -164,8 +201,13 @@ class ToolRegistry:
         when ``cancel_event`` is set; unfinished calls are cancelled and drained first.
         """
         return run_round(
-            dict(self._tools), dict(self._validators), calls,
-            limits=self.limits, sync_calls=self._sync_calls, deadline=deadline, cancel_event=cancel_event,
+            dict(self._tools),
+            dict(self._validators),
+            calls,
+            limits=self.limits,
+            sync_calls=self._sync_calls,
+            deadline=deadline,
+            cancel_event=cancel_event,
         )
 
     @property

@@ -24,9 +24,9 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ConfigError
 from .docstrings import parse_docstring
@@ -98,9 +98,7 @@ def function_schema(
         properties[param.name] = prop
         if strict or not has_default:
             required.append(param.name)
-        params.append(
-            ParamInfo(name=param.name, annotation=annotation, has_default=has_default, default=param.default)
-        )
+        params.append(ParamInfo(name=param.name, annotation=annotation, has_default=has_default, default=param.default))
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError, register_secret
 
@@ -32,8 +33,7 @@ class Template:
 
     def __repr__(self) -> str:
         shown = "".join(
-            "{" + value + "}" if kind == "arg" else "***" if kind == "secret" else value
-            for kind, value in self.parts
+            "{" + value + "}" if kind == "arg" else "***" if kind == "secret" else value for kind, value in self.parts
         )
         return f"Template({shown!r})"
 
@@ -86,7 +86,9 @@ def parse_template(
             parts.append(("arg", match.group("arg")))
         else:
             if not allow_references:
-                raise ConfigError(where, "may not reference ${env:...} or ${secret:...} (URLs are logged; put secrets in headers)")
+                raise ConfigError(
+                    where, "may not reference ${env:...} or ${secret:...} (URLs are logged; put secrets in headers)"
+                )
             parts.append(("secret", _resolve(match.group("kind"), match.group("ref").strip(), where, secrets, env)))
         pos = match.end()
     _literal(text[pos:], parts, where)
