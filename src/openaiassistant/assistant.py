@@ -12,6 +12,7 @@ no event loop of its own, so it works from any thread, with or without a running
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -31,6 +32,7 @@ from openaiassistant.params import parse_params, validate_metadata, with_json_hi
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import Toolset
+from openaiassistant.values import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +206,8 @@ class Assistant:
         user_input = (
             prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
         )
+        if isinstance(user_input.text, str):  # a lone surrogate would fail the request unencodable
+            user_input = dataclasses.replace(user_input, text=clean_text(user_input.text))
         run_params = with_json_hint(
             parse_params(params, defaults=self.spec.params, backend=self.spec.backend),
             user_input.text,
@@ -221,7 +225,7 @@ class Assistant:
         if timeout is not None:
             try:
                 timeout = float(timeout)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
             if not math.isfinite(timeout) or timeout <= 0:
                 raise ConfigError(

@@ -12,13 +12,14 @@ The result is a backend-neutral :class:`RunParams`; each backend translates it t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_bool
+from openaiassistant.values import clean_text, parse_bool
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -127,7 +128,7 @@ def with_json_hint(params: RunParams, *said: str | None) -> RunParams:
 def _text(name: str, value: Any, _backend: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(name, f"must be a string, got {type(value).__name__}")
-    return value
+    return clean_text(value)
 
 
 def _nonempty(name: str, value: Any, backend: str) -> str:
@@ -142,8 +143,10 @@ def _number(name: str, value: Any, low: float, high: float) -> float:
         raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {_shown(value)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(name, f"must be a finite number from {low:g} to {high:g}, got {_shown(value)}")
     if not low <= number <= high:
         raise ConfigError(name, f"must be from {low:g} to {high:g}, got {number:g}")
     return number
@@ -154,13 +157,21 @@ def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
         raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}")
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(name, f"must be an integer >= {minimum}, got {_shown(value)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(name, f"must be a finite integer from {minimum} to {maximum}, got {_shown(value)}")
     if number != int(number):
         raise ConfigError(name, f"must be a whole number, got {value!r}")
     if not minimum <= int(number) <= maximum:
         raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
     return int(number)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut short (a hostile value can be huge)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _boolean(name: str, value: Any, _backend: str) -> bool:
@@ -237,7 +248,7 @@ def validate_metadata(value: Mapping[str, Any], *, name: str = "metadata") -> di
             raise ConfigError(name, f"key {str(key)[:80]!r} must be a string of 1 to 64 characters")
         if isinstance(item, (Mapping, list, tuple)) or item is None:
             raise ConfigError(f"{name}.{key}", "must be a string (or a number/boolean)")
-        text = str(item).lower() if isinstance(item, bool) else str(item)
+        text = clean_text(str(item).lower() if isinstance(item, bool) else str(item))
         if len(text) > 512:
             raise ConfigError(f"{name}.{key}", f"is {len(text)} characters; at most 512 are allowed")
         out[key] = text

@@ -41,8 +41,19 @@ def positive_seconds(where: str, value: Any) -> float | None:
         raise ConfigError(where, f"must be a number of seconds, got {value!r}")
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(where, f"must be a number of seconds, got {value!r}") from None
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
     return seconds
+
+
+def clean_text(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (from a mis-decoded alert, a broken
+    JSON escape) becomes U+FFFD instead of failing the request with UnicodeEncodeError; a
+    surrogate pair written as two code points becomes the character it stands for."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

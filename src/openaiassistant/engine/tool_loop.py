@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from openaiassistant import json_limits
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import ToolError
 from openaiassistant.params import RunParams
@@ -35,7 +36,7 @@ class ToolLoop:
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
         """Execute one round; raises ToolError when a limit is hit or there are no tools."""
-        requested = ", ".join(f"{c.name}({c.arguments})" for c in calls)
+        requested = ", ".join(f"{c.name}({_shown(c.arguments)})" for c in calls)
         if self.toolset is None:
             raise ToolError(f"the model asked for tool calls but no tools were given: {requested}")
         if self.rounds + 1 > self.params.max_tool_rounds:
@@ -87,9 +88,15 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
     return ordered
 
 
+def _shown(arguments: str, limit: int = 200) -> str:
+    """Arguments as an error message names them: cut short (a model can send megabytes)."""
+    text = arguments if isinstance(arguments, str) else repr(arguments)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _arguments(raw: str) -> Any:
     """The call's arguments as data for the result (the raw text when it is not JSON)."""
     try:
-        return json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
+        return json_limits.loads(raw)
+    except (TypeError, json_limits.JSONLimitError):  # too deep or not JSON: kept as the text it was
         return raw

@@ -412,7 +412,7 @@ def _positive(value: Any, where: str, kind: type) -> Any:
         number = kind(number)
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(where, f"must be a positive number, got {value!r}") from None
-    if isinstance(value, bool) or not number > 0:
+    if isinstance(value, bool) or not (number > 0 and number != float("inf")):
         raise ConfigError(where, f"must be a positive number, got {value!r}")
     return number
 
