@@ -18,6 +18,7 @@ beyond :data:`~openaiassistant.json_limits.MAX_DEPTH` levels is not JSON here. W
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -67,7 +68,7 @@ def find_json(text: str) -> Any:
         if value is not _NOT_FOUND:
             return value
     starts = (index for index, char in enumerate(text) if char in "{[")
-    for _, index in zip(range(_MAX_CANDIDATES), starts):
+    for index in itertools.islice(starts, _MAX_CANDIDATES):
         try:
             return json_limits.raw_decode(text, index)
         except json_limits.JSONTooDeep:  # nested beyond reason: no inner part of it is the answer
