@@ -157,3 +157,48 @@ def test_odd_arguments(arguments: str) -> None:
     assert output.call_id == "c1"
     json.loads(output.output)  # always JSON, always encodable
     output.output.encode("utf-8")
+
+
+def test_the_lock_table_keeps_only_conversations_in_use(make_assistant: Any) -> None:
+    # issue 10: one lock per conversation stayed in the table forever
+    from openaiassistant.engine.locks import LOCKS
+
+    assistant = make_assistant()
+    before = len(LOCKS)
+    first = assistant.run_turn("one")
+    for _ in range(3):
+        assistant.run_turn("again", thread_id=first.thread_id)
+    for _ in range(3):
+        other = assistant.run_turn("new")
+        assistant.run_turn("more", thread_id=other.thread_id)
+    assert len(LOCKS) == before
+
+
+def test_a_lock_is_shared_while_in_use_and_dropped_after() -> None:
+    import threading
+
+    from openaiassistant.engine.deadline import Deadline
+    from openaiassistant.engine.locks import ConversationLocks
+    from openaiassistant.errors import ActiveRunError
+
+    locks = ConversationLocks()
+    entered, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with locks.hold(server="s", thread_id="t", deadline=Deadline(timeout=30), fail_if_busy=False):
+            entered.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=holder)
+    worker.start()
+    assert entered.wait(30)
+    assert len(locks) == 1
+    with (
+        pytest.raises(ActiveRunError),
+        locks.hold(server="s", thread_id="t", deadline=Deadline(timeout=30), fail_if_busy=True),
+    ):
+        pass
+    assert len(locks) == 1  # the refused turn left, the holder stays
+    release.set()
+    worker.join(30)
+    assert len(locks) == 0
