@@ -145,7 +145,14 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.registry:
         from openaiassistant.registry import ThreadRegistry
 
-        registry = ThreadRegistry(args.registry)
+        try:
+            registry = ThreadRegistry(args.registry)
+        except Exception as exc:  # a bad URL, a missing driver, an unreachable or broken database
+            from openaiassistant.errors import redact
+
+            text = str(exc).removeprefix("invalid registry_url: ") if isinstance(exc, ConfigError) else None
+            detail = (text or redact(f"{type(exc).__name__}: {exc}")).splitlines()[0][:300]
+            raise ConfigError("--registry", f"the thread registry is not usable ({detail})") from None
     return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 

@@ -68,11 +68,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as exc:  # an unreachable or broken database: one line, no traceback
-        print(
-            f"error: the thread registry failed: {type(exc).__name__}: {redact(str(exc)).splitlines()[0][:300]}",
-            file=sys.stderr,
-        )
+    except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
+        # an unreachable or broken database, a driver that is not installed: one line, no traceback
+        lines = redact(str(exc)).splitlines() or [""]
+        print(f"error: the thread registry failed: {type(exc).__name__}: {lines[0][:300]}", file=sys.stderr)
         return 1
 
 

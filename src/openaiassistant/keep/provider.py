@@ -329,7 +329,17 @@ class OpenaiassistantProvider(BaseProvider):
 
         with _REGISTRIES_LOCK:
             if url not in _REGISTRIES:
-                _REGISTRIES[url] = ThreadRegistry(url)
+                try:
+                    _REGISTRIES[url] = ThreadRegistry(url)
+                except Exception as exc:  # noqa: BLE001 - bookkeeping must not cost the answer
+                    # the turn runs unrecorded, as the library does when recording fails; the
+                    # next step tries the database again (it may be back)
+                    self.logger.warning(
+                        "[%s] the thread registry at registry_url is not usable, this turn is not recorded: %s",
+                        self.provider_id,
+                        redact(f"{type(exc).__name__}: {exc}")[:300],
+                    )
+                    return None
             return _REGISTRIES[url]
 
     def _registry_tags(self) -> dict[str, Any]:
@@ -430,9 +440,18 @@ def _check_registry_url(url: str | None) -> None:
     from sqlalchemy import create_engine
 
     try:
-        create_engine(url).dispose()  # parses the URL, loads the dialect and its driver; no connection
+        engine = create_engine(url)  # parses the URL, loads the dialect and its driver; no connection
     except Exception as exc:
         raise ConfigError("registry_url", redact(f"not a usable SQLAlchemy URL: {type(exc).__name__}: {exc}")) from None
+    try:
+        if engine.dialect.name == "sqlite":
+            from openaiassistant.registry.sqlite_check import sqlite_file_problem
+
+            problem = sqlite_file_problem(engine.url.database)
+            if problem:
+                raise ConfigError("registry_url", problem)
+    finally:
+        engine.dispose()
 
 
 def _short(value: Any, limit: int = 200) -> str:
