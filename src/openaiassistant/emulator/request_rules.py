@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from openaiassistant.emulator.http import ApiProblem
-from openaiassistant.emulator.models_api import is_reasoning_model
+from openaiassistant.emulator.catalogue import is_reasoning_model
+from openaiassistant.emulator.problems import ApiProblem
 from openaiassistant.tools.strict import strict_problem
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
