@@ -23,16 +23,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Start the server, print its base URL, serve until Ctrl-C (or until ``stop`` is set)."""
-    from openaiassistant.emulator.server import EmulatorServer
+    from openaiassistant.emulator.faults import FaultError
+    from openaiassistant.emulator.script import ScriptError
+    from openaiassistant.emulator.server import EmulatorServer, EmulatorStartError
 
-    server = EmulatorServer(
-        script=args.script,
-        host=args.host,
-        port=args.port,
-        validate=not args.no_validate,
-        required_api_key=args.api_key,
-    )
-    server.start()
+    try:
+        server = EmulatorServer(
+            script=args.script,
+            host=args.host,
+            port=args.port,
+            validate=not args.no_validate,
+            required_api_key=args.api_key,
+        )
+    except (ScriptError, FaultError) as exc:  # one line naming what to fix, no traceback
+        print(f"error: the script {args.script!r} is not usable: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server.start()
+    except EmulatorStartError as exc:
+        print(f"error: {exc} (use --port 0 for any free port)", file=sys.stderr)
+        return 1
     print(f"OpenAI emulator serving at {server.base_url} (control: {server.url}/_emulator)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         # the control routes and the request log (prompts, tool outputs) have no authentication

@@ -121,16 +121,16 @@ class Emulator:
                 self._request_violations.extend(problems)
         check_unknown_params(self.validator.allowed_params(method, path), path, body)
 
-    def model_fault(self, method: str, path: str) -> dict[str, Any] | None:
+    def model_fault(self, method: str, path: str, body: str | None = None) -> dict[str, Any] | None:
         """An armed run/response-level fault for this request, as a step ``fault`` dict."""
-        fault = self.faults.take(MODEL_KINDS, method, path)
+        fault = self.faults.take(MODEL_KINDS, method, path, body)
         if fault is None:
             return None
         return {"kind": fault.kind, "code": fault.code, "message": fault.message, "reason": fault.reason}
 
-    def stream_cut(self, method: str, path: str) -> Fault | None:
+    def stream_cut(self, method: str, path: str, body: str | None = None) -> Fault | None:
         """The armed stream fault for this request (``stream_cut`` / ``stream_error``), if any."""
-        return self.faults.take(STREAM_KINDS, method, path)
+        return self.faults.take(STREAM_KINDS, method, path, body)
 
     def poll_headers(self, api: str) -> dict[str, str]:
         """``openai-poll-after-ms`` for responses of ``api`` (``assistants`` | ``responses``), if

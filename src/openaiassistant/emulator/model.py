@@ -201,7 +201,12 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             PlannedCall(
                 call_id="call_" + secrets.token_hex(12),
                 name=str(call["name"]),
-                arguments=json.dumps(template(call.get("arguments") or {}, variables)),
+                # raw_arguments: the text as a model might send it (not JSON, nested too deep...)
+                arguments=(
+                    template(call["raw_arguments"], variables)
+                    if "raw_arguments" in call
+                    else json.dumps(template(call.get("arguments") or {}, variables))
+                ),
             )
             for call in step.tool_calls
         ]

@@ -10,6 +10,7 @@ with EmulatorServer(script={"rules": [...]}) as server:
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -22,6 +23,25 @@ from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.context import Emulator
 
 DEFAULT_API_KEY = "sk-emulator-local-key"
+
+
+class EmulatorStartError(RuntimeError):
+    """The emulator could not listen where it was asked to (a port in use, a bad address)."""
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise EmulatorStartError(f"the emulator cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
 
 
 class EmulatorServer:
@@ -65,7 +85,8 @@ class EmulatorServer:
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="openai-emulator", daemon=True)
+        sock = _listen(self.host, self.port)  # bound here, so a port in use is our error to tell
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="openai-emulator", daemon=True)
         thread.start()
         deadline = time.monotonic() + 15
         while not server.started:
