@@ -105,6 +105,11 @@ def build_toolset(
     registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(specs):
         where = f"functions[{index}]"
+        if "mcp" in spec:  # an MCP server: its tools, listed from the server
+            from openaiassistant.keep.mcp_functions import add_step_mcp_server
+
+            add_step_mcp_server(registry, spec, where=where)
+            continue
         _check_name(spec.get("name"), where)
         if "provider" in spec:
             tool = _provider_tool(

@@ -91,13 +91,16 @@ def mcp_tools(spec: McpServerSpec, servers: McpServers) -> list[McpTool]:
         listed = session.list_tools(timeout=min(spec.startup_timeout, _LIST_TIMEOUT))
     except (McpConnectionError, McpProtocolError) as exc:
         servers.forget(spec, session)
-        raise McpServerError(f"MCP server {spec.name!r} ({session.transport.describe()}) could not list tools: {exc}") from None
+        raise McpServerError(
+            f"MCP server {spec.name!r} ({session.transport.describe()}) could not list tools: {exc}"
+        ) from None
     by_name = {str(t.get("name")): t for t in listed if t.get("name")}
     if spec.allow is not None:
         missing = [n for n in spec.allow if n not in by_name]
         if missing:
             raise McpServerError(
-                f"MCP server {spec.name!r} has no tool(s) {missing}; it offers: {', '.join(sorted(by_name)) or '(none)'}"
+                f"MCP server {spec.name!r} has no tool(s) {missing}; "
+                f"it offers: {', '.join(sorted(by_name)) or '(none)'}"
             )
         chosen = [by_name[n] for n in spec.allow]
     else:
@@ -140,8 +143,8 @@ def tool_result(result: Any, server: str) -> Any:
     """
     if not isinstance(result, dict):
         raise ToolCallError(f"MCP server {server!r} answered without a result object: {str(result)[:200]}")
-    content = result.get("content") if isinstance(result.get("content"), list) else []
-    blocks = [_block(b) for b in content if isinstance(b, dict)]
+    content = result.get("content")
+    blocks = [_block(b) for b in content if isinstance(b, dict)] if isinstance(content, list) else []
     if result.get("isError"):
         text = "\n".join(b for b in blocks if isinstance(b, str)) or "the tool reported an error"
         raise ToolCallError(text, data={"server": server})

@@ -50,7 +50,9 @@ class McpServers:
             if current is not None and current.alive:
                 return current
             if current is not None:
-                logger.warning("MCP server %s (%s) is gone; starting a new session", spec.name, current.transport.describe())
+                logger.warning(
+                    "MCP server %s (%s) is gone; starting a new session", spec.name, current.transport.describe()
+                )
                 current.close()
             session = McpSession(name=spec.name, transport=_transport(spec))
             try:

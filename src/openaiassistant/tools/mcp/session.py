@@ -16,6 +16,7 @@ elicitation: capabilities we do not declare) with "method not found". Notificati
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -132,10 +133,8 @@ class McpSession:
         if request_id is None or future.done():
             return
         self._pending.forget(request_id)
-        try:
+        with contextlib.suppress(McpConnectionError, OSError):
             self.transport.send(notification("notifications/cancelled", {"requestId": request_id, "reason": reason}))
-        except (McpConnectionError, OSError):
-            pass
         stop = getattr(self.transport, "cancel", None)
         if callable(stop):
             stop(request_id)

@@ -123,7 +123,9 @@ class McpServerSpec:
         cwd = server.get("cwd")
         if cwd is not None and not isinstance(cwd, str):
             raise ConfigError(f"{where}.cwd", "must be a directory path")
-        env = _resolved_map(server.get("env"), f"{where}.env", secrets, environ, credential=lambda _k: True)
+        env = _resolved_map(
+            server.get("env"), f"{where}.env", secrets, environ, credential=lambda k: bool(_CREDENTIAL.search(k))
+        )
         full = tuple(command) + tuple(str(a) for a in args)
         return cls(name=label or full[0], command=full, env=env, cwd=cwd, **common)
 
@@ -148,7 +150,11 @@ class McpServerSpec:
         if parts.username or parts.password or "${" in url:
             raise ConfigError(f"{where}.url", "may not carry credentials (URLs are logged): put them in headers")
         headers = _resolved_map(
-            server.get("headers"), f"{where}.headers", secrets, environ, credential=lambda k: bool(_CREDENTIAL.search(k))
+            server.get("headers"),
+            f"{where}.headers",
+            secrets,
+            environ,
+            credential=lambda k: bool(_CREDENTIAL.search(k)),
         )
         return cls(name=label or parts.hostname, url=url, headers=headers, **common)
 
@@ -169,17 +175,21 @@ def _resolved_map(
     for key, raw in value.items():
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             raise ConfigError(f"{where}.{key}", f"must be a string, got {type(raw).__name__}")
-        # only ${env:NAME} / ${secret:NAME} mean anything here; every other character is literal
-        resolved = _REFERENCE.sub(
-            lambda m: parse_template(
-                m.group(0), where=f"{where}.{key}", allow_references=True, secrets=secrets, environ=environ
-            ).render({}, encode=lambda _n, _v: ""),
-            str(raw),
-        )
+        resolved = _resolve(str(raw), f"{where}.{key}", secrets, environ)
         if credential(str(key)):
             register_secret(resolved)
         out.append((str(key), resolved))
     return tuple(out)
+
+
+def _resolve(text: str, where: str, secrets: Mapping[str, str], environ: Mapping[str, str] | None) -> str:
+    """Resolve ``${env:NAME}`` / ``${secret:NAME}``; every other character is literal here."""
+
+    def one(match: re.Match[str]) -> str:
+        template = parse_template(match.group(0), where=where, allow_references=True, secrets=secrets, environ=environ)
+        return template.render({}, encode=lambda _n, _v: "")
+
+    return _REFERENCE.sub(one, text)
 
 
 def _names(value: Any, where: str) -> tuple[str, ...] | None:

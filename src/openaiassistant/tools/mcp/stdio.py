@@ -10,6 +10,7 @@ messages. Shutdown follows the spec: close stdin, wait, then SIGTERM, then SIGKI
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import shutil
@@ -106,10 +107,8 @@ class StdioTransport:
                 pass
         for stop in (None, process.terminate, process.kill):
             if stop is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stop()
-                except OSError:
-                    pass
             try:
                 process.wait(timeout=_EXIT_WAIT)
                 break

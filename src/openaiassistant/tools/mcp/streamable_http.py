@@ -16,6 +16,7 @@ environment).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -114,10 +115,9 @@ class StreamableHttpTransport:
             return
         self._alive = False
         if self._session_id is not None:
-            try:  # the spec asks clients to end their session; 405 means the server does not allow it
+            # the spec asks clients to end their session; 405 means the server does not allow it
+            with contextlib.suppress(httpx.HTTPError):
                 self._client.delete(self.url, headers=self._request_headers())
-            except httpx.HTTPError:
-                pass
         with self._lock:
             responses, self._open = list(self._open.values()), {}
         for response in responses:
@@ -176,7 +176,9 @@ class StreamableHttpTransport:
             if response.status_code >= 400:
                 response.read()
                 if sent_session is not None and _session_gone(response):
-                    raise McpSessionExpired(f"{self.describe()} no longer knows session {sent_session} (HTTP {response.status_code})")
+                    raise McpSessionExpired(
+                        f"{self.describe()} no longer knows session {sent_session} (HTTP {response.status_code})"
+                    )
                 if self._deliver_error_body(response, request_id):
                     return True
                 raise McpConnectionError(_status_text(response, self.describe()))

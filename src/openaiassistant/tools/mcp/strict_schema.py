@@ -55,7 +55,7 @@ def tool_schema(input_schema: Any) -> ToolSchema:
     schema = input_schema if isinstance(input_schema, dict) else {}
     schema = copy.deepcopy(schema) or {"type": "object"}
     if schema.get("type") != "object":
-        schema = {"type": "object", "properties": {}, **schema, "type": "object"}
+        schema = {"properties": {}, **schema, "type": "object"}
     schema.setdefault("properties", {})
     loose = _loose(schema)
     strict = _strictify(copy.deepcopy(schema))
@@ -111,21 +111,22 @@ def _clean(value: Any) -> Any:
             continue
         if key not in _KNOWN:
             return None
-        if key in ("properties", "$defs", "definitions"):
-            if not isinstance(sub, dict):
-                return None
-            cleaned = {k: _clean(v) for k, v in sub.items()}
-            if any(v is None for v in cleaned.values()):
-                return None
-            out[key] = cleaned
-        elif key in ("items", "anyOf"):
-            cleaned_sub = _clean(sub)
-            if cleaned_sub is None:
-                return None
-            out[key] = cleaned_sub
-        else:
-            out[key] = sub
+        cleaned = _clean_keyword(key, sub)
+        if cleaned is None:
+            return None
+        out[key] = cleaned
     return out
+
+
+def _clean_keyword(key: str, sub: Any) -> Any:
+    if key in ("properties", "$defs", "definitions"):
+        if not isinstance(sub, dict):
+            return None
+        cleaned = {k: _clean(v) for k, v in sub.items()}
+        return None if any(v is None for v in cleaned.values()) else cleaned
+    if key in ("items", "anyOf"):
+        return _clean(sub)
+    return sub
 
 
 def _nullable(schema: Any) -> dict[str, Any] | None:
