@@ -1,4 +1,5 @@
-"""Real MCP servers for the MCP client tests, installed by ``make mcp-servers``.
+"""Real MCP servers for the tests, installed by ``make mcp-servers`` (fixtures for the conftests
+of tests/tools/mcp and tests/keep, which load this file by path: tests/ is no package).
 
 * ``time_command``: ``mcp-server-time`` (PyPI, the official Python SDK) over stdio;
 * ``everything_command``: ``@modelcontextprotocol/server-everything`` (npm, the official
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-HERE = ROOT / "tests" / "tools" / "mcp"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
 
 
 def _missing(what: str) -> None:
