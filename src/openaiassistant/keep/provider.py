@@ -264,6 +264,7 @@ class OpenaiassistantProvider(BaseProvider):
         images: list | str | None = None,
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
+        approvals: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -315,6 +316,7 @@ class OpenaiassistantProvider(BaseProvider):
                 images=request.images,
                 attachments=request.attachments,
                 registry_tags=self._registry_tags(),
+                approvals=request.approvals,
                 **extra,
             )
         finally:

@@ -17,8 +17,8 @@ docstring's ``Args:`` descriptions made precise where the annotations allow.
 
 * Only methods declared in ``PROVIDER_METHODS`` can be offered, never any other attribute.
 * ``view`` methods run freely. ``action`` methods are offered only when ``methods`` names them
-  (without ``methods`` the tools are the provider's view methods), and by default each call
-  waits for a person's approval (``approval: never`` turns that off; a list names exactly
+  (``methods: view`` offers every view method), and by default each call waits for a
+  person's approval (``approval: never`` turns that off; a list names exactly
   the methods that wait).
 """
 
@@ -193,7 +193,7 @@ def _plain(value: Any) -> bool:
 
 
 def _chosen(value: Any, declared: dict[str, MethodInfo], *, where: str, provider_type: str) -> list[MethodInfo]:
-    if value is None:
+    if value is None or value == "view":
         views = [m for m in declared.values() if m.kind == "view"]
         if not views:
             raise ConfigError(where, f"the {provider_type} provider has only action methods: list the ones to offer")

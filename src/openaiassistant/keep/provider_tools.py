@@ -112,7 +112,7 @@ def build_toolset(
 
             add_step_mcp_server(registry, spec, where=where)
             continue
-        if "methods" in spec or ("provider" in spec and "name" not in spec):  # the provider's own methods
+        if "methods" in spec:  # the provider's own methods (PROVIDER_METHODS)
             _add_method_tools(
                 registry,
                 spec,
