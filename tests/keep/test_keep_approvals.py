@@ -20,10 +20,12 @@ pytestmark = pytest.mark.timeout(120)
 
 import zabbix_api  # noqa: E402  (tests/keep/zabbix_api.py)
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "keep"
+
 SCRIPT = {
     "rules": [
         {
-            "match": "(?i)acknowledge problem (?P<id>\\d+)",
+            "match": "(?i)(?:acknowledge problem|zabbix problem) (?P<id>\\d+)",
             "tool_calls": [
                 {"name": "get_problem_messages", "arguments": {"id": "{{ match.id }}"}},
                 {"name": "acknowledge_problem", "arguments": {"id": "{{ match.id }}"}},
@@ -161,3 +163,34 @@ def test_an_unknown_call_or_a_missing_answer_is_an_error(backend: str, approval_
     unknown = run(approval_providers, thread_id=asked["thread_id"], approvals=both)
     assert unknown.error is not None and "no tool call 'call_nope' waits for approval" in unknown.error
     assert "event.acknowledge" not in zabbix.methods()  # the transaction rolled back: nothing ran
+
+
+def test_the_approval_examples_run_as_written(backend: str, approval_providers: Path, zabbix: Any) -> None:
+    """examples/keep/approval-request.yaml then approval-answer.yaml (Slack swapped for the console)."""
+    from openaiassistant.keep import runner
+
+    request = yaml.safe_load((EXAMPLES / "approval-request.yaml").read_text())
+    request["workflow"]["actions"][0]["provider"] = {
+        "type": "console",
+        "with": {"message": "{{ steps.triage.results.approval_request }}"},
+    }
+    first = runner.run_workflow(
+        request,
+        alert=runner.make_alert({"name": "Ping", "id": "91", "source": ["zabbix"]}),
+        providers_file=approval_providers,
+    )
+    assert first.error is None, first.error
+    asked = first.results("triage")
+    assert asked["status"] == "requires_approval"
+    assert "acknowledge_problem" in first.results("ask-on-call")
+
+    answer = yaml.safe_load((EXAMPLES / "approval-answer.yaml").read_text())
+    answer["workflow"]["consts"] = {
+        "thread_id": asked["thread_id"],
+        "call_id": asked["pending_approvals"][0]["call_id"],
+    }
+    second = runner.run_workflow(answer, providers_file=approval_providers)
+    assert second.error is None, second.error
+    assert second.results("continue")["status"] == "completed"
+    assert zabbix.methods().count("event.acknowledge") == 1
+    assert "approved by on-call in Slack" in second.results("report")
