@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             audit = auditor.audit(backend=backend, thread_id=thread_id, prompt=prompt)
             audited += 1
             if audit.message_copies > 1 or audit.threads_with_message > 1:
-                problems.append(f"{prompt}: message doubled ({audit.message_copies} copies, {audit.threads_with_message} threads)")
+                problems.append(
+                    f"{prompt}: message doubled ({audit.message_copies} copies, {audit.threads_with_message} threads)"
+                )
             if audit.active_runs:
                 problems.append(f"{prompt}: active {audit.active_runs}")
             if audit.dangling_calls:

@@ -82,6 +82,9 @@ class EmulatorServer:
             host=self.host,
             port=self.port,
             log_level="warning",
+            # uvicorn's own logging config goes through dictConfig, which closes every handler of
+            # the host process (a FileHandler reopens truncated): leave the host's logging alone
+            log_config=None,
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,
