@@ -30,7 +30,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean
+.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean reliability
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -73,3 +73,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) build dist src/*.egg-info
+
+# The reliability report (docs/reliability.md): fault matrices, property tests, secret scan and
+# soak in both environments (reliability/run.py; ~15 minutes).
+reliability: setup setup-keep
+	$(VENV)/bin/python reliability/run.py

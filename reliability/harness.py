@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
+from reliability.audit import Audit, Auditor
+from reliability.cells import ANSWER, Cell
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.errors import AssistantError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools import ToolRegistry
 from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
-from reliability.audit import Audit, Auditor
-from reliability.cells import ANSWER, Cell
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 

@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
-
-from openaiassistant.emulator.server import EmulatorServer  # noqa: E402
 from reliability.cells import all_cells  # noqa: E402
 from reliability.harness import run_cell  # noqa: E402
+
+from openaiassistant.emulator.server import EmulatorServer  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
+from reliability.audit import Auditor  # noqa: E402
+from reliability.cells import TARGETS  # noqa: E402
+from reliability.harness import SCRIPT, CountingTools, FakeClock, _assistant, plain_client  # noqa: E402
 
 from openaiassistant.emulator.server import EmulatorServer  # noqa: E402
 from openaiassistant.engine.locks import LOCKS  # noqa: E402
 from openaiassistant.errors import AssistantError  # noqa: E402
-from reliability.audit import Auditor  # noqa: E402
-from reliability.cells import TARGETS  # noqa: E402
-from reliability.harness import SCRIPT, CountingTools, FakeClock, _assistant, plain_client  # noqa: E402
 
 POOL = [
     ("create", {"kind": "http_error", "status": 429, "retry_after_ms": 10}),

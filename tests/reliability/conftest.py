@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import backend, client, fake_clock, make_assistant, stream  # noqa: F401
-
 import os
 
 from hypothesis import HealthCheck, settings
+from tests.engine.conftest import backend, client, fake_clock, make_assistant, stream  # noqa: F401
 
 # Property tests: deterministic in make test (the same examples every run, no wall-clock limit);
 # `make reliability` runs them with HYPOTHESIS_PROFILE=reliability (many more, random examples).

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from openaiassistant.emulator.server import EmulatorServer
 from reliability.cells import Cell, all_cells
 from reliability.harness import run_cell
+
+from openaiassistant.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.timeout(60)
 
