@@ -22,8 +22,8 @@ from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
-from openaiassistant.engine.deadline import Clock, Deadline, Sleep
-from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
+from openaiassistant.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError, redact
@@ -54,6 +54,8 @@ class Assistant:
     ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
     conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
     ``alert_fingerprint`` (neither API can list conversations; the registry can).
+    ``backend`` replaces the API the spec names with any :class:`~openaiassistant.backends.base.Backend`,
+    e.g. :class:`openaiassistant.testing.ScriptedBackend` to test code built on turns offline.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Assistant:
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
         registry: Any = None,
+        backend: Backend | None = None,
     ) -> None:
         connection.validate()
         spec.validate(connection)
@@ -77,7 +80,7 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+        self._backend = backend if backend is not None else _BACKENDS[spec.backend](connection=connection, spec=spec)
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -86,7 +89,8 @@ class Assistant:
 
     @property
     def backend(self) -> str:
-        return self.spec.backend
+        """The name of the API this assistant talks to (``responses``, ``assistants``, ...)."""
+        return self._backend.name
 
     def run_turn(
         self,
@@ -120,7 +124,7 @@ class Assistant:
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
-        request, deadline, thread_meta = self._prepare(
+        request, deadline = self._prepare(
             prompt,
             params=params,
             metadata=metadata,
@@ -138,8 +142,6 @@ class Assistant:
             request=request,
             toolset=self.tools,
             deadline=deadline,
-            thread_id=thread_id,
-            metadata=thread_meta,
             on_active_run=on_active_run,
             on_tool_call=on_tool_call,
             include_history=include_history,
@@ -200,7 +202,7 @@ class Assistant:
         thread_id: Any,
         images: Any,
         attachments: Any,
-    ) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
+    ) -> tuple[TurnRequest, Deadline]:
         user_input = (
             prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
         )
@@ -236,11 +238,11 @@ class Assistant:
             user_input=user_input,
             params=run_params,
             tools=tools,
-            stream=self.connection.transport == "sse",
-            on_text=on_text if stream else None,
+            thread_id=thread_id,
             thread_metadata=thread_meta,
+            on_text=on_text if stream else None,
         )
-        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
 
 
 def _thread_id(value: Any) -> str:
