@@ -83,6 +83,16 @@ class RunRef:
     run_id: str
     kind: Literal["run", "response"]
 
+    @property
+    def result_run_id(self) -> str | None:
+        """What ``TurnResult.run_id`` says: the id of a run."""
+        return self.run_id if self.kind == "run" else None
+
+    @property
+    def result_response_id(self) -> str | None:
+        """What ``TurnResult.response_id`` says: the id of a response."""
+        return self.run_id if self.kind == "response" else None
+
 
 @dataclass(kw_only=True)
 class TurnOutput:

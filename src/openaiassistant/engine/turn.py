@@ -297,6 +297,6 @@ class Turn:
             citations=list(self.output.citations),
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,
-            run_id=ref.run_id if ref.kind == "run" else None,
-            response_id=ref.run_id if ref.kind == "response" else None,
+            run_id=ref.result_run_id,
+            response_id=ref.result_response_id,
         )
