@@ -117,7 +117,7 @@ def test_deeply_nested_arguments_are_an_error_output_not_a_crash() -> None:
 
 
 def test_tool_loop_records_deep_arguments_as_text() -> None:
-    from openaiassistant.engine.deadline import Deadline
+    from openaiassistant.deadline import Deadline
 
     registry = ToolRegistry()
 
@@ -177,7 +177,7 @@ def test_the_lock_table_keeps_only_conversations_in_use(make_assistant: Any) -> 
 def test_a_lock_is_shared_while_in_use_and_dropped_after() -> None:
     import threading
 
-    from openaiassistant.engine.deadline import Deadline
+    from openaiassistant.deadline import Deadline
     from openaiassistant.engine.locks import ConversationLocks
     from openaiassistant.errors import ActiveRunError
 
