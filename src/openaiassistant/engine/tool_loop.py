@@ -33,9 +33,22 @@ class ToolLoop:
         self.on_tool_call = on_tool_call
         self.records: list[ToolRecord] = []
         self.rounds = 0
+        # every output of this turn by call id: a round the server asks for again (its
+        # submission was lost on the way) is answered from here, never by running a tool twice
+        self.outputs: dict[str, ToolOutput] = {}
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
-        """Execute one round; raises ToolError when a limit is hit or there are no tools."""
+        """Execute one round; raises ToolError when a limit is hit or there are no tools.
+
+        Calls this turn already ran (same call id) are not run again: their kept outputs are
+        returned, and only the others (if any) make a new round.
+        """
+        fresh = [c for c in calls if c.call_id not in self.outputs]
+        if fresh:
+            self._execute(fresh)
+        return [self.outputs[c.call_id] for c in calls]
+
+    def _execute(self, calls: list[ToolCall]) -> None:
         requested = ", ".join(f"{c.name}({_shown(c.arguments)})" for c in calls)
         if self.toolset is None:
             raise ToolError(f"the model asked for tool calls but no tools were given: {requested}")
@@ -52,6 +65,7 @@ class ToolLoop:
         self.rounds += 1
         outputs = _in_call_order(calls, self.toolset.execute_round(list(calls), deadline=self.deadline.monotonic_at()))
         for call, output in zip(calls, outputs, strict=True):  # one output per call, in call order
+            self.outputs[call.call_id] = output
             record = ToolRecord(
                 round=self.rounds,
                 call_id=call.call_id,
@@ -64,7 +78,6 @@ class ToolLoop:
             self.records.append(record)
             if self.on_tool_call is not None:
                 self.on_tool_call(record)
-        return outputs
 
 
 def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[ToolOutput]:
