@@ -20,6 +20,7 @@ from typing import Any
 
 import openai
 
+from openaiassistant.backends import responses_landing as landing
 from openaiassistant.backends import responses_wire as rw
 from openaiassistant.backends import streams
 from openaiassistant.backends.base import (
@@ -35,10 +36,18 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
-from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint
+from openaiassistant.backends.transport import (
+    RAW,
+    ConversationBusy,
+    MaybeLanded,
+    call,
+    get_client,
+    poll_hint,
+    wait_before_resend,
+)
 from openaiassistant.backends.window import WindowTurn, window_input
-from openaiassistant.deadline import Deadline
-from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
+from openaiassistant.deadline import Deadline, backoff
+from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolCall, ToolOutput
@@ -49,6 +58,8 @@ _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
+_MAX_ITEMS_PER_REQUEST = 20  # the API takes at most 20 items per items.create
+_CLOSED = json.dumps({"error": "the turn ended before this call was answered"})
 
 
 class ResponsesBackend:
@@ -169,8 +180,14 @@ class ResponsesSession:
         self._active: RunRef | None = None  # ... while it occupies the conversation
         self._last_seq: int | None = None  # the last streamed sequence number of our response
         self._resumes = 0  # stream resumptions of our response so far
-        self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
+        # every call of this turn, until the turn ends: those the server has no output for are
+        # closed with error outputs when the turn is abandoned (see cancel)
+        self._calls: dict[str, ToolCall] = {}
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+        self._sent: list[dict[str, Any]] | None = None  # the input of our newest response
+        self._uncertain = False  # a request carrying ``_sent`` broke: it may have landed
+        self._before: str | None = None  # newest item before our first request (None: empty)
+        self._before_known = request.thread_id is None  # a conversation we make starts empty
 
     @property
     def thread_id(self) -> str | None:
@@ -178,10 +195,16 @@ class ResponsesSession:
 
     # -- the seam -----------------------------------------------------------------------------
     def start(self) -> Started:
-        return self._open(self._request.user_input.responses_message(), retried=False)
+        if self._sent is None:
+            self._sent = [self._request.user_input.responses_message()]
+        return self._open()
 
     def retry(self) -> Started:
-        return self._open(self._request.user_input.responses_message(), retried=True)
+        """A new response after a retryable failure, for the same input: what of it the failed
+        response left in the conversation is answered, not sent again (the user's message, or
+        the outputs of a tool round)."""
+        self._uncertain = True  # the failed response may have kept its input: look first
+        return self._open()
 
     def poll(self) -> Step:
         ref = self._current()
@@ -198,36 +221,129 @@ class ResponsesSession:
 
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
-        self._open_calls = None
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
-        return self._track(self._create(items, idempotent=False, previous=ref.run_id))
+            return self._track(self._create(items, idempotent=False, previous=ref.run_id))
+        self._sent, self._uncertain = items, False
+        attempt = 0
+        while True:  # a busy conversation here is our own response that landed: wait for it
+            started = self._send()
+            if isinstance(started, Step):
+                return self._track(started)
+            self._wait(backoff(attempt, base=0.2, ceiling=2.0))
+            attempt += 1
 
     def cancel(self) -> None:
+        """Cancel our working response; close every call of this turn the server has no output
+        for (a response that asked for tools cannot be cancelled, and its calls would make the
+        conversation refuse the next response)."""
         if self._active is not None:
             self._cancel(self._active)
+        self._close_calls()
 
     # -- internals ----------------------------------------------------------------------------
-    def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
+    def _open(self) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
-                kept = retried and self._input_kept(message)  # the failed response left it: answer it
-                return self._track(self._create([] if kept else [message]))
+                return self._send()
+            message = self._request.user_input.responses_message()
             self._window = WindowTurn(thread_id=thread_id)
             self._window.record_input([message])
             recent = self._recent_items()
             return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
         except ConversationBusy as busy:
-            other = None
-            if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="response")
-                other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.thread_id, other=other)
+            return self._busy(busy)
+
+    def _busy(self, busy: ConversationBusy) -> Busy:
+        other = None
+        if busy.run_id is not None:
+            ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="response")
+            other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
+        return Busy(thread_id=busy.thread_id, other=other)
+
+    # -- input that lands once ------------------------------------------------------------------
+    def _send(self) -> Started:
+        """A response for ``_sent`` (the user's message or a round's outputs), landed once.
+
+        A request that broke where it may have landed is not sent again blindly: the
+        conversation tells whether it landed (see responses_landing); what it started is
+        adopted, and only input the server does not have is sent. A busy conversation after
+        such a break may be our own response still working: ``Busy`` (the engine waits, then
+        this looks again).
+        """
+        assert self._sent is not None
+        if not self._before_known and not self._uncertain:
+            self._before = self._newest_item_id()
+            self._before_known = True
+        attempt = 0
+        while True:
+            try:
+                if self._uncertain:
+                    adopted = self._adopt()
+                    if adopted is not None:
+                        return self._track(adopted)
+                step = self._create(self._sent, idempotent=False)
+                self._uncertain = False
+                return self._track(step)
+            except ConversationBusy as busy:
+                return self._busy(busy)
+            except (MaybeLanded, streams.StreamBrokeEarly) as broke:
+                self._uncertain = True
+                if attempt >= self._backend.connection.max_retries:
+                    raise ServerUnavailableError(
+                        f"{broke.message} (retries used up; the conversation shows it did not land)",
+                        thread_id=self._thread_id,
+                        http_status=getattr(broke, "http_status", None),
+                    ) from None
+                wait_before_resend(broke, attempt, self._deadline, what="create response")
+                attempt += 1
+
+    def _adopt(self) -> Step | None:
+        """What our broken request left in the conversation, as a step; None: it did not land."""
+        assert self._sent is not None
+        items = self._recent_items(limit=100)
+        found = landing.find_landing(items, key=landing.input_key(self._sent), before=self._before)
+        if not found.landed:
+            return None
+        self._sent = []  # the server has it: never send it again
+        if not found.answered:  # its response failed (or ended without output): answer it
+            return None
+        self._uncertain = False
+        obj = {"id": "", "status": "completed", "output": found.after}
+        return self._step(obj)
+
+    def _newest_item_id(self) -> str | None:
+        newest = self._recent_items(limit=1)
+        return str(newest[0].get("id")) if newest else None
+
+    def _wait(self, seconds: float) -> None:
+        if not self._deadline.wait(seconds):
+            raise TurnTimeoutError("the turn's deadline passed while its conversation was busy")
+
+    def _close_calls(self) -> None:
+        """Error outputs for every call of this turn the conversation holds without an output,
+        in requests of at most 20 items. Best effort: the turn is already failing."""
+        if not self._calls or self._thread_id is None or self._window is not None:
+            return
+        try:
+            items = self._recent_items(limit=100)
+            missing = landing.unanswered_calls(items, list(self._calls))
+            outputs = [{"type": "function_call_output", "call_id": c, "output": _CLOSED} for c in missing]
+            for start in range(0, len(outputs), _MAX_ITEMS_PER_REQUEST):
+                batch = outputs[start : start + _MAX_ITEMS_PER_REQUEST]
+                self._client.post(
+                    f"/conversations/{self._thread_id}/items",
+                    body={"items": batch},
+                    cast_to=object,
+                    options={"timeout": 10.0},
+                )
+        except Exception:  # best effort: the turn is already failing for a better reason
+            pass
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none."""
@@ -253,49 +369,18 @@ class ResponsesSession:
         return step
 
     def _cancel(self, ref: RunRef) -> None:
-        """Cancel a working response; for one that ended asking for tools, close its calls.
-
-        A finished response that asked for function calls cannot be cancelled, but its
-        ``function_call`` items sit in the conversation without outputs, and the next response
-        on it would be refused. Error outputs are appended as items (no model call), so the
-        conversation stays usable.
-        """
-        calls = None
-        if self._open_calls is not None and self._open_calls[0] == ref.run_id:
-            calls, self._open_calls = self._open_calls[1], None
-        if not calls:
-            self._backend.cancel_response(ref)
+        """Cancel a working response; one that finished asking for tools meanwhile has its calls
+        remembered, so that cancel() closes them."""
+        if not ref.run_id:
             return
-        items = [
-            {
-                "type": "function_call_output",
-                "call_id": c.call_id,
-                "output": json.dumps({"error": "the turn ended before this call was answered"}),
-            }
-            for c in calls
-        ]
+        self._backend.cancel_response(ref)
         try:
-            self._client.post(
-                f"/conversations/{ref.thread_id}/items",
-                body={"items": items},
-                cast_to=object,
-                options={"timeout": 10.0},
-            )
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
-
-    def _input_kept(self, message: dict[str, Any]) -> bool:
-        """Whether the conversation already ends with this user message (a retried turn)."""
-        newest = self._recent_items(limit=1)
-        if not newest or newest[0].get("type") != "message" or newest[0].get("role") != "user":
-            return False
-
-        def texts(item: dict[str, Any]) -> list[Any]:
-            return [
-                (p.get("type"), p.get("text"), p.get("file_id"), p.get("image_url")) for p in item.get("content") or []
-            ]
-
-        return texts(newest[0]) == texts(message)
+            obj, _ = self._backend.retrieve(ref, Deadline(timeout=10.0))
+        except Exception:  # best effort
+            return
+        outcome = rw.responses_outcome(obj)
+        if isinstance(outcome, NeedsToolOutputs):
+            self._calls.update({c.call_id: c for c in outcome.calls})
 
     def _recent_items(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """The conversation's newest items (newest first), for a last_messages window."""
@@ -339,7 +424,11 @@ class ResponsesSession:
             return self._consume(stream)
 
         return streams.start_streamed(
-            streamed, deadline=self._deadline, retries=self._backend.connection.max_retries, idempotent=idempotent
+            streamed,
+            deadline=self._deadline,
+            retries=self._backend.connection.max_retries,
+            idempotent=idempotent,
+            recover=not idempotent,  # a request that may have landed: the caller looks first (_send)
         )
 
     def _resume(self, ref: RunRef) -> Step | None:
@@ -405,8 +494,8 @@ class ResponsesSession:
         if self._window is not None and not isinstance(outcome, Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):
-            # its function_call items wait in the conversation for outputs (see _cancel)
-            self._open_calls = (ref.run_id, outcome.calls)
+            # its function_call items wait in the conversation for outputs (see cancel)
+            self._calls.update({c.call_id: c for c in outcome.calls})
         return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
     def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Outcome) -> None:

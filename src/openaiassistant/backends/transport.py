@@ -10,6 +10,7 @@ which the sessions turn into a ``Busy`` outcome.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import threading
@@ -33,6 +34,9 @@ log = logging.getLogger("openaiassistant.backends")
 T = TypeVar("T")
 RAW = {"X-Stainless-Raw-Response": "true"}  # the SDK's own switch for raw responses (headers)
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+# a request that may have landed although it failed with these (a gateway's answer after the work)
+_MAYBE_LANDED_STATUSES = {408, 500, 502, 503, 504}
+_MAX_WAIT = 3600.0  # seconds: the longest server retry hint waited out
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
@@ -49,7 +53,10 @@ class ConversationBusy(Exception):
 
 
 class MaybeLanded(ServerUnavailableError):
-    """A request that must not land twice lost its connection: it may or may not have landed."""
+    """A request that must not land twice lost its connection (or got a 5xx): it may or may not
+    have landed. ``retry_after``: the server's retry hint in seconds, when it sent one."""
+
+    retry_after: float | None = None
 
 
 def get_client(settings: ConnectionSettings) -> openai.OpenAI:
@@ -109,8 +116,10 @@ def call(
 
     ``what`` names the operation for messages ("create response", ...). With ``thread_id``,
     lock errors from the server become ``ConversationBusy``. A request that is not
-    ``idempotent`` (submitting tool outputs) is not repeated after a dropped connection, where
-    it may have landed; it is after a 429/5xx, where the server refused it.
+    ``idempotent`` (one carrying the user's message or tool outputs) is never repeated here
+    after a dropped connection or a 5xx, where it may have landed: that is ``MaybeLanded``, and
+    the caller looks at the server before sending it again. A 429 is repeated: the server
+    refused it. A ``retry-after`` beyond the deadline fails at once, saying when to retry.
     """
     attempt = 0
     while True:
@@ -122,9 +131,19 @@ def call(
             retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
                 error, (QuotaExceededError, ConversationBusy)
             )
+            if retryable and not idempotent and exc.status_code in _MAYBE_LANDED_STATUSES:
+                landed = MaybeLanded(
+                    f"{error}; the request may have landed",
+                    thread_id=thread_id,
+                    http_status=exc.status_code,
+                    code=getattr(error, "code", None),
+                )
+                landed.retry_after = server_retry_hint(exc.response.headers)
+                raise landed from None
             if not (retryable and attempt < settings.max_retries):
                 raise error from None
             delay = retry_delay(exc.response.headers, attempt)
+            _check_wait(delay, deadline, what=what, status=exc.status_code, thread_id=thread_id)
         except Exception as exc:
             if not is_transport_error(exc):
                 raise from_sdk_error(exc, what=what, thread_id=thread_id)
@@ -157,17 +176,61 @@ def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Excep
 
 
 def retry_delay(headers: Any, attempt: int) -> float:
-    """The server's retry hint (``retry-after-ms``, then ``retry-after`` seconds), else backoff."""
+    """The server's retry hint (``retry-after-ms``, then ``retry-after`` seconds), else backoff.
+
+    Any finite hint is honoured, however long (the caller checks it against the deadline);
+    one that is not a number (an HTTP date, garbage) falls back to backoff."""
+    hint = server_retry_hint(headers)
+    return backoff(attempt) if hint is None else hint
+
+
+def server_retry_hint(headers: Any) -> float | None:
+    """``retry-after-ms``, else ``retry-after``, in seconds, when the server sent a usable one."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         raw = headers.get(name) if headers is not None else None
         if raw:
             try:
                 value = float(raw) * scale
-            except ValueError:
+            except (ValueError, OverflowError):
                 continue
-            if 0 <= value <= 120:
+            if 0 <= value < float("inf"):
                 return value
-    return backoff(attempt)
+    return None
+
+
+def wait_before_resend(landed: Exception, attempt: int, deadline: Deadline, *, what: str) -> None:
+    """Before sending again a request that did not land: the server's hint, else backoff, or
+    fail now when the deadline cannot wait that long."""
+    hint = getattr(landed, "retry_after", None)
+    delay = backoff(attempt) if hint is None else hint
+    status = getattr(landed, "http_status", None)
+    if hint is not None and status is not None:
+        _check_wait(delay, deadline, what=what, status=status, thread_id=getattr(landed, "thread_id", None))
+    left = deadline.remaining()
+    if left is not None and delay >= left:
+        raise ServerUnavailableError(
+            f"{what}: the request did not land and the turn's deadline leaves no time to send it again",
+            thread_id=getattr(landed, "thread_id", None),
+            http_status=status,
+        )
+    log.info("retrying %s in %.2fs (attempt %d): the server shows it did not land", what, delay, attempt + 1)
+    deadline.sleep(delay)
+
+
+def _check_wait(delay: float, deadline: Deadline, *, what: str, status: int, thread_id: str | None) -> None:
+    """A server's retry hint that the deadline cannot wait out (or longer than an hour) fails
+    now, saying when to retry, instead of retrying early against the server's word."""
+    left = deadline.remaining()
+    if delay <= _MAX_WAIT and (left is None or delay < left):
+        return
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=min(delay, 10**7))
+    room = "the turn's deadline" if left is not None and left <= _MAX_WAIT else "an hour"
+    raise ServerUnavailableError(
+        f"{what}: the server is busy (HTTP {status}) and asks to retry after {delay:g} s, longer than {room} "
+        f"allows; retry after {when:%Y-%m-%d %H:%M:%S} UTC",
+        http_status=status,
+        thread_id=thread_id,
+    )
 
 
 def poll_hint(headers: Any) -> float | None:
