@@ -31,6 +31,7 @@ from typing import Any
 import openai
 
 from openaiassistant.backends import assistants_wire as aw
+from openaiassistant.backends.answers import guarded, parse_raw
 from openaiassistant.backends import streams
 from openaiassistant.backends.assistants_wire import get
 from openaiassistant.backends.base import (
@@ -138,7 +139,7 @@ class AssistantsBackend:
             "retrieve run",
             thread_id=ref.thread_id,
         )
-        return raw.parse(), poll_hint(raw.headers)
+        return parse_raw(raw, "retrieve run", thread_id=ref.thread_id), poll_hint(raw.headers)
 
     def cancel_run(self, ref: RunRef) -> None:
         try:
@@ -265,19 +266,23 @@ class AssistantsSession:
         return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
+    @guarded("start a run")
     def start(self) -> Started:
         """The turn's run, carrying the user's message."""
         return self._open(self._request.user_input.assistants_message())
 
+    @guarded("start a run")
     def retry(self) -> Started:
         """A new run after a retryable failure: it answers the message already in the thread."""
         return self._open(None)
 
+    @guarded("follow the run")
     def poll(self) -> Step:
         ref = self._current()
         run, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(ref.thread_id, run, hint=hint))
 
+    @guarded("submit tool outputs")
     def submit(self, outputs: list[ToolOutput]) -> Step:
         """All outputs of the round in ONE request, as the API requires, landed once: after a
         break where it may have landed, the run tells (still waiting for these calls: send them
@@ -471,7 +476,7 @@ class AssistantsSession:
         raw = self._backend.call(
             lambda t: post(t, stream=False), self._deadline, what, thread_id=thread_id, idempotent=idempotent
         )
-        run = raw.parse()
+        run = parse_raw(raw, what, thread_id=thread_id)
         return self._step(str(get(run, "thread_id")), run, hint=poll_hint(raw.headers))
 
     def _consume(self, thread_id: str | None, stream: Any, known: RunRef | None = None) -> Step:

@@ -21,6 +21,7 @@ from typing import Any
 import openai
 
 from openaiassistant.backends import responses_landing as landing
+from openaiassistant.backends.answers import guarded, parse_raw, require_object
 from openaiassistant.backends import responses_wire as rw
 from openaiassistant.backends import streams
 from openaiassistant.backends.base import (
@@ -128,7 +129,7 @@ class ResponsesBackend:
             "retrieve response",
             thread_id=ref.thread_id,
         )
-        return raw.parse(), poll_hint(raw.headers)
+        return parse_raw(raw, "retrieve response", thread_id=ref.thread_id), poll_hint(raw.headers)
 
     def cancel_response(self, ref: RunRef) -> None:
         try:
@@ -194,11 +195,13 @@ class ResponsesSession:
         return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
+    @guarded("start a response")
     def start(self) -> Started:
         if self._sent is None:
             self._sent = [self._request.user_input.responses_message()]
         return self._open()
 
+    @guarded("start a response")
     def retry(self) -> Started:
         """A new response after a retryable failure, for the same input: what of it the failed
         response left in the conversation is answered, not sent again (the user's message, or
@@ -206,6 +209,7 @@ class ResponsesSession:
         self._uncertain = True  # the failed response may have kept its input: look first
         return self._open()
 
+    @guarded("follow the response")
     def poll(self) -> Step:
         ref = self._current()
         if self._sse and self._spec.background and self._last_seq is not None:
@@ -219,6 +223,7 @@ class ResponsesSession:
         obj, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(obj, hint=hint))
 
+    @guarded("submit tool outputs")
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
@@ -355,7 +360,7 @@ class ResponsesSession:
                 self._deadline,
                 "create conversation",
             )
-            self._thread_id = str(created["id"])
+            self._thread_id = str(require_object(created, "create conversation")["id"])
         return self._thread_id
 
     def _current(self) -> RunRef:
@@ -409,7 +414,7 @@ class ResponsesSession:
                 thread_id=thread_id,
                 idempotent=idempotent,
             )
-            return self._step(raw.parse(), hint=poll_hint(raw.headers))
+            return self._step(parse_raw(raw, "create response", thread_id=thread_id), hint=poll_hint(raw.headers))
 
         def streamed() -> Step:
             stream = self._backend.call(
@@ -487,6 +492,8 @@ class ResponsesSession:
         return streams.pending_step(ref)
 
     def _step(self, obj: dict[str, Any], hint: float | None = None) -> Step:
+        if obj.get("id") != "":  # "" is a response adopted from the conversation (id unknown)
+            require_object(obj, "response", thread_id=self._thread_id)
         ref = RunRef(thread_id=self._conversation(), run_id=str(obj["id"]), kind="response")
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, Pending):

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import openai
 
+from openaiassistant.backends.answers import UNREADABLE, unreadable
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -144,9 +145,13 @@ def call(
                 raise error from None
             delay = retry_delay(exc.response.headers, attempt)
             _check_wait(delay, deadline, what=what, status=exc.status_code, thread_id=thread_id)
+        except UnicodeEncodeError as exc:  # our request, not the server's answer
+            raise APIError(f"{what}: the request holds text that cannot be sent ({exc.reason})") from None
+        except UNREADABLE as exc:  # the SDK could not read the answer (HTML, garbage, too deep)
+            raise unreadable(what, exc, thread_id=thread_id) from None
         except Exception as exc:
             if not is_transport_error(exc):
-                raise from_sdk_error(exc, what=what, thread_id=thread_id)
+                raise from_sdk_error(exc, what=what, thread_id=thread_id) from None
             if is_timeout(exc) and (bounded or deadline.expired):
                 raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
             if idempotent and attempt >= settings.max_retries:
