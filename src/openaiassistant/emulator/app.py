@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
     assistants_api,
+    chat_api,
     clock,
     control,
     conversations_api,
@@ -217,6 +218,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
         *models_api.ROUTES,
+        *chat_api.ROUTES,
         *control.ROUTES,
     ]
     app = Starlette(
