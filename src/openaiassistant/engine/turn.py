@@ -165,7 +165,10 @@ class Turn:
                     schedule = self._phase("start", started=self._start_sent)
                 case Failed(code=code, message=message):
                     raise RunFailedError(
-                        f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed"
+                        f"the run failed{f' ({code})' if code else ''}: {message}",
+                        code=code,
+                        run_id=step.ref.run_id,
+                        status="failed",
                     )
                 case Cancelled():
                     raise RunCancelledError(
