@@ -31,19 +31,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from openaiassistant.emulator import request_rules as rules
-from openaiassistant.emulator.http import (
-    ApiProblem,
-    StreamCut,
-    check_number,
-    emulator_of,
-    new_id,
-    now,
-    ok,
-    read_json,
-    require,
-)
+from openaiassistant.emulator.http import StreamCut, check_number, emulator_of, new_id, ok, read_json, require
 from openaiassistant.emulator.model import Context, Plan, decide, forced_tool
 from openaiassistant.emulator.models_api import check_model
+from openaiassistant.emulator.problems import ApiProblem
 from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall
 
@@ -301,7 +292,7 @@ async def create_chat_completion(request: Request) -> Response:
     if plan.kind == "fault" and (plan.fault or {}).get("kind") in ("run_failed", "run_expired"):
         await asyncio.sleep(plan.latency.duration(0))
         raise _failure(plan.fault or {})
-    meta = {"id": new_id("chatcmpl-"), "created": now(), "model": str(body["model"])}
+    meta = {"id": new_id("chatcmpl-"), "created": emulator.clock.now(), "model": str(body["model"])}
     stuck = plan.kind == "fault" and (plan.fault or {}).get("kind") == "stuck"
     answer = None if stuck else _answer(emulator, plan, body, messages)
     if body.get("stream"):
