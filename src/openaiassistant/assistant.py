@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from openaiassistant import progress
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
@@ -77,7 +79,8 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+        extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
+        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -104,6 +107,7 @@ class Assistant:
         images: Any = None,
         attachments: Any = None,
         registry_tags: Mapping[str, Any] | None = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -117,6 +121,8 @@ class Assistant:
         ``on_tool_call`` receives each executed tool call's record as it happens.
         ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
         thread registry without being sent to the server; ``metadata`` keys count too.
+        ``on_progress`` receives a line whenever the turn waits for more than a couple of
+        seconds or falls back to a mode the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
@@ -148,7 +154,8 @@ class Assistant:
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         try:
-            result = Turn(setup).run()
+            with progress.reporting(on_progress):
+                result = Turn(setup).run()
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
@@ -241,6 +248,29 @@ class Assistant:
             thread_metadata=thread_meta,
         )
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+
+
+_LOGS: dict[int, Any] = {}
+_LOGS_LOCK = threading.Lock()
+
+
+def conversation_log(registry: Any) -> Any:
+    """Where conversations live for servers that keep none: the thread registry's database
+    (one log per registry), else one in-memory log for the process (lost on restart; a warning
+    says so the first time it is used)."""
+    from openaiassistant.registry.conversation_log import ConversationLog
+
+    engine = getattr(registry, "engine", None)
+    with _LOGS_LOCK:
+        key = id(engine)
+        if key not in _LOGS:
+            if engine is None:
+                from sqlalchemy import create_engine
+                from sqlalchemy.pool import StaticPool
+
+                engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+            _LOGS[key] = ConversationLog(engine=engine)
+        return _LOGS[key]
 
 
 def _thread_id(value: Any) -> str:

@@ -34,6 +34,11 @@ class ConnectionSettings:
     stream, for every turn, also one whose caller does not want the text as it comes (the run
     is still seen the moment it ends, in one request); ``poll`` polls the run instead, for
     proxies that buffer or cut event streams (a streamed turn then gets its text at the end).
+
+    ``capabilities`` pins what the server takes, as ``NAME=on|off`` pairs separated by commas
+    (``conversations``, ``background``, ``stream_background``, ``truncation``; see
+    :mod:`openaiassistant.backends.capabilities`). Unpinned modes are tried and, when the
+    server refuses one, learned for the life of the process with a one-time fallback.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -46,6 +51,7 @@ class ConnectionSettings:
     max_retries: int = 5
     request_timeout: float = 60.0
     transport: str = "sse"
+    capabilities: str | None = None
 
     @property
     def is_azure(self) -> bool:
@@ -81,6 +87,9 @@ class ConnectionSettings:
             raise ConfigError("request_timeout", "must be a positive number of seconds")
         if self.transport not in TRANSPORTS:
             raise ConfigError("transport", f"{self.transport!r} is not one of {', '.join(TRANSPORTS)}")
+        from openaiassistant.backends.capabilities import parse
+
+        parse(self.capabilities)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,13 +15,17 @@ from its last sequence number.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import openai
 
-from openaiassistant.backends import wire
+from openaiassistant.backends import capabilities, wire
 from openaiassistant.backends.base import Completed, Incomplete, NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client
+from openaiassistant.backends.capabilities import BOOK
+from openaiassistant.backends.local_conversation import LocalConversation, is_local
+from openaiassistant.backends.local_conversation import history as local_history
+from openaiassistant.backends.transport import RAW, call, get_client, server_url
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -32,6 +36,7 @@ from openaiassistant.tools.base import ToolCall, ToolOutput
 _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
+_memory_warned: list[bool] = []  # the in-memory conversation log was announced
 
 
 class ResponsesBackend:
@@ -40,10 +45,15 @@ class ResponsesBackend:
     name = "responses"
     run_id_field = "response_id"
 
-    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
+    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
+        # where conversations live when the server keeps none (a ConversationLog)
+        self.conversation_log = conversation_log
+        self.server = server_url(connection)
+        self._pinned = capabilities.parse(connection.capabilities)
+        self._locals: dict[str, LocalConversation] = {}  # thread id -> the running turn's logged conversation
         self._last_seq: dict[str, int] = {}  # response id -> last streamed sequence number
         self._open_calls: dict[str, list[ToolCall]] = {}  # response id -> calls awaiting outputs
         self._windows: dict[str, WindowTurn] = {}  # thread id -> its running last_messages turn
@@ -52,16 +62,52 @@ class ResponsesBackend:
     # -- conversations ------------------------------------------------------------------------
     def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
         if thread_id:
+            if is_local(thread_id):
+                self._locals[thread_id] = LocalConversation(log=self._log(), conversation_id=thread_id)
             return thread_id
+        if not self._allows("conversations"):
+            return self._new_local(metadata)
         body: dict[str, Any] = {"metadata": metadata} if metadata else {}
-        created = self._call(
-            lambda t: self.client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
-            deadline,
-            "create conversation",
-        )
+        try:
+            created = self._call(
+                lambda t: self.client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
+                deadline,
+                "create conversation",
+            )
+        except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
+            if "conversations" in self._pinned:
+                raise
+            why = exc.message.split(": ", 1)[-1]
+            BOOK.learn_missing(self.server, "conversations", why=f"POST /conversations answered {why}")
+            return self._new_local(metadata)
         return str(created["id"])
 
+    def _new_local(self, metadata: dict[str, str] | None) -> str:
+        log = self._log()
+        if str(log.engine.url) == "sqlite://" and not _memory_warned:
+            _memory_warned.append(True)
+            logging.getLogger("openaiassistant.backends").warning(
+                "conversations of %s are kept in this process's memory only (lost on restart); "
+                "give a thread registry (registry_url, --registry) to keep them",
+                self.server,
+            )
+        thread_id = log.create(metadata=metadata)
+        self._locals[thread_id] = LocalConversation(log=log, conversation_id=thread_id)
+        return thread_id
+
+    def _log(self) -> Any:
+        if self.conversation_log is None:
+            raise ConfigError(
+                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
+            )
+        return self.conversation_log
+
+    def _allows(self, name: str) -> bool:
+        return BOOK.allows(self.server, name, pinned=self._pinned)
+
     def delete_thread(self, thread_id: str) -> bool:
+        if is_local(thread_id):
+            return bool(self._log().delete(thread_id))
         deleted = self._call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -72,6 +118,8 @@ class ResponsesBackend:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """Every message of the conversation, oldest first (pages of 100 followed to the end)."""
+        if is_local(thread_id):
+            return local_history(self._log(), thread_id)
         messages: list[dict[str, Any]] = []
         after: str | None = None
         while True:
@@ -106,6 +154,11 @@ class ResponsesBackend:
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
         items = [request.user_input.responses_message()]
         truncation = request.params.truncation_strategy
+        local = self._locals.get(thread_id)
+        if local is not None:  # the whole conversation goes as input; the message is logged once
+            local.record_user(items[0])
+            last = truncation.last_messages or 1 if truncation and truncation.kind == "last_messages" else None
+            return self._create(thread_id, request, local.input(last_messages=last), deadline)
         if truncation is None or truncation.kind != "last_messages":
             self._windows.pop(thread_id, None)
             if not first and self._input_kept(thread_id, items[0], deadline):
@@ -119,6 +172,10 @@ class ResponsesBackend:
     def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
         self._open_calls.pop(ref.run_id, None)
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
+        local = self._locals.get(ref.thread_id)
+        if local is not None:
+            local.record_outputs([(o.call_id, o.output) for o in outputs])
+            return self._create(ref.thread_id, request, local.input(), deadline, idempotent=False)
         window = self._windows.get(ref.thread_id)
         if window is not None:
             window.record_input(items)
@@ -152,8 +209,11 @@ class ResponsesBackend:
         conversation stays usable.
         """
         calls = self._open_calls.pop(ref.run_id, None)
+        local = self._locals.get(ref.thread_id)
         try:
-            if calls:
+            if calls and local is not None:
+                local.close_calls([c.call_id for c in calls])
+            elif calls:
                 items = [
                     {
                         "type": "function_call_output",
@@ -211,6 +271,27 @@ class ResponsesBackend:
         previous: str | None = None,
     ) -> Step:
         body = self._body(thread_id, request, items, previous=previous)
+        try:
+            return self._send(thread_id, request, body, deadline, idempotent=idempotent)
+        except APIError as exc:
+            refused = capabilities.refused(exc, sent=self._modes(body))
+            if refused is None or refused in self._pinned:
+                raise
+            # the server refused a mode and created nothing: learn it, send again without it
+            BOOK.learn_missing(self.server, refused, why=exc.message)
+        return self._create(thread_id, request, items, deadline, idempotent=idempotent, previous=previous)
+
+    @staticmethod
+    def _modes(body: dict[str, Any]) -> set[str]:
+        """The optional modes a request body uses (see capabilities)."""
+        modes: set[str] = {name for name in ("background", "truncation") if name in body}
+        if body.get("background") and body.get("stream"):
+            modes.add("stream_background")
+        return modes
+
+    def _send(
+        self, thread_id: str, request: TurnRequest, body: dict[str, Any], deadline: Deadline, *, idempotent: bool
+    ) -> Step:
         if not request.stream:
             raw = self._call(
                 lambda t: self.client.post(
@@ -300,6 +381,9 @@ class ResponsesBackend:
         if not isinstance(outcome, Pending):
             self._last_seq.pop(ref.run_id, None)
             self._resumes.pop(ref.run_id, None)
+        local = self._locals.get(thread_id)
+        if local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+            local.record_response(obj)
         window = self._windows.get(thread_id)
         if window is not None and not isinstance(outcome, Pending):
             self._end_of_round(window, obj, outcome)
@@ -333,11 +417,13 @@ class ResponsesBackend:
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if thread_id not in self._windows:
+        if thread_id in self._locals:
+            pass  # the conversation is the input; previous_response_id cannot be trusted for history
+        elif thread_id not in self._windows:
             body["conversation"] = thread_id
         elif previous:  # a windowed turn's tool rounds chain beside the conversation
             body["previous_response_id"] = previous
-        if self.spec.background:
+        if self._background(request):
             body["background"] = True
         if request.stream:
             body["stream"] = True
@@ -356,7 +442,15 @@ class ResponsesBackend:
         if tools:
             body["tools"] = tools
         body.update(wire.responses_controls(params))
+        if "truncation" in body and not self._allows("truncation"):
+            del body["truncation"]
         return body
+
+    def _background(self, request: TurnRequest) -> bool:
+        """Background mode for this request, where the server takes it (with a stream, too)."""
+        if not (self.spec.background and self._allows("background")):
+            return False
+        return not (request.stream and not self._allows("stream_background"))
 
     def _call(
         self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True

@@ -83,6 +83,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="sse",
         help="follow the run by its event stream (default) or by polling (behind proxies that buffer streams)",
     )
+    parser.add_argument(
+        "--capabilities",
+        default=os.environ.get("OPENAI_CAPABILITIES"),
+        metavar="NAME=on|off,...",
+        help="pin what the server takes, e.g. conversations=off,stream_background=off (default: learned; "
+        "env OPENAI_CAPABILITIES)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
     parser.add_argument(
@@ -130,6 +137,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         organization=args.organization,
         project=args.project,
         transport=args.transport,
+        capabilities=args.capabilities,
     )
     if args.backend == "responses" and not args.model:
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
@@ -161,8 +169,20 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         arguments = json.dumps(record.arguments, ensure_ascii=False)
         err.print(f"[cyan]tool[/] {record.name}({_short(arguments)}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
 
+    import logging
+
+    package_log = logging.getLogger("openaiassistant")
+    if not package_log.handlers:  # what the log would say reaches stderr as progress lines instead
+        package_log.addHandler(logging.NullHandler())
+
+    from rich.markup import escape
+
+    def on_progress(line: str) -> None:
+        err.print(f"[dim]… {escape(line)}[/]")
+
     result = assistant.run_turn(
         args.prompt,
+        on_progress=on_progress,
         thread_id=args.thread_id,
         params=params,
         metadata=metadata or None,

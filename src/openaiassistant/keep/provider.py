@@ -116,6 +116,15 @@ class OpenaiassistantProviderAuthConfig:
             "options": ["sse", "poll"],
         },
     )
+    capabilities: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
+            "hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
+            "stream_background, truncation)",
+        },
+    )
     default_timeout: str | None = dataclasses.field(
         default="120",
         metadata={
@@ -313,6 +322,7 @@ class OpenaiassistantProvider(BaseProvider):
                 images=request.images,
                 attachments=request.attachments,
                 registry_tags=self._registry_tags(),
+                on_progress=self._log_progress,
                 **extra,
             )
         finally:
@@ -340,6 +350,10 @@ class OpenaiassistantProvider(BaseProvider):
             "workflow": getattr(self.context_manager, "workflow_id", None),
             "alert_fingerprint": getattr(event, "fingerprint", None),
         }
+
+    def _log_progress(self, line: str) -> None:
+        """Waits and fallbacks go into the workflow log as they happen (already redacted)."""
+        self.logger.info("[%s] %s", self.provider_id, line)
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
@@ -397,6 +411,7 @@ class OpenaiassistantProvider(BaseProvider):
             azure_endpoint=(auth.base_url or None) if azure else None,
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
+            capabilities=auth.capabilities or None,
         )
 
     def _assistant_spec(self) -> AssistantSpec:
