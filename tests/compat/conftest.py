@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from compat_servers import (
     LITELLM_VENV,
     LLAMA_VENV,
