@@ -57,18 +57,20 @@ def get_client(settings: ConnectionSettings) -> openai.OpenAI:
 
 def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
     settings.validate()
+    key = settings.resolved_api_key()
     common: dict[str, Any] = {
-        "api_key": settings.resolved_api_key(),
+        "api_key": key,
         "organization": settings.organization,
         "max_retries": 0,
         "timeout": settings.request_timeout,
     }
+    if settings.azure_v1:  # Azure's v1 endpoint is the plain API under /openai/v1, key in api-key
+        return openai.OpenAI(base_url=settings.azure_v1_url(), default_headers={"api-key": key}, **common)
     if settings.is_azure:
+        # no azure_deployment here: the SDK would then route every path (/responses too) under
+        # /deployments/NAME; the deployment is the request's model instead
         return openai.AzureOpenAI(
-            azure_endpoint=settings.azure_endpoint,
-            api_version=settings.api_version,
-            azure_deployment=settings.azure_deployment,
-            **common,
+            azure_endpoint=str(settings.azure_endpoint), api_version=settings.api_version, **common
         )
     if settings.project:
         common["project"] = settings.project
@@ -182,6 +184,8 @@ def _wait_to_retry(
 
 def server_url(settings: ConnectionSettings) -> str:
     """The server these settings reach, as a person would write it (for messages)."""
+    if settings.azure_v1:
+        return settings.azure_v1_url()
     return (settings.base_url or settings.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
 
 

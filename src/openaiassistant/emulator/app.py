@@ -25,6 +25,7 @@ from openaiassistant.emulator import (
     vector_stores_api,
 )
 from openaiassistant.emulator.aborts import install_log_filter, is_abort
+from openaiassistant.emulator.azure_layout import AzureLayout
 from openaiassistant.emulator.context import Emulator
 from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
 from openaiassistant.emulator.problems import ApiProblem
@@ -87,4 +88,5 @@ def build_app(emulator: Emulator) -> Starlette:
     )
     app.state.emulator = emulator
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
+    app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app
