@@ -28,7 +28,7 @@ from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import AssistantError, ConfigError, redact
+from openaiassistant.errors import APIError, AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -158,6 +158,7 @@ class Assistant:
                 result = Turn(setup).run()
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
+            _hint_backend(exc, thread_id, self.backend)
             raise
         self._remember(result.thread_id, tags)
         return result
@@ -248,6 +249,22 @@ class Assistant:
             thread_metadata=thread_meta,
         )
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+
+
+_FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+
+
+def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:
+    """An id of the other API's shape (``thread_...`` on Responses, ``conv_...`` on Assistants)
+    that the server refused: say which backend it belongs to."""
+    prefixes, other = _FOREIGN_IDS.get(backend, ((), ""))
+    if not thread_id or not thread_id.startswith(prefixes) or not isinstance(exc, (APIError, ConfigError)):
+        return
+    exc.message += (
+        f"; {thread_id} looks like a{'n Assistants thread' if other == 'assistants' else ' Responses conversation'}"
+        f" id: it belongs to the {other} backend (set backend: {other})"
+    )
+    exc.args = (exc.message,)
 
 
 _LOGS: dict[int, Any] = {}

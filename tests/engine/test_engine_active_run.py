@@ -52,9 +52,11 @@ def test_wait_until_the_other_run_ends(busy: tuple[Any, str, str], client: Any, 
                 client.post(f"/responses/{other}/cancel", cast_to=object)
 
     fake_clock.on_sleep = other_run_ends_later
-    result = assistant.run_turn("mine", thread_id=thread_id, on_active_run="wait")
+    notes: list[str] = []
+    result = assistant.run_turn("mine", thread_id=thread_id, on_active_run="wait", on_progress=notes.append)
     assert result.text == "Echo: mine"
     assert len(waits) >= 3
+    assert notes == [f"conversation {thread_id} is busy with {other}, waiting"]  # said once, not per poll
 
 
 def test_wait_is_bounded_by_the_deadline(busy: tuple[Any, str, str], client: Any, backend: str) -> None:

@@ -158,3 +158,25 @@ def test_an_unresolvable_host_is_named() -> None:
     error = _turn("http://no-such-host.invalid/v1")
     assert isinstance(error, ServerUnavailableError)
     assert "could not reach http://no-such-host.invalid/v1 (the host name could not be resolved)" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("backend", "thread_id", "other"),
+    [("responses", "thread_abc123", "assistants"), ("assistants", "conv_abc123", "responses")],
+)
+def test_an_id_of_the_other_backend_says_which_backend_it_belongs_to(
+    emulator: Any, backend: str, thread_id: str, other: str
+) -> None:
+    import openai
+
+    spec: dict[str, Any] = {"model": "gpt-4o-mini"}
+    if backend == "assistants":
+        client = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key)
+        spec["assistant_id"] = client.beta.assistants.create(model="gpt-4o-mini").id
+    assistant = Assistant(
+        connection=ConnectionSettings(api_key=SECRET, base_url=emulator.base_url, max_retries=0),
+        spec=AssistantSpec(backend=backend, **spec),
+    )
+    with pytest.raises(APIError) as caught:
+        assistant.run_turn("hi", thread_id=thread_id, timeout=10)
+    assert f"it belongs to the {other} backend (set backend: {other})" in str(caught.value)

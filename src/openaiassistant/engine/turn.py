@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from openaiassistant import progress
 from openaiassistant.backends.base import (
     Backend,
     Cancelled,
@@ -237,6 +238,9 @@ class Turn:
                 run_id=busy.run_id,
                 status="active",
             )
+        if attempt == 0:
+            what = "cancelling it" if policy == "cancel" and busy.run_id else "waiting"
+            progress.note(f"conversation {busy.thread_id} is busy with {busy.run_id or 'another run'}, {what}")
         if busy.run_id is None:  # the server did not say which run: wait for the lock to go
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
             return
