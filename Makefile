@@ -12,6 +12,15 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# Real MCP servers the MCP client is tested against (installed by `make mcp-servers`, cached in
+# .mcp-servers/, gitignored): mcp-server-time from PyPI in a venv of its own (the official mcp
+# SDK needs pydantic >= 2.12) and @modelcontextprotocol/server-everything from npm. In our own
+# test runs a missing server is an error, not a skip.
+MCP_DIR := .mcp-servers
+MCP_SERVER_TIME := mcp-server-time==2026.10.19
+MCP_SERVER_EVERYTHING := @modelcontextprotocol/server-everything@2026.8.31
+test-main test-keep: export OPENAIASSISTANT_MCP_SERVERS := $(CURDIR)/$(MCP_DIR)
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_MCP_SERVERS := 1
 
 # The compatibility suite (tests/compat): independent servers from PyPI, each in its own venv.
 # llama-stack 0.7.3 needs Python 3.12 (pyenv has it here); its Responses provider needs a vector
@@ -27,7 +36,16 @@ compat: export OPENAIASSISTANT_REQUIRE_COMPAT := 1
 compat: export OPENAIASSISTANT_COMPAT_RESULTS := $(CURDIR)/$(COMPAT_RESULTS)
 compat: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
 
-.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean compat compat-setup
+
+mcp-servers: $(MCP_DIR)/.stamp
+$(MCP_DIR)/.stamp: Makefile
+	$(PYTHON) -m venv $(MCP_DIR)/venv
+	$(MCP_DIR)/venv/bin/pip install $(PIP_FLAGS) "$(MCP_SERVER_TIME)"
+	mkdir -p $(MCP_DIR)/npm
+	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
+	touch $@
+
+.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean compat compat-setup
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -56,19 +74,21 @@ demo: setup-keep
 
 test: test-main test-keep
 
-test-main: setup
+test-main: setup mcp-servers
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep
+test-keep: setup-keep mcp-servers
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-compat-setup: $(COMPAT_LLAMA)/.stamp $(COMPAT_LITELLM)/.stamp
-$(COMPAT_LLAMA)/.stamp: Makefile
+# the stamps name the pins' generation: change it with the pins (not on every Makefile edit)
+COMPAT_STAMP := .stamp-compat-1
+compat-setup: $(COMPAT_LLAMA)/$(COMPAT_STAMP) $(COMPAT_LITELLM)/$(COMPAT_STAMP)
+$(COMPAT_LLAMA)/$(COMPAT_STAMP):
 	@test -n "$(PYTHON312)" || { echo "llama-stack needs Python 3.12 (set PYTHON312=/path/to/python3.12)"; exit 1; }
 	$(PYTHON312) -m venv $(COMPAT_LLAMA)
 	$(COMPAT_LLAMA)/bin/pip install $(PIP_FLAGS) $(LLAMA_PINS)
 	touch $@
-$(COMPAT_LITELLM)/.stamp: Makefile
+$(COMPAT_LITELLM)/$(COMPAT_STAMP):
 	@test -n "$(PYTHON312)" || { echo "the compat venvs use Python 3.12 (set PYTHON312=/path/to/python3.12)"; exit 1; }
 	$(PYTHON312) -m venv $(COMPAT_LITELLM)
 	$(COMPAT_LITELLM)/bin/pip install $(PIP_FLAGS) $(LITELLM_PINS)
@@ -88,4 +108,4 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(KEEP_VENV) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info
+	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info
