@@ -163,6 +163,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _keep_installed() -> bool:
-    import importlib.util
+    import importlib.metadata
 
-    return importlib.util.find_spec("keep") is not None and importlib.util.find_spec("keep.api") is not None
+    try:
+        importlib.metadata.version("keep-mirror")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True

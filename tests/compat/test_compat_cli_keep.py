@@ -98,9 +98,18 @@ DISK_ALERT = {
 
 @pytest.mark.parametrize("transport", ["sse", "poll"])
 def test_keep_alert_triage_workflow(
-    server: Any, upstream: Any, transport: str, tmp_path: Path, request: pytest.FixtureRequest, cell: Cell
+    server: Any,
+    upstream: Any,
+    transport: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    cell: Cell,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    import logging
+
     request.getfixturevalue("keep_env")
+    caplog.set_level(logging.INFO, logger="triage-assistant")
     from openaiassistant.keep import runner
     from openaiassistant.keep.sample_services import SampleServices
 
@@ -127,6 +136,11 @@ def test_keep_alert_triage_workflow(
     brief = run.results("brief")
     assert brief["thread_id"] == triage["thread_id"]
     assert brief["text"].startswith("On-call note:")
+    # the one-time fallback is said in the workflow log (where the server refused a mode)
+    expected = {"litellm": "does not support conversations", "llama-stack": "does not support stream_background"}
+    said = [r.getMessage() for r in caplog.records if r.name == "triage-assistant"]
+    if server.name == "litellm" or transport == "sse":
+        assert any(expected[server.name] in line for line in said), said
     cell(f"Keep workflow ({transport}: tools, JSON, continued, streamed)", "yes")
 
 
@@ -134,10 +148,12 @@ def test_keep_alert_triage_workflow(
 def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Keep's secrets and database in a work directory, and the provider's shim installed (set
     before any keep.* module is imported: Keep reads them at import)."""
-    import importlib.util
+    import importlib.metadata
     import os
 
-    if importlib.util.find_spec("keep") is None:
+    try:
+        importlib.metadata.version("keep-mirror")
+    except importlib.metadata.PackageNotFoundError:
         pytest.skip("Keep (keep-mirror) is only installed in .venv-keep")
 
     from openaiassistant.keep import installer

@@ -39,7 +39,7 @@ from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens,
 from openaiassistant.emulator.state import PendingCall
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
 
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 
