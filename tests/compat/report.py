@@ -61,7 +61,7 @@ def cell_text(entries: list[dict[str, Any]]) -> str:
         return "not run"
     failed = [e for e in entries if e["outcome"] != "passed"]
     texts = list(dict.fromkeys(e["text"] for e in entries))
-    shown = "; ".join(t.replace("|", "\\|") for t in texts)
+    shown = "; ".join(" ".join(t.split()).replace("|", "\\|") for t in texts)
     if failed:
         envs = ", ".join(sorted({e["env"] for e in failed}))
         return f"**FAILED** ({envs}): {shown}"
