@@ -85,11 +85,10 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        if backend is not None:
-            self._backend = backend
-        else:
+        if backend is None:
             extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
-            self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
+            backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
+        self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""

@@ -54,7 +54,6 @@ _NO_DEADLINE = None
 _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
 _memory_warned: list[bool] = []  # the in-memory conversation log was announced
-log = logging.getLogger("openaiassistant.backends")
 
 
 class ResponsesBackend:
@@ -75,6 +74,28 @@ class ResponsesBackend:
         return ResponsesSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations ------------------------------------------------------------------------
+    def new_local(self, metadata: dict[str, str] | None) -> str:
+        """A conversation kept in our own log (the server has no /conversations)."""
+        log = self.log()
+        if str(log.engine.url) == "sqlite://" and not _memory_warned:
+            _memory_warned.append(True)
+            logging.getLogger("openaiassistant.backends").warning(
+                "conversations of %s are kept in this process's memory only (lost on restart); "
+                "give a thread registry (registry_url, --registry) to keep them",
+                self.server,
+            )
+        return str(log.create(metadata=metadata))
+
+    def log(self) -> Any:
+        if self.conversation_log is None:
+            raise ConfigError(
+                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
+            )
+        return self.conversation_log
+
+    def allows(self, name: str) -> bool:
+        return BOOK.allows(self.server, name, pinned=self.pinned)
+
     def delete_thread(self, thread_id: str) -> bool:
         if is_local(thread_id):
             return bool(self.log().delete(thread_id))
@@ -121,31 +142,6 @@ class ResponsesBackend:
             raise ConfigError("model", f"{model!r} is not available on this server ({exc.message})") from None
 
     # -- shared by the sessions ---------------------------------------------------------------
-    def log(self) -> Any:
-        """The conversation log for servers that keep no conversations."""
-        if self.conversation_log is None:
-            raise ConfigError(
-                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
-            )
-        return self.conversation_log
-
-    def allows(self, name: str) -> bool:
-        """Whether this server takes an optional mode (learned, or pinned by ``capabilities``)."""
-        return BOOK.allows(self.server, name, pinned=self.pinned)
-
-    def new_local(self, metadata: dict[str, str] | None) -> LocalConversation:
-        """A conversation of our own log (the server keeps none)."""
-        conversations = self.log()
-        if str(conversations.engine.url) == "sqlite://" and not _memory_warned:
-            _memory_warned.append(True)
-            log.warning(
-                "conversations of %s are kept in this process's memory only (lost on restart); "
-                "give a thread registry (registry_url, --registry) to keep them",
-                self.server,
-            )
-        thread_id = conversations.create(metadata=metadata)
-        return LocalConversation(log=conversations, conversation_id=thread_id)
-
     def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[dict[str, Any], float | None]:
         """A response object and the server's poll hint."""
         raw = self.call(
@@ -210,7 +206,7 @@ class ResponsesSession:
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
-        self._local: LocalConversation | None = None  # the conversation, when our own log keeps it
+        self._local: LocalConversation | None = None  # the conversation, when our log keeps it
 
     @property
     def thread_id(self) -> str | None:
@@ -225,7 +221,7 @@ class ResponsesSession:
 
     def poll(self) -> Step:
         ref = self._current()
-        if self._sse and self._background() and self._last_seq is not None:
+        if self._background() and self._last_seq is not None:
             self._resumes += 1
             if self._resumes > _MAX_RESUMES:  # a stream that keeps breaking: just poll
                 self._last_seq = None
@@ -239,10 +235,10 @@ class ResponsesSession:
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         self._open_calls = None
-        items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._local is not None:
             self._local.record_outputs([(o.call_id, o.output) for o in outputs])
             return self._track(self._create(self._local.input(), idempotent=False))
+        items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
         return self._track(self._create(items, idempotent=False, previous=ref.run_id))
@@ -278,33 +274,31 @@ class ResponsesSession:
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none (in our own log where the
-        server keeps no conversations)."""
-        if self._thread_id is not None:
-            if self._local is None and is_local(self._thread_id):
-                self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
-            return self._thread_id
+        server has no Conversations API)."""
+        if self._thread_id is None:
+            self._thread_id = self._new_conversation()
+        if self._local is None and is_local(self._thread_id):
+            self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
+        return self._thread_id
+
+    def _new_conversation(self) -> str:
         metadata = self._request.thread_metadata
         if not self._backend.allows("conversations"):
-            self._local = self._backend.new_local(metadata)
-        else:
-            body: dict[str, Any] = {"metadata": metadata} if metadata else {}
-            try:
-                created = self._backend.call(
-                    lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
-                    self._deadline,
-                    "create conversation",
-                )
-            except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
-                if "conversations" in self._backend.pinned:
-                    raise
-                why = exc.message.split(": ", 1)[-1]
-                BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
-                self._local = self._backend.new_local(metadata)
-            else:
-                self._thread_id = str(created["id"])
-                return self._thread_id
-        self._thread_id = self._local.conversation_id
-        return self._thread_id
+            return self._backend.new_local(metadata)
+        body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        try:
+            created = self._backend.call(
+                lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
+                self._deadline,
+                "create conversation",
+            )
+        except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
+            if "conversations" in self._backend.pinned:
+                raise
+            why = exc.message.split(": ", 1)[-1]
+            BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
+            return self._backend.new_local(metadata)
+        return str(created["id"])
 
     def _current(self) -> RunRef:
         if self._ref is None:
@@ -331,7 +325,10 @@ class ResponsesSession:
             self._backend.cancel_response(ref)
             return
         if self._local is not None:
-            self._local.close_calls([c.call_id for c in calls])
+            try:
+                self._local.close_calls([c.call_id for c in calls])
+            except Exception:  # best effort: the turn is already failing for a better reason
+                pass
             return
         items = [
             {
@@ -379,20 +376,33 @@ class ResponsesSession:
         return list(page.get("data") or [])
 
     def _create(self, items: list[dict[str, Any]], *, idempotent: bool = True, previous: str | None = None) -> Step:
-        """Create a response; a mode the server refuses (and so created nothing for) is learned
-        for the server and the request sent once more without it."""
-        thread_id = self._conversation()
         body = self._body(items, previous=previous)
         try:
-            return self._send(thread_id, body, idempotent=idempotent)
+            return self._send(body, idempotent=idempotent)
         except APIError as exc:
-            refused = capabilities.refused(exc, sent=_modes(body))
+            refused = capabilities.refused(exc, sent=self._modes(body))
             if refused is None or refused in self._backend.pinned:
                 raise
+            # the server refused a mode and created nothing: learn it, send again without it
             BOOK.learn_missing(self._backend.server, refused, why=exc.message)
         return self._create(items, idempotent=idempotent, previous=previous)
 
-    def _send(self, thread_id: str, body: dict[str, Any], *, idempotent: bool) -> Step:
+    @staticmethod
+    def _modes(body: dict[str, Any]) -> set[str]:
+        """The optional modes a request body uses (see capabilities)."""
+        modes: set[str] = {name for name in ("background", "truncation") if name in body}
+        if body.get("background") and body.get("stream"):
+            modes.add("stream_background")
+        return modes
+
+    def _background(self) -> bool:
+        """Background mode for this turn's requests, where the server takes it (with a stream, too)."""
+        if not (self._spec.background and self._backend.allows("background")):
+            return False
+        return not (self._sse and not self._backend.allows("stream_background"))
+
+    def _send(self, body: dict[str, Any], *, idempotent: bool) -> Step:
+        thread_id = self._conversation()
         if not self._sse:
             raw = self._backend.call(
                 lambda t: self._client.post(
@@ -481,13 +491,13 @@ class ResponsesSession:
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, Pending):
             self._last_seq, self._resumes = None, 0
+        if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+            self._local.record_response(obj)
         if self._window is not None and not isinstance(outcome, Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):
             # its function_call items wait in the conversation for outputs (see _cancel)
             self._open_calls = (ref.run_id, outcome.calls)
-        if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
-            self._local.record_response(obj)
         return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
     def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Outcome) -> None:
@@ -542,17 +552,3 @@ class ResponsesSession:
         if "truncation" in body and not self._backend.allows("truncation"):
             del body["truncation"]
         return body
-
-    def _background(self) -> bool:
-        """Background mode for this request, where the server takes it (with a stream, too)."""
-        if not (self._spec.background and self._backend.allows("background")):
-            return False
-        return not (self._sse and not self._backend.allows("stream_background"))
-
-
-def _modes(body: dict[str, Any]) -> set[str]:
-    """The optional modes a request body uses (see capabilities)."""
-    modes: set[str] = {name for name in ("background", "truncation") if name in body}
-    if body.get("background") and body.get("stream"):
-        modes.add("stream_background")
-    return modes

@@ -248,7 +248,8 @@ class Turn:
             )
         if attempt == 0:
             what = "cancelling it" if self.setup.on_active_run == "cancel" and other else "waiting"
-            progress.note(f"conversation {busy.thread_id} is busy with {other.run_id if other else 'another run'}, {what}")
+            holder = other.run_id if other else "another run"
+            progress.note(f"conversation {busy.thread_id} is busy with {holder}, {what}")
         if other is None:  # the server did not say which run: wait for the lock to go
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
             return
