@@ -15,15 +15,16 @@ from its last sequence number. A turn without a conversation makes one with its 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import openai
 
+from openaiassistant.backends import capabilities, streams
 from openaiassistant.backends import responses_landing as landing
-from openaiassistant.backends.answers import guarded, parse_raw, require_object
 from openaiassistant.backends import responses_wire as rw
-from openaiassistant.backends import streams
+from openaiassistant.backends.answers import guarded, parse_raw, require_object
 from openaiassistant.backends.base import (
     Busy,
     Completed,
@@ -37,6 +38,9 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
+from openaiassistant.backends.capabilities import BOOK
+from openaiassistant.backends.local_conversation import LocalConversation, is_local
+from openaiassistant.backends.local_conversation import history as local_history
 from openaiassistant.backends.transport import (
     RAW,
     ConversationBusy,
@@ -44,6 +48,7 @@ from openaiassistant.backends.transport import (
     call,
     get_client,
     poll_hint,
+    server_url,
     wait_before_resend,
 )
 from openaiassistant.backends.window import WindowTurn, window_input
@@ -61,6 +66,7 @@ _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
 _MAX_ITEMS_PER_REQUEST = 20  # the API takes at most 20 items per items.create
 _CLOSED = json.dumps({"error": "the turn ended before this call was answered"})
+_memory_warned: list[bool] = []  # the in-memory conversation log was announced
 
 
 class ResponsesBackend:
@@ -68,16 +74,44 @@ class ResponsesBackend:
 
     name = "responses"
 
-    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
+    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
+        # where conversations live when the server keeps none (a ConversationLog)
+        self.conversation_log = conversation_log
+        self.server = server_url(connection)
+        self.pinned = capabilities.parse(connection.capabilities)
 
     def begin(self, request: TurnRequest, *, deadline: Deadline) -> ResponsesSession:
         return ResponsesSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations ------------------------------------------------------------------------
+    def new_local(self, metadata: dict[str, str] | None) -> str:
+        """A conversation kept in our own log (the server has no /conversations)."""
+        log = self.log()
+        if str(log.engine.url) == "sqlite://" and not _memory_warned:
+            _memory_warned.append(True)
+            logging.getLogger("openaiassistant.backends").warning(
+                "conversations of %s are kept in this process's memory only (lost on restart); "
+                "give a thread registry (registry_url, --registry) to keep them",
+                self.server,
+            )
+        return str(log.create(metadata=metadata))
+
+    def log(self) -> Any:
+        if self.conversation_log is None:
+            raise ConfigError(
+                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
+            )
+        return self.conversation_log
+
+    def allows(self, name: str) -> bool:
+        return BOOK.allows(self.server, name, pinned=self.pinned)
+
     def delete_thread(self, thread_id: str) -> bool:
+        if is_local(thread_id):
+            return bool(self.log().delete(thread_id))
         deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -88,6 +122,8 @@ class ResponsesBackend:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """Every message of the conversation, oldest first (pages of 100 followed to the end)."""
+        if is_local(thread_id):
+            return local_history(self.log(), thread_id)
         messages: list[dict[str, Any]] = []
         after: str | None = None
         while True:
@@ -185,6 +221,7 @@ class ResponsesSession:
         # closed with error outputs when the turn is abandoned (see cancel)
         self._calls: dict[str, ToolCall] = {}
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+        self._local: LocalConversation | None = None  # the conversation, when our log keeps it
         self._sent: list[dict[str, Any]] | None = None  # the input of our newest response
         self._uncertain = False  # a request carrying ``_sent`` broke: it may have landed
         self._before: str | None = None  # newest item before our first request (None: empty)
@@ -199,7 +236,7 @@ class ResponsesSession:
     def start(self) -> Started:
         if self._sent is None:
             self._sent = [self._request.user_input.responses_message()]
-        return self._open()
+        return self._open(retried=False)
 
     @guarded("start a response")
     def retry(self) -> Started:
@@ -207,12 +244,12 @@ class ResponsesSession:
         response left in the conversation is answered, not sent again (the user's message, or
         the outputs of a tool round)."""
         self._uncertain = True  # the failed response may have kept its input: look first
-        return self._open()
+        return self._open(retried=True)
 
     @guarded("follow the response")
     def poll(self) -> Step:
         ref = self._current()
-        if self._sse and self._spec.background and self._last_seq is not None:
+        if self._background() and self._last_seq is not None:
             self._resumes += 1
             if self._resumes > _MAX_RESUMES:  # a stream that keeps breaking: just poll
                 self._last_seq = None
@@ -226,6 +263,9 @@ class ResponsesSession:
     @guarded("submit tool outputs")
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
+        if self._local is not None:
+            self._local.record_outputs([(o.call_id, o.output) for o in outputs])
+            return self._track(self._create(self._local.input(), idempotent=False))
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
@@ -233,7 +273,7 @@ class ResponsesSession:
         self._sent, self._uncertain = items, False
         attempt = 0
         while True:  # a busy conversation here is our own response that landed: wait for it
-            started = self._send()
+            started = self._deliver()
             if isinstance(started, Step):
                 return self._track(started)
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
@@ -248,15 +288,19 @@ class ResponsesSession:
         self._close_calls()
 
     # -- internals ----------------------------------------------------------------------------
-    def _open(self) -> Started:
+    def _open(self, *, retried: bool) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
+        message = self._request.user_input.responses_message()
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
+            if self._local is not None:  # the whole conversation goes as input; the message is logged once
+                self._local.record_user(message)
+                last = truncation.last_messages or 1 if truncation and truncation.kind == "last_messages" else None
+                return self._track(self._create(self._local.input(last_messages=last)))
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
-                return self._send()
-            message = self._request.user_input.responses_message()
+                return self._deliver()
             self._window = WindowTurn(thread_id=thread_id)
             self._window.record_input([message])
             recent = self._recent_items()
@@ -272,7 +316,7 @@ class ResponsesSession:
         return Busy(thread_id=busy.thread_id, other=other)
 
     # -- input that lands once ------------------------------------------------------------------
-    def _send(self) -> Started:
+    def _deliver(self) -> Started:
         """A response for ``_sent`` (the user's message or a round's outputs), landed once.
 
         A request that broke where it may have landed is not sent again blindly: the
@@ -319,8 +363,7 @@ class ResponsesSession:
         if not found.answered:  # its response failed (or ended without output): answer it
             return None
         self._uncertain = False
-        obj = {"id": "", "status": "completed", "output": found.after}
-        return self._step(obj)
+        return self._step({"id": "", "status": "completed", "output": found.after})
 
     def _newest_item_id(self) -> str | None:
         newest = self._recent_items(limit=1)
@@ -336,14 +379,16 @@ class ResponsesSession:
         if not self._calls or self._thread_id is None or self._window is not None:
             return
         try:
+            if self._local is not None:
+                self._local.close_calls(list(self._calls))
+                return
             items = self._recent_items(limit=100)
             missing = landing.unanswered_calls(items, list(self._calls))
             outputs = [{"type": "function_call_output", "call_id": c, "output": _CLOSED} for c in missing]
             for start in range(0, len(outputs), _MAX_ITEMS_PER_REQUEST):
-                batch = outputs[start : start + _MAX_ITEMS_PER_REQUEST]
                 self._client.post(
                     f"/conversations/{self._thread_id}/items",
-                    body={"items": batch},
+                    body={"items": outputs[start : start + _MAX_ITEMS_PER_REQUEST]},
                     cast_to=object,
                     options={"timeout": 10.0},
                 )
@@ -351,17 +396,32 @@ class ResponsesSession:
             pass
 
     def _conversation(self) -> str:
-        """The turn's conversation, made now when the turn has none."""
+        """The turn's conversation, made now when the turn has none (in our own log where the
+        server has no Conversations API)."""
         if self._thread_id is None:
-            metadata = self._request.thread_metadata
-            body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+            self._thread_id = self._new_conversation()
+        if self._local is None and is_local(self._thread_id):
+            self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
+        return self._thread_id
+
+    def _new_conversation(self) -> str:
+        metadata = self._request.thread_metadata
+        if not self._backend.allows("conversations"):
+            return self._backend.new_local(metadata)
+        body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        try:
             created = self._backend.call(
                 lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
                 self._deadline,
                 "create conversation",
             )
-            self._thread_id = str(require_object(created, "create conversation")["id"])
-        return self._thread_id
+        except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
+            if "conversations" in self._backend.pinned:
+                raise
+            why = exc.message.split(": ", 1)[-1]
+            BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
+            return self._backend.new_local(metadata)
+        return str(require_object(created, "create conversation")["id"])
 
     def _current(self) -> RunRef:
         if self._ref is None:
@@ -402,8 +462,33 @@ class ResponsesSession:
         return list(page.get("data") or [])
 
     def _create(self, items: list[dict[str, Any]], *, idempotent: bool = True, previous: str | None = None) -> Step:
-        thread_id = self._conversation()
         body = self._body(items, previous=previous)
+        try:
+            return self._send(body, idempotent=idempotent)
+        except APIError as exc:
+            refused = capabilities.refused(exc, sent=self._modes(body))
+            if refused is None or refused in self._backend.pinned:
+                raise
+            # the server refused a mode and created nothing: learn it, send again without it
+            BOOK.learn_missing(self._backend.server, refused, why=exc.message)
+        return self._create(items, idempotent=idempotent, previous=previous)
+
+    @staticmethod
+    def _modes(body: dict[str, Any]) -> set[str]:
+        """The optional modes a request body uses (see capabilities)."""
+        modes: set[str] = {name for name in ("background", "truncation") if name in body}
+        if body.get("background") and body.get("stream"):
+            modes.add("stream_background")
+        return modes
+
+    def _background(self) -> bool:
+        """Background mode for this turn's requests, where the server takes it (with a stream, too)."""
+        if not (self._spec.background and self._backend.allows("background")):
+            return False
+        return not (self._sse and not self._backend.allows("stream_background"))
+
+    def _send(self, body: dict[str, Any], *, idempotent: bool) -> Step:
+        thread_id = self._conversation()
         if not self._sse:
             raw = self._backend.call(
                 lambda t: self._client.post(
@@ -433,7 +518,7 @@ class ResponsesSession:
             deadline=self._deadline,
             retries=self._backend.connection.max_retries,
             idempotent=idempotent,
-            recover=not idempotent,  # a request that may have landed: the caller looks first (_send)
+            recover=not idempotent,  # a request that may have landed: the caller looks first (_deliver)
         )
 
     def _resume(self, ref: RunRef) -> Step | None:
@@ -498,6 +583,8 @@ class ResponsesSession:
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, Pending):
             self._last_seq, self._resumes = None, 0
+        if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+            self._local.record_response(obj)
         if self._window is not None and not isinstance(outcome, Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):
@@ -529,11 +616,13 @@ class ResponsesSession:
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if self._window is None:
+        if self._local is not None:
+            pass  # the conversation is the input; previous_response_id cannot be trusted for history
+        elif self._window is None:
             body["conversation"] = self._thread_id
         elif previous:  # a windowed turn's tool rounds chain beside the conversation
             body["previous_response_id"] = previous
-        if spec.background:
+        if self._background():
             body["background"] = True
         if self._sse:
             body["stream"] = True
@@ -552,4 +641,6 @@ class ResponsesSession:
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))
+        if "truncation" in body and not self._backend.allows("truncation"):
+            del body["truncation"]
         return body
