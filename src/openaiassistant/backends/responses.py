@@ -327,7 +327,8 @@ class ResponsesSession:
         """
         assert self._sent is not None
         if not self._before_known and not self._uncertain:
-            self._before = self._newest_item_id()
+            known = landing.NEWEST.take(self._backend.server, self._conversation())
+            self._before = known if known is not None else self._newest_item_id()
             self._before_known = True
         attempt = 0
         while True:
@@ -585,6 +586,11 @@ class ResponsesSession:
             self._last_seq, self._resumes = None, 0
         if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
             self._local.record_response(obj)
+        elif self._window is None and isinstance(outcome, (Completed, Incomplete)):
+            output = obj.get("output") or []
+            last = output[-1].get("id") if output and isinstance(output[-1], dict) else None
+            if isinstance(last, str) and last:  # the conversation's newest item now (see _deliver)
+                landing.NEWEST.remember(self._backend.server, ref.thread_id, last)
         if self._window is not None and not isinstance(outcome, Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):

@@ -21,10 +21,12 @@ lists them.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Landing", "find_landing", "input_key", "unanswered_calls"]
+__all__ = ["NEWEST", "Landing", "NewestItems", "find_landing", "input_key", "unanswered_calls"]
 
 _EMPTY: tuple[Any, ...] = ()
 
@@ -85,3 +87,36 @@ def unanswered_calls(newest_first: list[dict[str, Any]], call_ids: list[str]) ->
     answered = {str(i.get("call_id")) for i in newest_first if i.get("type") == "function_call_output"}
     present = {str(i.get("call_id")) for i in newest_first if i.get("type") == "function_call"}
     return [c for c in call_ids if c in present and c not in answered]
+
+
+class NewestItems:
+    """The newest item of conversations whose last turn this process ran to its answer.
+
+    Telling our message from an identical older one needs to know where the conversation stood
+    before the request (``before``); a turn that follows one of ours in this process knows it
+    from that turn's answer (its last output item is the conversation's newest item), so it does
+    not ask the server. Bounded; an entry is used once.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def remember(self, server: str, conversation_id: str, item_id: str) -> None:
+        with self._lock:
+            self._items[(server, conversation_id)] = item_id
+            self._items.move_to_end((server, conversation_id))
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def take(self, server: str, conversation_id: str) -> str | None:
+        with self._lock:
+            return self._items.pop((server, conversation_id), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+NEWEST = NewestItems()
