@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from openaiassistant.values import clean_text
+
 MAX_DEPTH = 100  # no answer or argument anyone reads nests deeper
 
 
@@ -28,7 +30,10 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """``json.loads`` that raises JSONLimitError for anything it cannot or should not read."""
+    """``json.loads`` that raises JSONLimitError for anything it cannot or should not read.
+
+    A lone surrogate a ``\\udXXX`` escape spells (valid JSON, but not text UTF-8 can carry)
+    comes back as U+FFFD, so what is read can always be written again."""
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
@@ -37,6 +42,16 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JSONLimitError(f"{exc.msg} at character {exc.pos}") from None
     if too_deep(value, max_depth):
         raise JSONTooDeep(f"nested more than {max_depth} levels deep")
+    return _clean(value) if "\\ud" in text.lower() else value
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): _clean(v) for k, v in value.items()}
     return value
 
 

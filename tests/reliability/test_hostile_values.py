@@ -202,3 +202,78 @@ def test_a_lock_is_shared_while_in_use_and_dropped_after() -> None:
     release.set()
     worker.join(30)
     assert len(locks) == 0
+
+
+DEEPER_THAN_THE_STACK = "[" * 5_000 + "]" * 5_000  # enough for RecursionError, quick to stream
+HOSTILE_ARGUMENTS = [
+    "{not json",  # broken JSON
+    DEEPER_THAN_THE_STACK,
+    '{"host": ' + DEEPER_THAN_THE_STACK + "}",
+    '{"host": NaN}',  # not JSON
+    '{"host": "db-1", "host": "db-2"}',  # duplicate keys
+    '{"host": "\\ud800"}',  # a lone surrogate, escaped
+    '{"host": "' + "x" * 30_000 + '"}',  # beyond the output cap
+    '["db-1"]',  # not an object
+    '{"host": 1}',  # wrong type
+    '{"host": "db-1", "extra": {"__class__": "os.system"}}',  # unknown field
+    "",  # empty
+]
+
+
+@pytest.mark.parametrize("arguments", HOSTILE_ARGUMENTS, ids=lambda a: repr(a[:30]))
+def test_hostile_tool_arguments_from_the_model(make_assistant: Any, emulator: Any, arguments: str) -> None:
+    """Arguments the model sends as it likes: the tool runs only on valid ones, every call gets
+    one JSON output the model sees, and the turn completes with a result that serializes."""
+    seen: list[str] = []
+    registry = ToolRegistry()
+
+    @registry.tool
+    def disk(host: str) -> dict[str, Any]:
+        """Disk usage.
+
+        Args:
+            host: the host, e.g. db-1
+        """
+        seen.append(host)
+        return {"host": host, "used": 93}
+
+    emulator.load_script(
+        {
+            "rules": [
+                {
+                    "match": "disk",
+                    "tool_calls": [{"name": "disk", "raw_arguments": arguments}],
+                    "then": {"reply": "Seen: {{ tool_outputs.disk }}"},
+                }
+            ]
+        }
+    )
+    result = make_assistant(tools=registry).run_turn("check disk")
+    assert result.status == "completed" and result.text.startswith("Seen: ")
+    (record,) = result.tool_calls
+    output = json.loads(record.output)
+    if seen:
+        assert record.error is None and (output.get("host") == seen[0] or output.get("truncated"))
+        seen[0].encode("utf-8")  # what the tool got is text (a lone surrogate became U+FFFD)
+    else:
+        assert record.error and "error" in output
+    json.dumps(result.to_dict())  # what Keep gets: always serializable
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("20", 0.02),
+        ("0", 0.0),
+        ("inf", None),
+        ("nan", None),
+        ("-5", None),
+        ("1e400", None),
+        ("soon", None),
+        ("600000", None),
+    ],
+)
+def test_poll_hints_from_a_compatible_server(header: str, seconds: float | None) -> None:
+    from openaiassistant.backends.transport import poll_hint
+
+    assert poll_hint({"openai-poll-after-ms": header}) == seconds

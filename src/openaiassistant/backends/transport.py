@@ -40,6 +40,7 @@ _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 # a request that may have landed although it failed with these (a gateway's answer after the work)
 _MAYBE_LANDED_STATUSES = {408, 500, 502, 503, 504}
 _MAX_WAIT = 3600.0  # seconds: the longest server retry hint waited out
+_MAX_POLL_HINT = 60.0  # seconds: the longest poll hint taken
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
@@ -291,12 +292,16 @@ def _check_wait(delay: float, deadline: Deadline, *, what: str, status: int, thr
 
 
 def poll_hint(headers: Any) -> float | None:
-    """``openai-poll-after-ms`` in seconds, when the server sent it."""
+    """``openai-poll-after-ms`` in seconds, when the server sent a usable one (a finite number
+    of at most a minute: ``inf`` or ``nan`` from a compatible server would stall the turn)."""
     raw = headers.get("openai-poll-after-ms") if headers is not None else None
     try:
-        return max(0.0, float(raw) / 1000.0) if raw else None
-    except ValueError:
+        value = float(raw) / 1000.0 if raw else None
+    except (ValueError, OverflowError):
         return None
+    if value is None or not 0 <= value <= _MAX_POLL_HINT:  # also False for nan
+        return None
+    return value
 
 
 def map_status_error(
