@@ -1,10 +1,21 @@
 """OpenAI assistant provider for Keep.
 
-The public surface is re-exported here; everything else lives in private-by-convention
-sub-packages (see docs/architecture.md for who owns what).
+The public API, all importable from the package itself::
+
+    from openaiassistant import Assistant, AssistantSpec, ConnectionSettings, TurnResult
+    from openaiassistant import Toolbox            # Python and HTTP function tools (tools/)
+    from openaiassistant import ThreadRegistry     # the record of conversations (registry/)
+    from openaiassistant import AssistantError, ConfigError, TurnTimeoutError, ...  # errors.py
+    from openaiassistant.testing import ScriptedBackend  # a test double at the engine's seam
+
+Everything else lives in sub-packages whose modules say what they own (docs/architecture.md).
+The engine's names load on first use, so importing the package (the emulator, Keep's provider
+listing) does not pull in the SDK client machinery, SQLAlchemy or the tool executor.
 """
 
-from openaiassistant.errors import (  # noqa: F401
+from typing import Any
+
+from openaiassistant.errors import (
     ActiveRunError,
     APIError,
     AssistantError,
@@ -19,24 +30,56 @@ from openaiassistant.errors import (  # noqa: F401
     RunFailedError,
     ServerUnavailableError,
     ToolError,
+    TurnCancelledError,
+    TurnLimitError,
     TurnTimeoutError,
 )
 
 __version__ = "0.1.0"
 
-# The engine's public names, imported on first use so that importing the package (the emulator,
-# Keep's provider listing) does not pull in the SDK client machinery.
 _LAZY = {
     "Assistant": "openaiassistant.assistant",
     "ConnectionSettings": "openaiassistant.settings",
     "AssistantSpec": "openaiassistant.settings",
     "TurnResult": "openaiassistant.result",
+    "Toolbox": "openaiassistant.tools",
+    "ThreadRegistry": "openaiassistant.registry",
 }
 
+__all__ = [
+    "APIError",
+    "ActiveRunError",
+    "Assistant",
+    "AssistantError",
+    "AssistantSpec",
+    "AuthenticationError",
+    "ConfigError",
+    "ConnectionSettings",
+    "NotFoundError",
+    "OutputValidationError",
+    "QuotaExceededError",
+    "RunCancelledError",
+    "RunError",
+    "RunExpiredError",
+    "RunFailedError",
+    "ServerUnavailableError",
+    "ThreadRegistry",
+    "ToolError",
+    "Toolbox",
+    "TurnCancelledError",
+    "TurnLimitError",
+    "TurnResult",
+    "TurnTimeoutError",
+]
 
-def __getattr__(name: str):  # PEP 562
+
+def __getattr__(name: str) -> Any:  # PEP 562
     if name in _LAZY:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'openaiassistant' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

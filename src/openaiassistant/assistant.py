@@ -28,8 +28,9 @@ from openaiassistant.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import AssistantError, ConfigError, redact
+from openaiassistant.errors import AssistantError, ConfigError
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
+from openaiassistant.redaction import redact
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
@@ -52,7 +53,7 @@ class Assistant:
     """An assistant on one server: Responses + Conversations (default) or Assistants v2.
 
     ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
-    ``openaiassistant.tools.ToolRegistry``); its definitions are sent with every run/response.
+    ``openaiassistant.tools.Toolbox``); its definitions are sent with every run/response.
     ``sleep`` and ``clock`` are injectable so that tests never wait on wall clocks.
     ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
     conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
@@ -177,6 +178,8 @@ class Assistant:
         try:
             result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            stop.thread_id = turn.thread_id
+            stop.run_id = turn.active.run_id if turn.active else None
             pending, ran = record_pending(store_for(self.registry), stop)
             self._remember(stop.thread_id, tags)
             assert stop.thread_id is not None and turn.active is not None

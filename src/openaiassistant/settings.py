@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openaiassistant.errors import ConfigError, register_secret
+from openaiassistant.errors import ConfigError
+from openaiassistant.redaction import register_secret
 
 BACKENDS = ("responses", "assistants")
 TRANSPORTS = ("sse", "poll")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import allowed_environment
 from openaiassistant.keep.provider_secrets import register_config_secrets
 from openaiassistant.keep.provider_tools import ProviderTool, build_toolset, parse_functions
 from openaiassistant.keep.turn import build_turn_request
+from openaiassistant.redaction import redact
 from openaiassistant.tools.tool import ToolCallError
 
 

@@ -44,7 +44,8 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
-from openaiassistant.backends.transport import RAW, ConversationBusy, MaybeLanded, call, get_client, poll_hint
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
+from openaiassistant.backends.transport import RAW, call, get_client, poll_hint
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -248,19 +249,23 @@ class AssistantsSession:
         return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
+    @surfaced
     def start(self) -> Started:
         """The turn's run, carrying the user's message."""
         return self._open(self._request.user_input.assistants_message())
 
+    @surfaced
     def retry(self) -> Started:
         """A new run after a retryable failure: it answers the message already in the thread."""
         return self._open(None)
 
+    @surfaced
     def poll(self) -> Step:
         ref = self._current()
         run, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(ref.thread_id, run, hint=hint))
 
+    @surfaced
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         # all outputs of the round in ONE request, as the API requires
@@ -300,7 +305,7 @@ class AssistantsSession:
                 return self._run_request(
                     "/threads/runs", body, "create thread and run", thread_id=None, idempotent=True
                 )
-            except streams.StreamBrokeEarly as broke:  # the thread was made, and with it our run
+            except StreamBrokeEarly as broke:  # the thread was made, and with it our run
                 adopted = self._adopt(str(broke.thread_id), since=None)
                 if adopted is None:
                     raise ServerUnavailableError(
@@ -324,7 +329,7 @@ class AssistantsSession:
         sent = time.time()
         try:
             return self._run_request(path, body, "create run", thread_id=thread_id, idempotent=False)
-        except (MaybeLanded, streams.StreamBrokeEarly) as broke:
+        except (MaybeLanded, StreamBrokeEarly) as broke:
             adopted = self._adopt(thread_id, since=sent)
             if adopted is not None:
                 return adopted
@@ -465,7 +470,7 @@ class AssistantsSession:
         finally:
             stream.close()
         if ref is None:
-            raise streams.StreamBrokeEarly(
+            raise StreamBrokeEarly(
                 "the run stream broke before the run was named",
                 thread_id=thread_id or made,
                 made_thread=made is not None,

@@ -35,7 +35,8 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
-from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint
+from openaiassistant.backends.signals import ConversationBusy, StreamBrokeEarly, surfaced
+from openaiassistant.backends.transport import RAW, call, get_client, poll_hint
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -177,12 +178,15 @@ class ResponsesSession:
         return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
+    @surfaced
     def start(self) -> Started:
         return self._open(self._request.user_input.responses_message(), retried=False)
 
+    @surfaced
     def retry(self) -> Started:
         return self._open(self._request.user_input.responses_message(), retried=True)
 
+    @surfaced
     def poll(self) -> Step:
         ref = self._current()
         if self._sse and self._spec.background and self._last_seq is not None:
@@ -196,6 +200,7 @@ class ResponsesSession:
         obj, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(obj, hint=hint))
 
+    @surfaced
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         self._open_calls = None
@@ -392,7 +397,7 @@ class ResponsesSession:
         finally:
             stream.close()
         if ref is None:
-            raise streams.StreamBrokeEarly(
+            raise StreamBrokeEarly(
                 "the response stream broke before the response was created", thread_id=self._thread_id
             )
         return streams.pending_step(ref)

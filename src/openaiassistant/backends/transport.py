@@ -4,8 +4,8 @@ The SDK's retries are switched off (``max_retries=0``): it would retry a 429
 ``insufficient_quota`` that can never succeed, and it knows nothing of the turn's deadline.
 :func:`call` retries 408/409/429/5xx and dropped connections with backoff honouring
 ``retry-after-ms`` / ``retry-after``, never past the deadline, and maps every SDK exception to
-the package's error tree. Server lock errors become the backend-internal ``ConversationBusy``,
-which the sessions turn into a ``Busy`` outcome.
+the package's error tree. Server lock errors become the signal ``ConversationBusy`` and a
+broken non-idempotent request the signal ``MaybeLanded`` (see :mod:`.signals`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import openai
 
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -36,20 +37,6 @@ _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
-
-
-class ConversationBusy(Exception):
-    """Backend-internal: the server says the conversation has an active run (``run_id`` if it
-    named one). The session turns it into a ``Busy`` outcome; it never reaches the engine."""
-
-    def __init__(self, thread_id: str, run_id: str | None) -> None:
-        super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
-        self.thread_id = thread_id
-        self.run_id = run_id
-
-
-class MaybeLanded(ServerUnavailableError):
-    """A request that must not land twice lost its connection: it may or may not have landed."""
 
 
 def get_client(settings: ConnectionSettings) -> openai.OpenAI:

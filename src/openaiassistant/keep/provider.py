@@ -27,8 +27,8 @@ from openaiassistant.errors import (
     NotFoundError,
     QuotaExceededError,
     ServerUnavailableError,
-    redact,
 )
+from openaiassistant.redaction import redact
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.values import positive_seconds
 

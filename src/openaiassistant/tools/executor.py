@@ -16,7 +16,7 @@ How a round runs (:func:`run_round`):
 3. The round waits for all tasks, the turn's deadline, or a cancellation (``cancel_event`` set,
    or the calling thread interrupted), whichever comes first. On deadline or cancellation the
    unfinished tasks are cancelled and drained (awaited until they have stopped) before
-   :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.RunCancelledError`
+   :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.TurnCancelledError`
    is raised: no task outlives the round. (A sync tool's thread cannot be interrupted; it
    finishes in the background and its result is discarded.)
 4. Outputs are redacted value by value, serialized to JSON, capped in size and returned in
@@ -38,7 +38,8 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import RunCancelledError, TurnTimeoutError, redact
+from ..errors import TurnCancelledError, TurnTimeoutError
+from ..redaction import redact
 from .base import ToolCall, ToolOutput
 from .outputs import cap_output, error_json, redacted_json
 from .threads import AbandonedCallLimit
@@ -88,7 +89,7 @@ def run_round(
     calls that timed out or were cancelled.
 
     Raises TurnTimeoutError if ``deadline`` (a ``time.monotonic()`` value) passes first, and
-    RunCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
+    TurnCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
     drained before either is raised.
     """
     if not calls:
@@ -96,7 +97,7 @@ def run_round(
     if deadline is not None and time.monotonic() >= deadline:
         raise TurnTimeoutError("the turn's deadline passed before its tool calls could run")
     if cancel_event is not None and cancel_event.is_set():
-        raise RunCancelledError("the turn was cancelled before its tool calls could run")
+        raise TurnCancelledError("the turn was cancelled before its tool calls could run")
     runner = _RoundRunner(tools, validators, list(calls), limits, sync_calls, deadline, cancel_event)
     thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
     try:
@@ -153,7 +154,7 @@ class _RoundRunner:
         if isinstance(self._failure, _Interrupted):
             if self._failure.reason == "deadline":
                 raise TurnTimeoutError("the turn's deadline passed while tools were running; the round was cancelled")
-            raise RunCancelledError(f"the turn was cancelled while tools were running ({self._failure.reason})")
+            raise TurnCancelledError(f"the turn was cancelled while tools were running ({self._failure.reason})")
         if self._failure is not None:
             raise self._failure
         assert self._outputs is not None

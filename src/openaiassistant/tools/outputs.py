@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..errors import redact_data
+from ..redaction import redact_data
 
 MIN_OUTPUT_CHARS = 200
 

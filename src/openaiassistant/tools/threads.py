@@ -7,7 +7,7 @@ a socket. :class:`AbandonedCallLimit` counts them; once ``max_abandoned`` are st
 sync calls are refused with an error output for the model instead of a new thread. The count
 goes down as abandoned threads finish.
 
-One limit belongs to one :class:`~.registry.ToolRegistry` by default; registries can share one
+One limit belongs to one :class:`~.registry.Toolbox` by default; registries can share one
 (pass the same object) when they are built per request.
 """
 

@@ -1,8 +1,8 @@
-"""ToolRegistry: the tool set a turn runs with (implements :class:`~.base.Toolset`).
+"""Toolbox: the tool set a turn runs with (implements :class:`~.base.Toolset`).
 
 Build one explicitly per assistant (there is no global registry)::
 
-    registry = ToolRegistry(max_concurrency=8, call_timeout=30.0, max_output_chars=16000)
+    registry = Toolbox(max_concurrency=8, call_timeout=30.0, max_output_chars=16000)
 
     @registry.tool
     def disk_usage(host: str, mount: str = "/") -> dict:
@@ -42,7 +42,7 @@ from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, check_tool_name
 
 
-class ToolRegistry:
+class Toolbox:
     """A set of named tools plus the limits their calls run under."""
 
     def __init__(
@@ -197,7 +197,7 @@ class ToolRegistry:
         """Run every call of one round in parallel; exactly one output per call, in call order.
 
         Tool failures are outputs (``error`` set, ``output`` = ``{"error": ...}``). Raises only
-        TurnTimeoutError when ``deadline`` (``time.monotonic()``) passes, or RunCancelledError
+        TurnTimeoutError when ``deadline`` (``time.monotonic()``) passes, or TurnCancelledError
         when ``cancel_event`` is set; unfinished calls are cancelled and drained first.
         """
         return run_round(
@@ -237,7 +237,7 @@ class ToolRegistry:
         return iter(list(self._tools.values()))
 
     def __repr__(self) -> str:
-        return f"ToolRegistry(tools={self.names()!r}, limits={self.limits!r}, sync_calls={self._sync_calls!r})"
+        return f"Toolbox(tools={self.names()!r}, limits={self.limits!r}, sync_calls={self._sync_calls!r})"
 
 
 def _python_invoker(func: Callable[..., Any], schema: FunctionSchema) -> Callable[[dict[str, Any]], Any]:
