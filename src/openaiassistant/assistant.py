@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -35,6 +34,7 @@ from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
+from openaiassistant.values import parse_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -268,15 +268,8 @@ class Assistant:
             )
         if thread_id is not None:
             _thread_id(thread_id)
-        if timeout is not None:
-            try:
-                timeout = float(timeout)
-            except (TypeError, ValueError):
-                raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
-            if not math.isfinite(timeout) or timeout <= 0:
-                raise ConfigError(
-                    "timeout", f"must be a positive, finite number of seconds (None: no deadline), got {timeout!r}"
-                )
+        if timeout is not None:  # None: no deadline
+            timeout = parse_seconds("timeout", timeout)
         if on_text is not None and not callable(on_text):
             raise ConfigError("on_text", "must be callable")
         tools = self.tools.definitions() if self.tools is not None else []

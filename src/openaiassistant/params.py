@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_bool
+from openaiassistant.values import parse_bool, parse_count, parse_number
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -137,32 +137,6 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     return text
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(name, f"must be from {low:g} to {high:g}, got {number:g}")
-    return number
-
-
-def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}") from None
-    if number != int(number):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if not minimum <= int(number) <= maximum:
-        raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
-    return int(number)
-
-
 def _boolean(name: str, value: Any, _backend: str) -> bool:
     return parse_bool(name, value)
 
@@ -189,7 +163,7 @@ def _truncation(name: str, value: Any, _backend: str) -> Truncation:
     if kind in ("auto", "disabled"):
         return Truncation(kind=kind)
     if kind == "last_messages":
-        count = _integer(f"{name}.last_messages", value.get("last_messages"), 1)
+        count = parse_count(f"{name}.last_messages", value.get("last_messages"), low=1)
         return Truncation(kind=kind, last_messages=count)
     raise ConfigError(name, f"must be {allowed}, got {kind!r}")
 
@@ -290,16 +264,16 @@ _PARSERS: dict[str, Any] = {
     "model": _nonempty,
     "instructions": _text,
     "additional_instructions": _text,
-    "temperature": lambda n, v, b: _number(n, v, 0.0, 2.0),
-    "top_p": lambda n, v, b: _number(n, v, 0.0, 1.0),
-    "max_prompt_tokens": lambda n, v, b: _integer(n, v, _MIN_PROMPT_TOKENS),
-    "max_completion_tokens": lambda n, v, b: _integer(n, v, _MIN_COMPLETION_TOKENS.get(b, 16)),
+    "temperature": lambda n, v, b: parse_number(n, v, low=0.0, high=2.0),
+    "top_p": lambda n, v, b: parse_number(n, v, low=0.0, high=1.0),
+    "max_prompt_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_PROMPT_TOKENS),
+    "max_completion_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_COMPLETION_TOKENS.get(b, 16)),
     "truncation_strategy": _truncation,
     "tool_choice": _tool_choice,
     "parallel_tool_calls": _boolean,
     "reasoning_effort": _reasoning,
     "metadata": _metadata,
     "response_format": _response_format,
-    "max_tool_rounds": lambda n, v, b: _integer(n, v, 1, 100),
-    "max_tool_calls": lambda n, v, b: _integer(n, v, 1, 1000),
+    "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
+    "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
 }

@@ -32,10 +32,10 @@ from openaiassistant.keep.with_template import WithTemplate
 from openaiassistant.redaction import redact
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.http import parameters_schema
-from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
 from openaiassistant.tools.tool import ToolCallError, check_tool_name
+from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.values import parse_bool, positive_seconds
 
 _PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}

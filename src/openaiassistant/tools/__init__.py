@@ -17,9 +17,9 @@ Public surface (everything else is internal):
 from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
 from .http import HttpToolSpec
 from .loader import load_tools_file
-from .toolbox import Toolbox
 from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, ToolCallError
+from .toolbox import Toolbox
 
 __all__ = [
     "AbandonedCallLimit",
