@@ -16,7 +16,7 @@ import pytest
 
 from openaiassistant import redaction
 from openaiassistant.redaction import redact, redact_data, register_secret
-from openaiassistant.tools import ToolCall, ToolCallError, Toolbox
+from openaiassistant.tools import Toolbox, ToolCall, ToolCallError
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import HttpToolSpec, ToolCall, Toolbox
+from openaiassistant.tools import HttpToolSpec, Toolbox, ToolCall
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -16,7 +16,7 @@ import pytest
 
 from openaiassistant.errors import TurnCancelledError, TurnTimeoutError
 from openaiassistant.redaction import register_secret
-from openaiassistant.tools import Tool, ToolCall, ToolCallError, ToolDefinition, Toolbox
+from openaiassistant.tools import Tool, Toolbox, ToolCall, ToolCallError, ToolDefinition
 
 pytestmark = pytest.mark.timeout(30)
 

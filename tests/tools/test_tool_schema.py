@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import Tool, ToolCall, ToolDefinition, Toolbox
+from openaiassistant.tools import Tool, Toolbox, ToolCall, ToolDefinition
 from openaiassistant.tools.docstrings import parse_docstring
 from openaiassistant.tools.strict import strict_problem
 

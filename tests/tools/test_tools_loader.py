@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import ToolCall, Toolbox, load_tools_file
+from openaiassistant.tools import Toolbox, ToolCall, load_tools_file
 
 YAML_TOOLS = """
 tools:

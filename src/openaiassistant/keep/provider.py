@@ -284,10 +284,10 @@ class OpenaiassistantProvider(BaseProvider):
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
+        from openaiassistant.keep.step_request import build_step_request, result_for_keep
         from openaiassistant.keep.stream_log import StreamLogger
-        from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
-        request = build_turn_request(values, default_timeout=self._default_timeout)
+        request = build_step_request(values, default_timeout=self._default_timeout)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -301,24 +301,12 @@ class OpenaiassistantProvider(BaseProvider):
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
-        extra = {} if request.timeout is None else {"timeout": request.timeout}
+        options = request.turn_options()
+        options["on_text"] = stream_log
+        options["on_tool_call"] = self._log_tool_call
+        options["registry_tags"] = self._registry_tags()
         try:
-            result = assistant.run_turn(
-                request.prompt,
-                thread_id=request.thread_id,
-                params=request.params,
-                metadata=request.metadata,
-                stream=request.stream,
-                on_text=stream_log,
-                on_active_run=request.on_active_run,
-                include_history=request.include_history,
-                on_tool_call=self._log_tool_call,
-                images=request.images,
-                attachments=request.attachments,
-                registry_tags=self._registry_tags(),
-                approvals=request.approvals,
-                **extra,
-            )
+            result = assistant.run_turn(request.prompt, **options)
         finally:
             if stream_log is not None:
                 stream_log.flush()
@@ -417,7 +405,7 @@ class OpenaiassistantProvider(BaseProvider):
         )
 
     def _assistant_spec(self) -> AssistantSpec:
-        from openaiassistant.keep.turn import id_list
+        from openaiassistant.keep.step_request import id_list
 
         auth = self.authentication_config
         return AssistantSpec(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openaiassistant.tools import ToolCall, Toolbox
+from openaiassistant.tools import Toolbox, ToolCall
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.mcp import McpServerError, McpServers
 from openaiassistant.tools.mcp.strict_schema import tool_schema

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from openaiassistant.redaction import register_secret
-from openaiassistant.tools import ToolCall, Toolbox
+from openaiassistant.tools import Toolbox, ToolCall
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.mcp import McpServerError, McpServers, McpServerSpec, mcp_tools
 
