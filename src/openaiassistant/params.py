@@ -41,6 +41,15 @@ class ResponseFormat:
     strict: bool | None = None
     description: str | None = None
 
+    def schema_fields(self) -> dict[str, Any]:
+        """A json_schema format's fields, named alike by both APIs (name, schema, strict, description)."""
+        fields: dict[str, Any] = {"name": self.name, "schema": self.schema}
+        if self.strict is not None:
+            fields["strict"] = self.strict
+        if self.description:
+            fields["description"] = self.description
+        return fields
+
 
 @dataclass(frozen=True, kw_only=True)
 class ToolChoice:
@@ -77,6 +86,10 @@ class RunParams:
     response_format: ResponseFormat | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+
+    def given(self, *names: str) -> dict[str, Any]:
+        """The controls among ``names`` that were given (not None), by name."""
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
@@ -233,7 +246,8 @@ def _response_format(name: str, value: Any, _backend: str) -> ResponseFormat | N
     if kind != "json_schema":
         raise ConfigError(name, f"must be {allowed}, got type {kind!r}")
     # Assistants/Chat nest the schema under json_schema; Responses puts it at the top level.
-    inner = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
+    nested = value.get("json_schema")
+    inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else value
     schema = inner.get("schema")
     if not isinstance(schema, Mapping):
         raise ConfigError(f"{name}.schema", "must be a JSON schema object")

@@ -41,10 +41,8 @@ def redact(text: str) -> str:
     for secret in sorted(_extra_secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
     for pattern in _SECRET_PATTERNS:
-        if pattern.groups:  # group 1 is a prefix that stays ("Bearer ", "api_key=")
-            text = pattern.sub(lambda m: m.group(1) + "***", text)
-        else:
-            text = pattern.sub("***", text)
+        # group 1 is a prefix that stays ("Bearer ", "api_key=")
+        text = pattern.sub(lambda m: m.group(1) + "***", text) if pattern.groups else pattern.sub("***", text)
     return text
 
 

@@ -21,6 +21,7 @@ streams its answer in a single request.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -87,6 +88,9 @@ class AssistantsBackend:
     def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
         self.connection = connection
         self.spec = spec
+        if not spec.assistant_id:
+            raise ConfigError("assistant_id", "required on the assistants backend")
+        self.assistant_id: str = spec.assistant_id
         self.client = get_client(connection)
         self._stored_tools: list[dict[str, Any]] | None = None
         # thread id -> the newest run seen there (so a broken request never adopts an older run)
@@ -113,7 +117,7 @@ class AssistantsBackend:
     def validate(self) -> None:
         try:
             self.call(
-                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                lambda t: self.client.beta.assistants.retrieve(self.assistant_id, timeout=t),
                 Deadline(timeout=None),
                 "retrieve assistant",
             )
@@ -134,10 +138,8 @@ class AssistantsBackend:
         return raw.parse(), poll_hint(raw.headers)
 
     def cancel_run(self, ref: RunRef) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
             self.threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0)
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
 
     def seen(self, ref: RunRef) -> None:
         """Remember ``ref`` as the newest run of its thread."""
@@ -156,7 +158,7 @@ class AssistantsBackend:
             return None
         if self._stored_tools is None:
             assistant = self.call(
-                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                lambda t: self.client.beta.assistants.retrieve(self.assistant_id, timeout=t),
                 deadline,
                 "retrieve assistant",
             )
@@ -230,6 +232,19 @@ class _Streamed:
     messages: list[Any] = field(default_factory=list)
 
 
+@dataclass
+class _Reading:
+    """What a run stream has said so far."""
+
+    thread_id: str | None  # the thread the request named (None: the request makes one)
+    ref: RunRef | None  # the run, once named (given when the stream continues a known run)
+    made: str | None = None  # the thread the stream says it created
+
+    @property
+    def thread(self) -> str | None:
+        return self.thread_id or self.made
+
+
 class AssistantsSession:
     """One turn's runs on one thread, and what lives as long as they do."""
 
@@ -292,9 +307,9 @@ class AssistantsSession:
         except ConversationBusy as busy:
             other = None
             if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="run")
+                ref = RunRef(thread_id=busy.conversation, run_id=busy.run_id, kind="run")
                 other = _OtherRun(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.thread_id, other=other)
+            return Busy(thread_id=busy.conversation, other=other)
 
     def _start(self, message: dict[str, Any] | None) -> Step:
         request = self._request
@@ -436,48 +451,61 @@ class AssistantsSession:
 
     def _consume(self, thread_id: str | None, stream: Any, known: RunRef | None = None) -> Step:
         """Read run events until the run stops or needs tools; a broken stream means poll."""
-        ref, made = known, None
+        reading = _Reading(thread_id=thread_id, ref=known)
         try:
             for event in streams.until_deadline(stream, self._deadline):
-                name, data = _event(event)
-                if name == "thread.created":
-                    made = str(get(data, "id"))
-                if ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
-                    ref = RunRef(thread_id=str(get(data, "thread_id")), run_id=str(get(data, "id")), kind="run")
-                    self._streamed = _Streamed(run_id=ref.run_id)
-                if name == "thread.message.delta" and self._request.on_text:
-                    for text in aw.delta_texts(data):
-                        self._request.on_text(text)
-                elif name in _MESSAGE_DONE_EVENTS and ref is not None:
-                    self._keep_message(ref, data)
-                elif name in _TERMINAL_EVENTS:
+                finished = self._read_event(reading, *_event(event))
+                if finished is not None:
                     streams.drain(stream)
-                    return self._step(str(get(data, "thread_id")), data)
-                elif name == "error":
-                    raise ServerUnavailableError(
-                        f"run stream error: {get(data, 'message')}", thread_id=thread_id or made
-                    )
+                    return self._step(str(get(finished, "thread_id")), finished)
         except BaseException as exc:
-            if ref is not None and self._streaming(ref):
-                self._streamed = None
-            try:
-                streams.stream_failure(
-                    exc, self._deadline, what="run stream", ref=ref, known=known is not None, cancel=self._cancel
-                )
-            except AssistantError as err:
-                err.with_context(thread_id=thread_id or made)
-                raise
+            self._stream_failed(exc, reading, known=known is not None)
         finally:
             stream.close()
-        if ref is None:
+        return self._stream_broke(reading)
+
+    def _read_event(self, reading: _Reading, name: str, data: Any) -> Any:
+        """Take one event in; the run's data when the event ends what the stream has to say."""
+        if name == "thread.created":
+            reading.made = str(get(data, "id"))
+        if reading.ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+            reading.ref = RunRef(thread_id=str(get(data, "thread_id")), run_id=str(get(data, "id")), kind="run")
+            self._streamed = _Streamed(run_id=reading.ref.run_id)
+        if name == "thread.message.delta" and self._request.on_text:
+            for text in aw.delta_texts(data):
+                self._request.on_text(text)
+        elif name in _MESSAGE_DONE_EVENTS and reading.ref is not None:
+            self._keep_message(reading.ref, data)
+        elif name in _TERMINAL_EVENTS:
+            return data
+        elif name == "error":
+            raise ServerUnavailableError(f"run stream error: {get(data, 'message')}", thread_id=reading.thread)
+        return None
+
+    def _stream_failed(self, exc: BaseException, reading: _Reading, *, known: bool) -> None:
+        """Returns only when the stream merely broke (see ``streams.stream_failure``)."""
+        if reading.ref is not None and self._streaming(reading.ref):
+            self._streamed = None
+        try:
+            streams.stream_failure(
+                exc, self._deadline, what="run stream", ref=reading.ref, known=known, cancel=self._cancel
+            )
+        except AssistantError as err:
+            err.with_context(thread_id=reading.thread)
+            raise
+
+    def _stream_broke(self, reading: _Reading) -> Step:
+        """What a stream that broke before the run stopped leaves: poll the run (or, when it
+        never named the run, a signal for the caller)."""
+        if reading.ref is None:
             raise StreamBrokeEarly(
                 "the run stream broke before the run was named",
-                thread_id=thread_id or made,
-                made_thread=made is not None,
+                thread_id=reading.thread,
+                made_thread=reading.made is not None,
             )
-        if self._streaming(ref):
+        if self._streaming(reading.ref):
             self._streamed = None  # messages may now be missed: read them from the thread
-        return streams.pending_step(ref)
+        return streams.pending_step(reading.ref)
 
     def _keep_message(self, ref: RunRef, message: Any) -> None:
         if self._streamed is not None and self._streamed.run_id == ref.run_id:

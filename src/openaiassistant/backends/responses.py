@@ -14,6 +14,8 @@ from its last sequence number. A turn without a conversation makes one with its 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -84,9 +86,7 @@ class ResponsesBackend:
             if after:
                 query["after"] = after
             page = self.call(
-                lambda t: self.client.get(
-                    f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
-                ),
+                functools.partial(self._items_page, thread_id, query),
                 Deadline(timeout=_NO_DEADLINE),
                 "list conversation items",
             )
@@ -95,6 +95,11 @@ class ResponsesBackend:
             if not page.get("has_more") or not data:
                 return messages
             after = page.get("last_id") or data[-1].get("id")
+
+    def _items_page(self, thread_id: str, query: dict[str, Any], timeout: float) -> Any:
+        return self.client.get(
+            f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": timeout}
+        )
 
     def validate(self) -> None:
         model = self.spec.model or self.connection.azure_deployment
@@ -121,10 +126,8 @@ class ResponsesBackend:
         return raw.parse(), poll_hint(raw.headers)
 
     def cancel_response(self, ref: RunRef) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
             self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
 
     def call(
         self,
@@ -230,9 +233,9 @@ class ResponsesSession:
         except ConversationBusy as busy:
             other = None
             if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="response")
+                ref = RunRef(thread_id=busy.conversation, run_id=busy.run_id, kind="response")
                 other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.thread_id, other=other)
+            return Busy(thread_id=busy.conversation, other=other)
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none."""
@@ -279,15 +282,13 @@ class ResponsesSession:
             }
             for c in calls
         ]
-        try:
+        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
             self._client.post(
                 f"/conversations/{ref.thread_id}/items",
                 body={"items": items},
                 cast_to=object,
                 options={"timeout": 10.0},
             )
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
 
     def _input_kept(self, message: dict[str, Any]) -> bool:
         """Whether the conversation already ends with this user message (a retried turn)."""

@@ -104,11 +104,7 @@ def responses_tool(definition: ToolDefinition) -> dict[str, Any]:
 
 def responses_controls(params: RunParams) -> dict[str, Any]:
     """Run controls in the Responses API's own names (see docs/engine.md for the mapping)."""
-    body: dict[str, Any] = {}
-    for name in ("temperature", "top_p", "parallel_tool_calls", "metadata"):
-        value = getattr(params, name)
-        if value is not None:
-            body[name] = value
+    body = params.given("temperature", "top_p", "parallel_tool_calls", "metadata")
     if params.max_completion_tokens is not None:
         body["max_output_tokens"] = params.max_completion_tokens
     truncation = params.truncation_strategy
@@ -125,13 +121,6 @@ def responses_controls(params: RunParams) -> dict[str, Any]:
         body["tool_choice"] = {"type": "function", "name": choice.name} if choice.mode == "function" else choice.mode
     fmt = params.response_format
     if fmt is not None:
-        if fmt.kind == "json_schema":
-            spec: dict[str, Any] = {"type": "json_schema", "name": fmt.name, "schema": fmt.schema}
-            if fmt.strict is not None:
-                spec["strict"] = fmt.strict
-            if fmt.description:
-                spec["description"] = fmt.description
-            body["text"] = {"format": spec}
-        else:
-            body["text"] = {"format": {"type": fmt.kind}}
+        shape = {"type": "json_schema", **fmt.schema_fields()} if fmt.kind == "json_schema" else {"type": fmt.kind}
+        body["text"] = {"format": shape}
     return body

@@ -42,6 +42,7 @@ class BackendSignal(Exception):
 class ConversationBusy(BackendSignal):
     def __init__(self, thread_id: str, run_id: str | None) -> None:
         super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}", thread_id=thread_id)
+        self.conversation = thread_id  # always known here
         self.run_id = run_id
 
     def public(self) -> AssistantError:

@@ -57,7 +57,7 @@ def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
         "max_retries": 0,
         "timeout": settings.request_timeout,
     }
-    if settings.is_azure:
+    if settings.azure_endpoint:
         return openai.AzureOpenAI(
             azure_endpoint=settings.azure_endpoint,
             api_version=settings.api_version,
@@ -113,8 +113,8 @@ def call(
                 raise error from None
             delay = retry_delay(exc.response.headers, attempt)
         except Exception as exc:
-            if not is_transport_error(exc):
-                raise from_sdk_error(exc, what=what, thread_id=thread_id)
+            if not is_transport_error(exc):  # (anything not the SDK's comes out unchanged)
+                raise from_sdk_error(exc, what=what, thread_id=thread_id) from None
             if is_timeout(exc) and (bounded or deadline.expired):
                 raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
             if idempotent and attempt >= settings.max_retries:

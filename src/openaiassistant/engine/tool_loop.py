@@ -77,8 +77,10 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
         by_id.setdefault(output.call_id, output)
     ordered = []
     for call in calls:
-        output = by_id.get(call.call_id)
-        if output is None:
+        found = by_id.get(call.call_id)
+        if found is not None:
+            output = found
+        else:
             message = "the tool set produced no output for this call"
             output = ToolOutput(
                 call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message

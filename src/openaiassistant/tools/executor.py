@@ -178,7 +178,7 @@ class _RoundRunner:
                 self._stop.set()
         semaphore = asyncio.Semaphore(self._limits.max_concurrency)
         tasks = [asyncio.create_task(self._one(call, semaphore)) for call in self._calls]
-        everything = asyncio.gather(*tasks)
+        everything: asyncio.Future[Any] = asyncio.gather(*tasks)
         stop_wait = asyncio.create_task(self._stop.wait())
         watcher = asyncio.create_task(self._watch_cancel_event()) if self._cancel_event else None
         timeout = None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)

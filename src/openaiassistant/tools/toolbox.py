@@ -87,6 +87,8 @@ class Toolbox:
     @overload
     def tool(
         self,
+        func: None = None,
+        /,
         *,
         name: str | None = None,
         description: str | None = None,
