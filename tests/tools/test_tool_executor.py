@@ -345,7 +345,7 @@ def test_output_cap_has_a_visible_marker_and_stays_json() -> None:
     outputs = registry.execute_round(
         [call("huge", {"quote_chars": False}, call_id="a"), call("huge", {"quote_chars": True}, call_id="b")]
     )
-    for output, raw in zip(outputs, ["x" * 5000, '"' * 5000]):
+    for output, raw in zip(outputs, ["x" * 5000, '"' * 5000], strict=True):
         assert len(output.output) <= 300
         notice = json.loads(output.output)
         assert notice["truncated"] is True

@@ -53,7 +53,10 @@ class OpenaiassistantProviderAuthConfig:
         metadata={
             "required": False,
             "description": "Which API runs the assistant",
-            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it)",
+            "hint": (
+                "responses: Responses + Conversations (current API); "
+                "assistants: Assistants v2 (servers that still offer it)"
+            ),
             "type": "select",
             "options": ["responses", "assistants"],
         },
@@ -110,7 +113,9 @@ class OpenaiassistantProviderAuthConfig:
         default="sse",
         metadata={
             "required": False,
-            "description": "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll",
+            "description": (
+                "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll"
+            ),
             "hint": "poll only behind a proxy that buffers or cuts server-sent events",
             "type": "select",
             "options": ["sse", "poll"],
@@ -226,7 +231,9 @@ class OpenaiassistantProvider(BaseProvider):
         if isinstance(err, QuotaExceededError):
             return {
                 "authenticated": True,
-                "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing",
+                "assistant_available": (
+                    f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"
+                ),
             }
         if isinstance(err, ConfigError):
             message = f"The configuration is not usable: {err}"

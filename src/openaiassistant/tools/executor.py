@@ -26,6 +26,7 @@ How a round runs (:func:`run_round`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -165,10 +166,8 @@ class _RoundRunner:
         with self._lock:
             self._interrupted = True  # seen by _main if its loop is not running yet
             if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-                try:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to stop
                     self._loop.call_soon_threadsafe(self._stop.set)
-                except RuntimeError:  # the loop closed meanwhile: nothing left to stop
-                    pass
 
     async def _main(self) -> list[ToolOutput]:
         with self._lock:
@@ -197,7 +196,7 @@ class _RoundRunner:
         await asyncio.gather(*tasks, return_exceptions=True)
         if everything.done() and not everything.cancelled():
             everything.exception()  # retrieve the children's CancelledError so asyncio does not log it
-        names = sorted({c.name for c, t in zip(self._calls, tasks) if t.cancelled()})
+        names = sorted({c.name for c, t in zip(self._calls, tasks, strict=True) if t.cancelled()})
         logger.warning("tool round stopped (%s); cancelled calls: %s", reason, ", ".join(names) or "none")
         raise _Interrupted(reason)
 
@@ -286,7 +285,7 @@ class _RoundRunner:
 
 async def _call_tool(tool: Executable, arguments: dict[str, Any], sync_calls: AbandonedCallLimit, name: str) -> Any:
     invoke = tool.invoke
-    if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(getattr(invoke, "__call__", None)):
+    if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(type(invoke).__call__):
         return await invoke(arguments)
     value = await sync_calls.run(invoke, arguments, tool_name=name)
     if inspect.isawaitable(value):
