@@ -13,27 +13,10 @@ The engine's names load on first use, so importing the package (the emulator, Ke
 listing) does not pull in the SDK client machinery, SQLAlchemy or the tool executor.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openaiassistant.errors import (
-    ActiveRunError,
-    APIError,
-    AssistantError,
-    AuthenticationError,
-    ConfigError,
-    NotFoundError,
-    OutputValidationError,
-    QuotaExceededError,
-    RunCancelledError,
-    RunError,
-    RunExpiredError,
-    RunFailedError,
-    ServerUnavailableError,
-    ToolError,
-    TurnCancelledError,
-    TurnLimitError,
-    TurnTimeoutError,
-)
+from openaiassistant import errors as _errors
+from openaiassistant.errors import *  # noqa: F403  (the whole error tree: errors.__all__)
 
 __version__ = "0.1.0"
 
@@ -46,31 +29,15 @@ _LAZY = {
     "ThreadRegistry": "openaiassistant.registry",
 }
 
-__all__ = [
-    "APIError",
-    "ActiveRunError",
-    "Assistant",
-    "AssistantError",
-    "AssistantSpec",
-    "AuthenticationError",
-    "ConfigError",
-    "ConnectionSettings",
-    "NotFoundError",
-    "OutputValidationError",
-    "QuotaExceededError",
-    "RunCancelledError",
-    "RunError",
-    "RunExpiredError",
-    "RunFailedError",
-    "ServerUnavailableError",
-    "ThreadRegistry",
-    "ToolError",
-    "Toolbox",
-    "TurnCancelledError",
-    "TurnLimitError",
-    "TurnResult",
-    "TurnTimeoutError",
-]
+__all__ = [*_errors.__all__, *_LAZY]
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from openaiassistant.assistant import Assistant as Assistant
+    from openaiassistant.registry import ThreadRegistry as ThreadRegistry
+    from openaiassistant.result import TurnResult as TurnResult
+    from openaiassistant.settings import AssistantSpec as AssistantSpec
+    from openaiassistant.settings import ConnectionSettings as ConnectionSettings
+    from openaiassistant.tools import Toolbox as Toolbox
 
 
 def __getattr__(name: str) -> Any:  # PEP 562

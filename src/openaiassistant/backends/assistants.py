@@ -21,11 +21,9 @@ streams its answer in a single request.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,18 +33,18 @@ from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import streams
 from openaiassistant.backends.assistants_wire import get
 from openaiassistant.backends.base import (
-    Busy,
     NeedsToolOutputs,
+    Outcome,
     Pending,
     RunRef,
     Started,
     Step,
     TurnOutput,
     TurnRequest,
-    waiting,
 )
+from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
 from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
-from openaiassistant.backends.transport import RAW, call, get_client, poll_hint
+from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, with_hint
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -92,6 +90,7 @@ class AssistantsBackend:
             raise ConfigError("assistant_id", "required on the assistants backend")
         self.assistant_id: str = spec.assistant_id
         self.client = get_client(connection)
+        self.call = Caller(connection)
         self._stored_tools: list[dict[str, Any]] | None = None
         # thread id -> the newest run seen there (so a broken request never adopts an older run)
         self._seen_runs: OrderedDict[str, str] = OrderedDict()
@@ -129,17 +128,18 @@ class AssistantsBackend:
     # -- shared by the sessions ---------------------------------------------------------------
     def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[Any, float | None]:
         """A run object and the server's poll hint."""
-        raw = self.call(
-            lambda t: self.threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
-            deadline,
-            "retrieve run",
-            thread_id=ref.thread_id,
+        runs = self.threads.runs
+        return with_hint(
+            self.call(
+                lambda t: runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
+                deadline,
+                "retrieve run",
+                thread_id=ref.thread_id,
+            )
         )
-        return raw.parse(), poll_hint(raw.headers)
 
     def cancel_run(self, ref: RunRef) -> None:
-        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
-            self.threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0)
+        best_effort(lambda: self.threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0))
 
     def seen(self, ref: RunRef) -> None:
         """Remember ``ref`` as the newest run of its thread."""
@@ -193,34 +193,15 @@ class AssistantsBackend:
                 return messages
             query["after"] = str(data[-1].id)
 
-    def call(
-        self,
-        fn: Callable[[float], Any],
-        deadline: Deadline,
-        what: str,
-        *,
-        thread_id: str | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        return call(
-            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
-        )
+    def other_run(self, ref: RunRef, deadline: Deadline) -> OtherRunOnServer:
+        """Someone else's run holding the thread: waited for (its answer is not read), or cancelled."""
 
+        def look() -> Outcome:
+            run, hint = self.retrieve(ref, deadline)
+            self.seen(ref)  # so that a broken request of ours never adopts it
+            return aw.run_outcome(run, hint, TurnOutput)
 
-class _OtherRun:
-    """Someone else's run holding the thread: waited for (its answer is not read), or cancelled."""
-
-    def __init__(self, *, backend: AssistantsBackend, ref: RunRef, deadline: Deadline) -> None:
-        self.run_id = ref.run_id
-        self._backend, self._ref, self._deadline = backend, ref, deadline
-
-    def poll(self) -> Pending | None:
-        run, hint = self._backend.retrieve(self._ref, self._deadline)
-        self._backend.seen(self._ref)  # so that a broken request of ours never adopts it
-        return waiting(aw.run_outcome(run, hint, TurnOutput))
-
-    def cancel(self) -> None:
-        self._backend.cancel_run(self._ref)
+        return OtherRunOnServer(run_id=ref.run_id, look=look, cancel=lambda: self.cancel_run(ref))
 
 
 @dataclass
@@ -245,23 +226,17 @@ class _Reading:
         return self.thread_id or self.made
 
 
-class AssistantsSession:
+class AssistantsSession(SessionBase):
     """One turn's runs on one thread, and what lives as long as they do."""
 
     def __init__(self, *, backend: AssistantsBackend, request: TurnRequest, deadline: Deadline) -> None:
+        super().__init__(thread_id=request.thread_id)
         self._backend = backend
         self._threads = backend.threads
         self._request = request
         self._deadline = deadline
         self._sse = backend.connection.transport == "sse"
-        self._thread_id = request.thread_id
-        self._ref: RunRef | None = None  # our newest run
-        self._active: RunRef | None = None  # ... while it occupies the thread
         self._streamed: _Streamed | None = None
-
-    @property
-    def thread_id(self) -> str | None:
-        return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
     @surfaced
@@ -296,20 +271,12 @@ class AssistantsSession:
             )
         )
 
-    def cancel(self) -> None:
-        if self._active is not None:
-            self._cancel(self._active)
-
     # -- starting -----------------------------------------------------------------------------
     def _open(self, message: dict[str, Any] | None) -> Started:
         try:
             return self._track(self._start(message))
-        except ConversationBusy as busy:
-            other = None
-            if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.conversation, run_id=busy.run_id, kind="run")
-                other = _OtherRun(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.conversation, other=other)
+        except ConversationBusy as refused:
+            return busy(refused, lambda ref: self._backend.other_run(ref, self._deadline), kind="run")
 
     def _start(self, message: dict[str, Any] | None) -> Step:
         request = self._request
@@ -386,17 +353,6 @@ class AssistantsSession:
         return fields
 
     # -- following a run ----------------------------------------------------------------------
-    def _current(self) -> RunRef:
-        if self._ref is None:
-            raise RuntimeError("no run has been started in this session")
-        return self._ref
-
-    def _track(self, step: Step) -> Step:
-        self._ref = step.ref
-        self._active = step.ref if step.active else None
-        self._thread_id = step.ref.thread_id
-        return step
-
     def _cancel(self, ref: RunRef) -> None:
         if self._streamed is not None and self._streamed.run_id == ref.run_id:
             self._streamed = None

@@ -14,31 +14,18 @@ from its last sequence number. A turn without a conversation makes one with its 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 import openai
 
+from openaiassistant.backends import base, streams
 from openaiassistant.backends import responses_wire as rw
-from openaiassistant.backends import streams
-from openaiassistant.backends.base import (
-    Busy,
-    Completed,
-    Incomplete,
-    NeedsToolOutputs,
-    Outcome,
-    Pending,
-    RunRef,
-    Started,
-    Step,
-    TurnRequest,
-    waiting,
-)
+from openaiassistant.backends.base import RunRef, Started, Step, TurnRequest
+from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
 from openaiassistant.backends.signals import ConversationBusy, StreamBrokeEarly, surfaced
-from openaiassistant.backends.transport import RAW, call, get_client, poll_hint
+from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, with_hint
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -63,6 +50,7 @@ class ResponsesBackend:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
+        self.call = Caller(connection)
 
     def begin(self, request: TurnRequest, *, deadline: Deadline) -> ResponsesSession:
         return ResponsesSession(backend=self, request=request, deadline=deadline)
@@ -115,70 +103,43 @@ class ResponsesBackend:
     # -- shared by the sessions ---------------------------------------------------------------
     def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[dict[str, Any], float | None]:
         """A response object and the server's poll hint."""
+        path = f"/responses/{ref.run_id}"
         raw = self.call(
-            lambda t: self.client.get(
-                f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}
-            ),
+            lambda t: self.client.get(path, cast_to=object, options={"headers": RAW, "timeout": t}),
             deadline,
             "retrieve response",
             thread_id=ref.thread_id,
         )
-        return raw.parse(), poll_hint(raw.headers)
+        return with_hint(raw)
 
     def cancel_response(self, ref: RunRef) -> None:
-        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
-            self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
+        path = f"/responses/{ref.run_id}/cancel"
+        best_effort(lambda: self.client.post(path, cast_to=object, options={"timeout": 10.0}))
 
-    def call(
-        self,
-        fn: Callable[[float], Any],
-        deadline: Deadline,
-        what: str,
-        *,
-        thread_id: str | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        return call(
-            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+    def other_response(self, ref: RunRef, deadline: Deadline) -> OtherRunOnServer:
+        """Someone else's response holding the conversation: waited for, or cancelled."""
+        return OtherRunOnServer(
+            run_id=ref.run_id,
+            look=lambda: rw.responses_outcome(*self.retrieve(ref, deadline)),
+            cancel=lambda: self.cancel_response(ref),
         )
 
 
-class _OtherResponse:
-    """Someone else's response holding the conversation: waited for, or cancelled."""
-
-    def __init__(self, *, backend: ResponsesBackend, ref: RunRef, deadline: Deadline) -> None:
-        self.run_id = ref.run_id
-        self._backend, self._ref, self._deadline = backend, ref, deadline
-
-    def poll(self) -> Pending | None:
-        obj, hint = self._backend.retrieve(self._ref, self._deadline)
-        return waiting(rw.responses_outcome(obj, hint))
-
-    def cancel(self) -> None:
-        self._backend.cancel_response(self._ref)
-
-
-class ResponsesSession:
+class ResponsesSession(SessionBase):
     """One turn's responses on one conversation, and what lives as long as they do."""
 
     def __init__(self, *, backend: ResponsesBackend, request: TurnRequest, deadline: Deadline) -> None:
+        super().__init__(thread_id=request.thread_id)
         self._backend = backend
         self._client = backend.client
         self._spec = backend.spec
         self._request = request
         self._deadline = deadline
         self._sse = backend.connection.transport == "sse"
-        self._thread_id = request.thread_id
-        self._ref: RunRef | None = None  # our newest response
-        self._active: RunRef | None = None  # ... while it occupies the conversation
         self._last_seq: int | None = None  # the last streamed sequence number of our response
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
-
-    @property
-    def thread_id(self) -> str | None:
-        return self._thread_id
 
     # -- the seam -----------------------------------------------------------------------------
     @surfaced
@@ -212,10 +173,6 @@ class ResponsesSession:
             self._window.record_input(items)
         return self._track(self._create(items, idempotent=False, previous=ref.run_id))
 
-    def cancel(self) -> None:
-        if self._active is not None:
-            self._cancel(self._active)
-
     # -- internals ----------------------------------------------------------------------------
     def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
@@ -230,12 +187,8 @@ class ResponsesSession:
             self._window.record_input([message])
             recent = self._recent_items()
             return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
-        except ConversationBusy as busy:
-            other = None
-            if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.conversation, run_id=busy.run_id, kind="response")
-                other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.conversation, other=other)
+        except ConversationBusy as refused:
+            return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none."""
@@ -249,16 +202,6 @@ class ResponsesSession:
             )
             self._thread_id = str(created["id"])
         return self._thread_id
-
-    def _current(self) -> RunRef:
-        if self._ref is None:
-            raise RuntimeError("no response has been started in this session")
-        return self._ref
-
-    def _track(self, step: Step) -> Step:
-        self._ref = step.ref
-        self._active = step.ref if step.active else None
-        return step
 
     def _cancel(self, ref: RunRef) -> None:
         """Cancel a working response; for one that ended asking for tools, close its calls.
@@ -282,13 +225,8 @@ class ResponsesSession:
             }
             for c in calls
         ]
-        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
-            self._client.post(
-                f"/conversations/{ref.thread_id}/items",
-                body={"items": items},
-                cast_to=object,
-                options={"timeout": 10.0},
-            )
+        path = f"/conversations/{ref.thread_id}/items"
+        best_effort(lambda: self._client.post(path, body={"items": items}, cast_to=object, options={"timeout": 10.0}))
 
     def _input_kept(self, message: dict[str, Any]) -> bool:
         """Whether the conversation already ends with this user message (a retried turn)."""
@@ -406,20 +344,20 @@ class ResponsesSession:
     def _step(self, obj: dict[str, Any], hint: float | None = None) -> Step:
         ref = RunRef(thread_id=self._conversation(), run_id=str(obj["id"]), kind="response")
         outcome = rw.responses_outcome(obj, hint)
-        if not isinstance(outcome, Pending):
+        if not isinstance(outcome, base.Pending):
             self._last_seq, self._resumes = None, 0
-        if self._window is not None and not isinstance(outcome, Pending):
+        if self._window is not None and not isinstance(outcome, base.Pending):
             self._end_of_round(self._window, obj, outcome)
-        elif isinstance(outcome, NeedsToolOutputs):
+        elif isinstance(outcome, base.NeedsToolOutputs):
             # its function_call items wait in the conversation for outputs (see _cancel)
             self._open_calls = (ref.run_id, outcome.calls)
         return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
-    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Outcome) -> None:
+    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: base.Outcome) -> None:
         """A windowed turn's response ended: keep its items; on the answer, write them all."""
-        if isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+        if isinstance(outcome, (base.NeedsToolOutputs, base.Completed, base.Incomplete)):
             window.record_output(obj)
-        if isinstance(outcome, (Completed, Incomplete)):
+        if isinstance(outcome, (base.Completed, base.Incomplete)):
             self._window = None
             window.flush(
                 lambda path, body: self._backend.call(

@@ -10,10 +10,12 @@ broken non-idempotent request the signal ``MaybeLanded`` (see :mod:`.signals`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
@@ -135,6 +137,27 @@ def call(
         attempt += 1
 
 
+@dataclass(frozen=True)
+class Caller:
+    """:func:`call` bound to one connection's settings: ``caller(fn, deadline, what, ...)``
+    (SDK objects come back as ``Any``: the generic request methods are typed ``object``)."""
+
+    settings: ConnectionSettings
+
+    def __call__(
+        self,
+        fn: Callable[[float], Any],
+        deadline: Deadline,
+        what: str,
+        *,
+        thread_id: str | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        return call(
+            fn, settings=self.settings, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )
+
+
 def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Exception:
     """Any other SDK error (a malformed body, an ``error`` event in a stream) in our tree;
     anything that is not the SDK's is returned unchanged."""
@@ -164,6 +187,18 @@ def poll_hint(headers: Any) -> float | None:
         return max(0.0, float(raw) / 1000.0) if raw else None
     except ValueError:
         return None
+
+
+def with_hint(raw: Any) -> tuple[Any, float | None]:
+    """A raw response (``RAW`` header) as (its parsed object, the server's poll hint)."""
+    return raw.parse(), poll_hint(raw.headers)
+
+
+def best_effort(request: Callable[[], object]) -> None:
+    """Send a request whose failure changes nothing (a cancel while the turn already fails for a
+    better reason, closing calls of a run we leave): errors are dropped."""
+    with contextlib.suppress(Exception):
+        request()
 
 
 def map_status_error(exc: openai.APIStatusError, *, what: str, thread_id: str | None) -> Exception:
