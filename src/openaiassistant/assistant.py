@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Unpack
 
+from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TurnRequest
@@ -26,7 +28,7 @@ from openaiassistant.content.inputs import UserInput, build_input
 from openaiassistant.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.turn import Turn, TurnSetup
-from openaiassistant.errors import AssistantError, ConfigError
+from openaiassistant.errors import APIError, AssistantError, ConfigError
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.redaction import redact
 from openaiassistant.result import TurnResult
@@ -83,7 +85,10 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = backend if backend is not None else _BACKENDS[spec.backend](connection=connection, spec=spec)
+        if backend is None:
+            extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
+            backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
+        self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -102,7 +107,9 @@ class Assistant:
         (thread_id, params, metadata, stream, on_text, timeout, on_active_run, include_history,
         on_tool_call, images, attachments, registry_tags, approvals; each explained there).
         A call of a tool marked ``requires_approval`` does not run: the turn ends with
-        ``status="requires_approval"`` and ``pending_approvals``.
+        ``status="requires_approval"`` and ``pending_approvals``. ``on_progress`` receives a
+        line whenever the turn waits for more than a couple of seconds or falls back to a mode
+        the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
@@ -139,11 +146,13 @@ class Assistant:
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
-            result = turn.run()
+            with progress.reporting(opts.get("on_progress")):
+                result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
             return self._waiting_for_approval(turn, stop, tags, answered)
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
+            _hint_backend(exc, opts.get("thread_id"), self.backend)
             raise
         self._remember(result.thread_id, tags)
         if decisions:
@@ -252,6 +261,45 @@ class _Answered:
 
     decided: list[dict[str, Any]] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
+
+
+_FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+
+
+def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:
+    """An id of the other API's shape (``thread_...`` on Responses, ``conv_...`` on Assistants)
+    that the server refused: say which backend it belongs to."""
+    prefixes, other = _FOREIGN_IDS.get(backend, ((), ""))
+    if not thread_id or not thread_id.startswith(prefixes) or not isinstance(exc, (APIError, ConfigError)):
+        return
+    exc.message += (
+        f"; {thread_id} looks like a{'n Assistants thread' if other == 'assistants' else ' Responses conversation'}"
+        f" id: it belongs to the {other} backend (set backend: {other})"
+    )
+    exc.args = (exc.message,)
+
+
+_LOGS: dict[int, Any] = {}
+_LOGS_LOCK = threading.Lock()
+
+
+def conversation_log(registry: Any) -> Any:
+    """Where conversations live for servers that keep none: the thread registry's database
+    (one log per registry), else one in-memory log for the process (lost on restart; a warning
+    says so the first time it is used)."""
+    from openaiassistant.registry.conversation_log import ConversationLog
+
+    engine = getattr(registry, "engine", None)
+    with _LOGS_LOCK:
+        key = id(engine)
+        if key not in _LOGS:
+            if engine is None:
+                from sqlalchemy import create_engine
+                from sqlalchemy.pool import StaticPool
+
+                engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+            _LOGS[key] = ConversationLog(engine=engine)
+        return _LOGS[key]
 
 
 def _thread_id(value: Any) -> str:

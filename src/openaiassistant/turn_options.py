@@ -34,7 +34,9 @@ class TurnOptions(TypedDict, total=False):
     workflow, alert_fingerprint) file the conversation in the thread registry without being
     sent to the server; ``metadata`` keys count too. ``approvals`` (a list of ``{call_id,
     approve, note}``) answers the calls an earlier turn of the thread left waiting for a person
-    (see :mod:`openaiassistant.approvals`).
+    (see :mod:`openaiassistant.approvals`). ``on_progress`` receives a line whenever the turn
+    waits for more than a couple of seconds or falls back to a mode the server takes (see
+    :mod:`openaiassistant.progress`).
     """
 
     thread_id: str | None
@@ -50,6 +52,7 @@ class TurnOptions(TypedDict, total=False):
     attachments: Any
     registry_tags: Mapping[str, Any] | None
     approvals: Any
+    on_progress: Callable[[str], None] | None
 
 
 NAMES = frozenset(TurnOptions.__annotations__)

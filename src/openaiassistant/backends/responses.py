@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import Any
 
 import openai
 
-from openaiassistant.backends import base, streams
+from openaiassistant.backends import base, capabilities, streams
 from openaiassistant.backends import responses_wire as rw
 from openaiassistant.backends.base import RunRef, Started, Step, TurnRequest
+from openaiassistant.backends.capabilities import BOOK
+from openaiassistant.backends.local_conversation import LocalConversation, is_local
+from openaiassistant.backends.local_conversation import history as local_history
 from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
 from openaiassistant.backends.signals import ConversationBusy, StreamBrokeEarly, surfaced
-from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, with_hint
+from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, server_url, with_hint
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -39,6 +43,7 @@ _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
+_memory_warned: list[bool] = []  # the in-memory conversation log was announced
 
 
 class ResponsesBackend:
@@ -46,17 +51,45 @@ class ResponsesBackend:
 
     name = "responses"
 
-    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
+    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
         self.call = Caller(connection)
+        # where conversations live when the server keeps none (a ConversationLog)
+        self.conversation_log = conversation_log
+        self.server = server_url(connection)
+        self.pinned = capabilities.parse(connection.capabilities)
 
     def begin(self, request: TurnRequest, *, deadline: Deadline) -> ResponsesSession:
         return ResponsesSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations ------------------------------------------------------------------------
+    def new_local(self, metadata: dict[str, str] | None) -> str:
+        """A conversation kept in our own log (the server has no /conversations)."""
+        log = self.log()
+        if str(log.engine.url) == "sqlite://" and not _memory_warned:
+            _memory_warned.append(True)
+            logging.getLogger("openaiassistant.backends").warning(
+                "conversations of %s are kept in this process's memory only (lost on restart); "
+                "give a thread registry (registry_url, --registry) to keep them",
+                self.server,
+            )
+        return str(log.create(metadata=metadata))
+
+    def log(self) -> Any:
+        if self.conversation_log is None:
+            raise ConfigError(
+                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
+            )
+        return self.conversation_log
+
+    def allows(self, name: str) -> bool:
+        return BOOK.allows(self.server, name, pinned=self.pinned)
+
     def delete_thread(self, thread_id: str) -> bool:
+        if is_local(thread_id):
+            return bool(self.log().delete(thread_id))
         deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -67,6 +100,8 @@ class ResponsesBackend:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """Every message of the conversation, oldest first (pages of 100 followed to the end)."""
+        if is_local(thread_id):
+            return local_history(self.log(), thread_id)
         messages: list[dict[str, Any]] = []
         after: str | None = None
         while True:
@@ -140,6 +175,7 @@ class ResponsesSession(SessionBase):
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+        self._local: LocalConversation | None = None  # the conversation, when our log keeps it
 
     # -- the seam -----------------------------------------------------------------------------
     @surfaced
@@ -153,7 +189,7 @@ class ResponsesSession(SessionBase):
     @surfaced
     def poll(self) -> Step:
         ref = self._current()
-        if self._sse and self._spec.background and self._last_seq is not None:
+        if self._background() and self._last_seq is not None:
             self._resumes += 1
             if self._resumes > _MAX_RESUMES:  # a stream that keeps breaking: just poll
                 self._last_seq = None
@@ -168,6 +204,9 @@ class ResponsesSession(SessionBase):
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         self._open_calls = None
+        if self._local is not None:
+            self._local.record_outputs([(o.call_id, o.output) for o in outputs])
+            return self._track(self._create(self._local.input(), idempotent=False))
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
@@ -179,6 +218,10 @@ class ResponsesSession(SessionBase):
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
+            if self._local is not None:  # the whole conversation goes as input; the message is logged once
+                self._local.record_user(message)
+                last = truncation.last_messages or 1 if truncation and truncation.kind == "last_messages" else None
+                return self._track(self._create(self._local.input(last_messages=last)))
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
                 kept = retried and self._input_kept(message)  # the failed response left it: answer it
@@ -191,17 +234,32 @@ class ResponsesSession(SessionBase):
             return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
 
     def _conversation(self) -> str:
-        """The turn's conversation, made now when the turn has none."""
+        """The turn's conversation, made now when the turn has none (in our own log where the
+        server has no Conversations API)."""
         if self._thread_id is None:
-            metadata = self._request.thread_metadata
-            body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+            self._thread_id = self._new_conversation()
+        if self._local is None and is_local(self._thread_id):
+            self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
+        return self._thread_id
+
+    def _new_conversation(self) -> str:
+        metadata = self._request.thread_metadata
+        if not self._backend.allows("conversations"):
+            return self._backend.new_local(metadata)
+        body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        try:
             created = self._backend.call(
                 lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
                 self._deadline,
                 "create conversation",
             )
-            self._thread_id = str(created["id"])
-        return self._thread_id
+        except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
+            if "conversations" in self._backend.pinned:
+                raise
+            why = exc.message.split(": ", 1)[-1]
+            BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
+            return self._backend.new_local(metadata)
+        return str(created["id"])
 
     def _cancel(self, ref: RunRef) -> None:
         """Cancel a working response; for one that ended asking for tools, close its calls.
@@ -216,6 +274,10 @@ class ResponsesSession(SessionBase):
             calls, self._open_calls = self._open_calls[1], None
         if not calls:
             self._backend.cancel_response(ref)
+            return
+        local = self._local
+        if local is not None:
+            best_effort(lambda: local.close_calls([c.call_id for c in calls]))
             return
         items = [
             {
@@ -256,8 +318,33 @@ class ResponsesSession(SessionBase):
         return list(page.get("data") or [])
 
     def _create(self, items: list[dict[str, Any]], *, idempotent: bool = True, previous: str | None = None) -> Step:
-        thread_id = self._conversation()
         body = self._body(items, previous=previous)
+        try:
+            return self._send(body, idempotent=idempotent)
+        except APIError as exc:
+            refused = capabilities.refused(exc, sent=self._modes(body))
+            if refused is None or refused in self._backend.pinned:
+                raise
+            # the server refused a mode and created nothing: learn it, send again without it
+            BOOK.learn_missing(self._backend.server, refused, why=exc.message)
+        return self._create(items, idempotent=idempotent, previous=previous)
+
+    @staticmethod
+    def _modes(body: dict[str, Any]) -> set[str]:
+        """The optional modes a request body uses (see capabilities)."""
+        modes: set[str] = {name for name in ("background", "truncation") if name in body}
+        if body.get("background") and body.get("stream"):
+            modes.add("stream_background")
+        return modes
+
+    def _background(self) -> bool:
+        """Background mode for this turn's requests, where the server takes it (with a stream, too)."""
+        if not (self._spec.background and self._backend.allows("background")):
+            return False
+        return not (self._sse and not self._backend.allows("stream_background"))
+
+    def _send(self, body: dict[str, Any], *, idempotent: bool) -> Step:
+        thread_id = self._conversation()
         if not self._sse:
             raw = self._backend.call(
                 lambda t: self._client.post(
@@ -346,6 +433,8 @@ class ResponsesSession(SessionBase):
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, base.Pending):
             self._last_seq, self._resumes = None, 0
+        if self._local is not None and isinstance(outcome, (base.NeedsToolOutputs, base.Completed, base.Incomplete)):
+            self._local.record_response(obj)
         if self._window is not None and not isinstance(outcome, base.Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, base.NeedsToolOutputs):
@@ -368,6 +457,16 @@ class ResponsesSession(SessionBase):
                 )
             )
 
+    def _joining(self, previous: str | None) -> dict[str, Any]:
+        """How a response joins its conversation: by ``conversation``; a windowed turn's tool
+        rounds chain beside it (``previous_response_id``); with our own log the conversation is
+        the input (``previous_response_id`` cannot be trusted for history there)."""
+        if self._local is not None:
+            return {}
+        if self._window is None:
+            return {"conversation": self._thread_id}
+        return {"previous_response_id": previous} if previous else {}
+
     def _body(self, items: list[dict[str, Any]], *, previous: str | None) -> dict[str, Any]:
         params: RunParams = self._request.params
         spec = self._spec
@@ -377,21 +476,12 @@ class ResponsesSession(SessionBase):
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if self._window is None:
-            body["conversation"] = self._thread_id
-        elif previous:  # a windowed turn's tool rounds chain beside the conversation
-            body["previous_response_id"] = previous
-        if spec.background:
+        body.update(self._joining(previous))
+        if self._background():
             body["background"] = True
         if self._sse:
             body["stream"] = True
-        instructions = params.instructions if params.instructions is not None else spec.instructions
-        if params.additional_instructions:  # no such field here: appended, as Assistants does
-            instructions = (
-                f"{instructions}\n\n{params.additional_instructions}"
-                if instructions
-                else params.additional_instructions
-            )
+        instructions = _instructions(params, spec)
         if instructions:
             body["instructions"] = instructions
         tools = [rw.responses_tool(d) for d in self._request.tools]
@@ -400,4 +490,15 @@ class ResponsesSession(SessionBase):
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))
+        if "truncation" in body and not self._backend.allows("truncation"):
+            del body["truncation"]
         return body
+
+
+def _instructions(params: RunParams, spec: AssistantSpec) -> str | None:
+    """The turn's instructions (else the spec's), with ``additional_instructions`` appended: the
+    Responses API has no such field, Assistants appends them the same way."""
+    instructions = params.instructions if params.instructions is not None else spec.instructions
+    if not params.additional_instructions:
+        return instructions
+    return f"{instructions}\n\n{params.additional_instructions}" if instructions else params.additional_instructions
