@@ -32,7 +32,8 @@ BODIES = [
     '{"id": "x"}',
     "[" * 5000 + "]" * 5000,
     '{"id": "resp_1", "status": "weird", "output": "x"}',
-    '{"id": "run_1", "status": "requires_action", "required_action": {"submit_tool_outputs": {"tool_calls": [{"id": 1}]}}}',
+    '{"id": "run_1", "status": "requires_action", "required_action": {"submit_tool_outputs": '
+    '{"tool_calls": [{"id": 1}]}}}',
 ]
 
 

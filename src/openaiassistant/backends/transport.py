@@ -4,17 +4,19 @@ The SDK's retries are switched off (``max_retries=0``): it would retry a 429
 ``insufficient_quota`` that can never succeed, and it knows nothing of the turn's deadline.
 :func:`call` retries 408/409/429/5xx and dropped connections with backoff honouring
 ``retry-after-ms`` / ``retry-after``, never past the deadline, and maps every SDK exception to
-the package's error tree. Server lock errors become the backend-internal ``ConversationBusy``,
-which the sessions turn into a ``Busy`` outcome.
+the package's error tree. Server lock errors become the signal ``ConversationBusy`` and a
+broken non-idempotent request the signal ``MaybeLanded`` (see :mod:`.signals`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
@@ -22,6 +24,7 @@ import openai
 from openaiassistant import progress
 from openaiassistant.backends.answers import UNREADABLE, unreadable
 from openaiassistant.backends.server_errors import connection_cause, server_words
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -45,23 +48,6 @@ _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 _answered: set[str] = set()  # servers that answered a request in this process (for the /v1 hint)
-
-
-class ConversationBusy(Exception):
-    """Backend-internal: the server says the conversation has an active run (``run_id`` if it
-    named one). The session turns it into a ``Busy`` outcome; it never reaches the engine."""
-
-    def __init__(self, thread_id: str, run_id: str | None) -> None:
-        super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
-        self.thread_id = thread_id
-        self.run_id = run_id
-
-
-class MaybeLanded(ServerUnavailableError):
-    """A request that must not land twice lost its connection (or got a 5xx): it may or may not
-    have landed. ``retry_after``: the server's retry hint in seconds, when it sent one."""
-
-    retry_after: float | None = None
 
 
 def get_client(settings: ConnectionSettings) -> openai.OpenAI:
@@ -142,19 +128,9 @@ def call(
             error = map_status_error(exc, what=what, thread_id=thread_id, settings=settings)
             if exc.status_code != 404:  # it answered: the URL reaches a server's API
                 _answered.add(url)
-            retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
-                error, (QuotaExceededError, ConversationBusy)
-            )
-            if retryable and not idempotent and exc.status_code in _MAYBE_LANDED_STATUSES:
-                landed = MaybeLanded(
-                    f"{error}; the request may have landed",
-                    thread_id=thread_id,
-                    http_status=exc.status_code,
-                    code=getattr(error, "code", None),
-                )
-                landed.retry_after = server_retry_hint(exc.response.headers)
-                raise landed from None
-            if not (retryable and attempt < settings.max_retries):
+            if not (
+                _retryable(exc, error, idempotent=idempotent, thread_id=thread_id) and attempt < settings.max_retries
+            ):
                 raise error from None
             delay, why = retry_delay(exc.response.headers, attempt), str(exc.status_code)
             _check_wait(delay, deadline, what=what, status=exc.status_code, thread_id=thread_id)
@@ -180,6 +156,21 @@ def call(
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         deadline.sleep(delay)
         attempt += 1
+
+
+def _retryable(exc: openai.APIStatusError, error: Exception, *, idempotent: bool, thread_id: str | None) -> bool:
+    """Whether an HTTP error is worth another attempt here. A 5xx on a request that must not
+    land twice raises ``MaybeLanded`` instead: its caller looks at the server first."""
+    retryable = exc.status_code in _RETRY_STATUSES and not isinstance(error, (QuotaExceededError, ConversationBusy))
+    if retryable and not idempotent and exc.status_code in _MAYBE_LANDED_STATUSES:
+        raise MaybeLanded(
+            f"{error}; the request may have landed",
+            thread_id=thread_id,
+            http_status=exc.status_code,
+            code=getattr(error, "code", None),
+            retry_after=server_retry_hint(exc.response.headers),
+        ) from None
+    return retryable
 
 
 def _connection_failure(
@@ -223,6 +214,27 @@ def server_url(settings: ConnectionSettings) -> str:
     if settings.azure_v1:
         return settings.azure_v1_url()
     return (settings.base_url or settings.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """:func:`call` bound to one connection's settings: ``caller(fn, deadline, what, ...)``
+    (SDK objects come back as ``Any``: the generic request methods are typed ``object``)."""
+
+    settings: ConnectionSettings
+
+    def __call__(
+        self,
+        fn: Callable[[float], Any],
+        deadline: Deadline,
+        what: str,
+        *,
+        thread_id: str | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        return call(
+            fn, settings=self.settings, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )
 
 
 def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Exception:
@@ -302,6 +314,22 @@ def poll_hint(headers: Any) -> float | None:
     if value is None or not 0 <= value <= _MAX_POLL_HINT:  # also False for nan
         return None
     return value
+
+
+def with_hint(raw: Any, what: str = "the request") -> tuple[Any, float | None]:
+    """A raw response (``RAW`` header) as (its parsed object, the server's poll hint); an
+    answer that cannot be read is APIError (see answers)."""
+    try:
+        return raw.parse(), poll_hint(raw.headers)
+    except UNREADABLE as exc:
+        raise unreadable(what, exc) from None
+
+
+def best_effort(request: Callable[[], object]) -> None:
+    """Send a request whose failure changes nothing (a cancel while the turn already fails for a
+    better reason, closing calls of a run we leave): errors are dropped."""
+    with contextlib.suppress(Exception):
+        request()
 
 
 def map_status_error(

@@ -14,7 +14,7 @@ from typing import Any
 
 from openaiassistant import json_limits
 from openaiassistant.deadline import Deadline
-from openaiassistant.errors import ToolError
+from openaiassistant.errors import TurnLimitError
 from openaiassistant.params import RunParams
 from openaiassistant.tools.base import ToolCall, ToolOutput, ToolRecord, Toolset
 
@@ -38,7 +38,7 @@ class ToolLoop:
         self.outputs: dict[str, ToolOutput] = {}
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
-        """Execute one round; raises ToolError when a limit is hit or there are no tools.
+        """Execute one round; raises TurnLimitError when a limit is hit or there are no tools.
 
         Calls this turn already ran (same call id) are not run again: their kept outputs are
         returned, and only the others (if any) make a new round.
@@ -51,14 +51,14 @@ class ToolLoop:
     def _execute(self, calls: list[ToolCall]) -> None:
         requested = ", ".join(f"{c.name}({_shown(c.arguments)})" for c in calls)
         if self.toolset is None:
-            raise ToolError(f"the model asked for tool calls but no tools were given: {requested}")
+            raise TurnLimitError(f"the model asked for tool calls but no tools were given: {requested}")
         if self.rounds + 1 > self.params.max_tool_rounds:
-            raise ToolError(
+            raise TurnLimitError(
                 f"the model asked for tool round {self.rounds + 1} but max_tool_rounds is "
                 f"{self.params.max_tool_rounds}; pending calls: {requested}"
             )
         if len(self.records) + len(calls) > self.params.max_tool_calls:
-            raise ToolError(
+            raise TurnLimitError(
                 f"the model asked for {len(self.records) + len(calls)} tool calls in this turn but "
                 f"max_tool_calls is {self.params.max_tool_calls}"
             )
@@ -91,8 +91,10 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
         by_id.setdefault(output.call_id, output)
     ordered = []
     for call in calls:
-        output = by_id.get(call.call_id)
-        if output is None:
+        found = by_id.get(call.call_id)
+        if found is not None:
+            output = found
+        else:
             message = "the tool set produced no output for this call"
             output = ToolOutput(
                 call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message
