@@ -165,3 +165,10 @@ def test_seconds_the_schema_accepts_are_the_seconds_that_parse(value: Any) -> No
 @for_all(_NUMBER_TEXT | st.integers() | st.floats(allow_nan=False, allow_infinity=False))
 def test_whole_numbers_the_schema_accepts_are_the_ones_that_parse(value: Any) -> None:
     assert (problems(value, _POSITIVE) == []) == _parses(value, integer=True, above=0)
+
+
+def test_the_script_schema_knows_every_fault_kind_of_the_emulator() -> None:
+    from openaiassistant.emulator.faults import KINDS
+    from openaiassistant.schemas.emulator_script import FAULT_KINDS
+
+    assert set(FAULT_KINDS) == set(KINDS)
