@@ -1,4 +1,5 @@
-"""``openaiassistant keep install|uninstall|status``: the provider shim inside the installed Keep.
+"""``openaiassistant keep install|uninstall|status|run``: the provider shim inside the installed Keep,
+and running a workflow in Keep's engine (:mod:`.keep_run_cmd`).
 
 Run it with the Python of the environment Keep runs in (the shim goes into that Keep's
 ``keep/providers`` directory). Nothing of Keep's is changed besides the one directory we add.
@@ -25,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     uninstall.set_defaults(func=run_uninstall)
     status = sub.add_parser("status", help="where Keep is and whether (which version of) the shim is installed")
     status.set_defaults(func=run_status)
+    from openaiassistant.cli import keep_run_cmd
+
+    keep_run_cmd.register(sub)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 

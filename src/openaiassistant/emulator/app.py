@@ -18,6 +18,7 @@ from openaiassistant.emulator import (
     control,
     conversations_api,
     files_api,
+    inspector,
     models_api,
     responses_api,
     runs_api,
@@ -67,8 +68,9 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
-def build_app(emulator: Emulator) -> Starlette:
-    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``."""
+def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
+    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``
+    (with ``inspect``, also the inspector page ``/_emulator/ui``)."""
     routes = [
         *responses_api.ROUTES,
         *conversations_api.ROUTES,
@@ -78,6 +80,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *vector_stores_api.ROUTES,
         *models_api.ROUTES,
         *control.ROUTES,
+        *(inspector.ROUTES if inspect else []),
     ]
     app = Starlette(
         routes=routes,

@@ -196,6 +196,7 @@ class OpenaiassistantProvider(BaseProvider):
         from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
         request = build_turn_request(values, default_timeout=self._default_timeout)
+        self._warn_dropped_floats()
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -249,6 +250,19 @@ class OpenaiassistantProvider(BaseProvider):
             "workflow": getattr(self.context_manager, "workflow_id", None),
             "alert_fingerprint": getattr(event, "fingerprint", None),
         }
+
+    def _warn_dropped_floats(self) -> None:
+        """A YAML float in this step's ``with:`` never arrives (Keep's parser drops it): say so
+        in the workflow log. The raw step is visible where Keep keeps the workflow's YAML (its
+        database, when its server runs the workflow); elsewhere nothing is said here."""
+        step = getattr(threading.current_thread(), "step_id", None)  # set by Keep for each step
+        raw = _raw_workflow(self.context_manager) if step else None
+        if raw is None:
+            return
+        from openaiassistant.keep.dropped_floats import dropped_floats
+
+        for dropped in dropped_floats(raw, step=step):
+            self.logger.warning("[%s] %s", self.provider_id, dropped.message())
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
@@ -319,6 +333,23 @@ class OpenaiassistantProvider(BaseProvider):
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
         )
+
+
+def _raw_workflow(context_manager: Any) -> Any:
+    """The workflow's YAML as Keep's database holds it (None without a database or a row)."""
+    tenant_id = getattr(context_manager, "tenant_id", None)
+    workflow_id = getattr(context_manager, "workflow_id", None)
+    if not (tenant_id and workflow_id):
+        return None
+    try:
+        import yaml
+        from keep.api.core.db import get_workflow_by_id
+
+        row = get_workflow_by_id(tenant_id, workflow_id)
+        return yaml.safe_load(row.workflow_raw) if row is not None and row.workflow_raw else None
+    except Exception:  # no database, or not a stored workflow: nothing to compare with
+        logging.getLogger(__name__).debug("no stored workflow %s to check for dropped floats", workflow_id)
+        return None
 
 
 def _configured(authentication: Any) -> dict[str, Any]:
