@@ -12,8 +12,12 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# The inspector page is tested in Debian's headless Chromium (CI runs as root on a clean machine);
+# in our own runs a missing browser is an error, not a skip.
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_BROWSER := 1
+test-main test-keep: browser
 
-.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean
+.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean browser
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -34,6 +38,10 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 	$(KEEP_VENV)/bin/pip install $(PIP_FLAGS) -c $(KEEP_VENV)/keep-pins.txt -e ".[dev,emulator]"
 	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
 	touch $@
+
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 # The demo runs the alert-triage workflow in Keep's real workflow engine, so it needs Keep's
 # environment; the emulator and a sample monitoring API start in-process on 127.0.0.1.
