@@ -202,10 +202,8 @@ def test_a_failing_tool_shows_its_reason(emulator: Any, capsys: Any, tmp_path: P
 def test_a_bad_timeout_says_what_is_allowed(emulator: Any, capsys: Any, value: str) -> None:
     assert ask(emulator, "hi", "--timeout", value) == 2
     err = capsys.readouterr().err.strip()
-    assert (
-        err
-        == f"error: invalid --timeout: must be a number of seconds > 0, or none for no deadline; got {value!r} (nothing was sent)"
-    )
+    allowed = "must be a number of seconds > 0, or none for no deadline"
+    assert err == f"error: invalid --timeout: {allowed}; got {value!r} (nothing was sent)"
 
 
 def test_timeout_none_means_no_deadline(emulator: Any, capsys: Any) -> None:
