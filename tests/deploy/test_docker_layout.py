@@ -30,7 +30,8 @@ IMAGE_SITE = "/venv/lib/python3.11/site-packages"  # where Keep's image has its 
 STAND_IN_ENTRYPOINT = """#!/bin/bash
 set -e
 # like Keep's entrypoint.sh: the providers are looked up (Keep builds its providers cache) first
-python -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('keep.providers.openaiassistant_provider.openaiassistant_provider') else 'the openaiassistant provider is missing')"
+module=keep.providers.openaiassistant_provider.openaiassistant_provider
+python -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('$module') else 'provider missing')"
 exec "$@"
 """
 
