@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace, workflow: dict[str, Any], alert: Any, work: P
         err.print(f"[dim]Installed the provider into Keep: {state.shim_dir}[/dim]")
     source = args.providers or default_providers_file()
     providers = load_providers(source)
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    out = Console(file=sys.stdout, highlight=False)
     with _emulator(args, err) as emulator_url:
         chosen = providers_for_run(
             workflow, providers, emulator_url=emulator_url, source=str(source) if source else "no providers file"
