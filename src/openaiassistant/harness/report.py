@@ -88,7 +88,7 @@ def render_run(console: Console, run: WorkflowRun, workflow: Mapping[str, Any]) 
         console.print(f"[yellow]warning:[/yellow] {escape(message)}")
     for kind, name in step_names(workflow):
         label = "Step" if kind == "steps" else "Action"
-        if name in run.steps:
+        if name != run.failed_step and name in run.steps:
             results = run.steps[name].get("results")
             console.print(
                 Panel(_results(results), title=f"[bold green]{label} {escape(name)}[/bold green]", border_style="green")
@@ -140,7 +140,11 @@ def run_as_json(run: WorkflowRun, workflow: Mapping[str, Any]) -> str:
         "workflow": body.get("id"),
         "execution_id": run.execution_id,
         "ok": not (run.error or run.action_errors),
-        "steps": {name: run.steps[name].get("results") for _, name in step_names(workflow) if name in run.steps},
+        "steps": {
+            name: run.steps[name].get("results")
+            for _, name in step_names(workflow)
+            if name in run.steps and name != run.failed_step
+        },
         "failed_step": run.failed_step,
         "error": run.error,
         "action_errors": [str(e) for e in run.action_errors],
