@@ -113,7 +113,7 @@ def render_run(console: Console, run: WorkflowRun, workflow: Mapping[str, Any]) 
 
 def _results(results: Any) -> Any:
     if not isinstance(results, Mapping) or "response" not in results or "status" not in results:
-        return Text(preview(_text(results), limit=2000))
+        return Text(preview(_text(results), limit=2000, markup=False))
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -162,9 +162,9 @@ def _text(value: Any) -> str:
         return repr(value)
 
 
-def preview(text: str, limit: int = 110) -> str:
-    """One line of at most ``limit`` characters (JSON shown compact), markup-escaped."""
+def preview(text: str, limit: int = 110, *, markup: bool = True) -> str:
+    """At most ``limit`` characters (JSON shown compact); escaped for rich markup when ``markup``."""
     with contextlib.suppress(ValueError):
         text = json.dumps(json.loads(text), ensure_ascii=False)
     text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return escape(text)
+    return escape(text) if markup else text
