@@ -16,20 +16,23 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
+from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
-from openaiassistant.engine.deadline import Clock, Deadline, Sleep
-from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
+from openaiassistant.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ class Assistant:
     ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
     conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
     ``alert_fingerprint`` (neither API can list conversations; the registry can).
+    ``backend`` replaces the API the spec names with any :class:`~openaiassistant.backends.base.Backend`,
+    e.g. :class:`openaiassistant.testing.ScriptedBackend` to test code built on turns offline.
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class Assistant:
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
         registry: Any = None,
+        backend: Backend | None = None,
     ) -> None:
         connection.validate()
         spec.validate(connection)
@@ -77,7 +83,7 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+        self._backend = backend if backend is not None else _BACKENDS[spec.backend](connection=connection, spec=spec)
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -86,7 +92,8 @@ class Assistant:
 
     @property
     def backend(self) -> str:
-        return self.spec.backend
+        """The name of the API this assistant talks to (``responses``, ``assistants``, ...)."""
+        return self._backend.name
 
     def run_turn(
         self,
@@ -104,6 +111,7 @@ class Assistant:
         images: Any = None,
         attachments: Any = None,
         registry_tags: Mapping[str, Any] | None = None,
+        approvals: Any = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -117,10 +125,17 @@ class Assistant:
         ``on_tool_call`` receives each executed tool call's record as it happens.
         ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
         thread registry without being sent to the server; ``metadata`` keys count too.
+        A call of a tool marked ``requires_approval`` does not run: the turn ends with
+        ``status="requires_approval"`` and ``pending_approvals``; ``approvals`` (a list of
+        ``{call_id, approve, note}``) on a later turn of the same thread answers them (see
+        :mod:`openaiassistant.approvals`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
-        request, deadline, thread_meta = self._prepare(
+        decisions = parse_decisions(approvals)
+        if decisions and isinstance(prompt, str) and not prompt.strip():
+            prompt = "Continue."
+        request, deadline = self._prepare(
             prompt,
             params=params,
             metadata=metadata,
@@ -132,14 +147,25 @@ class Assistant:
             images=images,
             attachments=attachments,
         )
+        gate = ApprovalGate(self.tools) if self.tools is not None and ApprovalGate.needed(self.tools) else None
+        decided: list[dict[str, Any]] = []
+        approved_records: list[Any] = []
+        if decisions:  # answer the pending calls (all checks above passed); approved ones run now
+            outcome, decided, approved_records = continue_after_approval(
+                store_for(self.registry),
+                gate,
+                thread_id=thread_id,
+                decisions=decisions,
+                deadline=deadline.monotonic_at(),
+            )
+            text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
+            request = replace(request, user_input=build_input(text, images=images, attachments=attachments))
         setup = TurnSetup(
             backend=self._backend,
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
-            toolset=self.tools,
+            toolset=gate or self.tools,
             deadline=deadline,
-            thread_id=thread_id,
-            metadata=thread_meta,
             on_active_run=on_active_run,
             on_tool_call=on_tool_call,
             include_history=include_history,
@@ -147,12 +173,33 @@ class Assistant:
             run_times=self._run_times,
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
+        turn = Turn(setup)
         try:
-            result = Turn(setup).run()
+            result = turn.run()
+        except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            pending, ran = record_pending(store_for(self.registry), stop)
+            self._remember(stop.thread_id, tags)
+            assert stop.thread_id is not None and turn.active is not None
+            return TurnResult(
+                text="",
+                response="",
+                status="requires_approval",
+                thread_id=stop.thread_id,
+                backend=self.backend,
+                model=self.spec.model,
+                tool_calls=approved_records + ran,
+                pending_approvals=pending,
+                approvals=decided,
+                run_id=turn.active.result_run_id,
+                response_id=turn.active.result_response_id,
+            )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
         self._remember(result.thread_id, tags)
+        if decisions:
+            result.approvals = decided
+            result.tool_calls = approved_records + result.tool_calls
         return result
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
@@ -200,7 +247,7 @@ class Assistant:
         thread_id: Any,
         images: Any,
         attachments: Any,
-    ) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
+    ) -> tuple[TurnRequest, Deadline]:
         user_input = (
             prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
         )
@@ -236,11 +283,11 @@ class Assistant:
             user_input=user_input,
             params=run_params,
             tools=tools,
-            stream=self.connection.transport == "sse",
-            on_text=on_text if stream else None,
+            thread_id=thread_id,
             thread_metadata=thread_meta,
+            on_text=on_text if stream else None,
         )
-        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
 
 
 def _thread_id(value: Any) -> str:

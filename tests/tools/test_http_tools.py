@@ -256,7 +256,7 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
         ({"body": {"a": 1}}, "a GET request cannot have a body"),
         ({"timeout": 0}, "timeout: must be a finite number of seconds > 0"),
         ({"max_response_bytes": "lots"}, "max_response_bytes: must be a whole number > 0"),
-        ({"surprise": 1}, "unknown field 'surprise'; known fields: body, description"),
+        ({"surprise": 1}, "unknown field 'surprise'; known fields: approval, body, description"),
         ({"parameters": {"type": "array"}}, "must be a JSON schema with type: object"),
         ({"parameters": {"type": "object", "properties": {"item": {"type": "strin"}}}}, "not a valid JSON schema"),
         ({"strict": True}, "strict: true needs a strict schema"),

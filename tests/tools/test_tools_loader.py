@@ -77,12 +77,12 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
         ("bad.yaml", "tools: [name: x\n", "is not valid YAML (line"),
         ("bad.json", "{'tools': []}", "is not valid JSON (line 1"),
         ("other.yaml", "functions: []", "unknown field 'functions'; known fields: tools"),
-        ("scalar.yaml", "42", "must be one of: a list of HTTP tools; a mapping {tools: [...]}"),
+        ("scalar.yaml", "42", "must be one of: a list of tools; a mapping {tools: [...]}"),
         ("item.yaml", "- just a string", "tools[0]: must be a mapping"),
         (
             "field.yaml",
             "- {name: t, url: 'http://127.0.0.1/x', verb: GET}",
-            "tools[0]: unknown field 'verb'; known fields: body, description",
+            "tools[0]: unknown field 'verb'; known fields: approval, body, description",
         ),
         (
             "host.yaml",

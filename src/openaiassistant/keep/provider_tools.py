@@ -93,6 +93,8 @@ def build_toolset(
     caller: ProviderCaller | None,
     resolve_type: Callable[[str], str | None] | None = None,
     known_provider: Callable[[str], bool] | None = None,
+    method_caller: Any = None,
+    provider_class: Callable[[str], type] | None = None,
 ) -> ToolRegistry | None:
     """Check the step's ``functions`` against docs/schemas/functions.schema.json and compile them
     into a :class:`ToolRegistry` (``None`` when empty).
@@ -107,6 +109,22 @@ def build_toolset(
     registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(entries):
         where = f"functions[{index}]"
+        if "mcp" in spec:  # an MCP server: its tools, listed from the server
+            from openaiassistant.keep.mcp_functions import add_step_mcp_server
+
+            add_step_mcp_server(registry, spec, where=where)
+            continue
+        if "methods" in spec:  # the provider's own methods (PROVIDER_METHODS)
+            _add_method_tools(
+                registry,
+                spec,
+                where=where,
+                method_caller=method_caller,
+                provider_class=provider_class,
+                resolve_type=resolve_type,
+                known_provider=known_provider,
+            )
+            continue
         if "provider" in spec:
             tool: Any = _provider_tool(
                 spec, where=where, caller=caller, resolve_type=resolve_type, known_provider=known_provider
@@ -118,6 +136,32 @@ def build_toolset(
         except ConfigError as err:  # the registry's own rules (a name used twice)
             raise ConfigError(f"{where}.name", problem_of(err)) from None
     return registry
+
+
+def _add_method_tools(
+    registry: ToolRegistry,
+    spec: dict[str, Any],
+    *,
+    where: str,
+    method_caller: Any,
+    provider_class: Callable[[str], type] | None,
+    resolve_type: Callable[[str], str | None] | None,
+    known_provider: Callable[[str], bool] | None,
+) -> None:
+    from openaiassistant.keep.provider_methods import method_tools
+
+    if method_caller is None or provider_class is None:
+        raise ConfigError(where, "provider methods need a Keep context (they run inside a Keep workflow)")
+    provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
+    for tool in method_tools(
+        spec,
+        where=where,
+        provider_id=provider,
+        provider_type=provider_type,
+        provider_class=provider_class(provider_type),
+        caller=method_caller,
+    ):
+        registry.add(tool)
 
 
 def _provider_tool(

@@ -4,8 +4,8 @@
 document               what it describes                           module
 =====================  ==========================================  =================================
 http-tool              one declarative HTTP tool                   :mod:`.http_tool`
-tools-file             ``openaiassistant ask --tools FILE``        :mod:`.http_tool`
-functions              a Keep step's ``functions:`` (kinds)        :mod:`.functions`
+tools-file             ``openaiassistant ask --tools FILE``        :mod:`.tools_file`
+functions              a Keep step's ``functions:`` (kinds)        :mod:`.functions` (:mod:`.mcp`)
 provider-config        the Keep provider's configuration           :mod:`.provider_config`
 emulator-script        the emulator's scripted model               :mod:`.emulator_script`
 =====================  ==========================================  =================================
@@ -22,8 +22,10 @@ from typing import Any
 
 from .check import check, given, path_text, problems
 from .emulator_script import EMULATOR_SCRIPT_DOCUMENT
-from .functions import FUNCTION_KINDS, FUNCTIONS_DOCUMENT, EntryKind
-from .http_tool import HTTP_TOOL_DOCUMENT, TOOLS_FILE_DOCUMENT
+from .functions import FUNCTION_KINDS, FUNCTIONS_DOCUMENT
+from .http_tool import HTTP_TOOL_DOCUMENT
+from .kinds import EntryKind
+from .tools_file import TOOLS_FILE_DOCUMENT
 from .provider_config import PROVIDER_CONFIG_DOCUMENT
 
 __all__ = [

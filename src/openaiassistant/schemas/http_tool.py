@@ -57,37 +57,14 @@ HTTP_TOOL: dict[str, Any] = {
         "strict": {**ref("flag"), "default": False},
         "follow_redirects": {**ref("flag"), "default": True},
         "max_redirects": {**ref("count"), "default": 3},
+        "approval": {
+            "description": "required or never: whether a call waits for a person's approval "
+            "(default: calls other than GET and HEAD do)",
+            "enum": ["required", "never", "none", True, False],
+        },
     },
 }
 
 HTTP_TOOL_DOCUMENT = document("http-tool", HTTP_TOOL)
 # a tool's parameters given as JSON text are checked once decoded (not published on their own)
 PARAMETERS_DOCUMENT = document("tool-parameters", ref("parameters"))
-
-TOOLS_FILE_DOCUMENT = document(
-    "tools-file",
-    {
-        "title": "tools file (openaiassistant ask --tools FILE)",
-        "description": "A list of HTTP tools, or a mapping {tools: [...]}.",
-        "oneOf": [
-            {
-                "title": "a list of HTTP tools",
-                "if": {"type": "array"},
-                "then": {"type": "array", "items": {"$ref": "#/$defs/http_tool"}},
-                "else": False,
-            },
-            {
-                "title": "a mapping {tools: [...]}",
-                "if": {"type": "object"},
-                "then": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {"tools": {"type": ["array", "null"], "items": {"$ref": "#/$defs/http_tool"}}},
-                },
-                "else": False,
-            },
-            {"title": "empty", "if": {"type": "null"}, "then": True, "else": False},
-        ],
-    },
-    defs={"http_tool": HTTP_TOOL},
-)

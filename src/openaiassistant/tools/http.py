@@ -95,6 +95,7 @@ class HttpToolSpec:
     strict: bool = False
     follow_redirects: bool = True
     max_redirects: int = 3
+    requires_approval: bool = False
 
     @classmethod
     def from_dict(
@@ -161,6 +162,7 @@ class HttpToolSpec:
             max_redirects=int(
                 parse_number(at(["max_redirects"]), spec.get("max_redirects", 3), integer=True, minimum=0)
             ),
+            requires_approval=_approval(spec.get("approval"), method),
         )
 
     def definition(self) -> ToolDefinition:
@@ -176,7 +178,17 @@ def compile_http_tool(spec: HttpToolSpec) -> Tool:
     async def invoke(arguments: dict[str, Any]) -> Any:
         return await _perform(spec, arguments)
 
-    return Tool(definition=spec.definition(), invoke=invoke, timeout=spec.timeout)
+    return Tool(
+        definition=spec.definition(), invoke=invoke, timeout=spec.timeout, requires_approval=spec.requires_approval
+    )
+
+
+def _approval(value: Any, method: str) -> bool:
+    """``approval: required | never`` (checked by the schema); by default a call that changes
+    something (not GET/HEAD) waits for a person's approval."""
+    if value is None or value == "":
+        return method not in ("GET", "HEAD")
+    return value in ("required", True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Load declarative HTTP tools from a YAML or JSON file (``openaiassistant ask --tools FILE``).
+"""Load tools from a YAML or JSON file (``openaiassistant ask --tools FILE``).
 
-The file holds either a list of HTTP tool specs or a mapping ``{tools: [...]}`` (see
-:mod:`.http` for one spec; the format is docs/schemas/tools-file.schema.json). Every problem is
-a :class:`~openaiassistant.errors.ConfigError` that names the file, the field's path
-(``tools[1].url``) and the tool's name.
+The file holds either a list of entries or a mapping ``{tools: [...]}``. An entry is a
+declarative HTTP tool (see :mod:`.http`) or an MCP server (an ``mcp:`` key, see
+:mod:`.mcp.spec`) whose tools are listed from the server now. The format is
+docs/schemas/tools-file.schema.json. Every problem is a :class:`~openaiassistant.errors.ConfigError`
+that names the file, the field's path (``tools[1].url``) and the tool's name.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from ..schemas.check import path_text, problem_of, problems
-from ..schemas.http_tool import TOOLS_FILE_DOCUMENT
+from ..schemas.check import given, path_text, problem_of, problems
+from ..schemas.tools_file import TOOLS_FILE_DOCUMENT
 from .http import HttpToolSpec
 from .registry import ToolRegistry
 
@@ -27,11 +28,14 @@ def load_tools_file(
     *,
     secrets: Mapping[str, str] | None = None,
     registry: ToolRegistry | None = None,
+    mcp_servers: Any = None,
 ) -> ToolRegistry:
     """Read ``path`` and return a registry holding its tools.
 
     ``secrets`` resolves ``${secret:NAME}`` references. Pass ``registry`` to add the tools to an
     existing registry (it is returned); otherwise a new one with default limits is made.
+    MCP servers are started (or reused) through ``mcp_servers`` (default: the process's
+    shared :func:`~.mcp.default_servers`); one that cannot start is a ToolError naming it.
     """
     file = Path(path)
     where = f"tools file {str(file)!r}"
@@ -44,6 +48,9 @@ def load_tools_file(
     for index, spec in enumerate(specs):
         place = f"tools[{index}]"
         try:
+            if "mcp" in spec:
+                add_mcp_server(target, spec, where=place, secrets=secrets, servers=mcp_servers)
+                continue
             parsed = HttpToolSpec.from_dict(spec, secrets=secrets, where=place)
         except ConfigError as exc:
             raise ConfigError(f"{where}, {exc.parameter}", problem_of(exc) + _named(spec)) from None
@@ -59,6 +66,25 @@ def _named(spec: Any) -> str:
     return f" (tool {name!r})" if isinstance(name, str) else ""
 
 
+def add_mcp_server(
+    registry: ToolRegistry,
+    entry: Mapping[str, Any],
+    *,
+    where: str,
+    secrets: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    servers: Any = None,
+) -> list[Any]:
+    """Add the tools of one ``mcp:`` entry to ``registry`` (the server is started now)."""
+    from .mcp import McpServerSpec, default_servers, mcp_tools
+
+    spec = McpServerSpec.from_dict(entry, where=where, secrets=secrets, environ=environ)
+    tools = mcp_tools(spec, servers if servers is not None else default_servers())
+    for tool in tools:
+        registry.add(tool)
+    return tools
+
+
 def parse_tools_document(text: str, *, where: str = "tools file", json_only: bool = False) -> list[Any]:
     """Parse the document's text into a list of spec dicts (not yet validated)."""
     try:
@@ -70,6 +96,11 @@ def parse_tools_document(text: str, *, where: str = "tools file", json_only: boo
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise ConfigError(where, f"is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    # None is "not given" in an entry, as everywhere (YAML's bare ``timeout:``)
+    if isinstance(data, list):
+        data = [given(entry) for entry in data]
+    elif isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = {**data, "tools": [given(entry) for entry in data["tools"]]}
     found = problems(data, TOOLS_FILE_DOCUMENT)
     specs = data.get("tools") if isinstance(data, dict) else data
     if found:
