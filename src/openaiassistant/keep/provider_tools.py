@@ -213,13 +213,15 @@ def _provider_ref(
     if known_provider is not None and not known_provider(provider):
         raise ConfigError(
             f"{where}.provider",
-            f"{provider!r} is not configured in this Keep tenant (providers.yaml, KEEP_PROVIDERS or installed providers)",
+            f"{provider!r} is not configured in this Keep tenant "
+            "(providers.yaml, KEEP_PROVIDERS or installed providers)",
         )
     provider_type = provider_type or (resolve_type(provider) if resolve_type else None)
     if not provider_type:
         raise ConfigError(
             f"{where}.provider_type",
-            f"unknown for provider {provider!r}: it is not installed in Keep's database; give provider_type (e.g. http)",
+            f"unknown for provider {provider!r}: it is not installed in Keep's database; "
+            "give provider_type (e.g. http)",
         )
     return provider, provider_type
 

@@ -25,8 +25,8 @@ from .emulator_script import EMULATOR_SCRIPT_DOCUMENT
 from .functions import FUNCTION_KINDS, FUNCTIONS_DOCUMENT
 from .http_tool import HTTP_TOOL_DOCUMENT
 from .kinds import EntryKind
-from .tools_file import TOOLS_FILE_DOCUMENT
 from .provider_config import PROVIDER_CONFIG_DOCUMENT
+from .tools_file import TOOLS_FILE_DOCUMENT
 
 __all__ = [
     "DOCUMENTS",
