@@ -8,6 +8,7 @@ authentication: it shows prompts and tool outputs, so bind 127.0.0.1.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -30,11 +31,18 @@ def _world(request: Request) -> dict[str, Any]:
 
 
 async def _page(request: Request) -> Response:
-    return HTMLResponse(_PAGE.replace("{{VIEW}}", render_view(_world(request))))
+    view = render_view(_world(request))
+    return HTMLResponse(_PAGE.replace("{{DIGEST}}", _digest(view)).replace("{{VIEW}}", view))
 
 
 async def _view(request: Request) -> Response:
-    return HTMLResponse(render_view(_world(request)), headers={"cache-control": "no-store"})
+    view = render_view(_world(request))
+    return HTMLResponse(view, headers={"cache-control": "no-store", "x-view-digest": _digest(view)})
+
+
+def _digest(view: str) -> str:
+    """Names a rendering: the page replaces its view only when this changes."""
+    return hashlib.sha256(view.encode()).hexdigest()[:16]
 
 
 async def _data(request: Request) -> Response:
@@ -256,7 +264,7 @@ code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-
 .meta{font-size:12px;background:#f3f4f6;border-radius:4px;padding:0 4px;margin-left:4px}
 </style></head>
 <body><header><h1>OpenAI emulator · inspector</h1><span class="live" id="live">live</span></header>
-<main id="view">{{VIEW}}</main>
+<main id="view" data-digest="{{DIGEST}}">{{VIEW}}</main>
 <script>
 const opened = {};
 document.addEventListener("toggle", e => {
@@ -266,15 +274,15 @@ async function refresh() {
   try {
     const answer = await fetch("ui/view", {cache: "no-store"});
     if (!answer.ok) throw new Error(answer.status);
-    const html = await answer.text();
+    const digest = answer.headers.get("x-view-digest");
     const view = document.getElementById("view");
-    if (view.dataset.html === html) return;
-    view.dataset.html = html;
-    view.innerHTML = html;
+    document.getElementById("live").textContent = "live";
+    if (view.dataset.digest === digest) return;  // nothing changed: keep the page as it is
+    view.innerHTML = await answer.text();
+    view.dataset.digest = digest;
     view.querySelectorAll("details[data-key]").forEach(d => {
       if (d.dataset.key in opened) d.open = opened[d.dataset.key];
     });
-    document.getElementById("live").textContent = "live";
   } catch (err) { document.getElementById("live").textContent = "offline"; }
 }
 setInterval(refresh, 1000);
