@@ -53,6 +53,8 @@ class _Exchange:
                     "body": self.scope.get("emulator.body"),
                     # filled while the exchange runs (a stream's problems come at its end)
                     "violations": self.problems,
+                    # the path as asked in Azure's layout (see azure_layout), when it was
+                    **({"azure_path": self.scope["azure_path"]} if "azure_path" in self.scope else {}),
                 },
                 generation=self.generation,
             )

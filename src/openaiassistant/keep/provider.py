@@ -31,7 +31,7 @@ from openaiassistant.errors import (
 from openaiassistant.keep.auth_config import auth_config_class
 from openaiassistant.schemas.check import check, given
 from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
-from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 from openaiassistant.values import positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
@@ -226,6 +226,7 @@ class OpenaiassistantProvider(BaseProvider):
                 images=request.images,
                 attachments=request.attachments,
                 registry_tags=self._registry_tags(),
+                on_progress=self._log_progress,
                 approvals=request.approvals,
                 **extra,
             )
@@ -267,6 +268,10 @@ class OpenaiassistantProvider(BaseProvider):
 
         for dropped in dropped_floats(raw, step=step):
             self.logger.warning("[%s] %s", self.provider_id, dropped.message())
+
+    def _log_progress(self, line: str) -> None:
+        """Waits and fallbacks go into the workflow log as they happen (already redacted)."""
+        self.logger.info("[%s] %s", self.provider_id, line)
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
@@ -328,15 +333,17 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _connection_settings(self) -> ConnectionSettings:
         auth = self.authentication_config
-        azure = bool(auth.api_version)
+        endpoint = auth.azure_endpoint or (auth.base_url if auth.api_version or is_azure_url(auth.base_url) else None)
+        azure = bool(endpoint)
         return ConnectionSettings(
             api_key=auth.api_key or None,
             organization=auth.organization or None,
             project=auth.project or None,
             base_url=None if azure else (auth.base_url or None),
-            azure_endpoint=(auth.base_url or None) if azure else None,
+            azure_endpoint=endpoint or None,
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
+            capabilities=auth.capabilities or None,
         )
 
     def _assistant_spec(self) -> AssistantSpec:

@@ -57,9 +57,15 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "x-keep-hint": "https://api.openai.com/v1, https://NAME.openai.azure.com, http://127.0.0.1:8765/v1",
             "type": "string",
         },
+        "azure_endpoint": {
+            "description": "Azure OpenAI resource endpoint (selects Azure OpenAI; the model is your deployment name)",
+            "x-keep-hint": "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version "
+            "is dated)",
+            "type": "string",
+        },
         "api_version": {
-            "description": "Azure OpenAI api-version (setting it selects Azure OpenAI)",
-            "x-keep-hint": "e.g. 2024-10-21",
+            "description": "Azure OpenAI api-version: empty or v1 for the v1 endpoint, or a dated version",
+            "x-keep-hint": "e.g. 2025-04-01-preview (setting it with base_url also selects Azure OpenAI)",
             "type": "string",
         },
         "transport": {
@@ -69,6 +75,12 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "x-keep-hint": "poll only behind a proxy that buffers or cuts server-sent events",
             "enum": ["sse", "poll"],
             "default": "sse",
+        },
+        "capabilities": {
+            "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
+            "x-keep-hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
+            "stream_background, truncation)",
+            "type": "string",
         },
         "default_timeout": {
             **ref("seconds"),
