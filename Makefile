@@ -50,7 +50,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean compat compat-setup browser
+.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench emulator clean compat compat-setup browser
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -81,7 +81,15 @@ browser:
 demo: setup-keep
 	$(KEEP_VENV)/bin/openaiassistant demo
 
-test: test-main test-keep
+# The gate (configured in pyproject.toml): one formatter, ruff's rules at 120 columns with
+# functions of complexity 10 at most, and mypy over src/. Quick: no servers, no tests.
+lint: setup
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+# The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
+test: lint test-main test-keep
 
 test-main: setup mcp-servers
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -3,9 +3,10 @@
 Keep renders every templated value as text and YAML has its own idea of booleans, so a flag may
 arrive as ``True``, ``"true"``, ``"yes"`` or ``"on"``; a number of seconds as ``30`` or ``"30"``.
 Every place that takes such a value uses these parsers, so one spelling means one thing in a step's
-``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``. The JSON Schemas of
-the formats users write (:mod:`openaiassistant.schemas`) build their flag and number rules from the
-same words and the same texts.
+``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``; and one number is
+checked one way, whether it is a run control, a setting, a timeout or a tool limit. The JSON
+Schemas of the formats users write (:mod:`openaiassistant.schemas`) build their flag and number
+rules from the same words and the same text rule (:data:`DECIMAL_TEXT`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ import re
 from typing import Any
 
 from openaiassistant.errors import ConfigError
+
+__all__ = [
+    "DECIMAL_TEXT",
+    "FALSE_WORDS",
+    "FLAG_TEXT",
+    "TRUE_WORDS",
+    "parse_bool",
+    "parse_count",
+    "parse_number",
+    "parse_seconds",
+    "positive_seconds",
+]
 
 TRUE_WORDS = ("true", "yes", "1", "on")
 FALSE_WORDS = ("false", "no", "0", "off")
@@ -41,50 +54,46 @@ def parse_bool(where: str, value: Any, *, default: Any = _UNSET) -> bool:
 
 
 def parse_number(
-    where: str,
-    value: Any,
-    *,
-    integer: bool = False,
-    minimum: float | None = None,
-    above: float | None = None,
-    maximum: float | None = None,
-    what: str | None = None,
-) -> float | int:
-    """A finite number, or its text (``"0.2"``, ``" 10 "``), within the bounds: ``minimum`` and
-    ``maximum`` inclusive, ``above`` exclusive. ``integer``: a whole number (``"5"``, ``5.0``).
-    ``what`` names the kind of number in the error (default "a number" / "a whole number")."""
-    kind = what or ("a whole number" if integer else "a number")
-    bounds = _bounds_text(minimum=minimum, above=above, maximum=maximum)
-    expected = f"{kind}{bounds}" if integer else f"a finite {kind.removeprefix('a ')}{bounds}"
-    if isinstance(value, bool) or value is None or (isinstance(value, str) and not DECIMAL_TEXT.match(value)):
-        raise ConfigError(where, f"must be {expected}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(where, f"must be {expected}, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ConfigError(where, f"must be {expected}, got {value!r}")
-    if integer and not number.is_integer():
-        raise ConfigError(where, f"must be {expected}, got {value!r}")
-    low_ok = (minimum is None or number >= minimum) and (above is None or number > above)
-    if not low_ok or (maximum is not None and number > maximum):
-        raise ConfigError(where, f"must be {expected}, got {value!r}")
-    return int(number) if integer else number
+    where: str, value: Any, *, low: float = -math.inf, high: float = math.inf, text_ok: bool = True
+) -> float:
+    """A finite number from ``low`` to ``high`` (numeric text too, unless ``text_ok`` is False:
+    the Python API's own settings take real numbers). ``bool`` is never a number."""
+    allowed = f"a number from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else "a number"
+    number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    return number
+
+
+def parse_count(where: str, value: Any, *, low: int = 0, high: int = 10**9, text_ok: bool = True) -> int:
+    """A whole number from ``low`` to ``high`` (``3``, ``3.0``, ``"3"``; text unless ``text_ok``
+    is False)."""
+    allowed = f"a whole number from {low} to {high}" if high < 10**9 else f"a whole number >= {low}"
+    number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
+    if not (math.isfinite(number) and number == int(number) and low <= number <= high):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    return int(number)
+
+
+def parse_seconds(where: str, value: Any, *, text_ok: bool = True) -> float:
+    """A number of seconds, > 0 and finite (numeric text too, unless ``text_ok`` is False)."""
+    seconds = _as_float(where, value, text_ok=text_ok, allowed="a finite number of seconds > 0")
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
+    return seconds
 
 
 def positive_seconds(where: str, value: Any) -> float | None:
-    """A number of seconds (numbers or numeric text), > 0 and finite; None when not given."""
+    """:func:`parse_seconds` for a value that may be left out: None (or ``""``) gives None."""
     if value is None or value == "":
         return None
-    return float(parse_number(where, value, above=0, what="a number of seconds"))
+    return parse_seconds(where, value)
 
 
-def _bounds_text(*, minimum: float | None, above: float | None, maximum: float | None) -> str:
-    parts = []
-    if above is not None:
-        parts.append(f"> {above:g}")
-    if minimum is not None:
-        parts.append(f">= {minimum:g}")
-    if maximum is not None:
-        parts.append(f"<= {maximum:g}")
-    return (" " + " and ".join(parts)) if parts else ""
+def _as_float(where: str, value: Any, *, text_ok: bool, allowed: str) -> float:
+    if isinstance(value, bool) or (isinstance(value, str) and not (text_ok and DECIMAL_TEXT.match(value))):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}") from None

@@ -20,7 +20,7 @@ import pytest
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -82,7 +82,7 @@ def inspected() -> Iterator[Any]:
 
 
 def _assistant(server: Any, backend: str) -> Assistant:
-    tools = ToolRegistry()
+    tools = Toolbox()
 
     @tools.tool
     def disk_usage(host: str) -> dict:

@@ -260,12 +260,12 @@ def _print_history(result: Any, err: Any) -> None:
 def timeout_of(text: str) -> float | None:
     """``--timeout``: seconds > 0, or ``none`` for no deadline (a ConfigError names the flag)."""
     from openaiassistant.errors import ConfigError
-    from openaiassistant.values import parse_number
+    from openaiassistant.values import parse_seconds
 
     if text.strip().lower() in ("none", "off"):
         return None
     try:
-        return float(parse_number("--timeout", text, above=0))
+        return parse_seconds("--timeout", text)
     except ConfigError:
         raise ConfigError(
             "--timeout", f"must be a number of seconds > 0, or none for no deadline; got {text!r}"

@@ -26,9 +26,9 @@ from openaiassistant.errors import (
     NotFoundError,
     QuotaExceededError,
     ServerUnavailableError,
-    redact,
 )
 from openaiassistant.keep.auth_config import auth_config_class
+from openaiassistant.redaction import redact
 from openaiassistant.schemas.check import check, given
 from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
@@ -135,7 +135,9 @@ class OpenaiassistantProvider(BaseProvider):
         if isinstance(err, QuotaExceededError):
             return {
                 "authenticated": True,
-                "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing",
+                "assistant_available": (
+                    f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"
+                ),
             }
         if isinstance(err, ConfigError):
             message = f"The configuration is not usable: {err}"
@@ -193,10 +195,10 @@ class OpenaiassistantProvider(BaseProvider):
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
+        from openaiassistant.keep.step_request import build_step_request, result_for_keep
         from openaiassistant.keep.stream_log import StreamLogger
-        from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
-        request = build_turn_request(values, default_timeout=self._default_timeout)
+        request = build_step_request(values, default_timeout=self._default_timeout)
         self._warn_dropped_floats()
         tools = build_toolset(
             parse_functions(request.functions),
@@ -211,25 +213,13 @@ class OpenaiassistantProvider(BaseProvider):
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
-        extra = {} if request.timeout is None else {"timeout": request.timeout}
+        options = request.turn_options()
+        options["on_text"] = stream_log
+        options["on_tool_call"] = self._log_tool_call
+        options["registry_tags"] = self._registry_tags()
+        options["on_progress"] = self._log_progress
         try:
-            result = assistant.run_turn(
-                request.prompt,
-                thread_id=request.thread_id,
-                params=request.params,
-                metadata=request.metadata,
-                stream=request.stream,
-                on_text=stream_log,
-                on_active_run=request.on_active_run,
-                include_history=request.include_history,
-                on_tool_call=self._log_tool_call,
-                images=request.images,
-                attachments=request.attachments,
-                registry_tags=self._registry_tags(),
-                on_progress=self._log_progress,
-                approvals=request.approvals,
-                **extra,
-            )
+            result = assistant.run_turn(request.prompt, **options)
         finally:
             if stream_log is not None:
                 stream_log.flush()
@@ -347,7 +337,7 @@ class OpenaiassistantProvider(BaseProvider):
         )
 
     def _assistant_spec(self) -> AssistantSpec:
-        from openaiassistant.keep.turn import id_list
+        from openaiassistant.keep.step_request import id_list
 
         auth = self.authentication_config
         return AssistantSpec(

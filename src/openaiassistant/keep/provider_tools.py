@@ -28,17 +28,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import http_tool_spec
 from openaiassistant.keep.with_template import WithTemplate
+from openaiassistant.redaction import redact
 from openaiassistant.schemas.check import check, given, problem_of
 from openaiassistant.schemas.functions import FUNCTIONS_DOCUMENT
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.http import compile_http_tool, parameters_schema
-from openaiassistant.tools.registry import ToolRegistry
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
 from openaiassistant.tools.tool import ToolCallError
+from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.values import parse_bool, positive_seconds
 
 # (provider_id, provider_type, with-arguments) -> query result
@@ -95,9 +96,9 @@ def build_toolset(
     known_provider: Callable[[str], bool] | None = None,
     method_caller: Any = None,
     provider_class: Callable[[str], type] | None = None,
-) -> ToolRegistry | None:
+) -> Toolbox | None:
     """Check the step's ``functions`` against docs/schemas/functions.schema.json and compile them
-    into a :class:`ToolRegistry` (``None`` when empty).
+    into a :class:`Toolbox` (``None`` when empty).
 
     ``known_provider(id)`` says whether a provider id (or name) is configured in this tenant;
     a provider tool naming an unknown one fails here, before the turn starts.
@@ -106,7 +107,7 @@ def build_toolset(
         return None
     entries = [given(entry) for entry in specs] if isinstance(specs, list) else specs
     check(entries, FUNCTIONS_DOCUMENT, where="functions")
-    registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
+    registry = Toolbox(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(entries):
         where = f"functions[{index}]"
         if "mcp" in spec:  # an MCP server: its tools, listed from the server
@@ -139,7 +140,7 @@ def build_toolset(
 
 
 def _add_method_tools(
-    registry: ToolRegistry,
+    registry: Toolbox,
     spec: dict[str, Any],
     *,
     where: str,

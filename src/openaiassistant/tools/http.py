@@ -58,10 +58,11 @@ from urllib.parse import quote, urlencode
 import httpx
 import jsonschema
 
-from ..errors import ConfigError, redact, register_secret
+from ..errors import ConfigError
+from ..redaction import redact, register_secret
 from ..schemas.check import check, given, path_text
 from ..schemas.http_tool import HTTP_TOOL_DOCUMENT, PARAMETERS_DOCUMENT
-from ..values import parse_bool, parse_number
+from ..values import parse_bool, parse_count, parse_seconds
 from .base import ToolDefinition
 from .strict import strict_problem
 from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
@@ -152,16 +153,12 @@ class HttpToolSpec:
             headers=headers,
             body=body,
             strict=strict,
-            timeout=float(parse_number(at(["timeout"]), spec.get("timeout", 10.0), above=0)),
-            max_response_bytes=int(
-                parse_number(
-                    at(["max_response_bytes"]), spec.get("max_response_bytes", 1_000_000), integer=True, above=0
-                )
+            timeout=parse_seconds(at(["timeout"]), spec.get("timeout", 10.0)),
+            max_response_bytes=parse_count(
+                at(["max_response_bytes"]), spec.get("max_response_bytes", 1_000_000), low=1, high=2**62
             ),
             follow_redirects=parse_bool(at(["follow_redirects"]), spec.get("follow_redirects", True)),
-            max_redirects=int(
-                parse_number(at(["max_redirects"]), spec.get("max_redirects", 3), integer=True, minimum=0)
-            ),
+            max_redirects=parse_count(at(["max_redirects"]), spec.get("max_redirects", 3), low=0),
             requires_approval=_approval(spec.get("approval"), method),
         )
 
