@@ -117,43 +117,6 @@ class ScriptError(ValueError):
     """The script does not follow the documented format."""
 
 
-# The keys the format has (docs/emulator.md): anything else is a mistake the user should hear of.
-_SCRIPT_KEYS = frozenset(
-    {"latency", "poll_after_ms", "poll_hint_apis", "context_window", "indexing_ms", "run_expires_ms"}
-    | {"models", "rules", "faults"}
-)
-_STEP_KEYS = frozenset({"reply", "json", "tool_calls", "then", "fault", "latency", "file_search"})
-_RULE_KEYS = _STEP_KEYS | {"name", "match", "match_tool_outputs", "default"}
-_CALL_KEYS = frozenset({"name", "arguments", "raw_arguments"})
-_LATENCY_KEYS = frozenset(Latency.__dataclass_fields__)
-
-
-def _check_keys(raw: dict[str, Any], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(str(key) for key in raw if key not in allowed)
-    if unknown:
-        raise ScriptError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-
-
-def _latency(raw: Any, where: str) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise ScriptError(f"{where}: latency must be a mapping of {sorted(_LATENCY_KEYS)}")
-    _check_keys(raw, _LATENCY_KEYS, f"{where}.latency")
-    for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ScriptError(f"{where}.latency.{key}: must be a number >= 0, got {value!r}")
-    return dict(raw)
-
-
-def _number(source: dict[str, Any], key: str, default: Any, kind: type) -> Any:
-    value = source.get(key, default)
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ScriptError(f"{key}: must be a number, got {value!r}") from None
-
-
 # -- parsing ---------------------------------------------------------------------------------
 def load_script(source: Any = None) -> Script:
     """Parse a script from a dict, YAML text, a file path or a bundled script's name (e.g.
@@ -163,27 +126,19 @@ def load_script(source: Any = None) -> Script:
     if isinstance(source, Script):
         return source
     source = _as_mapping(source)
-    _check_keys(source, _SCRIPT_KEYS, "script")
-    rules_raw = source.get("rules") or []
-    if not isinstance(rules_raw, list):
-        raise ScriptError("rules must be a list")
-    rules = [_parse_rule(raw, index) for index, raw in enumerate(rules_raw)]
+    _check_format(source)
+    rules = [_parse_rule(raw, index) for index, raw in enumerate(source.get("rules") or [])]
     if not any(rule.default for rule in rules):
         rules.append(Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}")))
     faults = source.get("faults") or []
-    if not isinstance(faults, list) or not all(isinstance(f, dict) for f in faults):
-        raise ScriptError("faults must be a list of mappings")
-    models = source.get("models")
-    if models is not None and not isinstance(models, list):
-        raise ScriptError("models must be a list of model ids")
     return Script(
-        latency=Latency().merged(_latency(source.get("latency"), "script")),
-        poll_after_ms=None if source.get("poll_after_ms", 20) is None else _number(source, "poll_after_ms", 20, int),
-        poll_hint_apis=_poll_hint_apis(source.get("poll_hint_apis", ["assistants"])),
-        context_window=_number(source, "context_window", 100_000, int),
-        indexing_ms=_number(source, "indexing_ms", 0, float),
-        run_expires_ms=_number(source, "run_expires_ms", 600_000, float),
-        models=tuple(str(m) for m in models) if models is not None else None,
+        latency=Latency().merged(source.get("latency")),
+        poll_after_ms=None if source.get("poll_after_ms", 20) is None else int(source.get("poll_after_ms", 20)),
+        poll_hint_apis=tuple(source.get("poll_hint_apis") or ()) if "poll_hint_apis" in source else ("assistants",),
+        context_window=int(source.get("context_window", 100_000)),
+        indexing_ms=float(source.get("indexing_ms", 0)),
+        run_expires_ms=float(source.get("run_expires_ms", 600_000)),
+        models=tuple(str(m) for m in source["models"]) if source.get("models") is not None else None,
         rules=rules,
         faults=[dict(f) for f in faults],
     )
@@ -215,12 +170,16 @@ def _as_mapping(source: Any) -> dict[str, Any]:
     raise ScriptError(f"a script must be a mapping, got {type(source).__name__}")
 
 
-def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
-    apis = tuple(str(a) for a in (raw or []))
-    unknown = set(apis) - {"assistants", "responses"}
-    if unknown:
-        raise ScriptError(f"poll_hint_apis: unknown {sorted(unknown)}; use assistants and/or responses")
-    return apis
+def _check_format(source: Any) -> None:
+    """The script's format is described once, as a JSON Schema (schemas/emulator_script.py,
+    published as docs/schemas/emulator-script.schema.json); its first problem is refused."""
+    from openaiassistant.schemas.check import path_text, problems
+    from openaiassistant.schemas.emulator_script import EMULATOR_SCRIPT_DOCUMENT
+
+    found = problems(source, EMULATOR_SCRIPT_DOCUMENT)
+    if found:
+        path, problem = found[0]
+        raise ScriptError(f"{path_text('script', path)}: {problem}")
 
 
 def _is_file(text: str) -> bool:
@@ -242,10 +201,7 @@ def _compile(pattern: Any, where: str) -> re.Pattern[str] | None:
 
 
 def _parse_rule(raw: Any, index: int) -> Rule:
-    if not isinstance(raw, dict):
-        raise ScriptError(f"rule {index} must be a mapping")
     name = str(raw.get("name") or f"rule{index}")
-    _check_keys(raw, _RULE_KEYS, f"rule {name}")
     return Rule(
         name=name,
         step=_parse_step(raw, name),
@@ -260,27 +216,16 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
     if isinstance(then, list):
         parsed_then: Step | list[Rule] | None = [_parse_rule(r, i) for i, r in enumerate(then)]
     elif isinstance(then, dict):
-        _check_keys(then, _STEP_KEYS, f"{where}.then")
         parsed_then = _parse_step(then, f"{where}.then")
-    elif then is None:
-        parsed_then = None
     else:
-        raise ScriptError(f"{where}.then: must be a step (mapping) or a list of rules")
+        parsed_then = None
     calls = raw.get("tool_calls") or []
-    if not isinstance(calls, list):
-        raise ScriptError(f"{where}: tool_calls must be a list")
-    for call in calls:
-        if not isinstance(call, dict) or "name" not in call:
-            raise ScriptError(f"{where}: every tool call needs a name")
-        _check_keys(call, _CALL_KEYS, f"{where}: tool call {call['name']}")
-        if "raw_arguments" in call and not isinstance(call["raw_arguments"], str):
-            raise ScriptError(f"{where}: tool call {call['name']}: raw_arguments must be a string")
     return Step(
         reply=None if raw.get("reply") is None else str(raw["reply"]),
         json=raw.get("json", MISSING),
         tool_calls=list(calls),
         then=parsed_then,
         fault=raw.get("fault"),
-        latency=_latency(raw.get("latency"), where),
+        latency=raw.get("latency"),
         file_search=raw.get("file_search"),
     )
