@@ -12,10 +12,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from openaiassistant.errors import ConfigError, register_secret
 
 BACKENDS = ("responses", "assistants")
+COORDINATION_SCHEMES = (
+    "redis",
+    "rediss",
+    "unix",
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+)
 TRANSPORTS = ("sse", "poll")
 
 
@@ -34,6 +44,14 @@ class ConnectionSettings:
     stream, for every turn, also one whose caller does not want the text as it comes (the run
     is still seen the moment it ends, in one request); ``poll`` polls the run instead, for
     proxies that buffer or cut event streams (a streamed turn then gets its text at the end).
+
+    Coordination across workers (see ``docs/coordination.md``): ``coordination_url``
+    (``redis://...`` or a PostgreSQL URL; ``None``: this process only) holds the pool's shared
+    rate limiter, its shared back-off after a 429, the conversation locks and the turn slots.
+    The pool is ``coordination_pool``, else one per server and API key. ``rpm`` / ``tpm`` are
+    the pool's requests and tokens per minute (``None``: what the server's
+    ``x-ratelimit-limit-*`` headers say); ``max_concurrent_turns`` bounds the turns running at
+    once in the pool (``None``: no bound).
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -46,6 +64,11 @@ class ConnectionSettings:
     max_retries: int = 5
     request_timeout: float = 60.0
     transport: str = "sse"
+    coordination_url: str | None = field(default=None, repr=False)
+    coordination_pool: str | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    max_concurrent_turns: int | None = None
 
     @property
     def is_azure(self) -> bool:
@@ -81,6 +104,25 @@ class ConnectionSettings:
             raise ConfigError("request_timeout", "must be a positive number of seconds")
         if self.transport not in TRANSPORTS:
             raise ConfigError("transport", f"{self.transport!r} is not one of {', '.join(TRANSPORTS)}")
+        self._validate_coordination()
+
+    def _validate_coordination(self) -> None:
+        url = self.coordination_url
+        if url is not None:
+            if not isinstance(url, str) or url.partition("://")[0] not in COORDINATION_SCHEMES:
+                raise ConfigError(
+                    "coordination_url",
+                    "expected redis://HOST:PORT/DB, rediss://..., unix://... or a PostgreSQL URL (postgresql://...)",
+                )
+            register_secret(urlsplit(url).password)
+        for name in ("rpm", "tpm", "max_concurrent_turns"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(name, f"must be a positive integer (or unset), got {value!r}")
+        if self.coordination_pool is not None and (
+            not isinstance(self.coordination_pool, str) or not 0 < len(self.coordination_pool) <= 100
+        ):
+            raise ConfigError("coordination_pool", "must be a name of 1 to 100 characters")
 
 
 @dataclass(frozen=True, kw_only=True)

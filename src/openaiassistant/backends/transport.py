@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 import openai
 
 from openaiassistant.backends.base import ConversationBusy
+from openaiassistant.coordination import gate_for
+from openaiassistant.coordination.headers import response_headers
 from openaiassistant.engine.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -101,20 +103,36 @@ def call(
     lock errors from the server become ``ConversationBusy``. A request that is not
     ``idempotent`` (submitting tool outputs) is not repeated after a dropped connection, where
     it may have landed; it is after a 429/5xx, where the server refused it.
+
+    Every attempt passes the pool's rate gate (``coordination/``): it waits while the pool is
+    out of requests or tokens per minute, or backing off after someone's 429, and learns from
+    every response's ``x-ratelimit-*`` headers. A 429 (rate limit, not quota) is waited out as
+    the server says (``retry-after``, ``Please try again in 12.6s``) as often as the turn's
+    deadline allows, not just ``max_retries`` times (that bound holds for turns without one).
     """
-    attempt = 0
+    attempt, gate, refused = 0, gate_for(settings, clock=deadline.clock), False
     while True:
+        ticket = gate.admit(deadline, what=what, after_refusal=refused)
         timeout, bounded = deadline.request_timeout(settings.request_timeout)
         try:
-            return fn(timeout)
+            result = fn(timeout)
+            gate.observe(response_headers(result))
+            return result
         except openai.APIStatusError as exc:
             error = map_status_error(exc, what=what, thread_id=thread_id)
+            refused = exc.status_code == 429 and not isinstance(error, QuotaExceededError)
+            seen = gate.observe(exc.response.headers, message=_server_message(exc), refused=refused, ticket=ticket)
             retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
                 error, (QuotaExceededError, ConversationBusy)
             )
-            if not (retryable and attempt < settings.max_retries):
+            waits_out = refused and deadline.remaining() is not None  # bounded by the deadline instead
+            if not (retryable and (attempt < settings.max_retries or waits_out)):
                 raise error from None
-            delay = retry_delay(exc.response.headers, attempt)
+            delay = (
+                seen.retry_after
+                if refused and seen.retry_after is not None
+                else retry_delay(exc.response.headers, attempt)
+            )
         except Exception as exc:
             if not is_transport_error(exc):
                 raise from_sdk_error(exc, what=what, thread_id=thread_id)
@@ -129,7 +147,7 @@ def call(
                     f"{what}: the connection broke ({type(exc).__name__}); the request may have landed",
                     thread_id=thread_id,
                 ) from None
-            delay = backoff(attempt)
+            delay, refused = backoff(attempt), False
         left = deadline.remaining()
         if left is not None and delay >= left:
             raise ServerUnavailableError(f"{what}: server busy and the turn's deadline leaves no time to retry")

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
+    account_limits,
     assistants_api,
     control,
     conversations_api,
@@ -78,11 +79,14 @@ def build_app(emulator: Emulator) -> Starlette:
         *vector_stores_api.ROUTES,
         *models_api.ROUTES,
         *control.ROUTES,
+        *account_limits.ROUTES,
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={ApiProblem: _problem, 404: _not_found, 405: _not_found, Exception: _crash},
     )
     app.state.emulator = emulator
+    # added first, so it runs inside EmulatorMiddleware: its 429s are authenticated and logged
+    app.add_middleware(account_limits.AccountLimitsMiddleware, emulator=emulator)
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
     return app
