@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
 
-.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean
+.PHONY: setup setup-keep demo test test-main test-keep bench bench-burst emulator redis-server clean
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -42,17 +42,31 @@ demo: setup-keep
 
 test: test-main test-keep
 
-test-main: setup
+test-main: setup redis-server
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep
+test-keep: setup-keep redis-server
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The coordination tests and the burst benchmark start a real redis-server (Debian's package) on
+# 127.0.0.1; installed here when missing (CI runs as root). Without it those cases skip.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is not installed and cannot be here (not root): its tests skip"; fi; }
 
 emulator: setup
 	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
 
-bench: setup
+bench: setup redis-server
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/burst.py
+
+# The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, without
+# coordination and through Redis and PostgreSQL (docs/benchmarks-burst.md)
+bench-burst: setup redis-server
+	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60
 
 clean:
 	rm -rf $(VENV) $(KEEP_VENV) build dist src/*.egg-info

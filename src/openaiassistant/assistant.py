@@ -22,6 +22,7 @@ from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.coordination import gate_for, turn_slot_for
 from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
@@ -148,10 +149,12 @@ class Assistant:
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         try:
-            result = Turn(setup).run()
+            with turn_slot_for(self.connection, deadline, clock=self._clock):  # max_concurrent_turns
+                result = Turn(setup).run()
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
+        gate_for(self.connection, clock=self._clock).spend(result.usage.total_tokens)  # the pool's tokens/min
         self._remember(result.thread_id, tags)
         return result
 

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -91,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    add_coordination_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -130,6 +133,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         organization=args.organization,
         project=args.project,
         transport=args.transport,
+        **coordination_settings(args),
     )
     if args.backend == "responses" and not args.model:
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")

@@ -209,7 +209,7 @@ class RedisStore:
         key = f"{PREFIX}slots:{pool}"
         if not self._run("take_slot", [key], [capacity, holder, self.lease]):
             # a slot of a worker that died on this host is free now, not when its lease ends
-            dead = [h for h in self.client.zrange(key, 0, -1) if is_dead(h)]
+            dead = [str(h) for h in self.client.zrange(key, 0, -1) if is_dead(str(h))]
             if not dead:
                 return None
             self.client.zrem(key, *dead)
