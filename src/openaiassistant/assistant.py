@@ -16,8 +16,10 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
+from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
@@ -31,6 +33,7 @@ from openaiassistant.errors import AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
 
 logger = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ class Assistant:
         images: Any = None,
         attachments: Any = None,
         registry_tags: Mapping[str, Any] | None = None,
+        approvals: Any = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -118,9 +122,16 @@ class Assistant:
         ``on_tool_call`` receives each executed tool call's record as it happens.
         ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
         thread registry without being sent to the server; ``metadata`` keys count too.
+        A call of a tool marked ``requires_approval`` does not run: the turn ends with
+        ``status="requires_approval"`` and ``pending_approvals``; ``approvals`` (a list of
+        ``{call_id, approve, note}``) on a later turn of the same thread answers them (see
+        :mod:`openaiassistant.approvals`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
+        decisions = parse_decisions(approvals)
+        if decisions and isinstance(prompt, str) and not prompt.strip():
+            prompt = "Continue."
         request, deadline, thread_meta = self._prepare(
             prompt,
             params=params,
@@ -133,11 +144,24 @@ class Assistant:
             images=images,
             attachments=attachments,
         )
+        gate = ApprovalGate(self.tools) if self.tools is not None and ApprovalGate.needed(self.tools) else None
+        decided: list[dict[str, Any]] = []
+        approved_records: list[Any] = []
+        if decisions:  # answer the pending calls (all checks above passed); approved ones run now
+            outcome, decided, approved_records = continue_after_approval(
+                store_for(self.registry),
+                gate,
+                thread_id=thread_id,
+                decisions=decisions,
+                deadline=deadline.monotonic_at(),
+            )
+            text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
+            request = replace(request, user_input=build_input(text, images=images, attachments=attachments))
         setup = TurnSetup(
             backend=self._backend,
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
-            toolset=self.tools,
+            toolset=gate or self.tools,
             deadline=deadline,
             thread_id=thread_id,
             metadata=thread_meta,
@@ -151,11 +175,31 @@ class Assistant:
         try:
             with turn_slot_for(self.connection, deadline, clock=self._clock):  # max_concurrent_turns
                 result = Turn(setup).run()
+        except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            pending, ran = record_pending(store_for(self.registry), stop)
+            self._remember(stop.thread_id, tags)
+            assert stop.thread_id is not None
+            ids: dict[str, Any] = {self._backend.run_id_field: stop.run_id}
+            return TurnResult(
+                text="",
+                response="",
+                status="requires_approval",
+                thread_id=stop.thread_id,
+                backend=self.backend,
+                model=self.spec.model,
+                tool_calls=approved_records + ran,
+                pending_approvals=pending,
+                approvals=decided,
+                **ids,
+            )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
         gate_for(self.connection, clock=self._clock).spend(result.usage.total_tokens)  # the pool's tokens/min
         self._remember(result.thread_id, tags)
+        if decisions:
+            result.approvals = decided
+            result.tool_calls = approved_records + result.tool_calls
         return result
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:

@@ -31,6 +31,7 @@ TURN_KEYS = (
     "images",
     "attachments",
     "vector_store_ids",
+    "approvals",
 )
 ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
@@ -51,6 +52,7 @@ class TurnRequest:
     images: Any = None
     attachments: Any = None
     vector_store_ids: tuple[str, ...] | None = None
+    approvals: Any = None
 
 
 def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
@@ -66,14 +68,15 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         raise ConfigError(
             "prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML"
         )
-    if not prompt or not prompt.strip():
+    approvals = _json_or_value("approvals", values.get("approvals")) or None
+    if (not prompt or not prompt.strip()) and approvals is None:
         raise ConfigError("prompt", "required: the message to send to the assistant")
     on_active_run = _text(values.get("on_active_run")) or "wait"
     if on_active_run not in ON_ACTIVE_RUN:
         raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ON_ACTIVE_RUN)}")
     timeout = positive_seconds("timeout", values.get("timeout"))
     return TurnRequest(
-        prompt=prompt,
+        prompt=prompt or "",
         thread_id=_text(values.get("thread_id")) or None,
         params={k: v for k, v in values.items() if k not in TURN_KEYS and v is not None and v != ""},
         functions=values.get("functions"),
@@ -85,6 +88,7 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         images=_json_or_value("images", values.get("images")),
         attachments=_json_or_value("attachments", values.get("attachments")),
         vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
+        approvals=approvals,
     )
 
 
@@ -117,9 +121,23 @@ def result_for_keep(result: Any) -> dict[str, Any]:
     for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
     """
     data = result.to_dict()
-    for name in ("tool_calls", "citations", "usage"):
+    for name in ("tool_calls", "citations", "usage", "pending_approvals"):
         data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
+    data["approval_request"] = approval_request(data)
     return data
+
+
+def approval_request(data: Mapping[str, Any]) -> str:
+    """What a Slack/Teams action shows a person: each waiting call, and how to answer it."""
+    pending = data.get("pending_approvals") or []
+    if not pending:
+        return ""
+    lines = [f"The assistant asks to run {len(pending)} action(s) on thread {data.get('thread_id')}:"]
+    for call in pending:
+        arguments = json.dumps(call.get("arguments"), ensure_ascii=False, default=str)
+        lines.append(f"- {call.get('tool')}({arguments})  call_id: {call.get('call_id')}")
+    lines.append("Answer with approvals: [{call_id: ..., approve: true|false, note: ...}] on the same thread_id.")
+    return "\n".join(lines)
 
 
 def _text(value: Any) -> str:
