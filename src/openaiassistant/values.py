@@ -46,3 +46,18 @@ def positive_seconds(where: str, value: Any) -> float | None:
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
     return seconds
+
+
+def positive_count(where: str, value: Any) -> int | None:
+    """A whole number > 0 (numbers or numeric text, as Keep hands config values); None when not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(where, f"must be a whole number > 0, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(where, f"must be a whole number > 0, got {value!r}") from None
+    if not (math.isfinite(number) and number >= 1 and number == int(number)):
+        raise ConfigError(where, f"must be a whole number > 0, got {value!r}")
+    return int(number)

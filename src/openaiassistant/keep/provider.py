@@ -30,7 +30,7 @@ from openaiassistant.errors import (
     redact,
 )
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.values import positive_seconds
+from openaiassistant.values import positive_count, positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
@@ -139,6 +139,28 @@ class OpenaiassistantProviderAuthConfig:
             "hint": "SQLAlchemy URL, e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...",
             "sensitive": True,
         },
+    )
+    coordination_url: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Share rate limits, back-off after 429s, conversation locks and turn slots across "
+            "Keep workers and pods (unset: per process)",
+            "hint": "redis://redis:6379/0 (the Redis Keep runs will do) or postgresql+psycopg://...",
+            "sensitive": True,
+        },
+    )
+    rpm: str | None = dataclasses.field(
+        default=None,
+        metadata={"required": False, "description": "Requests per minute of the API key (unset: what the server says)"},
+    )
+    tpm: str | None = dataclasses.field(
+        default=None,
+        metadata={"required": False, "description": "Tokens per minute of the API key (unset: what the server says)"},
+    )
+    max_concurrent_turns: str | None = dataclasses.field(
+        default=None,
+        metadata={"required": False, "description": "Turns running at once for this API key, across workers"},
     )
 
 
@@ -414,6 +436,10 @@ class OpenaiassistantProvider(BaseProvider):
             azure_endpoint=(auth.base_url or None) if azure else None,
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
+            coordination_url=auth.coordination_url or None,
+            rpm=positive_count("rpm", auth.rpm),
+            tpm=positive_count("tpm", auth.tpm),
+            max_concurrent_turns=positive_count("max_concurrent_turns", auth.max_concurrent_turns),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
