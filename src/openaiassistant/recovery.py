@@ -29,7 +29,7 @@ from openaiassistant.backends.transport import call, get_client
 from openaiassistant.coordination import store_for
 from openaiassistant.coordination.locks import conversation_key
 from openaiassistant.coordination.worker import owner_of
-from openaiassistant.engine.deadline import Deadline
+from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, NotFoundError, redact
 from openaiassistant.registry.runs import RunInfo, RunLog
 from openaiassistant.settings import ConnectionSettings

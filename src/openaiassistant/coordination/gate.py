@@ -31,7 +31,7 @@ _LET_THROUGH = Admission(0.0)  # what an unreachable store answers: send
 
 
 class Waiter(Protocol):
-    """What the gate needs of a turn's deadline (``engine.deadline.Deadline`` fits)."""
+    """What the gate needs of a turn's deadline (``openaiassistant.deadline.Deadline`` fits)."""
 
     def remaining(self) -> float | None: ...
 
