@@ -71,7 +71,7 @@ def recover(
     timeout: float = 60.0,
 ) -> list[Recovered]:
     """End or adopt every orphaned run of this server (of one conversation, of one backend)."""
-    runs = RunLog(registry.engine)
+    runs = RunLog.for_engine(registry.engine)
     server, done = server_of(connection), []
     for orphan in runs.orphans(thread_id=thread_id):
         if orphan.server != server or (backend and orphan.backend != backend):

@@ -16,6 +16,7 @@ orphan's answer or cancels its run, and marks the record with what it did.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -121,8 +122,20 @@ class RunInfo:
         return out
 
 
+_logs: dict[Engine, RunLog] = {}
+_logs_guard = threading.Lock()
+
+
 class RunLog:
     """The run records in the thread registry's database (the same engine, a table of its own)."""
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> RunLog:
+        """The run log on ``engine``, made once per process (its table is created then)."""
+        with _logs_guard:
+            if engine not in _logs:
+                _logs[engine] = cls(engine)
+            return _logs[engine]
 
     def __init__(self, engine: Engine, *, lease: float = LEASE) -> None:
         self.engine = engine
