@@ -67,3 +67,11 @@ def store_url(request: Any) -> str | None:
     if request.param == "in-process":
         return None
     return str(request.getfixturevalue("redis_url" if request.param == "redis" else "postgres_url"))
+
+
+@pytest.fixture
+def client(emulator: Any) -> Any:
+    """A plain SDK client for setting up and checking server state (no retries)."""
+    import openai
+
+    return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
