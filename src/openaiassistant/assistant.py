@@ -332,7 +332,7 @@ def _finish(backend: Any, end: str | BaseException) -> None:
         if hasattr(backend, "finish_error"):
             backend.finish_error(end)
     elif hasattr(backend, "finish"):
-        backend.finish(end if end in ("completed", "incomplete") else "completed")
+        backend.finish(end)
 
 
 def _thread_id(value: Any) -> str:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Index, String, Text, or_, select, update
+from sqlalchemy import DateTime, Index, String, Text, inspect, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from openaiassistant.coordination.heartbeat import LEASE, heartbeat
@@ -45,6 +46,7 @@ ENDED = (
     "recovered-cancelled",  # recovery cancelled it (or closed its open tool calls)
     "recovered-ended",  # it had ended on the server by itself, without an answer
     "lost",  # the server never named it: nothing to look at
+    "requires_approval",  # the turn left its run waiting for a person's approval, on purpose
 )
 
 
@@ -140,9 +142,15 @@ class RunLog:
     def __init__(self, engine: Engine, *, lease: float = LEASE) -> None:
         self.engine = engine
         self.lease = lease
-        RunRow.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+        try:
+            RunRow.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+        except OperationalError:  # another worker created it between the check and the create
+            if not inspect(engine).has_table(RunRow.__tablename__):
+                raise
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._renewal: int | None = None
+        self._open = 0  # records of this process not ended yet: nothing to renew without them
+        self._open_guard = threading.Lock()
 
     # -- a turn's records -------------------------------------------------------------------
     def begin(self, *, thread_id: str | None, backend: str, server: str) -> str:
@@ -161,7 +169,7 @@ class RunLog:
                     lease_until=now + timedelta(seconds=self.lease),
                 )
             )
-        self._keep_renewing()
+        self._opened(+1)
         return record_id
 
     def started(self, record_id: str, *, thread_id: str, run_id: str) -> None:
@@ -172,17 +180,22 @@ class RunLog:
         if status not in ENDED:
             raise ValueError(f"unknown end state {status!r}")
         self._set(record_id, status=status, detail=_short(detail), ended_at=_now())
+        self._opened(-1)
 
     def _set(self, record_id: str, **values: Any) -> None:
         with self._sessions.begin() as session:
             session.execute(update(RunRow).where(RunRow.record_id == record_id).values(**values))
 
-    def _keep_renewing(self) -> None:
-        if self._renewal is None:
-            self._renewal = heartbeat.add("the run records of this worker", self.renew)
+    def _opened(self, change: int) -> None:
+        with self._open_guard:
+            self._open = max(0, self._open + change)
+            if self._renewal is None:
+                self._renewal = heartbeat.add("the run records of this worker", self.renew)
 
     def renew(self) -> bool:
         """Extend the lease of this worker's open records (the heartbeat calls it)."""
+        if not self._open:
+            return True
         with self._sessions.begin() as session:
             session.execute(
                 update(RunRow)
@@ -221,7 +234,7 @@ class RunLog:
             )
             taken = getattr(result, "rowcount", 0)
         if taken:
-            self._keep_renewing()
+            self._opened(+1)  # ours now, until recovery ends it
         return bool(taken)
 
 
