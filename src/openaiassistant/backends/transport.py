@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import openai
 
 from openaiassistant.coordination import gate_for
-from openaiassistant.coordination.headers import response_headers
+from openaiassistant.coordination.gate import observe_response, watching
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -71,6 +71,8 @@ def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
         "organization": settings.organization,
         "max_retries": 0,
         "timeout": settings.request_timeout,
+        # every answer's x-ratelimit-* headers reach the rate gate (coordination/gate.py)
+        "http_client": openai.DefaultHttpxClient(event_hooks={"response": [observe_response]}),
     }
     if settings.is_azure:
         return openai.AzureOpenAI(
@@ -125,9 +127,8 @@ def call(
         ticket = gate.admit(deadline, what=what, after_refusal=refused)
         timeout, bounded = deadline.request_timeout(settings.request_timeout)
         try:
-            result = fn(timeout)
-            gate.observe(response_headers(result))
-            return result
+            with watching(gate):
+                return fn(timeout)
         except openai.APIStatusError as exc:
             error = map_status_error(exc, what=what, thread_id=thread_id)
             refused = exc.status_code == 429 and not isinstance(error, QuotaExceededError)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from openaiassistant.coordination.base import Admission, Store
@@ -23,7 +25,7 @@ from openaiassistant.coordination.headers import ServerLimits, read_limits
 from openaiassistant.coordination.window import Limits
 from openaiassistant.errors import ServerUnavailableError, redact
 
-__all__ = ["RateGate", "Waiter"]
+__all__ = ["RateGate", "Waiter", "observe_response", "watching"]
 
 log = logging.getLogger("openaiassistant.coordination")
 _WARN_EVERY = 60.0
@@ -99,3 +101,26 @@ class RateGate:
             self.store.name,
             redact(f"{type(exc).__name__}: {exc}")[:300],
         )
+
+
+# The gate of the request being sent in this thread: the SDK client's response hook feeds it the
+# headers of every answer (parsed bodies keep none), while ``call`` feeds it the refusals.
+_watched: ContextVar[RateGate | None] = ContextVar("openaiassistant_rate_gate", default=None)
+
+
+@contextmanager
+def watching(gate: RateGate) -> Iterator[None]:
+    """Within this block, answers to this thread's requests teach ``gate`` (see observe_response)."""
+    token = _watched.set(gate)
+    try:
+        yield
+    finally:
+        _watched.reset(token)
+
+
+def observe_response(response: Any) -> None:
+    """An httpx ``response`` event hook: a successful answer's ``x-ratelimit-*`` headers go to
+    the gate of the request (errors are observed by ``call``, with their message)."""
+    gate = _watched.get()
+    if gate is not None and getattr(response, "status_code", 500) < 400:
+        gate.observe(response.headers)

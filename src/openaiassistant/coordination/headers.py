@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ServerLimits", "parse_duration", "read_limits", "response_headers", "wait_in_message"]
+__all__ = ["ServerLimits", "parse_duration", "read_limits", "wait_in_message"]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
@@ -127,12 +127,3 @@ def _scaled(raw: Any, scale: float) -> float | None:
     except ValueError:
         return None  # an HTTP date in retry-after: rare from API servers, not worth a parser
     return value if 0 <= value <= _MAX_WAIT else None
-
-
-def response_headers(result: Any) -> Any:
-    """The HTTP headers behind an SDK call's result, where it keeps them: a raw response
-    (``.headers``) or a stream (``.response.headers``); None for parsed bodies."""
-    headers = getattr(result, "headers", None)
-    if headers is None:
-        headers = getattr(getattr(result, "response", None), "headers", None)
-    return headers if hasattr(headers, "get") else None
