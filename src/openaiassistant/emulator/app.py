@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from openaiassistant.emulator import (
     account_limits,
     assistants_api,
+    chat_api,
     control,
     conversations_api,
     files_api,
@@ -25,6 +26,7 @@ from openaiassistant.emulator import (
     vector_stores_api,
 )
 from openaiassistant.emulator.aborts import install_log_filter, is_abort
+from openaiassistant.emulator.azure_layout import AzureLayout
 from openaiassistant.emulator.context import Emulator
 from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
 from openaiassistant.emulator.problems import ApiProblem
@@ -78,6 +80,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
         *models_api.ROUTES,
+        *chat_api.ROUTES,
         *control.ROUTES,
         *account_limits.ROUTES,
     ]
@@ -89,4 +92,5 @@ def build_app(emulator: Emulator) -> Starlette:
     # added first, so it runs inside EmulatorMiddleware: its 429s are authenticated and logged
     app.add_middleware(account_limits.AccountLimitsMiddleware, emulator=emulator)
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
+    app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app
