@@ -155,3 +155,22 @@ def test_an_unreachable_store_lets_requests_through(url: str) -> None:
 
     assert gate.admit(NoDeadline(), what="create response") is None
     gate.observe({"x-ratelimit-limit-requests": "1"})
+
+
+def test_the_turn_slot_of_a_dead_worker_on_this_host_is_free_at_once(redis_url: str) -> None:
+    """Redis keeps a slot until its lease ends; one whose holder died on this host is taken over
+    at once (PostgreSQL ends a dead worker's slots with its session)."""
+    import socket
+    import subprocess
+    import sys
+
+    from openaiassistant.coordination.redis_store import RedisStore
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    store, pool = RedisStore(redis_url), _pool()
+    assert store.try_slot(pool, 1, f"{socket.gethostname()}:{child.pid}:deadbeef/turn") is not None
+    alive = store.try_slot(pool, 1, "other-host:1:a/t1")
+    assert alive is not None  # the dead holder's slot was freed for it
+    assert store.try_slot(pool, 1, "other-host:2:b/t2") is None  # a live holder elsewhere keeps its slot
+    alive.release()
