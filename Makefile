@@ -114,12 +114,14 @@ emulator: setup
 
 bench: setup redis-server
 	$(VENV)/bin/python bench/run.py
-	$(VENV)/bin/python bench/burst.py
+	$(VENV)/bin/python bench/burst.py --before $(BURST_BEFORE)
 
-# The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, without
-# coordination and through Redis and PostgreSQL (docs/benchmarks-burst.md)
+# The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, with the
+# code before this work (3402e6c), without coordination and through Redis and PostgreSQL
+# (docs/benchmarks-burst.md)
+BURST_BEFORE := 3402e6c
 bench-burst: setup redis-server
-	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60
+	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60 --before $(BURST_BEFORE)
 
 clean:
 	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info

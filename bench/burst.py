@@ -25,10 +25,14 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,12 +75,26 @@ class ModeResult:
     skipped: str | None = None
 
 
-def run_lane(
-    *, lane: int, turns: int, base_url: str, api_key: str, coordination_url: str | None, timeout: float
-) -> list[Turn]:
-    results = []
+def _env(api_key: str, source: str | None) -> dict[str, str]:
     env = {**os.environ, "OPENAI_API_KEY": api_key}
     env.pop("OPENAIASSISTANT_COORDINATION_URL", None)
+    if source:  # the package as it was at another commit (--before)
+        env["PYTHONPATH"] = source
+    return env
+
+
+def run_lane(
+    *,
+    lane: int,
+    turns: int,
+    base_url: str,
+    api_key: str,
+    coordination_url: str | None,
+    timeout: float,
+    source: str | None = None,
+) -> list[Turn]:
+    results = []
+    env = _env(api_key, source)
     for index in range(turns):
         argv = [
             str(CLI),
@@ -102,14 +120,21 @@ def run_lane(
 
 
 def run_worker_lane(
-    *, lane: int, turns: int, base_url: str, api_key: str, coordination_url: str | None, timeout: float
+    *,
+    lane: int,
+    turns: int,
+    base_url: str,
+    api_key: str,
+    coordination_url: str | None,
+    timeout: float,
+    source: str | None = None,
 ) -> list[Turn]:
     """One long-lived worker process running the lane's turns (bench/burst_worker.py)."""
     argv = [sys.executable, str(BENCH / "burst_worker.py"), "--lane", str(lane), "--turns", str(turns)]
     argv += ["--base-url", base_url, "--timeout", str(timeout)]
     if coordination_url:
         argv += ["--coordination-url", coordination_url]
-    env = {**os.environ, "OPENAI_API_KEY": api_key}
+    env = _env(api_key, source)
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=turns * (timeout + 60))
     turns_seen = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     results = [
@@ -123,7 +148,15 @@ def run_worker_lane(
 
 
 def run_mode(
-    mode: str, *, processes: int, turns: int, rpm: int, timeout: float, url: str | None, lane_kind: str
+    mode: str,
+    *,
+    processes: int,
+    turns: int,
+    rpm: int,
+    timeout: float,
+    url: str | None,
+    lane_kind: str,
+    source: str | None = None,
 ) -> ModeResult:
     result = ModeResult(mode=mode, processes=processes, turns=turns, rpm=rpm, lanes=lane_kind)
     runner = run_lane if lane_kind == "ask" else run_worker_lane
@@ -138,6 +171,7 @@ def run_mode(
                 api_key=server.api_key,
                 coordination_url=url,
                 timeout=timeout,
+                source=source,
             )
 
         threads = [threading.Thread(target=lane_thread, args=(i,)) for i in range(processes)]
@@ -157,6 +191,18 @@ def run_mode(
     return result
 
 
+@contextmanager
+def exported_source(ref: str) -> Iterator[str]:
+    """The package's ``src`` as it was at git ``ref``, in a temporary directory."""
+    root = tempfile.mkdtemp(prefix="oa-before-")
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", root], input=archive.stdout, check=True)
+        yield os.path.join(root, "src")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=4)
@@ -169,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         default="ask,worker",
         help="ask: each turn its own `openaiassistant ask` process; worker: one process per lane (as a Keep worker)",
     )
+    parser.add_argument(
+        "--before",
+        default=None,
+        metavar="REF",
+        help="also run mode 'before': no coordination, with the package as it was at git REF (e.g. the commit "
+        "before this work), to show what the issue measured",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks-burst.md")
     parser.add_argument("--render", action="store_true", help="only write the doc from bench/out/burst.json")
     args = parser.parse_args(argv)
@@ -179,12 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results: list[ModeResult] = []
     shape = {"processes": args.processes, "turns": args.turns, "rpm": args.rpm, "timeout": args.timeout}
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     for lane_kind in [k.strip() for k in args.lanes.split(",") if k.strip()]:
-        for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        for mode in (["before"] if args.before else []) + modes:
             print(
                 f"burst: {lane_kind} lanes, {mode}: {args.processes} x {args.turns} turns at {args.rpm} RPM", flush=True
             )
-            if mode == "none":
+            if mode == "before":
+                with exported_source(args.before) as source:
+                    results.append(run_mode(mode, url=None, lane_kind=lane_kind, source=source, **shape))
+                    results[-1].mode = f"before ({args.before})"
+            elif mode == "none":
                 results.append(run_mode(mode, url=None, lane_kind=lane_kind, **shape))
             else:
                 starter = {"redis": redis_server, "postgresql": postgres_server}[mode]
@@ -232,6 +290,13 @@ def render(results: list[ModeResult], args: argparse.Namespace) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     names = {"none": "none (each process alone)", "redis": "Redis", "postgresql": "PostgreSQL"}
+    names.update(
+        {
+            r.mode: f"none, code {r.mode[len('before (') : -1]} (before this work)"
+            for r in results
+            if r.mode.startswith("before")
+        }
+    )
     lanes = {"ask": "`ask` per turn", "worker": "one worker per lane"}
     for r in results:
         where = f"| {lanes.get(r.lanes, r.lanes)} | {names.get(r.mode, r.mode)} "
@@ -243,21 +308,26 @@ def render(results: list[ModeResult], args: argparse.Namespace) -> str:
             where + f"| {r.failed_turns} of {r.processes * r.turns} | {r.refused_429} | {r.admitted} | {sent:.0f} | "
             f"{r.wall_seconds:.1f} s | {r.slowest_turn_seconds:.1f} s |"
         )
-    errors = [(r.mode, e) for r in results for e in r.errors]
-    if errors:
-        lines += ["", "Errors of failed turns (first of each kind):", ""]
-        lines += [f"- {mode}: `{error}`" for mode, error in errors]
+    failed = [r for r in results if r.errors]
+    if failed:
+        lines += ["", "What the failed turns said (the first, per row):", ""]
+        lines += [f"- {names.get(r.mode, r.mode)}, {lanes.get(r.lanes, r.lanes)}: `{r.errors[0]}`" for r in failed]
     lines += [
         "",
-        "Without coordination every process learns the limit only from its own 429s: it waits as the "
-        "server says (the message's `Please try again in ...`) for as long as its deadline allows, so no "
-        "turn fails, but the waiting processes all come back when the minute frees a slot and all but "
-        "one are refused again. With a coordination store the processes share one request log of the "
-        "last minute (and the limit, learned from the first response's `x-ratelimit-limit-requests`): a "
-        "request waits for its slot instead of asking for it. See docs/coordination.md.",
+        "*Before this work* (the package at the commit named, run with `--before REF`) a 429 was retried "
+        "`max_retries` times with back-off, whatever the server said: a turn whose retries ran out failed with "
+        "`ServerUnavailableError: create conversation: ... (HTTP 429, retries used up)` although its deadline "
+        "had minutes left, as the issue measured. *Without coordination* now, every process waits as the "
+        "server says (the message's `Please try again in ...`) for as long as its deadline allows, so no turn "
+        "fails; but each process learns the limit only for itself, and the waiting processes come back together "
+        "when the minute frees a slot, all but one to be refused again. *With a coordination store* the "
+        "processes share one request log of the last minute and the limit (learned from the first answer's "
+        "`x-ratelimit-limit-requests`): a request waits for its slot instead of asking for it, and a 429 one "
+        "process still meets holds all of them. See docs/coordination.md.",
         "",
         f"Reproduce: `.venv/bin/python bench/burst.py --processes {args.processes} --turns {args.turns} "
-        f"--rpm {args.rpm}` (or `make bench-burst`).",
+        f"--rpm {args.rpm}{' --before ' + args.before if getattr(args, 'before', None) else ''}` "
+        "(`make bench-burst`).",
         "",
     ]
     return "\n".join(lines)

@@ -27,9 +27,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--coordination-url", default=None)
     args = parser.parse_args()
-    connection = ConnectionSettings(
-        api_key=os.environ["OPENAI_API_KEY"], base_url=args.base_url, coordination_url=args.coordination_url
-    )
+    coordination = {"coordination_url": args.coordination_url} if args.coordination_url else {}
+    # (without one, the code before coordination existed runs this script too: see burst.py --before)
+    connection = ConnectionSettings(api_key=os.environ["OPENAI_API_KEY"], base_url=args.base_url, **coordination)
     assistant = Assistant(connection=connection, spec=AssistantSpec(model="gpt-4o-mini"))
     for index in range(args.turns):
         started, error = time.monotonic(), None
