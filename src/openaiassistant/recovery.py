@@ -30,7 +30,8 @@ from openaiassistant.coordination import store_for
 from openaiassistant.coordination.locks import conversation_key
 from openaiassistant.coordination.worker import owner_of
 from openaiassistant.deadline import Deadline
-from openaiassistant.errors import AssistantError, NotFoundError, redact
+from openaiassistant.errors import AssistantError, NotFoundError
+from openaiassistant.redaction import redact
 from openaiassistant.registry.runs import RunInfo, RunLog
 from openaiassistant.settings import ConnectionSettings
 

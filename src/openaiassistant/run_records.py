@@ -27,7 +27,7 @@ from openaiassistant.backends.base import (
     TurnRequest,
 )
 from openaiassistant.deadline import Deadline
-from openaiassistant.errors import redact
+from openaiassistant.redaction import redact
 from openaiassistant.registry.runs import RunLog
 from openaiassistant.tools.base import ToolOutput
 

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 from openaiassistant.coordination.base import Admission, Store
 from openaiassistant.coordination.headers import ServerLimits, read_limits
 from openaiassistant.coordination.window import Limits
-from openaiassistant.errors import ServerUnavailableError, redact
+from openaiassistant.errors import ServerUnavailableError
+from openaiassistant.redaction import redact
 
 __all__ = ["RateGate", "Waiter", "observe_response", "watching"]
 

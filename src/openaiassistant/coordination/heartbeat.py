@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from openaiassistant.errors import redact
+from openaiassistant.redaction import redact
 
 __all__ = ["INTERVAL", "LEASE", "Heartbeat", "heartbeat"]
 

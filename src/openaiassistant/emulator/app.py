@@ -20,6 +20,7 @@ from openaiassistant.emulator import (
     control,
     conversations_api,
     files_api,
+    inspector,
     models_api,
     responses_api,
     runs_api,
@@ -70,8 +71,9 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
-def build_app(emulator: Emulator) -> Starlette:
-    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``."""
+def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
+    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``
+    (with ``inspect``, also the inspector page ``/_emulator/ui``)."""
     routes = [
         *responses_api.ROUTES,
         *conversations_api.ROUTES,
@@ -83,6 +85,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *chat_api.ROUTES,
         *control.ROUTES,
         *account_limits.ROUTES,
+        *(inspector.ROUTES if inspect else []),
     ]
     app = Starlette(
         routes=routes,
