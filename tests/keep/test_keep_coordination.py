@@ -40,7 +40,7 @@ def test_a_configured_rate_limit_is_shared_through_redis(
     """rpm 2 for the key: the first workflow run's turn uses both requests of the minute (a new
     conversation, a response); the next run's turn gives up before sending anything, naming
     the limit, although the server itself has no limit at all."""
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     redis_url = request.getfixturevalue("_redis_server")
     auth = auth_for(emulator, "responses", coordination_url=redis_url, rpm="2", max_concurrent_turns="4")
