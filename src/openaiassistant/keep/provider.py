@@ -32,7 +32,7 @@ from openaiassistant.redaction import redact
 from openaiassistant.schemas.check import check, given
 from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
-from openaiassistant.values import positive_seconds
+from openaiassistant.values import parse_count, positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
@@ -344,6 +344,10 @@ class OpenaiassistantProvider(BaseProvider):
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
             capabilities=auth.capabilities or None,
+            coordination_url=auth.coordination_url or None,
+            rpm=_optional_count("rpm", auth.rpm),
+            tpm=_optional_count("tpm", auth.tpm),
+            max_concurrent_turns=_optional_count("max_concurrent_turns", auth.max_concurrent_turns),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
@@ -384,6 +388,11 @@ def _configured(authentication: Any) -> dict[str, Any]:
         if isinstance(fields.get(name), str):
             fields[name] = fields[name].strip().lower()
     return fields
+
+
+def _optional_count(where: str, value: Any) -> int | None:
+    """A whole number > 0 from the configuration, or None when it is not set."""
+    return None if value is None or value == "" else parse_count(where, value, low=1)
 
 
 def _failure_message(err: AssistantError) -> str:
