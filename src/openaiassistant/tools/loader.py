@@ -2,7 +2,8 @@
 
 The file holds either a list of entries or a mapping ``{tools: [...]}``. An entry is a
 declarative HTTP tool (see :mod:`.http`) or an MCP server (an ``mcp:`` key, see
-:mod:`.mcp.spec`) whose tools are listed from the server now. Every problem is a
+:mod:`.mcp.spec`) whose tools are listed from the server now; a hosted tool (``web_search``,
+``code_interpreter``, ``mcp_remote``: see :mod:`.hosted`) is read by :func:`load_hosted_tools`. Every problem is a
 :class:`~openaiassistant.errors.ConfigError` that names the file, the tool's position and name, and the field.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from .hosted import HostedTool, is_hosted_entry, parse_entry
 from .toolbox import Toolbox
 
 
@@ -43,6 +45,8 @@ def load_tools_file(
     target = registry if registry is not None else Toolbox()
     for index, spec in enumerate(specs):
         label = spec.get("name") if isinstance(spec, dict) else None
+        if is_hosted_entry(spec):  # the server runs it: read by load_hosted_tools, sent with the spec
+            continue
         try:
             if "mcp" in spec:
                 add_mcp_server(target, spec, where=f"{where}, tools[{index}]", secrets=secrets, servers=mcp_servers)
@@ -51,6 +55,23 @@ def load_tools_file(
         except ConfigError as exc:
             raise ConfigError(f"{where}, tools[{index}]" + (f" ({label})" if label else ""), exc.message) from None
     return target
+
+
+def load_hosted_tools(path: str | Path, *, secrets: Mapping[str, str] | None = None) -> tuple[HostedTool, ...]:
+    """The hosted-tool entries of a tools file (``- web_search: {}`` ...), for
+    ``AssistantSpec(hosted_tools=...)``; see :mod:`.hosted`."""
+    file = Path(path)
+    where = f"tools file {str(file)!r}"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
+    specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
+    return tuple(
+        parse_entry(spec, where=f"{where}, tools[{index}]", secrets=secrets)
+        for index, spec in enumerate(specs)
+        if is_hosted_entry(spec)
+    )
 
 
 def add_mcp_server(
