@@ -56,7 +56,7 @@ def workflow(hosted_tools: Any) -> dict[str, Any]:
 
 
 def run(body: dict[str, Any], providers: Path) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(body, alert=runner.make_alert(ALERT), providers_file=providers)
 
