@@ -179,6 +179,13 @@ class AssistantSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     vector_store_ids: tuple[str, ...] = ()
     background: bool = True
+    # server-run tools (tools/hosted.py): entries such as {"web_search": {}}, or HostedTool records
+    hosted_tools: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        from openaiassistant.tools.hosted import parse_hosted_tools
+
+        object.__setattr__(self, "hosted_tools", parse_hosted_tools(self.hosted_tools))
 
     def validate(self, connection: ConnectionSettings | None = None) -> None:
         """Check the spec without any network call."""
@@ -193,3 +200,6 @@ class AssistantSpec:
             raise ConfigError("instructions", "must be a string")
         if isinstance(self.vector_store_ids, str) or not all(isinstance(v, str) and v for v in self.vector_store_ids):
             raise ConfigError("vector_store_ids", "must be a list of vector store ids")
+        from openaiassistant.tools.hosted import check_backend
+
+        check_backend(self.hosted_tools, backend=self.backend)

@@ -186,9 +186,13 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     )
     tools = None
     if args.tools:
+        from dataclasses import replace
+
         from openaiassistant.tools import load_tools_file
+        from openaiassistant.tools.loader import load_hosted_tools
 
         tools = load_tools_file(args.tools)
+        spec = replace(spec, hosted_tools=load_hosted_tools(args.tools))  # web_search, mcp_remote, ...
     registry = None
     if args.registry:
         from openaiassistant.registry import ThreadRegistry

@@ -305,6 +305,7 @@ class Turn:
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
             citations=list(self.output.citations),
+            hosted_calls=list(self.output.hosted),
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,
             run_id=ref.result_run_id,

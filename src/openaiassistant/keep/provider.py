@@ -176,6 +176,7 @@ class OpenaiassistantProvider(BaseProvider):
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
         approvals: list | str | None = None,
+        hosted_tools: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -200,6 +201,10 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_step_request(values, default_timeout=self._default_timeout)
         self._warn_dropped_floats()
+        spec = self._spec
+        if request.hosted_tools:  # refused here, before any tool server or request, on a backend without them
+            spec = dataclasses.replace(spec, hosted_tools=request.hosted_tools)
+            spec.validate(self._connection)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -208,7 +213,6 @@ class OpenaiassistantProvider(BaseProvider):
             method_caller=self._call_provider_method,
             provider_class=self._provider_class,
         )
-        spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
