@@ -10,6 +10,7 @@ from openaiassistant.errors import (  # noqa: F401
     AssistantError,
     AuthenticationError,
     ConfigError,
+    IndexingError,
     NotFoundError,
     OutputValidationError,
     QuotaExceededError,
@@ -31,6 +32,7 @@ _LAZY = {
     "ConnectionSettings": "openaiassistant.settings",
     "AssistantSpec": "openaiassistant.settings",
     "TurnResult": "openaiassistant.result",
+    "KnowledgeBase": "openaiassistant.knowledge",
 }
 
 

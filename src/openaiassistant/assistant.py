@@ -21,7 +21,8 @@ from typing import Any
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
-from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.content.inputs import UserInput
+from openaiassistant.content.parsing import build_input
 from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall

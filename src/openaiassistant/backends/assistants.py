@@ -32,6 +32,7 @@ from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import wire
 from openaiassistant.backends.base import NeedsToolOutputs, Pending, RunRef, Step, TurnOutput, TurnRequest
 from openaiassistant.backends.transport import RAW, MaybeLanded, call, get_client
+from openaiassistant.content import assistants_format
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -116,7 +117,7 @@ class AssistantsBackend:
         """Start the turn's run, carrying the user's message when ``first`` (a run retried after
         a rate-limit failure answers the message already in the thread)."""
         body = aw.run_body(request.params, self.spec, self._tools(request, deadline))
-        message = request.user_input.assistants_message() if first else None
+        message = assistants_format.message(request.user_input) if first else None
         if not thread_id and aw.fits_thread_and_run(body):
             body["thread"] = {**self._thread_fields(request.thread_metadata), "messages": [message] if message else []}
             try:  # a retry before the stream named a thread can at worst leave an unused one behind

@@ -23,6 +23,7 @@ from openaiassistant.backends import wire
 from openaiassistant.backends.base import Completed, Incomplete, NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
 from openaiassistant.backends.transport import RAW, call, get_client
 from openaiassistant.backends.window import WindowTurn, window_input
+from openaiassistant.content import responses_format
 from openaiassistant.engine.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
@@ -104,7 +105,7 @@ class ResponsesBackend:
 
     # -- a turn -------------------------------------------------------------------------------
     def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
-        items = [request.user_input.responses_message()]
+        items = [responses_format.message_item(request.user_input)]
         truncation = request.params.truncation_strategy
         if truncation is None or truncation.kind != "last_messages":
             self._windows.pop(thread_id, None)

@@ -22,7 +22,7 @@ from openaiassistant.backends.base import (
     TurnOutput,
 )
 from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_transport_error
-from openaiassistant.content.citations import from_responses_annotations
+from openaiassistant.content import responses_format
 from openaiassistant.engine.deadline import Deadline, backoff
 from openaiassistant.errors import ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
@@ -153,7 +153,9 @@ def responses_output(obj: dict[str, Any]) -> tuple[TurnOutput, list[ToolCall]]:
             for part in item.get("content") or []:
                 if part.get("type") == "output_text":
                     output.texts.append(part.get("text") or "")
-                    output.citations.extend(from_responses_annotations(part.get("annotations") or []))
+                    output.citations.extend(
+                        responses_format.citations(part.get("annotations") or [], part=len(output.texts) - 1)
+                    )
                 elif part.get("type") == "refusal":
                     output.refusals.append(part.get("refusal") or "")
         elif kind == "function_call":

@@ -37,6 +37,7 @@ from openaiassistant.backends.base import (
     TurnOutput,
     TurnRequest,
 )
+from openaiassistant.content.citations import join_parts
 from openaiassistant.engine.deadline import Deadline, PollSchedule, backoff
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
@@ -267,7 +268,7 @@ class Turn:
 
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]
-        text = "\n\n".join(texts)
+        text, citations = join_parts(self.output.texts, self.output.citations)
         self._finish_stream(text)
         refusal = "\n".join(r for r in self.output.refusals if r) or None
         incomplete = isinstance(final.outcome, Incomplete)
@@ -291,7 +292,7 @@ class Turn:
             backend=self.backend.name,
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
-            citations=list(self.output.citations),
+            citations=citations,
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,
             **ids,
