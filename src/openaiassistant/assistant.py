@@ -163,6 +163,11 @@ class Assistant:
         tags = {field: next((str(meta[k]) for k in keys if meta.get(k)), None) for field, keys in REGISTRY_KEYS.items()}
         try:
             self.registry.record(thread_id=thread_id, backend=self.backend, metadata=meta, **tags)
+            if hasattr(self.registry, "engine"):  # a ThreadRegistry: note the server too (see registry/servers.py)
+                from openaiassistant.conversations import server_name
+                from openaiassistant.registry.servers import record_server
+
+                record_server(self.registry, thread_id, server_name(self.connection))
         except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
             logger.error(
                 "thread registry could not record %s: %s: %s", thread_id, type(exc).__name__, redact(str(exc))[:300]
