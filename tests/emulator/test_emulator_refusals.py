@@ -241,7 +241,7 @@ def test_reasoning_without_an_effort_is_fine_anywhere(emulator: Any, client: ope
 
 def test_the_model_list_is_honest_about_reasoning(emulator: Any, client: openai.OpenAI) -> None:
     """Every listed model is either refused reasoning or takes it, as the families say."""
-    from openaiassistant.emulator.models_api import is_reasoning_model
+    from openaiassistant.emulator.catalogue import is_reasoning_model
 
     listed = [m.id for m in client.models.list()]
     assert {"gpt-4o-mini", "o3", "o4-mini", "gpt-5"} <= set(listed)

@@ -5,21 +5,20 @@ Runs and run steps live in :mod:`runs_api`; a thread with an active run refuses 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator import clock
 from openaiassistant.emulator import request_rules as rules
+from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
     emulator_of,
     new_id,
     not_found,
-    now,
     ok,
     paginate,
     read_json,
@@ -28,6 +27,9 @@ from openaiassistant.emulator.http import (
 from openaiassistant.emulator.items import require_file
 from openaiassistant.emulator.models_api import check_model
 from openaiassistant.emulator.state import RunRecord, State, ThreadRecord
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.context import Emulator
 
 ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
 
@@ -85,11 +87,12 @@ def _apply_assistant(obj: dict[str, Any], body: dict[str, Any]) -> None:
 
 async def create_assistant(request: Request) -> Response:
     body = await read_json(request)
-    check_model(emulator_of(request), require(body, "model"))
+    emulator = emulator_of(request)
+    check_model(emulator, require(body, "model"))
     obj: dict[str, Any] = {
         "id": new_id("asst_"),
         "object": "assistant",
-        "created_at": now(),
+        "created_at": emulator.clock.now(),
         "name": None,
         "description": None,
         "model": "",
@@ -102,7 +105,7 @@ async def create_assistant(request: Request) -> Response:
         "response_format": "auto",
     }
     _apply_assistant(obj, body)
-    emulator_of(request).state.assistants[obj["id"]] = obj
+    emulator.state.assistants[obj["id"]] = obj
     return ok(obj)
 
 
@@ -140,7 +143,8 @@ async def list_assistants(request: Request) -> Response:
 # -- threads ---------------------------------------------------------------------------------
 def thread_of(request: Request, thread_id: str | None = None) -> ThreadRecord:
     """The thread, with its runs caught up to now (so ``active_run`` is current)."""
-    state = emulator_of(request).state
+    emulator = emulator_of(request)
+    state = emulator.state
     thread_id = thread_id or request.path_params["thread_id"]
     record = state.threads.get(thread_id)
     if record is None:
@@ -148,26 +152,26 @@ def thread_of(request: Request, thread_id: str | None = None) -> ThreadRecord:
     for run_id in record.runs:
         run = state.runs.get(run_id)
         if run is not None:
-            settle(run)
+            settle(run, clock=emulator.clock)
     return record
 
 
-def settle(run: RunRecord) -> None:
+def settle(run: RunRecord, *, clock: Clock) -> None:
     """Bring a run up to now: due lifecycle steps run; a ``cancelling`` run becomes
     ``cancelled``; an unfinished run past its deadline becomes ``expired``."""
     if run.timeline is not None:
         run.timeline.catch_up()
     status = run.obj["status"]
     if status == "cancelling":  # the cancel takes effect on the next read
-        _close(run, "cancelled")
+        _close(run, "cancelled", clock=clock)
     elif status in ACTIVE and clock.monotonic() >= run.expires_mono:
         if run.timeline is not None:
             run.timeline.cancel()
-        _close(run, "expired")
+        _close(run, "expired", clock=clock)
 
 
-def _close(run: RunRecord, status: str) -> None:
-    stamp = now()
+def _close(run: RunRecord, status: str, *, clock: Clock) -> None:
+    stamp = clock.now()
     stamp_field = {"cancelled": "cancelled_at", "expired": "expired_at"}[status]
     run.obj.update(status=status, required_action=None)
     if status == "cancelled":
@@ -185,23 +189,25 @@ def active_run(state: State, record: ThreadRecord) -> str | None:
     return None
 
 
-def new_thread(state: State, body: dict[str, Any]) -> ThreadRecord:
+def new_thread(emulator: Emulator, body: dict[str, Any]) -> ThreadRecord:
+    state, created = emulator.state, emulator.clock.now()
+    thread_id = new_id("thread_")
     obj = {
-        "id": new_id("thread_"),
+        "id": thread_id,
         "object": "thread",
-        "created_at": now(),
+        "created_at": created,
         "metadata": check_metadata(body),
         "tool_resources": body.get("tool_resources") or {},
     }
     record = ThreadRecord(obj=obj)
     for raw in body.get("messages") or []:
-        record.messages.append(new_message(obj["id"], raw, state=state))
-    state.threads[obj["id"]] = record
+        record.messages.append(new_message(thread_id, raw, state=state, created_at=created))
+    state.threads[thread_id] = record
     return record
 
 
 async def create_thread(request: Request) -> Response:
-    return ok(new_thread(emulator_of(request).state, await read_json(request)).obj)
+    return ok(new_thread(emulator_of(request), await read_json(request)).obj)
 
 
 async def retrieve_thread(request: Request) -> Response:
@@ -255,7 +261,9 @@ def _content(raw: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = None, **fields: Any) -> dict[str, Any]:
+def new_message(
+    thread_id: str, raw: dict[str, Any], *, created_at: int, state: State | None = None, **fields: Any
+) -> dict[str, Any]:
     """A ``thread.message`` from a create body; with ``state``, file references are checked."""
     if not isinstance(raw, dict):
         raise ApiProblem(400, "Invalid type for message: expected an object.", param="messages", code="invalid_type")
@@ -267,15 +275,14 @@ def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = No
     content = _content(raw.get("content"))
     if state is not None:
         _check_files(state, raw, content)
-    created = now()
     return {
         "id": new_id("msg_"),
         "object": "thread.message",
-        "created_at": created,
+        "created_at": created_at,
         "thread_id": thread_id,
         "status": "completed",
         "incomplete_details": None,
-        "completed_at": created,
+        "completed_at": created_at,
         "incomplete_at": None,
         "role": role,
         "content": content,
@@ -288,12 +295,13 @@ def new_message(thread_id: str, raw: dict[str, Any], *, state: State | None = No
 
 
 async def create_message(request: Request) -> Response:
-    state = emulator_of(request).state
+    emulator = emulator_of(request)
     record = thread_of(request)
-    running = active_run(state, record)
+    running = active_run(emulator.state, record)
     if running:
         raise ApiProblem(400, f"Can't add messages to {record.obj['id']} while a run {running} is active.")
-    message = new_message(record.obj["id"], await read_json(request), state=state)
+    body = await read_json(request)
+    message = new_message(record.obj["id"], body, state=emulator.state, created_at=emulator.clock.now())
     record.messages.append(message)
     return ok(message)
 

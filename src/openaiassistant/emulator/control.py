@@ -11,12 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from openaiassistant.emulator import clock
 from openaiassistant.emulator.faults import FaultError
 from openaiassistant.emulator.script import ScriptError
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
 
 
 def _emu(request: Request) -> Emulator:
@@ -72,7 +71,7 @@ async def _violations(request: Request) -> Response:
 async def _advance(request: Request) -> Response:
     try:
         seconds = float(json.loads(await request.body() or b"{}").get("seconds", 0))
-        clock.advance(seconds)
+        _emu(request).clock.advance(seconds)
     except (ValueError, TypeError, AttributeError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse({"ok": True, "advanced_s": seconds})

@@ -15,7 +15,6 @@ from openaiassistant.emulator.http import (
     emulator_of,
     new_id,
     not_found,
-    now,
     ok,
     paginate,
     read_json,
@@ -47,7 +46,12 @@ async def create_conversation(request: Request) -> Response:
         raise ApiProblem(
             400, f"Invalid 'items': array too long. Expected at most {_MAX_CREATE_ITEMS} items.", param="items"
         )
-    obj = {"id": new_id("conv_"), "object": "conversation", "created_at": now(), "metadata": check_metadata(body)}
+    obj: dict[str, Any] = {
+        "id": new_id("conv_"),
+        "object": "conversation",
+        "created_at": emulator.clock.now(),
+        "metadata": check_metadata(body),
+    }
     record = ConversationRecord(obj=obj, items=it.normalize_input(raw_items, state=emulator.state))
     emulator.state.conversations[obj["id"]] = record
     return ok(obj)

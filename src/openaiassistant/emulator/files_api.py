@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, now, ok, paginate
+from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, ok, paginate
 from openaiassistant.emulator.state import FileRecord
 
 _PURPOSES = {
@@ -39,7 +39,8 @@ def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tup
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True)  # bytes for a leaf part, None for a nested one
+        payload = decoded if isinstance(decoded, bytes) else b""
         if filename is not None and name == "file":
             upload = (filename, payload, part.get_content_type())
         elif name:
@@ -48,6 +49,7 @@ def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tup
 
 
 async def create_file(request: Request) -> Response:
+    emulator = emulator_of(request)
     fields, upload = _parse_multipart(request.headers.get("content-type", ""), await request.body())
     if upload is None:
         raise ApiProblem(400, "Missing required parameter: 'file'.", param="file")
@@ -61,12 +63,12 @@ async def create_file(request: Request) -> Response:
         "id": new_id("file-"),
         "object": "file",
         "bytes": len(content),
-        "created_at": now(),
+        "created_at": emulator.clock.now(),
         "filename": filename,
         "purpose": purpose,
         "status": "processed",
     }
-    emulator_of(request).state.files[obj["id"]] = FileRecord(obj=obj, content=content, content_type=content_type)
+    emulator.state.files[obj["id"]] = FileRecord(obj=obj, content=content, content_type=content_type)
     return ok(obj)
 
 

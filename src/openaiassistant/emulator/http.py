@@ -1,47 +1,39 @@
-"""Small HTTP helpers shared by the endpoint modules: errors in OpenAI's shape, ids, SSE."""
+"""Small HTTP helpers shared by the endpoint modules: ids, body checks, pagination, SSE.
+
+:class:`~openaiassistant.emulator.problems.ApiProblem` is re-exported here for the handlers."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from openaiassistant.emulator import clock
+from openaiassistant.emulator.problems import ApiProblem
 from openaiassistant.emulator.stream_check import StreamChecker
 
+__all__ = [
+    "ApiProblem",
+    "StreamCut",
+    "check_metadata",
+    "check_number",
+    "emulator_of",
+    "empty",
+    "new_id",
+    "not_found",
+    "ok",
+    "paginate",
+    "read_json",
+    "require",
+    "sse_response",
+]
+
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
-
-
-class ApiProblem(Exception):
-    """Raised by handlers; rendered as ``{"error": {message, type, param, code}}``."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        param: str | None = None,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.param = param
-        self.code = code
-        self.headers = headers or {}
-
-    def response(self) -> JSONResponse:
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+    from openaiassistant.emulator.context import Emulator
 
 
 _FINAL_EVENTS = {"done", "response.completed", "response.failed", "response.incomplete"}
@@ -54,10 +46,6 @@ class StreamCut(Exception):
 def new_id(prefix: str) -> str:
     """An id shaped like OpenAI's (``resp_…``, ``thread_…``, ``file-…``)."""
     return f"{prefix}{secrets.token_hex(12)}"
-
-
-def now() -> int:
-    return int(clock.wall())
 
 
 def emulator_of(request: Request) -> Emulator:
@@ -206,7 +194,7 @@ def paginate(items: list[dict[str, Any]], request: Request, *, default_order: st
 
 def sse_response(
     request: Request,
-    events: AsyncIterator[tuple[str, Any]],
+    events: AsyncGenerator[tuple[str, Any], None],
     *,
     api: str,
     cut_after: Any = None,

@@ -71,7 +71,7 @@ def _message(element: dict[str, Any], state: State) -> dict[str, Any]:
     content = element.get("content")
     part_type = "output_text" if role == "assistant" else "input_text"
     if isinstance(content, str):
-        parts = [{"type": part_type, "text": content}]
+        parts: list[dict[str, Any]] = [{"type": part_type, "text": content}]
     elif isinstance(content, list):
         parts = [dict(part) for part in content if isinstance(part, dict)]
     else:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from openaiassistant.emulator.faults import HTTP_KINDS
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
 
 
 class ConnectionDrop(Exception):
@@ -136,8 +136,8 @@ class EmulatorMiddleware:
                 _error_body(
                     "You didn't provide an API key. You need to provide your API key in an Authorization header "
                     "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-                    "username) if you're accessing the API from your browser and are prompted for a username and password. "
-                    "You can obtain an API key from https://platform.openai.com/account/api-keys."
+                    "username) if you're accessing the API from your browser and are prompted for a username and "
+                    "password. You can obtain an API key from https://platform.openai.com/account/api-keys."
                 ),
                 status_code=401,
                 media_type="application/json",

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import MISSING, Latency, Script, Step
@@ -31,11 +31,14 @@ class PlannedCall:
     arguments: str
 
 
+PlanKind: TypeAlias = Literal["message", "tool_calls", "fault"]
+
+
 @dataclass(kw_only=True)
 class Plan:
     """The model's decision for one step: ``message`` text, ``tool_calls`` or a ``fault``."""
 
-    kind: str
+    kind: PlanKind
     latency: Latency
     text: str = ""
     tool_calls: list[PlannedCall] = field(default_factory=list)

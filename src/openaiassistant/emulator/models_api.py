@@ -7,46 +7,18 @@ creates, as on the real API.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator.http import ApiProblem, emulator_of, ok
+from openaiassistant.emulator.catalogue import DEFAULT_MODELS, model_object
+from openaiassistant.emulator.http import emulator_of, ok
+from openaiassistant.emulator.problems import ApiProblem
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
-
-DEFAULT_MODELS = (
-    "gpt-4o",
-    "gpt-4o-mini",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-4.1-nano",  # no reasoning
-    "gpt-5",
-    "gpt-5-mini",
-    "gpt-5-nano",
-    "o1",
-    "o3",
-    "o3-mini",
-    "o4-mini",  # reasoning models
-)
-# Families that take ``reasoning`` / ``reasoning_effort``: the id, a dated snapshot
-# (``o3-2025-04-16``) or a size/version suffix (``gpt-5-mini``, ``gpt-5.1``); the chat-tuned
-# ``gpt-5-chat-latest`` does not reason.
-_REASONING = re.compile(r"^(o1|o3|o4-mini|gpt-5)([-.].*)?$")
-_CREATED = 1_700_000_000
-
-
-def _model(model_id: str) -> dict[str, Any]:
-    return {"id": model_id, "object": "model", "created": _CREATED, "owned_by": "system"}
-
-
-def is_reasoning_model(model: str) -> bool:
-    """Whether ``model`` is in a reasoning family (o1, o3, o4-mini, gpt-5)."""
-    return bool(_REASONING.match(model)) and "-chat" not in model
+    from openaiassistant.emulator.context import Emulator
 
 
 def check_model(emulator: Emulator, model: Any, *, param: str = "model") -> None:
@@ -58,7 +30,9 @@ def check_model(emulator: Emulator, model: Any, *, param: str = "model") -> None
 
 async def list_models(request: Request) -> Response:
     catalogue = emulator_of(request).script.models
-    return ok({"object": "list", "data": [_model(m) for m in (catalogue if catalogue is not None else DEFAULT_MODELS)]})
+    return ok(
+        {"object": "list", "data": [model_object(m) for m in (catalogue if catalogue is not None else DEFAULT_MODELS)]}
+    )
 
 
 async def retrieve_model(request: Request) -> Response:
@@ -68,7 +42,7 @@ async def retrieve_model(request: Request) -> Response:
         raise ApiProblem(
             404, f"The model '{model_id}' does not exist or you do not have access to it.", code="model_not_found"
         )
-    return ok(_model(model_id))
+    return ok(model_object(model_id))
 
 
 ROUTES = [

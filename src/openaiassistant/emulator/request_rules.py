@@ -5,7 +5,7 @@ Each check raises :class:`~openaiassistant.emulator.http.ApiProblem` naming the 
 * unknown top-level parameters (the names come from the operation's request schema in the
   OpenAPI spec, see :meth:`SpecValidator.allowed_params`);
 * function tools: a name outside ``^[a-zA-Z0-9_-]{1,64}$``, or ``strict: true`` with a schema
-  strict mode cannot enforce (the rules of :func:`openaiassistant.tools.strict.strict_problem`);
+  strict mode cannot take (the API's rules, in :mod:`~openaiassistant.emulator.strict_schema`);
 * ``json_schema`` formats with ``strict: true`` and such a schema;
 * ``json_object`` formats when no instruction or input message mentions "json";
 * a ``tool_choice`` naming a function that is not among the tools;
@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from openaiassistant.emulator.http import ApiProblem
-from openaiassistant.emulator.models_api import is_reasoning_model
-from openaiassistant.tools.strict import strict_problem
+from openaiassistant.emulator.catalogue import is_reasoning_model
+from openaiassistant.emulator.problems import ApiProblem
+from openaiassistant.emulator.strict_schema import strict_schema_problem
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 # The older Assistants surface words unknown parameters differently from Responses & co.
@@ -99,7 +99,7 @@ def _check_function(function: dict[str, Any], prefix: str) -> str:
             code="invalid_value",
         )
     if function.get("strict") is True:
-        problem = strict_problem(
+        problem = strict_schema_problem(
             function.get("parameters") or {"type": "object", "properties": {}, "additionalProperties": False}
         )
         if problem:
@@ -117,7 +117,7 @@ def check_strict_format(fmt: Any, *, param: str) -> None:
     ``strict: true`` needs a schema strict mode can enforce."""
     if not isinstance(fmt, dict) or fmt.get("strict") is not True:
         return
-    problem = strict_problem(fmt.get("schema") or {})
+    problem = strict_schema_problem(fmt.get("schema") or {})
     if problem:
         raise ApiProblem(
             400,

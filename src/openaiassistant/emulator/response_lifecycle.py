@@ -8,53 +8,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from openaiassistant.emulator import items as it
-from openaiassistant.emulator.http import new_id, now
+from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
+from openaiassistant.emulator.http import new_id
 from openaiassistant.emulator.model import Plan
+from openaiassistant.emulator.model_fault import ModelFault
 from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, ResponseRecord
-from openaiassistant.emulator.timeline import Action, snapshot
+from openaiassistant.emulator.timeline import snapshot
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
+
+__all__ = ["event", "finish", "lifecycle"]
+
+_Ending = Literal["completed", "incomplete"]  # how a response that ran to its answer ends
 
 
-def event(record: ResponseRecord, kind: str, **fields: Any) -> Action:
-    return ("event", kind, {"type": kind, **snapshot(fields), "sequence_number": record.next_sequence()})
+def event(record: ResponseRecord, kind: str, **fields: Any) -> Emit:
+    return Emit(kind, {"type": kind, **snapshot(fields), "sequence_number": record.next_sequence()})
 
 
 def lifecycle(
     emulator: Emulator, record: ResponseRecord, plan: Plan, body: dict[str, Any], *, background: bool
-) -> Iterator[Action]:
+) -> Lifecycle[None]:
     obj = record.obj
     if background:  # the spec's ResponseQueuedEvent: "emitted when a response is queued"
         yield event(record, "response.queued", response=obj)
-        yield ("sleep", plan.latency.queue_ms / 1000.0)
+        yield Sleep(plan.latency.queue_ms / 1000.0)
     obj["status"] = "in_progress"
     yield event(record, "response.in_progress", response=obj)
     if plan.kind == "fault":
         yield from _fault(emulator, record, plan)
         return
-    yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
-    if plan.kind == "tool_calls":
-        yield from _tool_calls(emulator, record, plan)
-        status = "completed"
-    else:
-        if plan.citations:
-            yield from _file_search_call(record, plan)
-        status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
+    yield Sleep(plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
+    status: _Ending
+    match plan.kind:
+        case "tool_calls":
+            yield from _tool_calls(emulator, record, plan)
+            status = "completed"
+        case "message":
+            if plan.citations:
+                yield from _file_search_call(record, plan)
+            status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
+        case _:
+            assert_never(plan.kind)
     finish(emulator, record, status=status, plan=plan)
     yield event(record, f"response.{status}", response=obj)
 
 
-def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Iterator[Action]:
+def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
     output = record.obj["output"]
     for call in plan.tool_calls:
         index = len(output)
-        item = {
+        item: dict[str, Any] = {
             "id": new_id("fc_"),
             "type": "function_call",
             "status": "in_progress",
@@ -83,7 +92,7 @@ def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Itera
             emulator.state.calls[call.call_id] = PendingCall(name=call.name, step=plan.step, variables=plan.variables)
 
 
-def _file_search_call(record: ResponseRecord, plan: Plan) -> Iterator[Action]:
+def _file_search_call(record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
     output = record.obj["output"]
     index = len(output)
     query = plan.variables.get("input", "")
@@ -102,20 +111,26 @@ def _file_search_call(record: ResponseRecord, plan: Plan) -> Iterator[Action]:
     yield event(record, "response.output_item.done", output_index=index, item=item)
 
 
-def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Action]:
+def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Lifecycle[_Ending]:
     """Stream the answer text token by token; returns the final status."""
     output = record.obj["output"]
     index = len(output)
-    item = {"id": new_id("msg_"), "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+    item: dict[str, Any] = {
+        "id": new_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "status": "in_progress",
+        "content": [],
+    }
     output.append(item)
     yield event(record, "response.output_item.added", output_index=index, item=item)
-    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    part: dict[str, Any] = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     item["content"].append(part)
     yield event(
         record, "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part
     )
     tokens = tokens_of(plan.text)
-    status = "completed"
+    status: _Ending = "completed"
     if isinstance(limit, int) and count_tokens(plan.text) > limit:
         tokens, status = cut_tokens(tokens, limit), "incomplete"
     delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
@@ -131,7 +146,7 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Acti
             logprobs=[],
         )
         if delay:
-            yield ("sleep", delay)
+            yield Sleep(delay)
     for number, (file_id, filename) in enumerate(plan.citations):
         annotation = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(part["text"])}
         part["annotations"].append(annotation)
@@ -161,28 +176,28 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Iterator[Acti
     return status
 
 
-def _fault(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Iterator[Action]:
-    fault = plan.fault or {}
-    yield ("sleep", plan.latency.duration(0))
-    kind = fault.get("kind")
-    if kind == "stuck":
-        yield ("stuck",)
-        return
+def _fault(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
+    fault = ModelFault.of(plan.fault or {})
+    yield Sleep(plan.latency.duration(0))
     obj = record.obj
-    if kind == "run_incomplete":
-        obj["incomplete_details"] = {"reason": fault.get("reason") or "max_output_tokens"}
-        finish(emulator, record, status="incomplete", plan=plan)
-        yield event(record, "response.incomplete", response=obj)
-        return
-    code = fault.get("code") or "server_error"
-    default = (
-        "The response expired before it could finish."
-        if kind == "run_expired"
-        else "The server had an error while processing your request. Sorry about that!"
-    )
-    obj["error"] = {"code": code, "message": fault.get("message") or default}
-    finish(emulator, record, status="failed", plan=plan)
-    yield event(record, "response.failed", response=obj)
+    match fault.kind:
+        case "stuck":
+            yield Stuck()
+        case "run_incomplete":
+            obj["incomplete_details"] = {"reason": fault.reason or "max_output_tokens"}
+            finish(emulator, record, status="incomplete", plan=plan)
+            yield event(record, "response.incomplete", response=obj)
+        case "run_expired" | "run_failed":  # a response has no expired status: it fails
+            default = (
+                "The response expired before it could finish."
+                if fault.kind == "run_expired"
+                else "The server had an error while processing your request. Sorry about that!"
+            )
+            obj["error"] = {"code": fault.code or "server_error", "message": fault.message or default}
+            finish(emulator, record, status="failed", plan=plan)
+            yield event(record, "response.failed", response=obj)
+        case _:
+            assert_never(fault.kind)
 
 
 def finish(emulator: Emulator, record: ResponseRecord, *, status: str, plan: Plan | None = None) -> None:
@@ -192,7 +207,7 @@ def finish(emulator: Emulator, record: ResponseRecord, *, status: str, plan: Pla
     if status == "incomplete" and obj["incomplete_details"] is None:
         obj["incomplete_details"] = {"reason": "max_output_tokens"}
     if status == "completed":
-        obj["completed_at"] = now()
+        obj["completed_at"] = emulator.clock.now()
     input_tokens = it.context_tokens(
         record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None
     )

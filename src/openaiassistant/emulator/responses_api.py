@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -26,7 +26,6 @@ from openaiassistant.emulator.http import (
     emulator_of,
     new_id,
     not_found,
-    now,
     ok,
     paginate,
     read_json,
@@ -41,7 +40,7 @@ from openaiassistant.emulator.timeline import Timeline
 from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
 
 _TERMINAL = {"completed", "failed", "cancelled", "incomplete"}
 
@@ -102,9 +101,10 @@ async def create_response(request: Request) -> Response:
     _check_json_mention(body, record)
     plan = _plan(emulator, record, body, request)
     background = bool(body.get("background"))
-    record.timeline = Timeline(lifecycle(emulator, record, plan, body, background=background), sink=record.events)
+    life = lifecycle(emulator, record, plan, body, background=background)
+    record.timeline = Timeline(life, clock=emulator.clock, sink=record.events)
     created = event(record, "response.created", response=record.obj)
-    record.events.append((created[1], created[2]))
+    record.events.append((created.name, created.data))
     emulator.state.responses[record.obj["id"]] = record
     if record.conversation_id:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
@@ -151,7 +151,7 @@ def _new_record(emulator: Emulator, body: dict[str, Any], *, model: str) -> Resp
     context = [*history, *new_items]
     it.check_tool_pairs(context)
     context = _truncate(emulator, body, context)
-    obj = _wire_object(body, model=model, conversation_id=conversation_id)
+    obj = _wire_object(body, model=model, conversation_id=conversation_id, created_at=emulator.clock.now())
     return ResponseRecord(obj=obj, input_items=new_items, context=context, conversation_id=conversation_id)
 
 
@@ -181,14 +181,14 @@ def _truncate(emulator: Emulator, body: dict[str, Any], context: list[dict[str, 
     return kept
 
 
-def _wire_object(body: dict[str, Any], *, model: str, conversation_id: str | None) -> dict[str, Any]:
+def _wire_object(body: dict[str, Any], *, model: str, conversation_id: str | None, created_at: int) -> dict[str, Any]:
     text = dict(body.get("text") or {})
     text.setdefault("format", {"type": "text"})
     # ``usage`` appears once the response ends (the spec does not allow null there)
     obj = {
         "id": new_id("resp_"),
         "object": "response",
-        "created_at": now(),
+        "created_at": created_at,
         "status": "queued" if body.get("background") else "in_progress",
         "background": bool(body.get("background")),
         "completed_at": None,
@@ -252,7 +252,7 @@ def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], requ
         text_format=(body.get("text") or {}).get("format"),
         tool_outputs=named if outputs else None,
         pending=pending,
-        files=indexed_files(emulator.state, store_ids) if store_ids else None,
+        files=indexed_files(emulator, store_ids) if store_ids else None,
         parallel=body.get("parallel_tool_calls") is not False,
         forced_tool=forced_tool(body.get("tool_choice")),
         seen=[it.item_text(item) for item in record.context if item.get("type") == "message"],
@@ -270,7 +270,7 @@ def _call_name(context: list[dict[str, Any]], call_id: str) -> str:
     return "unknown"
 
 
-async def _follow(record: ResponseRecord, start: int) -> AsyncIterator[tuple[str, Any]]:
+async def _follow(record: ResponseRecord, start: int) -> AsyncGenerator[tuple[str, Any], None]:
     """Send recorded events from index ``start`` on, then live ones until the response ends.
 
     Whoever streams drives the timeline; when that stream is gone (say it was cut), the next

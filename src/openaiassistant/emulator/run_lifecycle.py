@@ -8,33 +8,39 @@ generator serves polling (catch-up on reads) and streaming (real time), see ``ti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
+from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
 from openaiassistant.emulator.assistants_api import new_message
-from openaiassistant.emulator.http import new_id, now
+from openaiassistant.emulator.clock import Clock
+from openaiassistant.emulator.http import new_id
 from openaiassistant.emulator.model import Plan
+from openaiassistant.emulator.model_fault import ModelFault
 from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
-from openaiassistant.emulator.timeline import Action, snapshot
+from openaiassistant.emulator.timeline import snapshot
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
+
+__all__ = ["after_tool_outputs", "lifecycle", "message_text", "visible_messages"]
+
+_Ending = Literal["completed", "incomplete"]  # how the answer's message ends
 
 
 def message_text(message: dict[str, Any]) -> str:
     return " ".join(p["text"]["value"] for p in message["content"] if p.get("type") == "text")
 
 
-def _event(name: str, data: dict[str, Any]) -> Action:
-    return ("event", name, snapshot(data))
+def _event(name: str, data: dict[str, Any]) -> Emit:
+    return Emit(name, snapshot(data))
 
 
-def _new_step(run: RunRecord, kind: str, details: dict[str, Any]) -> dict[str, Any]:
+def _new_step(run: RunRecord, kind: str, details: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
     step = {
         "id": new_id("step_"),
         "object": "thread.run.step",
-        "created_at": now(),
+        "created_at": clock.now(),
         "assistant_id": run.obj["assistant_id"],
         "thread_id": run.obj["thread_id"],
         "run_id": run.obj["id"],
@@ -69,41 +75,45 @@ def _prompt_tokens(record: ThreadRecord, run: RunRecord) -> int:
     return count_tokens(run.obj["instructions"] or "") + sum(count_tokens(message_text(m)) for m in messages)
 
 
-def lifecycle(emulator: Emulator, record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
-    obj = run.obj
+def lifecycle(emulator: Emulator, record: ThreadRecord, run: RunRecord, plan: Plan) -> Lifecycle[None]:
+    obj, clock = run.obj, emulator.clock
     yield _event("thread.run.queued", obj)
-    yield ("sleep", plan.latency.queue_ms / 1000.0)
+    yield Sleep(plan.latency.queue_ms / 1000.0)
     obj["status"] = "in_progress"
-    obj["started_at"] = obj["started_at"] or now()
+    obj["started_at"] = obj["started_at"] or clock.now()
     yield _event("thread.run.in_progress", obj)
     run.prompt_tokens = _prompt_tokens(record, run)  # before the answer joins the thread
     if plan.kind == "fault":
-        yield from _fault(record, run, plan)
+        yield from _fault(record, run, plan, clock=clock)
         return
     limit = obj["max_prompt_tokens"]
     if isinstance(limit, int) and run.prompt_tokens > limit:
-        yield from _end(record, run, "incomplete", reason="max_prompt_tokens")
+        yield from _end(record, run, "incomplete", reason="max_prompt_tokens", clock=clock)
         return
-    yield ("sleep", plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
-    if plan.kind == "tool_calls":
-        yield from _tool_calls(emulator, run, plan)
-        return
-    if plan.citations:
-        yield from _file_search_step(run)
-    status = yield from _message(record, run, plan)
-    yield from _end(record, run, status, reason="max_completion_tokens" if status == "incomplete" else None)
+    yield Sleep(plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0)
+    match plan.kind:
+        case "tool_calls":
+            yield from _tool_calls(emulator, run, plan)
+        case "message":
+            if plan.citations:
+                yield from _file_search_step(run, clock=clock)
+            status = yield from _message(record, run, plan, clock=clock)
+            reason = "max_completion_tokens" if status == "incomplete" else None
+            yield from _end(record, run, status, reason=reason, clock=clock)
+        case _:
+            assert_never(plan.kind)
 
 
-def _tool_calls(emulator: Emulator, run: RunRecord, plan: Plan) -> Iterator[Action]:
+def _tool_calls(emulator: Emulator, run: RunRecord, plan: Plan) -> Lifecycle[None]:
     # the step starts empty; each call arrives by deltas, name first, then its arguments in
     # pieces (clients accumulate the deltas onto the created step, as the SDK does)
     calls: list[dict[str, Any]] = []
-    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": calls})
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": calls}, clock=emulator.clock)
     run.tool_step = step
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
     for index, call in enumerate(plan.tool_calls):
-        entry = {
+        entry: dict[str, Any] = {
             "id": call.call_id,
             "type": "function",
             "function": {"name": call.name, "arguments": "", "output": None},
@@ -129,38 +139,38 @@ def _tool_calls(emulator: Emulator, run: RunRecord, plan: Plan) -> Iterator[Acti
     yield _event("thread.run.requires_action", run.obj)
 
 
-def _step_delta(step: dict[str, Any], tool_call: dict[str, Any]) -> Action:
+def _step_delta(step: dict[str, Any], tool_call: dict[str, Any]) -> Emit:
     delta = {"step_details": {"type": "tool_calls", "tool_calls": [tool_call]}}
     return _event("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
 
 
-def _file_search_step(run: RunRecord) -> Iterator[Action]:
+def _file_search_step(run: RunRecord, *, clock: Clock) -> Lifecycle[None]:
     call = {
         "id": new_id("call_"),
         "type": "file_search",
         "file_search": {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0}, "results": []},
     }
-    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]})
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]}, clock=clock)
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
-    step.update(status="completed", completed_at=now())
+    step.update(status="completed", completed_at=clock.now())
     yield _event("thread.run.step.completed", step)
 
 
-def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
+def _message(record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock) -> Lifecycle[_Ending]:
     """Write the answer into a new assistant message token by token; returns the run status."""
     message = new_message(
         record.obj["id"],
         {"role": "assistant", "content": "x"},
         assistant_id=run.obj["assistant_id"],
         run_id=run.obj["id"],
+        created_at=clock.now(),
         status="in_progress",
         completed_at=None,
         content=[],
     )
-    step = _new_step(
-        run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}}
-    )
+    details = {"type": "message_creation", "message_creation": {"message_id": message["id"]}}
+    step = _new_step(run, "message_creation", details, clock=clock)
     yield _event("thread.run.step.created", step)
     yield _event("thread.run.step.in_progress", step)
     record.messages.append(message)
@@ -168,10 +178,10 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
     yield _event("thread.message.in_progress", message)
     tokens = tokens_of(plan.text)
     limit = run.obj["max_completion_tokens"]
-    status = "completed"
+    status: _Ending = "completed"
     if isinstance(limit, int) and count_tokens(plan.text) > limit:
         tokens, status = cut_tokens(tokens, limit), "incomplete"
-    part = {"type": "text", "text": {"value": "", "annotations": []}}
+    part: dict[str, Any] = {"type": "text", "text": {"value": "", "annotations": []}}
     message["content"].append(part)
     delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
     for token in tokens:
@@ -179,7 +189,7 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
         delta = {"content": [{"index": 0, "type": "text", "text": {"value": token, "annotations": []}}]}
         yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
         if delay:
-            yield ("sleep", delay)
+            yield Sleep(delay)
     for number, (file_id, filename) in enumerate(plan.citations):
         marker = f"【{number}:0†{filename}】"
         start = len(part["text"]["value"])
@@ -204,15 +214,15 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Actio
         yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
     completion = count_tokens(part["text"]["value"])
     if status == "completed":
-        message.update(status="completed", completed_at=now())
+        message.update(status="completed", completed_at=clock.now())
         yield _event("thread.message.completed", message)
     else:
-        message.update(status="incomplete", incomplete_at=now(), incomplete_details={"reason": "max_tokens"})
+        message.update(status="incomplete", incomplete_at=clock.now(), incomplete_details={"reason": "max_tokens"})
         yield _event("thread.message.incomplete", message)
     prompt = run.prompt_tokens
     step.update(
         status="completed",
-        completed_at=now(),
+        completed_at=clock.now(),
         usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
     )
     yield _event("thread.run.step.completed", step)
@@ -233,10 +243,16 @@ def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:
 
 
 def _end(
-    record: ThreadRecord, run: RunRecord, status: str, *, reason: str | None = None, error: dict[str, Any] | None = None
-) -> Iterator[Action]:
+    record: ThreadRecord,
+    run: RunRecord,
+    status: str,
+    *,
+    clock: Clock,
+    reason: str | None = None,
+    error: dict[str, Any] | None = None,
+) -> Lifecycle[None]:
     obj = run.obj
-    stamp = now()
+    stamp = clock.now()
     obj["status"] = status
     obj["usage"] = _usage(record, run)
     if status == "completed":
@@ -250,33 +266,33 @@ def _end(
     yield _event(f"thread.run.{status}", obj)
 
 
-def _fault(record: ThreadRecord, run: RunRecord, plan: Plan) -> Iterator[Action]:
-    fault = plan.fault or {}
-    yield ("sleep", plan.latency.duration(0))
-    kind = fault.get("kind")
-    if kind == "stuck":
-        yield ("stuck",)
-        return
-    if kind == "run_expired":
-        run.obj["expires_at"] = now()
-        yield from _end(record, run, "expired")
-        return
-    if kind == "run_incomplete":
-        reason = fault.get("reason")
-        reason = reason if reason in ("max_prompt_tokens", "max_completion_tokens") else "max_completion_tokens"
-        yield from _end(record, run, "incomplete", reason=reason)
-        return
-    code = fault.get("code") or "server_error"
-    message = fault.get("message") or (
-        "Rate limit reached for requests." if code == "rate_limit_exceeded" else "Sorry, something went wrong."
-    )
-    yield from _end(record, run, "failed", error={"code": code, "message": message})
+def _fault(record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock) -> Lifecycle[None]:
+    fault = ModelFault.of(plan.fault or {})
+    yield Sleep(plan.latency.duration(0))
+    match fault.kind:
+        case "stuck":
+            yield Stuck()
+        case "run_expired":
+            run.obj["expires_at"] = clock.now()
+            yield from _end(record, run, "expired", clock=clock)
+        case "run_incomplete":
+            known = ("max_prompt_tokens", "max_completion_tokens")
+            reason = fault.reason if fault.reason in known else "max_completion_tokens"
+            yield from _end(record, run, "incomplete", reason=reason, clock=clock)
+        case "run_failed":
+            code = fault.code or "server_error"
+            message = fault.message or (
+                "Rate limit reached for requests." if code == "rate_limit_exceeded" else "Sorry, something went wrong."
+            )
+            yield from _end(record, run, "failed", error={"code": code, "message": message}, clock=clock)
+        case _:
+            assert_never(fault.kind)
 
 
 def after_tool_outputs(
     emulator: Emulator, record: ThreadRecord, run: RunRecord, step: dict[str, Any], plan: Plan
-) -> Iterator[Action]:
-    step.update(status="completed", completed_at=now())
+) -> Lifecycle[None]:
+    step.update(status="completed", completed_at=emulator.clock.now())
     run.tool_step = None
     yield _event("thread.run.step.completed", step)
     yield from lifecycle(emulator, record, run, plan)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator import clock
 from openaiassistant.emulator import request_rules as rules
 from openaiassistant.emulator.assistants_api import (
     ACTIVE,
@@ -29,6 +28,7 @@ from openaiassistant.emulator.assistants_api import (
     settle,
     thread_of,
 )
+from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
@@ -36,7 +36,6 @@ from openaiassistant.emulator.http import (
     emulator_of,
     new_id,
     not_found,
-    now,
     ok,
     paginate,
     read_json,
@@ -51,7 +50,7 @@ from openaiassistant.emulator.timeline import Timeline, snapshot
 from openaiassistant.emulator.vector_stores_api import indexed_files
 
 if TYPE_CHECKING:
-    from openaiassistant.emulator.app import Emulator
+    from openaiassistant.emulator.context import Emulator
 
 
 def _headers(emulator: Emulator) -> dict[str, str]:
@@ -71,7 +70,8 @@ async def create_run(request: Request) -> Response:
     if body.get("model"):
         check_model(emulator, body["model"])
     messages = [
-        new_message(record.obj["id"], raw, state=emulator.state) for raw in body.get("additional_messages") or []
+        new_message(record.obj["id"], raw, state=emulator.state, created_at=emulator.clock.now())
+        for raw in body.get("additional_messages") or []
     ]
     _check_run_rules(body, assistant, [*record.messages, *messages])
     record.messages.extend(messages)
@@ -87,9 +87,11 @@ async def create_thread_and_run(request: Request) -> Response:
         thread_body["tool_resources"] = body["tool_resources"]
     require(body, "assistant_id")
     assistant = assistant_of(emulator.state, str(body["assistant_id"]))
-    raw_messages = thread_body.get("messages") if isinstance(thread_body.get("messages"), list) else []
-    _check_run_rules(body, assistant, [new_message("thread_", raw) for raw in raw_messages])
-    record = new_thread(emulator.state, thread_body)
+    given = thread_body.get("messages")
+    raw_messages: list[Any] = given if isinstance(given, list) else []
+    drafts = [new_message("thread_", raw, created_at=0) for raw in raw_messages]  # checked, not kept
+    _check_run_rules(body, assistant, drafts)
+    record = new_thread(emulator, thread_body)
     return _start(request, emulator, record, body, thread_created=True)
 
 
@@ -128,7 +130,7 @@ def _start(
     instructions = body.get("instructions") or assistant.get("instructions") or ""
     if body.get("additional_instructions"):
         instructions = f"{instructions}\n{body['additional_instructions']}".strip()
-    created = now()
+    created = emulator.clock.now()
     obj = {
         "id": new_id("run_"),
         "object": "thread.run",
@@ -158,11 +160,11 @@ def _start(
         "tool_choice": body.get("tool_choice") or "auto",
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
     }
-    run = RunRecord(obj=obj, expires_mono=clock.monotonic() + emulator.script.run_expires_ms / 1000)
+    run = RunRecord(obj=obj, expires_mono=emulator.clock.monotonic() + emulator.script.run_expires_ms / 1000)
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)
-    run.timeline = Timeline(lifecycle(emulator, record, run, plan))
+    run.timeline = Timeline(lifecycle(emulator, record, run, plan), clock=emulator.clock)
     prelude = [("thread.created", record.obj)] if thread_created else []
     prelude.append(("thread.run.created", obj))
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
@@ -175,10 +177,14 @@ def _respond(
         return ok(run.obj, headers=_headers(emulator))
     cut = emulator.stream_cut("POST", request.url.path)
     first = [(name, snapshot(obj)) for name, obj in prelude]  # as they are now, before the run advances
-    return sse_response(request, _stream(run, first), api="assistants", cut_after=cut, headers=_headers(emulator))
+    return sse_response(
+        request, _stream(run, first, clock=emulator.clock), api="assistants", cut_after=cut, headers=_headers(emulator)
+    )
 
 
-async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> AsyncIterator[tuple[str, Any]]:
+async def _stream(
+    run: RunRecord, prelude: list[tuple[str, dict[str, Any]]], *, clock: Clock
+) -> AsyncGenerator[tuple[str, Any], None]:
     for name, data in prelude:
         yield name, data
     assert run.timeline is not None
@@ -187,7 +193,7 @@ async def _stream(run: RunRecord, prelude: list[tuple[str, dict[str, Any]]]) -> 
             yield name, data
     if run.obj["status"] == "cancelling":  # cancelled while streaming: say so before done
         yield "thread.run.cancelling", snapshot(run.obj)
-        settle(run)
+        settle(run, clock=clock)
         yield "thread.run.cancelled", snapshot(run.obj)
     yield "done", "[DONE]"
 
@@ -233,10 +239,10 @@ def _searchable(emulator: Emulator, record: ThreadRecord, run: RunRecord) -> lis
     found: list[tuple[str, str, bytes]] = []
     if any(t.get("type") == "file_search" for t in run.obj["tools"]):
         assistant = state.assistants.get(run.obj["assistant_id"]) or {}
-        store_ids = []
+        store_ids: list[str] = []
         for resources in (record.obj.get("tool_resources") or {}, assistant.get("tool_resources") or {}):
             store_ids += (resources.get("file_search") or {}).get("vector_store_ids") or []
-        found += indexed_files(state, store_ids)
+        found += indexed_files(emulator, store_ids)
     for message in record.messages:
         for attachment in message.get("attachments") or []:
             upload = state.files.get(str(attachment.get("file_id")))
@@ -314,7 +320,7 @@ async def submit_tool_outputs(request: Request) -> Response:
     pending = emulator.state.calls.get(expected[0])
     run.obj.update(status="queued", required_action=None)
     plan = _plan(emulator, record, run, request, outputs=named, pending=pending)
-    run.timeline = Timeline(after_tool_outputs(emulator, record, run, step, plan))
+    run.timeline = Timeline(after_tool_outputs(emulator, record, run, step, plan), clock=emulator.clock)
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=[])
 
 

@@ -30,21 +30,35 @@ def _gen(schema: Any, *, root: dict[str, Any], name: str, hint: str, depth: int)
         return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
+    combined = _combined(schema, root)
+    if combined is not None:
+        return _gen(combined, root=root, name=name, hint=hint, depth=depth + 1)
+    return _SCALARS.get(_kind(schema), _gen_object)(schema, root=root, name=name, hint=hint, depth=depth)
+
+
+def _combined(schema: dict[str, Any], root: dict[str, Any]) -> Any:
+    """The schema to generate for an ``anyOf``/``oneOf`` (the first non-null option) or an
+    ``allOf`` (its parts merged); None when ``schema`` combines nothing."""
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
             options = [s for s in schema[key] if not (isinstance(s, dict) and s.get("type") == "null")]
-            return _gen((options or schema[key])[0], root=root, name=name, hint=hint, depth=depth + 1)
+            return (options or schema[key])[0]
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             merged.update(_resolve(part["$ref"], root) if "$ref" in part else part)
-        return _gen(merged, root=root, name=name, hint=hint, depth=depth + 1)
+        return merged
+    return None
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    """The type to generate: the first non-null of a type list; untyped: object or string."""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind is None:
         kind = "object" if "properties" in schema else "string"
-    return _SCALARS.get(kind, _gen_object)(schema, root=root, name=name, hint=hint, depth=depth)
+    return str(kind)
 
 
 def _gen_object(schema: dict[str, Any], *, root: dict[str, Any], name: str, hint: str, depth: int) -> Any:

@@ -205,7 +205,7 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
             raise ScriptError(f"{where}: every tool call needs a name")
     return Step(
         reply=None if raw.get("reply") is None else str(raw["reply"]),
-        json=raw["json"] if "json" in raw else MISSING,
+        json=raw.get("json", MISSING),
         tool_calls=list(calls),
         then=parsed_then,
         fault=raw.get("fault"),

@@ -16,8 +16,10 @@ from typing import Any
 
 import uvicorn
 
-from openaiassistant.emulator import clock
-from openaiassistant.emulator.app import Emulator, build_app, install_log_filter
+from openaiassistant.emulator.aborts import install_log_filter
+from openaiassistant.emulator.app import build_app
+from openaiassistant.emulator.clock import Clock
+from openaiassistant.emulator.context import Emulator
 
 DEFAULT_API_KEY = "sk-emulator-local-key"
 
@@ -27,6 +29,7 @@ class EmulatorServer:
 
     Any non-empty bearer key is accepted unless ``required_api_key`` is given; a missing key is
     a 401 in the real API's shape. ``validate`` checks every response against OpenAI's spec.
+    ``clock`` is this server's own time (default: real time; ``advance_time`` moves it).
     """
 
     def __init__(
@@ -37,10 +40,11 @@ class EmulatorServer:
         port: int = 0,
         validate: bool = True,
         required_api_key: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.host = host
         self.port = port
-        self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key)
+        self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key, clock=clock)
         self.api_key = required_api_key or DEFAULT_API_KEY
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -109,7 +113,7 @@ class EmulatorServer:
     def advance_time(self, seconds: float) -> None:
         """Move the emulator's clock forward: runs, background responses, expiry and indexing
         behave as if ``seconds`` had passed (streams still run in real time)."""
-        clock.advance(seconds)
+        self.emulator.clock.advance(seconds)
 
     def clear_faults(self) -> None:
         self.emulator.faults.clear()

@@ -1,28 +1,27 @@
 """One driver for work that advances over time, polled or streamed.
 
 A run (Assistants) or a background response (Responses) is a plain generator that mutates the
-stored objects and yields what happens next:
-
-* ``("sleep", seconds)``: the next step is due that much later;
-* ``("event", name, data)``: something a stream would send (``data`` is a snapshot);
-* ``("stuck",)``: nothing more happens until the work is cancelled.
+stored objects and yields what happens next, as typed actions (:mod:`actions`): ``Sleep``
+(the next step is due that much later), ``Emit`` (something a stream would send) and ``Stuck``
+(nothing more happens until the work is cancelled).
 
 Polled clients see the work advance lazily: every read calls :meth:`Timeline.catch_up`, which
-runs all steps whose due time has passed. A streaming client drives the same generator with
-real sleeps through :meth:`Timeline.events`. So polling and streaming share one code path and
-the same timing.
+runs all steps whose due time has passed on the emulator's clock. A streaming client drives the
+same generator with real sleeps through :meth:`Timeline.events`. So polling and streaming share
+one code path and the same timing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, assert_never
 
-from openaiassistant.emulator import clock
+from openaiassistant.emulator.actions import Action, Emit, Lifecycle, Sleep, Stuck
+from openaiassistant.emulator.clock import Clock
 
-Action = tuple[Any, ...]
+__all__ = ["Timeline", "snapshot"]
 
 
 def snapshot(obj: Any) -> Any:
@@ -31,10 +30,11 @@ def snapshot(obj: Any) -> Any:
 
 
 class Timeline:
-    """Drives one generator of actions either by wall-clock catch-up or by streaming."""
+    """Drives one generator of actions either by catch-up on ``clock`` or by streaming."""
 
-    def __init__(self, steps: Iterator[Action], *, sink: list[tuple[str, Any]] | None = None) -> None:
+    def __init__(self, steps: Lifecycle[Any], *, clock: Clock, sink: list[tuple[str, Any]] | None = None) -> None:
         self._steps = steps
+        self._clock = clock
         self._sink = sink  # every event is also appended here (both modes), to replay streams
         self._due = clock.monotonic()
         self.done = False
@@ -45,18 +45,23 @@ class Timeline:
         """Run every step that is due by now (no-op while a stream drives this timeline)."""
         if self.streaming:
             return
-        while not self.done and not self.stuck and clock.monotonic() >= self._due:
+        while not self.done and not self.stuck and self._clock.monotonic() >= self._due:
             action = self._next()
-            if action is None:
-                return
-            if action[0] == "sleep":
-                self._due += float(action[1])  # on the schedule, not from the time of this read
-            elif action[0] == "stuck":
-                self.stuck = True
+            match action:
+                case None:
+                    return
+                case Sleep(seconds=seconds):
+                    self._due += seconds  # on the schedule, not from the time of this read
+                case Stuck():
+                    self.stuck = True
+                case Emit():
+                    pass  # recorded by _next; nobody streams it live
+                case _:
+                    assert_never(action)
 
     async def events(
         self, *, poll_s: float = 0.02, should_stop: Callable[[], Awaitable[bool]] | None = None
-    ) -> AsyncIterator[tuple[str, Any]]:
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """Yield ``(name, data)`` as the generator produces them, sleeping in real time.
 
         When stuck, wait until :meth:`cancel` or until ``should_stop()`` says the client left.
@@ -65,22 +70,25 @@ class Timeline:
         try:
             while not self.done:
                 action = self._next()
-                if action is None:
-                    return
-                if action[0] == "sleep":
-                    if action[1] > 0:
-                        await asyncio.sleep(float(action[1]))
-                elif action[0] == "event":
-                    yield action[1], action[2]
-                elif action[0] == "stuck":
-                    self.stuck = True
-                    while not self.done:  # until cancel() closes us
-                        if should_stop is not None and await should_stop():
-                            return
-                        await asyncio.sleep(poll_s)
+                match action:
+                    case None:
+                        return
+                    case Sleep(seconds=seconds):
+                        if seconds > 0:
+                            await asyncio.sleep(seconds)
+                    case Emit(name=name, data=data):
+                        yield name, data
+                    case Stuck():
+                        self.stuck = True
+                        while not self.done:  # until cancel() closes us
+                            if should_stop is not None and await should_stop():
+                                return
+                            await asyncio.sleep(poll_s)
+                    case _:
+                        assert_never(action)
         finally:
             self.streaming = False
-            self._due = clock.monotonic()
+            self._due = self._clock.monotonic()
 
     def cancel(self) -> None:
         """Stop the work: the generator is closed, nothing more happens."""
@@ -93,6 +101,6 @@ class Timeline:
         except StopIteration:
             self.done = True
             return None
-        if action[0] == "event" and self._sink is not None:
-            self._sink.append((action[1], action[2]))
+        if isinstance(action, Emit) and self._sink is not None:
+            self._sink.append((action.name, action.data))
         return action

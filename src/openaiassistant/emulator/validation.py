@@ -118,7 +118,7 @@ class SpecValidator:
     assistant_events: dict[str, dict[str, Any]] = field(default_factory=dict)  # event -> data schema
 
     def __post_init__(self) -> None:
-        resource = referencing.Resource(contents=self.spec, specification=DRAFT202012)
+        resource = DRAFT202012.create_resource(self.spec)
         self._registry = referencing.Registry().with_resource(_BASE, resource)
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
         self._index()

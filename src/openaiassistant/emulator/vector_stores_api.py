@@ -7,31 +7,32 @@ A file attached to a store is ``in_progress`` until the script's ``indexing_ms``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator import clock
 from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
     emulator_of,
     new_id,
     not_found,
-    now,
     ok,
     paginate,
     read_json,
     require,
 )
-from openaiassistant.emulator.state import State, VectorStoreRecord
+from openaiassistant.emulator.state import VectorStoreRecord
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.context import Emulator
 
 
-def refresh(state: State, record: VectorStoreRecord) -> None:
-    """Finish indexing that is due, then recount."""
-    moment = clock.monotonic()
+def refresh(emulator: Emulator, record: VectorStoreRecord) -> None:
+    """Finish indexing that is due on the emulator's clock, then recount."""
+    moment = emulator.clock.monotonic()
     for file_id, vs_file in record.files.items():
         if vs_file["status"] == "in_progress" and moment >= record.ready_at.get(file_id, 0):
             vs_file["status"] = "completed"
@@ -48,12 +49,12 @@ def _recount(record: VectorStoreRecord) -> None:
 
 
 def store_of(request: Request) -> VectorStoreRecord:
-    state = emulator_of(request).state
+    emulator = emulator_of(request)
     store_id = request.path_params["vector_store_id"]
-    record = state.vector_stores.get(store_id)
+    record = emulator.state.vector_stores.get(store_id)
     if record is None:
         raise not_found(f"No vector store found with id '{store_id}'.")
-    refresh(state, record)
+    refresh(emulator, record)
     return record
 
 
@@ -66,7 +67,7 @@ def _attach(request: Request, record: VectorStoreRecord, file_id: str, attribute
         "id": file_id,
         "object": "vector_store.file",
         "usage_bytes": len(upload.content),
-        "created_at": now(),
+        "created_at": emulator.clock.now(),
         "vector_store_id": record.obj["id"],
         "status": "in_progress",
         "last_error": None,
@@ -74,15 +75,16 @@ def _attach(request: Request, record: VectorStoreRecord, file_id: str, attribute
         "attributes": attributes or {},
     }
     record.files[file_id] = vs_file
-    record.ready_at[file_id] = clock.monotonic() + emulator.script.indexing_ms / 1000.0
+    record.ready_at[file_id] = emulator.clock.monotonic() + emulator.script.indexing_ms / 1000.0
     return vs_file
 
 
 async def create_store(request: Request) -> Response:
-    state = emulator_of(request).state
+    emulator = emulator_of(request)
+    state = emulator.state
     body = await read_json(request)
-    created = now()
-    obj = {
+    created = emulator.clock.now()
+    obj: dict[str, Any] = {
         "id": new_id("vs_"),
         "object": "vector_store",
         "created_at": created,
@@ -105,9 +107,10 @@ async def create_store(request: Request) -> Response:
 
 
 async def list_stores(request: Request) -> Response:
-    state = emulator_of(request).state
+    emulator = emulator_of(request)
+    state = emulator.state
     for record in state.vector_stores.values():
-        refresh(state, record)
+        refresh(emulator, record)
     return ok(paginate([r.obj for r in state.vector_stores.values()], request))
 
 
@@ -168,14 +171,15 @@ async def delete_store_file(request: Request) -> Response:
     return ok({"id": vs_file["id"], "object": "vector_store.file.deleted", "deleted": True})
 
 
-def indexed_files(state: State, store_ids: list[str]) -> list[tuple[str, str, bytes]]:
+def indexed_files(emulator: Emulator, store_ids: list[str]) -> list[tuple[str, str, bytes]]:
     """``(file_id, filename, content)`` of every indexed file in the given stores."""
+    state = emulator.state
     found = []
     for store_id in store_ids:
         record = state.vector_stores.get(store_id)
         if record is None:
             continue
-        refresh(state, record)
+        refresh(emulator, record)
         for file_id, vs_file in record.files.items():
             upload = state.files.get(file_id)
             if vs_file["status"] == "completed" and upload is not None:
