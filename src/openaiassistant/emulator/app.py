@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
     assistants_api,
+    containers_api,
     control,
     conversations_api,
     files_api,
@@ -76,6 +77,8 @@ def build_app(emulator: Emulator) -> Starlette:
         *assistants_api.ROUTES,
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
+        *containers_api.ROUTES,
+        *containers_api.ROUTES,
         *models_api.ROUTES,
         *control.ROUTES,
     ]

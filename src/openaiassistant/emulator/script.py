@@ -87,6 +87,7 @@ class Step:
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
+    code_interpreter: dict[str, Any] | None = None  # {code, files: [{name, content}]}: run code, write files
 
 
 @dataclass(kw_only=True)
@@ -107,6 +108,7 @@ class Script:
     poll_hint_apis: tuple[str, ...] = ("assistants",)  # which APIs send it (live: Assistants runs)
     context_window: int = 100_000
     indexing_ms: float = 0
+    indexing_fails: str | None = None  # regex on a file name: its indexing fails (invalid_file)
     run_expires_ms: float = 600_000  # an unfinished Assistants run expires after this (10 min, as live)
     models: tuple[str, ...] | None = None  # a strict model catalogue; None: every model exists
     rules: list[Rule] = field(default_factory=list)
@@ -145,11 +147,32 @@ def load_script(source: Any = None) -> Script:
         poll_hint_apis=_poll_hint_apis(source.get("poll_hint_apis", ["assistants"])),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
+        indexing_fails=_regex_text(source.get("indexing_fails"), "indexing_fails"),
         run_expires_ms=float(source.get("run_expires_ms", 600_000)),
         models=tuple(str(m) for m in source["models"]) if source.get("models") is not None else None,
         rules=rules,
         faults=[dict(f) for f in faults],
     )
+
+
+def _code_interpreter(raw: Any, where: str) -> dict[str, Any] | None:
+    """``code_interpreter: {code, files: [{name, content}]}`` (``true`` = run code, write nothing)."""
+    if raw is None or raw is False:
+        return None
+    spec = {} if raw is True else raw
+    if not isinstance(spec, dict):
+        raise ScriptError(f"{where}.code_interpreter must be true or a mapping with code and files")
+    files = spec.get("files") or []
+    if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("name") for f in files):
+        raise ScriptError(f"{where}.code_interpreter.files must be a list of {{name, content}}")
+    return {"code": str(spec.get("code") or "print('ok')"), "files": [dict(f) for f in files]}
+
+
+def _regex_text(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    _compile(raw, where)
+    return str(raw)
 
 
 def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
@@ -211,4 +234,5 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
+        code_interpreter=_code_interpreter(raw.get("code_interpreter"), where),
     )
