@@ -16,13 +16,18 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
+from openaiassistant.backends.transport import get_client
+from openaiassistant.content.footnotes import check_mode
 from openaiassistant.content.inputs import UserInput
 from openaiassistant.content.parsing import build_input
+from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.engine.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
@@ -32,6 +37,7 @@ from openaiassistant.params import parse_params, validate_metadata, with_json_hi
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import Toolset
+from openaiassistant.turn_files import TurnFiles
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +111,9 @@ class Assistant:
         images: Any = None,
         attachments: Any = None,
         registry_tags: Mapping[str, Any] | None = None,
+        citations: str = "raw",
+        upload_policy: Any = None,
+        files_dir: str | Path | None = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -118,9 +127,20 @@ class Assistant:
         ``on_tool_call`` receives each executed tool call's record as it happens.
         ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
         thread registry without being sent to the server; ``metadata`` keys count too.
+        ``images`` and ``attachments`` may be local paths and inline content (uploaded before
+        the turn under ``upload_policy``: keep | delete_after_turn | expire_after: 7d, the
+        default; ``files_dir`` confines local paths to one folder). ``citations`` (raw | strip |
+        footnotes) renders the answer's citations into its text (see
+        :mod:`openaiassistant.content.footnotes`); files code_interpreter wrote are in
+        ``result.files`` (see :meth:`download`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
+        mode = check_mode(citations)
+        files = TurnFiles(get_client(self.connection), policy=parse_upload_policy(upload_policy))
+        if not isinstance(prompt, UserInput):
+            base = Path(files_dir) if files_dir else None
+            prompt = build_input(prompt, images=images, attachments=attachments, base_dir=base)
         request, deadline, thread_meta = self._prepare(
             prompt,
             params=params,
@@ -149,12 +169,20 @@ class Assistant:
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         try:
+            if request.user_input.pending:
+                setup = replace(setup, request=replace(request, user_input=files.upload(request.user_input)))
             result = Turn(setup).run()
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
+        finally:
+            files.after_turn()
         self._remember(result.thread_id, tags)
-        return result
+        return files.finish(result, mode=mode)
+
+    def download(self, file: Any, directory: str | Path) -> Path:
+        """Save a file the turn produced (an entry of ``result.files``) into ``directory``."""
+        return TurnFiles(get_client(self.connection), policy=parse_upload_policy("keep")).download(file, directory)
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
         if self.registry is None or not thread_id:

@@ -61,6 +61,7 @@ class TurnResult:
     messages: list[dict[str, Any]] | None = None
     tool_calls: list[ToolRecord] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # files code_interpreter wrote
     usage: Usage = field(default_factory=Usage)
     duration_ms: float = 0.0
 
@@ -85,6 +86,7 @@ class TurnResult:
             "messages": self.messages,
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "citations": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.citations],
+            "files": [dict(f) for f in self.files],
             "usage": self.usage.to_dict(),
             "duration_ms": round(self.duration_ms, 1),
         }

@@ -9,6 +9,7 @@ Every error names its place (``images[0].detail``); nothing is sent before all i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from openaiassistant.errors import ConfigError
 
 __all__ = ["build_input", "parse_attachments", "parse_images"]
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
 
 def _as_list(value: Any) -> list[Any]:
     if value is None or value == "":
@@ -33,7 +36,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def looks_like_path(text: str) -> bool:
-    """A string that names a local file rather than a file id or URL."""
+    """A string that names a local file rather than a file id or URL (``scheme://...``)."""
+    if _SCHEME.match(text):
+        return False
     if text.startswith(("/", "./", "../", "~")) or "\\" in text or "/" in text:
         return True
     return Path(text).is_file()
@@ -58,8 +63,7 @@ def parse_images(value: Any, *, base_dir: Path | None = None) -> tuple[ImageInpu
         where = f"images[{i}]"
         if isinstance(item, (str, Path)):
             text = str(item).strip()
-            is_url = text.startswith(("https://", "http://", "data:"))
-            item = {"url": text} if is_url or not looks_like_path(text) else {"path": text}
+            item = {"path": text} if looks_like_path(text) else {"url": text}
         if not isinstance(item, dict):
             raise ConfigError(where, "expected a URL, a path, or a mapping with url, file_id, path or data")
         detail = str(item.get("detail") or "auto")
