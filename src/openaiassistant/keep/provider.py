@@ -131,6 +131,22 @@ class OpenaiassistantProviderAuthConfig:
             "hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
         },
     )
+    files_dir: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Local files: the folder on the Keep server that steps may attach and sync from",
+            "hint": "attachments, images and knowledge_sync paths resolve inside it (unset: no local files)",
+        },
+    )
+    retention_days: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
+            "hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
+        },
+    )
     registry_url: str | None = dataclasses.field(
         default=None,
         metadata={
@@ -185,6 +201,7 @@ class OpenaiassistantProvider(BaseProvider):
             self._spec.validate(self._connection)
             self._default_timeout = positive_seconds("default_timeout", self.authentication_config.default_timeout)
             _check_registry_url(self.authentication_config.registry_url)
+            self._files_dir, self._retention = _content_settings(self.authentication_config)
         except AssistantError as err:
             raise ProviderException(redact(f"OpenAI Assistant provider {self.provider_id}: {err}")) from None
 
@@ -264,6 +281,9 @@ class OpenaiassistantProvider(BaseProvider):
         images: list | str | None = None,
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
+        knowledge_sync: dict | str | None = None,
+        citations: str | None = None,
+        upload_policy: dict | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -287,6 +307,9 @@ class OpenaiassistantProvider(BaseProvider):
         from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
         request = build_turn_request(values, default_timeout=self._default_timeout)
+        knowledge = self._knowledge_sync(request.knowledge_sync)
+        if knowledge is not None and not request.prompt.strip():
+            return knowledge  # a sync-only step
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -296,6 +319,8 @@ class OpenaiassistantProvider(BaseProvider):
         spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
+        if knowledge is not None and knowledge["vector_store_id"] not in spec.vector_store_ids:
+            spec = dataclasses.replace(spec, vector_store_ids=(*spec.vector_store_ids, knowledge["vector_store_id"]))
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
         extra = {} if request.timeout is None else {"timeout": request.timeout}
@@ -313,12 +338,47 @@ class OpenaiassistantProvider(BaseProvider):
                 images=request.images,
                 attachments=request.attachments,
                 registry_tags=self._registry_tags(),
+                citations=request.citations,
+                upload_policy=request.upload_policy,
+                files_dir=self._files_dir,
                 **extra,
             )
         finally:
             if stream_log is not None:
                 stream_log.flush()
-        return result_for_keep(result)
+        self._apply_retention()
+        data = result_for_keep(result)
+        if knowledge is not None:
+            data.update(knowledge=knowledge, vector_store_id=knowledge["vector_store_id"])
+            data.setdefault("files_json", knowledge["files_json"])
+        return data
+
+    def _knowledge_sync(self, value: Any) -> dict | None:
+        """Carry out the step's ``knowledge_sync`` (see keep/knowledge_step.py); None without one."""
+        from openaiassistant.keep.knowledge_step import parse_knowledge_sync, run_knowledge_sync
+
+        sync = parse_knowledge_sync(value, files_dir=self._files_dir)
+        if sync is None:
+            return None
+        return run_knowledge_sync(
+            sync, connection=self._connection, logger=self.logger, prefix=f"[{self.provider_id}] "
+        )
+
+    def _apply_retention(self) -> None:
+        """Retention: after a turn, conversations of this tenant idle for too long are deleted."""
+        registry = self._registry()
+        if self._retention is None or registry is None:
+            return
+        from openaiassistant.conversations import Conversations
+
+        conversations = Conversations(
+            connection=self._connection, registry=registry, default_backend=self._spec.backend
+        )
+        self._retention.after_turn(
+            conversations,
+            tenant=getattr(self.context_manager, "tenant_id", None),
+            registry_url=str(self.authentication_config.registry_url),
+        )
 
     def _registry(self) -> Any:
         """The thread registry named by ``registry_url`` (one per URL per process), or None."""
@@ -410,6 +470,23 @@ class OpenaiassistantProvider(BaseProvider):
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
         )
+
+
+def _content_settings(auth: Any) -> tuple[Any, Any]:
+    """``files_dir`` (an existing folder) and ``retention_days`` (needs ``registry_url``)."""
+    from pathlib import Path
+
+    from openaiassistant.retention import Retention, parse_retention_days
+
+    files_dir = None
+    if auth.files_dir:
+        files_dir = Path(str(auth.files_dir)).expanduser()
+        if not files_dir.is_dir():
+            raise ConfigError("files_dir", f"{auth.files_dir} is not a directory on the Keep server")
+    days = parse_retention_days(auth.retention_days)
+    if days is not None and not auth.registry_url:
+        raise ConfigError("retention_days", "needs registry_url: the registry knows which conversations exist")
+    return files_dir, Retention(days) if days is not None else None
 
 
 def _failure_message(err: AssistantError) -> str:

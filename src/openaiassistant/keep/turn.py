@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaiassistant.content.footnotes import check_mode
+from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES
 from openaiassistant.values import parse_bool, positive_seconds
@@ -31,6 +33,9 @@ TURN_KEYS = (
     "images",
     "attachments",
     "vector_store_ids",
+    "knowledge_sync",
+    "citations",
+    "upload_policy",
 )
 ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
@@ -51,6 +56,9 @@ class TurnRequest:
     images: Any = None
     attachments: Any = None
     vector_store_ids: tuple[str, ...] | None = None
+    knowledge_sync: Any = None  # checked by keep/knowledge_step.py
+    citations: str = "raw"
+    upload_policy: Any = None
 
 
 def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
@@ -66,14 +74,15 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         raise ConfigError(
             "prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML"
         )
-    if not prompt or not prompt.strip():
-        raise ConfigError("prompt", "required: the message to send to the assistant")
+    syncing = values.get("knowledge_sync") not in (None, "")
+    if (not prompt or not prompt.strip()) and not syncing:
+        raise ConfigError("prompt", "required: the message to send to the assistant (or give knowledge_sync)")
     on_active_run = _text(values.get("on_active_run")) or "wait"
     if on_active_run not in ON_ACTIVE_RUN:
         raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ON_ACTIVE_RUN)}")
     timeout = positive_seconds("timeout", values.get("timeout"))
     return TurnRequest(
-        prompt=prompt,
+        prompt=prompt or "",
         thread_id=_text(values.get("thread_id")) or None,
         params={k: v for k, v in values.items() if k not in TURN_KEYS and v is not None and v != ""},
         functions=values.get("functions"),
@@ -85,6 +94,9 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         images=_json_or_value("images", values.get("images")),
         attachments=_json_or_value("attachments", values.get("attachments")),
         vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
+        knowledge_sync=values.get("knowledge_sync"),
+        citations=check_mode(_text(values.get("citations")) or "raw"),
+        upload_policy=parse_upload_policy(_json_or_value("upload_policy", values.get("upload_policy"))),
     )
 
 
@@ -117,7 +129,7 @@ def result_for_keep(result: Any) -> dict[str, Any]:
     for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
     """
     data = result.to_dict()
-    for name in ("tool_calls", "citations", "usage"):
+    for name in ("tool_calls", "citations", "usage", "files"):
         data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
     return data
 
