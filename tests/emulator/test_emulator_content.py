@@ -7,7 +7,6 @@ from typing import Any
 
 import openai
 import pytest
-
 from tests.emulator.conftest import Api
 
 BETA = {"OpenAI-Beta": "assistants=v2"}

@@ -14,7 +14,6 @@ import openai
 import pytest
 import yaml
 from sqlalchemy import update
-
 from tests.keep.conftest import EXAMPLES, load_example
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
