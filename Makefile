@@ -12,8 +12,25 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# Real MCP servers the MCP client is tested against (installed by `make mcp-servers`, cached in
+# .mcp-servers/, gitignored): mcp-server-time from PyPI in a venv of its own (the official mcp
+# SDK needs pydantic >= 2.12) and @modelcontextprotocol/server-everything from npm. In our own
+# test runs a missing server is an error, not a skip.
+MCP_DIR := .mcp-servers
+MCP_SERVER_TIME := mcp-server-time==2026.10.19
+MCP_SERVER_EVERYTHING := @modelcontextprotocol/server-everything@2026.8.31
+test-main test-keep: export OPENAIASSISTANT_MCP_SERVERS := $(CURDIR)/$(MCP_DIR)
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_MCP_SERVERS := 1
 
-.PHONY: setup setup-keep demo test test-main test-keep bench emulator clean
+mcp-servers: $(MCP_DIR)/.stamp
+$(MCP_DIR)/.stamp: Makefile
+	$(PYTHON) -m venv $(MCP_DIR)/venv
+	$(MCP_DIR)/venv/bin/pip install $(PIP_FLAGS) "$(MCP_SERVER_TIME)"
+	mkdir -p $(MCP_DIR)/npm
+	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
+	touch $@
+
+.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -42,10 +59,10 @@ demo: setup-keep
 
 test: test-main test-keep
 
-test-main: setup
+test-main: setup mcp-servers
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep
+test-keep: setup-keep mcp-servers
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 emulator: setup
@@ -55,4 +72,4 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(KEEP_VENV) build dist src/*.egg-info
+	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) build dist src/*.egg-info

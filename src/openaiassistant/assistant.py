@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
@@ -36,6 +37,7 @@ from openaiassistant.errors import AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
 from openaiassistant.turn_files import TurnFiles
 
@@ -114,6 +116,7 @@ class Assistant:
         citations: str = "raw",
         upload_policy: Any = None,
         files_dir: str | Path | None = None,
+        approvals: Any = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -133,9 +136,17 @@ class Assistant:
         footnotes) renders the answer's citations into its text (see
         :mod:`openaiassistant.content.footnotes`); files code_interpreter wrote are in
         ``result.files`` (see :meth:`download`).
+        A call of a tool marked ``requires_approval`` does not run: the turn ends with
+        ``status="requires_approval"`` and ``pending_approvals``; ``approvals`` (a list of
+        ``{call_id, approve, note}``) on a later turn of the same thread answers them (see
+        :mod:`openaiassistant.approvals`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
+        decisions = parse_decisions(approvals)
+        if decisions and isinstance(prompt, str) and not prompt.strip():
+            prompt = "Continue."
+        prompt_text = prompt if isinstance(prompt, str) else None
         mode = check_mode(citations)
         files = TurnFiles(get_client(self.connection), policy=parse_upload_policy(upload_policy))
         if not isinstance(prompt, UserInput):
@@ -153,11 +164,24 @@ class Assistant:
             images=images,
             attachments=attachments,
         )
+        gate = ApprovalGate(self.tools) if self.tools is not None and ApprovalGate.needed(self.tools) else None
+        decided: list[dict[str, Any]] = []
+        approved_records: list[Any] = []
+        if decisions:  # answer the pending calls (all checks above passed); approved ones run now
+            outcome, decided, approved_records = continue_after_approval(
+                store_for(self.registry),
+                gate,
+                thread_id=thread_id,
+                decisions=decisions,
+                deadline=deadline.monotonic_at(),
+            )
+            text = outcome if prompt_text is None else f"{outcome}\n\n{prompt_text}"
+            request = replace(request, user_input=replace(request.user_input, text=text))
         setup = TurnSetup(
             backend=self._backend,
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
-            toolset=self.tools,
+            toolset=gate or self.tools,
             deadline=deadline,
             thread_id=thread_id,
             metadata=thread_meta,
@@ -172,12 +196,32 @@ class Assistant:
             if request.user_input.pending:
                 setup = replace(setup, request=replace(request, user_input=files.upload(request.user_input)))
             result = Turn(setup).run()
+        except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            pending, ran = record_pending(store_for(self.registry), stop)
+            self._remember(stop.thread_id, tags)
+            assert stop.thread_id is not None
+            ids: dict[str, Any] = {self._backend.run_id_field: stop.run_id}
+            return TurnResult(
+                text="",
+                response="",
+                status="requires_approval",
+                thread_id=stop.thread_id,
+                backend=self.backend,
+                model=self.spec.model,
+                tool_calls=approved_records + ran,
+                pending_approvals=pending,
+                approvals=decided,
+                **ids,
+            )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
             raise
         finally:
             files.after_turn()
         self._remember(result.thread_id, tags)
+        if decisions:
+            result.approvals = decided
+            result.tool_calls = approved_records + result.tool_calls
         return files.finish(result, mode=mode)
 
     def download(self, file: Any, directory: str | Path) -> Path:

@@ -43,8 +43,9 @@ class TurnResult:
 
     ``text`` is every text part this turn's assistant output holds, in order (never an older
     message). ``response`` is the parsed JSON when the answer is JSON (best effort without a
-    schema; validated with one), else the text. ``status`` is ``completed`` or ``incomplete``
-    (then ``incomplete_reason`` says why and ``text`` is the partial answer). ``refusal`` holds
+    schema; validated with one), else the text. ``status`` is ``completed``, ``incomplete``
+    (then ``incomplete_reason`` says why and ``text`` is the partial answer) or
+    ``requires_approval`` (``pending_approvals`` lists the calls waiting for a person). ``refusal`` holds
     the model's refusal text when it refused.
     """
 
@@ -64,6 +65,10 @@ class TurnResult:
     files: list[dict[str, Any]] = field(default_factory=list)  # files code_interpreter wrote
     usage: Usage = field(default_factory=Usage)
     duration_ms: float = 0.0
+    # status "requires_approval": the calls waiting for a person ({call_id, tool, arguments})
+    pending_approvals: list[dict[str, Any]] = field(default_factory=list)
+    # a turn that answered approvals: {call_id, tool, decision, note} per answered call
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_json(self) -> bool:
@@ -89,4 +94,6 @@ class TurnResult:
             "files": [dict(f) for f in self.files],
             "usage": self.usage.to_dict(),
             "duration_ms": round(self.duration_ms, 1),
+            "pending_approvals": list(self.pending_approvals),
+            "approvals": list(self.approvals),
         }

@@ -140,3 +140,19 @@ def example() -> Any:
 def auth_for() -> Any:
     """``auth_for(emulator, backend, **extra)``: the provider's authentication dict."""
     return assistant_auth
+
+
+def _real_servers() -> Any:
+    """tests/tools/mcp/real_servers.py, loaded by path (tests/ is not a package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "mcp" / "real_servers.py"
+    spec = importlib.util.spec_from_file_location("openaiassistant_test_real_mcp_servers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_servers = _real_servers()
+mcp_dir, time_command = _servers.mcp_dir, _servers.time_command

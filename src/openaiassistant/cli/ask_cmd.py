@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="metadata for a new conversation (repeatable)",
     )
-    parser.add_argument("--tools", default=None, metavar="FILE", help="declarative HTTP tools (YAML or JSON)")
+    parser.add_argument(
+        "--tools", default=None, metavar="FILE", help="tools file (YAML or JSON): HTTP tools and MCP servers"
+    )
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)"
     )

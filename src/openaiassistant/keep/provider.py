@@ -284,6 +284,7 @@ class OpenaiassistantProvider(BaseProvider):
         knowledge_sync: dict | str | None = None,
         citations: str | None = None,
         upload_policy: dict | str | None = None,
+        approvals: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -315,6 +316,8 @@ class OpenaiassistantProvider(BaseProvider):
             caller=self._call_provider,
             resolve_type=self._installed_provider_type,
             known_provider=self._provider_configured,
+            method_caller=self._call_provider_method,
+            provider_class=self._provider_class,
         )
         spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
@@ -341,6 +344,7 @@ class OpenaiassistantProvider(BaseProvider):
                 citations=request.citations,
                 upload_policy=request.upload_policy,
                 files_dir=self._files_dir,
+                approvals=request.approvals,
                 **extra,
             )
         finally:
@@ -428,6 +432,19 @@ class OpenaiassistantProvider(BaseProvider):
             return provider.query(**arguments)
         finally:
             provider.dispose()
+
+    def _call_provider_method(
+        self, provider_id: str, provider_type: str, func_name: str, arguments: dict[str, Any]
+    ) -> Any:
+        """Run a provider method (one of its PROVIDER_METHODS) as Keep's own UI does."""
+        from openaiassistant.keep.provider_methods import call_method
+
+        return call_method(self.context_manager, provider_id, provider_type, func_name, arguments)
+
+    def _provider_class(self, provider_type: str) -> type:
+        from openaiassistant.keep.provider_methods import provider_class
+
+        return provider_class(provider_type)
 
     def _installed_provider_type(self, provider_id: str) -> str | None:
         """The type of a provider installed in Keep's database, by id or name (None without a DB)."""

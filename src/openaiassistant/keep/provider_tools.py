@@ -94,6 +94,8 @@ def build_toolset(
     caller: ProviderCaller | None,
     resolve_type: Callable[[str], str | None] | None = None,
     known_provider: Callable[[str], bool] | None = None,
+    method_caller: Any = None,
+    provider_class: Callable[[str], type] | None = None,
 ) -> ToolRegistry | None:
     """Compile the step's ``functions`` into a :class:`ToolRegistry` (``None`` when empty).
 
@@ -105,6 +107,22 @@ def build_toolset(
     registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(specs):
         where = f"functions[{index}]"
+        if "mcp" in spec:  # an MCP server: its tools, listed from the server
+            from openaiassistant.keep.mcp_functions import add_step_mcp_server
+
+            add_step_mcp_server(registry, spec, where=where)
+            continue
+        if "methods" in spec:  # the provider's own methods (PROVIDER_METHODS)
+            _add_method_tools(
+                registry,
+                spec,
+                where=where,
+                method_caller=method_caller,
+                provider_class=provider_class,
+                resolve_type=resolve_type,
+                known_provider=known_provider,
+            )
+            continue
         _check_name(spec.get("name"), where)
         if "provider" in spec:
             tool = _provider_tool(
@@ -114,6 +132,32 @@ def build_toolset(
         else:
             registry.add_http_tool(http_tool_spec(spec, where=where))
     return registry
+
+
+def _add_method_tools(
+    registry: ToolRegistry,
+    spec: dict[str, Any],
+    *,
+    where: str,
+    method_caller: Any,
+    provider_class: Callable[[str], type] | None,
+    resolve_type: Callable[[str], str | None] | None,
+    known_provider: Callable[[str], bool] | None,
+) -> None:
+    from openaiassistant.keep.provider_methods import method_tools
+
+    if method_caller is None or provider_class is None:
+        raise ConfigError(where, "provider methods need a Keep context (they run inside a Keep workflow)")
+    provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
+    for tool in method_tools(
+        spec,
+        where=where,
+        provider_id=provider,
+        provider_type=provider_type,
+        provider_class=provider_class(provider_type),
+        caller=method_caller,
+    ):
+        registry.add(tool)
 
 
 def _check_name(name: Any, where: str) -> None:

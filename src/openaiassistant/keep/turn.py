@@ -36,6 +36,7 @@ TURN_KEYS = (
     "knowledge_sync",
     "citations",
     "upload_policy",
+    "approvals",
 )
 ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
@@ -59,6 +60,7 @@ class TurnRequest:
     knowledge_sync: Any = None  # checked by keep/knowledge_step.py
     citations: str = "raw"
     upload_policy: Any = None
+    approvals: Any = None
 
 
 def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
@@ -74,8 +76,9 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         raise ConfigError(
             "prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML"
         )
+    approvals = _json_or_value("approvals", values.get("approvals")) or None
     syncing = values.get("knowledge_sync") not in (None, "")
-    if (not prompt or not prompt.strip()) and not syncing:
+    if (not prompt or not prompt.strip()) and approvals is None and not syncing:
         raise ConfigError("prompt", "required: the message to send to the assistant (or give knowledge_sync)")
     on_active_run = _text(values.get("on_active_run")) or "wait"
     if on_active_run not in ON_ACTIVE_RUN:
@@ -97,6 +100,7 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
         knowledge_sync=values.get("knowledge_sync"),
         citations=check_mode(_text(values.get("citations")) or "raw"),
         upload_policy=parse_upload_policy(_json_or_value("upload_policy", values.get("upload_policy"))),
+        approvals=approvals,
     )
 
 
@@ -129,9 +133,23 @@ def result_for_keep(result: Any) -> dict[str, Any]:
     for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
     """
     data = result.to_dict()
-    for name in ("tool_calls", "citations", "usage", "files"):
+    for name in ("tool_calls", "citations", "usage", "pending_approvals", "files"):
         data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
+    data["approval_request"] = approval_request(data)
     return data
+
+
+def approval_request(data: Mapping[str, Any]) -> str:
+    """What a Slack/Teams action shows a person: each waiting call, and how to answer it."""
+    pending = data.get("pending_approvals") or []
+    if not pending:
+        return ""
+    lines = [f"The assistant asks to run {len(pending)} action(s) on thread {data.get('thread_id')}:"]
+    for call in pending:
+        arguments = json.dumps(call.get("arguments"), ensure_ascii=False, default=str)
+        lines.append(f"- {call.get('tool')}({arguments})  call_id: {call.get('call_id')}")
+    lines.append("Answer with approvals: [{call_id: ..., approve: true|false, note: ...}] on the same thread_id.")
+    return "\n".join(lines)
 
 
 def _text(value: Any) -> str:

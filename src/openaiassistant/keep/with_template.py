@@ -16,6 +16,18 @@ Elsewhere a value that is exactly one placeholder keeps the argument's JSON type
 argument is null); inside longer text an argument is written as text (JSON for lists, objects
 and booleans; nothing for an omitted one). ``{name}`` naming no declared parameter stays as
 written.
+
+Templated queries: under a query key (``query``, ``sql``, ``promql``, ``logql``, ``expr``,
+``statement``, ``q``, ``search``, ``filter``) a placeholder inside longer text must say how its
+value is quoted, so an argument cannot rewrite the query (``' OR 1=1 --``, ``"} or vector(1)``):
+
+* ``{host:sql}`` - an SQL string literal: ``'...'`` with ``'`` doubled;
+* ``{host:promql}`` / ``{host:logql}`` - a double-quoted string, backslashes and ``"`` escaped
+  (the string syntax PromQL and LogQL share);
+* ``{limit:int}`` / ``{ratio:number}`` - a number, refused unless the argument is one.
+
+A bare ``{host}`` there is refused when the step starts. Null, lists and objects are refused
+for every quoting mode.
 """
 
 from __future__ import annotations
@@ -30,7 +42,8 @@ from urllib.parse import quote, urlsplit
 from openaiassistant.errors import ConfigError
 from openaiassistant.tools.tool import ToolCallError
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(sql|promql|logql|int|number))?\}")
+QUERY_KEYS = frozenset({"query", "sql", "promql", "logql", "expr", "statement", "q", "search", "filter"})
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 # a value that starts like a URL, also when a placeholder stands in its scheme ("{scheme}://...")
 _URL_START = re.compile(r"[A-Za-z{][A-Za-z0-9+.\-{}_]*://")
@@ -92,10 +105,22 @@ def _check(value: Any, declared: frozenset[str], required: set[str], used: set[s
         for i, v in enumerate(value):
             _check(v, declared, required, used, where=f"{where}[{i}]", key=None)
     elif isinstance(value, str):
-        names = PLACEHOLDER.findall(value)
+        found = PLACEHOLDER.findall(value)
+        names = [name for name, _mode in found]
         used.update(n for n in names if n in declared)
         if is_url(key, value):
+            if any(mode for _name, mode in found):
+                raise ConfigError(where, "quoting modes ({name:sql}, ...) are for query text, not URLs")
             _check_url(value, names, declared, required, where=where)
+        elif key in QUERY_KEYS and not PLACEHOLDER.fullmatch(value):
+            bare = sorted({name for name, mode in found if not mode and name in declared})
+            if bare:
+                raise ConfigError(
+                    where,
+                    f"placeholder(s) {bare} inside a query need a quoting mode so an argument cannot rewrite "
+                    f"the query: write {{{bare[0]}:sql}}, {{{bare[0]}:promql}}, {{{bare[0]}:logql}}, "
+                    f"{{{bare[0]}:int}} or {{{bare[0]}:number}}",
+                )
 
 
 def _check_url(text: str, names: list[str], declared: frozenset[str], required: set[str], *, where: str) -> None:
@@ -131,21 +156,40 @@ def _fill(value: Any, arguments: Mapping[str, Any], used: set[str], *, key: Any)
     if is_url(key, value):
         return _fill_url(value, arguments, used)
     whole = PLACEHOLDER.fullmatch(value)
-    if whole and whole.group(1) in arguments:
+    if whole and whole.group(1) in arguments and not whole.group(2):
         used.add(whole.group(1))
         return arguments[whole.group(1)]
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, mode = match.group(1), match.group(2)
         if name not in arguments:
             return match.group(0)
         used.add(name)
         arg = arguments[name]
+        if mode:
+            return quoted(name, arg, mode)
         if arg is None:
             return ""
         return arg if isinstance(arg, str) else json.dumps(arg)
 
     return PLACEHOLDER.sub(replace, value)
+
+
+def quoted(name: str, value: Any, mode: str) -> str:
+    """One argument written into query text by its quoting mode (ToolCallError when it cannot be)."""
+    if value is None or isinstance(value, (list, dict)):
+        raise ToolCallError(f"argument {name!r} must be a string or number to be used in the query")
+    if mode in ("int", "number"):
+        ok = isinstance(value, int) if mode == "int" else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok or (isinstance(value, float) and value != value):
+            raise ToolCallError(f"argument {name!r} must be {'an integer' if mode == 'int' else 'a number'}")
+        return json.dumps(value)
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if "\x00" in text:
+        raise ToolCallError(f"argument {name!r} may not contain NUL characters")
+    if mode == "sql":
+        return "'" + text.replace("'", "''") + "'"
+    return json.dumps(text, ensure_ascii=False)  # promql / logql: a double-quoted, escaped string
 
 
 def _fill_url(template: str, arguments: Mapping[str, Any], used: set[str]) -> str:

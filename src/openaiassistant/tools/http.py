@@ -76,6 +76,7 @@ _FIELDS = {
     "strict",
     "follow_redirects",
     "max_redirects",
+    "approval",
 }
 # Header names whose values are credentials (matched on the lower-cased name).
 _CREDENTIAL_HEADER = re.compile(
@@ -103,6 +104,7 @@ class HttpToolSpec:
     strict: bool = False
     follow_redirects: bool = True
     max_redirects: int = 3
+    requires_approval: bool = False
 
     @classmethod
     def from_dict(
@@ -167,6 +169,7 @@ class HttpToolSpec:
             ),
             follow_redirects=parse_bool(f"{where} follow_redirects", _given(spec, "follow_redirects", True)),
             max_redirects=_count(_given(spec, "max_redirects", 3), f"{where} max_redirects"),
+            requires_approval=_approval(spec.get("approval"), method, f"{where} approval"),
         )
 
     def definition(self) -> ToolDefinition:
@@ -182,7 +185,21 @@ def compile_http_tool(spec: HttpToolSpec) -> Tool:
     async def invoke(arguments: dict[str, Any]) -> Any:
         return await _perform(spec, arguments)
 
-    return Tool(definition=spec.definition(), invoke=invoke, timeout=spec.timeout)
+    return Tool(
+        definition=spec.definition(), invoke=invoke, timeout=spec.timeout, requires_approval=spec.requires_approval
+    )
+
+
+def _approval(value: Any, method: str, where: str) -> bool:
+    """``approval: required | never``; by default a call that changes something (not GET/HEAD)
+    waits for a person's approval."""
+    if value is None or value == "":
+        return method not in ("GET", "HEAD")
+    if value in ("required", True):
+        return True
+    if value in ("never", "none", False):
+        return False
+    raise ConfigError(where, f"must be required or never, got {value!r}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Load declarative HTTP tools from a YAML or JSON file (``openaiassistant ask --tools FILE``).
+"""Load tools from a YAML or JSON file (``openaiassistant ask --tools FILE``).
 
-The file holds either a list of HTTP tool specs or a mapping ``{tools: [...]}`` (see
-:mod:`.http` for one spec). Every problem is a :class:`~openaiassistant.errors.ConfigError`
-that names the file, the tool's position and name, and the field.
+The file holds either a list of entries or a mapping ``{tools: [...]}``. An entry is a
+declarative HTTP tool (see :mod:`.http`) or an MCP server (an ``mcp:`` key, see
+:mod:`.mcp.spec`) whose tools are listed from the server now. Every problem is a
+:class:`~openaiassistant.errors.ConfigError` that names the file, the tool's position and name, and the field.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ def load_tools_file(
     *,
     secrets: Mapping[str, str] | None = None,
     registry: ToolRegistry | None = None,
+    mcp_servers: Any = None,
 ) -> ToolRegistry:
     """Read ``path`` and return a registry holding its tools.
 
     ``secrets`` resolves ``${secret:NAME}`` references. Pass ``registry`` to add the tools to an
     existing registry (it is returned); otherwise a new one with default limits is made.
+    MCP servers are started (or reused) through ``mcp_servers`` (default: the process's
+    shared :func:`~.mcp.default_servers`); one that cannot start is a ToolError naming it.
     """
     file = Path(path)
     where = f"tools file {str(file)!r}"
@@ -40,10 +44,32 @@ def load_tools_file(
     for index, spec in enumerate(specs):
         label = spec.get("name") if isinstance(spec, dict) else None
         try:
-            target.add_http_tool(spec, secrets=secrets)
+            if "mcp" in spec:
+                add_mcp_server(target, spec, where=f"{where}, tools[{index}]", secrets=secrets, servers=mcp_servers)
+            else:
+                target.add_http_tool(spec, secrets=secrets)
         except ConfigError as exc:
             raise ConfigError(f"{where}, tools[{index}]" + (f" ({label})" if label else ""), exc.message) from None
     return target
+
+
+def add_mcp_server(
+    registry: ToolRegistry,
+    entry: Mapping[str, Any],
+    *,
+    where: str,
+    secrets: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    servers: Any = None,
+) -> list[Any]:
+    """Add the tools of one ``mcp:`` entry to ``registry`` (the server is started now)."""
+    from .mcp import McpServerSpec, default_servers, mcp_tools
+
+    spec = McpServerSpec.from_dict(entry, where=where, secrets=secrets, environ=environ)
+    tools = mcp_tools(spec, servers if servers is not None else default_servers())
+    for tool in tools:
+        registry.add(tool)
+    return tools
 
 
 def parse_tools_document(text: str, *, where: str = "tools file", json_only: bool = False) -> list[Any]:

@@ -49,6 +49,7 @@ class Tool:
     invoke: Callable[[dict[str, Any]], Any] | Callable[[dict[str, Any]], Awaitable[Any]]
     timeout: float | None = None
     validate_arguments: bool = True
+    requires_approval: bool = False  # a call waits for a person (see tools.approval)
 
     def __post_init__(self) -> None:
         check_tool_name(self.definition.name)

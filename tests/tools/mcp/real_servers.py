@@ -1,0 +1,86 @@
+"""Real MCP servers for the tests, installed by ``make mcp-servers`` (fixtures for the conftests
+of tests/tools/mcp and tests/keep, which load this file by path: tests/ is no package).
+
+* ``time_command``: ``mcp-server-time`` (PyPI, the official Python SDK) over stdio;
+* ``everything_command``: ``@modelcontextprotocol/server-everything`` (npm, the official
+  TypeScript SDK) over stdio;
+* ``everything_url``: the same server over Streamable HTTP, started on 127.0.0.1 and a free port.
+
+They live in ``$OPENAIASSISTANT_MCP_SERVERS`` (default ``.mcp-servers/`` in the checkout).
+Without them these tests skip, unless ``OPENAIASSISTANT_REQUIRE_MCP_SERVERS=1`` (``make test``
+sets it), where a missing server fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+
+def _missing(what: str) -> None:
+    message = f"{what} is not installed (run `make mcp-servers`)"
+    if os.environ.get("OPENAIASSISTANT_REQUIRE_MCP_SERVERS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mcp_dir() -> Path:
+    return Path(os.environ.get("OPENAIASSISTANT_MCP_SERVERS") or ROOT / ".mcp-servers")
+
+
+@pytest.fixture(scope="session")
+def time_command(mcp_dir: Path) -> list[str]:
+    program = mcp_dir / "venv" / "bin" / "mcp-server-time"
+    if not program.exists():
+        _missing("mcp-server-time")
+    return [str(program), "--local-timezone", "UTC"]
+
+
+@pytest.fixture(scope="session")
+def everything_package(mcp_dir: Path) -> Path:
+    package = mcp_dir / "npm" / "node_modules" / "@modelcontextprotocol" / "server-everything"
+    if not (package / "dist" / "index.js").exists() or shutil.which("node") is None:
+        _missing("@modelcontextprotocol/server-everything (and node)")
+    return package
+
+
+@pytest.fixture(scope="session")
+def everything_command(everything_package: Path) -> list[str]:
+    return [shutil.which("node") or "node", str(everything_package / "dist" / "index.js"), "stdio"]
+
+
+@pytest.fixture(scope="session")
+def everything_url(everything_package: Path) -> Iterator[str]:
+    """server-everything's Streamable HTTP transport on 127.0.0.1 (see serve_http.mjs)."""
+    process = subprocess.Popen(
+        ["node", str(HERE / "serve_http.mjs"), str(everything_package)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        port = None
+        for line in process.stderr:
+            if line.startswith("LISTENING "):
+                port = int(line.split()[1])
+                break
+        if port is None:
+            pytest.fail(f"server-everything did not start over HTTP (exit {process.wait()})")
+        # keep draining its log so it never blocks on a full pipe
+        import threading
+
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
