@@ -3,7 +3,8 @@
 Images: a URL (``https://``, ``data:image/...``), a local path, ``{url|file_id|path, detail}`` or
 ``{data, mime[, name], detail}``. Attachments: a file id or a local path, ``{file_id|path, tools}``,
 ``{name, content[, tools]}`` (text) or ``{data, mime[, name], tools}`` (base64). A bare string is a
-URL or path when it looks like one (``/``, ``./``, ``~``, a file that exists), else a file id.
+URL when it has a scheme, a path when it looks like one (a folder, an extension, ``~``, a file
+that exists), else a file id.
 Every error names its place (``images[0].detail``); nothing is sent before all inputs pass.
 """
 
@@ -35,13 +36,14 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def looks_like_path(text: str) -> bool:
-    """A string that names a local file rather than a file id or URL (``scheme://...``)."""
+def looks_like_path(text: str, base_dir: Path | None = None) -> bool:
+    """A string that names a local file rather than a file id (``file-...``, no dots) or a URL
+    (``scheme:...``): it has a folder or an extension, or names a file that exists."""
     if _SCHEME.match(text):
         return False
-    if text.startswith(("/", "./", "../", "~")) or "\\" in text or "/" in text:
+    if text.startswith(("/", "./", "../", "~")) or "\\" in text or "/" in text or Path(text).suffix:
         return True
-    return Path(text).is_file()
+    return Path(text).is_file() or (base_dir is not None and (base_dir / text).is_file())
 
 
 def _source(where: str, item: dict[str, Any], base_dir: Path | None) -> FileSource | None:
@@ -63,7 +65,7 @@ def parse_images(value: Any, *, base_dir: Path | None = None) -> tuple[ImageInpu
         where = f"images[{i}]"
         if isinstance(item, (str, Path)):
             text = str(item).strip()
-            item = {"path": text} if looks_like_path(text) else {"url": text}
+            item = {"path": text} if looks_like_path(text, base_dir) else {"url": text}
         if not isinstance(item, dict):
             raise ConfigError(where, "expected a URL, a path, or a mapping with url, file_id, path or data")
         detail = str(item.get("detail") or "auto")
@@ -107,7 +109,7 @@ def parse_attachments(value: Any, *, base_dir: Path | None = None) -> tuple[Atta
         where = f"attachments[{i}]"
         if isinstance(item, (str, Path)):
             text = str(item).strip()
-            item = {"path": text} if isinstance(item, Path) or looks_like_path(text) else {"file_id": text}
+            item = {"path": text} if isinstance(item, Path) or looks_like_path(text, base_dir) else {"file_id": text}
         if not isinstance(item, dict):
             raise ConfigError(where, "expected a file id, a path, or a mapping with file_id, path, content or data")
         tools = _tool_names(item.get("tools"), where)
