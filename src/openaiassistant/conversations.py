@@ -149,7 +149,7 @@ class Conversations:
 
 
 def _request(connection: ConnectionSettings, fn: Any, what: str, thread_id: str) -> Any:
-    from openaiassistant.engine.deadline import Deadline
+    from openaiassistant.deadline import Deadline
 
     try:
         return call(fn, settings=connection, deadline=Deadline(timeout=None), what=what)
