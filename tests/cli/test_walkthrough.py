@@ -22,7 +22,11 @@ SCRIPT = {
             "file_search": {"match": "DiskFull"},
             "reply": "Rotate the logs{{ cite }}, then grow the volume.",
         },
-        {"match": "(?i)attached", "reply": "I see {{ attachments }}."},
+        {
+            "match": "(?i)attached",
+            "file_search": True,
+            "reply": "I see {{ attachments }}; I searched {{ search.filenames }}.",
+        },
     ]
 }
 
@@ -87,12 +91,27 @@ def test_the_walkthrough(emulator: Any, tmp_path: Any, capsys: Any, backend_flag
     shot = tmp_path / "grafana.png"
     shot.write_bytes(png())
     assert (
-        main(["ask", "What is attached?", "--file", str(log), "--image", str(shot), "--json", *conn, *backend_flags])
+        main(
+            [
+                "ask",
+                "What is attached?",
+                "--file",
+                str(log),
+                "--image",
+                str(shot),
+                "--json",
+                "--citations",
+                "strip",
+                *conn,
+                *backend_flags,
+            ]
+        )
         == 0
     )
     result = json.loads(capsys.readouterr().out)
-    seen = result["text"].removeprefix("I see ").removesuffix(".").split(", ")
-    assert sorted(seen) == ["db-1.log.txt", "grafana.png"]  # the model got both files
+    seen, searched = result["text"].removeprefix("I see ").removesuffix(".").split("; I searched ")
+    assert "grafana.png" in seen.split(", ")  # the image is part of the message
+    assert "db-1.log.txt" in searched.split(", ")  # the log is searchable (its thread's / conversation's store)
     thread_id = result["thread_id"]
 
     # 4. the conversation deleted on the server

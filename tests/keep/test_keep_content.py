@@ -72,9 +72,10 @@ def test_sync_chain_attach_and_cite(providers, example_emulator, backend):
 
     triage = run.results("triage")
     text = triage["text"]
-    assert text.startswith("Rotate the logs, then grow the volume if it stays above 90%[1]. I looked at ")
-    assert "db-1.log.txt" in text and "db-1.png" in text  # the local log and screenshot reached the model
-    assert text.endswith("\n\nSources:\n[1] disk-full.md")
+    assert text.startswith("Rotate the logs, then grow the volume if it stays above 90%[1]; the log agrees[2].")
+    assert "I looked at" in text and "db-1.png" in text  # the screenshot is part of the message
+    # the runbook and the attached log were both searched and cited, by file name
+    assert text.endswith("\n\nSources:\n[1] disk-full.md\n[2] db-1.log.txt")
     assert triage["citations"][0]["filename"] == "disk-full.md" and triage["citations"][0]["number"] == 1
     # the store the first step synced is the one the second searched
     sent = [

@@ -35,6 +35,7 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
+from openaiassistant.backends.responses_files import ConversationFiles, delete_store, server_of
 from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.content import responses_format
@@ -67,6 +68,8 @@ class ResponsesBackend:
 
     # -- conversations ------------------------------------------------------------------------
     def delete_thread(self, thread_id: str) -> bool:
+        """Delete the conversation, and first its own vector store (see responses_files.py)."""
+        delete_store(self, thread_id, Deadline(timeout=_NO_DEADLINE))
         deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -172,6 +175,8 @@ class ResponsesSession:
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+        self._files = ConversationFiles(backend=backend, server=server_of(backend.connection), deadline=deadline)
+        self._file_tools: list[dict[str, Any]] | None = None  # the conversation's file_search / code_interpreter
 
     @property
     def thread_id(self) -> str | None:
@@ -179,10 +184,10 @@ class ResponsesSession:
 
     # -- the seam -----------------------------------------------------------------------------
     def start(self) -> Started:
-        return self._open(responses_format.message_item(self._request.user_input), retried=False)
+        return self._open(responses_format.message_item(self._request.user_input, file_parts=False), retried=False)
 
     def retry(self) -> Started:
-        return self._open(responses_format.message_item(self._request.user_input), retried=True)
+        return self._open(responses_format.message_item(self._request.user_input, file_parts=False), retried=True)
 
     def poll(self) -> Step:
         ref = self._current()
@@ -214,6 +219,8 @@ class ResponsesSession:
         """The turn's first response (or a new one after a retryable failure)."""
         try:
             thread_id = self._conversation()
+            if self._file_tools is None:  # the conversation's files, added once per turn
+                self._file_tools = self._files.tools(thread_id, self._request.user_input)
             truncation = self._request.params.truncation_strategy
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
@@ -241,6 +248,7 @@ class ResponsesSession:
                 "create conversation",
             )
             self._thread_id = str(created["id"])
+            self._files.created(self._thread_id, metadata)
         return self._thread_id
 
     def _current(self) -> RunRef:
@@ -452,8 +460,14 @@ class ResponsesSession:
         if instructions:
             body["instructions"] = instructions
         tools = [rw.responses_tool(d) for d in self._request.tools]
-        if spec.vector_store_ids:
-            tools.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
+        own = self._file_tools or []
+        stores = [
+            *spec.vector_store_ids,
+            *(s for t in own if t["type"] == "file_search" for s in t["vector_store_ids"]),
+        ]
+        if stores:  # the assistant's knowledge and the conversation's own files, in one file_search
+            tools.append({"type": "file_search", "vector_store_ids": list(dict.fromkeys(stores))})
+        tools.extend(t for t in own if t["type"] != "file_search")
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))

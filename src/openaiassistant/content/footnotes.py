@@ -2,7 +2,8 @@
 
 ``raw`` leaves the text as the server sent it. ``strip`` removes the inline markers (Assistants
 writes ``【4:0†runbook.md】`` where it cites). ``footnotes`` puts ``[1]``, ``[2]`` where each source
-is cited (replacing a marker, or at the position Responses gives) and appends the sources::
+is cited (replacing a marker or a ``sandbox:`` link to a file code_interpreter wrote, or at the
+position Responses gives) and appends the sources::
 
     Rotate the logs, then grow the volume [1].
 
@@ -38,7 +39,9 @@ def _is_marker(text: str, c: Citation) -> bool:
     if c.start_index is None or c.end_index is None or c.end_index <= c.start_index:
         return False
     span = text[c.start_index : c.end_index]
-    return span.startswith("【") and span.endswith("】") or (c.text is not None and span == c.text and c.url is None)
+    if span.startswith("【") and span.endswith("】") or span.startswith("sandbox:"):  # a marker, a sandbox link
+        return True
+    return c.text is not None and span == c.text and c.url is None
 
 
 def _numbered(citations: Sequence[Citation]) -> list[Citation]:
@@ -85,8 +88,7 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 def _label(c: Citation) -> str:
     if c.url:
         return f"{c.title} <{c.url}>" if c.title else c.url
-    name = c.filename or c.file_id or "file"
-    return f"{name} ({c.container_id})" if c.type == "container_file_citation" and c.container_id else name
+    return c.filename or c.file_id or "file"
 
 
 def _sources(citations: Sequence[Citation]) -> str:

@@ -69,8 +69,9 @@ class FilesAPI:
         for attempt in range(self._retries + 1):
             sent = time.time()
             try:
-                created = self._once.files.create(file=(name, data, mime), purpose=purpose, extra_body=extra)
-                return _plain(created)
+                created = _plain(self._once.files.create(file=(name, data, mime), purpose=purpose, extra_body=extra))
+                self._names[str(created["id"])] = name
+                return created
             except openai.APIStatusError as exc:
                 if exc.status_code < 500 and exc.status_code not in (408, 409, 429):
                     raise map_status_error(exc, what=f"upload {name}", thread_id=None) from None
@@ -83,6 +84,7 @@ class FilesAPI:
                     raise ServerUnavailableError(f"upload {name}: could not reach the server") from None
             landed = self._landed(name=name, size=len(data), purpose=purpose, since=sent)
             if landed is not None:
+                self._names[str(landed["id"])] = name
                 return landed
             self._sleep(min(0.5 * 2**attempt, 8.0))
         raise AssertionError("unreachable")
