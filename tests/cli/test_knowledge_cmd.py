@@ -81,3 +81,11 @@ def test_bad_input_is_one_line_and_exit_2(kb, argv, message, capsys):
     assert kb(*argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_file_that_fails_to_index_is_named_and_exits_1(kb, runbooks, emulator, capsys):
+    emulator.load_script({"indexing_fails": "cpu-high"})
+    assert kb("sync", "runbooks", str(runbooks), "--create") == 1
+    out, err = capsys.readouterr()
+    assert ": 1 uploaded, 0 replaced, 0 removed, 0 unchanged, 1 failed" in out
+    assert "failed: cpu-high.md: The file cpu-high.md could not be parsed." in err

@@ -152,3 +152,25 @@ def test_a_lost_upload_is_sent_again_once(kb, runbooks, emulator, client):
     assert report.uploaded == 3
     uploaded = [f for f in client.files.list() if f.filename.startswith(("disk-full", "replication-lag", "oom"))]
     assert len(uploaded) == 3  # the dropped request never landed, so the second send is the only one
+
+
+def test_a_failed_indexing_is_an_error_naming_the_file(emulator, client, runbooks):
+    from openaiassistant.errors import IndexingError
+
+    emulator.load_script({"indexing_fails": "replication"})
+    kb = KnowledgeBase(client, sleep=lambda _s: None)
+    store = kb.create("runbooks")
+    with pytest.raises(
+        IndexingError, match="db/replication-lag.md: The file replication-lag.md could not be parsed"
+    ) as info:
+        kb.sync(store.id, runbooks)
+    assert list(info.value.failures) == ["db/replication-lag.md"]
+    report = info.value.report  # what did get done
+    assert report.uploaded == 2 and sorted(f.name for f in report.files if f.status == "completed") == [
+        "disk-full.md",
+        "oom.log",
+    ]
+    # the next sync tries the failed file again, and only that one
+    emulator.load_script({})
+    again = kb.sync(store.id, runbooks)
+    assert (again.uploaded, again.replaced, again.unchanged) == (0, 1, 2)

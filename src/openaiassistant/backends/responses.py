@@ -177,6 +177,7 @@ class ResponsesSession:
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
         self._files = ConversationFiles(backend=backend, server=server_of(backend.connection), deadline=deadline)
         self._file_tools: list[dict[str, Any]] | None = None  # the conversation's file_search / code_interpreter
+        self._direct_files: list[str] = []  # files file_search cannot index: given as input_file parts
 
     @property
     def thread_id(self) -> str | None:
@@ -184,10 +185,10 @@ class ResponsesSession:
 
     # -- the seam -----------------------------------------------------------------------------
     def start(self) -> Started:
-        return self._open(responses_format.message_item(self._request.user_input, file_parts=False), retried=False)
+        return self._open(retried=False)
 
     def retry(self) -> Started:
-        return self._open(responses_format.message_item(self._request.user_input, file_parts=False), retried=True)
+        return self._open(retried=True)
 
     def poll(self) -> Step:
         ref = self._current()
@@ -215,12 +216,14 @@ class ResponsesSession:
             self._cancel(self._active)
 
     # -- internals ----------------------------------------------------------------------------
-    def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
+    def _open(self, *, retried: bool) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
         try:
             thread_id = self._conversation()
             if self._file_tools is None:  # the conversation's files, added once per turn
-                self._file_tools = self._files.tools(thread_id, self._request.user_input)
+                self._file_tools, self._direct_files = self._files.tools(thread_id, self._request.user_input)
+            message = responses_format.message_item(self._request.user_input, file_parts=False)
+            message["content"].extend({"type": "input_file", "file_id": f} for f in self._direct_files)
             truncation = self._request.params.truncation_strategy
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None

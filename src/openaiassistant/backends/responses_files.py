@@ -85,23 +85,26 @@ class ConversationFiles:
         """A conversation this turn made: nothing in it yet."""
         _remember((self._server, thread_id), metadata or {})
 
-    def tools(self, thread_id: str, user_input: UserInput) -> list[dict[str, Any]]:
-        """The ``file_search`` store(s) and ``code_interpreter`` container this turn offers;
-        this turn's file_search attachments are added to the conversation's store first."""
+    def tools(self, thread_id: str, user_input: UserInput) -> tuple[list[dict[str, Any]], list[str]]:
+        """The ``file_search`` store and ``code_interpreter`` container this turn offers (this
+        turn's file_search attachments are added to the conversation's store first), and the
+        files to give the model directly as ``input_file`` parts: those the store cannot index
+        by their type (``unsupported_file``), as a file id attached with no name to check."""
         metadata = self._metadata(thread_id)
         store = metadata.get(STORE_KEY)
         searched = user_input.attachment_ids("file_search")
+        direct: list[str] = []
         if searched:
             if store is None:
                 store = self._new_store(thread_id, metadata)
-            self._add(store, searched, thread_id)
+            direct = self._add(store, searched, thread_id)
         tools: list[dict[str, Any]] = []
         if store is not None:
             tools.append({"type": "file_search", "vector_store_ids": [store]})
         code = user_input.attachment_ids("code_interpreter")
         if code:
             tools.append({"type": "code_interpreter", "container": {"type": "auto", "file_ids": code}})
-        return tools
+        return tools, direct
 
     # -- internals ----------------------------------------------------------------------------
     def _call(self, fn: Any, what: str, thread_id: str) -> Any:
@@ -148,8 +151,9 @@ class ConversationFiles:
             _remember((self._server, thread_id), updated)
         return store_id
 
-    def _add(self, store_id: str, file_ids: list[str], thread_id: str) -> None:
-        """Add files to the store and wait until they are indexed (within the turn's deadline)."""
+    def _add(self, store_id: str, file_ids: list[str], thread_id: str) -> list[str]:
+        """Add files to the store and wait until they are indexed (within the turn's deadline);
+        returns those it refused by type (taken out of the store again)."""
         for file_id in file_ids:
             self._call(
                 lambda t, f=file_id: self._client.post(
@@ -173,10 +177,15 @@ class ConversationFiles:
                 )
                 for f in file_ids
             }
+            unsupported = [
+                f
+                for f, s in states.items()
+                if s.get("status") == "failed" and (s.get("last_error") or {}).get("code") == "unsupported_file"
+            ]
             failed = {
                 f: (s.get("last_error") or {}).get("message") or "failed"
                 for f, s in states.items()
-                if s.get("status") == "failed"
+                if s.get("status") == "failed" and f not in unsupported
             }
             if failed:
                 raise IndexingError(
@@ -184,8 +193,18 @@ class ConversationFiles:
                     + "; ".join(f"{f}: {why}" for f, why in failed.items()),
                     failures=failed,
                 )
-            if all(s.get("status") == "completed" for s in states.values()):
-                return
+            if all(s.get("status") == "completed" or f in unsupported for f, s in states.items()):
+                for f in unsupported:
+                    self._call(
+                        lambda t, f=f: self._client.delete(
+                            f"/vector_stores/{store_id}/files/{f}",
+                            cast_to=object,
+                            options={"headers": _BETA, "timeout": t},
+                        ),
+                        f"take file {f} out of the conversation's vector store",
+                        thread_id,
+                    )
+                return unsupported
             if not self._deadline.wait(delay):
                 raise TurnTimeoutError(f"the attached files were still being indexed in vector store {store_id}")
             delay = min(delay * 2, 1.0)
