@@ -96,3 +96,11 @@ def test_upload_policies(value, mode, seconds):
 def test_bad_upload_policies_name_the_setting(value):
     with pytest.raises(ConfigError, match="upload_policy"):
         parse_upload_policy(value)
+
+
+def test_a_sync_steps_files_json_entries_are_attachments():
+    entries = [
+        {"file_id": "file-1", "name": "runbooks/disk-full.md", "status": "completed", "bytes": 9, "sha256": "ab"}
+    ]
+    (attachment,) = build_input("x", attachments=entries).attachments
+    assert (attachment.file_id, attachment.tools, attachment.pending) == ("file-1", ("file_search",), False)
