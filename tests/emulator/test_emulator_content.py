@@ -195,3 +195,20 @@ def test_assistants_citation_marker_is_where_the_reply_cites(emulator: Any, clie
     assert (ann.start_index, ann.end_index, ann.text) == (15, 15 + len("【0:0†disk.md】"), "【0:0†disk.md】")
     assert ann.file_citation.file_id == doc_id
     assert emulator.violations() == []
+
+
+def test_embeddings_are_deterministic_and_near_for_shared_words(emulator: Any, client: openai.OpenAI) -> None:
+    import math
+
+    got = client.embeddings.create(
+        model="text-embedding-3-small", input=["disk full on db-1", "the disk is full", "cpu"]
+    )
+    a, b, c = (d.embedding for d in got.data)
+    assert len(a) == 256 and got.usage.prompt_tokens == 10
+    cos = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731 - unit vectors
+    assert cos(a, b) > cos(a, c) and math.isclose(cos(a, a), 1.0)
+    again = client.embeddings.create(model="m", input="disk full on db-1", dimensions=64)
+    assert len(again.data[0].embedding) == 64
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model="m", input="")
+    assert emulator.violations() == []

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from openaiassistant.content.sources import check_attachment, local_file
-from openaiassistant.errors import AssistantError, ConfigError, IndexingError, NotFoundError, TurnTimeoutError
+from openaiassistant.errors import (
+    APIError,
+    AssistantError,
+    ConfigError,
+    IndexingError,
+    NotFoundError,
+    TurnTimeoutError,
+)
 from openaiassistant.knowledge import sync as plans
 from openaiassistant.knowledge.api import FilesAPI, VectorStoresAPI, expires_after_seconds
 from openaiassistant.settings import ConnectionSettings
@@ -187,10 +194,14 @@ class KnowledgeBase:
 
     def get(self, ref: str) -> VectorStore:
         """A store by id, or by its exact name when exactly one store has it."""
-        try:
-            return VectorStore.from_api(self._stores.retrieve(ref))
-        except NotFoundError:
-            pass
+        if ref.startswith("vs_"):
+            try:
+                return VectorStore.from_api(self._stores.retrieve(ref))
+            except NotFoundError:
+                pass
+            except APIError as exc:  # llama-stack answers an unknown id with 400 "... not found"
+                if exc.http_status != 400 or "not found" not in exc.message.lower():
+                    raise
         named = [s for s in self.stores() if s.name == ref]
         if not named:
             raise NotFoundError(f"no vector store has the id or name {ref!r}", http_status=404)
