@@ -303,14 +303,13 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
+        from openaiassistant.keep.knowledge_step import parse_knowledge_sync
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
         from openaiassistant.keep.stream_log import StreamLogger
         from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
         request = build_turn_request(values, default_timeout=self._default_timeout)
-        knowledge = self._knowledge_sync(request.knowledge_sync)
-        if knowledge is not None and not request.prompt.strip():
-            return knowledge  # a sync-only step
+        sync = parse_knowledge_sync(request.knowledge_sync, files_dir=self._files_dir)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -319,6 +318,9 @@ class OpenaiassistantProvider(BaseProvider):
             method_caller=self._call_provider_method,
             provider_class=self._provider_class,
         )
+        knowledge = self._knowledge_sync(sync) if sync is not None else None  # once every value is checked
+        if knowledge is not None and not request.prompt.strip():
+            return knowledge  # a sync-only step
         spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
@@ -357,13 +359,10 @@ class OpenaiassistantProvider(BaseProvider):
             data.setdefault("files_json", knowledge["files_json"])
         return data
 
-    def _knowledge_sync(self, value: Any) -> dict | None:
-        """Carry out the step's ``knowledge_sync`` (see keep/knowledge_step.py); None without one."""
-        from openaiassistant.keep.knowledge_step import parse_knowledge_sync, run_knowledge_sync
+    def _knowledge_sync(self, sync: Any) -> dict:
+        """Carry out the step's ``knowledge_sync`` (see keep/knowledge_step.py)."""
+        from openaiassistant.keep.knowledge_step import run_knowledge_sync
 
-        sync = parse_knowledge_sync(value, files_dir=self._files_dir)
-        if sync is None:
-            return None
         return run_knowledge_sync(
             sync, connection=self._connection, logger=self.logger, prefix=f"[{self.provider_id}] "
         )
