@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from openaiassistant.backends.transport import call, get_client
+from openaiassistant.backends.transport import call, get_client, server_url
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError
 from openaiassistant.registry.servers import servers_of
 from openaiassistant.settings import BACKENDS, AssistantSpec, ConnectionSettings
@@ -28,7 +28,7 @@ _BETA = {"OpenAI-Beta": "assistants=v2"}
 
 def server_name(connection: ConnectionSettings) -> str:
     """The server a conversation lives on, as the registry records it."""
-    return (connection.base_url or connection.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
+    return server_url(connection)
 
 
 @dataclass(kw_only=True)

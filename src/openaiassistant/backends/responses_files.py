@@ -24,7 +24,7 @@ from openaiassistant.content.inputs import UserInput
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, IndexingError, NotFoundError, TurnTimeoutError
 
-__all__ = ["STORE_KEY", "ConversationFiles", "delete_store", "forget", "server_of"]
+__all__ = ["STORE_KEY", "ConversationFiles", "delete_store", "forget"]
 
 STORE_KEY = "openaiassistant_vector_store"
 _BETA = {"OpenAI-Beta": "assistants=v2"}
@@ -47,14 +47,9 @@ def forget(server: str, thread_id: str) -> None:
         _known.pop((server, thread_id), None)
 
 
-def server_of(connection: Any) -> str:
-    """The server a conversation lives on (what the registry records, too)."""
-    return str(connection.base_url or connection.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
-
-
 def delete_store(backend: Any, thread_id: str, deadline: Deadline) -> None:
     """Delete the conversation's own vector store, if it has one (before the conversation goes)."""
-    files = ConversationFiles(backend=backend, server=server_of(backend.connection), deadline=deadline)
+    files = ConversationFiles(backend=backend, server=backend.server, deadline=deadline)
     try:
         store = files._metadata(thread_id).get(STORE_KEY)
     except AssistantError:  # the conversation is gone already: its delete says so
@@ -85,18 +80,22 @@ class ConversationFiles:
         """A conversation this turn made: nothing in it yet."""
         _remember((self._server, thread_id), metadata or {})
 
-    def tools(self, thread_id: str, user_input: UserInput) -> tuple[list[dict[str, Any]], list[str]]:
+    def tools(
+        self, thread_id: str, user_input: UserInput, *, remember: bool = True
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """The ``file_search`` store and ``code_interpreter`` container this turn offers (this
         turn's file_search attachments are added to the conversation's store first), and the
         files to give the model directly as ``input_file`` parts: those the store cannot index
-        by their type (``unsupported_file``), as a file id attached with no name to check."""
-        metadata = self._metadata(thread_id)
+        by their type (``unsupported_file``), as a file id attached with no name to check.
+        Without ``remember`` (a conversation kept in our own log: no metadata on the server) the
+        store serves this turn only."""
+        metadata = self._metadata(thread_id) if remember else {}
         store = metadata.get(STORE_KEY)
         searched = user_input.attachment_ids("file_search")
         direct: list[str] = []
         if searched:
             if store is None:
-                store = self._new_store(thread_id, metadata)
+                store = self._new_store(thread_id, metadata, remember=remember)
             direct = self._add(store, searched, thread_id)
         tools: list[dict[str, Any]] = []
         if store is not None:
@@ -125,7 +124,7 @@ class ConversationFiles:
         _remember(key, metadata)
         return metadata
 
-    def _new_store(self, thread_id: str, metadata: dict[str, str]) -> str:
+    def _new_store(self, thread_id: str, metadata: dict[str, str], *, remember: bool) -> str:
         body = {
             "name": f"conversation {thread_id}",
             "metadata": {"conversation": thread_id},
@@ -140,7 +139,7 @@ class ConversationFiles:
         )
         store_id = str(store["id"])
         updated = {**metadata, STORE_KEY: store_id}
-        if len(updated) <= 16:  # the API's limit; without room the store serves this turn only
+        if remember and len(updated) <= 16:  # the API's limit; without room the store serves this turn only
             self._call(
                 lambda t: self._client.post(
                     f"/conversations/{thread_id}", body={"metadata": updated}, cast_to=object, options={"timeout": t}

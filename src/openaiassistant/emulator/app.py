@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
     assistants_api,
+    chat_api,
     containers_api,
     control,
     conversations_api,
@@ -26,6 +27,7 @@ from openaiassistant.emulator import (
     vector_stores_api,
 )
 from openaiassistant.emulator.aborts import install_log_filter, is_abort
+from openaiassistant.emulator.azure_layout import AzureLayout
 from openaiassistant.emulator.context import Emulator
 from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
 from openaiassistant.emulator.problems import ApiProblem
@@ -82,6 +84,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *embeddings_api.ROUTES,
         *containers_api.ROUTES,
         *models_api.ROUTES,
+        *chat_api.ROUTES,
         *control.ROUTES,
     ]
     app = Starlette(
@@ -90,4 +93,5 @@ def build_app(emulator: Emulator) -> Starlette:
     )
     app.state.emulator = emulator
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
+    app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app
