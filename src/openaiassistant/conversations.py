@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from openaiassistant.backends.local_conversation import is_local
 from openaiassistant.backends.transport import call, get_client, server_url
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError
 from openaiassistant.registry.servers import servers_of
@@ -91,12 +92,14 @@ class Conversations:
         path = f"/conversations/{thread_id}" if name == "responses" else f"/threads/{thread_id}"
         headers = {} if name == "responses" else _BETA
         client = get_client(self.connection)
-        obj = _request(
-            self.connection,
-            lambda t: client.get(path, cast_to=object, options={"headers": headers, "timeout": t}),
-            f"retrieve {'conversation' if name == 'responses' else 'thread'}",
-            thread_id,
-        )
+        obj: dict[str, Any] = {}
+        if not is_local(thread_id):  # a conversation our own log keeps has no server object
+            obj = _request(
+                self.connection,
+                lambda t: client.get(path, cast_to=object, options={"headers": headers, "timeout": t}),
+                f"retrieve {'conversation' if name == 'responses' else 'thread'}",
+                thread_id,
+            )
         row = self.registry.get(thread_id) if self.registry is not None else None
         return {
             "thread_id": thread_id,
