@@ -73,7 +73,9 @@ class Conversations:
             from openaiassistant.backends.responses import ResponsesBackend
 
             cls = ResponsesBackend if name == "responses" else AssistantsBackend
-            self._backends[name] = cls(connection=self.connection, spec=AssistantSpec(backend=name))
+            # reading and deleting a thread needs no assistant: the id only satisfies the spec
+            spec = AssistantSpec(backend=name, assistant_id="asst_unused" if name == "assistants" else None)
+            self._backends[name] = cls(connection=self.connection, spec=spec)
         return self._backends[name]
 
     def backend_of(self, thread_id: str, backend: str | None = None) -> str:

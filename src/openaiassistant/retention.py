@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
+from openaiassistant.redaction import redact
 
 __all__ = ["Retention", "parse_retention_days"]
 

@@ -300,6 +300,12 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         sys.stdout.write(_rendered_tail("".join(streamed_parts), result.text))
     sys.stdout.write("\n")
     sys.stdout.flush()
+    _notes(result, saved, err)
+    return 0
+
+
+def _notes(result: Any, saved: list[Any], err: Any) -> None:
+    """What stderr says after the answer: refusal, early stop, files written, the conversation."""
     if result.refusal:
         err.print(f"[yellow]refused:[/] {result.refusal}")
     if result.status == "incomplete":
@@ -309,7 +315,6 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
     for path in saved:
         err.print(f"[green]saved[/] {path}")
     err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
-    return 0
 
 
 class MarkerFilter:

@@ -113,7 +113,8 @@ def guarded(fn: Callable[[], int], *, console: Any | None = None) -> int:
     """Run a command body; our errors become one line on stderr and an exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from openaiassistant.errors import AssistantError, ConfigError, redact
+    from openaiassistant.errors import AssistantError, ConfigError
+    from openaiassistant.redaction import redact
 
     def say(text: str) -> None:
         if console is not None:

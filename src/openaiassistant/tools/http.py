@@ -52,7 +52,8 @@ from urllib.parse import quote, urlencode
 import httpx
 import jsonschema
 
-from ..errors import ConfigError, redact, register_secret
+from ..errors import ConfigError
+from ..redaction import redact, register_secret
 from ..values import parse_bool
 from .base import ToolDefinition
 from .strict import strict_problem
