@@ -12,6 +12,11 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# The inspector page is tested in Debian's headless Chromium (CI runs as root on a clean machine);
+# in our own runs a missing browser is an error, not a skip.
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_BROWSER := 1
+test-main test-keep: browser
+
 # Real MCP servers the MCP client is tested against (installed by `make mcp-servers`, cached in
 # .mcp-servers/, gitignored): mcp-server-time from PyPI in a venv of its own (the official mcp
 # SDK needs pydantic >= 2.12) and @modelcontextprotocol/server-everything from npm. In our own
@@ -45,7 +50,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench emulator clean compat compat-setup
+.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench bench-burst emulator redis-server clean compat compat-setup browser reliability
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -67,6 +72,10 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
 	touch $@
 
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 # The demo runs the alert-triage workflow in Keep's real workflow engine, so it needs Keep's
 # environment; the emulator and a sample monitoring API start in-process on 127.0.0.1.
 demo: setup-keep
@@ -79,14 +88,22 @@ lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
-# `lint` joins `test` once the whole tree is clean (see docs/architecture.md, "The gate").
-test: test-main test-keep
+# The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
+test: lint test-main test-keep
 
-test-main: setup mcp-servers
+test-main: setup mcp-servers redis-server
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep mcp-servers
+test-keep: setup-keep mcp-servers redis-server
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The coordination tests and the burst benchmark start a real redis-server (Debian's package) on
+# 127.0.0.1; installed here when missing (CI runs as root). Without it those cases skip.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is not installed and cannot be here (not root): its tests skip"; fi; }
 
 # the stamps name the pins' generation: change it with the pins (not on every Makefile edit)
 COMPAT_STAMP := .stamp-compat-1
@@ -112,8 +129,21 @@ compat: setup setup-keep compat-setup
 emulator: setup
 	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
 
-bench: setup
+bench: setup redis-server
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/burst.py --before $(BURST_BEFORE)
+
+# The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, with the
+# code before this work (3402e6c), without coordination and through Redis and PostgreSQL
+# (docs/benchmarks-burst.md)
+BURST_BEFORE := 3402e6c
+bench-burst: setup redis-server
+	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60 --before $(BURST_BEFORE)
 
 clean:
 	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info
+
+# The reliability report (docs/reliability.md): fault matrices, property tests, secret scan and
+# soak in both environments (reliability/run.py; ~15 minutes).
+reliability: setup setup-keep
+	$(VENV)/bin/python reliability/run.py

@@ -4,20 +4,37 @@ Keep renders every templated value as text and YAML has its own idea of booleans
 arrive as ``True``, ``"true"``, ``"yes"`` or ``"on"``; a number of seconds as ``30`` or ``"30"``.
 Every place that takes such a value uses these parsers, so one spelling means one thing in a step's
 ``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``; and one number is
-checked one way, whether it is a run control, a setting, a timeout or a tool limit.
+checked one way, whether it is a run control, a setting, a timeout or a tool limit. The JSON
+Schemas of the formats users write (:mod:`openaiassistant.schemas`) build their flag and number
+rules from the same words and the same text rule (:data:`DECIMAL_TEXT`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from openaiassistant.errors import ConfigError
 
-__all__ = ["parse_bool", "parse_count", "parse_number", "parse_seconds", "positive_seconds"]
+__all__ = [
+    "DECIMAL_TEXT",
+    "FALSE_WORDS",
+    "FLAG_TEXT",
+    "TRUE_WORDS",
+    "parse_bool",
+    "parse_count",
+    "parse_number",
+    "parse_seconds",
+    "positive_seconds",
+]
 
 TRUE_WORDS = ("true", "yes", "1", "on")
 FALSE_WORDS = ("false", "no", "0", "off")
+FLAG_TEXT = "true or false (also yes/no, 1/0, on/off, in any case)"
+# A number written as text: plain decimals only (no exponent, no "inf"/"nan", no "1_000"), so
+# that the schemas' patterns for numeric text (schemas/common.py) accept exactly what parses.
+DECIMAL_TEXT = re.compile(r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*$")
 _UNSET = object()
 
 
@@ -33,7 +50,7 @@ def parse_bool(where: str, value: Any, *, default: Any = _UNSET) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ConfigError(where, f"must be true or false, got {value!r}")
+    raise ConfigError(where, f"must be {FLAG_TEXT}, got {value!r}")
 
 
 def parse_number(
@@ -44,7 +61,7 @@ def parse_number(
     allowed = f"a number from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else "a number"
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
     if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     return number
 
 
@@ -54,13 +71,13 @@ def parse_count(where: str, value: Any, *, low: int = 0, high: int = 10**9, text
     allowed = f"a whole number from {low} to {high}" if high < 10**9 else f"a whole number >= {low}"
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
     if not (math.isfinite(number) and number == int(number) and low <= number <= high):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     return int(number)
 
 
 def parse_seconds(where: str, value: Any, *, text_ok: bool = True) -> float:
     """A number of seconds, > 0 and finite (numeric text too, unless ``text_ok`` is False)."""
-    seconds = _as_float(where, value, text_ok=text_ok, allowed="a number of seconds")
+    seconds = _as_float(where, value, text_ok=text_ok, allowed="a finite number of seconds > 0")
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
     return seconds
@@ -74,12 +91,29 @@ def positive_seconds(where: str, value: Any) -> float | None:
 
 
 def _as_float(where: str, value: Any, *, text_ok: bool, allowed: str) -> float:
-    if isinstance(value, bool) or (isinstance(value, str) and not text_ok):
+    if isinstance(value, bool) or (isinstance(value, str) and not (text_ok and DECIMAL_TEXT.match(value))):
         raise ConfigError(where, f"must be {allowed}, got {value!r}")
     try:
         return float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float (10**400)
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}") from None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message shows it: its repr, cut short (a hostile value can be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clean_text(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (from a mis-decoded alert, a broken
+    JSON escape) becomes U+FFFD instead of failing the request with UnicodeEncodeError; a
+    surrogate pair written as two code points becomes the character it stands for."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -51,7 +51,7 @@ def providers(
 
 
 def _run(providers_file: Path) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(
         load_example("runbook-knowledge.yaml"), alert=runner.make_alert(ALERT), providers_file=providers_file
@@ -81,7 +81,7 @@ def test_sync_chain_attach_and_cite(providers, example_emulator, backend):
     sent = [
         r
         for r in example_emulator.requests()
-        if r["method"] == "POST" and any(k in r["path"] for k in ("/responses", "/runs"))
+        if r["method"] == "POST" and any(k in r["path"] for k in ("/responses", "/threads"))
     ]
     assert any(synced["vector_store_id"] in str(r.get("body")) for r in sent)
     # upload_policy delete_after_turn: the log and the screenshot are gone after the turn
@@ -123,7 +123,7 @@ def test_retention_deletes_idle_conversations_as_new_ones_are_recorded(providers
 
 
 def test_a_path_outside_files_dir_fails_the_step_and_sends_nothing(providers, example_emulator, files_dir):
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     providers_file, _ = providers
     workflow = load_example("runbook-knowledge.yaml")

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -88,7 +90,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--tools", default=None, metavar="FILE", help="tools file (YAML or JSON): HTTP tools and MCP servers"
     )
     parser.add_argument(
-        "--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)"
+        "--timeout",
+        default="300",
+        metavar="SECONDS|none",
+        help="deadline for the whole turn in seconds (default 300); none: no deadline",
     )
     parser.add_argument("--on-active-run", choices=("wait", "cancel", "fail"), default="wait")
     parser.add_argument(
@@ -111,7 +116,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "env OPENAI_CAPABILITIES)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="also show the conversation's messages (with --json: in the result's messages)",
+    )
     parser.add_argument(
         "--registry",
         default=os.environ.get("OPENAIASSISTANT_REGISTRY"),
@@ -119,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
     _content_flags(parser)
+    add_coordination_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -189,6 +199,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     from openaiassistant.errors import ConfigError
     from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 
+    args.timeout = timeout_of(args.timeout) if isinstance(args.timeout, str) else args.timeout
     params = dict(_pairs(args.param, "--param"))
     if args.response_format:
         params["response_format"] = args.response_format
@@ -208,6 +219,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         project=args.project,
         transport=args.transport,
         capabilities=args.capabilities,
+        **coordination_settings(args),
     )
     if args.backend == "responses" and not (args.model or connection.azure_deployment):
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
@@ -220,14 +232,25 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     )
     tools = None
     if args.tools:
+        from dataclasses import replace
+
         from openaiassistant.tools import load_tools_file
+        from openaiassistant.tools.loader import load_hosted_tools
 
         tools = load_tools_file(args.tools)
+        spec = replace(spec, hosted_tools=load_hosted_tools(args.tools))  # web_search, mcp_remote, ...
     registry = None
     if args.registry:
         from openaiassistant.registry import ThreadRegistry
 
-        registry = ThreadRegistry(args.registry)
+        try:
+            registry = ThreadRegistry(args.registry)
+        except Exception as exc:  # a bad URL, a missing driver, an unreachable or broken database
+            from openaiassistant.errors import redact
+
+            text = str(exc).removeprefix("invalid registry_url: ") if isinstance(exc, ConfigError) else None
+            detail = (text or redact(f"{type(exc).__name__}: {exc}")).splitlines()[0][:300]
+            raise ConfigError("--registry", f"the thread registry is not usable ({detail})") from None
     return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 
@@ -254,9 +277,11 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         sys.stdout.flush()
 
     def on_tool_call(record: Any) -> None:
-        mark = "[red]x[/]" if record.error else "[green]ok[/]"
-        arguments = json.dumps(record.arguments, ensure_ascii=False)
-        err.print(f"[cyan]tool[/] {record.name}({_short(arguments)}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
+        from rich.markup import escape
+
+        mark = f"[red]x {escape(_short(str(record.error)))}[/]" if record.error else "[green]ok[/]"
+        arguments = escape(_short(json.dumps(record.arguments, ensure_ascii=False)))
+        err.print(f"[cyan]tool[/] {escape(record.name)}({arguments}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
 
     import logging
 
@@ -300,6 +325,8 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         sys.stdout.write(_rendered_tail("".join(streamed_parts), result.text))
     sys.stdout.write("\n")
     sys.stdout.flush()
+    if args.history:
+        _print_history(result, err)
     _notes(result, saved, err)
     return 0
 
@@ -360,6 +387,30 @@ def _rendered_tail(streamed: str, rendered: str) -> str:
         return rendered[len(streamed) :]
     at = rendered.rfind("\n\nSources:\n")
     return rendered[at:] if at >= 0 else ""
+
+
+def _print_history(result: Any, err: Any) -> None:
+    """The conversation so far, oldest first (stderr: stdout keeps only the answer)."""
+    from rich.markup import escape
+
+    err.print("[bold]history[/]")
+    for message in result.messages or []:
+        err.print(f"  [dim]{escape(str(message.get('role')))}:[/] {escape(str(message.get('text') or ''))}")
+
+
+def timeout_of(text: str) -> float | None:
+    """``--timeout``: seconds > 0, or ``none`` for no deadline (a ConfigError names the flag)."""
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.values import parse_seconds
+
+    if text.strip().lower() in ("none", "off"):
+        return None
+    try:
+        return parse_seconds("--timeout", text)
+    except ConfigError:
+        raise ConfigError(
+            "--timeout", f"must be a number of seconds > 0, or none for no deadline; got {text!r}"
+        ) from None
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:

@@ -109,8 +109,12 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def guarded(fn: Callable[[], int], *, console: Any | None = None) -> int:
-    """Run a command body; our errors become one line on stderr and an exit code."""
+def guarded(
+    fn: Callable[[], int], *, console: Any | None = None, registry_errors: tuple[type[BaseException], ...] = ()
+) -> int:
+    """Run a command body; our errors become one line on stderr and an exit code
+    (``registry_errors``: other exception types reported as the registry failing, e.g. a
+    missing database driver)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from openaiassistant.errors import AssistantError, ConfigError
@@ -130,7 +134,7 @@ def guarded(fn: Callable[[], int], *, console: Any | None = None) -> int:
     except AssistantError as exc:
         say(f"error: {exc.kind}: {one_line(str(exc))}")
         return EXIT_ERROR
-    except SQLAlchemyError as exc:  # an unreachable or broken database: one line, no traceback
+    except (SQLAlchemyError, *registry_errors) as exc:  # type: ignore[misc]  # a broken database: one line
         first = (redact(str(exc)).splitlines() or [""])[0][:300]
         say(f"error: the thread registry failed: {type(exc).__name__}: {first}")
         return EXIT_ERROR

@@ -16,6 +16,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from openaiassistant.cli import recover_cmd
 from openaiassistant.cli.common import EXIT_ERROR, check_registry_url, connection, guarded, option, shared_parent
 
 WIDTH = 80
@@ -56,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cleanup.add_argument("--json", action="store_true")
     forget = action("forget", "mark conversations deleted in the registry only (the server keeps them)")
     forget.add_argument("thread_ids", nargs="+", metavar="THREAD_ID")
+    recover_cmd.register(sub)
     parser.set_defaults(func=run)
 
 
@@ -66,7 +68,7 @@ def parse_age(text: str) -> timedelta:
 
 
 def run(args: argparse.Namespace) -> int:
-    return guarded(lambda: _dispatch(args))
+    return guarded(lambda: _dispatch(args), registry_errors=(OSError, ValueError, ImportError))
 
 
 def _registry(args: argparse.Namespace) -> Any:
@@ -78,7 +80,11 @@ def _registry(args: argparse.Namespace) -> Any:
 
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.threads_command
-    registry = _registry(args) if command in ("list", "forget", "cleanup") or option(args, "registry") else None
+    registry = (
+        _registry(args) if command in ("list", "forget", "cleanup", "recover") or option(args, "registry") else None
+    )
+    if command == "recover":  # runs that dead workers left behind (cli/recover_cmd.py)
+        return int(recover_cmd.run(args, registry))
     if command == "list":
         return _list(args, registry)
     if command == "forget":
@@ -116,7 +122,10 @@ def _list(args: argparse.Namespace, registry: Any) -> int:
             limit=args.limit,
         )
     if args.json:
-        print(json.dumps([t.to_dict() for t in threads], indent=2))
+        orphans: dict[str, list] = {}
+        for run in recover_cmd.orphans_of(registry, [t.thread_id for t in threads]):
+            orphans.setdefault(run.thread_id or "", []).append(run.to_dict())
+        print(json.dumps([{**t.to_dict(), "orphaned_runs": orphans.get(t.thread_id, [])} for t in threads], indent=2))
         return 0
     console = _console()
     if not threads:
@@ -124,6 +133,8 @@ def _list(args: argparse.Namespace, registry: Any) -> int:
     for t in threads:
         for line, style in _entry(t):
             console.print(line, style=style, markup=False, no_wrap=True, overflow="ellipsis", crop=True)
+    filtered = args.tenant or args.workflow or args.fingerprint or args.idle
+    recover_cmd.print_orphans(registry, [t.thread_id for t in threads] if filtered else None)
     return 0
 
 

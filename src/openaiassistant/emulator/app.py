@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
+    account_limits,
     assistants_api,
     chat_api,
     containers_api,
@@ -21,6 +22,7 @@ from openaiassistant.emulator import (
     conversations_api,
     embeddings_api,
     files_api,
+    inspector,
     models_api,
     responses_api,
     runs_api,
@@ -71,8 +73,9 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
-def build_app(emulator: Emulator) -> Starlette:
-    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``."""
+def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
+    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``
+    (with ``inspect``, also the inspector page ``/_emulator/ui``)."""
     routes = [
         *responses_api.ROUTES,
         *conversations_api.ROUTES,
@@ -86,12 +89,16 @@ def build_app(emulator: Emulator) -> Starlette:
         *models_api.ROUTES,
         *chat_api.ROUTES,
         *control.ROUTES,
+        *account_limits.ROUTES,
+        *(inspector.ROUTES if inspect else []),
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={ApiProblem: _problem, 404: _not_found, 405: _not_found, Exception: _crash},
     )
     app.state.emulator = emulator
+    # added first, so it runs inside EmulatorMiddleware: its 429s are authenticated and logged
+    app.add_middleware(account_limits.AccountLimitsMiddleware, emulator=emulator)
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
     app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app

@@ -7,12 +7,14 @@ their routes around one instance.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
 import warnings
 from typing import Any
 
+from openaiassistant.emulator.account_limits import AccountLimits
 from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, Fault, FaultBook
 from openaiassistant.emulator.request_rules import check_unknown_params
@@ -20,7 +22,13 @@ from openaiassistant.emulator.script import Script, load_script
 from openaiassistant.emulator.state import State
 from openaiassistant.emulator.validation import SpecValidator, load_validator
 
-__all__ = ["Emulator", "spec_required"]
+__all__ = ["EXCHANGE_PROBLEMS", "Emulator", "spec_required"]
+
+# The spec problems of the request being served (the middleware sets a list per request, which
+# its request-log entry carries): the inspector shows each request's verdict.
+EXCHANGE_PROBLEMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "emulator_exchange_problems", default=None
+)
 
 
 class Emulator:
@@ -33,9 +41,12 @@ class Emulator:
         validate: bool = True,
         required_api_key: str | None = None,
         clock: Clock | None = None,
+        limits: Any = None,
     ) -> None:
         self._lock = threading.Lock()
         self.clock = clock or Clock()  # this emulator's own time (tests move it forward)
+        # account-level requests/tokens per minute (off unless ``limits`` sets them)
+        self.account_limits = AccountLimits(clock=self.clock, initial=limits)
         self._initial_script = script
         self.required_api_key = required_api_key
         self.validator: SpecValidator | None = _spec_validator() if validate else None
@@ -63,6 +74,7 @@ class Emulator:
         """Back to the state the server started in: empty world, initial script, no log."""
         self.state = State()
         self.clock.reset()
+        self.account_limits.reset()
         self.load_script(self._initial_script)
         with self._lock:
             self._requests.clear()
@@ -72,7 +84,7 @@ class Emulator:
 
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(entry) for entry in self._requests]
+            return [{**entry, "violations": list(entry.get("violations") or [])} for entry in self._requests]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -100,6 +112,7 @@ class Emulator:
             logging.getLogger("openaiassistant.emulator").warning("spec violations: %s", problems)
             with self._lock:
                 self._violations.extend(problems)
+                _note_for_exchange(problems)
 
     # -- used by handlers ------------------------------------------------------------------
     def check_event(self, api: str, name: str, data: Any) -> None:
@@ -119,18 +132,19 @@ class Emulator:
         if problems:
             with self._lock:
                 self._request_violations.extend(problems)
+                _note_for_exchange(problems)
         check_unknown_params(self.validator.allowed_params(method, path), path, body)
 
-    def model_fault(self, method: str, path: str) -> dict[str, Any] | None:
+    def model_fault(self, method: str, path: str, body: str | None = None) -> dict[str, Any] | None:
         """An armed run/response-level fault for this request, as a step ``fault`` dict."""
-        fault = self.faults.take(MODEL_KINDS, method, path)
+        fault = self.faults.take(MODEL_KINDS, method, path, body)
         if fault is None:
             return None
         return {"kind": fault.kind, "code": fault.code, "message": fault.message, "reason": fault.reason}
 
-    def stream_cut(self, method: str, path: str) -> Fault | None:
+    def stream_cut(self, method: str, path: str, body: str | None = None) -> Fault | None:
         """The armed stream fault for this request (``stream_cut`` / ``stream_error``), if any."""
-        return self.faults.take(STREAM_KINDS, method, path)
+        return self.faults.take(STREAM_KINDS, method, path, body)
 
     def poll_headers(self, api: str) -> dict[str, str]:
         """``openai-poll-after-ms`` for responses of ``api`` (``assistants`` | ``responses``), if
@@ -138,6 +152,12 @@ class Emulator:
         if self.script.poll_after_ms is None or api not in self.script.poll_hint_apis:
             return {}
         return {"openai-poll-after-ms": str(self.script.poll_after_ms)}
+
+
+def _note_for_exchange(problems: list[str]) -> None:
+    current = EXCHANGE_PROBLEMS.get()
+    if current is not None:
+        current.extend(problems)
 
 
 def spec_required() -> bool:

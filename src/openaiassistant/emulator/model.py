@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
+from openaiassistant.emulator import hosted_script
 from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import MISSING, Latency, Script, Step
 
@@ -50,6 +51,7 @@ class Plan:
     cite_at: list[int] = field(default_factory=list)  # where the reply's {{ cite }} marks stood in ``text``
     code: str | None = None  # code_interpreter ran this
     written: list[tuple[str, bytes]] = field(default_factory=list)  # (name, content) it wrote
+    hosted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # web_search / mcp calls (hosted_script)
 
 
 @dataclass(kw_only=True)
@@ -68,6 +70,7 @@ class Context:
     code_interpreter: bool = False  # the code_interpreter tool is offered
     sandbox_files: list[str] | None = None  # names of the files code_interpreter can read
     attached: list[str] | None = None  # names of the files and images the latest user message carries
+    hosted: frozenset[str] = frozenset()  # types of the hosted tools offered (web_search, mcp)
 
 
 def decide(script: Script, ctx: Context) -> Plan:
@@ -94,6 +97,7 @@ def decide(script: Script, ctx: Context) -> Plan:
     variables["attachments"] = ", ".join(ctx.attached or [])
     variables["sandbox"] = {"files": ", ".join(ctx.sandbox_files or [])}
     variables["cite"] = CITE
+    variables["mcp"] = {"output": hosted_script.MCP_OUTPUT}
     return _render(script, step, variables, ctx)
 
 
@@ -151,6 +155,8 @@ def _continue(script: Script, ctx: Context) -> tuple[Step, dict[str, Any]]:
 
 def _tools_available(step: Step, ctx: Context) -> bool:
     if step.code_interpreter is not None and not ctx.code_interpreter:
+        return False
+    if not hosted_script.available(step.web_search, step.mcp, ctx.hosted):
         return False
     if not step.tool_calls:
         return True
@@ -213,7 +219,12 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             PlannedCall(
                 call_id="call_" + secrets.token_hex(12),
                 name=str(call["name"]),
-                arguments=json.dumps(template(call.get("arguments") or {}, variables)),
+                # raw_arguments: the text as a model might send it (not JSON, nested too deep...)
+                arguments=(
+                    template(call["raw_arguments"], variables)
+                    if "raw_arguments" in call
+                    else json.dumps(template(call.get("arguments") or {}, variables))
+                ),
             )
             for call in step.tool_calls
         ]
@@ -231,6 +242,7 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             (str(f["name"]), str(template(f.get("content") or "", variables)).encode("utf-8"))
             for f in step.code_interpreter["files"]
         ]
+    plan.hosted = hosted_script.render(step.web_search, step.mcp, variables, template)
     return plan
 
 

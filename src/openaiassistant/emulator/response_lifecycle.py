@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, assert_never
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
 from openaiassistant.emulator.containers_api import add_file, container_for
+from openaiassistant.emulator.hosted_calls import run_hosted
 from openaiassistant.emulator.http import new_id
 from openaiassistant.emulator.model import Plan, place
 from openaiassistant.emulator.model_fault import ModelFault
@@ -56,7 +57,10 @@ def lifecycle(
             written: list[dict[str, Any]] = []
             if plan.code is not None:
                 written = yield from _code_interpreter_call(emulator, record, plan, body)
-            status = yield from _message(record, plan, limit=body.get("max_output_tokens"), written=written)
+            waits = (yield from run_hosted(record, plan, body, event=event)) if plan.hosted else False
+            status = "completed"  # a call waiting for approval ends the response without a message
+            if not waits:
+                status = yield from _message(record, plan, limit=body.get("max_output_tokens"), written=written)
         case _:
             assert_never(plan.kind)
     finish(emulator, record, status=status, plan=plan)

@@ -38,6 +38,7 @@ from openaiassistant.emulator.http import (
     not_found,
     ok,
     paginate,
+    raw_body,
     read_json,
     require,
     sse_response,
@@ -164,9 +165,10 @@ def _start(
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)
-    run.timeline = Timeline(lifecycle(emulator, record, run, plan), clock=emulator.clock)
+    run.timeline = Timeline(lifecycle(emulator, record, run, plan), clock=emulator.clock, sink=run.events)
     prelude = [("thread.created", record.obj)] if thread_created else []
     prelude.append(("thread.run.created", obj))
+    run.events.append(("thread.run.created", snapshot(obj)))
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
 
 
@@ -175,7 +177,7 @@ def _respond(
 ) -> Response:
     if not stream:
         return ok(run.obj, headers=_headers(emulator))
-    cut = emulator.stream_cut("POST", request.url.path)
+    cut = emulator.stream_cut("POST", request.url.path, raw_body(request))
     first = [(name, snapshot(obj)) for name, obj in prelude]  # as they are now, before the run advances
     return sse_response(
         request, _stream(run, first, clock=emulator.clock), api="assistants", cut_after=cut, headers=_headers(emulator)
@@ -207,7 +209,7 @@ def _plan(
     outputs: list[tuple[str, str]] | None,
     pending: PendingCall | None = None,
 ) -> Plan:
-    fault = emulator.model_fault("POST", request.url.path)
+    fault = emulator.model_fault("POST", request.url.path, raw_body(request))
     user_text = next((message_text(m) for m in reversed(record.messages) if m["role"] == "user"), "")
     tools = {t["function"]["name"] for t in run.obj["tools"] if t.get("type") == "function"}
     if run.obj["tool_choice"] == "none":
@@ -352,7 +354,9 @@ async def submit_tool_outputs(request: Request) -> Response:
     pending = emulator.state.calls.get(expected[0])
     run.obj.update(status="queued", required_action=None)
     plan = _plan(emulator, record, run, request, outputs=named, pending=pending)
-    run.timeline = Timeline(after_tool_outputs(emulator, record, run, step, plan), clock=emulator.clock)
+    run.timeline = Timeline(
+        after_tool_outputs(emulator, record, run, step, plan), clock=emulator.clock, sink=run.events
+    )
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=[])
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from openaiassistant.emulator import hosted_script
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 MISSING = object()  # a step without ``json``
@@ -88,6 +90,8 @@ class Step:
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
     code_interpreter: dict[str, Any] | None = None  # {code, files: [{name, content}]}: run code, write files
+    web_search: dict[str, Any] | None = None  # {query, sources: [{url, title}]}: a scripted web_search_call
+    mcp: dict[str, Any] | None = None  # {tool, arguments, server_label}: call the request's remote MCP server
 
 
 @dataclass(kw_only=True)
@@ -127,24 +131,16 @@ def load_script(source: Any = None) -> Script:
         return Script(rules=[Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}"))])
     if isinstance(source, Script):
         return source
-    if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
-        source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
-    if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
-        source = Path(source).read_text(encoding="utf-8")
-    if isinstance(source, (str, bytes)):
-        source = yaml.safe_load(source) or {}
-    if not isinstance(source, dict):
-        raise ScriptError("a script must be a mapping")
+    source = _as_mapping(source)
+    _check_format(source)
     rules = [_parse_rule(raw, index) for index, raw in enumerate(source.get("rules") or [])]
     if not any(rule.default for rule in rules):
         rules.append(Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}")))
     faults = source.get("faults") or []
-    if not isinstance(faults, list):
-        raise ScriptError("faults must be a list")
     return Script(
         latency=Latency().merged(source.get("latency")),
         poll_after_ms=None if source.get("poll_after_ms", 20) is None else int(source.get("poll_after_ms", 20)),
-        poll_hint_apis=_poll_hint_apis(source.get("poll_hint_apis", ["assistants"])),
+        poll_hint_apis=tuple(source.get("poll_hint_apis") or ()) if "poll_hint_apis" in source else ("assistants",),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
         indexing_fails=_regex_text(source.get("indexing_fails"), "indexing_fails"),
@@ -183,6 +179,44 @@ def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
     return apis
 
 
+def _as_mapping(source: Any) -> dict[str, Any]:
+    """The script as a mapping, from a dict, YAML text, a file path or a bundled script's name."""
+    named = source if isinstance(source, str) and "\n" not in source.strip() else None
+    if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
+        source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
+    if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
+        try:
+            source = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScriptError(f"the script file {str(source)!r} cannot be read: {exc}") from None
+    if isinstance(source, (str, bytes)):
+        try:
+            source = yaml.safe_load(source) or {}
+        except yaml.YAMLError as exc:
+            raise ScriptError(f"the script is not valid YAML: {' '.join(str(exc).split())}") from None
+    if isinstance(source, dict):
+        return source
+    if named is not None and isinstance(source, str):  # one word or a path, but no such file
+        bundled = sorted(p.stem for p in BUNDLED.glob("*.yaml"))
+        raise ScriptError(
+            f"no script file {named!r} (and no bundled script of that name: {', '.join(bundled)}); "
+            "give a path to a YAML file, YAML text or a mapping"
+        )
+    raise ScriptError(f"a script must be a mapping, got {type(source).__name__}")
+
+
+def _check_format(source: Any) -> None:
+    """The script's format is described once, as a JSON Schema (schemas/emulator_script.py,
+    published as docs/schemas/emulator-script.schema.json); its first problem is refused."""
+    from openaiassistant.schemas.check import path_text, problems
+    from openaiassistant.schemas.emulator_script import EMULATOR_SCRIPT_DOCUMENT
+
+    found = problems(source, EMULATOR_SCRIPT_DOCUMENT)
+    if found:
+        path, problem = found[0]
+        raise ScriptError(f"{path_text('script', path)}: {problem}")
+
+
 def _is_file(text: str) -> bool:
     if "\n" in text or len(text) > 1024:
         return False
@@ -202,8 +236,6 @@ def _compile(pattern: Any, where: str) -> re.Pattern[str] | None:
 
 
 def _parse_rule(raw: Any, index: int) -> Rule:
-    if not isinstance(raw, dict):
-        raise ScriptError(f"rule {index} must be a mapping")
     name = str(raw.get("name") or f"rule{index}")
     return Rule(
         name=name,
@@ -223,9 +255,6 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
     else:
         parsed_then = None
     calls = raw.get("tool_calls") or []
-    for call in calls:
-        if not isinstance(call, dict) or "name" not in call:
-            raise ScriptError(f"{where}: every tool call needs a name")
     return Step(
         reply=None if raw.get("reply") is None else str(raw["reply"]),
         json=raw.get("json", MISSING),
@@ -235,4 +264,6 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
         code_interpreter=_code_interpreter(raw.get("code_interpreter"), where),
+        web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
+        mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),
     )

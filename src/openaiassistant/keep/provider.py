@@ -14,7 +14,6 @@ import logging
 import threading
 from typing import Any
 
-import pydantic
 from keep.contextmanager.contextmanager import ContextManager
 from keep.exceptions.provider_exception import ProviderException
 from keep.providers.base.base_provider import BaseProvider
@@ -28,158 +27,26 @@ from openaiassistant.errors import (
     QuotaExceededError,
     ServerUnavailableError,
 )
+from openaiassistant.keep.auth_config import auth_config_class
 from openaiassistant.redaction import redact
+from openaiassistant.schemas.check import check, given
+from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
-from openaiassistant.values import positive_seconds
+from openaiassistant.values import parse_count, positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
 _REGISTRIES_LOCK = threading.Lock()
 
 
-@pydantic.dataclasses.dataclass
-class OpenaiassistantProviderAuthConfig:
-    """How to reach the server and which assistant answers."""
-
-    api_key: str = dataclasses.field(
-        metadata={
-            "required": True,
-            "description": "API key (OpenAI, Azure OpenAI or a compatible server)",
-            "sensitive": True,
-        }
-    )
-    backend: str = dataclasses.field(
-        default="responses",
-        metadata={
-            "required": False,
-            "description": "Which API runs the assistant",
-            "hint": (
-                "responses: Responses + Conversations (current API); "
-                "assistants: Assistants v2 (servers that still offer it)"
-            ),
-            "type": "select",
-            "options": ["responses", "assistants"],
-        },
-    )
-    model: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Model (responses backend; on Azure the deployment name)",
-            "hint": "e.g. gpt-4o-mini",
-        },
-    )
-    instructions: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "The assistant's instructions (responses backend; sent with every turn)",
-            "type": "textarea",
-        },
-    )
-    assistant_id: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Assistant id (assistants backend)",
-            "hint": "asst_...",
-        },
-    )
-    organization: str | None = dataclasses.field(
-        default=None,
-        metadata={"required": False, "description": "OpenAI organization id", "hint": "org-..."},
-    )
-    project: str | None = dataclasses.field(
-        default=None,
-        metadata={"required": False, "description": "OpenAI project id", "hint": "proj_..."},
-    )
-    base_url: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Base URL of the API (empty: api.openai.com; Azure: your resource endpoint)",
-            "hint": "https://api.openai.com/v1, https://NAME.openai.azure.com, http://127.0.0.1:8765/v1",
-        },
-    )
-    azure_endpoint: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Azure OpenAI resource endpoint (selects Azure OpenAI; the model is your deployment name)",
-            "hint": (
-                "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version is dated)"
-            ),
-        },
-    )
-    api_version: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Azure OpenAI api-version: empty or v1 for the v1 endpoint, or a dated version",
-            "hint": "e.g. 2025-04-01-preview (setting it with base_url also selects Azure OpenAI)",
-        },
-    )
-    transport: str = dataclasses.field(
-        default="sse",
-        metadata={
-            "required": False,
-            "description": (
-                "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll"
-            ),
-            "hint": "poll only behind a proxy that buffers or cuts server-sent events",
-            "type": "select",
-            "options": ["sse", "poll"],
-        },
-    )
-    capabilities: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
-            "hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
-            "stream_background, truncation)",
-        },
-    )
-    default_timeout: str | None = dataclasses.field(
-        default="120",
-        metadata={
-            "required": False,
-            "description": "Default deadline of one turn, in seconds (a step's timeout wins)",
-        },
-    )
-    vector_store_ids: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Knowledge: vector stores (e.g. of runbooks) the assistant searches with file_search",
-            "hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
-        },
-    )
-    files_dir: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Local files: the folder on the Keep server that steps may attach and sync from",
-            "hint": "attachments, images and knowledge_sync paths resolve inside it (unset: no local files)",
-        },
-    )
-    retention_days: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
-            "hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
-        },
-    )
-    registry_url: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Thread registry: record every conversation (tenant, workflow, alert fingerprint)",
-            "hint": "SQLAlchemy URL, e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...",
-            "sensitive": True,
-        },
-    )
+# The fields are described once, as a JSON Schema (schemas/provider_config.py, published as
+# docs/schemas/provider-config.schema.json): add a field there, not here.
+OpenaiassistantProviderAuthConfig = auth_config_class(
+    PROVIDER_CONFIG,
+    name="OpenaiassistantProviderAuthConfig",
+    module=__name__,
+    doc="How to reach the server and which assistant answers.",
+)
 
 
 class OpenaiassistantProvider(BaseProvider):
@@ -217,8 +84,10 @@ class OpenaiassistantProvider(BaseProvider):
 
     def validate_config(self):
         """Check the configuration without any network call (Keep runs this when parsing)."""
-        self.authentication_config = OpenaiassistantProviderAuthConfig(**self.config.authentication)
         try:
+            authentication = _configured(self.config.authentication)
+            check(authentication, PROVIDER_CONFIG_DOCUMENT, where="authentication")
+            self.authentication_config = OpenaiassistantProviderAuthConfig(**authentication)
             self._connection = self._connection_settings()
             self._spec = self._assistant_spec()
             self._connection.validate()
@@ -307,10 +176,11 @@ class OpenaiassistantProvider(BaseProvider):
         images: list | str | None = None,
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
+        approvals: list | str | None = None,
+        hosted_tools: list | str | None = None,
         knowledge_sync: dict | str | None = None,
         citations: str | None = None,
         upload_policy: dict | str | None = None,
-        approvals: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -336,6 +206,11 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_step_request(values, default_timeout=self._default_timeout)
         sync = parse_knowledge_sync(request.knowledge_sync, files_dir=self._files_dir)
+        self._warn_dropped_floats()
+        spec = self._spec
+        if request.hosted_tools:  # refused here, before any tool server or request, on a backend without them
+            spec = dataclasses.replace(spec, hosted_tools=request.hosted_tools)
+            spec.validate(self._connection)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -347,7 +222,6 @@ class OpenaiassistantProvider(BaseProvider):
         knowledge = self._knowledge_sync(sync) if sync is not None else None  # once every value is checked
         if knowledge is not None and not request.prompt.strip():
             return knowledge  # a sync-only step
-        spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         if knowledge is not None and knowledge["vector_store_id"] not in spec.vector_store_ids:
@@ -405,7 +279,17 @@ class OpenaiassistantProvider(BaseProvider):
 
         with _REGISTRIES_LOCK:
             if url not in _REGISTRIES:
-                _REGISTRIES[url] = ThreadRegistry(url)
+                try:
+                    _REGISTRIES[url] = ThreadRegistry(url)
+                except Exception as exc:  # noqa: BLE001 - bookkeeping must not cost the answer
+                    # the turn runs unrecorded, as the library does when recording fails; the
+                    # next step tries the database again (it may be back)
+                    self.logger.warning(
+                        "[%s] the thread registry at registry_url is not usable, this turn is not recorded: %s",
+                        self.provider_id,
+                        redact(f"{type(exc).__name__}: {exc}")[:300],
+                    )
+                    return None
             return _REGISTRIES[url]
 
     def _registry_tags(self) -> dict[str, Any]:
@@ -416,6 +300,19 @@ class OpenaiassistantProvider(BaseProvider):
             "workflow": getattr(self.context_manager, "workflow_id", None),
             "alert_fingerprint": getattr(event, "fingerprint", None),
         }
+
+    def _warn_dropped_floats(self) -> None:
+        """A YAML float in this step's ``with:`` never arrives (Keep's parser drops it): say so
+        in the workflow log. The raw step is visible where Keep keeps the workflow's YAML (its
+        database, when its server runs the workflow); elsewhere nothing is said here."""
+        step = getattr(threading.current_thread(), "step_id", None)  # set by Keep for each step
+        raw = _raw_workflow(self.context_manager) if step else None
+        if raw is None:
+            return
+        from openaiassistant.keep.dropped_floats import dropped_floats
+
+        for dropped in dropped_floats(raw, step=step):
+            self.logger.warning("[%s] %s", self.provider_id, dropped.message())
 
     def _log_progress(self, line: str) -> None:
         """Waits and fallbacks go into the workflow log as they happen (already redacted)."""
@@ -492,6 +389,10 @@ class OpenaiassistantProvider(BaseProvider):
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
             capabilities=auth.capabilities or None,
+            coordination_url=auth.coordination_url or None,
+            rpm=_optional_count("rpm", auth.rpm),
+            tpm=_optional_count("tpm", auth.tpm),
+            max_concurrent_turns=_optional_count("max_concurrent_turns", auth.max_concurrent_turns),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
@@ -514,14 +415,46 @@ def _content_settings(auth: Any) -> tuple[Any, Any]:
     from openaiassistant.retention import Retention, parse_retention_days
 
     files_dir = None
-    if auth.files_dir:
+    if getattr(auth, "files_dir", None):
         files_dir = Path(str(auth.files_dir)).expanduser()
         if not files_dir.is_dir():
             raise ConfigError("files_dir", f"{auth.files_dir} is not a directory on the Keep server")
-    days = parse_retention_days(auth.retention_days)
+    days = parse_retention_days(getattr(auth, "retention_days", None))
     if days is not None and not auth.registry_url:
         raise ConfigError("retention_days", "needs registry_url: the registry knows which conversations exist")
     return files_dir, Retention(days) if days is not None else None
+
+
+def _raw_workflow(context_manager: Any) -> Any:
+    """The workflow's YAML as Keep's database holds it (None without a database or a row)."""
+    tenant_id = getattr(context_manager, "tenant_id", None)
+    workflow_id = getattr(context_manager, "workflow_id", None)
+    if not (tenant_id and workflow_id):
+        return None
+    try:
+        import yaml
+        from keep.api.core.db import get_workflow_by_id
+
+        row = get_workflow_by_id(tenant_id, workflow_id)
+        return yaml.safe_load(row.workflow_raw) if row is not None and row.workflow_raw else None
+    except Exception:  # no database, or not a stored workflow: nothing to compare with
+        logging.getLogger(__name__).debug("no stored workflow %s to check for dropped floats", workflow_id)
+        return None
+
+
+def _configured(authentication: Any) -> dict[str, Any]:
+    """The fields that were given: Keep's UI sends None or "" for the empty ones; a select's
+    value is read without regard to case or surrounding spaces, as it always was."""
+    fields = {k: v for k, v in (given(authentication) or {}).items() if v != ""}
+    for name in ("backend", "transport"):
+        if isinstance(fields.get(name), str):
+            fields[name] = fields[name].strip().lower()
+    return fields
+
+
+def _optional_count(where: str, value: Any) -> int | None:
+    """A whole number > 0 from the configuration, or None when it is not set."""
+    return None if value is None or value == "" else parse_count(where, value, low=1)
 
 
 def _failure_message(err: AssistantError) -> str:
@@ -542,9 +475,18 @@ def _check_registry_url(url: str | None) -> None:
     from sqlalchemy import create_engine
 
     try:
-        create_engine(url).dispose()  # parses the URL, loads the dialect and its driver; no connection
+        engine = create_engine(url)  # parses the URL, loads the dialect and its driver; no connection
     except Exception as exc:
         raise ConfigError("registry_url", redact(f"not a usable SQLAlchemy URL: {type(exc).__name__}: {exc}")) from None
+    try:
+        if engine.dialect.name == "sqlite":
+            from openaiassistant.registry.sqlite_check import sqlite_file_problem
+
+            problem = sqlite_file_problem(engine.url.database)
+            if problem:
+                raise ConfigError("registry_url", problem)
+    finally:
+        engine.dispose()
 
 
 def _short(value: Any, limit: int = 200) -> str:
