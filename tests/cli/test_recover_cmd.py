@@ -14,7 +14,17 @@ from openaiassistant.cli.main import main
 
 def test_nothing_to_recover(emulator: Any, tmp_path: Any, capsys: Any) -> None:
     url = f"sqlite:///{tmp_path}/threads.db"
-    argv = ["threads", "--registry", url, "--create", "recover", "--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
+    argv = [
+        "threads",
+        "--registry",
+        url,
+        "--create",
+        "recover",
+        "--base-url",
+        emulator.base_url,
+        "--api-key",
+        "sk-cli-rec-0001",
+    ]
     assert main(argv) == 0
     assert "no orphaned runs" in capsys.readouterr().out
     assert main([*argv, "--json"]) == 0
