@@ -62,6 +62,7 @@ class TurnResult:
     messages: list[dict[str, Any]] | None = None
     tool_calls: list[ToolRecord] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # files code_interpreter wrote
     # what the server's hosted tools did (web_search, code_interpreter, remote mcp), in order
     hosted_calls: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -92,6 +93,7 @@ class TurnResult:
             "messages": self.messages,
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "citations": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.citations],
+            "files": [dict(f) for f in self.files],
             "hosted_calls": [dict(c) for c in self.hosted_calls],
             "usage": self.usage.to_dict(),
             "duration_ms": round(self.duration_ms, 1),

@@ -17,7 +17,7 @@ from openaiassistant.backends.base import (
     Retryable,
     TurnOutput,
 )
-from openaiassistant.content.citations import from_assistants_annotations
+from openaiassistant.content import assistants_format
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.settings import AssistantSpec
@@ -152,7 +152,8 @@ def run_output(messages: list[Any]) -> TurnOutput:
             if kind == "text":
                 text = get(part, "text")
                 output.texts.append(get(text, "value") or "")
-                output.citations.extend(from_assistants_annotations([plain(a) for a in get(text, "annotations") or []]))
+                annotations = [plain(a) for a in get(text, "annotations") or []]
+                output.citations.extend(assistants_format.citations(annotations, part=len(output.texts) - 1))
             elif kind == "refusal":
                 output.refusals.append(get(part, "refusal") or "")
     return output

@@ -11,7 +11,7 @@ from typing import Any
 
 from openaiassistant.backends import base
 from openaiassistant.backends.hosted_wire import hosted_records
-from openaiassistant.content.citations import from_responses_annotations
+from openaiassistant.content import responses_format
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition
@@ -35,7 +35,9 @@ def responses_output(obj: dict[str, Any]) -> tuple[base.TurnOutput, list[ToolCal
             for part in item.get("content") or []:
                 if part.get("type") == "output_text":
                     output.texts.append(part.get("text") or "")
-                    output.citations.extend(from_responses_annotations(part.get("annotations") or []))
+                    output.citations.extend(
+                        responses_format.citations(part.get("annotations") or [], part=len(output.texts) - 1)
+                    )
                 elif part.get("type") == "refusal":
                     output.refusals.append(part.get("refusal") or "")
         elif kind == "function_call":

@@ -127,8 +127,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    _content_flags(parser)
     add_coordination_flags(parser)
     parser.set_defaults(func=run)
+
+
+def _content_flags(parser: argparse.ArgumentParser) -> None:
+    """Files, images, knowledge and citations of a turn (see docs/content.md)."""
+    group = parser.add_argument_group("files and knowledge")
+    group.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH[:TOOL]",
+        help="attach a local file (repeatable); TOOL file_search (default) or code_interpreter",
+    )
+    group.add_argument("--image", action="append", default=[], metavar="PATH|URL", help="an image (repeatable)")
+    group.add_argument(
+        "--vector-store",
+        action="append",
+        default=[],
+        metavar="ID|NAME",
+        help="search this vector store (repeatable; see openaiassistant knowledge)",
+    )
+    group.add_argument(
+        "--citations",
+        choices=("raw", "strip", "footnotes"),
+        default="footnotes",
+        help="how citations appear in the answer (default footnotes: [1] and a list of sources)",
+    )
+    group.add_argument("--download", metavar="DIR", default=None, help="save files the assistant wrote into DIR")
+    group.add_argument(
+        "--upload-policy",
+        default=None,
+        metavar="POLICY",
+        help="keep | delete_after_turn | expire_after:AGE for uploaded files (default expire_after:7d)",
+    )
+
+
+def _attachment(text: str) -> dict[str, Any]:
+    """``PATH`` or ``PATH:file_search`` / ``PATH:code_interpreter``."""
+    path, sep, tool = text.rpartition(":")
+    if sep and tool in ("file_search", "code_interpreter"):
+        return {"path": path, "tools": [tool]}
+    return {"path": text}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -182,7 +224,11 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.backend == "responses" and not (args.model or connection.azure_deployment):
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
     spec = AssistantSpec(
-        backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id
+        backend=args.backend,
+        model=args.model,
+        instructions=args.instructions,
+        assistant_id=args.assistant_id,
+        vector_store_ids=_vector_stores(args.vector_store, connection),
     )
     tools = None
     if args.tools:
@@ -208,11 +254,26 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 
+def _vector_stores(refs: list[str], connection: Any) -> tuple[str, ...]:
+    """Vector stores by id, or by name (looked up on the server)."""
+    if not any(not ref.startswith("vs_") for ref in refs):
+        return tuple(refs)
+    from openaiassistant.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.connect(connection)
+    return tuple(ref if ref.startswith("vs_") else kb.get(ref).id for ref in refs)
+
+
 def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metadata: dict[str, str], err: Any) -> int:
     streamed = args.stream and not args.json
 
+    streamed_parts: list[str] = []
+    markers = MarkerFilter(args.citations)
+
     def on_text(delta: str) -> None:
-        sys.stdout.write(delta)
+        shown = markers.feed(delta)
+        streamed_parts.append(shown)
+        sys.stdout.write(shown)
         sys.stdout.flush()
 
     def on_tool_call(record: Any) -> None:
@@ -245,22 +306,87 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         on_active_run=args.on_active_run,
         include_history=args.history,
         on_tool_call=None if args.json else on_tool_call,
+        images=list(args.image) or None,
+        attachments=[_attachment(f) for f in args.file] or None,
+        citations=args.citations,
+        upload_policy=args.upload_policy,
     )
+    saved = [assistant.download(f, args.download) for f in result.files] if args.download else []
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        data = result.to_dict()
+        if saved:
+            data["downloaded"] = [str(path) for path in saved]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     if not streamed:
         sys.stdout.write(result.text)
+    else:  # what the rendering added after the stream (footnotes: the sources)
+        streamed_parts.append(markers.feed("", end=True))
+        sys.stdout.write(_rendered_tail("".join(streamed_parts), result.text))
     sys.stdout.write("\n")
     sys.stdout.flush()
     if args.history:
         _print_history(result, err)
+    _notes(result, saved, err)
+    return 0
+
+
+def _notes(result: Any, saved: list[Any], err: Any) -> None:
+    """What stderr says after the answer: refusal, early stop, files written, the conversation."""
     if result.refusal:
         err.print(f"[yellow]refused:[/] {result.refusal}")
     if result.status == "incomplete":
         err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
+    for entry in result.files:
+        err.print(f"[cyan]file[/] {entry['filename']} ({entry['file_id']})", markup=True, highlight=False)
+    for path in saved:
+        err.print(f"[green]saved[/] {path}")
     err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
-    return 0
+
+
+class MarkerFilter:
+    """Citation markers (``【4:0†runbook.md】``, Assistants) taken out of streamed text as it
+    comes: dropped for ``strip``, ``[n]`` (numbered by source, as the final rendering does) for
+    ``footnotes``, kept for ``raw``."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._held = ""
+        self._numbers: dict[str, int] = {}
+
+    def feed(self, text: str, *, end: bool = False) -> str:
+        if self.mode == "raw":
+            return text
+        out, buffer = [], self._held + text
+        while buffer:
+            start = buffer.find("【")
+            if start < 0:
+                out.append(buffer)
+                buffer = ""
+                break
+            out.append(buffer[:start])
+            close = buffer.find("】", start)
+            if close < 0:
+                break
+            out.append(self._mark(buffer[start + 1 : close]))
+            buffer = buffer[close + 1 :]
+        self._held = "" if end else buffer
+        if end and buffer:
+            out.append(buffer)
+        return "".join(out)
+
+    def _mark(self, inner: str) -> str:
+        if self.mode != "footnotes":
+            return ""
+        source = inner.rpartition("†")[2] or inner
+        return f"[{self._numbers.setdefault(source, len(self._numbers) + 1)}]"
+
+
+def _rendered_tail(streamed: str, rendered: str) -> str:
+    if rendered.startswith(streamed):
+        return rendered[len(streamed) :]
+    at = rendered.rfind("\n\nSources:\n")
+    return rendered[at:] if at >= 0 else ""
 
 
 def _print_history(result: Any, err: Any) -> None:

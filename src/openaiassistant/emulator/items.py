@@ -126,6 +126,16 @@ def latest_user_text(items: list[dict[str, Any]]) -> str:
     return ""
 
 
+def latest_user_files(items: list[dict[str, Any]]) -> list[str]:
+    """File ids the latest user message carries (``input_file`` and ``input_image`` parts)."""
+    for item in reversed(items):
+        if item.get("type") == "message" and item.get("role") == "user":
+            content = item.get("content")
+            parts = content if isinstance(content, list) else []
+            return [str(p["file_id"]) for p in parts if isinstance(p, dict) and p.get("file_id")]
+    return []
+
+
 def context_tokens(items: list[dict[str, Any]], instructions: str | None) -> int:
     return count_tokens(instructions or "") + sum(count_tokens(item_text(item)) for item in items)
 

@@ -70,6 +70,17 @@ class VectorStoreRecord:
     obj: dict[str, Any]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> vector_store.file
     ready_at: dict[str, float] = field(default_factory=dict)  # file id -> monotonic time indexed
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch id -> vector_store.files_batch
+    batch_files: dict[str, list[str]] = field(default_factory=dict)  # batch id -> its file ids
+
+
+@dataclass(kw_only=True)
+class ContainerRecord:
+    """A code_interpreter container: its files are copies (``container.file``) with their bytes."""
+
+    obj: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # cfile id -> container.file
+    content: dict[str, bytes] = field(default_factory=dict)  # cfile id -> bytes
 
 
 @dataclass(kw_only=True)
@@ -82,3 +93,4 @@ class State:
     files: dict[str, FileRecord] = field(default_factory=dict)
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
     calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call
+    containers: dict[str, ContainerRecord] = field(default_factory=dict)

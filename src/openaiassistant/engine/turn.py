@@ -47,6 +47,7 @@ from openaiassistant.backends.base import (
     TurnOutput,
     TurnRequest,
 )
+from openaiassistant.content.citations import join_parts
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
@@ -279,7 +280,7 @@ class Turn:
 
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]
-        text = "\n\n".join(texts)
+        text, citations = join_parts(self.output.texts, self.output.citations)
         self._finish_stream(text)
         refusal = "\n".join(r for r in self.output.refusals if r) or None
         incomplete = isinstance(final.outcome, Incomplete)
@@ -304,7 +305,7 @@ class Turn:
             backend=self.backend.name,
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
-            citations=list(self.output.citations),
+            citations=citations,
             hosted_calls=list(self.output.hosted),
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,

@@ -93,6 +93,16 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "x-keep-hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
+        "files_dir": {
+            "description": "Local files: the folder on the Keep server that steps may attach and sync from",
+            "x-keep-hint": "attachments, images and knowledge_sync paths resolve inside it (unset: no local files)",
+            "type": "string",
+        },
+        "retention_days": {
+            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
+            "x-keep-hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
+            "anyOf": [{"type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
+        },
         "registry_url": {
             "description": "Thread registry: record every conversation (tenant, workflow, alert fingerprint)",
             "x-keep-hint": (
