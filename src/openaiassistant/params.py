@@ -12,6 +12,7 @@ The result is a backend-neutral :class:`RunParams`; each backend translates it t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -77,6 +78,9 @@ class RunParams:
     response_format: ResponseFormat | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+    # budgets, checked before each further model round (never sent to the server)
+    max_cost_usd: float | None = None
+    max_total_tokens: int | None = None
 
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
@@ -161,6 +165,19 @@ def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
     if not minimum <= int(number) <= maximum:
         raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
     return int(number)
+
+
+def _positive(name: str, value: Any) -> float:
+    """A number > 0 (numeric strings too), finite."""
+    if isinstance(value, bool):
+        raise ConfigError(name, f"must be a number > 0, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(name, f"must be a number > 0, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(name, f"must be a finite number > 0, got {value!r}")
+    return number
 
 
 def _boolean(name: str, value: Any, _backend: str) -> bool:
@@ -302,4 +319,6 @@ _PARSERS: dict[str, Any] = {
     "response_format": _response_format,
     "max_tool_rounds": lambda n, v, b: _integer(n, v, 1, 100),
     "max_tool_calls": lambda n, v, b: _integer(n, v, 1, 1000),
+    "max_cost_usd": lambda n, v, b: _positive(n, v),
+    "max_total_tokens": lambda n, v, b: _integer(n, v, 1, 10**12),
 }

@@ -87,6 +87,7 @@ class Step:
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
+    reasoning_tokens: int = 0  # tokens the model "reasoned" for this step (Responses usage)
 
 
 @dataclass(kw_only=True)
@@ -211,4 +212,11 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
+        reasoning_tokens=_count(raw.get("reasoning_tokens", 0), f"{where}.reasoning_tokens"),
     )
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ScriptError(f"{where}: must be a whole number >= 0, got {value!r}")
+    return value

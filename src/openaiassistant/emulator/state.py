@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaiassistant.emulator.prompt_cache import PromptCache
 from openaiassistant.emulator.script import Step
 from openaiassistant.emulator.timeline import Timeline
 
@@ -81,3 +82,4 @@ class State:
     files: dict[str, FileRecord] = field(default_factory=dict)
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
     calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call
+    prompt_cache: PromptCache = field(default_factory=PromptCache)  # what usage reports as cached
