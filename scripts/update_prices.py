@@ -23,16 +23,59 @@ from genai_prices import __version__, data, types
 TARGET = Path(__file__).resolve().parents[1] / "src/openaiassistant/observability/prices.json"
 # Text models usable through Responses / Assistants (no audio, image, realtime, embedding,
 # transcription or fine-tune entries: their usage is not token-priced the same way).
-MODELS = """
-gpt-3.5-turbo gpt-4 gpt-4-turbo gpt-4o gpt-4o-2024-05-13 gpt-4o-mini chatgpt-4o-latest
-gpt-4.1 gpt-4.1-mini gpt-4.1-nano gpt-4.5-preview
-gpt-5 gpt-5-mini gpt-5-nano gpt-5-pro gpt-5.1 gpt-5.1-codex-mini gpt-5.2 gpt-5.2-pro gpt-5.3 gpt-5.3-codex
-gpt-5.4 gpt-5.4-mini gpt-5.4-nano gpt-5.4-pro gpt-5.5 gpt-5.5-pro
-gpt-6-luna gpt-6-sol gpt-6-astra gpt-6.1-sol gpt-6.1-terra gpt-chat-latest
-gpt-oss-120b gpt-oss-20b codex-mini
-o1 o1-mini o1-pro o3 o3-mini o3-pro o4-mini o3-deep-research o4-mini-deep-research
-""".split()
-_FIELDS = {"input_mtok": "input", "cache_read_mtok": "cached_input", "cache_write_mtok": "cache_write", "output_mtok": "output"}
+MODELS = [
+    "gpt-3.5-turbo",
+    "gpt-4",
+    "gpt-4-turbo",
+    "gpt-4o",
+    "gpt-4o-2024-05-13",
+    "gpt-4o-mini",
+    "chatgpt-4o-latest",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-4.5-preview",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-5-pro",
+    "gpt-5.1",
+    "gpt-5.1-codex-mini",
+    "gpt-5.2",
+    "gpt-5.2-pro",
+    "gpt-5.3",
+    "gpt-5.3-codex",
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "gpt-5.4-nano",
+    "gpt-5.4-pro",
+    "gpt-5.5",
+    "gpt-5.5-pro",
+    "gpt-6-luna",
+    "gpt-6-sol",
+    "gpt-6-astra",
+    "gpt-6.1-sol",
+    "gpt-6.1-terra",
+    "gpt-chat-latest",
+    "gpt-oss-120b",
+    "gpt-oss-20b",
+    "codex-mini",
+    "o1",
+    "o1-mini",
+    "o1-pro",
+    "o3",
+    "o3-mini",
+    "o3-pro",
+    "o4-mini",
+    "o3-deep-research",
+    "o4-mini-deep-research",
+]
+_FIELDS = {
+    "input_mtok": "input",
+    "cache_read_mtok": "cached_input",
+    "cache_write_mtok": "cache_write",
+    "output_mtok": "output",
+}
 
 
 def _number(value: Decimal) -> float | int:

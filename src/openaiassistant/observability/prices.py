@@ -89,7 +89,7 @@ class ModelPrice:
             raise ConfigError(f"{where}.long_context", "must be {above_input_tokens: N, input: ..., output: ...}")
         above = _rate(extra["above_input_tokens"], where=f"{where}.long_context.above_input_tokens")
         rest = {k: v for k, v in extra.items() if k != "above_input_tokens"}
-        return cls(base=base, long_context=_rates(rest, where=f"{where}.long_context", fallback=base), above=int(above))
+        return cls(base=base, long_context=_rates(rest, where=f"{where}.long_context", base=value), above=int(above))
 
 
 class PriceTable:
@@ -170,21 +170,28 @@ def builtin_table() -> PriceTable:
     return PriceTable(table._models, source=data["source"], checked=data["checked"])
 
 
-def _rates(value: Mapping[str, Any], *, where: str, fallback: Rates | None = None) -> Rates:
+def _rates(value: Mapping[str, Any], *, where: str, base: Mapping[str, Any] | None = None) -> Rates:
+    """Rates from an entry; a long-context entry (``base`` is its model's entry) takes what it
+    does not give from the model's, and cached/cache-write input the model prices only as
+    input is priced as the long-context input."""
     unknown = sorted(set(value) - {*_RATES, "long_context", "aliases"})
     if unknown:
         raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {', '.join(_RATES)}")
-    if "input" not in value and fallback is None:
-        raise ConfigError(f"{where}.input", "required: USD per 1M input tokens")
-    if "output" not in value and fallback is None:
-        raise ConfigError(f"{where}.output", "required: USD per 1M output tokens")
+    for required in ("input", "output"):
+        if required not in value and base is None:
+            raise ConfigError(f"{where}.{required}", f"required: USD per 1M {required} tokens")
     given = {k: _rate(value[k], where=f"{where}.{k}") for k in _RATES if k in value}
-    base = given.get("input", fallback.input if fallback else Decimal(0))
+    inherited = {k: _rate(base[k], where=where) for k in _RATES if base is not None and k in base}
+    merged = {**inherited, **given}
+    if base is not None and "input" in given:  # input-priced kinds follow the long-context input
+        for kind in ("cached_input", "cache_write"):
+            if kind not in given and kind not in base:
+                merged[kind] = given["input"]
     return Rates(
-        input=base,
-        cached_input=given.get("cached_input", fallback.cached_input if fallback else base),
-        cache_write=given.get("cache_write", fallback.cache_write if fallback else base),
-        output=given.get("output", fallback.output if fallback else Decimal(0)),
+        input=merged["input"],
+        cached_input=merged.get("cached_input", merged["input"]),
+        cache_write=merged.get("cache_write", merged["input"]),
+        output=merged["output"],
     )
 
 

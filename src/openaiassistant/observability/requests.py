@@ -33,7 +33,7 @@ def traced_request(call: Call) -> Call:
             result = call(attempts, *args, settings=settings, what=what, **kwargs)
             if attempts.sent > 1:
                 s.set_attribute(attr.HTTP_RESEND_COUNT, attempts.sent - 1)
-            return result  # type: ignore[no-any-return]
+            return result
 
     return traced  # type: ignore[return-value]
 

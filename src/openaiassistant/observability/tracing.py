@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from openaiassistant.errors import AssistantError, redact, redact_data
 from openaiassistant.observability import attributes as attr
@@ -39,6 +40,8 @@ __all__ = [
     "provider_name",
     "server_attributes",
     "span",
+    "tool_outcome",
+    "tool_span",
     "tracer",
 ]
 
@@ -46,6 +49,7 @@ TRACER_NAME = "openaiassistant"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _CONTENT_ON = {"true", "1", "yes", "on", "span_only", "span_and_event"}
 MAX_CONTENT_CHARS = 4000
+_W3C = TraceContextTextMapPropagator()
 
 
 def tracer() -> trace.Tracer:
@@ -126,7 +130,42 @@ def content(value: Any) -> str:
 
 
 def inject_context(headers: MutableMapping[str, str]) -> None:
-    """Add the current span's ``traceparent`` (and ``tracestate``/``baggage``) to outgoing
-    headers, through the global propagator. Nothing is added while no span is recording."""
-    if trace.get_current_span().get_span_context().is_valid:
-        propagate.inject(headers)
+    """Add the current span's context to outgoing headers: whatever the process's propagator
+    writes (``OTEL_PROPAGATORS``; Keep sets Cloud Trace's), and W3C ``traceparent`` always.
+    Nothing is added outside a valid span (no SDK: no span context)."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return
+    propagate.inject(headers)
+    if not any(key.lower() == "traceparent" for key in headers):
+        _W3C.inject(headers)
+
+
+@contextmanager
+def tool_span(*, name: str, call_id: str, description: str | None = None, arguments: str = "") -> Iterator[Span]:
+    """``execute_tool {name}``: one tool call, current inside the block (so an HTTP tool's
+    request carries it as ``traceparent``). :func:`tool_outcome` records how it ended."""
+    values: dict[str, Any] = {
+        attr.OPERATION: "execute_tool",
+        attr.TOOL_NAME: name,
+        attr.TOOL_CALL_ID: call_id,
+        attr.TOOL_TYPE: "function",
+        attr.TOOL_DESCRIPTION: (description or "")[:300],
+    }
+    if capture_content():
+        values[attr.TOOL_CALL_ARGUMENTS] = content(arguments)
+    with span(f"execute_tool {name}", attributes=values) as current:
+        yield current
+
+
+def tool_outcome(target: Span, *, outcome: str, error: str | None = None, output: str | None = None) -> None:
+    """How a tool call ended: ``ok``, ``error`` (the tool failed), ``timeout`` or ``rejected``
+    (never ran: unknown tool, bad arguments, a full thread pool). A failed call is data for the
+    model, so the span fails with ``error.type`` = the outcome and the redacted message."""
+    if not target.is_recording():
+        return
+    target.set_attribute(attr.TOOL_OUTCOME, outcome)
+    if output is not None and capture_content():
+        target.set_attribute(attr.TOOL_CALL_RESULT, content(output))
+    if outcome != "ok":
+        target.set_attribute(attr.ERROR_TYPE, outcome)
+        target.set_status(Status(StatusCode.ERROR, redact(error or outcome)[:500]))

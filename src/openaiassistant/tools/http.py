@@ -53,6 +53,7 @@ import httpx
 import jsonschema
 
 from ..errors import ConfigError, redact, register_secret
+from ..observability.tracing import inject_context
 from ..values import parse_bool
 from .base import ToolDefinition
 from .strict import strict_problem
@@ -209,6 +210,7 @@ def _approval(value: Any, method: str, where: str) -> bool:
 async def _perform(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> Any:
     url = _build_url(spec, arguments)
     headers = {k: t.render(arguments, encode=lambda _n, v: scalar_text(v)) for k, t in spec.headers.items()}
+    inject_context(headers)  # traceparent: the tool call's span, for the service's own traces
     body = render_body(spec.body, arguments) if spec.body is not _NO_BODY else _NO_BODY
     method = spec.method
     # trust_env=False: no proxies or .netrc from the environment; redirects are handled below.
