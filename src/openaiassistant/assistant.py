@@ -24,8 +24,8 @@ from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
-from openaiassistant.engine.deadline import Clock, Deadline, Sleep
-from openaiassistant.engine.poll_plan import RunTimes, shared_run_times
+from openaiassistant.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError, redact
@@ -57,6 +57,8 @@ class Assistant:
     ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
     conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
     ``alert_fingerprint`` (neither API can list conversations; the registry can).
+    ``backend`` replaces the API the spec names with any :class:`~openaiassistant.backends.base.Backend`,
+    e.g. :class:`openaiassistant.testing.ScriptedBackend` to test code built on turns offline.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Assistant:
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
         registry: Any = None,
+        backend: Backend | None = None,
     ) -> None:
         connection.validate()
         spec.validate(connection)
@@ -80,7 +83,7 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = _BACKENDS[spec.backend](connection=connection, spec=spec)
+        self._backend = backend if backend is not None else _BACKENDS[spec.backend](connection=connection, spec=spec)
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -89,7 +92,8 @@ class Assistant:
 
     @property
     def backend(self) -> str:
-        return self.spec.backend
+        """The name of the API this assistant talks to (``responses``, ``assistants``, ...)."""
+        return self._backend.name
 
     def run_turn(
         self,
@@ -131,7 +135,7 @@ class Assistant:
         decisions = parse_decisions(approvals)
         if decisions and isinstance(prompt, str) and not prompt.strip():
             prompt = "Continue."
-        request, deadline, thread_meta = self._prepare(
+        request, deadline = self._prepare(
             prompt,
             params=params,
             metadata=metadata,
@@ -162,8 +166,6 @@ class Assistant:
             request=request,
             toolset=gate or self.tools,
             deadline=deadline,
-            thread_id=thread_id,
-            metadata=thread_meta,
             on_active_run=on_active_run,
             on_tool_call=on_tool_call,
             include_history=include_history,
@@ -171,13 +173,13 @@ class Assistant:
             run_times=self._run_times,
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
+        turn = Turn(setup)
         try:
-            result = Turn(setup).run()
+            result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
             pending, ran = record_pending(store_for(self.registry), stop)
             self._remember(stop.thread_id, tags)
-            assert stop.thread_id is not None
-            ids: dict[str, Any] = {self._backend.run_id_field: stop.run_id}
+            assert stop.thread_id is not None and turn.active is not None
             return TurnResult(
                 text="",
                 response="",
@@ -188,7 +190,8 @@ class Assistant:
                 tool_calls=approved_records + ran,
                 pending_approvals=pending,
                 approvals=decided,
-                **ids,
+                run_id=turn.active.result_run_id,
+                response_id=turn.active.result_response_id,
             )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
@@ -244,7 +247,7 @@ class Assistant:
         thread_id: Any,
         images: Any,
         attachments: Any,
-    ) -> tuple[TurnRequest, Deadline, dict[str, str] | None]:
+    ) -> tuple[TurnRequest, Deadline]:
         user_input = (
             prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
         )
@@ -280,11 +283,11 @@ class Assistant:
             user_input=user_input,
             params=run_params,
             tools=tools,
-            stream=self.connection.transport == "sse",
-            on_text=on_text if stream else None,
+            thread_id=thread_id,
             thread_metadata=thread_meta,
+            on_text=on_text if stream else None,
         )
-        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep), thread_meta
+        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
 
 
 def _thread_id(value: Any) -> str:

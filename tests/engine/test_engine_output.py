@@ -92,7 +92,7 @@ def test_incomplete_json_is_not_validated(make_assistant: Any, emulator: Any) ->
 
 def test_refusals_are_kept_apart_on_both_wires() -> None:
     from openaiassistant.backends.assistants_wire import run_output
-    from openaiassistant.backends.wire import responses_output
+    from openaiassistant.backends.responses_wire import responses_output
 
     output, calls = responses_output(
         {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from openaiassistant.engine.deadline import POLL_FIRST, POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, PollSchedule
+from openaiassistant.engine.polling import POLL_FIRST, POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, PollBackoff
 
 
 def _delays(n: int) -> list[float]:
-    schedule = PollSchedule()
+    schedule = PollBackoff()
     return [schedule.next_delay(None) for _ in range(n)]
 
 
@@ -38,14 +38,14 @@ def test_a_short_run_is_seen_done_soon_after_it_ends():
 
 
 def test_the_server_hint_wins():
-    schedule = PollSchedule()
+    schedule = PollBackoff()
     assert schedule.next_delay(0.02) == 0.02
     assert schedule.next_delay(5.0) == 5.0
     assert schedule.next_delay(None) == POLL_FIRST
 
 
 # -- learned plans ------------------------------------------------------------------------------
-from openaiassistant.engine.poll_plan import MIN_SAMPLES, POINTS, PhaseSchedule, RunTimes  # noqa: E402
+from openaiassistant.engine.polling import MIN_SAMPLES, POINTS, PhasePolls, RunTimes  # noqa: E402
 
 
 class _Clock:
@@ -66,7 +66,7 @@ def _history(durations: list[float]) -> RunTimes:
 def _seen_done(plan: list[float] | None, ends_at: float) -> tuple[float, int]:
     """(when the run is seen done, polls made) for a run ending ``ends_at`` s after its start."""
     clock = _Clock()
-    schedule = PhaseSchedule(clock=clock, started=0.0, plan=plan)
+    schedule = PhasePolls(clock=clock, started=0.0, plan=plan)
     polls = 0
     while clock.now < ends_at:
         clock.now += schedule.next_delay(None)
@@ -107,7 +107,7 @@ def test_stale_history_costs_at_most_the_longest_wait():
 def test_a_run_longer_than_any_recorded_backs_off():
     plan = _history([1.0] * 10).plan("start")
     clock = _Clock()
-    schedule = PhaseSchedule(clock=clock, started=0.0, plan=plan)
+    schedule = PhasePolls(clock=clock, started=0.0, plan=plan)
     waits = []
     while clock.now < 60:
         waits.append(schedule.next_delay(None))
@@ -125,7 +125,7 @@ def test_a_run_just_past_the_history_is_seen_soon():
 
 
 def test_the_server_hint_wins_over_the_plan():
-    schedule = PhaseSchedule(clock=_Clock(), started=0.0, plan=[5.0])
+    schedule = PhasePolls(clock=_Clock(), started=0.0, plan=[5.0])
     assert schedule.next_delay(0.07) == 0.07
 
 
@@ -145,11 +145,11 @@ def test_turns_teach_the_next_turn_when_to_poll(make_assistant, emulator, fake_c
 
 def test_a_polled_phase_is_timed_when_the_poll_left_not_when_it_came_back():
     clock = _Clock()
-    schedule = PhaseSchedule(clock=clock, started=0.0, plan=None)
+    schedule = PhasePolls(clock=clock, started=0.0, plan=None)
     clock.now += schedule.next_delay(None)  # waits 0.1
     schedule.polling()
     clock.now += 0.3  # the poll's round trip and fetching the answer
     assert abs(schedule.duration() - (0.1 - 0.1 / 2)) < 1e-9
-    streamed = PhaseSchedule(clock=clock, started=clock.now, plan=None)
+    streamed = PhasePolls(clock=clock, started=clock.now, plan=None)
     clock.now += 2.0
     assert streamed.duration() == 2.0  # a streamed end is seen when it happens

@@ -14,14 +14,24 @@ from openaiassistant.backends.base import (
     NeedsToolOutputs,
     Outcome,
     Pending,
+    Retryable,
     TurnOutput,
 )
-from openaiassistant.backends.wire import get
 from openaiassistant.content.citations import from_assistants_annotations
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.settings import AssistantSpec
 from openaiassistant.tools.base import ToolCall, ToolDefinition
+
+# a run that failed with one of these may succeed as a new run
+RETRYABLE_CODES = frozenset({"rate_limit_exceeded"})
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:
+    """Attribute or key access: SDK models (pydantic 1 or 2) and dicts alike."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
 
 
 def plain(obj: Any) -> dict[str, Any]:
@@ -116,7 +126,8 @@ def run_outcome(run: Any, hint: float | None, fetch_output: Callable[[], TurnOut
     if status == "expired":
         return Expired()
     error = get(run, "last_error")
-    return Failed(code=get(error, "code"), message=get(error, "message") or f"run ended with status {status}")
+    code, message = get(error, "code"), get(error, "message") or f"run ended with status {status}"
+    return Retryable(code=code, message=message) if code in RETRYABLE_CODES else Failed(code=code, message=message)
 
 
 def run_usage(run: Any) -> Usage | None:

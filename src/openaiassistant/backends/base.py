@@ -1,7 +1,18 @@
-"""The backend seam: a few methods, one typed outcome union.
+"""The backend seam: a backend begins one session per turn; the session's steps carry typed outcomes.
+
+    session = backend.begin(request, deadline=deadline)   # no request sent yet
+    session.start()  -> Step | Busy    post the user's input and start a run
+    session.retry()  -> Step | Busy    a new run for the same input, after a Retryable outcome
+    session.poll()   -> Step           look at the run again (or resume its broken stream)
+    session.submit(outputs) -> Step    hand the round's tool outputs over; the run goes on
+    session.cancel()                   best effort: free the conversation of our run; never raises
+
+The session holds everything that lives as long as the run (stream positions, the calls that
+wait for outputs, a windowed turn's items, messages already read from a stream); the backend
+holds only what outlives a turn (the SDK client, cached tools, the newest run seen per thread).
 
 Every backend maps its wire statuses to exactly one of the outcomes below; the engine
-dispatches on them and never sees a status string:
+dispatches on them and never sees a status string or an error code:
 
     Pending           the run/response is still working; poll again (``poll_after`` is the
                       server's hint in seconds, if it sent one)
@@ -10,11 +21,16 @@ dispatches on them and never sees a status string:
     Completed         the answer is there (``output``)
     Incomplete        it stopped early (``reason``: max_output_tokens, max_prompt_tokens, ...);
                       ``output`` holds the partial answer
-    Failed            ``code`` / ``message`` from the server (``rate_limit_exceeded`` is retried
-                      by the engine as a new run)
+    Retryable         it failed in a way a new run may not (``rate_limit_exceeded`` inside a
+                      finished run): the engine starts a new one, a bounded number of times
+    Failed            ``code`` / ``message`` from the server
     Cancelled, Expired
 
-Each call returns a :class:`Step`: the run reference, the outcome and the usage of what just
+Starting can also meet :class:`Busy`: the conversation is held by a run that is not ours
+(``other``, when the server named it, can be polled and cancelled); the engine applies its
+``on_active_run`` policy and starts again.
+
+Each step is a :class:`Step`: the run reference, the outcome and the usage of what just
 finished (``None`` while nothing finished), so the engine can sum usage over rounds.
 """
 
@@ -22,22 +38,60 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Literal, Protocol
 
 from openaiassistant.content.inputs import UserInput
+from openaiassistant.deadline import Deadline
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
+
+__all__ = [
+    "Backend",
+    "Busy",
+    "Cancelled",
+    "Completed",
+    "Expired",
+    "Failed",
+    "Incomplete",
+    "NeedsToolOutputs",
+    "OtherRun",
+    "Outcome",
+    "Pending",
+    "Retryable",
+    "RunRef",
+    "RunSession",
+    "Started",
+    "Step",
+    "TextSink",
+    "TurnOutput",
+    "TurnRequest",
+    "waiting",
+]
 
 TextSink = Callable[[str], None]
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunRef:
-    """Where a run lives: the conversation/thread and the run (Assistants) or response id."""
+    """Where a run lives: the conversation/thread and the run (Assistants) or response id.
+
+    ``kind`` is what the server calls it, hence which of the result's ``run_id`` /
+    ``response_id`` names it."""
 
     thread_id: str
     run_id: str
+    kind: Literal["run", "response"]
+
+    @property
+    def result_run_id(self) -> str | None:
+        """What ``TurnResult.run_id`` says: the id of a run."""
+        return self.run_id if self.kind == "run" else None
+
+    @property
+    def result_response_id(self) -> str | None:
+        """What ``TurnResult.response_id`` says: the id of a response."""
+        return self.run_id if self.kind == "response" else None
 
 
 @dataclass(kw_only=True)
@@ -77,6 +131,14 @@ class Incomplete:
 
 
 @dataclass(frozen=True)
+class Retryable:
+    """The run failed, and the backend knows a new run may succeed (e.g. rate_limit_exceeded)."""
+
+    code: str | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Failed:
     code: str | None
     message: str
@@ -92,7 +154,8 @@ class Expired:
     pass
 
 
-Outcome = Union[Pending, NeedsToolOutputs, Completed, Incomplete, Failed, Cancelled, Expired]
+Outcome = Pending | NeedsToolOutputs | Completed | Incomplete | Retryable | Failed | Cancelled | Expired
+_ENDED = (Completed, Incomplete, Retryable, Failed, Cancelled, Expired)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,55 +167,86 @@ class Step:
 
     @property
     def active(self) -> bool:
-        """True while the run occupies the conversation (must be finished or cancelled)."""
-        return isinstance(self.outcome, (Pending, NeedsToolOutputs)) and self.ref.run_id != ""
+        """True while the run may occupy the conversation (it must be finished or cancelled):
+        every outcome but those that end a run, so an outcome nobody knows is cancelled too."""
+        return not isinstance(self.outcome, _ENDED)
+
+
+def waiting(outcome: Outcome) -> Pending | None:
+    """Someone else's run as a turn waiting for it sees it: ``Pending`` while it holds the
+    conversation (one waiting for tool outputs that nobody here will send ends only by cancel or
+    expiry), else None."""
+    if isinstance(outcome, Pending):
+        return outcome
+    return Pending() if isinstance(outcome, NeedsToolOutputs) else None
+
+
+class OtherRun(Protocol):
+    """A run that is not ours and holds the conversation: only waited for, or cancelled."""
+
+    run_id: str
+
+    def poll(self) -> Pending | None:
+        """``Pending`` (with the server's hint) while it still holds the conversation, else None."""
+        ...
+
+    def cancel(self) -> None:
+        """Best effort: ask the server to cancel it; never raises."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Busy:
+    """The conversation has an active run that is not ours; ``other`` when the server named it."""
+
+    thread_id: str
+    other: OtherRun | None
+
+
+Started = Step | Busy
 
 
 @dataclass(frozen=True, kw_only=True)
 class TurnRequest:
-    """Everything a backend needs to start a run/response for this turn."""
+    """Everything a backend needs to run this turn."""
 
     user_input: UserInput
     params: RunParams
     tools: list[ToolDefinition]
-    stream: bool  # read the run as a server-sent event stream (else poll it)
-    on_text: TextSink | None = None
-    thread_metadata: dict[str, str] | None = None  # for a conversation the first request creates
+    thread_id: str | None = None  # the conversation to continue; None: the turn makes one
+    thread_metadata: dict[str, str] | None = None  # for the conversation the turn makes
+    on_text: TextSink | None = None  # text deltas as they arrive (None: the caller wants none)
 
 
-class ConversationBusy(Exception):
-    """Internal: the server says the conversation has an active run (``run_id`` if it named one).
+class RunSession(Protocol):
+    """One turn's runs on one conversation (see the module docstring). ``deadline`` (given to
+    ``begin``) bounds every request."""
 
-    Never leaves the engine: it applies the ``on_active_run`` policy instead.
-    """
+    @property
+    def thread_id(self) -> str | None:
+        """The conversation, once known (a new one is known after the first request)."""
+        ...
 
-    def __init__(self, thread_id: str, run_id: str | None) -> None:
-        super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
-        self.thread_id = thread_id
-        self.run_id = run_id
+    def start(self) -> Started: ...
+
+    def retry(self) -> Started: ...
+
+    def poll(self) -> Step: ...
+
+    def submit(self, outputs: list[ToolOutput]) -> Step: ...
+
+    def cancel(self) -> None:
+        """Best effort: cancel our run if it still occupies the conversation; never raises."""
+        ...
 
 
 class Backend(Protocol):
-    """What the engine needs from an API. ``deadline`` bounds every request."""
+    """What the engine needs from an API."""
 
     name: str
-    run_id_field: str  # what the result calls the run's id: "response_id" or "run_id"
 
-    def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Any) -> str:
-        """The conversation to run in; ``""`` when ``start`` creates it with the first run (the
-        step's ``ref.thread_id`` then names it, and ``request.thread_metadata`` goes on it)."""
-        ...
-
-    def start(self, thread_id: str, request: TurnRequest, *, deadline: Any, first: bool) -> Step:
-        """Post the user input (when ``first``) and start a run; raises ConversationBusy."""
-        ...
-
-    def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Any) -> Step: ...
-
-    def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Any) -> Step: ...
-
-    def cancel(self, ref: RunRef) -> None:
-        """Best effort: ask the server to cancel; never raises."""
+    def begin(self, request: TurnRequest, *, deadline: Deadline) -> RunSession:
+        """A session for one turn; sends nothing."""
         ...
 
     def delete_thread(self, thread_id: str) -> bool: ...

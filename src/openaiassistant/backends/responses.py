@@ -9,60 +9,64 @@ Threads are Conversations. A turn is one response (several when tools are called
 and tools are re-sent every time, as the API does not carry them over). Responses are started in
 background mode (``AssistantSpec.background``) so that they can be polled and cancelled; a
 streamed response is a background response with ``stream: true``, so a cut stream is resumed
-from its last sequence number.
+from its last sequence number. A turn without a conversation makes one with its first request.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import openai
 
-from openaiassistant.backends import wire
-from openaiassistant.backends.base import Completed, Incomplete, NeedsToolOutputs, Pending, RunRef, Step, TurnRequest
-from openaiassistant.backends.transport import RAW, call, get_client
+from openaiassistant.backends import responses_wire as rw
+from openaiassistant.backends import streams
+from openaiassistant.backends.base import (
+    Busy,
+    Completed,
+    Incomplete,
+    NeedsToolOutputs,
+    Outcome,
+    Pending,
+    RunRef,
+    Started,
+    Step,
+    TurnRequest,
+    waiting,
+)
+from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint
 from openaiassistant.backends.window import WindowTurn, window_input
-from openaiassistant.engine.deadline import Deadline
+from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.params import RunParams
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolCall, ToolOutput
 
+__all__ = ["ResponsesBackend", "ResponsesSession"]
+
 _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
+_TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
 
 
 class ResponsesBackend:
     """The Responses + Conversations API (the default backend)."""
 
     name = "responses"
-    run_id_field = "response_id"
 
     def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
-        self._last_seq: dict[str, int] = {}  # response id -> last streamed sequence number
-        self._open_calls: dict[str, list[ToolCall]] = {}  # response id -> calls awaiting outputs
-        self._windows: dict[str, WindowTurn] = {}  # thread id -> its running last_messages turn
-        self._resumes: dict[str, int] = {}  # response id -> stream resumptions so far
+
+    def begin(self, request: TurnRequest, *, deadline: Deadline) -> ResponsesSession:
+        return ResponsesSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations ------------------------------------------------------------------------
-    def open_thread(self, *, thread_id: str | None, metadata: dict[str, str] | None, deadline: Deadline) -> str:
-        if thread_id:
-            return thread_id
-        body: dict[str, Any] = {"metadata": metadata} if metadata else {}
-        created = self._call(
-            lambda t: self.client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
-            deadline,
-            "create conversation",
-        )
-        return str(created["id"])
-
     def delete_thread(self, thread_id: str) -> bool:
-        deleted = self._call(
+        deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
             "delete conversation",
@@ -78,7 +82,7 @@ class ResponsesBackend:
             query: dict[str, Any] = {"order": "asc", "limit": 100}
             if after:
                 query["after"] = after
-            page = self._call(
+            page = self.call(
                 lambda t: self.client.get(
                     f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
                 ),
@@ -86,7 +90,7 @@ class ResponsesBackend:
                 "list conversation items",
             )
             data = page.get("data") or []
-            messages.extend(wire.responses_message(item) for item in data if item.get("type") == "message")
+            messages.extend(rw.responses_message(item) for item in data if item.get("type") == "message")
             if not page.get("has_more") or not data:
                 return messages
             after = page.get("last_id") or data[-1].get("id")
@@ -94,7 +98,7 @@ class ResponsesBackend:
     def validate(self) -> None:
         model = self.spec.model or self.connection.azure_deployment
         try:
-            self._call(
+            self.call(
                 lambda t: self.client.get(f"/models/{model}", cast_to=object, options={"timeout": t}),
                 Deadline(timeout=_NO_DEADLINE),
                 "retrieve model",
@@ -102,38 +106,10 @@ class ResponsesBackend:
         except NotFoundError as exc:
             raise ConfigError("model", f"{model!r} is not available on this server ({exc.message})") from None
 
-    # -- a turn -------------------------------------------------------------------------------
-    def start(self, thread_id: str, request: TurnRequest, *, deadline: Deadline, first: bool) -> Step:
-        items = [request.user_input.responses_message()]
-        truncation = request.params.truncation_strategy
-        if truncation is None or truncation.kind != "last_messages":
-            self._windows.pop(thread_id, None)
-            if not first and self._input_kept(thread_id, items[0], deadline):
-                items = []  # the failed response left our message in the conversation: answer it
-            return self._create(thread_id, request, items, deadline)
-        window = self._windows[thread_id] = WindowTurn(thread_id=thread_id)
-        window.record_input(items)
-        recent = self._recent_items(thread_id, deadline)
-        return self._create(thread_id, request, window_input(recent, truncation.last_messages or 1, items), deadline)
-
-    def submit(self, ref: RunRef, request: TurnRequest, outputs: list[ToolOutput], *, deadline: Deadline) -> Step:
-        self._open_calls.pop(ref.run_id, None)
-        items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
-        window = self._windows.get(ref.thread_id)
-        if window is not None:
-            window.record_input(items)
-        return self._create(ref.thread_id, request, items, deadline, idempotent=False, previous=ref.run_id)
-
-    def poll(self, ref: RunRef, request: TurnRequest | None, *, deadline: Deadline) -> Step:
-        if request is not None and request.stream and self.spec.background and ref.run_id in self._last_seq:
-            self._resumes[ref.run_id] = self._resumes.get(ref.run_id, 0) + 1
-            if self._resumes[ref.run_id] > _MAX_RESUMES:  # a stream that keeps breaking: just poll
-                self._last_seq.pop(ref.run_id, None)
-            else:
-                resumed = self._resume(ref, request, deadline)
-                if resumed is not None:
-                    return resumed
-        raw = self._call(
+    # -- shared by the sessions ---------------------------------------------------------------
+    def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[dict[str, Any], float | None]:
+        """A response object and the server's poll hint."""
+        raw = self.call(
             lambda t: self.client.get(
                 f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}
             ),
@@ -141,9 +117,142 @@ class ResponsesBackend:
             "retrieve response",
             thread_id=ref.thread_id,
         )
-        return self._step(ref.thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
+        return raw.parse(), poll_hint(raw.headers)
 
-    def cancel(self, ref: RunRef) -> None:
+    def cancel_response(self, ref: RunRef) -> None:
+        try:
+            self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
+        except Exception:  # best effort: the turn is already failing for a better reason
+            pass
+
+    def call(
+        self,
+        fn: Callable[[float], Any],
+        deadline: Deadline,
+        what: str,
+        *,
+        thread_id: str | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        return call(
+            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )
+
+
+class _OtherResponse:
+    """Someone else's response holding the conversation: waited for, or cancelled."""
+
+    def __init__(self, *, backend: ResponsesBackend, ref: RunRef, deadline: Deadline) -> None:
+        self.run_id = ref.run_id
+        self._backend, self._ref, self._deadline = backend, ref, deadline
+
+    def poll(self) -> Pending | None:
+        obj, hint = self._backend.retrieve(self._ref, self._deadline)
+        return waiting(rw.responses_outcome(obj, hint))
+
+    def cancel(self) -> None:
+        self._backend.cancel_response(self._ref)
+
+
+class ResponsesSession:
+    """One turn's responses on one conversation, and what lives as long as they do."""
+
+    def __init__(self, *, backend: ResponsesBackend, request: TurnRequest, deadline: Deadline) -> None:
+        self._backend = backend
+        self._client = backend.client
+        self._spec = backend.spec
+        self._request = request
+        self._deadline = deadline
+        self._sse = backend.connection.transport == "sse"
+        self._thread_id = request.thread_id
+        self._ref: RunRef | None = None  # our newest response
+        self._active: RunRef | None = None  # ... while it occupies the conversation
+        self._last_seq: int | None = None  # the last streamed sequence number of our response
+        self._resumes = 0  # stream resumptions of our response so far
+        self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
+        self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+
+    @property
+    def thread_id(self) -> str | None:
+        return self._thread_id
+
+    # -- the seam -----------------------------------------------------------------------------
+    def start(self) -> Started:
+        return self._open(self._request.user_input.responses_message(), retried=False)
+
+    def retry(self) -> Started:
+        return self._open(self._request.user_input.responses_message(), retried=True)
+
+    def poll(self) -> Step:
+        ref = self._current()
+        if self._sse and self._spec.background and self._last_seq is not None:
+            self._resumes += 1
+            if self._resumes > _MAX_RESUMES:  # a stream that keeps breaking: just poll
+                self._last_seq = None
+            else:
+                resumed = self._resume(ref)
+                if resumed is not None:
+                    return self._track(resumed)
+        obj, hint = self._backend.retrieve(ref, self._deadline)
+        return self._track(self._step(obj, hint=hint))
+
+    def submit(self, outputs: list[ToolOutput]) -> Step:
+        ref = self._current()
+        self._open_calls = None
+        items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
+        if self._window is not None:
+            self._window.record_input(items)
+        return self._track(self._create(items, idempotent=False, previous=ref.run_id))
+
+    def cancel(self) -> None:
+        if self._active is not None:
+            self._cancel(self._active)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
+        """The turn's first response (or a new one after a retryable failure)."""
+        try:
+            thread_id = self._conversation()
+            truncation = self._request.params.truncation_strategy
+            if truncation is None or truncation.kind != "last_messages":
+                self._window = None
+                kept = retried and self._input_kept(message)  # the failed response left it: answer it
+                return self._track(self._create([] if kept else [message]))
+            self._window = WindowTurn(thread_id=thread_id)
+            self._window.record_input([message])
+            recent = self._recent_items()
+            return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
+        except ConversationBusy as busy:
+            other = None
+            if busy.run_id is not None:
+                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="response")
+                other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
+            return Busy(thread_id=busy.thread_id, other=other)
+
+    def _conversation(self) -> str:
+        """The turn's conversation, made now when the turn has none."""
+        if self._thread_id is None:
+            metadata = self._request.thread_metadata
+            body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+            created = self._backend.call(
+                lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
+                self._deadline,
+                "create conversation",
+            )
+            self._thread_id = str(created["id"])
+        return self._thread_id
+
+    def _current(self) -> RunRef:
+        if self._ref is None:
+            raise RuntimeError("no response has been started in this session")
+        return self._ref
+
+    def _track(self, step: Step) -> Step:
+        self._ref = step.ref
+        self._active = step.ref if step.active else None
+        return step
+
+    def _cancel(self, ref: RunRef) -> None:
         """Cancel a working response; for one that ended asking for tools, close its calls.
 
         A finished response that asked for function calls cannot be cancelled, but its
@@ -151,32 +260,33 @@ class ResponsesBackend:
         on it would be refused. Error outputs are appended as items (no model call), so the
         conversation stays usable.
         """
-        calls = self._open_calls.pop(ref.run_id, None)
+        calls = None
+        if self._open_calls is not None and self._open_calls[0] == ref.run_id:
+            calls, self._open_calls = self._open_calls[1], None
+        if not calls:
+            self._backend.cancel_response(ref)
+            return
+        items = [
+            {
+                "type": "function_call_output",
+                "call_id": c.call_id,
+                "output": json.dumps({"error": "the turn ended before this call was answered"}),
+            }
+            for c in calls
+        ]
         try:
-            if calls:
-                items = [
-                    {
-                        "type": "function_call_output",
-                        "call_id": c.call_id,
-                        "output": json.dumps({"error": "the turn ended before this call was answered"}),
-                    }
-                    for c in calls
-                ]
-                self.client.post(
-                    f"/conversations/{ref.thread_id}/items",
-                    body={"items": items},
-                    cast_to=object,
-                    options={"timeout": 10.0},
-                )
-            else:
-                self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
+            self._client.post(
+                f"/conversations/{ref.thread_id}/items",
+                body={"items": items},
+                cast_to=object,
+                options={"timeout": 10.0},
+            )
         except Exception:  # best effort: the turn is already failing for a better reason
             pass
 
-    # -- internals ----------------------------------------------------------------------------
-    def _input_kept(self, thread_id: str, message: dict[str, Any], deadline: Deadline) -> bool:
+    def _input_kept(self, message: dict[str, Any]) -> bool:
         """Whether the conversation already ends with this user message (a retried turn)."""
-        newest = self._recent_items(thread_id, deadline, limit=1)
+        newest = self._recent_items(limit=1)
         if not newest or newest[0].get("type") != "message" or newest[0].get("role") != "user":
             return False
 
@@ -187,161 +297,151 @@ class ResponsesBackend:
 
         return texts(newest[0]) == texts(message)
 
-    def _recent_items(self, thread_id: str, deadline: Deadline, *, limit: int = 100) -> list[dict[str, Any]]:
+    def _recent_items(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """The conversation's newest items (newest first), for a last_messages window."""
+        thread_id = self._conversation()
         query = {"order": "desc", "limit": limit}
-        page = self._call(
-            lambda t: self.client.get(
+        page = self._backend.call(
+            lambda t: self._client.get(
                 f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
             ),
-            deadline,
+            self._deadline,
             "list conversation items",
             thread_id=thread_id,
         )
         return list(page.get("data") or [])
 
-    def _create(
-        self,
-        thread_id: str,
-        request: TurnRequest,
-        items: list[dict[str, Any]],
-        deadline: Deadline,
-        *,
-        idempotent: bool = True,
-        previous: str | None = None,
-    ) -> Step:
-        body = self._body(thread_id, request, items, previous=previous)
-        if not request.stream:
-            raw = self._call(
-                lambda t: self.client.post(
+    def _create(self, items: list[dict[str, Any]], *, idempotent: bool = True, previous: str | None = None) -> Step:
+        thread_id = self._conversation()
+        body = self._body(items, previous=previous)
+        if not self._sse:
+            raw = self._backend.call(
+                lambda t: self._client.post(
                     "/responses", body=body, cast_to=object, options={"headers": RAW, "timeout": t}
                 ),
-                deadline,
+                self._deadline,
                 "create response",
                 thread_id=thread_id,
                 idempotent=idempotent,
             )
-            return self._step(thread_id, raw.parse(), hint=wire.poll_hint(raw.headers))
+            return self._step(raw.parse(), hint=poll_hint(raw.headers))
 
         def streamed() -> Step:
-            stream = self._call(
-                lambda t: self.client.post(
+            stream = self._backend.call(
+                lambda t: self._client.post(
                     "/responses", body=body, cast_to=object, options={"timeout": t}, stream=True, stream_cls=_STREAM_CLS
                 ),
-                deadline,
+                self._deadline,
                 "create response",
                 thread_id=thread_id,
                 idempotent=idempotent,
             )
-            return self._consume(thread_id, stream, request, deadline)
+            return self._consume(stream)
 
-        return wire.start_streamed(
-            streamed, deadline=deadline, retries=self.connection.max_retries, idempotent=idempotent
+        return streams.start_streamed(
+            streamed, deadline=self._deadline, retries=self._backend.connection.max_retries, idempotent=idempotent
         )
 
-    def _resume(self, ref: RunRef, request: TurnRequest, deadline: Deadline) -> Step | None:
+    def _resume(self, ref: RunRef) -> Step | None:
         """Pick a cut stream up where it broke (background responses only)."""
-        query = {"stream": "true", "starting_after": self._last_seq[ref.run_id]}
+        query = {"stream": "true", "starting_after": self._last_seq}
         try:
-            stream = self._call(
-                lambda t: self.client.get(
+            stream = self._backend.call(
+                lambda t: self._client.get(
                     f"/responses/{ref.run_id}",
                     cast_to=object,
                     options={"params": query, "timeout": t},
                     stream=True,
                     stream_cls=_STREAM_CLS,
                 ),
-                deadline,
+                self._deadline,
                 "resume response stream",
                 thread_id=ref.thread_id,
             )
         except (ServerUnavailableError, APIError):  # cannot be resumed here: poll instead
             return None
-        return self._consume(ref.thread_id, stream, request, deadline, known=ref)
+        return self._consume(stream, known=ref)
 
-    def _consume(
-        self, thread_id: str, stream: Any, request: TurnRequest, deadline: Deadline, known: RunRef | None = None
-    ) -> Step:
+    def _consume(self, stream: Any, known: RunRef | None = None) -> Step:
         """Read events until the response ends; a broken stream becomes Pending (poll/resume)."""
         ref = known
         try:
-            for raw_event in wire.until_deadline(stream, deadline):
-                event = wire.unwrap_event(raw_event)
+            for raw_event in streams.until_deadline(stream, self._deadline):
+                event = rw.unwrap_event(raw_event)
                 kind = event.get("type", "")
-                response = event.get("response")
+                response: Any = event.get("response")
                 if isinstance(response, dict) and response.get("id") and ref is None:
-                    ref = RunRef(thread_id=thread_id, run_id=str(response["id"]))
+                    ref = RunRef(thread_id=self._conversation(), run_id=str(response["id"]), kind="response")
+                    self._last_seq, self._resumes = None, 0
                 if ref is not None and isinstance(event.get("sequence_number"), int):
-                    self._last_seq[ref.run_id] = event["sequence_number"]
-                if kind == "response.output_text.delta" and request.on_text:
-                    request.on_text(str(event.get("delta", "")))
-                elif kind in ("response.completed", "response.incomplete", "response.failed", "response.cancelled"):
-                    wire.drain(stream)
-                    return self._step(thread_id, response)
+                    self._last_seq = event["sequence_number"]
+                if kind == "response.output_text.delta" and self._request.on_text:
+                    self._request.on_text(str(event.get("delta", "")))
+                elif kind in _TERMINAL_EVENTS:
+                    streams.drain(stream)
+                    return self._step(response)
                 elif kind == "error":
                     raise ServerUnavailableError(
-                        f"response stream error: {event.get('message') or event.get('code')}", thread_id=thread_id
+                        f"response stream error: {event.get('message') or event.get('code')}",
+                        thread_id=self._thread_id,
                     )
         except BaseException as exc:
-            wire.stream_failure(
-                exc, deadline, what="response stream", ref=ref, known=known is not None, cancel=self.cancel
+            streams.stream_failure(
+                exc, self._deadline, what="response stream", ref=ref, known=known is not None, cancel=self._cancel
             )
         finally:
             stream.close()
         if ref is None:
-            raise wire.StreamBrokeEarly(
-                "the response stream broke before the response was created", thread_id=thread_id
+            raise streams.StreamBrokeEarly(
+                "the response stream broke before the response was created", thread_id=self._thread_id
             )
-        return wire.pending_step(ref)
+        return streams.pending_step(ref)
 
-    def _step(self, thread_id: str, obj: dict[str, Any], hint: float | None = None) -> Step:
-        ref = RunRef(thread_id=thread_id, run_id=str(obj["id"]))
-        outcome = wire.responses_outcome(obj, hint)
+    def _step(self, obj: dict[str, Any], hint: float | None = None) -> Step:
+        ref = RunRef(thread_id=self._conversation(), run_id=str(obj["id"]), kind="response")
+        outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, Pending):
-            self._last_seq.pop(ref.run_id, None)
-            self._resumes.pop(ref.run_id, None)
-        window = self._windows.get(thread_id)
-        if window is not None and not isinstance(outcome, Pending):
-            self._end_of_round(window, obj, outcome)
+            self._last_seq, self._resumes = None, 0
+        if self._window is not None and not isinstance(outcome, Pending):
+            self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):
-            # its function_call items wait in the conversation for outputs (see cancel)
-            self._open_calls[ref.run_id] = outcome.calls
-        return Step(ref=ref, outcome=outcome, usage=wire.responses_usage(obj), model=obj.get("model"))
+            # its function_call items wait in the conversation for outputs (see _cancel)
+            self._open_calls = (ref.run_id, outcome.calls)
+        return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
-    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Any) -> None:
+    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Outcome) -> None:
         """A windowed turn's response ended: keep its items; on the answer, write them all."""
         if isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
             window.record_output(obj)
         if isinstance(outcome, (Completed, Incomplete)):
-            del self._windows[window.thread_id]
+            self._window = None
             window.flush(
-                lambda path, body: self._call(
-                    lambda t: self.client.post(path, body=body, cast_to=object, options={"timeout": t}),
-                    Deadline(timeout=self.connection.request_timeout),
+                lambda path, body: self._backend.call(
+                    lambda t: self._client.post(path, body=body, cast_to=object, options={"timeout": t}),
+                    Deadline(timeout=self._backend.connection.request_timeout),
                     "append items to the conversation",
                     thread_id=window.thread_id,
                 )
             )
 
-    def _body(
-        self, thread_id: str, request: TurnRequest, items: list[dict[str, Any]], *, previous: str | None
-    ) -> dict[str, Any]:
-        params: RunParams = request.params
+    def _body(self, items: list[dict[str, Any]], *, previous: str | None) -> dict[str, Any]:
+        params: RunParams = self._request.params
+        spec = self._spec
         body: dict[str, Any] = {
-            "model": params.model or self.spec.model or self.connection.azure_deployment,
+            "model": params.model or spec.model or self._backend.connection.azure_deployment,
             "store": True,
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if thread_id not in self._windows:
-            body["conversation"] = thread_id
+        if self._window is None:
+            body["conversation"] = self._thread_id
         elif previous:  # a windowed turn's tool rounds chain beside the conversation
             body["previous_response_id"] = previous
-        if self.spec.background:
+        if spec.background:
             body["background"] = True
-        if request.stream:
+        if self._sse:
             body["stream"] = True
-        instructions = params.instructions if params.instructions is not None else self.spec.instructions
+        instructions = params.instructions if params.instructions is not None else spec.instructions
         if params.additional_instructions:  # no such field here: appended, as Assistants does
             instructions = (
                 f"{instructions}\n\n{params.additional_instructions}"
@@ -350,17 +450,10 @@ class ResponsesBackend:
             )
         if instructions:
             body["instructions"] = instructions
-        tools = [wire.responses_tool(d) for d in request.tools]
-        if self.spec.vector_store_ids:
-            tools.append({"type": "file_search", "vector_store_ids": list(self.spec.vector_store_ids)})
+        tools = [rw.responses_tool(d) for d in self._request.tools]
+        if spec.vector_store_ids:
+            tools.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
         if tools:
             body["tools"] = tools
-        body.update(wire.responses_controls(params))
+        body.update(rw.responses_controls(params))
         return body
-
-    def _call(
-        self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None, idempotent: bool = True
-    ) -> Any:
-        return call(
-            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
-        )

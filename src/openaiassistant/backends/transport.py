@@ -4,7 +4,8 @@ The SDK's retries are switched off (``max_retries=0``): it would retry a 429
 ``insufficient_quota`` that can never succeed, and it knows nothing of the turn's deadline.
 :func:`call` retries 408/409/429/5xx and dropped connections with backoff honouring
 ``retry-after-ms`` / ``retry-after``, never past the deadline, and maps every SDK exception to
-the package's error tree. Server lock errors become the internal ``ConversationBusy``.
+the package's error tree. Server lock errors become the backend-internal ``ConversationBusy``,
+which the sessions turn into a ``Busy`` outcome.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from typing import Any, TypeVar
 
 import openai
 
-from openaiassistant.backends.base import ConversationBusy
-from openaiassistant.engine.deadline import Deadline, backoff
+from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
     AuthenticationError,
@@ -37,6 +37,16 @@ _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
+
+
+class ConversationBusy(Exception):
+    """Backend-internal: the server says the conversation has an active run (``run_id`` if it
+    named one). The session turns it into a ``Busy`` outcome; it never reaches the engine."""
+
+    def __init__(self, thread_id: str, run_id: str | None) -> None:
+        super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
+        self.thread_id = thread_id
+        self.run_id = run_id
 
 
 class MaybeLanded(ServerUnavailableError):
@@ -160,6 +170,15 @@ def retry_delay(headers: Any, attempt: int) -> float:
             if 0 <= value <= 120:
                 return value
     return backoff(attempt)
+
+
+def poll_hint(headers: Any) -> float | None:
+    """``openai-poll-after-ms`` in seconds, when the server sent it."""
+    raw = headers.get("openai-poll-after-ms") if headers is not None else None
+    try:
+        return max(0.0, float(raw) / 1000.0) if raw else None
+    except ValueError:
+        return None
 
 
 def map_status_error(exc: openai.APIStatusError, *, what: str, thread_id: str | None) -> Exception:

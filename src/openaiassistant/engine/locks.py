@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from openaiassistant.engine.deadline import Deadline
+from openaiassistant.deadline import Deadline
 from openaiassistant.errors import ActiveRunError, TurnTimeoutError
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from openaiassistant.engine.deadline import Deadline
+from openaiassistant.deadline import Deadline
 from openaiassistant.errors import ToolError
 from openaiassistant.params import RunParams
 from openaiassistant.tools.base import ToolCall, ToolOutput, ToolRecord, Toolset
@@ -50,7 +50,7 @@ class ToolLoop:
             )
         self.rounds += 1
         outputs = _in_call_order(calls, self.toolset.execute_round(list(calls), deadline=self.deadline.monotonic_at()))
-        for call, output in zip(calls, outputs):
+        for call, output in zip(calls, outputs, strict=True):  # one output per call, in call order
             record = ToolRecord(
                 round=self.rounds,
                 call_id=call.call_id,

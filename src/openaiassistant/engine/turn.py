@@ -1,46 +1,55 @@
 """One turn of a conversation: a small state machine over the backends' typed outcomes.
 
-    open (or continue) the conversation
-    hold the conversation (in-process lock; on_active_run decides what a busy server means)
-    start a run/response ──► Step
+    session = backend.begin(request)          one session per turn; nothing sent yet
+    hold the conversation (in-process lock) when the turn continues one
+    start ──► Step | Busy
+        Busy              on_active_run: fail raises; cancel cancels the other run; both
+                          cancel and wait then wait for it to end, and start again
     loop on the step's outcome:
-        Pending           wait (server hint, else fast-then-backing-off) under the deadline; poll
+        Pending           wait (server hint, else the learned plan, else back-off) under the
+                          deadline; poll
         NeedsToolOutputs  run the round through the Toolset; submit every output once; continue
         Completed         done: build the result from every round's output
         Incomplete        done: result marked incomplete, with the reason and the partial text
-        Failed            rate_limit_exceeded: back off, start a new run (bounded); else raise
+        Retryable         back off, start a new run for the same input (at most RUN_RETRIES)
+        Failed            raise RunFailedError (a Retryable past its retries too)
         Cancelled/Expired raise
-    on ANY exception (deadline, tool limit, KeyboardInterrupt...) while a run is active:
+        anything else     a backend bug: raise (never spin)
+    on ANY exception (deadline, tool limit, KeyboardInterrupt...) while our run is active:
         cancel it on the server, then re-raise with the conversation and run attached
 
-The engine never reads a status string and never asks which backend it drives.
+The engine never reads a status string or an error code, and never asks which backend it drives.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, assert_never
 
 from openaiassistant.backends.base import (
     Backend,
+    Busy,
     Cancelled,
     Completed,
-    ConversationBusy,
     Expired,
     Failed,
     Incomplete,
     NeedsToolOutputs,
+    OtherRun,
     Pending,
+    Retryable,
     RunRef,
+    Started,
     Step,
     TurnOutput,
     TurnRequest,
 )
-from openaiassistant.engine.deadline import Deadline, PollSchedule, backoff
+from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
-from openaiassistant.engine.poll_plan import PhaseSchedule, RunTimes
+from openaiassistant.engine.polling import PhasePolls, PollBackoff, RunTimes
 from openaiassistant.engine.tool_loop import OnToolCall, ToolLoop
 from openaiassistant.errors import (
     ActiveRunError,
@@ -53,8 +62,10 @@ from openaiassistant.errors import (
 from openaiassistant.result import TurnResult, Usage
 from openaiassistant.tools.base import Toolset
 
+__all__ = ["ACTIVE_RUN_POLICIES", "RUN_RETRIES", "Turn", "TurnSetup"]
+
 ACTIVE_RUN_POLICIES = ("wait", "cancel", "fail")
-RATE_LIMIT_RETRIES = 3
+RUN_RETRIES = 3  # new runs after Retryable outcomes, per turn
 
 
 @dataclass(kw_only=True)
@@ -66,8 +77,6 @@ class TurnSetup:
     request: TurnRequest
     toolset: Toolset | None
     deadline: Deadline
-    thread_id: str | None
-    metadata: dict[str, str] | None
     on_active_run: str = "wait"
     on_tool_call: OnToolCall | None = None
     include_history: bool = False
@@ -86,6 +95,7 @@ class Turn:
         # every delta passes through here, so the end of an answer whose stream broke (and
         # was finished by polling) can still be handed to on_text
         self.request = replace(setup.request, on_text=self._on_text) if setup.request.on_text else setup.request
+        self.session = setup.backend.begin(self.request, deadline=setup.deadline)
         self.tools = ToolLoop(
             toolset=setup.toolset, params=setup.request.params, deadline=setup.deadline, on_tool_call=setup.on_tool_call
         )
@@ -93,19 +103,13 @@ class Turn:
         self.usage = Usage()
         self.model: str | None = None
         self.active: RunRef | None = None  # our run while it occupies the conversation
-        self.thread_id: str | None = setup.thread_id
+        self.thread_id: str | None = setup.request.thread_id
 
     def run(self) -> TurnResult:
         started = time.monotonic()
         try:
-            self.thread_id = (
-                self.backend.open_thread(
-                    thread_id=self.setup.thread_id, metadata=self.setup.metadata, deadline=self.deadline
-                )
-                or None
-            )
-            if self.thread_id is None:  # made by the first request: nobody else can hold it yet
-                final = self._guarded("")
+            if self.thread_id is None:  # the turn makes its conversation: nobody else can hold it yet
+                final = self._guarded()
             else:
                 with LOCKS.hold(
                     server=self.setup.server,
@@ -113,57 +117,55 @@ class Turn:
                     deadline=self.deadline,
                     fail_if_busy=self.setup.on_active_run == "fail",
                 ):
-                    final = self._guarded(self.thread_id)
+                    final = self._guarded()
             result = self._result(final, started)
             if self.setup.include_history:
-                result.messages = self.backend.history(self.thread_id)
+                result.messages = self.backend.history(final.ref.thread_id)
             return result
         except AssistantError as exc:
-            raise exc.with_context(
+            exc.with_context(
                 backend=self.backend.name, thread_id=self.thread_id, run_id=self.active.run_id if self.active else None
             )
+            raise
 
     # -- the loop -----------------------------------------------------------------------------
-    def _guarded(self, thread_id: str) -> Step:
+    def _guarded(self) -> Step:
         """Drive the turn; whatever interrupts it, our active run is cancelled on the server."""
         try:
-            return self._drive(self._start(thread_id, first=True))
+            return self._drive()
         except BaseException as exc:
-            # a conversation made by the first request is named only by the error, if at all
-            self.thread_id = self.thread_id or getattr(exc, "thread_id", None)
-            if self.active is not None:
-                self.backend.cancel(self.active)
+            # a conversation made by the turn is named by the session or the error, if at all
+            self.thread_id = self.thread_id or self.session.thread_id or getattr(exc, "thread_id", None)
+            self.session.cancel()
             if isinstance(exc, TurnTimeoutError):
                 raise self._timeout(exc.run_id) from None
             raise
 
-    def _drive(self, step: Step) -> Step:
-        schedule = self._phase("start", started=self._start_sent)
-        rate_limit_retries = 0
+    def _drive(self) -> Step:
+        step, polls = self._start(self.session.start)
+        retries = 0
         while True:
             self._note(step)
-            match step.outcome:
+            match outcome := step.outcome:
                 case Pending(poll_after=hint):
-                    self._wait(schedule.next_delay(hint))
-                    schedule.polling()
-                    step = self.backend.poll(step.ref, self.request, deadline=self.deadline)
-                    continue
+                    self._wait(polls.next_delay(hint))
+                    polls.polling()
+                    step = self.session.poll()
                 case NeedsToolOutputs(calls=calls, output=output):
-                    self._learn(schedule)
+                    self._learn(polls)
                     self.output.extend(output)
                     outputs = self.tools.run_round(calls)
-                    schedule = self._phase("continue")
-                    step = self.backend.submit(step.ref, self.request, outputs, deadline=self.deadline)
+                    polls = self._phase("continue")
+                    step = self.session.submit(outputs)
                 case Completed(output=output) | Incomplete(output=output):
-                    self._learn(schedule)
+                    self._learn(polls)
                     self.output.extend(output)
                     return step
-                case Failed(code="rate_limit_exceeded") if rate_limit_retries < RATE_LIMIT_RETRIES:
-                    self._wait(backoff(rate_limit_retries, base=1.0, ceiling=20.0))
-                    rate_limit_retries += 1
-                    step = self._start(step.ref.thread_id, first=False)
-                    schedule = self._phase("start", started=self._start_sent)
-                case Failed(code=code, message=message):
+                case Retryable() if retries < RUN_RETRIES:
+                    self._wait(backoff(retries, base=1.0, ceiling=20.0))
+                    retries += 1
+                    step, polls = self._start(self.session.retry)
+                case Retryable(code=code, message=message) | Failed(code=code, message=message):
                     raise RunFailedError(
                         f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed"
                     )
@@ -177,20 +179,22 @@ class Turn:
                         run_id=step.ref.run_id,
                         status="expired",
                     )
+                case _:
+                    assert_never(outcome)
 
-    def _phase(self, kind: str, started: float | None = None) -> PhaseSchedule:
+    def _phase(self, kind: str, started: float | None = None) -> PhasePolls:
         """The waits of a phase whose request was sent at ``started`` (default: is sent now)."""
         times = self.setup.run_times
-        return PhaseSchedule(
+        return PhasePolls(
             clock=self.deadline.clock,
             started=self.deadline.clock() if started is None else started,
             plan=times.plan(kind) if times is not None else None,
             kind=kind,
         )
 
-    def _learn(self, schedule: PhaseSchedule) -> None:
+    def _learn(self, polls: PhasePolls) -> None:
         if self.setup.run_times is not None:
-            self.setup.run_times.record(schedule.kind, schedule.duration())
+            self.setup.run_times.record(polls.kind, polls.duration())
 
     def _note(self, step: Step) -> None:
         """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
@@ -215,43 +219,41 @@ class Turn:
             raise TurnTimeoutError("the turn's deadline passed")
 
     # -- starting, and a busy conversation ----------------------------------------------------
-    def _start(self, thread_id: str, *, first: bool) -> Step:
+    def _start(self, begin: Callable[[], Started]) -> tuple[Step, PhasePolls]:
+        """A started run and the polls of its first phase (timed from when its request left)."""
         attempt = 0
         while True:
-            try:
-                self._start_sent = self.deadline.clock()
-                return self.backend.start(thread_id, self.request, deadline=self.deadline, first=first)
-            except ConversationBusy as busy:
-                self._on_busy(busy, attempt)
-                attempt += 1
+            sent = self.deadline.clock()
+            match begin():
+                case Step() as step:
+                    return step, self._phase("start", started=sent)
+                case Busy() as busy:
+                    self._on_busy(busy, attempt)
+                    attempt += 1
+                case unknown:
+                    assert_never(unknown)
 
-    def _on_busy(self, busy: ConversationBusy, attempt: int) -> None:
-        policy = self.setup.on_active_run
-        if policy == "fail":
+    def _on_busy(self, busy: Busy, attempt: int) -> None:
+        other = busy.other
+        if self.setup.on_active_run == "fail":
             raise ActiveRunError(
-                f"conversation {busy.thread_id} already has an active run {busy.run_id or ''}".rstrip()
+                f"conversation {busy.thread_id} already has an active run {other.run_id if other else ''}".rstrip()
                 + " (on_active_run=fail; use wait or cancel)",
-                run_id=busy.run_id,
+                run_id=other.run_id if other else None,
                 status="active",
             )
-        if busy.run_id is None:  # the server did not say which run: wait for the lock to go
+        if other is None:  # the server did not say which run: wait for the lock to go
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
             return
-        other = RunRef(thread_id=busy.thread_id, run_id=busy.run_id)
-        if policy == "cancel":
-            self.backend.cancel(other)
+        if self.setup.on_active_run == "cancel":
+            other.cancel()
         self._wait_until_done(other)
 
-    def _wait_until_done(self, ref: RunRef) -> None:
+    def _wait_until_done(self, other: OtherRun) -> None:
         """Poll someone else's run until it no longer occupies the conversation."""
-        schedule = PollSchedule()
-        while True:
-            step = self.backend.poll(ref, None, deadline=self.deadline)
-            if not step.active:
-                return
-            # a run waiting for tool outputs nobody here will send ends only by cancel or expiry
-            hint = step.outcome.poll_after if isinstance(step.outcome, Pending) else None
-            self._wait(schedule.next_delay(hint))
+        polls = PollBackoff()
+        while (pending := other.poll()) is not None:
+            self._wait(polls.next_delay(pending.poll_after))
 
     # -- the end ------------------------------------------------------------------------------
     def _timeout(self, run_id: str | None) -> TurnTimeoutError:
@@ -279,20 +281,22 @@ class Turn:
             try:
                 response = parse_answer(text, fmt)
             except AssistantError as exc:
-                raise exc.with_context(run_id=final.ref.run_id)
-        ids = {self.backend.run_id_field: final.ref.run_id}
+                exc.with_context(run_id=final.ref.run_id)
+                raise
+        ref = final.ref
         return TurnResult(
             text=text,
             response=response,
             status="incomplete" if incomplete else "completed",
             incomplete_reason=final.outcome.reason if isinstance(final.outcome, Incomplete) else None,
             refusal=refusal,
-            thread_id=final.ref.thread_id,
+            thread_id=ref.thread_id,
             backend=self.backend.name,
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
             citations=list(self.output.citations),
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,
-            **ids,
+            run_id=ref.result_run_id,
+            response_id=ref.result_response_id,
         )

@@ -1,8 +1,10 @@
-"""One deadline for the whole turn, and the waits that live under it.
+"""One deadline for the whole turn: the leaf both the engine and the backends stand on.
 
 The clock and the sleep are injectable so tests never wait on wall clocks. ``request_timeout``
 gives each HTTP request the smaller of the connection's request timeout and what is left of
 the turn, so a request that would outlive the turn is cut off by the transport itself.
+This module imports nothing of the package: the seam (``backends.base``) takes a ``Deadline``
+without the backends knowing the engine.
 """
 
 from __future__ import annotations
@@ -12,18 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+__all__ = ["Clock", "Deadline", "Sleep", "backoff"]
+
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-
-# Polling without a server hint: start fast, back off to a ceiling that grows with the time
-# already waited. A fixed high ceiling overshoots short runs (a 2 s run polled at 0.1 s x 1.5^n is
-# seen done at ~2.1-3.2 s); a fixed low one floods long runs with requests. Waiting at most
-# POLL_SHARE of the time already spent keeps the overshoot proportional to the run's length.
-POLL_FIRST = 0.1
-POLL_FACTOR = 1.5
-POLL_MIN_CEILING = 0.4
-POLL_SHARE = 0.25
-POLL_MAX = 2.0
 
 
 @dataclass(kw_only=True)
@@ -65,7 +59,10 @@ class Deadline:
         left = self.remaining()
         if left is not None and left <= 0:
             return False
-        self.sleep(max(0.0, seconds if left is None else min(seconds, left)))
+        if left is not None and seconds >= left:  # sleeping all that is left reaches the deadline
+            self.sleep(left)
+            return False
+        self.sleep(max(0.0, seconds))
         return not self.expired
 
 
@@ -73,21 +70,3 @@ def backoff(attempt: int, *, base: float = 0.5, ceiling: float = 8.0) -> float:
     """Exponential backoff with jitter for retry ``attempt`` (0-based)."""
     delay = min(ceiling, base * (2**attempt))
     return delay * (0.75 + random.random() * 0.5)
-
-
-class PollSchedule:
-    """Poll intervals: the server's hint when it gives one, else fast first, then backing off."""
-
-    def __init__(self) -> None:
-        self._next = POLL_FIRST
-        self._waited = 0.0
-
-    def next_delay(self, hint: float | None) -> float:
-        if hint is not None and hint >= 0:
-            self._waited += hint
-            return hint
-        ceiling = min(POLL_MAX, max(POLL_MIN_CEILING, self._waited * POLL_SHARE))
-        delay = min(self._next, ceiling)
-        self._next = delay * POLL_FACTOR
-        self._waited += delay
-        return delay

@@ -1,12 +1,20 @@
-"""Polling informed by how long this assistant's runs have taken.
+"""When to poll: the server's hint, else a plan learned from this assistant's runs, else back-off.
 
-Without a server hint, a fixed schedule must trade requests for latency: polling every second
-(the SDK helper) sees a run ~0.5 s after it ended; polling fast costs a request per tick. Runs of
-one assistant take similar times, so :class:`RunTimes` keeps the recent durations of each kind of
-phase (a run's start, a run continued after tool outputs), and :class:`PhaseSchedule` polls at
-the quantiles of that distribution: where runs actually end, polls are dense; where none ever
-ended, there are none. With ``POINTS`` quantiles a run is seen done on average 1/(2*POINTS) of
-the spread of durations after it ended, with at most ``POINTS + 1`` polls inside that spread.
+Three layers, one module:
+
+* :class:`PollBackoff`, the generic waits. Without a server hint start fast, back off to a
+  ceiling that grows with the time already waited: a fixed high ceiling overshoots short runs
+  (a 2 s run polled at 0.1 s x 1.5^n is seen done at ~2.1-3.2 s); a fixed low one floods long
+  runs with requests. Waiting at most ``POLL_SHARE`` of the time already spent keeps the
+  overshoot proportional to the run's length.
+* :class:`RunTimes`, the recent durations of each kind of phase (a run's start, a run continued
+  after tool outputs) of one assistant. Polling every second (the SDK helper) sees a run ~0.5 s
+  after it ended; polling fast costs a request per tick. Runs of one assistant take similar
+  times, so
+* :class:`PhasePolls` polls at the quantiles of that distribution: where runs actually end,
+  polls are dense; where none ever ended, there are none. With ``POINTS`` quantiles a run is seen
+  done on average 1/(2*POINTS) of the spread of durations after it ended, with at most
+  ``POINTS + 1`` polls inside that spread.
 
 A phase that outlives every recorded duration searches on from the plan's end: waits start at
 the plan's typical spacing and grow by ``POLL_FACTOR`` up to the generic ceiling (a share of the
@@ -17,15 +25,44 @@ switches to polling starts with a plan.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 
-from openaiassistant.engine.deadline import POLL_FACTOR, POLL_MAX, POLL_MIN_CEILING, POLL_SHARE, Clock, PollSchedule
+from openaiassistant.deadline import Clock
+
+__all__ = ["PhasePolls", "PollBackoff", "RunTimes", "shared_run_times"]
+
+# the generic back-off (see the module docstring)
+POLL_FIRST = 0.1
+POLL_FACTOR = 1.5
+POLL_MIN_CEILING = 0.4
+POLL_SHARE = 0.25
+POLL_MAX = 2.0
 
 POINTS = 8  # quantiles polled inside the spread of recent durations
 MIN_SAMPLES = 4  # fewer recorded phases: the generic schedule
 HISTORY = 64  # recent phases kept per kind
 MIN_GAP = 0.03  # polls closer than this are merged
+
+
+class PollBackoff:
+    """The generic waits: the server's hint when it gives one, else fast first, then backing off
+    (the waits for someone else's run, and a phase without a learned plan)."""
+
+    def __init__(self) -> None:
+        self._next = POLL_FIRST
+        self._waited = 0.0
+
+    def next_delay(self, hint: float | None) -> float:
+        if hint is not None and hint >= 0:
+            self._waited += hint
+            return hint
+        ceiling = min(POLL_MAX, max(POLL_MIN_CEILING, self._waited * POLL_SHARE))
+        delay = min(self._next, ceiling)
+        self._next = delay * POLL_FACTOR
+        self._waited += delay
+        return delay
 
 
 class RunTimes:
@@ -58,7 +95,7 @@ class RunTimes:
 
 def _typical_gap(plan: list[float]) -> float:
     """The median spacing of a plan's polls (at least ``MIN_GAP``)."""
-    gaps = sorted(b - a for a, b in zip(plan, plan[1:]))
+    gaps = sorted(b - a for a, b in itertools.pairwise(plan))
     return max(MIN_GAP, gaps[len(gaps) // 2]) if gaps else POLL_MIN_CEILING
 
 
@@ -70,7 +107,7 @@ def _quantile(ordered: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-class PhaseSchedule:
+class PhasePolls:
     """The waits of one phase: the server's hint, else the learned plan, else the generic one."""
 
     def __init__(self, *, clock: Clock, started: float, plan: list[float] | None, kind: str = "") -> None:
@@ -80,7 +117,7 @@ class PhaseSchedule:
         self._plan = list(plan or [])
         self._learned = plan is not None
         self._tail = _typical_gap(self._plan)  # the first wait past the plan's end
-        self._generic = PollSchedule()
+        self._generic = PollBackoff()
         self.last_delay = 0.0
         self._last_poll: float | None = None  # when the latest poll was sent
 
