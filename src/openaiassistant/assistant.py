@@ -29,6 +29,10 @@ from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
 from openaiassistant.errors import AssistantError, ConfigError, redact
+from openaiassistant.observability.cost import require_price
+from openaiassistant.observability.prices import builtin_table
+from openaiassistant.observability.rounds import TraceTarget, finish_turn, turn_span
+from openaiassistant.observability.tracing import provider_name
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -89,6 +93,13 @@ class Assistant:
         server = connection.base_url or connection.azure_endpoint or ""
         key = (server, spec.backend, spec.assistant_id, spec.model)
         self._run_times = shared_run_times(key) if clock is time.monotonic else RunTimes()
+        self._prices = builtin_table().with_overrides(spec.prices)
+        self._trace = TraceTarget(
+            provider=provider_name(azure=connection.is_azure),
+            server_url=connection.base_url or connection.azure_endpoint,
+            backend=self._backend.name,
+            agent_id=spec.assistant_id,
+        )
 
     @property
     def backend(self) -> str:
@@ -131,7 +142,49 @@ class Assistant:
         :mod:`openaiassistant.approvals`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
+        The turn is one ``invoke_agent`` span (see :mod:`openaiassistant.observability`);
+        ``result.usage`` and ``result.cost_usd`` say what it used and cost.
         """
+        asked = (params or {}).get("model") if isinstance(params, Mapping) else None
+        model = str(asked) if asked else self.spec.model or self.connection.azure_deployment
+        with turn_span(self._trace, model=model, thread_id=thread_id, tags=registry_tags) as span:
+            result = self._run_turn(
+                prompt,
+                thread_id=thread_id,
+                params=params,
+                metadata=metadata,
+                stream=stream,
+                on_text=on_text,
+                timeout=timeout,
+                on_active_run=on_active_run,
+                include_history=include_history,
+                on_tool_call=on_tool_call,
+                images=images,
+                attachments=attachments,
+                registry_tags=registry_tags,
+                approvals=approvals,
+            )
+            finish_turn(span, result)
+            return result
+
+    def _run_turn(
+        self,
+        prompt: str | UserInput,
+        *,
+        thread_id: str | None,
+        params: Mapping[str, Any] | None,
+        metadata: Mapping[str, Any] | None,
+        stream: bool,
+        on_text: TextSink | None,
+        timeout: float | None,
+        on_active_run: str,
+        include_history: bool,
+        on_tool_call: OnToolCall | None,
+        images: Any,
+        attachments: Any,
+        registry_tags: Mapping[str, Any] | None,
+        approvals: Any,
+    ) -> TurnResult:
         decisions = parse_decisions(approvals)
         if decisions and isinstance(prompt, str) and not prompt.strip():
             prompt = "Continue."
@@ -171,6 +224,8 @@ class Assistant:
             include_history=include_history,
             default_model=self.spec.model or self.connection.azure_deployment,
             run_times=self._run_times,
+            prices=self._prices,
+            trace=self._trace,
         )
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         turn = Turn(setup)
@@ -256,6 +311,8 @@ class Assistant:
             user_input.text,
             self.spec.instructions,
         )
+        model = run_params.model or self.spec.model or self.connection.azure_deployment
+        require_price(self._prices, model, max_cost_usd=run_params.max_cost_usd)
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")
         thread_meta = validate_metadata(metadata) if metadata else None

@@ -93,7 +93,9 @@ class TurnResult:
     ``text`` is every text part this turn's assistant output holds, in order (never an older
     message). ``response`` is the parsed JSON when the answer is JSON (best effort without a
     schema; validated with one), else the text. ``status`` is ``completed``, ``incomplete``
-    (then ``incomplete_reason`` says why and ``text`` is the partial answer) or
+    (then ``incomplete_reason`` says why and ``text`` is the partial answer), ``budget_exceeded``
+    (a budget ran out before a further round: ``incomplete_reason`` is ``max_cost_usd`` or
+    ``max_total_tokens``; ``text`` is what was said so far) or
     ``requires_approval`` (``pending_approvals`` lists the calls waiting for a person). ``refusal`` holds
     the model's refusal text when it refused.
     """
@@ -112,6 +114,7 @@ class TurnResult:
     tool_calls: list[ToolRecord] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None  # None: a round's model has no price (see observability/prices.py)
     duration_ms: float = 0.0
     # status "requires_approval": the calls waiting for a person ({call_id, tool, arguments})
     pending_approvals: list[dict[str, Any]] = field(default_factory=list)
@@ -140,6 +143,7 @@ class TurnResult:
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "citations": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.citations],
             "usage": self.usage.to_dict(),
+            "cost_usd": self.cost_usd,
             "duration_ms": round(self.duration_ms, 1),
             "pending_approvals": list(self.pending_approvals),
             "approvals": list(self.approvals),
