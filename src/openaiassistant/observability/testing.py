@@ -37,8 +37,19 @@ class _WhileOpen(Sampler):
     def __init__(self) -> None:
         self.open = False
 
-    def should_sample(self, parent_context: Any, trace_id: int, name: str, *args: Any, **kwargs: Any) -> SamplingResult:
-        return SamplingResult(Decision.RECORD_AND_SAMPLE if self.open else Decision.DROP)
+    def should_sample(
+        self,
+        parent_context: Any,
+        trace_id: int,
+        name: str,
+        kind: Any = None,
+        attributes: Any = None,
+        links: Any = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        # the SDK starts a span with the attributes the sampler hands back
+        decision = Decision.RECORD_AND_SAMPLE if self.open else Decision.DROP
+        return SamplingResult(decision, attributes if self.open else None)
 
     def get_description(self) -> str:
         return "openaiassistant.SpanCapture"
