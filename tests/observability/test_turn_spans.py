@@ -171,11 +171,10 @@ def test_an_http_tool_carries_the_tool_spans_traceparent(
     assert int(trace_id, 16) == tool.context.trace_id and int(parent_id, 16) == tool.context.span_id
 
 
+@pytest.mark.parametrize("backend", ["responses"])  # Assistants run usage has no details in the API
 def test_usage_details_are_summed_over_rounds_and_priced(
-    emulator: Any, make_assistant: Any, spans: SpanCapture, backend: str
+    emulator: Any, make_assistant: Any, spans: SpanCapture
 ) -> None:
-    if backend == "assistants":
-        pytest.skip("Assistants runs report no token details (the API's run usage has none)")
     emulator.load_script(
         {
             "rules": [

@@ -93,6 +93,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    parser.add_argument(
+        "--max-cost-usd",
+        default=None,
+        metavar="USD",
+        help="stop the turn before a further round once it cost this much",
+    )
+    parser.add_argument(
+        "--max-total-tokens",
+        default=None,
+        metavar="N",
+        help="stop the turn before a further round past this many tokens",
+    )
+    parser.add_argument(
+        "--prices",
+        default=os.environ.get("OPENAIASSISTANT_PRICES"),
+        metavar="JSON|FILE",
+        help='per-model prices in USD per 1M tokens, e.g. \'{"my-model": {"input": 1, "output": 4}}\' '
+        "(env OPENAIASSISTANT_PRICES)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -101,8 +120,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from openaiassistant.errors import AssistantError, ConfigError
+    from openaiassistant.observability.sdk_setup import configure_from_env
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # OTEL_TRACES_EXPORTER=console|otlp: the turn's spans (console: on stderr)
+    shutdown = configure_from_env(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
     try:
         assistant, params, metadata = _build(args)
         return _ask(args, assistant, params, metadata, err)
@@ -115,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")
         return EXIT_INTERRUPTED
+    finally:
+        if shutdown is not None:
+            shutdown()  # exports what is left
 
 
 def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str]]:
@@ -126,6 +151,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.response_format:
         params["response_format"] = args.response_format
     metadata = dict(_pairs(args.metadata, "--metadata"))
+    for name in ("max_cost_usd", "max_total_tokens"):
+        if getattr(args, name, None) is not None:
+            params[name] = getattr(args, name)
     connection = ConnectionSettings(
         api_key=args.api_key or os.environ.get("OPENAI_API_KEY"),
         base_url=args.base_url,
@@ -136,7 +164,11 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.backend == "responses" and not args.model:
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
     spec = AssistantSpec(
-        backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id
+        backend=args.backend,
+        model=args.model,
+        instructions=args.instructions,
+        assistant_id=args.assistant_id,
+        prices=_prices(args.prices),
     )
     tools = None
     if args.tools:
@@ -186,8 +218,36 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         err.print(f"[yellow]refused:[/] {result.refusal}")
     if result.status == "incomplete":
         err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
-    err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
+    if result.status == "budget_exceeded":
+        err.print(f"[yellow]stopped:[/] {result.incomplete_reason} reached before the next round (the run was closed)")
+    err.print(_summary(result))
     return 0
+
+
+def _summary(result: Any) -> str:
+    """The last line: conversation, tokens (cached, reasoning), cost, time."""
+    usage = result.usage
+    details = [
+        f"{n} {what}" for n, what in ((usage.cached_tokens, "cached"), (usage.reasoning_tokens, "reasoning")) if n
+    ]
+    tokens = f"{usage.total_tokens} tokens" + (f" ({', '.join(details)})" if details else "")
+    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost unknown (no price for the model)"
+    return f"[dim]thread {result.thread_id} · {tokens} · {cost} · {result.duration_ms:.0f} ms[/]"
+
+
+def _prices(value: str | None) -> dict[str, Any]:
+    """``--prices``: JSON text, or a JSON/YAML file holding it."""
+    from openaiassistant.observability.prices import parse_prices
+
+    if not value:
+        return {}
+    text = value
+    if not value.lstrip().startswith("{") and os.path.isfile(value):
+        import yaml
+
+        with open(value, encoding="utf-8") as handle:
+            return parse_prices(yaml.safe_load(handle), where="--prices") or {}
+    return parse_prices(text, where="--prices") or {}
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:

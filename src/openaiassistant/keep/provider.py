@@ -140,6 +140,15 @@ class OpenaiassistantProviderAuthConfig:
             "sensitive": True,
         },
     )
+    prices: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Prices per model in USD per 1M tokens, for cost_usd and max_cost_usd (over the built-in table)",
+            "hint": '{"my-deployment": {"input": 2.5, "cached_input": 1.25, "output": 10}}',
+            "type": "textarea",
+        },
+    )
 
 
 class OpenaiassistantProvider(BaseProvider):
@@ -418,6 +427,7 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _assistant_spec(self) -> AssistantSpec:
         from openaiassistant.keep.turn import id_list
+        from openaiassistant.observability.prices import parse_prices
 
         auth = self.authentication_config
         return AssistantSpec(
@@ -426,6 +436,7 @@ class OpenaiassistantProvider(BaseProvider):
             instructions=auth.instructions or None,
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
+            prices=parse_prices(auth.prices) or {},
         )
 
 
