@@ -144,7 +144,7 @@ class OpenaiassistantProviderAuthConfig:
         default=None,
         metadata={
             "required": False,
-            "description": "Prices per model (USD per 1M tokens) for cost_usd and max_cost_usd, over the built-in table",
+            "description": "Per-model prices (USD per 1M tokens) for cost_usd and max_cost_usd",
             "hint": '{"my-deployment": {"input": 2.5, "cached_input": 1.25, "output": 10}}',
             "type": "textarea",
         },
