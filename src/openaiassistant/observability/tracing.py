@@ -52,11 +52,18 @@ MAX_CONTENT_CHARS = 4000
 _W3C = TraceContextTextMapPropagator()
 
 
-def tracer() -> trace.Tracer:
-    """Our tracer from the current global provider (a no-op one until an SDK is set up)."""
-    from openaiassistant import __version__
+_TRACER: trace.Tracer | None = None
 
-    return trace.get_tracer(TRACER_NAME, __version__)
+
+def tracer() -> trace.Tracer:
+    """Our tracer. Got once: before an SDK is set up it is the API's proxy, which hands over to
+    the real provider as soon as one is set (Keep's, the CLI's, a test's)."""
+    global _TRACER
+    if _TRACER is None:
+        from openaiassistant import __version__
+
+        _TRACER = trace.get_tracer(TRACER_NAME, __version__)
+    return _TRACER
 
 
 @contextmanager
