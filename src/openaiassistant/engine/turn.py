@@ -220,15 +220,14 @@ class Turn:
         self.thread_id = step.ref.thread_id or self.thread_id
         self.model = step.model or self.model
         self.active = step.ref if step.active else None
-        if not isinstance(step.outcome, Pending):
-            code = step.outcome.code if isinstance(step.outcome, (Failed, Retryable)) else None
+        if not isinstance(outcome := step.outcome, Pending):
             self.rounds.close(
                 response_id=step.ref.run_id or None,
                 model=step.model,
                 usage=step.usage,
-                finish_reason=finish_reason(step.outcome),
+                finish_reason=finish_reason(outcome),
                 cost=cost,
-                error=(code or "failed") if isinstance(step.outcome, (Failed, Retryable)) else None,
+                error=(outcome.code or "failed") if isinstance(outcome, (Failed, Retryable)) else None,
             )
 
     def _open_round(self) -> None:
@@ -319,6 +318,12 @@ class Turn:
             status="timeout",
         )
 
+    def _stop_reason(self, final: Step) -> str | None:
+        """Why the turn ended early: the budget used up, or the server's incomplete reason."""
+        if self.stopped is not None:
+            return self.stopped.limit
+        return final.outcome.reason if isinstance(final.outcome, Incomplete) else None
+
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]
         text = "\n\n".join(texts)
@@ -340,11 +345,7 @@ class Turn:
             text=text,
             response=response,
             status="budget_exceeded" if self.stopped else "incomplete" if incomplete else "completed",
-            incomplete_reason=self.stopped.limit
-            if self.stopped
-            else final.outcome.reason
-            if isinstance(final.outcome, Incomplete)
-            else None,
+            incomplete_reason=self._stop_reason(final),
             refusal=refusal,
             thread_id=ref.thread_id,
             backend=self.backend.name,

@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from openaiassistant.observability import attributes as attr
-from openaiassistant.observability.tracing import clean, server_attributes, set_attributes, span, tracer
+from openaiassistant.observability.tracing import clean, fail, server_attributes, set_attributes, span, tracer
 from openaiassistant.result import TurnResult, Usage
 
 __all__ = ["RoundSpans", "TraceTarget", "finish_turn", "turn_span", "usage_attributes"]
@@ -163,8 +163,6 @@ class RoundSpans:
         if current is None:
             return
         if exc is not None:
-            from openaiassistant.observability.tracing import fail
-
             fail(current, exc)
         self._end()
 
