@@ -258,6 +258,8 @@ class Assistant:
                 approvals=decided,
                 run_id=turn.active.result_run_id,
                 response_id=turn.active.result_response_id,
+                usage=turn.usage,  # the rounds before the stop were used, and cost
+                cost_usd=turn.cost.usd,
             )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours

@@ -221,3 +221,38 @@ def test_without_a_price_the_cost_is_unknown_not_zero(make_assistant: Any) -> No
     priced = make_assistant(model="house-model-7", prices={"house-model-7": {"input": 1, "output": 2}}).run_turn("hi")
     usage = priced.usage
     assert priced.cost_usd == float(round(Decimal(usage.input_tokens * 1 + usage.output_tokens * 2) / 1_000_000, 8))
+
+
+# (an Assistants run waiting for tool outputs has no usage yet: the API reports it when the run ends)
+@pytest.mark.parametrize("backend", ["responses"])
+def test_a_turn_waiting_for_approval_still_reports_what_it_used(
+    emulator: Any, make_assistant: Any, spans: SpanCapture, tool_server: Any
+) -> None:
+    emulator.load_script(
+        {
+            "rules": [
+                {
+                    "match": "restart it",
+                    "tool_calls": [{"name": "restart", "arguments": {"host": "db-1"}}],
+                    "then": {"reply": "Restarted."},
+                }
+            ]
+        }
+    )
+    registry = ToolRegistry()
+    registry.add_http_tool(  # a POST tool waits for a person by default
+        {
+            "name": "restart",
+            "description": "Restart a host.",
+            "parameters": {"type": "object", "properties": {"host": {"type": "string"}}, "required": ["host"]},
+            "method": "POST",
+            "url": f"{tool_server.url}/restart/{{host}}",
+        }
+    )
+    result = make_assistant(tools=registry).run_turn("restart it")
+    assert result.status == "requires_approval" and tool_server.requests == []
+    assert result.usage.total_tokens > 0 and result.cost_usd is not None and result.cost_usd > 0
+    turn = attrs(spans.one("invoke_agent"))
+    assert turn["openaiassistant.turn.status"] == "requires_approval"
+    assert turn["gen_ai.usage.input_tokens"] == result.usage.input_tokens
+    assert spans.one("invoke_agent").status.is_ok  # waiting for a person is no failure
