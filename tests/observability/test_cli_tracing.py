@@ -84,6 +84,8 @@ def test_no_exporter_means_no_spans_and_a_missing_exporter_is_one_warning(
     odd = ask(emulator, tmp_path, tool_server.url, OTEL_TRACES_EXPORTER="zipkin_json")
     assert odd.returncode == 0 and odd.stdout.startswith("Runbook fetched: ")
     assert "no exporter 'zipkin_json' is installed" in odd.stderr and "Traceback" not in odd.stderr
+    off = ask(emulator, tmp_path, tool_server.url, OTEL_TRACES_EXPORTER="console", OTEL_SDK_DISABLED="true")
+    assert off.returncode == 0 and console_spans(off.stderr) == []
 
 
 def test_otlp_export_reaches_a_real_receiver_as_one_trace(
