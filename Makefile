@@ -68,7 +68,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers otlp-receiver demo test test-main test-keep bench emulator clean compat compat-setup
+.PHONY: setup setup-keep mcp-servers otlp-receiver demo lint test test-main test-keep bench emulator clean compat compat-setup
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -96,6 +96,14 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 demo: setup-keep
 	$(KEEP_VENV)/bin/openaiassistant demo
 
+# The gate (configured in pyproject.toml): one formatter, ruff's rules at 120 columns with
+# functions of complexity 10 at most, and mypy over src/. Quick: no servers, no tests.
+lint: setup
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+# `lint` joins `test` once the whole tree is clean (see docs/architecture.md, "The gate").
 test: test-main test-keep
 
 test-main: setup mcp-servers otlp-receiver

@@ -12,14 +12,13 @@ The result is a backend-neutral :class:`RunParams`; each backend translates it t
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_bool
+from openaiassistant.values import parse_bool, parse_count, parse_number
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -41,6 +40,15 @@ class ResponseFormat:
     schema: dict[str, Any] | None = None
     strict: bool | None = None
     description: str | None = None
+
+    def schema_fields(self) -> dict[str, Any]:
+        """A json_schema format's fields, named alike by both APIs (name, schema, strict, description)."""
+        fields: dict[str, Any] = {"name": self.name, "schema": self.schema}
+        if self.strict is not None:
+            fields["strict"] = self.strict
+        if self.description:
+            fields["description"] = self.description
+        return fields
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +89,10 @@ class RunParams:
     # budgets, checked before each further model round (never sent to the server)
     max_cost_usd: float | None = None
     max_total_tokens: int | None = None
+
+    def given(self, *names: str) -> dict[str, Any]:
+        """The controls among ``names`` that were given (not None), by name."""
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
@@ -141,42 +153,11 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     return text
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(name, f"must be from {low:g} to {high:g}, got {number:g}")
-    return number
-
-
-def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}") from None
-    if number != int(number):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if not minimum <= int(number) <= maximum:
-        raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
-    return int(number)
-
-
 def _positive(name: str, value: Any) -> float:
-    """A number > 0 (numeric strings too), finite."""
-    if isinstance(value, bool):
+    """A finite number > 0 (numeric strings too)."""
+    number = parse_number(name, value, low=0.0)
+    if number <= 0:
         raise ConfigError(name, f"must be a number > 0, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(name, f"must be a number > 0, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ConfigError(name, f"must be a finite number > 0, got {value!r}")
     return number
 
 
@@ -206,7 +187,7 @@ def _truncation(name: str, value: Any, _backend: str) -> Truncation:
     if kind in ("auto", "disabled"):
         return Truncation(kind=kind)
     if kind == "last_messages":
-        count = _integer(f"{name}.last_messages", value.get("last_messages"), 1)
+        count = parse_count(f"{name}.last_messages", value.get("last_messages"), low=1)
         return Truncation(kind=kind, last_messages=count)
     raise ConfigError(name, f"must be {allowed}, got {kind!r}")
 
@@ -276,7 +257,8 @@ def _response_format(name: str, value: Any, _backend: str) -> ResponseFormat | N
     if kind != "json_schema":
         raise ConfigError(name, f"must be {allowed}, got type {kind!r}")
     # Assistants/Chat nest the schema under json_schema; Responses puts it at the top level.
-    inner = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
+    nested = value.get("json_schema")
+    inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else value
     schema = inner.get("schema")
     if not isinstance(schema, Mapping):
         raise ConfigError(f"{name}.schema", "must be a JSON schema object")
@@ -307,18 +289,18 @@ _PARSERS: dict[str, Any] = {
     "model": _nonempty,
     "instructions": _text,
     "additional_instructions": _text,
-    "temperature": lambda n, v, b: _number(n, v, 0.0, 2.0),
-    "top_p": lambda n, v, b: _number(n, v, 0.0, 1.0),
-    "max_prompt_tokens": lambda n, v, b: _integer(n, v, _MIN_PROMPT_TOKENS),
-    "max_completion_tokens": lambda n, v, b: _integer(n, v, _MIN_COMPLETION_TOKENS.get(b, 16)),
+    "temperature": lambda n, v, b: parse_number(n, v, low=0.0, high=2.0),
+    "top_p": lambda n, v, b: parse_number(n, v, low=0.0, high=1.0),
+    "max_prompt_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_PROMPT_TOKENS),
+    "max_completion_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_COMPLETION_TOKENS.get(b, 16)),
     "truncation_strategy": _truncation,
     "tool_choice": _tool_choice,
     "parallel_tool_calls": _boolean,
     "reasoning_effort": _reasoning,
     "metadata": _metadata,
     "response_format": _response_format,
-    "max_tool_rounds": lambda n, v, b: _integer(n, v, 1, 100),
-    "max_tool_calls": lambda n, v, b: _integer(n, v, 1, 1000),
+    "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
+    "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
     "max_cost_usd": lambda n, v, b: _positive(n, v),
-    "max_total_tokens": lambda n, v, b: _integer(n, v, 1, 10**12),
+    "max_total_tokens": lambda n, v, b: parse_count(n, v, low=1, high=10**12),
 }

@@ -167,7 +167,8 @@ def test_tools_file(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str, s
         "tools:\n"
         "  - name: get_disk\n"
         "    description: Disk usage of a host.\n"
-        "    parameters: {type: object, properties: {host: {type: string}}, required: [host], additionalProperties: false}\n"
+        "    parameters: {type: object, properties: {host: {type: string}}, required: [host],"
+        " additionalProperties: false}\n"
         f"    url: {disk_api}/disk/{{host}}\n"
     )
     assert ask(emulator, "disk on db-7", "--tools", str(tools), stream) == 0

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(120)
 def _use_provider(workflow: dict, name: str) -> dict:
     for step in workflow["workflow"]["steps"]:
         if step["provider"]["type"] == "openaiassistant":
-            step["provider"]["config"] = "{{ providers.%s }}" % name
+            step["provider"]["config"] = "{{ providers." + name + " }}"
     return workflow
 
 

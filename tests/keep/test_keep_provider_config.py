@@ -75,8 +75,8 @@ def test_a_usable_registry_url_is_accepted_without_connecting(keep_env, tmp_path
 
 def test_keeps_own_sensitive_field_metadata_is_used(keep_env):
     """Slack's webhook URL is marked sensitive in Keep: registered although its name says nothing of a secret."""
-    from openaiassistant.errors import redact
     from openaiassistant.keep.provider_secrets import keep_sensitive_fields, register_config_secrets
+    from openaiassistant.redaction import redact
 
     assert "webhook_url" in keep_sensitive_fields("slack")
     assert keep_sensitive_fields("no_such_provider_type") is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import ToolCall, ToolRegistry, load_tools_file
+from openaiassistant.tools import Toolbox, ToolCall, load_tools_file
 
 YAML_TOOLS = """
 tools:
@@ -61,7 +61,7 @@ def test_yaml_file_with_tools_key_loads_and_runs(tmp_path: Path, tool_server) ->
 def test_json_list_file_into_an_existing_registry(tmp_path: Path) -> None:
     specs = [{"name": "ping", "url": "http://127.0.0.1:9/ping"}]
     path = write(tmp_path, "tools.json", json.dumps(specs))
-    registry = ToolRegistry(max_concurrency=2)
+    registry = Toolbox(max_concurrency=2)
     assert load_tools_file(path, registry=registry) is registry
     assert registry.names() == ["ping"]
     assert registry.definitions()[0].parameters == {"type": "object", "properties": {}, "additionalProperties": False}

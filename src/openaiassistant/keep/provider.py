@@ -27,8 +27,8 @@ from openaiassistant.errors import (
     NotFoundError,
     QuotaExceededError,
     ServerUnavailableError,
-    redact,
 )
+from openaiassistant.redaction import redact
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 from openaiassistant.values import positive_seconds
 
@@ -53,7 +53,10 @@ class OpenaiassistantProviderAuthConfig:
         metadata={
             "required": False,
             "description": "Which API runs the assistant",
-            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it)",
+            "hint": (
+                "responses: Responses + Conversations (current API); "
+                "assistants: Assistants v2 (servers that still offer it)"
+            ),
             "type": "select",
             "options": ["responses", "assistants"],
         },
@@ -103,7 +106,9 @@ class OpenaiassistantProviderAuthConfig:
         metadata={
             "required": False,
             "description": "Azure OpenAI resource endpoint (selects Azure OpenAI; the model is your deployment name)",
-            "hint": "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version is dated)",
+            "hint": (
+                "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version is dated)"
+            ),
         },
     )
     api_version: str | None = dataclasses.field(
@@ -118,7 +123,9 @@ class OpenaiassistantProviderAuthConfig:
         default="sse",
         metadata={
             "required": False,
-            "description": "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll",
+            "description": (
+                "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll"
+            ),
             "hint": "poll only behind a proxy that buffers or cuts server-sent events",
             "type": "select",
             "options": ["sse", "poll"],
@@ -252,7 +259,9 @@ class OpenaiassistantProvider(BaseProvider):
         if isinstance(err, QuotaExceededError):
             return {
                 "authenticated": True,
-                "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing",
+                "assistant_available": (
+                    f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"
+                ),
             }
         if isinstance(err, ConfigError):
             message = f"The configuration is not usable: {err}"
@@ -310,10 +319,10 @@ class OpenaiassistantProvider(BaseProvider):
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
+        from openaiassistant.keep.step_request import build_step_request, result_for_keep
         from openaiassistant.keep.stream_log import StreamLogger
-        from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
-        request = build_turn_request(values, default_timeout=self._default_timeout)
+        request = build_step_request(values, default_timeout=self._default_timeout)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -327,25 +336,13 @@ class OpenaiassistantProvider(BaseProvider):
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
-        extra = {} if request.timeout is None else {"timeout": request.timeout}
+        options = request.turn_options()
+        options["on_text"] = stream_log
+        options["on_tool_call"] = self._log_tool_call
+        options["registry_tags"] = self._registry_tags()
+        options["on_progress"] = self._log_progress
         try:
-            result = assistant.run_turn(
-                request.prompt,
-                thread_id=request.thread_id,
-                params=request.params,
-                metadata=request.metadata,
-                stream=request.stream,
-                on_text=stream_log,
-                on_active_run=request.on_active_run,
-                include_history=request.include_history,
-                on_tool_call=self._log_tool_call,
-                images=request.images,
-                attachments=request.attachments,
-                registry_tags=self._registry_tags(),
-                on_progress=self._log_progress,
-                approvals=request.approvals,
-                **extra,
-            )
+            result = assistant.run_turn(request.prompt, **options)
         finally:
             if stream_log is not None:
                 stream_log.flush()
@@ -450,7 +447,7 @@ class OpenaiassistantProvider(BaseProvider):
         )
 
     def _assistant_spec(self) -> AssistantSpec:
-        from openaiassistant.keep.turn import id_list
+        from openaiassistant.keep.step_request import id_list
         from openaiassistant.observability.prices import parse_prices
 
         auth = self.authentication_config

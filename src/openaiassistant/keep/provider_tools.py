@@ -26,15 +26,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import http_tool_spec
 from openaiassistant.keep.with_template import WithTemplate
+from openaiassistant.redaction import redact
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.http import parameters_schema
-from openaiassistant.tools.registry import ToolRegistry
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
 from openaiassistant.tools.tool import ToolCallError, check_tool_name
+from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.values import parse_bool, positive_seconds
 
 _PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}
@@ -96,15 +97,15 @@ def build_toolset(
     known_provider: Callable[[str], bool] | None = None,
     method_caller: Any = None,
     provider_class: Callable[[str], type] | None = None,
-) -> ToolRegistry | None:
-    """Compile the step's ``functions`` into a :class:`ToolRegistry` (``None`` when empty).
+) -> Toolbox | None:
+    """Compile the step's ``functions`` into a :class:`Toolbox` (``None`` when empty).
 
     ``known_provider(id)`` says whether a provider id (or name) is configured in this tenant;
     a provider tool naming an unknown one fails here, before the turn starts.
     """
     if not specs:
         return None
-    registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
+    registry = Toolbox(abandoned_call_limit=ABANDONED_CALLS)
     for index, spec in enumerate(specs):
         where = f"functions[{index}]"
         if "mcp" in spec:  # an MCP server: its tools, listed from the server
@@ -135,7 +136,7 @@ def build_toolset(
 
 
 def _add_method_tools(
-    registry: ToolRegistry,
+    registry: Toolbox,
     spec: dict[str, Any],
     *,
     where: str,

@@ -52,8 +52,9 @@ from urllib.parse import quote, urlencode
 import httpx
 import jsonschema
 
-from ..errors import ConfigError, redact, register_secret
+from ..errors import ConfigError
 from ..observability.tracing import inject_context
+from ..redaction import redact, register_secret
 from ..values import parse_bool
 from .base import ToolDefinition
 from .strict import strict_problem

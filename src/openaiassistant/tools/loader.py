@@ -16,16 +16,16 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from .registry import ToolRegistry
+from .toolbox import Toolbox
 
 
 def load_tools_file(
     path: str | Path,
     *,
     secrets: Mapping[str, str] | None = None,
-    registry: ToolRegistry | None = None,
+    registry: Toolbox | None = None,
     mcp_servers: Any = None,
-) -> ToolRegistry:
+) -> Toolbox:
     """Read ``path`` and return a registry holding its tools.
 
     ``secrets`` resolves ``${secret:NAME}`` references. Pass ``registry`` to add the tools to an
@@ -40,7 +40,7 @@ def load_tools_file(
     except OSError as exc:
         raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
     specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
-    target = registry if registry is not None else ToolRegistry()
+    target = registry if registry is not None else Toolbox()
     for index, spec in enumerate(specs):
         label = spec.get("name") if isinstance(spec, dict) else None
         try:
@@ -54,7 +54,7 @@ def load_tools_file(
 
 
 def add_mcp_server(
-    registry: ToolRegistry,
+    registry: Toolbox,
     entry: Mapping[str, Any],
     *,
     where: str,

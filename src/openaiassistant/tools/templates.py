@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, register_secret
+from ..errors import ConfigError
+from ..redaction import register_secret
 
 _TOKEN = re.compile(r"\{\{|\}\}|\$\{(?P<kind>env|secret):(?P<ref>[^}]*)\}|\{(?P<arg>[A-Za-z_][A-Za-z0-9_]*)\}")
 _STRAY = re.compile(r"[{}]")

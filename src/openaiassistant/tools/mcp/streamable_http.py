@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...errors import redact
 from ...observability.tracing import inject_context
+from ...redaction import redact
 from .jsonrpc import ErrorResponse, McpConnectionError, McpProtocolError, Response, classify
 from .transport import Callbacks
 
