@@ -29,7 +29,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from openaiassistant.errors import AssistantError, redact, redact_data
+from openaiassistant.errors import AssistantError
+from openaiassistant.redaction import redact, redact_data
 from openaiassistant.observability import attributes as attr
 
 __all__ = [
