@@ -30,8 +30,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from openaiassistant.errors import AssistantError
-from openaiassistant.redaction import redact, redact_data
 from openaiassistant.observability import attributes as attr
+from openaiassistant.redaction import redact, redact_data
 
 __all__ = [
     "CONTENT_ENV",
