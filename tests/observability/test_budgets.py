@@ -11,7 +11,7 @@ from tests.engine.conftest import posts
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.observability.testing import SpanCapture
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 SCRIPT = {
     "rules": [
@@ -30,9 +30,9 @@ def _script(emulator: Any) -> None:
     emulator.load_script(SCRIPT)
 
 
-def counting_tools() -> tuple[ToolRegistry, list[str]]:
+def counting_tools() -> tuple[Toolbox, list[str]]:
     ran: list[str] = []
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def disk(host: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from tests.tools.mcp.real_servers import everything_package, mcp_dir  # noqa: F401
 
 from openaiassistant.observability.testing import SpanCapture
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.mcp import McpServers
 
@@ -71,7 +71,7 @@ def test_an_mcp_http_call_carries_the_tool_spans_traceparent(
     )
     pool = McpServers()
     try:
-        registry = ToolRegistry()
+        registry = Toolbox()
         add_mcp_server(registry, {"mcp": {"url": url}, "allow": ["echo"]}, where="test", servers=pool)
         assert seen == []  # the session was opened outside any span: nothing to propagate
         result = make_assistant(tools=registry).run_turn("say hi")

@@ -13,7 +13,7 @@ import pytest
 
 from openaiassistant.observability.prices import builtin_table
 from openaiassistant.observability.testing import SpanCapture
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 SCRIPT = {
     "rules": [
@@ -32,8 +32,8 @@ SCRIPT = {
 }
 
 
-def disk_tools() -> ToolRegistry:
-    registry = ToolRegistry()
+def disk_tools() -> Toolbox:
+    registry = Toolbox()
 
     @registry.tool
     def disk(host: str) -> dict[str, str]:
@@ -105,7 +105,7 @@ def test_tool_content_is_recorded_only_when_asked_and_never_a_secret(
 
 
 def test_a_failing_tool_call_is_a_failed_span_and_the_turn_goes_on(make_assistant: Any, spans: SpanCapture) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def disk(host: str) -> str:
@@ -154,7 +154,7 @@ def test_a_failed_turn_is_a_failed_span_naming_the_error_kind(
 def test_an_http_tool_carries_the_tool_spans_traceparent(
     emulator: Any, make_assistant: Any, spans: SpanCapture, tool_server: Any
 ) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(
         {
             "name": "runbook",
@@ -239,7 +239,7 @@ def test_a_turn_waiting_for_approval_still_reports_what_it_used(
             ]
         }
     )
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(  # a POST tool waits for a person by default
         {
             "name": "restart",
