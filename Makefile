@@ -12,6 +12,11 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# The inspector page is tested in Debian's headless Chromium (CI runs as root on a clean machine);
+# in our own runs a missing browser is an error, not a skip.
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_BROWSER := 1
+test-main test-keep: browser
+
 # Real MCP servers the MCP client is tested against (installed by `make mcp-servers`, cached in
 # .mcp-servers/, gitignored): mcp-server-time from PyPI in a venv of its own (the official mcp
 # SDK needs pydantic >= 2.12) and @modelcontextprotocol/server-everything from npm. In our own
@@ -68,7 +73,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers otlp-receiver demo lint test test-main test-keep bench emulator clean compat compat-setup
+.PHONY: setup setup-keep mcp-servers otlp-receiver demo lint test test-main test-keep bench emulator clean compat compat-setup browser
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -91,6 +96,10 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
 	touch $@
 
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 # The demo runs the alert-triage workflow in Keep's real workflow engine, so it needs Keep's
 # environment; the emulator and a sample monitoring API start in-process on 127.0.0.1.
 demo: setup-keep
@@ -103,8 +112,8 @@ lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
-# `lint` joins `test` once the whole tree is clean (see docs/architecture.md, "The gate").
-test: test-main test-keep
+# The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
+test: lint test-main test-keep
 
 test-main: setup mcp-servers otlp-receiver
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

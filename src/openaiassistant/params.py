@@ -107,6 +107,7 @@ def parse_params(
     as empty strings).
     """
     merged: dict[str, Any] = {}
+    typed: dict[str, str] = {}  # the name the user wrote (max_output_tokens), for errors
     for source in (defaults or {}, raw or {}):
         if not isinstance(source, Mapping):
             raise ConfigError("params", "must be a mapping of run control names to values")
@@ -117,7 +118,8 @@ def parse_params(
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             merged[name] = value
-    values = {name: _PARSERS[name](name, value, backend) for name, value in merged.items()}
+            typed[name] = str(key)
+    values = {name: _PARSERS[name](typed[name], value, backend) for name, value in merged.items()}
     return RunParams(**values)
 
 

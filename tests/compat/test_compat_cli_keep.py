@@ -51,7 +51,7 @@ def test_cli_turns(server: Any, upstream: Any, tmp_path: Path, capsys: pytest.Ca
 
 
 def test_cli_tool_round(server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: Cell) -> None:
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
 
     with SampleServices() as services:
         tools = {
@@ -110,8 +110,8 @@ def test_keep_alert_triage_workflow(
 
     request.getfixturevalue("keep_env")
     caplog.set_level(logging.INFO, logger="triage-assistant")
-    from openaiassistant.keep import runner
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
+    from openaiassistant.harness import runner
 
     providers = yaml.safe_load((EXAMPLES / "providers.yaml").read_text())
     providers["triage-assistant"]["authentication"] = {
@@ -156,8 +156,8 @@ def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("Keep (keep-mirror) is only installed in .venv-keep")
 
+    from openaiassistant.harness.runner import prepare_environment
     from openaiassistant.keep import installer
-    from openaiassistant.keep.runner import prepare_environment
 
     was_installed = installer.status().installed
     assert main(["keep", "install"]) == 0

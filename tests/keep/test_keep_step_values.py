@@ -276,7 +276,7 @@ def test_functions_split_into_http_and_provider_tools():
 
     with pytest.raises(ConfigError, match="provider_type"):
         build_toolset([{"name": "m", "provider": "unknown"}], caller=lambda *a: None, resolve_type=lambda name: None)
-    with pytest.raises(ConfigError, match="unknown keys"):
+    with pytest.raises(ConfigError, match=r"functions\[0\]: unknown field .url.; known fields: description, name"):
         build_toolset(
             [{"name": "m", "provider": "x", "provider_type": "http", "url": "http://127.0.0.1"}], caller=lambda *a: None
         )

@@ -26,7 +26,7 @@ DISK_ALERT = {
 
 
 def _run(workflow: dict, providers_file: Any, alert: dict, **kwargs: Any) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(workflow, alert=runner.make_alert(alert), providers_file=providers_file, **kwargs)
 

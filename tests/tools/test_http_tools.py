@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from typing import Any
@@ -251,11 +252,11 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"method": "TRACE"}, "'TRACE' is not one of"),
+        ({"method": "TRACE"}, "method: must be one of GET, POST, PUT, PATCH, DELETE, HEAD, got 'TRACE'"),
         ({"body": {"a": 1}}, "a GET request cannot have a body"),
-        ({"timeout": 0}, "must be a positive number"),
-        ({"max_response_bytes": "lots"}, "must be a positive number"),
-        ({"surprise": 1}, "unknown field(s) ['surprise']"),
+        ({"timeout": 0}, "timeout: must be a finite number of seconds > 0"),
+        ({"max_response_bytes": "lots"}, "max_response_bytes: must be a whole number > 0"),
+        ({"surprise": 1}, "unknown field 'surprise'; known fields: approval, body, description"),
         ({"parameters": {"type": "array"}}, "must be a JSON schema with type: object"),
         ({"parameters": {"type": "object", "properties": {"item": {"type": "strin"}}}}, "not a valid JSON schema"),
         ({"strict": True}, "strict: true needs a strict schema"),
@@ -266,7 +267,10 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
         ),
         ({"headers": {"X-Token": "${secret:nope}"}}, "secret 'nope' was not provided"),
         ({"query": {"key": "${env:HOME}"}}, "may not reference ${env:...}"),
-        ({"name": "bad name!"}, "must be 1-64 characters"),
+        ({"name": "bad name!"}, "name: must be 1-64 characters"),
+        ({"body": {"at": datetime.date(2026, 1, 1)}}, "body.at: must be JSON"),
+        ({"headers": {"Bad Name": "x"}}, "headers: must be a header name (no spaces"),
+        ({"follow_redirects": "maybe"}, "follow_redirects: must be true or false (also yes/no, 1/0, on/off"),
     ],
 )
 def test_bad_specs_are_refused_with_clear_messages(changes: dict[str, Any], message: str) -> None:

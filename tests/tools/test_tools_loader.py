@@ -76,18 +76,18 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
     [
         ("bad.yaml", "tools: [name: x\n", "is not valid YAML (line"),
         ("bad.json", "{'tools': []}", "is not valid JSON (line 1"),
-        ("other.yaml", "functions: []", "exactly one key, 'tools'"),
-        ("scalar.yaml", "42", "must hold a list of tool specs"),
+        ("other.yaml", "functions: []", "unknown field 'functions'; known fields: tools"),
+        ("scalar.yaml", "42", "must be one of: a list of tools; a mapping {tools: [...]}"),
         ("item.yaml", "- just a string", "tools[0]: must be a mapping"),
         (
             "field.yaml",
             "- {name: t, url: 'http://127.0.0.1/x', verb: GET}",
-            "tools[0] (t): invalid HTTP tool 't': unknown field",
+            "tools[0]: unknown field 'verb'; known fields: approval, body, description",
         ),
         (
             "host.yaml",
             "- {name: ok, url: 'http://127.0.0.1/x'}\n- {name: t2, url: 'http://{h}/x'}",
-            "tools[1] (t2): invalid HTTP tool 't2' url: placeholders are not allowed in the scheme, host or port",
+            "tools[1].url: placeholders are not allowed in the scheme, host or port (tool 't2')",
         ),
         (
             "env.yaml",
@@ -97,7 +97,7 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
         (
             "dup.yaml",
             "- {name: t, url: 'http://127.0.0.1/x'}\n- {name: t, url: 'http://127.0.0.1/y'}",
-            "tools[1] (t): invalid tool name: 't' is already registered",
+            "tools[1].name: 't' is already registered",
         ),
     ],
 )
