@@ -22,7 +22,7 @@ DISK_ALERT = {
 
 
 def _run(workflow: dict, providers_file: Any) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(workflow, alert=runner.make_alert(DISK_ALERT), providers_file=providers_file)
 
