@@ -49,7 +49,8 @@ def counting_tools() -> tuple[Toolbox, list[str]]:
 
 @pytest.mark.parametrize("backend", ["responses"])
 @pytest.mark.parametrize(
-    ("budget", "limit"), [({"max_total_tokens": "5"}, "max_total_tokens"), ({"max_cost_usd": "0.000000001"}, "max_cost_usd")]
+    ("budget", "limit"),
+    [({"max_total_tokens": "5"}, "max_total_tokens"), ({"max_cost_usd": "0.000000001"}, "max_cost_usd")],
 )
 def test_a_used_up_budget_stops_the_turn_before_its_tools_run(
     emulator: Any, make_assistant: Any, spans: SpanCapture, budget: dict[str, str], limit: str
