@@ -21,7 +21,7 @@ from reliability.cells import ANSWER, Cell
 from openaiassistant.assistant import Assistant
 from openaiassistant.errors import AssistantError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -60,10 +60,10 @@ class FakeClock:
 
 
 class CountingTools:
-    """The turn's tool set: a real ToolRegistry, counting executions per call id."""
+    """The turn's tool set: a real Toolbox, counting executions per call id."""
 
     def __init__(self) -> None:
-        self.registry = ToolRegistry()
+        self.registry = Toolbox()
         self.executions: Counter[str] = Counter()
 
         @self.registry.tool

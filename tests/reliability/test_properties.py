@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openaiassistant.engine.output import parse_answer
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES, ResponseFormat, RunParams, parse_params
-from openaiassistant.tools import HttpToolSpec, ToolCall, ToolRegistry
+from openaiassistant.tools import HttpToolSpec, Toolbox, ToolCall
 from openaiassistant.tools.http import _build_url
 from openaiassistant.tools.tool import ToolCallError
 
@@ -104,10 +104,10 @@ SCHEMA = {
 }
 
 
-def _registry(seen: list[dict[str, Any]]) -> ToolRegistry:
+def _registry(seen: list[dict[str, Any]]) -> Toolbox:
     from openaiassistant.tools import Tool, ToolDefinition
 
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add(
         Tool(
             definition=ToolDefinition(name="lookup", description="look up", parameters=SCHEMA, strict=False),
