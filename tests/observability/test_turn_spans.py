@@ -128,12 +128,12 @@ def test_a_retried_request_is_one_span_with_a_retry_event(
     emulator: Any, make_assistant: Any, spans: SpanCapture, backend: str
 ) -> None:
     path = r"/responses$" if backend == "responses" else r"/runs$"
-    emulator.add_fault(kind="http_error", status=503, times=1, method="POST", path=path)
+    emulator.add_fault(kind="http_error", status=429, times=1, method="POST", path=path, retry_after=1)
     assert make_assistant().run_turn("hello there").status == "completed"
     retried = [s for s in spans.spans() if any(e.name == "retry" for e in s.events)]
     assert len(retried) == 1
     (event,) = retried[0].events
-    assert event.attributes == {"attempt": 2, "previous_failure": "HTTP 503"}
+    assert event.attributes == {"attempt": 2, "previous_failure": "HTTP 429"}
     assert attrs(retried[0])["http.request.resend_count"] == 1
     assert retried[0].parent is not None  # inside the round that started the run
 
