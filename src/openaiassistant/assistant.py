@@ -37,6 +37,10 @@ from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.turn import Turn, TurnSetup
 from openaiassistant.errors import APIError, AssistantError, ConfigError
+from openaiassistant.observability.cost import require_price
+from openaiassistant.observability.prices import builtin_table
+from openaiassistant.observability.rounds import TraceTarget, finish_turn, turn_span
+from openaiassistant.observability.tracing import provider_name
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.redaction import redact
 from openaiassistant.result import TurnResult
@@ -103,6 +107,13 @@ class Assistant:
         server = connection.base_url or connection.azure_endpoint or ""
         key = (server, spec.backend, spec.assistant_id, spec.model)
         self._run_times = shared_run_times(key) if clock is time.monotonic else RunTimes()
+        self._prices = builtin_table().with_overrides(spec.prices)
+        self._trace = TraceTarget(
+            provider=provider_name(azure=connection.is_azure),
+            server_url=connection.base_url or connection.azure_endpoint,
+            backend=self._backend.name,
+            agent_id=spec.assistant_id,
+        )
 
     @property
     def backend(self) -> str:
@@ -123,8 +134,21 @@ class Assistant:
         the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
+        The turn is one ``invoke_agent`` span (see :mod:`openaiassistant.observability`);
+        ``result.usage`` and ``result.cost_usd`` say what it used and cost.
         """
         opts = with_defaults(options)
+        params = opts.get("params")
+        asked = params.get("model") if isinstance(params, Mapping) else None
+        model = str(asked) if asked else self.spec.model or self.connection.azure_deployment
+        with turn_span(
+            self._trace, model=model, thread_id=opts.get("thread_id"), tags=opts.get("registry_tags")
+        ) as span:
+            result = self._run(prompt, opts)
+            finish_turn(span, result)
+            return result
+
+    def _run(self, prompt: str | UserInput, opts: TurnOptions) -> TurnResult:
         decisions = parse_decisions(opts.get("approvals"))
         if decisions and isinstance(prompt, str) and not prompt.strip():
             prompt = "Continue."
@@ -156,6 +180,8 @@ class Assistant:
             include_history=bool(opts.get("include_history")),
             default_model=self.spec.model or self.connection.azure_deployment,
             run_times=self._run_times,
+            prices=self._prices,
+            trace=self._trace,
         )
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
@@ -210,6 +236,8 @@ class Assistant:
             approvals=answered.decided,
             run_id=turn.active.result_run_id,
             response_id=turn.active.result_response_id,
+            usage=turn.usage,  # the rounds before the stop were used, and cost
+            cost_usd=turn.cost.usd,
         )
 
     def _recorded_backend(self, thread_id: str | None, deadline: Deadline) -> Any:
@@ -293,6 +321,8 @@ class Assistant:
             user_input.text,
             self.spec.instructions,
         )
+        model = run_params.model or self.spec.model or self.connection.azure_deployment
+        require_price(self._prices, model, max_cost_usd=run_params.max_cost_usd)
         metadata = opts.get("metadata")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")

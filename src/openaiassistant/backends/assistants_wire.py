@@ -136,11 +136,7 @@ def run_usage(run: Any) -> Usage | None:
     usage = get(run, "usage")
     if usage is None:
         return None
-    return Usage(
-        input_tokens=int(get(usage, "prompt_tokens") or 0),
-        output_tokens=int(get(usage, "completion_tokens") or 0),
-        total_tokens=int(get(usage, "total_tokens") or 0),
-    )
+    return Usage.from_wire(usage)  # details (cached, reasoning) where a compatible server sends them
 
 
 def run_output(messages: list[Any]) -> TurnOutput:

@@ -75,11 +75,7 @@ def responses_usage(obj: dict[str, Any]) -> Usage | None:
     usage = obj.get("usage")
     if not usage or obj.get("status") in ("queued", "in_progress"):
         return None
-    return Usage(
-        input_tokens=int(usage.get("input_tokens") or 0),
-        output_tokens=int(usage.get("output_tokens") or 0),
-        total_tokens=int(usage.get("total_tokens") or 0),
-    )
+    return Usage.from_wire(usage)  # with cached and reasoning tokens where the server reports them
 
 
 def responses_message(item: dict[str, Any]) -> dict[str, Any]:

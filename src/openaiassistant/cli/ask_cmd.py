@@ -128,6 +128,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
     _content_flags(parser)
+    parser.add_argument(
+        "--max-cost-usd",
+        default=None,
+        metavar="USD",
+        help="stop the turn before a further round once it cost this much",
+    )
+    parser.add_argument(
+        "--max-total-tokens",
+        default=None,
+        metavar="N",
+        help="stop the turn before a further round past this many tokens",
+    )
+    parser.add_argument(
+        "--prices",
+        default=os.environ.get("OPENAIASSISTANT_PRICES"),
+        metavar="JSON|FILE",
+        help='per-model prices in USD per 1M tokens, e.g. \'{"my-model": {"input": 1, "output": 4}}\' '
+        "(env OPENAIASSISTANT_PRICES)",
+    )
     add_coordination_flags(parser)
     parser.set_defaults(func=run)
 
@@ -178,8 +197,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from openaiassistant.errors import AssistantError, ConfigError
+    from openaiassistant.observability.sdk_setup import configure_from_env
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # OTEL_TRACES_EXPORTER=console|otlp: the turn's spans (console: on stderr)
+    shutdown = configure_from_env(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
     try:
         assistant, params, metadata = _build(args)
         return _ask(args, assistant, params, metadata, err)
@@ -192,6 +214,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")
         return EXIT_INTERRUPTED
+    finally:
+        if shutdown is not None:
+            shutdown()  # exports what is left
 
 
 def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str]]:
@@ -204,6 +229,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.response_format:
         params["response_format"] = args.response_format
     metadata = dict(_pairs(args.metadata, "--metadata"))
+    for name in ("max_cost_usd", "max_total_tokens"):
+        if getattr(args, name, None) is not None:
+            params[name] = getattr(args, name)
     endpoint = args.azure_endpoint or (
         args.base_url if args.base_url and (is_azure_url(args.base_url) or args.api_version) else None
     )
@@ -229,6 +257,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         instructions=args.instructions,
         assistant_id=args.assistant_id,
         vector_store_ids=_vector_stores(args.vector_store, connection),
+        prices=_prices(args.prices),
     )
     tools = None
     if args.tools:
@@ -341,7 +370,9 @@ def _notes(result: Any, saved: list[Any], err: Any) -> None:
         err.print(f"[cyan]file[/] {entry['filename']} ({entry['file_id']})", markup=True, highlight=False)
     for path in saved:
         err.print(f"[green]saved[/] {path}")
-    err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
+    if result.status == "budget_exceeded":
+        err.print(f"[yellow]stopped:[/] {result.incomplete_reason} reached before the next round (the run was closed)")
+    err.print(_summary(result))
 
 
 class MarkerFilter:
@@ -387,6 +418,32 @@ def _rendered_tail(streamed: str, rendered: str) -> str:
         return rendered[len(streamed) :]
     at = rendered.rfind("\n\nSources:\n")
     return rendered[at:] if at >= 0 else ""
+
+
+def _summary(result: Any) -> str:
+    """The last line: conversation, tokens (cached, reasoning), cost, time."""
+    usage = result.usage
+    details = [
+        f"{n} {what}" for n, what in ((usage.cached_tokens, "cached"), (usage.reasoning_tokens, "reasoning")) if n
+    ]
+    tokens = f"{usage.total_tokens} tokens" + (f" ({', '.join(details)})" if details else "")
+    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost unknown (no price for the model)"
+    return f"[dim]thread {result.thread_id} · {tokens} · {cost} · {result.duration_ms:.0f} ms[/]"
+
+
+def _prices(value: str | None) -> dict[str, Any]:
+    """``--prices``: JSON text, or a JSON/YAML file holding it."""
+    from openaiassistant.observability.prices import parse_prices
+
+    if not value:
+        return {}
+    text = value
+    if not value.lstrip().startswith("{") and os.path.isfile(value):
+        import yaml
+
+        with open(value, encoding="utf-8") as handle:
+            return parse_prices(yaml.safe_load(handle), where="--prices") or {}
+    return parse_prices(text, where="--prices") or {}
 
 
 def _print_history(result: Any, err: Any) -> None:

@@ -119,6 +119,13 @@ def item_text(item: dict[str, Any]) -> str:
     return ""
 
 
+def prompt_units(instructions: str | None, items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """A prompt as the prompt cache sees it: the instructions, then each item (kind, text)."""
+    units = [("instructions", instructions or "")]
+    units.extend((f"{item.get('type')}:{item.get('role', '')}", item_text(item)) for item in items)
+    return units
+
+
 def latest_user_text(items: list[dict[str, Any]]) -> str:
     for item in reversed(items):
         if item.get("type") == "message" and item.get("role") == "user":

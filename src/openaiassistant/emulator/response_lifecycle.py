@@ -269,17 +269,21 @@ def finish(emulator: Emulator, record: ResponseRecord, *, status: str, plan: Pla
         obj["incomplete_details"] = {"reason": "max_output_tokens"}
     if status == "completed":
         obj["completed_at"] = emulator.clock.now()
-    input_tokens = it.context_tokens(
-        record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None
-    )
-    output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"])
+    instructions = obj["instructions"] if isinstance(obj["instructions"], str) else None
+    input_tokens = it.context_tokens(record.context, instructions)
+    cache = emulator.state.prompt_cache
+    cached = cache.read(it.prompt_units(instructions, record.context)) if status != "cancelled" else 0
+    reasoning = plan.step.reasoning_tokens if plan is not None and plan.step is not None else 0
+    output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"]) + reasoning
     obj["usage"] = {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": reasoning},
         "total_tokens": input_tokens + output_tokens,
     }
+    if status == "completed":
+        cache.write(it.prompt_units(instructions, [*record.context, *obj["output"]]))
     conversation = emulator.state.conversations.get(record.conversation_id or "")
     if conversation is not None and conversation.active_response == obj["id"]:
         conversation.active_response = None

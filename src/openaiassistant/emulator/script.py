@@ -90,6 +90,7 @@ class Step:
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
     code_interpreter: dict[str, Any] | None = None  # {code, files: [{name, content}]}: run code, write files
+    reasoning_tokens: int = 0  # tokens the model "reasoned" for this step (Responses usage)
     web_search: dict[str, Any] | None = None  # {query, sources: [{url, title}]}: a scripted web_search_call
     mcp: dict[str, Any] | None = None  # {tool, arguments, server_label}: call the request's remote MCP server
 
@@ -264,6 +265,7 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
         code_interpreter=_code_interpreter(raw.get("code_interpreter"), where),
+        reasoning_tokens=int(raw.get("reasoning_tokens", 0)),  # checked by the script's schema
         web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
         mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaiassistant.emulator.prompt_cache import PromptCache
 from openaiassistant.emulator.script import Step
 from openaiassistant.emulator.timeline import Timeline
 
@@ -94,3 +95,4 @@ class State:
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
     calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call
     containers: dict[str, ContainerRecord] = field(default_factory=dict)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)  # what usage reports as cached

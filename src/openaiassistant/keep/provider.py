@@ -397,6 +397,7 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _assistant_spec(self) -> AssistantSpec:
         from openaiassistant.keep.step_request import id_list
+        from openaiassistant.observability.prices import parse_prices
 
         auth = self.authentication_config
         return AssistantSpec(
@@ -405,6 +406,7 @@ class OpenaiassistantProvider(BaseProvider):
             instructions=auth.instructions or None,
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
+            prices=parse_prices(auth.prices) or {},
         )
 
 

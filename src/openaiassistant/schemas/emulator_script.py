@@ -114,6 +114,12 @@ STEP_PROPERTIES: dict[str, Any] = {
             },
         ],
     },
+    "reasoning_tokens": {
+        "description": "tokens the model reasons for this step: usage's reasoning_tokens, counted in the output",
+        "type": "integer",
+        "minimum": 0,
+        "default": 0,
+    },
     "web_search": {
         "description": "true, or {query, sources: [{url, title}]}: a scripted web_search_call",
         "anyOf": [{"type": "boolean"}, {"type": "object"}],

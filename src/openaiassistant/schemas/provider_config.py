@@ -111,6 +111,14 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "type": "string",
             "writeOnly": True,
         },
+        "prices": {
+            "description": "per-model prices in USD per 1M tokens: {model: {input, cached_input, output}} "
+            "(a mapping, or its JSON text)",
+            "x-keep-description": "Per-model prices (USD per 1M tokens) for cost_usd and max_cost_usd",
+            "x-keep-hint": '{"my-deployment": {"input": 2.5, "cached_input": 1.25, "output": 10}}',
+            "x-keep-type": "textarea",
+            "anyOf": [{"type": "string"}, {"type": "object"}],
+        },
         "coordination_url": {
             "description": (
                 "Share rate limits, back-off after 429s, conversation locks and turn slots across Keep workers "
