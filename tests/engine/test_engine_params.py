@@ -153,8 +153,12 @@ def test_bad_assistant_defaults_fail_at_construction(make_assistant: Any) -> Non
 def test_settings_validation() -> None:
     from openaiassistant.settings import AssistantSpec, ConnectionSettings
 
+    # Azure without api_version is the v1 endpoint; a malformed api_version is refused
+    ConnectionSettings(api_key="sk-x1234567", azure_endpoint="https://x.openai.azure.com").validate()
     with pytest.raises(ConfigError, match="api_version"):
-        ConnectionSettings(api_key="sk-x1234567", azure_endpoint="https://x.openai.azure.com").validate()
+        ConnectionSettings(
+            api_key="sk-x1234567", azure_endpoint="https://x.openai.azure.com", api_version="x"
+        ).validate()
     with pytest.raises(ConfigError, match="base_url"):
         ConnectionSettings(api_key="sk-x1234567", base_url="ftp://x").validate()
     with pytest.raises(ConfigError, match="backend"):

@@ -15,13 +15,14 @@ from its last sequence number. A turn without a conversation makes one with its 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import openai
 
+from openaiassistant.backends import capabilities, streams
 from openaiassistant.backends import responses_wire as rw
-from openaiassistant.backends import streams
 from openaiassistant.backends.base import (
     Busy,
     Completed,
@@ -35,7 +36,10 @@ from openaiassistant.backends.base import (
     TurnRequest,
     waiting,
 )
-from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint
+from openaiassistant.backends.capabilities import BOOK
+from openaiassistant.backends.local_conversation import LocalConversation, is_local
+from openaiassistant.backends.local_conversation import history as local_history
+from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint, server_url
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -49,6 +53,7 @@ _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
+_memory_warned: list[bool] = []  # the in-memory conversation log was announced
 
 
 class ResponsesBackend:
@@ -56,16 +61,44 @@ class ResponsesBackend:
 
     name = "responses"
 
-    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
+    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
+        # where conversations live when the server keeps none (a ConversationLog)
+        self.conversation_log = conversation_log
+        self.server = server_url(connection)
+        self.pinned = capabilities.parse(connection.capabilities)
 
     def begin(self, request: TurnRequest, *, deadline: Deadline) -> ResponsesSession:
         return ResponsesSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations ------------------------------------------------------------------------
+    def new_local(self, metadata: dict[str, str] | None) -> str:
+        """A conversation kept in our own log (the server has no /conversations)."""
+        log = self.log()
+        if str(log.engine.url) == "sqlite://" and not _memory_warned:
+            _memory_warned.append(True)
+            logging.getLogger("openaiassistant.backends").warning(
+                "conversations of %s are kept in this process's memory only (lost on restart); "
+                "give a thread registry (registry_url, --registry) to keep them",
+                self.server,
+            )
+        return str(log.create(metadata=metadata))
+
+    def log(self) -> Any:
+        if self.conversation_log is None:
+            raise ConfigError(
+                "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
+            )
+        return self.conversation_log
+
+    def allows(self, name: str) -> bool:
+        return BOOK.allows(self.server, name, pinned=self.pinned)
+
     def delete_thread(self, thread_id: str) -> bool:
+        if is_local(thread_id):
+            return bool(self.log().delete(thread_id))
         deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -76,6 +109,8 @@ class ResponsesBackend:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """Every message of the conversation, oldest first (pages of 100 followed to the end)."""
+        if is_local(thread_id):
+            return local_history(self.log(), thread_id)
         messages: list[dict[str, Any]] = []
         after: str | None = None
         while True:
@@ -171,6 +206,7 @@ class ResponsesSession:
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
+        self._local: LocalConversation | None = None  # the conversation, when our log keeps it
 
     @property
     def thread_id(self) -> str | None:
@@ -185,7 +221,7 @@ class ResponsesSession:
 
     def poll(self) -> Step:
         ref = self._current()
-        if self._sse and self._spec.background and self._last_seq is not None:
+        if self._background() and self._last_seq is not None:
             self._resumes += 1
             if self._resumes > _MAX_RESUMES:  # a stream that keeps breaking: just poll
                 self._last_seq = None
@@ -199,6 +235,9 @@ class ResponsesSession:
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         self._open_calls = None
+        if self._local is not None:
+            self._local.record_outputs([(o.call_id, o.output) for o in outputs])
+            return self._track(self._create(self._local.input(), idempotent=False))
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
@@ -214,6 +253,10 @@ class ResponsesSession:
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
+            if self._local is not None:  # the whole conversation goes as input; the message is logged once
+                self._local.record_user(message)
+                last = truncation.last_messages or 1 if truncation and truncation.kind == "last_messages" else None
+                return self._track(self._create(self._local.input(last_messages=last)))
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
                 kept = retried and self._input_kept(message)  # the failed response left it: answer it
@@ -230,17 +273,32 @@ class ResponsesSession:
             return Busy(thread_id=busy.thread_id, other=other)
 
     def _conversation(self) -> str:
-        """The turn's conversation, made now when the turn has none."""
+        """The turn's conversation, made now when the turn has none (in our own log where the
+        server has no Conversations API)."""
         if self._thread_id is None:
-            metadata = self._request.thread_metadata
-            body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+            self._thread_id = self._new_conversation()
+        if self._local is None and is_local(self._thread_id):
+            self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
+        return self._thread_id
+
+    def _new_conversation(self) -> str:
+        metadata = self._request.thread_metadata
+        if not self._backend.allows("conversations"):
+            return self._backend.new_local(metadata)
+        body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        try:
             created = self._backend.call(
                 lambda t: self._client.post("/conversations", body=body, cast_to=object, options={"timeout": t}),
                 self._deadline,
                 "create conversation",
             )
-            self._thread_id = str(created["id"])
-        return self._thread_id
+        except NotFoundError as exc:  # no Conversations API here: keep the conversation ourselves
+            if "conversations" in self._backend.pinned:
+                raise
+            why = exc.message.split(": ", 1)[-1]
+            BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
+            return self._backend.new_local(metadata)
+        return str(created["id"])
 
     def _current(self) -> RunRef:
         if self._ref is None:
@@ -265,6 +323,12 @@ class ResponsesSession:
             calls, self._open_calls = self._open_calls[1], None
         if not calls:
             self._backend.cancel_response(ref)
+            return
+        if self._local is not None:
+            try:
+                self._local.close_calls([c.call_id for c in calls])
+            except Exception:  # best effort: the turn is already failing for a better reason
+                pass
             return
         items = [
             {
@@ -312,8 +376,33 @@ class ResponsesSession:
         return list(page.get("data") or [])
 
     def _create(self, items: list[dict[str, Any]], *, idempotent: bool = True, previous: str | None = None) -> Step:
-        thread_id = self._conversation()
         body = self._body(items, previous=previous)
+        try:
+            return self._send(body, idempotent=idempotent)
+        except APIError as exc:
+            refused = capabilities.refused(exc, sent=self._modes(body))
+            if refused is None or refused in self._backend.pinned:
+                raise
+            # the server refused a mode and created nothing: learn it, send again without it
+            BOOK.learn_missing(self._backend.server, refused, why=exc.message)
+        return self._create(items, idempotent=idempotent, previous=previous)
+
+    @staticmethod
+    def _modes(body: dict[str, Any]) -> set[str]:
+        """The optional modes a request body uses (see capabilities)."""
+        modes: set[str] = {name for name in ("background", "truncation") if name in body}
+        if body.get("background") and body.get("stream"):
+            modes.add("stream_background")
+        return modes
+
+    def _background(self) -> bool:
+        """Background mode for this turn's requests, where the server takes it (with a stream, too)."""
+        if not (self._spec.background and self._backend.allows("background")):
+            return False
+        return not (self._sse and not self._backend.allows("stream_background"))
+
+    def _send(self, body: dict[str, Any], *, idempotent: bool) -> Step:
+        thread_id = self._conversation()
         if not self._sse:
             raw = self._backend.call(
                 lambda t: self._client.post(
@@ -402,6 +491,8 @@ class ResponsesSession:
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, Pending):
             self._last_seq, self._resumes = None, 0
+        if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+            self._local.record_response(obj)
         if self._window is not None and not isinstance(outcome, Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, NeedsToolOutputs):
@@ -433,11 +524,13 @@ class ResponsesSession:
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if self._window is None:
+        if self._local is not None:
+            pass  # the conversation is the input; previous_response_id cannot be trusted for history
+        elif self._window is None:
             body["conversation"] = self._thread_id
         elif previous:  # a windowed turn's tool rounds chain beside the conversation
             body["previous_response_id"] = previous
-        if spec.background:
+        if self._background():
             body["background"] = True
         if self._sse:
             body["stream"] = True
@@ -456,4 +549,6 @@ class ResponsesSession:
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))
+        if "truncation" in body and not self._backend.allows("truncation"):
+            del body["truncation"]
         return body

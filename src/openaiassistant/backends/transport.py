@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import openai
 
+from openaiassistant import progress
+from openaiassistant.backends.server_errors import connection_cause, server_words
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -36,6 +38,7 @@ _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
+_answered: set[str] = set()  # servers that answered a request in this process (for the /v1 hint)
 
 
 class ConversationBusy(Exception):
@@ -64,18 +67,20 @@ def get_client(settings: ConnectionSettings) -> openai.OpenAI:
 
 def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
     settings.validate()
+    key = settings.resolved_api_key()
     common: dict[str, Any] = {
-        "api_key": settings.resolved_api_key(),
+        "api_key": key,
         "organization": settings.organization,
         "max_retries": 0,
         "timeout": settings.request_timeout,
     }
+    if settings.azure_v1:  # Azure's v1 endpoint is the plain API under /openai/v1, key in api-key
+        return openai.OpenAI(base_url=settings.azure_v1_url(), default_headers={"api-key": key}, **common)
     if settings.is_azure:
+        # no azure_deployment here: the SDK would then route every path (/responses too) under
+        # /deployments/NAME; the deployment is the request's model instead
         return openai.AzureOpenAI(
-            azure_endpoint=settings.azure_endpoint,
-            api_version=settings.api_version,
-            azure_deployment=settings.azure_deployment,
-            **common,
+            azure_endpoint=str(settings.azure_endpoint), api_version=settings.api_version, **common
         )
     if settings.project:
         common["project"] = settings.project
@@ -110,42 +115,88 @@ def call(
     ``what`` names the operation for messages ("create response", ...). With ``thread_id``,
     lock errors from the server become ``ConversationBusy``. A request that is not
     ``idempotent`` (submitting tool outputs) is not repeated after a dropped connection, where
-    it may have landed; it is after a 429/5xx, where the server refused it.
+    it may have landed; it is after a 429/5xx, where the server refused it. A wait that makes
+    the request take longer than a couple of seconds is reported (:mod:`openaiassistant.progress`).
     """
-    attempt = 0
+    attempt, started = 0, deadline.clock()
+    url = server_url(settings)
     while True:
         timeout, bounded = deadline.request_timeout(settings.request_timeout)
         try:
-            return fn(timeout)
+            result = fn(timeout)
+            _answered.add(url)
+            return result
         except openai.APIStatusError as exc:
-            error = map_status_error(exc, what=what, thread_id=thread_id)
+            error = map_status_error(exc, what=what, thread_id=thread_id, settings=settings)
+            if exc.status_code != 404:  # it answered: the URL reaches a server's API
+                _answered.add(url)
             retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
                 error, (QuotaExceededError, ConversationBusy)
             )
             if not (retryable and attempt < settings.max_retries):
                 raise error from None
-            delay = retry_delay(exc.response.headers, attempt)
+            delay, why = retry_delay(exc.response.headers, attempt), str(exc.status_code)
         except Exception as exc:
-            if not is_transport_error(exc):
-                raise from_sdk_error(exc, what=what, thread_id=thread_id)
-            if is_timeout(exc) and (bounded or deadline.expired):
-                raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
+            cause = _connection_failure(
+                exc, what=what, url=url, thread_id=thread_id, idempotent=idempotent, deadline_hit=bounded
+            )
             if idempotent and attempt >= settings.max_retries:
                 raise ServerUnavailableError(
-                    f"{what}: could not reach the server ({type(exc).__name__})", thread_id=thread_id
-                ) from None
-            if not idempotent:
-                raise MaybeLanded(
-                    f"{what}: the connection broke ({type(exc).__name__}); the request may have landed",
+                    f"{what}: could not reach {url} ({cause}); gave up after {attempt + 1} attempts",
                     thread_id=thread_id,
                 ) from None
-            delay = backoff(attempt)
-        left = deadline.remaining()
-        if left is not None and delay >= left:
-            raise ServerUnavailableError(f"{what}: server busy and the turn's deadline leaves no time to retry")
+            error, delay, why = None, backoff(attempt), cause
+        _wait_to_retry(deadline, delay, error=error, what=f"{what}: could not reach {url} ({why})", thread_id=thread_id)
+        if deadline.clock() - started + delay >= progress.NOTABLE_SECONDS:
+            progress.note(
+                f"waiting for the server ({why}, retry {attempt + 1} of {settings.max_retries} in {delay:.1f} s)"
+            )
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         deadline.sleep(delay)
         attempt += 1
+
+
+def _connection_failure(
+    exc: Exception, *, what: str, url: str, thread_id: str | None, idempotent: bool, deadline_hit: bool
+) -> str:
+    """Why a request raised something other than an HTTP error. Raised here: what is not a
+    broken connection (in our tree), a timeout the turn's deadline set (``deadline_hit``: the
+    request timeout was cut to what the deadline left) and a broken request that may have
+    landed. Otherwise the cause, in a few words."""
+    if not is_transport_error(exc):
+        raise from_sdk_error(exc, what=what, thread_id=thread_id) from None
+    if is_timeout(exc) and deadline_hit:
+        raise TurnTimeoutError(f"{what}: the turn's deadline passed") from None
+    cause = connection_cause(exc)
+    if not idempotent:
+        raise MaybeLanded(
+            f"{what}: the connection to {url} broke ({cause}); the request may have landed", thread_id=thread_id
+        ) from None
+    return cause
+
+
+def _wait_to_retry(
+    deadline: Deadline, delay: float, *, error: Exception | None, what: str, thread_id: str | None
+) -> None:
+    """Raise when the turn's deadline leaves no time for the wait before the next attempt."""
+    left = deadline.remaining()
+    if left is None or delay < left:
+        return
+    if isinstance(error, APIError):
+        raise ServerUnavailableError(
+            f"{error.message}; the turn's deadline leaves no time to retry",
+            http_status=error.http_status,
+            code=error.code,
+            thread_id=thread_id,
+        ) from None
+    raise ServerUnavailableError(f"{what}; the turn's deadline leaves no time to retry", thread_id=thread_id)
+
+
+def server_url(settings: ConnectionSettings) -> str:
+    """The server these settings reach, as a person would write it (for messages)."""
+    if settings.azure_v1:
+        return settings.azure_v1_url()
+    return (settings.base_url or settings.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
 
 
 def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Exception:
@@ -179,9 +230,15 @@ def poll_hint(headers: Any) -> float | None:
         return None
 
 
-def map_status_error(exc: openai.APIStatusError, *, what: str, thread_id: str | None) -> Exception:
-    status, code = exc.status_code, getattr(exc, "code", None)
-    message = _server_message(exc)
+def map_status_error(
+    exc: openai.APIStatusError, *, what: str, thread_id: str | None, settings: ConnectionSettings | None = None
+) -> Exception:
+    """An HTTP error in our tree, in the server's own words (whatever shape its body has) and
+    with its code; a 404 from a server that never answered before hints at a base URL missing
+    ``/v1``."""
+    status = exc.status_code
+    message, body_code = _server_message(exc)
+    code = getattr(exc, "code", None) or body_code
     if thread_id and _is_lock_error(status, code, message):
         match = _RUN_ID.search(message)
         return ConversationBusy(thread_id, match.group(0) if match else None)
@@ -190,14 +247,24 @@ def map_status_error(exc: openai.APIStatusError, *, what: str, thread_id: str | 
     if status in (401, 403):
         return AuthenticationError(f"{what}: the server rejected the API key or its permissions ({message})", **kwargs)
     if status == 404:
-        return NotFoundError(text, **kwargs)
+        return NotFoundError(f"{text} (HTTP 404{_v1_hint(settings)})", **kwargs)
     if status == 429 and (code == "insufficient_quota" or "insufficient_quota" in message):
         return QuotaExceededError(
             f"{what}: the account's quota is used up (insufficient_quota); check plan and billing", **kwargs
         )
     if status in _RETRY_STATUSES:
-        return ServerUnavailableError(f"{text} (HTTP {status}, retries used up)", **kwargs)
+        return ServerUnavailableError(f"{text} (HTTP {status}{', ' + code if code else ''}, retries used up)", **kwargs)
     return APIError(f"{text} (HTTP {status}{', ' + code if code else ''})", **kwargs)
+
+
+def _v1_hint(settings: ConnectionSettings | None) -> str:
+    """For a 404 on the first request to a base URL without ``/v1``: say so."""
+    if settings is None or not settings.base_url or settings.is_azure:
+        return ""
+    url = server_url(settings)
+    if url in _answered or re.search(r"/v\d+(?:beta)?(?:/|$)", url.split("://", 1)[-1]):
+        return ""
+    return f"; is the base URL missing /v1? it is {url}, OpenAI-compatible servers usually serve {url}/v1"
 
 
 def _is_lock_error(status: int, code: str | None, message: str) -> bool:
@@ -208,10 +275,12 @@ def _is_lock_error(status: int, code: str | None, message: str) -> bool:
     )
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        if isinstance(inner.get("message"), str):
-            return inner["message"]
-    return str(getattr(exc, "message", "") or exc)
+def _server_message(exc: openai.APIStatusError) -> tuple[str, str | None]:
+    """The server's message and code, whatever shape its body has (see server_errors)."""
+    text = None
+    if exc.body is None or not isinstance(exc.body, (dict, str)):
+        try:
+            text = exc.response.text
+        except Exception:  # noqa: BLE001 - a streamed body that was never read
+            text = None
+    return server_words(exc.body, text, status=exc.status_code)

@@ -39,6 +39,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)",
     )
+    parser.add_argument(
+        "--azure-endpoint",
+        default=os.environ.get("AZURE_OPENAI_ENDPOINT"),
+        metavar="URL",
+        help="Azure OpenAI resource, e.g. https://RESOURCE.openai.azure.com (env AZURE_OPENAI_ENDPOINT); "
+        "--model is then your deployment name",
+    )
+    parser.add_argument(
+        "--api-version",
+        default=os.environ.get("OPENAI_API_VERSION"),
+        help="Azure OpenAI api-version: v1 (default: the v1 endpoint) or dated, e.g. 2025-04-01-preview "
+        "(env OPENAI_API_VERSION)",
+    )
+    parser.add_argument(
+        "--azure-deployment",
+        default=os.environ.get("AZURE_OPENAI_DEPLOYMENT"),
+        help="Azure OpenAI deployment (the model when --model is not given; env AZURE_OPENAI_DEPLOYMENT)",
+    )
     parser.add_argument("--organization", default=None)
     parser.add_argument("--project", default=None)
     parser.add_argument(
@@ -85,6 +103,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="sse",
         help="follow the run by its event stream (default) or by polling (behind proxies that buffer streams)",
     )
+    parser.add_argument(
+        "--capabilities",
+        default=os.environ.get("OPENAI_CAPABILITIES"),
+        metavar="NAME=on|off,...",
+        help="pin what the server takes, e.g. conversations=off,stream_background=off (default: learned; "
+        "env OPENAI_CAPABILITIES)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
     parser.add_argument(
@@ -120,20 +145,29 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str]]:
     from openaiassistant.assistant import Assistant
     from openaiassistant.errors import ConfigError
-    from openaiassistant.settings import AssistantSpec, ConnectionSettings
+    from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 
     params = dict(_pairs(args.param, "--param"))
     if args.response_format:
         params["response_format"] = args.response_format
     metadata = dict(_pairs(args.metadata, "--metadata"))
+    endpoint = args.azure_endpoint or (
+        args.base_url if args.base_url and (is_azure_url(args.base_url) or args.api_version) else None
+    )
     connection = ConnectionSettings(
-        api_key=args.api_key or os.environ.get("OPENAI_API_KEY"),
-        base_url=args.base_url,
+        api_key=args.api_key
+        or (os.environ.get("AZURE_OPENAI_API_KEY") if endpoint else None)
+        or os.environ.get("OPENAI_API_KEY"),
+        base_url=None if endpoint else args.base_url,
+        azure_endpoint=endpoint,
+        api_version=args.api_version if endpoint else None,
+        azure_deployment=args.azure_deployment if endpoint else None,
         organization=args.organization,
         project=args.project,
         transport=args.transport,
+        capabilities=args.capabilities,
     )
-    if args.backend == "responses" and not args.model:
+    if args.backend == "responses" and not (args.model or connection.azure_deployment):
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
     spec = AssistantSpec(
         backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id
@@ -163,8 +197,20 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         arguments = json.dumps(record.arguments, ensure_ascii=False)
         err.print(f"[cyan]tool[/] {record.name}({_short(arguments)}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
 
+    import logging
+
+    package_log = logging.getLogger("openaiassistant")
+    if not package_log.handlers:  # what the log would say reaches stderr as progress lines instead
+        package_log.addHandler(logging.NullHandler())
+
+    from rich.markup import escape
+
+    def on_progress(line: str) -> None:
+        err.print(f"[dim]… {escape(line)}[/]")
+
     result = assistant.run_turn(
         args.prompt,
+        on_progress=on_progress,
         thread_id=args.thread_id,
         params=params,
         metadata=metadata or None,

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
     assistants_api,
+    chat_api,
     control,
     conversations_api,
     files_api,
@@ -24,6 +25,7 @@ from openaiassistant.emulator import (
     vector_stores_api,
 )
 from openaiassistant.emulator.aborts import install_log_filter, is_abort
+from openaiassistant.emulator.azure_layout import AzureLayout
 from openaiassistant.emulator.context import Emulator
 from openaiassistant.emulator.middleware import ConnectionDrop, EmulatorMiddleware
 from openaiassistant.emulator.problems import ApiProblem
@@ -77,6 +79,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *files_api.ROUTES,
         *vector_stores_api.ROUTES,
         *models_api.ROUTES,
+        *chat_api.ROUTES,
         *control.ROUTES,
     ]
     app = Starlette(
@@ -85,4 +88,5 @@ def build_app(emulator: Emulator) -> Starlette:
     )
     app.state.emulator = emulator
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
+    app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app

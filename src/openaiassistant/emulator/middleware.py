@@ -49,6 +49,8 @@ class _Exchange:
                     "query": self.scope.get("query_string", b"").decode("latin-1"),
                     # the parsed JSON body, when a handler read one (multipart uploads: None)
                     "body": self.scope.get("emulator.body"),
+                    # the path as asked in Azure's layout (see azure_layout), when it was
+                    **({"azure_path": self.scope["azure_path"]} if "azure_path" in self.scope else {}),
                 },
                 generation=self.generation,
             )

@@ -209,8 +209,11 @@ class SpecValidator:
         return names or None
 
     def check_event(self, api: str, event: str, data: Any) -> list[str]:
-        """Validate one SSE event of the ``responses`` or ``assistants`` stream."""
+        """Validate one SSE event of the ``responses``, ``assistants`` or ``chat`` stream (a chat
+        stream's events are unnamed ``chat.completion.chunk`` objects)."""
         where = f"SSE {api} event {event}"
+        if api == "chat":
+            return self.check({"$ref": "#/components/schemas/CreateChatCompletionStreamResponse"}, data, where)
         if api == "responses":
             name = self.response_events.get(event)
             if name is None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
+from openaiassistant import progress
 from openaiassistant.backends.base import (
     Backend,
     Busy,
@@ -167,7 +168,10 @@ class Turn:
                     step, polls = self._start(self.session.retry)
                 case Retryable(code=code, message=message) | Failed(code=code, message=message):
                     raise RunFailedError(
-                        f"the run failed: {message}", code=code, run_id=step.ref.run_id, status="failed"
+                        f"the run failed{f' ({code})' if code else ''}: {message}",
+                        code=code,
+                        run_id=step.ref.run_id,
+                        status="failed",
                     )
                 case Cancelled():
                     raise RunCancelledError(
@@ -242,6 +246,10 @@ class Turn:
                 run_id=other.run_id if other else None,
                 status="active",
             )
+        if attempt == 0:
+            what = "cancelling it" if self.setup.on_active_run == "cancel" and other else "waiting"
+            holder = other.run_id if other else "another run"
+            progress.note(f"conversation {busy.thread_id} is busy with {holder}, {what}")
         if other is None:  # the server did not say which run: wait for the lock to go
             self._wait(backoff(attempt, base=0.2, ceiling=2.0))
             return

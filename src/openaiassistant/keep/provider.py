@@ -29,7 +29,7 @@ from openaiassistant.errors import (
     ServerUnavailableError,
     redact,
 )
-from openaiassistant.settings import AssistantSpec, ConnectionSettings
+from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 from openaiassistant.values import positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
@@ -98,12 +98,20 @@ class OpenaiassistantProviderAuthConfig:
             "hint": "https://api.openai.com/v1, https://NAME.openai.azure.com, http://127.0.0.1:8765/v1",
         },
     )
+    azure_endpoint: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Azure OpenAI resource endpoint (selects Azure OpenAI; the model is your deployment name)",
+            "hint": "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version is dated)",
+        },
+    )
     api_version: str | None = dataclasses.field(
         default=None,
         metadata={
             "required": False,
-            "description": "Azure OpenAI api-version (setting it selects Azure OpenAI)",
-            "hint": "e.g. 2024-10-21",
+            "description": "Azure OpenAI api-version: empty or v1 for the v1 endpoint, or a dated version",
+            "hint": "e.g. 2025-04-01-preview (setting it with base_url also selects Azure OpenAI)",
         },
     )
     transport: str = dataclasses.field(
@@ -114,6 +122,15 @@ class OpenaiassistantProviderAuthConfig:
             "hint": "poll only behind a proxy that buffers or cuts server-sent events",
             "type": "select",
             "options": ["sse", "poll"],
+        },
+    )
+    capabilities: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "required": False,
+            "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
+            "hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
+            "stream_background, truncation)",
         },
     )
     default_timeout: str | None = dataclasses.field(
@@ -316,6 +333,7 @@ class OpenaiassistantProvider(BaseProvider):
                 images=request.images,
                 attachments=request.attachments,
                 registry_tags=self._registry_tags(),
+                on_progress=self._log_progress,
                 approvals=request.approvals,
                 **extra,
             )
@@ -344,6 +362,10 @@ class OpenaiassistantProvider(BaseProvider):
             "workflow": getattr(self.context_manager, "workflow_id", None),
             "alert_fingerprint": getattr(event, "fingerprint", None),
         }
+
+    def _log_progress(self, line: str) -> None:
+        """Waits and fallbacks go into the workflow log as they happen (already redacted)."""
+        self.logger.info("[%s] %s", self.provider_id, line)
 
     def _log_tool_call(self, record: Any) -> None:
         """Each tool call goes into the workflow log as it happens (secrets redacted)."""
@@ -405,15 +427,17 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _connection_settings(self) -> ConnectionSettings:
         auth = self.authentication_config
-        azure = bool(auth.api_version)
+        endpoint = auth.azure_endpoint or (auth.base_url if auth.api_version or is_azure_url(auth.base_url) else None)
+        azure = bool(endpoint)
         return ConnectionSettings(
             api_key=auth.api_key or None,
             organization=auth.organization or None,
             project=auth.project or None,
             base_url=None if azure else (auth.base_url or None),
-            azure_endpoint=(auth.base_url or None) if azure else None,
+            azure_endpoint=endpoint or None,
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
+            capabilities=auth.capabilities or None,
         )
 
     def _assistant_spec(self) -> AssistantSpec:

@@ -5,6 +5,7 @@ tenant X" or "the conversation of incident Y" needs a record of the ids we creat
 SQLite by default, PostgreSQL in production (any SQLAlchemy URL works).
 """
 
+from openaiassistant.registry.conversation_log import ConversationLog, LogItem
 from openaiassistant.registry.store import ThreadInfo, ThreadRegistry
 
-__all__ = ["ThreadInfo", "ThreadRegistry"]
+__all__ = ["ConversationLog", "LogItem", "ThreadInfo", "ThreadRegistry"]
