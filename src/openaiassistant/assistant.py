@@ -24,6 +24,7 @@ from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TextSink, TurnRequest
+from openaiassistant.backends.chat import ChatBackend
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
 from openaiassistant.deadline import Clock, Deadline, Sleep
@@ -46,12 +47,18 @@ REGISTRY_KEYS = {
     "fingerprint": ("alert_fingerprint", "fingerprint"),
 }
 
-_BACKENDS: dict[str, Callable[..., Backend]] = {"responses": ResponsesBackend, "assistants": AssistantsBackend}
+_BACKENDS: dict[str, Callable[..., Backend]] = {
+    "responses": ResponsesBackend,
+    "assistants": AssistantsBackend,
+    "chat": ChatBackend,
+}
 DEFAULT_TIMEOUT = 300.0
 
 
 class Assistant:
-    """An assistant on one server: Responses + Conversations (default) or Assistants v2.
+    """An assistant on one server: Responses + Conversations (default), Assistants v2, or any
+    chat-completions server (``backend="chat"``: the conversation is kept in ``registry``'s
+    database, so a registry is required there).
 
     ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
     ``openaiassistant.tools.ToolRegistry``); its definitions are sent with every run/response.
@@ -86,7 +93,11 @@ class Assistant:
         self._clock = clock
         self.registry = registry
         if backend is None:
-            extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
+            extra: dict[str, Any] = {}
+            if spec.backend == "responses":
+                extra["conversation_log"] = conversation_log(registry)
+            elif spec.backend == "chat":  # the conversation is ours: the registry is required
+                extra["conversation_log"] = conversation_log(registry) if registry is not None else None
             backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
         self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
@@ -300,20 +311,25 @@ class Assistant:
         return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
 
 
-_FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+_ID_SHAPES = {
+    "assistants": (("thread_",), "n Assistants thread"),
+    "responses": (("conv_", "oaconv_"), " Responses conversation"),
+    "chat": (("oachat_",), " chat conversation"),
+}
 
 
 def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:
-    """An id of the other API's shape (``thread_...`` on Responses, ``conv_...`` on Assistants)
-    that the server refused: say which backend it belongs to."""
-    prefixes, other = _FOREIGN_IDS.get(backend, ((), ""))
-    if not thread_id or not thread_id.startswith(prefixes) or not isinstance(exc, (APIError, ConfigError)):
+    """An id of another backend's shape (``thread_...`` on Responses, ``conv_...`` on
+    Assistants, ``oachat_...`` on either) that was refused: say which backend it belongs to."""
+    if not thread_id or not isinstance(exc, (APIError, ConfigError)):
         return
-    exc.message += (
-        f"; {thread_id} looks like a{'n Assistants thread' if other == 'assistants' else ' Responses conversation'}"
-        f" id: it belongs to the {other} backend (set backend: {other})"
-    )
-    exc.args = (exc.message,)
+    for other, (prefixes, what) in _ID_SHAPES.items():
+        if other != backend and thread_id.startswith(prefixes):
+            exc.message += (
+                f"; {thread_id} looks like a{what} id: it belongs to the {other} backend (set backend: {other})"
+            )
+            exc.args = (exc.message,)
+            return
 
 
 _LOGS: dict[int, Any] = {}

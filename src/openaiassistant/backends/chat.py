@@ -28,6 +28,7 @@ JSON mode the instruction goes into the system message and the answer is checked
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -164,10 +165,8 @@ class ChatSession:
     def cancel(self) -> None:
         if self._record is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # best effort: the turn is already failing for a better reason
             self._record.close_calls()
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
 
     # -- internals ----------------------------------------------------------------------------
     def _open(self) -> ChatRecord:
@@ -194,10 +193,14 @@ class ChatSession:
         record = self._current()
         completion = self._send(record)
         if completion is None:  # the stream broke before the end: send it again after a pause
-            ref = RunRef(thread_id=record.conversation_id, run_id=f"{record.turn_key}:{record.rounds + 1}", kind="response")
+            ref = RunRef(
+                thread_id=record.conversation_id, run_id=f"{record.turn_key}:{record.rounds + 1}", kind="response"
+            )
             return Step(ref=ref, outcome=Pending(poll_after=backoff(self._resends)))
         if isinstance(completion, Retryable):
-            ref = RunRef(thread_id=record.conversation_id, run_id=f"{record.turn_key}:{record.rounds + 1}", kind="response")
+            ref = RunRef(
+                thread_id=record.conversation_id, run_id=f"{record.turn_key}:{record.rounds + 1}", kind="response"
+            )
             return Step(ref=ref, outcome=completion)
         self._sent_text, self._diverged, self._resends = "", False, 0
         outcome = completion.outcome()
@@ -211,23 +214,22 @@ class ChatSession:
         for _ in range(_FALLBACKS + 1):
             body, sent = self._body(record)
             try:
-                if self._sse:
-                    return self._streamed(body, record)
-                raw = self._backend.call(
-                    lambda t: self._backend.client.post(
-                        "/chat/completions", body=body, cast_to=object, options={"timeout": t}
-                    ),
-                    self._deadline,
-                    "create chat completion",
-                    thread_id=record.conversation_id,
-                )
-                return chat_wire.completion_from_body(raw if isinstance(raw, dict) else {})
+                return self._streamed(body, record) if self._sse else self._plain(body, record)
             except APIError as exc:
                 mode = _refused(exc, sent)
-                if mode is None:
+                if mode is None or mode in self._backend.pinned:
                     raise
                 BOOK.learn_missing(self._backend.server, mode, why=_why(exc))
         raise ServerUnavailableError("create chat completion: the server refused every fallback mode")
+
+    def _plain(self, body: dict[str, Any], record: ChatRecord) -> Completion:
+        raw = self._backend.call(
+            lambda t: self._backend.client.post("/chat/completions", body=body, cast_to=object, options={"timeout": t}),
+            self._deadline,
+            "create chat completion",
+            thread_id=record.conversation_id,
+        )
+        return chat_wire.completion_from_body(raw if isinstance(raw, dict) else {})
 
     def _streamed(self, body: dict[str, Any], record: ChatRecord) -> Completion | Retryable | None:
         stream = self._backend.call(

@@ -121,7 +121,11 @@ class ChatRecord:
         for index, call in enumerate(completion.calls):
             items.append(
                 LogItem.function_call(
-                    key=f"{run}:call:{index}", call_id=call.call_id, name=call.name, arguments=call.arguments, run_id=run
+                    key=f"{run}:call:{index}",
+                    call_id=call.call_id,
+                    name=call.name,
+                    arguments=call.arguments,
+                    run_id=run,
                 )
             )
         if items:
@@ -182,7 +186,9 @@ def chat_messages(items: list[LogItem]) -> list[dict[str, Any]]:
     def close_round() -> None:
         for run, call_id in pending:
             output = outputs.get((run, call_id))
-            messages.append({"role": "tool", "tool_call_id": call_id, "content": UNANSWERED if output is None else output})
+            messages.append(
+                {"role": "tool", "tool_call_id": call_id, "content": UNANSWERED if output is None else output}
+            )
         pending.clear()
 
     last_run: str | None = None
@@ -194,7 +200,11 @@ def chat_messages(items: list[LogItem]) -> list[dict[str, Any]]:
                 close_round()
                 messages.append({"role": "assistant", "content": None})
                 last_run = item.run_id
-            call = {"id": item.call_id, "type": "function", "function": {"name": item.name, "arguments": item.arguments}}
+            call = {
+                "id": item.call_id,
+                "type": "function",
+                "function": {"name": item.name, "arguments": item.arguments},
+            }
             messages[-1].setdefault("tool_calls", []).append(call)
             pending.append((item.run_id, str(item.call_id)))
             continue

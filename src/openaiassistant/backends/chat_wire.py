@@ -156,23 +156,25 @@ class ChunkReader:
         self.model = self.model or chunk.get("model")
         if isinstance(chunk.get("usage"), dict):
             self.usage = _usage(chunk["usage"])
-        delta_text = ""
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
-            if isinstance(content, str) and content:
-                self._text.append(content)
-                delta_text += content
-            if isinstance(delta.get("refusal"), str):
-                self._refusal.append(delta["refusal"])
-            for call in delta.get("tool_calls") or []:
-                if isinstance(call, dict):
-                    self._call_delta(call)
-            if choice.get("finish_reason"):
-                self.finish_reason = str(choice["finish_reason"])
-        return delta_text
+        return "".join(self._choice(choice) for choice in chunk.get("choices") or [] if isinstance(choice, dict))
+
+    def _choice(self, choice: dict[str, Any]) -> str:
+        """One choice's delta (only the first choice is read: we ask for one)."""
+        if choice.get("index", 0) != 0:
+            return ""
+        delta = choice.get("delta") or {}
+        content = delta.get("content")
+        if isinstance(delta.get("refusal"), str):
+            self._refusal.append(delta["refusal"])
+        for call in delta.get("tool_calls") or []:
+            if isinstance(call, dict):
+                self._call_delta(call)
+        if choice.get("finish_reason"):
+            self.finish_reason = str(choice["finish_reason"])
+        if isinstance(content, str) and content:
+            self._text.append(content)
+            return content
+        return ""
 
     def _call_delta(self, call: dict[str, Any]) -> None:
         index = call.get("index")

@@ -53,9 +53,9 @@ class OpenaiassistantProviderAuthConfig:
         metadata={
             "required": False,
             "description": "Which API runs the assistant",
-            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it)",
+            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it); chat: any /v1/chat/completions server (Ollama, vLLM, llama.cpp, LiteLLM, ...), conversations kept in the thread registry (registry_url required)",
             "type": "select",
-            "options": ["responses", "assistants"],
+            "options": ["responses", "assistants", "chat"],
         },
     )
     model: str | None = dataclasses.field(
@@ -202,6 +202,12 @@ class OpenaiassistantProvider(BaseProvider):
             self._spec.validate(self._connection)
             self._default_timeout = positive_seconds("default_timeout", self.authentication_config.default_timeout)
             _check_registry_url(self.authentication_config.registry_url)
+            if self._spec.backend == "chat" and not self.authentication_config.registry_url:
+                raise ConfigError(
+                    "registry_url",
+                    "required with backend chat: the conversation is kept in the thread registry's database "
+                    "(e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...)",
+                )
         except AssistantError as err:
             raise ProviderException(redact(f"OpenAI Assistant provider {self.provider_id}: {err}")) from None
 

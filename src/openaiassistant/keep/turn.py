@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.params import PARAM_NAMES
+from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
 from openaiassistant.values import parse_bool, positive_seconds
 
 # Parameters of ``_query`` that are not run controls.
@@ -57,9 +57,10 @@ class TurnRequest:
 
 def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
     """Split the step's values into the turn's arguments and its run controls."""
-    unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k != "max_output_tokens"]
+    # Keep's own LLM providers' names (system_prompt, max_tokens, structured_output_format) too
+    unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k not in PARAM_ALIASES]
     if unknown:
-        allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES if p not in TURN_KEYS))
+        allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES + PARAM_ALIASES if p not in TURN_KEYS))
         raise ConfigError(
             ", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}"
         )
