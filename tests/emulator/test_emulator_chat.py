@@ -171,7 +171,7 @@ def test_tool_messages_must_answer_a_preceding_call(client: openai.OpenAI) -> No
 
 def test_token_limit_cuts_the_answer_with_finish_reason_length(client: openai.OpenAI) -> None:
     completion = client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "one two three four five"}], max_completion_tokens=2
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "one two three four five"}], max_tokens=2
     )
     assert completion.choices[0].message.content.split() == ["Echo:", "one"]
     assert completion.choices[0].finish_reason == "length"
