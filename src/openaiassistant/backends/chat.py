@@ -38,7 +38,7 @@ import openai
 from openaiassistant.backends import capabilities, chat_wire
 from openaiassistant.backends.base import Completed, Pending, Retryable, RunRef, Started, Step, TurnRequest
 from openaiassistant.backends.capabilities import BOOK
-from openaiassistant.backends.chat_record import ChatRecord, Window, is_chat_thread
+from openaiassistant.backends.chat_record import ChatRecord, Window, is_chat_thread, registry_errors
 from openaiassistant.backends.chat_wire import ChunkReader, Completion
 from openaiassistant.backends.streams import deadline_hit, drain, until_deadline
 from openaiassistant.backends.transport import call, get_client, is_transport_error, server_url
@@ -87,9 +87,11 @@ class ChatBackend:
         return ChatSession(backend=self, request=request, deadline=deadline)
 
     # -- conversations (ours) -----------------------------------------------------------------
+    @registry_errors
     def delete_thread(self, thread_id: str) -> bool:
         return bool(self.log.delete(thread_id))
 
+    @registry_errors
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The conversation's messages, oldest first: ``{id, role, text}`` (tool traffic left out)."""
         ChatRecord.open(self.log, thread_id)

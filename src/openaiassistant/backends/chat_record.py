@@ -22,13 +22,15 @@ in the request, so the server never sees an orphan tool call.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openaiassistant.content.inputs import UserInput
-from openaiassistant.errors import ConfigError, NotFoundError
+from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, redact
 from openaiassistant.tools.base import ToolCall, ToolOutput
 
 if TYPE_CHECKING:
@@ -40,6 +42,27 @@ __all__ = ["CHAT_PREFIX", "ChatRecord", "Window", "chat_messages", "estimate_tok
 CHAT_PREFIX = "oachat_"
 UNANSWERED = json.dumps({"error": "the turn ended before this call was answered"})
 _MESSAGE_OVERHEAD = 4  # tokens a chat template adds around each message (an estimate)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def registry_errors(fn: F) -> F:
+    """A database error of the thread registry as one line naming the setting (no SQL, no
+    traceback): the conversation cannot be read or written, so the turn cannot go on."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            cause = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            raise AssistantError(
+                f"the thread registry (registry_url) that keeps the chat conversation failed: "
+                f"{type(getattr(exc, 'orig', None) or exc).__name__}: {redact(cause)}"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def is_chat_thread(thread_id: str | None) -> bool:
@@ -85,11 +108,13 @@ class ChatRecord:
         self._open: list[tuple[str, ToolCall]] = []  # (round key, call) waiting for outputs
 
     @classmethod
+    @registry_errors
     def create(cls, log: ConversationLog, *, metadata: dict[str, str] | None) -> ChatRecord:
         conversation_id = log.create(metadata=metadata, conversation_id=CHAT_PREFIX + secrets.token_hex(16))
         return cls(log=log, conversation_id=conversation_id)
 
     @classmethod
+    @registry_errors
     def open(cls, log: ConversationLog, conversation_id: str) -> ChatRecord:
         if not log.exists(conversation_id):
             raise NotFoundError(
@@ -101,6 +126,7 @@ class ChatRecord:
         return cls(log=log, conversation_id=conversation_id)
 
     # -- writing, as it happens ---------------------------------------------------------------
+    @registry_errors
     def record_user(self, user_input: UserInput) -> None:
         from openaiassistant.registry.conversation_log import LogItem
 
@@ -108,6 +134,7 @@ class ChatRecord:
         item = LogItem.message(key=f"{self.turn_key}:user", role="user", text=text, content=parts)
         self.log.append(self.conversation_id, [item])
 
+    @registry_errors
     def record_completion(self, completion: Completion) -> None:
         """An ended completion's text and tool calls, in one write."""
         from openaiassistant.registry.conversation_log import LogItem
@@ -141,6 +168,7 @@ class ChatRecord:
         """Calls this turn leaves unanswered get an error output (the conversation stays usable)."""
         self._write_outputs([(run, call.call_id, UNANSWERED) for run, call in self._open])
 
+    @registry_errors
     def _write_outputs(self, outputs: list[tuple[str, str, str]]) -> None:
         from openaiassistant.registry.conversation_log import LogItem
 
@@ -158,6 +186,7 @@ class ChatRecord:
         return [call for _, call in self._open]
 
     # -- reading ------------------------------------------------------------------------------
+    @registry_errors
     def messages(self, *, system: str | None, window: Window | None = None) -> list[dict[str, Any]]:
         """The conversation as a request's ``messages`` (system first), windowed."""
         items = self.log.items(self.conversation_id)
