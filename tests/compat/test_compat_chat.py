@@ -156,7 +156,8 @@ def test_chat_a_failing_model_in_the_servers_words(
     message = str(caught.value)
     assert "prompt rejected" in message and "Traceback" not in message
     assert caught.value.thread_id and caught.value.thread_id.startswith("oachat_")
-    cell("error: the model fails", f"`{caught.value.kind}: {message[:110]}`", backend="chat")
+    words = caught.value.message.split(" (thread_id=")[0]
+    cell("error: the model fails", f"`{caught.value.kind}: {words[:110]}`", backend="chat")
 
 
 def test_chat_a_dead_server(server: Any, registry: ThreadRegistry, cell: Cell) -> None:
@@ -169,7 +170,9 @@ def test_chat_a_dead_server(server: Any, registry: ThreadRegistry, cell: Cell) -
     with pytest.raises(ServerUnavailableError) as caught:
         helper.run_turn("hello", timeout=20)
     assert f"could not reach {url} (connection refused)" in str(caught.value)
-    cell("error: the server is down", f"`{caught.value.kind}: {str(caught.value)[:60]}...`", backend="chat")
+    assert caught.value.thread_id and caught.value.thread_id.startswith("oachat_")
+    words = caught.value.message.replace(url, "URL").split(";")[0]
+    cell("error: the server is down", f"`{caught.value.kind}: {words}`", backend="chat")
 
 
 def test_chat_cli_walkthrough(
@@ -181,10 +184,12 @@ def test_chat_cli_walkthrough(
         return ["ask", "--backend", "chat", "--base-url", server.base_url, "--model", server.model,
                 "--api-key", server.api_key, "--registry", registry, *args]  # fmt: skip
 
-    assert main(ask("remember: my host is db-9", "--json")) == 0
+    assert main(ask("remember: my host is db-9", "--json")) == 0  # plain (the text not streamed)
     first = json.loads(capsys.readouterr().out)
-    assert main(ask("which host did I name?", "--thread-id", first["thread_id"])) == 0
+    assert main(ask("which host did I name?", "--thread-id", first["thread_id"])) == 0  # streamed
     assert capsys.readouterr().out.count("remember: my host is db-9") == 1
+    assert main(ask("hello polled chat", "--transport", "poll")) == 0
+    assert capsys.readouterr().out.strip() == "Echo: hello polled chat"
     assert main(ask("give the verdict as JSON", "--response-format", "json_object", "--json")) == 0
     assert json.loads(capsys.readouterr().out)["response"] == {"severity": "critical", "reason": "disk full"}
     cell(

@@ -6,6 +6,7 @@ the thread registry's database. Real Assistant, real SDK, real HTTP to the emula
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -241,12 +242,21 @@ def test_finish_reasons_length_is_incomplete_and_content_filter_a_refusal(
     assert "content_filter" in refused.refusal
 
 
-def test_the_deadline_closes_the_stream_and_names_the_conversation(emulator: Any, registry: ThreadRegistry) -> None:
-    assistant = make_chat(emulator, registry)
+def test_the_deadline_closes_the_stream_and_names_the_conversation(
+    emulator: Any, registry: ThreadRegistry, transport: str
+) -> None:
+    assistant = make_chat(emulator, registry, transport=transport)
     with pytest.raises(TurnTimeoutError) as caught:
         assistant.run_turn("hang forever", timeout=0.5)
     assert caught.value.thread_id.startswith("oachat_") and "0.5s" in str(caught.value)
-    # the server saw the client leave (its stuck request ended), and the conversation goes on
+    # the server saw the client leave: its stuck request ended (the emulator logs a request
+    # when its handler has finished; a plain one that lost its client answers 499)
+    for _ in range(100):
+        if completions(emulator):
+            break
+        time.sleep(0.02)
+    (stuck,) = completions(emulator)
+    assert stuck["status"] == (200 if transport == "sse" else 499)
     assert audit(registry, caught.value.thread_id)["users"] == ["hang forever"]
     again = assistant.run_turn("what did I say?", thread_id=caught.value.thread_id, timeout=30)
     assert "hang forever" in again.text
