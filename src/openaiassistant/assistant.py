@@ -96,8 +96,9 @@ class Assistant:
             extra: dict[str, Any] = {}
             if spec.backend == "responses":
                 extra["conversation_log"] = conversation_log(registry)
-            elif spec.backend == "chat":  # the conversation is ours: the registry is required
-                extra["conversation_log"] = conversation_log(registry) if registry is not None else None
+            elif spec.backend == "chat":  # the conversation is ours: a registry's database is required
+                keeps = getattr(registry, "engine", None) is not None
+                extra["conversation_log"] = conversation_log(registry) if keeps else None
             backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
         self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's

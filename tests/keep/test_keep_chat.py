@@ -119,3 +119,30 @@ def test_an_unreachable_server_fails_the_step_with_one_clear_line(
     assert f"could not reach http://127.0.0.1:{port}/v1" in message
     assert "ServerUnavailableError" in message and "oachat_" in message
     assert "Traceback" not in message and "\n" not in message.strip()
+
+
+def test_install_checks_the_chat_servers_key_and_model(keep_env: Path, example_emulator: Any, tmp_path: Path) -> None:
+    from keep.contextmanager.contextmanager import ContextManager
+    from keep.providers.providers_factory import ProvidersFactory
+
+    example_emulator.load_script({"models": ["llama3.1:8b"], "rules": [{"default": True, "reply": "ok"}]})
+    auth = {
+        "api_key": API_KEY,
+        "backend": "chat",
+        "base_url": example_emulator.base_url,
+        "model": "llama3.1:8b",
+        "registry_url": f"sqlite:///{tmp_path}/threads.db",
+    }
+
+    def scopes(**overrides: Any) -> dict:
+        config = {"authentication": {**auth, **overrides}}
+        provider = ProvidersFactory.get_provider(ContextManager(tenant_id="keep"), "check", "openaiassistant", config)
+        return provider.validate_scopes()
+
+    assert scopes() == {"authenticated": True, "assistant_available": True}
+    missing = scopes(model="mistral:7b")
+    assert missing["authenticated"] is True
+    assert (
+        "'mistral:7b' is not served" in missing["assistant_available"]
+        and "llama3.1:8b" in missing["assistant_available"]
+    )

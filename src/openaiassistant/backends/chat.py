@@ -118,10 +118,11 @@ class ChatBackend:
     def allows(self, name: str) -> bool:
         return BOOK.allows(self.server, name, pinned=self.pinned)
 
-    def call(self, fn: Any, deadline: Deadline, what: str, *, thread_id: str | None = None) -> Any:
+    def call(self, fn: Any, deadline: Deadline, what: str) -> Any:
         # a completion keeps nothing on the server: sending it again doubles nothing there, and
-        # our record only takes what came back
-        return call(fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=True)
+        # our record only takes what came back. No thread id: no server lock can hold our
+        # conversation (the engine attaches the conversation to any error)
+        return call(fn, settings=self.connection, deadline=deadline, what=what, idempotent=True)
 
 
 class ChatSession:
@@ -216,7 +217,7 @@ class ChatSession:
         for _ in range(_FALLBACKS + 1):
             body, sent = self._body(record)
             try:
-                return self._streamed(body, record) if self._sse else self._plain(body, record)
+                return self._streamed(body) if self._sse else self._plain(body)
             except APIError as exc:
                 mode = _refused(exc, sent)
                 if mode is None or mode in self._backend.pinned:
@@ -224,16 +225,15 @@ class ChatSession:
                 BOOK.learn_missing(self._backend.server, mode, why=_why(exc))
         raise ServerUnavailableError("create chat completion: the server refused every fallback mode")
 
-    def _plain(self, body: dict[str, Any], record: ChatRecord) -> Completion:
+    def _plain(self, body: dict[str, Any]) -> Completion:
         raw = self._backend.call(
             lambda t: self._backend.client.post("/chat/completions", body=body, cast_to=object, options={"timeout": t}),
             self._deadline,
             "create chat completion",
-            thread_id=record.conversation_id,
         )
         return chat_wire.completion_from_body(raw if isinstance(raw, dict) else {})
 
-    def _streamed(self, body: dict[str, Any], record: ChatRecord) -> Completion | Retryable | None:
+    def _streamed(self, body: dict[str, Any]) -> Completion | Retryable | None:
         stream = self._backend.call(
             lambda t: self._backend.client.post(
                 "/chat/completions",
@@ -245,26 +245,22 @@ class ChatSession:
             ),
             self._deadline,
             "create chat completion",
-            thread_id=record.conversation_id,
         )
         reader = ChunkReader()
         try:
             for chunk in until_deadline(stream, self._deadline):
                 self._emit(reader, reader.feed(chunk))
             drain(stream)
-        except openai.APIError as exc:
+        except openai.APIError as exc:  # the SDK raises an ``{"error": ...}`` line as an APIError
             if isinstance(exc, (openai.APIStatusError, openai.APIConnectionError)) or is_transport_error(exc):
                 return self._broken(exc, reader)
-            error = exc.body if isinstance(exc.body, dict) else {"message": exc.message}
-            code = error.get("code") or None
-            message = f"the server ended the completion's stream with an error: {error.get('message') or code}"
-            if code in RETRYABLE_STREAM_CODES:
-                return Retryable(code=str(code) if code else "server_error", message=message)
-            raise APIError(message, code=code, thread_id=record.conversation_id) from None
+            return _stream_error(exc.body if isinstance(exc.body, dict) else {"message": exc.message})
         except Exception as exc:
             return self._broken(exc, reader)
         finally:
             stream.close()  # also what ends the server's work when the deadline passed
+        if reader.error is not None:  # an error object the SDK passed on as a chunk (vLLM's shape)
+            return _stream_error(reader.error)
         if not reader.finished:
             return None  # the stream ended before the completion named its finish reason: broken
         return reader.completion()
@@ -354,6 +350,16 @@ class ChatSession:
         if fmt.kind == "json_schema" or wire is None:
             return wire, chat_wire.json_instruction(fmt)
         return wire, None
+
+
+def _stream_error(error: dict[str, Any]) -> Retryable:
+    """An error the server sent in the stream: ``Retryable`` when its code says the server (not
+    the request) failed, so a new completion is tried; else the error, in the server's words."""
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    message = f"the server ended the completion's stream with an error: {error.get('message') or code}"
+    if code in RETRYABLE_STREAM_CODES:
+        return Retryable(code=code or "server_error", message=message)
+    raise APIError(message, code=code)
 
 
 def _window(params: Any) -> Window | None:

@@ -220,7 +220,9 @@ class OpenaiassistantProvider(BaseProvider):
         from openaiassistant.assistant import Assistant
 
         try:
-            Assistant(connection=self._connection, spec=self._spec, tools=None).validate()
+            # the chat backend keeps its conversations in the registry: it needs it to exist
+            registry = self._registry() if self._spec.backend == "chat" else None
+            Assistant(connection=self._connection, spec=self._spec, tools=None, registry=registry).validate()
         except AssistantError as err:
             return self._scope_failure(err)
         except Exception as err:  # never let an install crash on an unexpected error; say what it was
