@@ -12,6 +12,11 @@ PYTEST_ARGS ?=
 # The emulator checks every response against OpenAI's OpenAPI spec (shipped in emulator/spec/);
 # in our own test runs a missing spec is an error, not a silent skip of the check.
 test-main test-keep: export OPENAI_EMULATOR_REQUIRE_SPEC := 1
+# The inspector page is tested in Debian's headless Chromium (CI runs as root on a clean machine);
+# in our own runs a missing browser is an error, not a skip.
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_BROWSER := 1
+test-main test-keep: browser
+
 # Real MCP servers the MCP client is tested against (installed by `make mcp-servers`, cached in
 # .mcp-servers/, gitignored): mcp-server-time from PyPI in a venv of its own (the official mcp
 # SDK needs pydantic >= 2.12) and @modelcontextprotocol/server-everything from npm. In our own
@@ -45,7 +50,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo test test-main test-keep bench emulator clean compat compat-setup
+.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench emulator clean compat compat-setup browser
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -67,12 +72,24 @@ $(KEEP_VENV)/.stamp: pyproject.toml
 	$(KEEP_VENV)/bin/python -c "import openai, pydantic; assert openai.__version__ == '1.37.1', openai.__version__; assert pydantic.VERSION.startswith('1.'), pydantic.VERSION"
 	touch $@
 
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 # The demo runs the alert-triage workflow in Keep's real workflow engine, so it needs Keep's
 # environment; the emulator and a sample monitoring API start in-process on 127.0.0.1.
 demo: setup-keep
 	$(KEEP_VENV)/bin/openaiassistant demo
 
-test: test-main test-keep
+# The gate (configured in pyproject.toml): one formatter, ruff's rules at 120 columns with
+# functions of complexity 10 at most, and mypy over src/. Quick: no servers, no tests.
+lint: setup
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+# The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
+test: lint test-main test-keep
 
 test-main: setup mcp-servers
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

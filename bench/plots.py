@@ -48,7 +48,7 @@ def _bars(
         values = [_get(r, path) or 0 for r in rows]
         colours = [OURS_COLOUR if r["name"].startswith("ours-") else OTHER_COLOUR for r in rows]
         ax.barh(ys, values, height=height * 0.9, color=colours, alpha=1.0 - 0.35 * k, label=label)
-        for y, v in zip(ys, values):
+        for y, v in zip(ys, values, strict=True):
             ax.text(v, y, f" {v:.0f}" if v >= 100 else f" {v:.3g}", va="center", fontsize=7)
     ax.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(rows))])
     ax.set_yticklabels([r["label"] for r in rows], fontsize=7)

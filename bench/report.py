@@ -296,8 +296,9 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "* **requests / turn**: every `/v1` request in the emulator's request log during the workload, / turns.",
         "* **8 calls / 1 call**: the tool phase (first tool start to last tool end, timed inside the tool) of a",
         "  round of 8 equal 0.5 s calls divided by that of a round of one call.",
-        f"* **burst**: 200 turns started at once (threads, or tasks for async libraries), each {srv['burst_ms'] / 1000:.1f}"
-        " s of server time, while a seeded random 10 % of all `/v1` requests are answered 429",
+        "* **burst**: 200 turns started at once (threads, or tasks for async libraries), each"
+        f" {srv['burst_ms'] / 1000:.1f} s of server time, while a seeded random 10 % of all `/v1` requests"
+        " are answered 429",
         "  (`rate_limit_exceeded`, no retry-after header, as the live rate limiter often sends). A failed turn",
         "  is one that raised or did not complete.",
         "* **CPU / turn**: `time.process_time()` of the contender process over the plain turns / turns",

@@ -14,9 +14,9 @@ import json
 
 import pytest
 
-from openaiassistant import errors
-from openaiassistant.errors import redact, redact_data, register_secret
-from openaiassistant.tools import ToolCall, ToolCallError, ToolRegistry
+from openaiassistant import redaction
+from openaiassistant.redaction import redact, redact_data, register_secret
+from openaiassistant.tools import Toolbox, ToolCall, ToolCallError
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(30)
 @pytest.fixture(autouse=True)
 def _isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     # The registered secrets are process-wide: give each test its own copy.
-    monkeypatch.setattr(errors, "_extra_secrets", set(errors._extra_secrets))
+    monkeypatch.setattr(redaction, "_extra_secrets", set(redaction._extra_secrets))
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_tool_outputs_stay_valid_json_while_secrets_are_hidden() -> None:
     password = 'quote"and\\backslash-77'  # JSON escapes these: a text-level replace misses it
     register_secret(password)
     register_secret("99887766")
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def report() -> dict:

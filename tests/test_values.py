@@ -57,3 +57,39 @@ def test_seconds(value, expected):
 def test_seconds_refused(value):
     with pytest.raises(ConfigError, match="t"):
         positive_seconds("t", value)
+
+
+# -- numbers: one checker for run controls, settings, timeouts and tool limits ----------------
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from openaiassistant.settings import ConnectionSettings  # noqa: E402
+from openaiassistant.tools import Toolbox  # noqa: E402
+from openaiassistant.values import parse_count, parse_number  # noqa: E402
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_a_count_reads_the_same_as_a_number_or_its_text(n: int) -> None:
+    assert parse_count("n", n) == parse_count("n", str(n)) == parse_count("n", float(n)) == n
+
+
+@pytest.mark.parametrize("value", [2.5, "2.5", True, "many", math.inf, -1])
+def test_a_count_is_whole_and_in_range(value) -> None:
+    with pytest.raises(ConfigError, match="n: must be a whole number"):
+        parse_count("n", value)
+
+
+@pytest.mark.parametrize("value", [2.01, "-0.1", math.nan, False, "hot"])
+def test_a_number_is_finite_and_in_range(value) -> None:
+    with pytest.raises(ConfigError, match="temperature: must be a number from 0 to 2"):
+        parse_number("temperature", value, low=0.0, high=2.0)
+
+
+def test_the_python_apis_own_settings_take_real_numbers_only() -> None:
+    with pytest.raises(ConfigError, match="max_retries"):
+        ConnectionSettings(api_key="sk-test-values-key", max_retries="3").validate()  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="call_timeout"):
+        Toolbox(call_timeout="5")
+    with pytest.raises(ConfigError, match="max_concurrency"):
+        Toolbox(max_concurrency=0)
+    assert Toolbox(call_timeout=5).limits.call_timeout == 5.0

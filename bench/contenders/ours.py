@@ -14,14 +14,14 @@ import _common  # noqa: E402
 class Ours:
     def __init__(self, s: _common.Settings) -> None:
         from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
-        from openaiassistant.tools import ToolRegistry
+        from openaiassistant.tools import Toolbox
 
         opts = _common.extra_args()
         # stream: text deltas to the caller; quiet: stream=False on the default transport (the
         # event stream, as a Keep step without `stream: true`); poll: transport="poll"
         self.stream = opts.mode == "stream"
         transport = "poll" if opts.mode == "poll" else "sse"
-        registry = ToolRegistry(max_concurrency=8)
+        registry = Toolbox(max_concurrency=8)
         registry.register(_common.lookup)
         spec = AssistantSpec(
             backend=opts.api,

@@ -91,7 +91,7 @@ def _sdk_tool_loop(client: openai.OpenAI, prompt: str, *, stateless: bool) -> li
                 "call_id": c["call_id"],
                 "output": json.dumps({"key": k, "value": "v-" + k}),
             }
-            for c, k in zip(calls, keys)
+            for c, k in zip(calls, keys, strict=True)
         ]
         if stateless:
             history += [{k: c[k] for k in ("type", "call_id", "name", "arguments")} for c in calls] + outputs

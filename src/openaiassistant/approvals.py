@@ -20,7 +20,8 @@ import json
 import threading
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
+from openaiassistant.redaction import redact
 from openaiassistant.registry.approvals import ApprovalStore, PendingCall
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, Decision
 from openaiassistant.tools.base import ToolCall, ToolRecord

@@ -13,30 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Unpack
 
 from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
-from openaiassistant.backends.base import Backend, TextSink, TurnRequest
+from openaiassistant.backends.base import Backend, TurnRequest
 from openaiassistant.backends.chat import ChatBackend
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
 from openaiassistant.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.polling import RunTimes, shared_run_times
-from openaiassistant.engine.tool_loop import OnToolCall
-from openaiassistant.engine.turn import ACTIVE_RUN_POLICIES, Turn, TurnSetup
-from openaiassistant.errors import APIError, AssistantError, ConfigError, redact
+from openaiassistant.engine.turn import Turn, TurnSetup
+from openaiassistant.errors import APIError, AssistantError, ConfigError
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
+from openaiassistant.redaction import redact
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
+from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, TurnOptions, with_defaults
+from openaiassistant.values import parse_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ _BACKENDS: dict[str, Callable[..., Backend]] = {
     "assistants": AssistantsBackend,
     "chat": ChatBackend,
 }
-DEFAULT_TIMEOUT = 300.0
 
 
 class Assistant:
@@ -61,7 +61,7 @@ class Assistant:
     database, so a registry is required there).
 
     ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
-    ``openaiassistant.tools.ToolRegistry``); its definitions are sent with every run/response.
+    ``openaiassistant.tools.Toolbox``); its definitions are sent with every run/response.
     ``sleep`` and ``clock`` are injectable so that tests never wait on wall clocks.
     ``registry`` (a :class:`~openaiassistant.registry.ThreadRegistry`) records every
     conversation a turn used, filed under the turn's metadata keys ``tenant``, ``workflow`` and
@@ -112,117 +112,88 @@ class Assistant:
         """The name of the API this assistant talks to (``responses``, ``assistants``, ...)."""
         return self._backend.name
 
-    def run_turn(
-        self,
-        prompt: str | UserInput,
-        *,
-        thread_id: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        stream: bool = True,
-        on_text: TextSink | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        on_active_run: str = "wait",
-        include_history: bool = False,
-        on_tool_call: OnToolCall | None = None,
-        images: Any = None,
-        attachments: Any = None,
-        registry_tags: Mapping[str, Any] | None = None,
-        approvals: Any = None,
-        on_progress: Callable[[str], None] | None = None,
-    ) -> TurnResult:
+    def run_turn(self, prompt: str | UserInput, **options: Unpack[TurnOptions]) -> TurnResult:
         """Run one turn and return what it produced.
 
-        ``thread_id`` continues a conversation (None creates one, with ``metadata``).
-        ``params`` are run controls (see :mod:`openaiassistant.params`; numeric strings are
-        fine). With ``stream``, ``on_text`` receives the text deltas as they come (how the run
-        is followed is the connection's ``transport``: event stream or polling). ``timeout``
-        bounds the whole turn: when it passes the run is cancelled on the server and
-        TurnTimeoutError names the conversation and run. ``on_active_run`` (wait | cancel |
-        fail) says what to do when the conversation already has an active run.
-        ``on_tool_call`` receives each executed tool call's record as it happens.
-        ``registry_tags`` (tenant, workflow, alert_fingerprint) file the conversation in the
-        thread registry without being sent to the server; ``metadata`` keys count too.
+        ``options`` are the :class:`~openaiassistant.turn_options.TurnOptions` keywords
+        (thread_id, params, metadata, stream, on_text, timeout, on_active_run, include_history,
+        on_tool_call, images, attachments, registry_tags, approvals; each explained there).
         A call of a tool marked ``requires_approval`` does not run: the turn ends with
-        ``status="requires_approval"`` and ``pending_approvals``; ``approvals`` (a list of
-        ``{call_id, approve, note}``) on a later turn of the same thread answers them (see
-        :mod:`openaiassistant.approvals`).
-        ``on_progress`` receives a line whenever the turn waits for more than a couple of
-        seconds or falls back to a mode the server takes (see :mod:`openaiassistant.progress`).
+        ``status="requires_approval"`` and ``pending_approvals``. ``on_progress`` receives a
+        line whenever the turn waits for more than a couple of seconds or falls back to a mode
+        the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
         """
-        decisions = parse_decisions(approvals)
+        opts = with_defaults(options)
+        decisions = parse_decisions(opts.get("approvals"))
         if decisions and isinstance(prompt, str) and not prompt.strip():
             prompt = "Continue."
-        request, deadline = self._prepare(
-            prompt,
-            params=params,
-            metadata=metadata,
-            stream=stream,
-            on_text=on_text,
-            timeout=timeout,
-            on_active_run=on_active_run,
-            thread_id=thread_id,
-            images=images,
-            attachments=attachments,
-        )
+        request, deadline = self._prepare(prompt, opts)
         gate = ApprovalGate(self.tools) if self.tools is not None and ApprovalGate.needed(self.tools) else None
-        decided: list[dict[str, Any]] = []
-        approved_records: list[Any] = []
+        answered = _Answered()
         if decisions:  # answer the pending calls (all checks above passed); approved ones run now
-            outcome, decided, approved_records = continue_after_approval(
+            outcome, answered.decided, answered.records = continue_after_approval(
                 store_for(self.registry),
                 gate,
-                thread_id=thread_id,
+                thread_id=opts.get("thread_id"),
                 decisions=decisions,
                 deadline=deadline.monotonic_at(),
             )
             text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
-            request = replace(request, user_input=build_input(text, images=images, attachments=attachments))
+            user_input = build_input(text, images=opts.get("images"), attachments=opts.get("attachments"))
+            request = replace(request, user_input=user_input)
         setup = TurnSetup(
             backend=self._backend,
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
             toolset=gate or self.tools,
             deadline=deadline,
-            on_active_run=on_active_run,
-            on_tool_call=on_tool_call,
-            include_history=include_history,
+            on_active_run=opts.get("on_active_run", "wait"),
+            on_tool_call=opts.get("on_tool_call"),
+            include_history=bool(opts.get("include_history")),
             default_model=self.spec.model or self.connection.azure_deployment,
             run_times=self._run_times,
         )
-        tags = {**(metadata or {}), **{k: v for k, v in (registry_tags or {}).items() if v}}
+        tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
-            with progress.reporting(on_progress):
+            with progress.reporting(opts.get("on_progress")):
                 result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
-            pending, ran = record_pending(store_for(self.registry), stop)
-            self._remember(stop.thread_id, tags)
-            assert stop.thread_id is not None and turn.active is not None
-            return TurnResult(
-                text="",
-                response="",
-                status="requires_approval",
-                thread_id=stop.thread_id,
-                backend=self.backend,
-                model=self.spec.model,
-                tool_calls=approved_records + ran,
-                pending_approvals=pending,
-                approvals=decided,
-                run_id=turn.active.result_run_id,
-                response_id=turn.active.result_response_id,
-            )
+            return self._waiting_for_approval(turn, stop, tags, answered)
         except AssistantError as exc:
             self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
-            _hint_backend(exc, thread_id, self.backend)
+            _hint_backend(exc, opts.get("thread_id"), self.backend)
             raise
         self._remember(result.thread_id, tags)
         if decisions:
-            result.approvals = decided
-            result.tool_calls = approved_records + result.tool_calls
+            result.approvals = answered.decided
+            result.tool_calls = answered.records + result.tool_calls
         return result
+
+    def _waiting_for_approval(
+        self, turn: Turn, stop: ApprovalRequired, tags: Mapping[str, Any], answered: _Answered
+    ) -> TurnResult:
+        """The result of a turn that stopped for approval: its round is stored for a person."""
+        stop.thread_id = turn.thread_id
+        stop.run_id = turn.active.run_id if turn.active else None
+        pending, ran = record_pending(store_for(self.registry), stop)
+        self._remember(stop.thread_id, tags)
+        assert stop.thread_id is not None and turn.active is not None
+        return TurnResult(
+            text="",
+            response="",
+            status="requires_approval",
+            thread_id=stop.thread_id,
+            backend=self.backend,
+            model=self.spec.model,
+            tool_calls=answered.records + ran,
+            pending_approvals=pending,
+            approvals=answered.decided,
+            run_id=turn.active.result_run_id,
+            response_id=turn.active.result_response_id,
+        )
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
         if self.registry is None or not thread_id:
@@ -236,9 +207,9 @@ class Assistant:
                 "thread registry could not record %s: %s: %s", thread_id, type(exc).__name__, redact(str(exc))[:300]
             )
 
-    async def arun_turn(self, prompt: str | UserInput, **kwargs: Any) -> TurnResult:
+    async def arun_turn(self, prompt: str | UserInput, **options: Unpack[TurnOptions]) -> TurnResult:
         """``run_turn`` for async callers (runs in a worker thread)."""
-        return await asyncio.to_thread(self.run_turn, prompt, **kwargs)
+        return await asyncio.to_thread(self.run_turn, prompt, **options)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The conversation's messages, oldest first: ``{id, role, text}`` (+ ``run_id`` on Assistants)."""
@@ -256,60 +227,52 @@ class Assistant:
         self._backend.validate()
 
     # -- argument checks (before any request) -------------------------------------------------
-    def _prepare(
-        self,
-        prompt: Any,
-        *,
-        params: Any,
-        metadata: Any,
-        stream: Any,
-        on_text: Any,
-        timeout: Any,
-        on_active_run: Any,
-        thread_id: Any,
-        images: Any,
-        attachments: Any,
-    ) -> tuple[TurnRequest, Deadline]:
+    def _prepare(self, prompt: Any, opts: TurnOptions) -> tuple[TurnRequest, Deadline]:
         user_input = (
-            prompt if isinstance(prompt, UserInput) else build_input(prompt, images=images, attachments=attachments)
+            prompt
+            if isinstance(prompt, UserInput)
+            else build_input(prompt, images=opts.get("images"), attachments=opts.get("attachments"))
         )
         run_params = with_json_hint(
-            parse_params(params, defaults=self.spec.params, backend=self.spec.backend),
+            parse_params(opts.get("params"), defaults=self.spec.params, backend=self.spec.backend),
             user_input.text,
             self.spec.instructions,
         )
+        metadata = opts.get("metadata")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")
-        thread_meta = validate_metadata(metadata) if metadata else None
+        on_active_run = opts.get("on_active_run")
         if on_active_run not in ACTIVE_RUN_POLICIES:
             raise ConfigError(
                 "on_active_run", f"must be one of {', '.join(ACTIVE_RUN_POLICIES)}, got {on_active_run!r}"
             )
+        thread_id = opts.get("thread_id")
         if thread_id is not None:
             _thread_id(thread_id)
-        if timeout is not None:
-            try:
-                timeout = float(timeout)
-            except (TypeError, ValueError):
-                raise ConfigError("timeout", f"must be a number of seconds, got {timeout!r}") from None
-            if not math.isfinite(timeout) or timeout <= 0:
-                raise ConfigError(
-                    "timeout", f"must be a positive, finite number of seconds (None: no deadline), got {timeout!r}"
-                )
+        timeout = opts.get("timeout")
+        seconds = None if timeout is None else parse_seconds("timeout", timeout)  # None: no deadline
+        on_text = opts.get("on_text")
         if on_text is not None and not callable(on_text):
             raise ConfigError("on_text", "must be callable")
-        tools = self.tools.definitions() if self.tools is not None else []
         # ``stream`` is whether the caller gets the text as it comes; how the run is followed
         # (event stream or polling) is the connection's ``transport``
         request = TurnRequest(
             user_input=user_input,
             params=run_params,
-            tools=tools,
+            tools=self.tools.definitions() if self.tools is not None else [],
             thread_id=thread_id,
-            thread_metadata=thread_meta,
-            on_text=on_text if stream else None,
+            thread_metadata=validate_metadata(metadata) if metadata else None,
+            on_text=on_text if opts.get("stream") else None,
         )
-        return request, Deadline(timeout=timeout, clock=self._clock, sleep=self._sleep)
+        return request, Deadline(timeout=seconds, clock=self._clock, sleep=self._sleep)
+
+
+@dataclass(kw_only=True)
+class _Answered:
+    """What a turn that answered approvals did before it ran: the decisions, the calls that ran."""
+
+    decided: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
 
 
 _ID_SHAPES = {

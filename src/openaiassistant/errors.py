@@ -11,89 +11,57 @@
     │   └── ServerUnavailableError  connection failures, 5xx and 429 once retries ran out
     ├── RunError                    the run/response ended without an answer
     │   ├── RunFailedError          status failed (code, message)
-    │   ├── RunCancelledError       status cancelled
+    │   ├── RunCancelledError       status cancelled: cancelled on the server, not by this turn
     │   ├── RunExpiredError         status expired
-    │   └── ActiveRunError          on_active_run=fail and the conversation is busy
+    │   └── ActiveRunError          the conversation is busy and on_active_run=fail (or the
+    │                               server refused a request of this turn because it is busy)
     ├── TurnTimeoutError            the turn's deadline passed; the run was cancelled
-    ├── ToolError                   the tool loop hit an engine limit (rounds, calls) or the
-    │                               model asked for tools and no tool set was given
+    ├── TurnCancelledError          the caller cancelled the turn (a tool round's cancel event)
+    ├── TurnLimitError              the turn hit an engine limit: more tool rounds or calls than
+    │                               max_tool_rounds / max_tool_calls, or tool calls and no tools
+    ├── ToolError                   a tool could not be offered or run (e.g. an MCP server that
+    │                               does not start)
     └── OutputValidationError       the answer does not fit the requested JSON schema;
                                     ``raw_text`` holds what the model said
 
-Tool failures (bad arguments, a tool that raises or times out) are *not* exceptions: they are
-sent back to the model as ``{"error": ...}`` outputs. Only engine limits raise ``ToolError``.
+Tool failures inside a round (bad arguments, a tool that raises or times out) are *not*
+exceptions: they are sent back to the model as ``{"error": ...}`` outputs.
 
-Messages never contain secrets: every message passes through :func:`redact` before it is
-stored, and the Keep adapter maps any ``AssistantError`` to ``ProviderException(str(err))``.
+Internal signals (a busy conversation, a request that may have landed, a stream that broke
+early, a round that waits for approval) are not part of this tree: they never leave the layer
+that raised them (see ``backends/signals.py``, ``tools/approval.py``). ``kind`` is therefore just
+the class name. Every error pickles (context and all), so it survives a process pool.
+
+Messages never contain secrets: every message passes through
+:func:`~openaiassistant.redaction.redact` before it is stored, and the Keep adapter maps any
+``AssistantError`` to ``ProviderException(str(err))``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_SECRET_PATTERNS = [
-    # The left boundary keeps ordinary words whole: "disk-usage-report", "task-runner-nightly".
-    re.compile(r"(?<![A-Za-z0-9])sk-(?:proj-)?[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9_\-\.=]{8,}"),
-    re.compile(r"(?i)(api[_-]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
+from openaiassistant.redaction import redact
+
+__all__ = [
+    "APIError",
+    "ActiveRunError",
+    "AssistantError",
+    "AuthenticationError",
+    "ConfigError",
+    "NotFoundError",
+    "OutputValidationError",
+    "QuotaExceededError",
+    "RunCancelledError",
+    "RunError",
+    "RunExpiredError",
+    "RunFailedError",
+    "ServerUnavailableError",
+    "ToolError",
+    "TurnCancelledError",
+    "TurnLimitError",
+    "TurnTimeoutError",
 ]
-# A mapping key naming an API key: its string value is hidden whole (see redact_data).
-_API_KEY_NAME = re.compile(r"(?i)api[_-]?key$")
-# Shorter values are words ("true", "none", "basic"), not secrets: replacing them as substrings
-# everywhere would corrupt unrelated data.
-MIN_SECRET_LENGTH = 8
-_extra_secrets: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret value (an API key, a credential) so that :func:`redact` hides it.
-
-    Values shorter than :data:`MIN_SECRET_LENGTH` characters are ignored: they are words, and
-    the set is process-wide. Register only values that come from a sensitive source.
-    """
-    if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
-        _extra_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """Hide known secrets and anything shaped like an API key or bearer token."""
-    for secret in sorted(_extra_secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups:  # group 1 is a prefix that stays ("Bearer ", "api_key=")
-            text = pattern.sub(lambda m: m.group(1) + "***", text)
-        else:
-            text = pattern.sub("***", text)
-    return text
-
-
-def redact_data(value: Any) -> Any:
-    """Redact a JSON-like value (dicts, lists, strings, numbers) without breaking its structure.
-
-    Strings (keys included) go through :func:`redact`; a string under a key that names an API
-    key (``api_key``, ``x-api-key``) is hidden whole; a number that spells a registered secret
-    becomes ``"***"``. Booleans and null stay as they are, so the result always serializes to
-    valid JSON. Redact data this way *before* serializing it:
-    replacing inside serialized text can cut through JSON syntax (``{"ok": ***}``) and misses
-    secrets that JSON escapes (quotes, backslashes).
-    """
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(str(k)): _redact_entry(str(k), v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_data(v) for v in value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = str(value)
-        return value if redact(text) == text else "***"
-    return value
-
-
-def _redact_entry(key: str, value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 4 and _API_KEY_NAME.search(key):
-        return "***"
-    return redact_data(value)
 
 
 class AssistantError(Exception):
@@ -124,11 +92,12 @@ class AssistantError(Exception):
 
     @property
     def kind(self) -> str:
-        """The name of the public error class this is (internal subclasses report their parent)."""
-        for cls in type(self).__mro__:
-            if cls.__module__ == __name__:
-                return cls.__name__
+        """The error's class name (``TurnTimeoutError``, ...), for one-line reports."""
         return type(self).__name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # every attribute travels: subclasses take other constructor arguments than ``args``
+        return (_restore, (type(self), dict(self.__dict__)))
 
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k in ("thread_id", "run_id", "status") if (v := getattr(self, k))]
@@ -192,6 +161,14 @@ class TurnTimeoutError(AssistantError, TimeoutError):
     pass
 
 
+class TurnCancelledError(AssistantError):
+    pass
+
+
+class TurnLimitError(AssistantError):
+    pass
+
+
 class ToolError(AssistantError):
     pass
 
@@ -200,3 +177,10 @@ class OutputValidationError(AssistantError):
     def __init__(self, message: str, *, raw_text: str, **ctx: Any) -> None:
         self.raw_text = raw_text
         super().__init__(message, **ctx)
+
+
+def _restore(cls: type[AssistantError], state: dict[str, Any]) -> AssistantError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_bool
+from openaiassistant.values import parse_bool, parse_count, parse_number
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -49,6 +49,15 @@ class ResponseFormat:
     schema: dict[str, Any] | None = None
     strict: bool | None = None
     description: str | None = None
+
+    def schema_fields(self) -> dict[str, Any]:
+        """A json_schema format's fields, named alike by both APIs (name, schema, strict, description)."""
+        fields: dict[str, Any] = {"name": self.name, "schema": self.schema}
+        if self.strict is not None:
+            fields["strict"] = self.strict
+        if self.description:
+            fields["description"] = self.description
+        return fields
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +96,10 @@ class RunParams:
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
 
+    def given(self, *names: str) -> dict[str, Any]:
+        """The controls among ``names`` that were given (not None), by name."""
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
 PARAM_ALIASES = tuple(_ALIASES)  # accepted too, as the control they name
@@ -101,6 +114,7 @@ def parse_params(
     as empty strings).
     """
     merged: dict[str, Any] = {}
+    typed: dict[str, str] = {}  # the name the user wrote (max_output_tokens), for errors
     for source in (defaults or {}, raw or {}):
         if not isinstance(source, Mapping):
             raise ConfigError("params", "must be a mapping of run control names to values")
@@ -111,7 +125,8 @@ def parse_params(
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             merged[name] = keep_output_format(value) if key == "structured_output_format" else value
-    values = {name: _PARSERS[name](name, value, backend) for name, value in merged.items()}
+            typed[name] = str(key)
+    values = {name: _PARSERS[name](typed[name], value, backend) for name, value in merged.items()}
     return RunParams(**values)
 
 
@@ -161,32 +176,6 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     return text
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(name, f"must be from {low:g} to {high:g}, got {number:g}")
-    return number
-
-
-def _integer(name: str, value: Any, minimum: int, maximum: int = 10**9) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be an integer >= {minimum}, got {value!r}") from None
-    if number != int(number):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if not minimum <= int(number) <= maximum:
-        raise ConfigError(name, f"must be from {minimum} to {maximum}, got {int(number)}")
-    return int(number)
-
-
 def _boolean(name: str, value: Any, _backend: str) -> bool:
     return parse_bool(name, value)
 
@@ -213,7 +202,7 @@ def _truncation(name: str, value: Any, _backend: str) -> Truncation:
     if kind in ("auto", "disabled"):
         return Truncation(kind=kind)
     if kind == "last_messages":
-        count = _integer(f"{name}.last_messages", value.get("last_messages"), 1)
+        count = parse_count(f"{name}.last_messages", value.get("last_messages"), low=1)
         return Truncation(kind=kind, last_messages=count)
     raise ConfigError(name, f"must be {allowed}, got {kind!r}")
 
@@ -283,7 +272,8 @@ def _response_format(name: str, value: Any, _backend: str) -> ResponseFormat | N
     if kind != "json_schema":
         raise ConfigError(name, f"must be {allowed}, got type {kind!r}")
     # Assistants/Chat nest the schema under json_schema; Responses puts it at the top level.
-    inner = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
+    nested = value.get("json_schema")
+    inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else value
     schema = inner.get("schema")
     if not isinstance(schema, Mapping):
         raise ConfigError(f"{name}.schema", "must be a JSON schema object")
@@ -314,16 +304,16 @@ _PARSERS: dict[str, Any] = {
     "model": _nonempty,
     "instructions": _text,
     "additional_instructions": _text,
-    "temperature": lambda n, v, b: _number(n, v, 0.0, 2.0),
-    "top_p": lambda n, v, b: _number(n, v, 0.0, 1.0),
-    "max_prompt_tokens": lambda n, v, b: _integer(n, v, _MIN_PROMPT_TOKENS),
-    "max_completion_tokens": lambda n, v, b: _integer(n, v, _MIN_COMPLETION_TOKENS.get(b, 16)),
+    "temperature": lambda n, v, b: parse_number(n, v, low=0.0, high=2.0),
+    "top_p": lambda n, v, b: parse_number(n, v, low=0.0, high=1.0),
+    "max_prompt_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_PROMPT_TOKENS),
+    "max_completion_tokens": lambda n, v, b: parse_count(n, v, low=_MIN_COMPLETION_TOKENS.get(b, 16)),
     "truncation_strategy": _truncation,
     "tool_choice": _tool_choice,
     "parallel_tool_calls": _boolean,
     "reasoning_effort": _reasoning,
     "metadata": _metadata,
     "response_format": _response_format,
-    "max_tool_rounds": lambda n, v, b: _integer(n, v, 1, 100),
-    "max_tool_calls": lambda n, v, b: _integer(n, v, 1, 1000),
+    "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
+    "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
 }

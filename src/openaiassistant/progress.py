@@ -21,7 +21,7 @@ import contextvars
 import logging
 from collections.abc import Callable, Iterator
 
-from openaiassistant.errors import redact
+from openaiassistant.redaction import redact
 
 ProgressSink = Callable[[str], None]
 log = logging.getLogger("openaiassistant.progress")

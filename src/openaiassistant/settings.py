@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openaiassistant.errors import ConfigError, register_secret
+from openaiassistant.errors import ConfigError
+from openaiassistant.redaction import register_secret
+from openaiassistant.values import parse_count, parse_seconds
 
 BACKENDS = ("responses", "assistants", "chat")
 _API_VERSION = re.compile(r"^(v1|latest|\d{4}-\d{2}-\d{2}(-preview)?)$", re.IGNORECASE)
@@ -109,14 +111,8 @@ class ConnectionSettings:
             url = getattr(self, name)
             if url and not str(url).startswith(("http://", "https://")):
                 raise ConfigError(name, "must start with http:// or https://")
-        if (
-            not isinstance(self.max_retries, int)
-            or isinstance(self.max_retries, bool)
-            or not 0 <= self.max_retries <= 10
-        ):
-            raise ConfigError("max_retries", "must be an integer from 0 to 10")
-        if not isinstance(self.request_timeout, (int, float)) or self.request_timeout <= 0:
-            raise ConfigError("request_timeout", "must be a positive number of seconds")
+        parse_count("max_retries", self.max_retries, low=0, high=10, text_ok=False)
+        parse_seconds("request_timeout", self.request_timeout, text_ok=False)
         if self.transport not in TRANSPORTS:
             raise ConfigError("transport", f"{self.transport!r} is not one of {', '.join(TRANSPORTS)}")
         from openaiassistant.backends.capabilities import parse

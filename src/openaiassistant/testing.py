@@ -38,15 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from openaiassistant.backends.base import (
-    Busy,
-    Outcome,
-    Pending,
-    RunRef,
-    Started,
-    Step,
-    TurnRequest,
-)
+from openaiassistant.backends.base import Busy, Outcome, Pending, RunRef, Started, Step, TurnRequest
 from openaiassistant.deadline import Deadline
 from openaiassistant.tools.base import ToolOutput
 

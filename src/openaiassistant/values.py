@@ -3,18 +3,38 @@
 Keep renders every templated value as text and YAML has its own idea of booleans, so a flag may
 arrive as ``True``, ``"true"``, ``"yes"`` or ``"on"``; a number of seconds as ``30`` or ``"30"``.
 Every place that takes such a value uses these parsers, so one spelling means one thing in a step's
-``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``.
+``stream``, a run control like ``parallel_tool_calls`` and a tool's ``strict``; and one number is
+checked one way, whether it is a run control, a setting, a timeout or a tool limit. The JSON
+Schemas of the formats users write (:mod:`openaiassistant.schemas`) build their flag and number
+rules from the same words and the same text rule (:data:`DECIMAL_TEXT`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from openaiassistant.errors import ConfigError
 
+__all__ = [
+    "DECIMAL_TEXT",
+    "FALSE_WORDS",
+    "FLAG_TEXT",
+    "TRUE_WORDS",
+    "parse_bool",
+    "parse_count",
+    "parse_number",
+    "parse_seconds",
+    "positive_seconds",
+]
+
 TRUE_WORDS = ("true", "yes", "1", "on")
 FALSE_WORDS = ("false", "no", "0", "off")
+FLAG_TEXT = "true or false (also yes/no, 1/0, on/off, in any case)"
+# A number written as text: plain decimals only (no exponent, no "inf"/"nan", no "1_000"), so
+# that the schemas' patterns for numeric text (schemas/common.py) accept exactly what parses.
+DECIMAL_TEXT = re.compile(r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*$")
 _UNSET = object()
 
 
@@ -30,19 +50,50 @@ def parse_bool(where: str, value: Any, *, default: Any = _UNSET) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ConfigError(where, f"must be true or false, got {value!r}")
+    raise ConfigError(where, f"must be {FLAG_TEXT}, got {value!r}")
 
 
-def positive_seconds(where: str, value: Any) -> float | None:
-    """A number of seconds (numbers or numeric text), > 0 and finite; None when not given."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ConfigError(where, f"must be a number of seconds, got {value!r}")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(where, f"must be a number of seconds, got {value!r}") from None
+def parse_number(
+    where: str, value: Any, *, low: float = -math.inf, high: float = math.inf, text_ok: bool = True
+) -> float:
+    """A finite number from ``low`` to ``high`` (numeric text too, unless ``text_ok`` is False:
+    the Python API's own settings take real numbers). ``bool`` is never a number."""
+    allowed = f"a number from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else "a number"
+    number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    return number
+
+
+def parse_count(where: str, value: Any, *, low: int = 0, high: int = 10**9, text_ok: bool = True) -> int:
+    """A whole number from ``low`` to ``high`` (``3``, ``3.0``, ``"3"``; text unless ``text_ok``
+    is False)."""
+    allowed = f"a whole number from {low} to {high}" if high < 10**9 else f"a whole number >= {low}"
+    number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
+    if not (math.isfinite(number) and number == int(number) and low <= number <= high):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    return int(number)
+
+
+def parse_seconds(where: str, value: Any, *, text_ok: bool = True) -> float:
+    """A number of seconds, > 0 and finite (numeric text too, unless ``text_ok`` is False)."""
+    seconds = _as_float(where, value, text_ok=text_ok, allowed="a finite number of seconds > 0")
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(where, f"must be a finite number of seconds > 0, got {value!r}")
     return seconds
+
+
+def positive_seconds(where: str, value: Any) -> float | None:
+    """:func:`parse_seconds` for a value that may be left out: None (or ``""``) gives None."""
+    if value is None or value == "":
+        return None
+    return parse_seconds(where, value)
+
+
+def _as_float(where: str, value: Any, *, text_ok: bool, allowed: str) -> float:
+    if isinstance(value, bool) or (isinstance(value, str) and not (text_ok and DECIMAL_TEXT.match(value))):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ConfigError(where, f"must be {allowed}, got {value!r}") from None

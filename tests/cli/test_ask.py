@@ -167,10 +167,60 @@ def test_tools_file(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str, s
         "tools:\n"
         "  - name: get_disk\n"
         "    description: Disk usage of a host.\n"
-        "    parameters: {type: object, properties: {host: {type: string}}, required: [host], additionalProperties: false}\n"
+        "    parameters: {type: object, properties: {host: {type: string}}, required: [host],"
+        " additionalProperties: false}\n"
         f"    url: {disk_api}/disk/{{host}}\n"
     )
     assert ask(emulator, "disk on db-7", "--tools", str(tools), stream) == 0
     out, err = capsys.readouterr()
     assert out.startswith("Disk: ") and "/disk/db-7" in out and "93%" in out
     assert "tool get_disk" in err and "ok" in err
+
+
+def test_history_without_json_is_shown(emulator: Any, capsys: Any) -> None:
+    assert ask(emulator, "first", "--json") == 0
+    thread_id = json.loads(capsys.readouterr().out)["thread_id"]
+    assert ask(emulator, "second", "--thread-id", thread_id, "--history") == 0
+    out, err = capsys.readouterr()
+    assert out == "Echo: second\n"  # stdout keeps only the answer
+    history = err[err.index("history") :]
+    assert history.index("user: first") < history.index("assistant: Echo: first") < history.index("user: second")
+
+
+def test_a_failing_tool_shows_its_reason(emulator: Any, capsys: Any, tmp_path: Path) -> None:
+    emulator.load_script(
+        {"rules": [{"match": "disk", "tool_calls": [{"name": "get_disk", "arguments": {}}], "then": {"reply": "done"}}]}
+    )
+    tools = tmp_path / "tools.yaml"
+    tools.write_text("- {name: get_disk, url: 'http://127.0.0.1:9/disk'}\n")  # nothing listens on port 9
+    assert ask(emulator, "disk please", "--tools", str(tools)) == 0
+    err = capsys.readouterr().err
+    line = next(line for line in err.splitlines() if "tool get_disk" in line)
+    assert "x HTTP request failed: ConnectError" in line
+
+
+@pytest.mark.parametrize("value", ["0", "soon", "-1", "inf"])
+def test_a_bad_timeout_says_what_is_allowed(emulator: Any, capsys: Any, value: str) -> None:
+    assert ask(emulator, "hi", "--timeout", value) == 2
+    err = capsys.readouterr().err.strip()
+    allowed = "must be a number of seconds > 0, or none for no deadline"
+    assert err == f"error: invalid --timeout: {allowed}; got {value!r} (nothing was sent)"
+
+
+def test_timeout_none_means_no_deadline(emulator: Any, capsys: Any) -> None:
+    assert ask(emulator, "no deadline", "--timeout", "none") == 0
+    assert capsys.readouterr().out == "Echo: no deadline\n"
+
+
+def test_a_param_error_names_the_parameter_as_typed(emulator: Any, capsys: Any) -> None:
+    assert ask(emulator, "hi", "--param", "max_output_tokens=5") == 2
+    err = capsys.readouterr().err
+    assert "invalid max_output_tokens:" in err and "max_completion_tokens" not in err
+
+
+def test_version(capsys: Any) -> None:
+    from openaiassistant import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"openaiassistant {__version__}"

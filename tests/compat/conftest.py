@@ -193,8 +193,8 @@ def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
         pytest.skip("Keep (keep-mirror) is only installed in .venv-keep")
 
     from openaiassistant.cli.main import main
+    from openaiassistant.harness.runner import prepare_environment
     from openaiassistant.keep import installer
-    from openaiassistant.keep.runner import prepare_environment
 
     was_installed = installer.status().installed
     assert main(["keep", "install"]) == 0

@@ -23,7 +23,7 @@ from openaiassistant.cli.main import main
 from openaiassistant.errors import AssistantError, ServerUnavailableError
 from openaiassistant.registry import ThreadRegistry
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(180)
 Cell = Callable[..., None]
@@ -99,7 +99,7 @@ def test_chat_continued_from_the_registry(server: Any, upstream: Any, tmp_path: 
 
 
 def test_chat_tool_round(server: Any, upstream: Any, registry: ThreadRegistry, cell: Cell) -> None:
-    tools = ToolRegistry()
+    tools = Toolbox()
     calls: list[str] = []
 
     @tools.tool
@@ -203,8 +203,8 @@ def test_chat_keep_self_hosted_triage_workflow(
     server: Any, upstream: Any, tmp_path: Path, request: pytest.FixtureRequest, cell: Cell
 ) -> None:
     request.getfixturevalue("keep_env")
-    from openaiassistant.keep import runner
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
+    from openaiassistant.harness import runner
 
     providers = yaml.safe_load((EXAMPLES / "providers.yaml").read_text())
     providers["local-llm"]["authentication"].update(

@@ -51,7 +51,7 @@ def test_cli_turns(server: Any, upstream: Any, tmp_path: Path, capsys: pytest.Ca
 
 
 def test_cli_tool_round(server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: Cell) -> None:
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
 
     with SampleServices() as services:
         tools = {
@@ -110,8 +110,8 @@ def test_keep_alert_triage_workflow(
 
     request.getfixturevalue("keep_env")
     caplog.set_level(logging.INFO, logger="triage-assistant")
-    from openaiassistant.keep import runner
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
+    from openaiassistant.harness import runner
 
     providers = yaml.safe_load((EXAMPLES / "providers.yaml").read_text())
     providers["triage-assistant"]["authentication"] = {

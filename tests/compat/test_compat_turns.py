@@ -19,7 +19,7 @@ from openaiassistant.assistant import Assistant
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.errors import APIError, AssistantError, AuthenticationError, TurnTimeoutError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(180)
 Cell = Callable[[str, str], None]
@@ -147,7 +147,7 @@ def test_json_schema(server: Any, upstream: Any, cell: Cell) -> None:
 
 
 def test_tool_round(server: Any, upstream: Any, cell: Cell) -> None:
-    tools = ToolRegistry()
+    tools = Toolbox()
     calls: list[str] = []
 
     @tools.tool

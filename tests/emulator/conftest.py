@@ -8,12 +8,28 @@ Both return plain dicts, so tests read the wire shape either way.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import openai
 import pytest
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+@contextmanager
+def a_broken_stream() -> Iterator[None]:
+    """The block must end in a broken connection: the SDK surfaces a cut chunked body as a
+    transport error, whose class depends on the HTTP library (httpx, or httpx2 in openai 3.x)."""
+    from openaiassistant.backends.transport import is_transport_error
+
+    try:
+        yield
+    except Exception as exc:
+        assert is_transport_error(exc), f"expected a broken connection, got {type(exc).__name__}: {exc}"
+    else:
+        raise AssertionError("the stream did not break")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import openai
 import pytest
+from tests.emulator.conftest import a_broken_stream
 
 
 def _beta_run(client: openai.OpenAI, text: str = "hi") -> tuple[Any, Any]:
@@ -66,7 +67,7 @@ def test_drop_connection(emulator: Any, client: openai.OpenAI) -> None:
 def test_stream_cut_responses(emulator: Any, api: Any) -> None:
     emulator.add_fault(kind="stream_cut", after_events=3)
     seen: list[dict[str, Any]] = []
-    with pytest.raises(Exception):  # the SDK surfaces the broken chunked body as a transport error
+    with a_broken_stream():
         for event in _iterate_stream(api):
             seen.append(event)
     assert len(seen) == 3
@@ -91,10 +92,9 @@ def test_stream_cut_assistants(emulator: Any, client: openai.OpenAI) -> None:
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "hello"}])
     emulator.add_fault(kind="stream_cut", after_events=2, path="/runs$")
     names: list[str] = []
-    with pytest.raises(Exception):
-        with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
-            for event in stream:
-                names.append(event.event)
+    with a_broken_stream(), client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        for event in stream:
+            names.append(event.event)
     assert names == ["thread.run.created", "thread.run.queued"]
     # the run goes on server-side: polling picks it up where the stream stopped
     run = client.beta.threads.runs.list(thread.id).data[0]
@@ -176,7 +176,7 @@ def test_cut_background_stream_resumes_where_it_stopped(emulator: Any, api: Any)
     emulator.add_fault(kind="stream_cut", after_events=4)
     seen: list[dict[str, Any]] = []
     body = {"model": "m", "input": "one two three four five", "background": True, "stream": True}
-    with pytest.raises(Exception):
+    with a_broken_stream():
         if api.typed:
             for event in api.client.responses.create(**body):
                 seen.append(event.model_dump())

@@ -249,7 +249,7 @@ def test_the_model_list_is_honest_about_reasoning(emulator: Any, client: openai.
         if is_reasoning_model(model):
             assert _respond(client, model=model, reasoning={"effort": "low"})["status"] == "completed"
         else:
-            _refused(lambda: _respond(client, model=model, reasoning={"effort": "low"}))
+            _refused(lambda model=model: _respond(client, model=model, reasoning={"effort": "low"}))
 
 
 def test_the_assistants_api_needs_its_beta_header(emulator: Any) -> None:

@@ -56,10 +56,14 @@ def test_parse_from_yaml_text_and_path(tmp_path: Path) -> None:
 def test_bad_scripts_are_refused() -> None:
     with pytest.raises(ScriptError, match="bad regex"):
         load_script({"rules": [{"match": "("}]})
-    with pytest.raises(ScriptError, match="needs a name"):
+    with pytest.raises(ScriptError, match=r"script\.rules\[0\]\.tool_calls\[0\]\.name: required"):
         load_script({"rules": [{"match": "x", "tool_calls": [{"arguments": {}}]}]})
-    with pytest.raises(ScriptError):
+    with pytest.raises(ScriptError, match="script: must be a mapping"):
         load_script("- just a list")
+    with pytest.raises(ScriptError, match=r"script\.rules\[0\]: unknown field 'replay'; known fields: default"):
+        load_script({"rules": [{"match": "x", "replay": "typo"}]})
+    with pytest.raises(ScriptError, match=r"script\.poll_hint_apis\[0\]: must be one of assistants, responses"):
+        load_script({"poll_hint_apis": ["chat"]})
 
 
 def test_tool_round_then_rules_on_outputs() -> None:

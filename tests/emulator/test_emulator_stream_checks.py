@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.emulator.conftest import a_broken_stream
 
 from openaiassistant.emulator.stream_check import StreamChecker
 
 
 def _events(*names: str, numbers: list[int] | None = None) -> list[tuple[str, dict[str, Any]]]:
     numbers = numbers if numbers is not None else list(range(len(names)))
-    return [(name, {"type": name, "sequence_number": n}) for name, n in zip(names, numbers)]
+    return [(name, {"type": name, "sequence_number": n}) for name, n in zip(names, numbers, strict=True)]
 
 
 def _check(api: str, events: list[tuple[str, Any]], *, ended: bool = True) -> list[str]:
@@ -111,6 +112,6 @@ def test_stream_problems_count_as_violations(emulator: Any, api: Any, monkeypatc
 
     monkeypatch.setattr(responses_api, "_follow", follow)
     emulator.add_fault(kind="stream_cut", after_events=2)
-    with pytest.raises(Exception):
+    with a_broken_stream():
         api.stream_response(model="m", input="hello")
     assert emulator.violations() == []

@@ -112,7 +112,7 @@ def test_without_conversations_the_conversation_is_kept_in_our_log(emulator: Any
 
 
 def test_a_tool_round_on_a_logged_conversation_runs_each_call_once(emulator: Any) -> None:
-    from openaiassistant.tools import ToolRegistry
+    from openaiassistant.tools import Toolbox
 
     emulator.load_script(
         {
@@ -125,7 +125,7 @@ def test_a_tool_round_on_a_logged_conversation_runs_each_call_once(emulator: Any
             ]
         }
     )
-    tools = ToolRegistry()
+    tools = Toolbox()
     ran: list[str] = []
 
     @tools.tool

@@ -77,8 +77,9 @@ def test_numeric_and_json_strings_are_accepted() -> None:
             "tool_choice": '{"type": "function", "name": "lookup"}',
             "truncation_strategy": '{"type": "last_messages", "last_messages": "5"}',
             "metadata": '{"tenant": "t1", "n": 3}',
-            "response_format": '{"type": "json_schema", "json_schema": {"name": "triage", "schema": %s, "strict": "true"}}'
-            % __import__("json").dumps(SCHEMA),
+            "response_format": '{"type": "json_schema", "json_schema": {"name": "triage", "schema": '
+            + __import__("json").dumps(SCHEMA)
+            + ', "strict": "true"}}',
             "max_tool_rounds": "3",
         }
     )

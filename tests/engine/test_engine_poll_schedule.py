@@ -91,7 +91,7 @@ def test_learned_polling_beats_the_generic_schedule_in_lateness_and_requests():
     plan = _history(durations).plan("start")
     learned = [_seen_done(plan, d) for d in durations]
     generic = [_seen_done(None, d) for d in durations]
-    late = lambda runs: sorted(t - d for (t, _), d in zip(runs, durations))[len(durations) // 2]  # noqa: E731
+    late = lambda runs: sorted(t - d for (t, _), d in zip(runs, durations, strict=True))[len(durations) // 2]  # noqa: E731
     polls = lambda runs: sum(n for _, n in runs) / len(runs)  # noqa: E731
     assert late(learned) <= 1.0 / POINTS  # the spread (1 s) over the number of quantiles
     assert late(learned) < late(generic) / 2

@@ -1,4 +1,4 @@
-"""The engine with the real ToolRegistry: Python tools end to end, in parallel, failures as data."""
+"""The engine with the real Toolbox: Python tools end to end, in parallel, failures as data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 SCRIPT = {
     "rules": [
@@ -39,7 +39,7 @@ def _script(emulator: Any) -> None:
 def test_a_round_runs_in_parallel(make_assistant: Any, stream: bool) -> None:
     # each call only returns once all three have started: a serial executor would time out
     barrier = threading.Barrier(3, timeout=10)
-    registry = ToolRegistry(max_concurrency=3, call_timeout=20)
+    registry = Toolbox(max_concurrency=3, call_timeout=20)
 
     @registry.tool
     def check(host: str) -> dict:
@@ -59,7 +59,7 @@ def test_a_round_runs_in_parallel(make_assistant: Any, stream: bool) -> None:
 
 
 def test_a_failing_tool_is_data_for_the_model(make_assistant: Any, stream: bool) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def broken(reason: str) -> str:
@@ -75,7 +75,7 @@ def test_a_failing_tool_is_data_for_the_model(make_assistant: Any, stream: bool)
 def test_deadline_during_tools_cancels_the_run(make_assistant: Any, client: Any, backend: str, stream: bool) -> None:
     from openaiassistant.errors import TurnTimeoutError
 
-    registry = ToolRegistry(call_timeout=20)
+    registry = Toolbox(call_timeout=20)
     release = threading.Event()
 
     @registry.tool

@@ -17,18 +17,7 @@ from hypothesis import strategies as st
 from tests.engine.conftest import FakeClock, Tools
 
 from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
-from openaiassistant.backends.base import (
-    Busy,
-    Cancelled,
-    Completed,
-    Expired,
-    Failed,
-    Incomplete,
-    NeedsToolOutputs,
-    Pending,
-    Retryable,
-    TurnOutput,
-)
+from openaiassistant.backends import base
 from openaiassistant.engine.turn import RUN_RETRIES
 from openaiassistant.errors import (
     ActiveRunError,
@@ -56,16 +45,16 @@ def _assistant(backend: ScriptedBackend, clock: FakeClock | None = None, tools: 
     )
 
 
-def _answer(text: str = "ok") -> Completed:
-    return Completed(output=TurnOutput(texts=[text]))
+def _answer(text: str = "ok") -> base.Completed:
+    return base.Completed(output=base.TurnOutput(texts=[text]))
 
 
 def _methods(backend: ScriptedBackend) -> list[str]:
     return [call.method for call in backend.calls]
 
 
-def _tool_round(name: str = "probe") -> NeedsToolOutputs:
-    return NeedsToolOutputs(calls=[ToolCall(call_id="call_1", name=name, arguments="{}")])
+def _tool_round(name: str = "probe") -> base.NeedsToolOutputs:
+    return base.NeedsToolOutputs(calls=[ToolCall(call_id="call_1", name=name, arguments="{}")])
 
 
 # -- the happy path ---------------------------------------------------------------------------
@@ -73,8 +62,8 @@ def test_a_turn_polls_runs_its_tool_round_and_returns_every_rounds_text() -> Non
     tools = Tools(probe=lambda args: {"disk": "93%"})
     backend = ScriptedBackend(
         [
-            Pending(poll_after=0.5),
-            NeedsToolOutputs(calls=[ToolCall(call_id="c1", name="probe", arguments="{}")]),
+            base.Pending(poll_after=0.5),
+            base.NeedsToolOutputs(calls=[ToolCall(call_id="c1", name="probe", arguments="{}")]),
             _answer("db-1 is 93% full"),
         ]
     )
@@ -98,7 +87,7 @@ def test_the_result_names_a_response_by_the_backends_kind_of_id() -> None:
 
 
 def test_an_incomplete_answer_is_a_result_not_an_error() -> None:
-    backend = ScriptedBackend([Incomplete(reason="max_output_tokens", output=TurnOutput(texts=["part"]))])
+    backend = ScriptedBackend([base.Incomplete(reason="max_output_tokens", output=base.TurnOutput(texts=["part"]))])
     result = _assistant(backend).run_turn("hi")
     assert (result.status, result.incomplete_reason, result.text) == ("incomplete", "max_output_tokens", "part")
 
@@ -106,13 +95,13 @@ def test_an_incomplete_answer_is_a_result_not_an_error() -> None:
 @pytest.mark.parametrize(
     ("outcome", "error", "status"),
     [
-        (Failed(code="server_error", message="boom"), RunFailedError, "failed"),
-        (Cancelled(), RunCancelledError, "cancelled"),
-        (Expired(), RunExpiredError, "expired"),
+        (base.Failed(code="server_error", message="boom"), RunFailedError, "failed"),
+        (base.Cancelled(), RunCancelledError, "cancelled"),
+        (base.Expired(), RunExpiredError, "expired"),
     ],
 )
 def test_an_ended_run_without_an_answer_raises_with_its_ids(outcome: Any, error: type, status: str) -> None:
-    backend = ScriptedBackend([Pending(), outcome])
+    backend = ScriptedBackend([base.Pending(), outcome])
     with pytest.raises(error) as caught:
         _assistant(backend).run_turn("hi", thread_id="thread_a")
     assert (caught.value.thread_id, caught.value.run_id, caught.value.status) == ("thread_a", "run_1", status)
@@ -122,7 +111,7 @@ def test_an_ended_run_without_an_answer_raises_with_its_ids(outcome: Any, error:
 # -- a busy conversation ----------------------------------------------------------------------
 def test_busy_with_on_active_run_fail_raises_and_leaves_the_other_run_alone() -> None:
     other = ScriptedOtherRun(run_id="run_theirs", polls=5)
-    backend = ScriptedBackend([Busy(thread_id="thread_a", other=other), _answer()])
+    backend = ScriptedBackend([base.Busy(thread_id="thread_a", other=other), _answer()])
     with pytest.raises(ActiveRunError) as caught:
         _assistant(backend).run_turn("hi", thread_id="thread_a", on_active_run="fail")
     assert "run_theirs" in str(caught.value) and caught.value.run_id == "run_theirs"
@@ -134,7 +123,7 @@ def test_busy_with_on_active_run_fail_raises_and_leaves_the_other_run_alone() ->
 @PROPERTIES
 def test_busy_with_wait_polls_the_other_run_until_it_ends_then_starts_again(polls: int, hint: float | None) -> None:
     other = ScriptedOtherRun(polls=polls, poll_after=hint)
-    backend = ScriptedBackend([Busy(thread_id="thread_a", other=other), _answer()])
+    backend = ScriptedBackend([base.Busy(thread_id="thread_a", other=other), _answer()])
     clock = FakeClock()
     result = _assistant(backend, clock).run_turn("hi", thread_id="thread_a", on_active_run="wait", timeout=None)
     assert result.text == "ok"
@@ -148,7 +137,7 @@ def test_busy_with_wait_polls_the_other_run_until_it_ends_then_starts_again(poll
 
 def test_busy_with_cancel_cancels_the_other_run_waits_for_it_and_starts_again() -> None:
     other = ScriptedOtherRun(polls=50)
-    backend = ScriptedBackend([Busy(thread_id="thread_a", other=other), _answer()])
+    backend = ScriptedBackend([base.Busy(thread_id="thread_a", other=other), _answer()])
     result = _assistant(backend).run_turn("hi", thread_id="thread_a", on_active_run="cancel")
     assert result.text == "ok"
     assert other.cancelled and other.polled == 1  # ended by the cancel, seen at the first poll
@@ -157,7 +146,7 @@ def test_busy_with_cancel_cancels_the_other_run_waits_for_it_and_starts_again() 
 
 @pytest.mark.parametrize("policy", ["wait", "cancel"])
 def test_busy_without_a_named_run_backs_off_and_starts_again(policy: str) -> None:
-    backend = ScriptedBackend([Busy(thread_id="thread_a", other=None)] * 3 + [_answer()])
+    backend = ScriptedBackend([base.Busy(thread_id="thread_a", other=None)] * 3 + [_answer()])
     clock = FakeClock()
     assert _assistant(backend, clock).run_turn("hi", thread_id="thread_a", on_active_run=policy).text == "ok"
     assert _methods(backend) == ["start"] * 4
@@ -169,7 +158,7 @@ def test_busy_without_a_named_run_backs_off_and_starts_again(policy: str) -> Non
 @PROPERTIES
 def test_retryable_failures_are_new_runs_for_the_same_input_at_most_run_retries_times(failures: int) -> None:
     backend = ScriptedBackend(
-        [Retryable(code="rate_limit_exceeded", message="slow down")] * failures + [_answer()], kind="response"
+        [base.Retryable(code="rate_limit_exceeded", message="slow down")] * failures + [_answer()], kind="response"
     )
     assistant = _assistant(backend)
     retried = min(failures, RUN_RETRIES)
@@ -188,7 +177,11 @@ def test_retryable_failures_are_new_runs_for_the_same_input_at_most_run_retries_
 def test_a_retry_that_meets_a_busy_conversation_waits_and_retries_again() -> None:
     other = ScriptedOtherRun(polls=1)
     backend = ScriptedBackend(
-        [Retryable(code="rate_limit_exceeded", message="x"), Busy(thread_id="thread_a", other=other), _answer()]
+        [
+            base.Retryable(code="rate_limit_exceeded", message="x"),
+            base.Busy(thread_id="thread_a", other=other),
+            _answer(),
+        ]
     )
     assert _assistant(backend).run_turn("hi", thread_id="thread_a").text == "ok"
     assert _methods(backend) == ["start", "retry", "retry"]
@@ -223,7 +216,7 @@ def test_whatever_interrupts_a_turn_our_active_run_is_cancelled_and_the_exceptio
             raise interruption()
         return _answer()
 
-    backend = ScriptedBackend([Pending(), answer_poll, answer_submit])
+    backend = ScriptedBackend([base.Pending(), answer_poll, answer_submit])
     with pytest.raises(interruption):
         _assistant(backend, tools=Tools(probe=tool)).run_turn("hi", thread_id="thread_a", on_text=on_text)
     session = backend.sessions[0]
@@ -252,7 +245,7 @@ class _Mystery:
 
 
 def test_an_unknown_outcome_raises_instead_of_spinning_and_cancels_the_run() -> None:
-    backend = ScriptedBackend([Pending(), _Mystery(), _answer()])
+    backend = ScriptedBackend([base.Pending(), _Mystery(), _answer()])
     with pytest.raises(AssertionError):
         _assistant(backend).run_turn("hi", thread_id="thread_a")
     assert _methods(backend) == ["start", "poll", "cancel"]
@@ -266,7 +259,7 @@ def test_an_unknown_outcome_raises_instead_of_spinning_and_cancels_the_run() -> 
 )
 @PROPERTIES
 def test_the_deadline_bounds_a_run_that_never_ends_and_cancels_it(timeout: float, hint: float | None) -> None:
-    backend = ScriptedBackend(lambda call: Pending(poll_after=hint))
+    backend = ScriptedBackend(lambda call: base.Pending(poll_after=hint))
     clock = FakeClock()
     began = clock.now
     with pytest.raises(TurnTimeoutError) as caught:
@@ -283,7 +276,7 @@ def test_the_deadline_bounds_a_run_that_never_ends_and_cancels_it(timeout: float
 
 def test_the_deadline_also_bounds_waiting_for_someone_elses_run() -> None:
     other = ScriptedOtherRun(polls=10**6, poll_after=1.0)
-    backend = ScriptedBackend([Busy(thread_id="thread_a", other=other)])
+    backend = ScriptedBackend([base.Busy(thread_id="thread_a", other=other)])
     with pytest.raises(TurnTimeoutError):
         _assistant(backend).run_turn("hi", thread_id="thread_a", timeout=30)
     assert 25 <= other.polled <= 32 and not other.cancelled

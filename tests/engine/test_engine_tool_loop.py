@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tests.engine.conftest import Tools, posts, run_status
 
-from openaiassistant.errors import ToolError
+from openaiassistant.errors import TurnLimitError
 
 SCRIPT = {
     "rules": [
@@ -89,7 +89,7 @@ def test_several_rounds(make_assistant: Any, stream: bool) -> None:
 
 def test_max_tool_rounds(make_assistant: Any, client: Any, backend: str, stream: bool) -> None:
     assistant = make_assistant(tools=tools())
-    with pytest.raises(ToolError, match="max_tool_rounds is 2") as info:
+    with pytest.raises(TurnLimitError, match="max_tool_rounds is 2") as info:
         assistant.run_turn("go deep", stream=stream, params={"max_tool_rounds": 2})
     err = info.value
     assert err.thread_id and err.run_id
@@ -100,7 +100,7 @@ def test_max_tool_rounds(make_assistant: Any, client: Any, backend: str, stream:
 
 
 def test_max_tool_calls(make_assistant: Any) -> None:
-    with pytest.raises(ToolError, match="max_tool_calls is 2"):
+    with pytest.raises(TurnLimitError, match="max_tool_calls is 2"):
         make_assistant(tools=tools()).run_turn("fan out", params={"max_tool_calls": "2"})
 
 
@@ -121,7 +121,7 @@ def test_no_tools_given_lists_the_requested_calls(make_assistant: Any, client: A
         ],
     )
     assistant = make_assistant(assistant_id=stored.id)
-    with pytest.raises(ToolError, match=r'no tools were given: disk\(\{"host": ?"db-9"\}\)') as info:
+    with pytest.raises(TurnLimitError, match=r'no tools were given: disk\(\{"host": ?"db-9"\}\)') as info:
         assistant.run_turn("disk on db-9")
     assert run_status(client, backend, info.value.thread_id, info.value.run_id) in ("cancelled", "cancelling")
 

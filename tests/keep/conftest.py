@@ -43,7 +43,7 @@ def keep_shim() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def keep_env(tmp_path_factory: pytest.TempPathFactory, keep_shim: None) -> Iterator[Path]:
     """A work directory with Keep's secrets and SQLite database (tables + tenant created)."""
-    from openaiassistant.keep.runner import prepare_environment
+    from openaiassistant.harness.runner import prepare_environment
 
     work = tmp_path_factory.mktemp("keep")
     saved = {
@@ -74,7 +74,7 @@ def _in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[Any]:
-    from openaiassistant.keep.sample_services import SampleServices
+    from openaiassistant.demo.sample_services import SampleServices
 
     with SampleServices() as running:
         yield running

@@ -69,7 +69,7 @@ def approval_providers(keep_env: Path, emulator: Any, backend: str, tmp_path: Pa
 
 
 def run(providers: Path, **with_: Any) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     body = {
         "workflow": {
@@ -173,7 +173,7 @@ def test_an_unknown_call_or_a_missing_answer_is_an_error(backend: str, approval_
 
 def test_the_approval_examples_run_as_written(backend: str, approval_providers: Path, zabbix: Any) -> None:
     """examples/keep/approval-request.yaml then approval-answer.yaml (Slack swapped for the console)."""
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     request = yaml.safe_load((EXAMPLES / "approval-request.yaml").read_text())
     request["workflow"]["actions"][0]["provider"] = {

@@ -37,7 +37,7 @@ def _providers(tmp_path: Path, **auth: Any) -> Path:
 
 
 def _run(workflow: dict, providers_file: Path, alert: dict = DISK_ALERT) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(workflow, alert=runner.make_alert(alert), providers_file=providers_file)
 

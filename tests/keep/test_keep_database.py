@@ -15,12 +15,12 @@ pytestmark = pytest.mark.timeout(120)
 def _use_provider(workflow: dict, name: str) -> dict:
     for step in workflow["workflow"]["steps"]:
         if step["provider"]["type"] == "openaiassistant":
-            step["provider"]["config"] = "{{ providers.%s }}" % name
+            step["provider"]["config"] = "{{ providers." + name + " }}"
     return workflow
 
 
 def _install_assistant(emulator: Any, backend: str, auth_for: Any) -> str:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     name = f"assistant-{backend}-{uuid.uuid4().hex[:8]}"
     # Keep's own install path: the provider class is found through the shim, validate_config
@@ -35,7 +35,7 @@ def _install_assistant(emulator: Any, backend: str, auth_for: Any) -> str:
 def test_followup_alert_continues_the_incident_conversation(backend, keep_env, example_emulator, example, auth_for):
     from keep.api.core.db import get_enrichment
 
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     name = _install_assistant(example_emulator, backend, auth_for)
     workflow = _use_provider(example("followup-alert.yaml"), name)
@@ -66,7 +66,7 @@ def test_followup_alert_continues_the_incident_conversation(backend, keep_env, e
 
 def test_provider_tool_type_comes_from_keeps_database(keep_env, example_emulator, services, example, auth_for):
     """A `functions` entry naming a provider installed in Keep's database needs no provider_type."""
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     name = _install_assistant(example_emulator, "assistants", auth_for)
     metrics = f"metrics-{uuid.uuid4().hex[:8]}"

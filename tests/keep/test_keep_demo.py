@@ -19,7 +19,7 @@ def test_demo_runs_the_triage_example(keep_shim, tmp_path, host, severity):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)},
         timeout=150,
     )
 
@@ -30,3 +30,5 @@ def test_demo_runs_the_triage_example(keep_shim, tmp_path, host, severity):
     assert "│ On-call note:" in out  # the streamed step
     assert f"severity       {severity}" in out
     assert ("Action page-on-call ran" in out) == (severity == "critical")
+    assert "Keep work directory (removed on exit)" in out
+    assert not list(tmp_path.glob("openaiassistant-demo-*"))  # its providers file and secrets are gone

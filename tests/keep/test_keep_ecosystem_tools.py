@@ -61,7 +61,7 @@ def workflow(functions: list[dict[str, Any]], prompt: str) -> dict[str, Any]:
 
 
 def run(body: dict[str, Any], providers: Path) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(body, alert=runner.make_alert(ALERT), providers_file=providers)
 

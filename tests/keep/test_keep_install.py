@@ -102,7 +102,8 @@ def test_listing_does_not_load_the_engine(keep_shim, tmp_path: Path):
 
     code = (
         "import sys, keep.providers.openaiassistant_provider.openaiassistant_provider as m; "
-        "print(sorted(n for n in ('openai', 'openaiassistant.assistant', 'openaiassistant.engine') if n in sys.modules))"
+        "print(sorted(n for n in ('openai', 'openaiassistant.assistant', 'openaiassistant.engine')"
+        " if n in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -97,7 +97,7 @@ def _providers(tmp_path: Any, auth: dict) -> Any:
 def test_runbook_search_cites_its_sources_and_the_registry_files_the_conversation(
     keep_env, backend, emulator, knowledge, auth_for, tmp_path
 ):
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
     from openaiassistant.registry import ThreadRegistry
 
     registry_url = f"sqlite:///{tmp_path}/threads.db"
@@ -121,7 +121,7 @@ def test_runbook_search_cites_its_sources_and_the_registry_files_the_conversatio
 
 
 def test_images_and_attachments_reach_the_model(keep_env, backend, emulator, knowledge, auth_for, tmp_path):
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     auth = auth_for(emulator, backend)
     workflow = _workflow(
@@ -138,7 +138,7 @@ def test_images_and_attachments_reach_the_model(keep_env, backend, emulator, kno
 
 
 def test_a_bad_image_fails_the_step_naming_the_parameter(keep_env, backend, emulator, knowledge, auth_for, tmp_path):
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     auth = auth_for(emulator, backend)
     emulator.clear_requests()

@@ -75,11 +75,38 @@ def test_a_usable_registry_url_is_accepted_without_connecting(keep_env, tmp_path
 
 def test_keeps_own_sensitive_field_metadata_is_used(keep_env):
     """Slack's webhook URL is marked sensitive in Keep: registered although its name says nothing of a secret."""
-    from openaiassistant.errors import redact
     from openaiassistant.keep.provider_secrets import keep_sensitive_fields, register_config_secrets
+    from openaiassistant.redaction import redact
 
     assert "webhook_url" in keep_sensitive_fields("slack")
     assert keep_sensitive_fields("no_such_provider_type") is None
     webhook = "https://hooks.slack.com/services/T0001/B0001/slackhooksecret0123456789"
     register_config_secrets({"authentication": {"webhook_url": webhook, "channel": "#ops-public-room"}}, "slack")
     assert redact(f"POST {webhook} to #ops-public-room failed") == "POST *** to #ops-public-room failed"
+
+
+def test_a_misspelled_field_is_reported_with_the_known_ones(keep_env):
+    """``modle:`` used to be dropped silently by the auth dataclass; the schema names it."""
+    from keep.exceptions.provider_exception import ProviderException
+
+    with pytest.raises(ProviderException) as info:
+        _provider(keep_env, api_key="sk-conf-0123456789abcdef", modle="gpt-4o-mini")
+    message = str(info.value)
+    assert "invalid authentication: unknown field 'modle'; known fields: api_key" in message
+    assert "model" in message and "cfg" in message  # the provider's id
+
+
+def test_keeps_ui_reads_the_fields_from_the_schema(keep_env):
+    """Keep's provider list (what its UI shows) carries the schema's descriptions, selects and secrets."""
+    from keep.providers.providers_factory import ProvidersFactory
+
+    from openaiassistant.schemas.provider_config import PROVIDER_CONFIG
+
+    listed = {p.type: p for p in ProvidersFactory.get_all_providers()}["openaiassistant"]
+    config = listed.config
+    assert set(config) == set(PROVIDER_CONFIG["properties"])
+    assert config["api_key"]["required"] is True and config["api_key"]["sensitive"] is True
+    assert config["backend"]["type"] == "select" and config["backend"]["options"] == ["responses", "assistants"]
+    assert config["backend"]["default"] == "responses"
+    assert config["registry_url"]["sensitive"] is True and config["instructions"]["type"] == "textarea"
+    assert config["default_timeout"]["description"].startswith("Default deadline of one turn")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import allowed_environment
 from openaiassistant.keep.provider_secrets import register_config_secrets
 from openaiassistant.keep.provider_tools import ProviderTool, build_toolset, parse_functions
-from openaiassistant.keep.turn import build_turn_request
+from openaiassistant.keep.step_request import build_step_request
+from openaiassistant.redaction import redact
 from openaiassistant.tools.tool import ToolCallError
 
 
 def test_values_as_keep_leaves_them_are_accepted():
     # Keep drops YAML floats (so numbers arrive as strings) and renders missing values as ""
-    request = build_turn_request(
+    request = build_step_request(
         {
             "prompt": "hi",
             "thread_id": "",
@@ -32,7 +33,7 @@ def test_values_as_keep_leaves_them_are_accepted():
     assert request.params == {"temperature": "0.2", "max_output_tokens": "300"}
     assert request.stream is True and request.include_history is False
     assert request.timeout == 30.0 and request.metadata == {"incident": "42"}
-    assert build_turn_request({"prompt": "hi"}, default_timeout=120.0).timeout == 120.0
+    assert build_step_request({"prompt": "hi"}, default_timeout=120.0).timeout == 120.0
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,7 @@ def test_values_as_keep_leaves_them_are_accepted():
 )
 def test_bad_values_name_the_parameter(values, parameter):
     with pytest.raises(ConfigError) as info:
-        build_turn_request(values, default_timeout=None)
+        build_step_request(values, default_timeout=None)
     assert parameter in str(info.value)
 
 
@@ -231,13 +232,13 @@ def test_http_functions_get_only_the_allow_listed_environment():
 
 def test_prompt_of_the_wrong_type_says_so():
     with pytest.raises(ConfigError, match="prompt: must be a string"):
-        build_turn_request({"prompt": 42}, default_timeout=None)
+        build_step_request({"prompt": 42}, default_timeout=None)
 
 
 @pytest.mark.parametrize("timeout", ["inf", "nan", "-1", "0"])
 def test_step_timeout_must_be_finite_and_positive(timeout):
     with pytest.raises(ConfigError, match="timeout"):
-        build_turn_request({"prompt": "hi", "timeout": timeout}, default_timeout=None)
+        build_step_request({"prompt": "hi", "timeout": timeout}, default_timeout=None)
 
 
 def test_other_providers_sensitive_fields_are_registered():
@@ -275,7 +276,7 @@ def test_functions_split_into_http_and_provider_tools():
 
     with pytest.raises(ConfigError, match="provider_type"):
         build_toolset([{"name": "m", "provider": "unknown"}], caller=lambda *a: None, resolve_type=lambda name: None)
-    with pytest.raises(ConfigError, match="unknown keys"):
+    with pytest.raises(ConfigError, match=r"functions\[0\]: unknown field .url.; known fields: description, name"):
         build_toolset(
             [{"name": "m", "provider": "x", "provider_type": "http", "url": "http://127.0.0.1"}], caller=lambda *a: None
         )
@@ -283,7 +284,7 @@ def test_functions_split_into_http_and_provider_tools():
 
 def test_keeps_own_parameter_names_are_accepted():
     # a step written for Keep's openai / ollama / vllm providers, with only its type changed
-    request = build_turn_request(
+    request = build_step_request(
         {
             "prompt": "Triage this alert",
             "system_prompt": "You are an SRE assistant.",

@@ -26,7 +26,7 @@ DISK_ALERT = {
 
 
 def _run(workflow: dict, providers_file: Any, alert: dict, **kwargs: Any) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     return runner.run_workflow(workflow, alert=runner.make_alert(alert), providers_file=providers_file, **kwargs)
 
@@ -336,14 +336,14 @@ def test_the_model_cannot_walk_a_provider_tool_out_of_its_path(providers_file, e
 
 def test_an_unexpected_error_still_fails_the_step_cleanly(providers_file, example_emulator, monkeypatch):
     """A bug (any exception, not only ours) becomes a redacted ProviderException with the usual prefix."""
-    import openaiassistant.keep.turn as turn
+    import openaiassistant.keep.step_request as step_request
 
     key = _api_key(providers_file)
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"unexpected failure near {key}")
 
-    monkeypatch.setattr(turn, "build_turn_request", broken)
+    monkeypatch.setattr(step_request, "build_step_request", broken)
     run = _run(_single_step({"prompt": "hello"}), providers_file, DISK_ALERT)
 
     assert run.error is not None

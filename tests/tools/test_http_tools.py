@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import HttpToolSpec, ToolCall, ToolRegistry
+from openaiassistant.tools import HttpToolSpec, Toolbox, ToolCall
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -29,13 +30,13 @@ def spec(url: str, **extra: Any) -> dict[str, Any]:
     return base
 
 
-def run(registry: ToolRegistry, args: dict[str, Any], name: str = "fetch") -> Any:
+def run(registry: Toolbox, args: dict[str, Any], name: str = "fetch") -> Any:
     [output] = registry.execute_round([ToolCall(call_id="c1", name=name, arguments=json.dumps(args))])
     return output
 
 
 def test_get_with_path_query_and_json_result(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/items/{{item}}", query={"limit": "{limit}", "state": "firing"}))
     output = run(registry, {"item": "db-1", "limit": 5})
     assert output.error is None
@@ -49,7 +50,7 @@ def test_get_with_path_query_and_json_result(tool_server) -> None:
 
 
 def test_post_body_template_keeps_json_types(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(
         spec(
             f"{tool_server.url}/search",
@@ -63,7 +64,7 @@ def test_post_body_template_keeps_json_types(tool_server) -> None:
 
 
 def test_arguments_cannot_leave_the_origin_or_the_path_segment(tool_server, evil_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/items/{{item}}", query={"q": "{item}"}))
     evil_host = evil_server.url.removeprefix("http://")
     attempts = [f"@{evil_host}/x", f"//{evil_host}/x", "../admin", "a/../../admin", "x?admin=1#frag", "%2e%2e"]
@@ -83,7 +84,7 @@ def test_arguments_cannot_leave_the_origin_or_the_path_segment(tool_server, evil
 
 @pytest.mark.parametrize("bad", ["..", ".", ""])
 def test_dot_segments_and_empty_path_values_are_refused(tool_server, bad: str) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/items/{{item}}/detail"))
     output = run(registry, {"item": bad})
     assert output.error == f"argument 'item' may not be {bad!r} in the URL path"
@@ -92,7 +93,7 @@ def test_dot_segments_and_empty_path_values_are_refused(tool_server, bad: str) -
 
 def test_redirect_to_another_origin_is_not_followed(tool_server, evil_server) -> None:
     tool_server.redirect_target = f"{evil_server.url}/steal"
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(
         spec(f"{tool_server.url}/redirect/other/{{item}}", headers={"Authorization": "Bearer redirect-secret-123"})
     )
@@ -104,30 +105,30 @@ def test_redirect_to_another_origin_is_not_followed(tool_server, evil_server) ->
 
 
 def test_same_origin_redirects_are_followed_and_bounded(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/redirect/same/{{item}}"))
     result = json.loads(run(registry, {"item": "x"}).output)
     assert result["body"]["path"] == "/landed"
 
-    loop = ToolRegistry()
+    loop = Toolbox()
     loop.add_http_tool(spec(f"{tool_server.url}/redirect/loop/{{item}}", max_redirects=2))
     output = run(loop, {"item": "x"})
     assert output.error == "too many redirects (more than 2)"
 
-    no_follow = ToolRegistry()
+    no_follow = Toolbox()
     no_follow.add_http_tool(spec(f"{tool_server.url}/redirect/same/{{item}}", follow_redirects=False))
     assert json.loads(run(no_follow, {"item": "x"}).output)["status"] == 302
 
 
 def test_post_303_redirect_becomes_get(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/redirect/see-other/{{item}}", method="POST", body={"a": 1}))
     result = json.loads(run(registry, {"item": "x"}).output)
     assert result["body"]["method"] == "GET" and result["body"]["path"] == "/landed"
 
 
 def test_response_size_is_capped_while_streaming(tool_server) -> None:
-    registry = ToolRegistry(max_output_chars=100_000)
+    registry = Toolbox(max_output_chars=100_000)
     registry.add_http_tool(spec(f"{tool_server.url}/big/{{item}}", max_response_bytes=10_000))
     output = run(registry, {"item": "x"})
     result = json.loads(output.output)
@@ -137,7 +138,7 @@ def test_response_size_is_capped_while_streaming(tool_server) -> None:
 
 
 def test_http_error_status_is_an_error_output_with_the_body(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/status/{{item}}"))
     output = run(registry, {"item": "404"})
     assert output.error == "HTTP 404 Not Found"
@@ -146,14 +147,14 @@ def test_http_error_status_is_an_error_output_with_the_body(tool_server) -> None
 
 
 def test_text_responses_are_returned_as_text(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/text/{{item}}"))
     result = json.loads(run(registry, {"item": "x"}).output)
     assert result["body"] == "plain words" and result["content_type"].startswith("text/plain")
 
 
 def test_slow_server_times_out_as_an_output(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/slow/{{item}}", timeout=0.2))
     output = run(registry, {"item": "x"})
     assert output.error is not None and "timed out" in output.error
@@ -165,7 +166,7 @@ def test_connection_refused_is_an_output() -> None:
     with socket.socket() as probe:  # a port nobody listens on (bound, then closed)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"http://127.0.0.1:{port}/items/{{item}}"))
     output = run(registry, {"item": "x"})
     assert output.error is not None and output.error.startswith("HTTP request failed: ConnectError")
@@ -175,7 +176,7 @@ def test_secret_headers_reach_the_server_but_never_the_model_logs_or_errors(
     tool_server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("OA_TEST_TOOL_TOKEN", "env-token-abcdef123456")
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(
         spec(
             f"{tool_server.url}/reflect-auth/{{item}}",
@@ -251,11 +252,11 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"method": "TRACE"}, "'TRACE' is not one of"),
+        ({"method": "TRACE"}, "method: must be one of GET, POST, PUT, PATCH, DELETE, HEAD, got 'TRACE'"),
         ({"body": {"a": 1}}, "a GET request cannot have a body"),
-        ({"timeout": 0}, "must be a positive number"),
-        ({"max_response_bytes": "lots"}, "must be a positive number"),
-        ({"surprise": 1}, "unknown field(s) ['surprise']"),
+        ({"timeout": 0}, "timeout: must be a finite number of seconds > 0"),
+        ({"max_response_bytes": "lots"}, "max_response_bytes: must be a whole number > 0"),
+        ({"surprise": 1}, "unknown field 'surprise'; known fields: approval, body, description"),
         ({"parameters": {"type": "array"}}, "must be a JSON schema with type: object"),
         ({"parameters": {"type": "object", "properties": {"item": {"type": "strin"}}}}, "not a valid JSON schema"),
         ({"strict": True}, "strict: true needs a strict schema"),
@@ -266,7 +267,10 @@ def test_bad_url_templates_are_refused_at_load_time(url: str, message: str) -> N
         ),
         ({"headers": {"X-Token": "${secret:nope}"}}, "secret 'nope' was not provided"),
         ({"query": {"key": "${env:HOME}"}}, "may not reference ${env:...}"),
-        ({"name": "bad name!"}, "must be 1-64 characters"),
+        ({"name": "bad name!"}, "name: must be 1-64 characters"),
+        ({"body": {"at": datetime.date(2026, 1, 1)}}, "body.at: must be JSON"),
+        ({"headers": {"Bad Name": "x"}}, "headers: must be a header name (no spaces"),
+        ({"follow_redirects": "maybe"}, "follow_redirects: must be true or false (also yes/no, 1/0, on/off"),
     ],
 )
 def test_bad_specs_are_refused_with_clear_messages(changes: dict[str, Any], message: str) -> None:
@@ -313,7 +317,7 @@ def test_strict_spec_is_accepted_when_the_schema_follows_the_rules() -> None:
 
 
 def test_schema_violations_never_reach_the_server(tool_server) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(spec(f"{tool_server.url}/items/{{item}}"))
     output = run(registry, {"limit": 3})
     assert output.error is not None and "'item' is a required property" in output.error

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from openaiassistant.errors import RunCancelledError, TurnTimeoutError, register_secret
-from openaiassistant.tools import Tool, ToolCall, ToolCallError, ToolDefinition, ToolRegistry
+from openaiassistant.errors import TurnCancelledError, TurnTimeoutError
+from openaiassistant.redaction import register_secret
+from openaiassistant.tools import Tool, Toolbox, ToolCall, ToolCallError, ToolDefinition
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -26,7 +27,7 @@ def call(name: str, args: object = None, *, call_id: str | None = None) -> ToolC
 
 
 def test_failures_are_outputs_one_per_call_in_order() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def add(a: int, b: int) -> int:
@@ -64,7 +65,7 @@ def test_failures_are_outputs_one_per_call_in_order() -> None:
 
 
 def test_empty_arguments_mean_no_arguments() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def ping() -> str:
@@ -78,7 +79,7 @@ def test_empty_arguments_mean_no_arguments() -> None:
 def test_sync_calls_run_in_parallel_until_all_started() -> None:
     n = 5
     barrier = threading.Barrier(n, timeout=10)  # opens only when all n calls are running at once
-    registry = ToolRegistry(max_concurrency=n)
+    registry = Toolbox(max_concurrency=n)
 
     @registry.tool
     def wait_for_all(i: int) -> int:
@@ -93,7 +94,7 @@ def test_sync_calls_run_in_parallel_until_all_started() -> None:
 
 def test_async_calls_run_in_parallel_until_all_started() -> None:
     n = 4
-    registry = ToolRegistry(max_concurrency=n)
+    registry = Toolbox(max_concurrency=n)
     state: dict[str, asyncio.Barrier] = {}
 
     @registry.tool
@@ -116,7 +117,7 @@ def test_concurrency_cap_holds() -> None:
     # Barrier(cap): every call needs `cap` calls running at the same time to finish, so the
     # round only completes if exactly `cap` run together; the counter shows never more.
     barrier = threading.Barrier(cap, timeout=10)
-    registry = ToolRegistry(max_concurrency=cap)
+    registry = Toolbox(max_concurrency=cap)
 
     @registry.tool
     def capped(i: int) -> int:
@@ -138,7 +139,7 @@ def test_outputs_keep_call_order_when_completion_order_is_reversed() -> None:
     n = 4
     done = [threading.Event() for _ in range(n)]
     finished: list[int] = []
-    registry = ToolRegistry(max_concurrency=n)
+    registry = Toolbox(max_concurrency=n)
 
     @registry.tool
     def chain(i: int) -> str:
@@ -157,7 +158,7 @@ def test_outputs_keep_call_order_when_completion_order_is_reversed() -> None:
 
 def test_timing_out_call_becomes_an_error_and_the_others_still_answer() -> None:
     release = threading.Event()
-    registry = ToolRegistry(call_timeout=0.2)
+    registry = Toolbox(call_timeout=0.2)
 
     @registry.tool
     def stuck() -> str:
@@ -180,7 +181,7 @@ def test_timing_out_call_becomes_an_error_and_the_others_still_answer() -> None:
 
 
 def test_async_tool_timeout_cancels_it() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     seen: list[str] = []
 
     async def forever(arguments: dict) -> str:
@@ -206,7 +207,7 @@ def test_async_tool_timeout_cancels_it() -> None:
 
 
 def test_deadline_cancels_and_drains_then_raises() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     started = threading.Event()
     cleaned_up = threading.Event()
 
@@ -227,7 +228,7 @@ def test_deadline_cancels_and_drains_then_raises() -> None:
 
 
 def test_deadline_already_past_runs_nothing() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     ran: list[int] = []
 
     @registry.tool
@@ -241,7 +242,7 @@ def test_deadline_already_past_runs_nothing() -> None:
 
 
 def test_cancel_event_cancels_and_drains() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     started = threading.Event()
     cleaned_up = threading.Event()
     cancel = threading.Event()
@@ -261,18 +262,18 @@ def test_cancel_event_cancels_and_drains() -> None:
         cancel.set()
 
     threading.Thread(target=cancel_once_started, daemon=True).start()
-    with pytest.raises(RunCancelledError):
+    with pytest.raises(TurnCancelledError):
         registry.execute_round([call("long_job")], cancel_event=cancel)
     assert cleaned_up.is_set()
 
 
 def test_cancel_event_already_set_runs_nothing() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     ran: list[int] = []
     registry.register(lambda: ran.append(1), name="record")
     cancel = threading.Event()
     cancel.set()
-    with pytest.raises(RunCancelledError):
+    with pytest.raises(TurnCancelledError):
         registry.execute_round([call("record")], cancel_event=cancel)
     assert ran == []
 
@@ -284,7 +285,7 @@ class _Interrupt(Exception):
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="needs the main thread")
 def test_interrupted_caller_cancels_and_drains_before_the_exception_propagates() -> None:
     # A real signal delivered while the caller waits (as Ctrl-C would), raising in the caller.
-    registry = ToolRegistry()
+    registry = Toolbox()
     started = threading.Event()
     cleaned_up = threading.Event()
 
@@ -317,7 +318,7 @@ def test_interrupted_caller_cancels_and_drains_before_the_exception_propagates()
 
 
 def test_works_from_a_thread_with_a_running_event_loop() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     async def double(x: int) -> int:
@@ -334,7 +335,7 @@ def test_works_from_a_thread_with_a_running_event_loop() -> None:
 
 
 def test_output_cap_has_a_visible_marker_and_stays_json() -> None:
-    registry = ToolRegistry(max_output_chars=300)
+    registry = Toolbox(max_output_chars=300)
 
     @registry.tool
     def huge(quote_chars: bool) -> str:
@@ -344,7 +345,7 @@ def test_output_cap_has_a_visible_marker_and_stays_json() -> None:
     outputs = registry.execute_round(
         [call("huge", {"quote_chars": False}, call_id="a"), call("huge", {"quote_chars": True}, call_id="b")]
     )
-    for output, raw in zip(outputs, ["x" * 5000, '"' * 5000]):
+    for output, raw in zip(outputs, ["x" * 5000, '"' * 5000], strict=True):
         assert len(output.output) <= 300
         notice = json.loads(output.output)
         assert notice["truncated"] is True
@@ -367,7 +368,7 @@ def test_results_are_serialized_to_json() -> None:
         x: int
         color: Color
 
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def point() -> Point:
@@ -385,7 +386,7 @@ def test_results_are_serialized_to_json() -> None:
 
 
 def test_tool_call_error_gives_structured_error() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def lookup(key: str) -> str:
@@ -400,7 +401,7 @@ def test_tool_call_error_gives_structured_error() -> None:
 def test_secrets_in_exceptions_never_reach_outputs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     secret = "topsecret-value-4411"
     register_secret(secret)
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def leaky() -> str:
@@ -421,15 +422,15 @@ def test_secrets_in_exceptions_never_reach_outputs_or_logs(caplog: pytest.LogCap
 
 
 def test_unknown_tool_with_empty_registry() -> None:
-    [output] = ToolRegistry().execute_round([call("anything")])
+    [output] = Toolbox().execute_round([call("anything")])
     assert output.error == "unknown tool 'anything'; available tools: (none)"
-    assert ToolRegistry().execute_round([]) == []
+    assert Toolbox().execute_round([]) == []
 
 
 def test_a_tool_exiting_or_returning_unserializable_data_still_gets_one_output() -> None:
     import sys
 
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def quits() -> None:
@@ -461,7 +462,7 @@ def test_abandoned_sync_calls_are_capped_per_registry() -> None:
     release = threading.Event()
     entered = threading.Semaphore(0)
     started: list[str] = []
-    registry = ToolRegistry(call_timeout=0.1, max_abandoned_calls=2)
+    registry = Toolbox(call_timeout=0.1, max_abandoned_calls=2)
 
     @registry.tool
     def stuck() -> str:
@@ -498,7 +499,7 @@ def test_abandoned_sync_calls_are_capped_per_registry() -> None:
             assert json.loads(output.output) == {"error": output.error}
         assert refused[2].error is None and json.loads(refused[2].output) == "async ok"
 
-        other = ToolRegistry()
+        other = Toolbox()
         other.register(quick)
         assert other.execute_round([call("quick")])[0].output == '"ok"'
     finally:

@@ -16,11 +16,11 @@ from typing import Any
 import openai
 import pytest
 
-from openaiassistant import errors
+from openaiassistant import redaction
 from openaiassistant.assistant import Assistant
-from openaiassistant.errors import redact
+from openaiassistant.redaction import redact
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(60)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -29,7 +29,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 @pytest.fixture(autouse=True)
 def _isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     # The registered secrets are process-wide: give each test its own copy.
-    monkeypatch.setattr(errors, "_extra_secrets", set(errors._extra_secrets))
+    monkeypatch.setattr(redaction, "_extra_secrets", set(redaction._extra_secrets))
 
 
 NOT_SECRET_HEADERS = {
@@ -62,7 +62,7 @@ def http_spec(url: str, headers: dict[str, str]) -> dict[str, Any]:
 
 def test_only_credential_headers_and_references_are_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OA_TEST_REDACTION_ENV", "from-the-environment-1")
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(
         http_spec(
             "http://127.0.0.1:9/metrics",
@@ -120,7 +120,7 @@ def test_the_model_gets_tool_results_unchanged_and_valid_json(emulator: Any, too
     """The review's probe: after an HTTP tool with harmless 'auth'/'key' headers is loaded, a
     Python tool's ``{"ok": true}`` reached the model as ``{"ok": ***}``."""
     emulator.load_script(SCRIPT)
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(http_spec(f"{tool_server.url}/metrics", NOT_SECRET_HEADERS))
 
     @registry.tool

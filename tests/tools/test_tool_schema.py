@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import Tool, ToolCall, ToolDefinition, ToolRegistry
+from openaiassistant.tools import Tool, Toolbox, ToolCall, ToolDefinition
 from openaiassistant.tools.docstrings import parse_docstring
 from openaiassistant.tools.strict import strict_problem
 
@@ -39,13 +39,13 @@ class Filter(TypedDict, total=False):
     value: str
 
 
-def only_definition(registry: ToolRegistry) -> ToolDefinition:
+def only_definition(registry: Toolbox) -> ToolDefinition:
     [definition] = registry.definitions()
     return definition
 
 
 def test_google_docstring_and_type_hints_make_a_strict_schema() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def find_alerts(
@@ -97,7 +97,7 @@ def test_google_docstring_and_type_hints_make_a_strict_schema() -> None:
 
 
 def test_non_strict_schema_uses_required_and_defaults() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool(name="lookup", description="Look it up.", strict=False)
     def whatever(key: str, extra: dict[str, int], count: int = 3, anything: Any = None) -> None:
@@ -140,7 +140,7 @@ def test_numpy_docstring() -> None:
 
 
 def test_typeddict_schema() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def query(filters: list[Filter]) -> None:
@@ -166,7 +166,7 @@ def test_typeddict_schema() -> None:
 )
 def test_unsupported_signatures_are_config_errors(factory: Any, message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        ToolRegistry().register(factory(), name="t")
+        Toolbox().register(factory(), name="t")
     assert message in str(info.value)
 
 
@@ -179,7 +179,7 @@ def _with_hint(hint: Any) -> Any:
 
 
 def test_duplicate_and_invalid_names_are_refused() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     def ping() -> str:
         return "pong"
@@ -197,11 +197,11 @@ def test_duplicate_and_invalid_names_are_refused() -> None:
 )
 def test_registry_limits_are_validated(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        ToolRegistry(**kwargs)
+        Toolbox(**kwargs)
 
 
 def test_arguments_become_python_values_and_null_means_default() -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
     seen: dict[str, Any] = {}
 
     @registry.tool
@@ -251,7 +251,7 @@ def test_async_callable_and_methods() -> None:
         """Count items."""
         return len(items)
 
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.register(Inventory().address)
     registry.register(count)
     outputs = registry.execute_round(
@@ -282,7 +282,7 @@ def test_pluggable_executor_objects() -> None:
         def invoke(self, arguments: dict[str, Any]) -> Any:
             return {"rows": [arguments["q"].upper()]}
 
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add(KeepProviderTool())
     registry.add(
         Tool(

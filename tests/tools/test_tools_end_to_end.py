@@ -15,7 +15,7 @@ import pytest
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(60)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -68,7 +68,7 @@ def test_http_tools_in_a_turn_stay_on_their_origin_and_keep_secrets(
     evil_host = evil_server.url.removeprefix("http://")
     tool_server.redirect_target = f"{evil_server.url}/steal"
     emulator.load_script(script(evil_host))
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add_http_tool(tool_spec("get_item", f"{tool_server.url}/items/{{item}}"), secrets={"api": SECRET})
     registry.add_http_tool(tool_spec("bounce", f"{tool_server.url}/redirect/other/{{item}}"), secrets={"api": SECRET})
 

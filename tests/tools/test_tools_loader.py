@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools import ToolCall, ToolRegistry, load_tools_file
+from openaiassistant.tools import Toolbox, ToolCall, load_tools_file
 
 YAML_TOOLS = """
 tools:
@@ -61,7 +61,7 @@ def test_yaml_file_with_tools_key_loads_and_runs(tmp_path: Path, tool_server) ->
 def test_json_list_file_into_an_existing_registry(tmp_path: Path) -> None:
     specs = [{"name": "ping", "url": "http://127.0.0.1:9/ping"}]
     path = write(tmp_path, "tools.json", json.dumps(specs))
-    registry = ToolRegistry(max_concurrency=2)
+    registry = Toolbox(max_concurrency=2)
     assert load_tools_file(path, registry=registry) is registry
     assert registry.names() == ["ping"]
     assert registry.definitions()[0].parameters == {"type": "object", "properties": {}, "additionalProperties": False}
@@ -76,18 +76,18 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
     [
         ("bad.yaml", "tools: [name: x\n", "is not valid YAML (line"),
         ("bad.json", "{'tools': []}", "is not valid JSON (line 1"),
-        ("other.yaml", "functions: []", "exactly one key, 'tools'"),
-        ("scalar.yaml", "42", "must hold a list of tool specs"),
+        ("other.yaml", "functions: []", "unknown field 'functions'; known fields: tools"),
+        ("scalar.yaml", "42", "must be one of: a list of tools; a mapping {tools: [...]}"),
         ("item.yaml", "- just a string", "tools[0]: must be a mapping"),
         (
             "field.yaml",
             "- {name: t, url: 'http://127.0.0.1/x', verb: GET}",
-            "tools[0] (t): invalid HTTP tool 't': unknown field",
+            "tools[0]: unknown field 'verb'; known fields: approval, body, description",
         ),
         (
             "host.yaml",
             "- {name: ok, url: 'http://127.0.0.1/x'}\n- {name: t2, url: 'http://{h}/x'}",
-            "tools[1] (t2): invalid HTTP tool 't2' url: placeholders are not allowed in the scheme, host or port",
+            "tools[1].url: placeholders are not allowed in the scheme, host or port (tool 't2')",
         ),
         (
             "env.yaml",
@@ -97,7 +97,7 @@ def test_empty_file_gives_an_empty_registry(tmp_path: Path) -> None:
         (
             "dup.yaml",
             "- {name: t, url: 'http://127.0.0.1/x'}\n- {name: t, url: 'http://127.0.0.1/y'}",
-            "tools[1] (t): invalid tool name: 't' is already registered",
+            "tools[1].name: 't' is already registered",
         ),
     ],
 )

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,17 +33,18 @@ from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import streams
 from openaiassistant.backends.assistants_wire import get
 from openaiassistant.backends.base import (
-    Busy,
     NeedsToolOutputs,
+    Outcome,
     Pending,
     RunRef,
     Started,
     Step,
     TurnOutput,
     TurnRequest,
-    waiting,
 )
-from openaiassistant.backends.transport import RAW, ConversationBusy, MaybeLanded, call, get_client, poll_hint
+from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
+from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, with_hint
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -86,7 +86,11 @@ class AssistantsBackend:
     def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec) -> None:
         self.connection = connection
         self.spec = spec
+        if not spec.assistant_id:
+            raise ConfigError("assistant_id", "required on the assistants backend")
+        self.assistant_id: str = spec.assistant_id
         self.client = get_client(connection)
+        self.call = Caller(connection)
         self._stored_tools: list[dict[str, Any]] | None = None
         # thread id -> the newest run seen there (so a broken request never adopts an older run)
         self._seen_runs: OrderedDict[str, str] = OrderedDict()
@@ -112,7 +116,7 @@ class AssistantsBackend:
     def validate(self) -> None:
         try:
             self.call(
-                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                lambda t: self.client.beta.assistants.retrieve(self.assistant_id, timeout=t),
                 Deadline(timeout=None),
                 "retrieve assistant",
             )
@@ -124,19 +128,18 @@ class AssistantsBackend:
     # -- shared by the sessions ---------------------------------------------------------------
     def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[Any, float | None]:
         """A run object and the server's poll hint."""
-        raw = self.call(
-            lambda t: self.threads.runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
-            deadline,
-            "retrieve run",
-            thread_id=ref.thread_id,
+        runs = self.threads.runs
+        return with_hint(
+            self.call(
+                lambda t: runs.retrieve(ref.run_id, thread_id=ref.thread_id, timeout=t, extra_headers=RAW),
+                deadline,
+                "retrieve run",
+                thread_id=ref.thread_id,
+            )
         )
-        return raw.parse(), poll_hint(raw.headers)
 
     def cancel_run(self, ref: RunRef) -> None:
-        try:
-            self.threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0)
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
+        best_effort(lambda: self.threads.runs.cancel(ref.run_id, thread_id=ref.thread_id, timeout=10.0))
 
     def seen(self, ref: RunRef) -> None:
         """Remember ``ref`` as the newest run of its thread."""
@@ -155,7 +158,7 @@ class AssistantsBackend:
             return None
         if self._stored_tools is None:
             assistant = self.call(
-                lambda t: self.client.beta.assistants.retrieve(self.spec.assistant_id, timeout=t),
+                lambda t: self.client.beta.assistants.retrieve(self.assistant_id, timeout=t),
                 deadline,
                 "retrieve assistant",
             )
@@ -190,34 +193,15 @@ class AssistantsBackend:
                 return messages
             query["after"] = str(data[-1].id)
 
-    def call(
-        self,
-        fn: Callable[[float], Any],
-        deadline: Deadline,
-        what: str,
-        *,
-        thread_id: str | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        return call(
-            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
-        )
+    def other_run(self, ref: RunRef, deadline: Deadline) -> OtherRunOnServer:
+        """Someone else's run holding the thread: waited for (its answer is not read), or cancelled."""
 
+        def look() -> Outcome:
+            run, hint = self.retrieve(ref, deadline)
+            self.seen(ref)  # so that a broken request of ours never adopts it
+            return aw.run_outcome(run, hint, TurnOutput)
 
-class _OtherRun:
-    """Someone else's run holding the thread: waited for (its answer is not read), or cancelled."""
-
-    def __init__(self, *, backend: AssistantsBackend, ref: RunRef, deadline: Deadline) -> None:
-        self.run_id = ref.run_id
-        self._backend, self._ref, self._deadline = backend, ref, deadline
-
-    def poll(self) -> Pending | None:
-        run, hint = self._backend.retrieve(self._ref, self._deadline)
-        self._backend.seen(self._ref)  # so that a broken request of ours never adopts it
-        return waiting(aw.run_outcome(run, hint, TurnOutput))
-
-    def cancel(self) -> None:
-        self._backend.cancel_run(self._ref)
+        return OtherRunOnServer(run_id=ref.run_id, look=look, cancel=lambda: self.cancel_run(ref))
 
 
 @dataclass
@@ -229,38 +213,49 @@ class _Streamed:
     messages: list[Any] = field(default_factory=list)
 
 
-class AssistantsSession:
+@dataclass
+class _Reading:
+    """What a run stream has said so far."""
+
+    thread_id: str | None  # the thread the request named (None: the request makes one)
+    ref: RunRef | None  # the run, once named (given when the stream continues a known run)
+    made: str | None = None  # the thread the stream says it created
+
+    @property
+    def thread(self) -> str | None:
+        return self.thread_id or self.made
+
+
+class AssistantsSession(SessionBase):
     """One turn's runs on one thread, and what lives as long as they do."""
 
     def __init__(self, *, backend: AssistantsBackend, request: TurnRequest, deadline: Deadline) -> None:
+        super().__init__(thread_id=request.thread_id)
         self._backend = backend
         self._threads = backend.threads
         self._request = request
         self._deadline = deadline
         self._sse = backend.connection.transport == "sse"
-        self._thread_id = request.thread_id
-        self._ref: RunRef | None = None  # our newest run
-        self._active: RunRef | None = None  # ... while it occupies the thread
         self._streamed: _Streamed | None = None
 
-    @property
-    def thread_id(self) -> str | None:
-        return self._thread_id
-
     # -- the seam -----------------------------------------------------------------------------
+    @surfaced
     def start(self) -> Started:
         """The turn's run, carrying the user's message."""
         return self._open(self._request.user_input.assistants_message())
 
+    @surfaced
     def retry(self) -> Started:
         """A new run after a retryable failure: it answers the message already in the thread."""
         return self._open(None)
 
+    @surfaced
     def poll(self) -> Step:
         ref = self._current()
         run, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(ref.thread_id, run, hint=hint))
 
+    @surfaced
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         # all outputs of the round in ONE request, as the API requires
@@ -276,20 +271,12 @@ class AssistantsSession:
             )
         )
 
-    def cancel(self) -> None:
-        if self._active is not None:
-            self._cancel(self._active)
-
     # -- starting -----------------------------------------------------------------------------
     def _open(self, message: dict[str, Any] | None) -> Started:
         try:
             return self._track(self._start(message))
-        except ConversationBusy as busy:
-            other = None
-            if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="run")
-                other = _OtherRun(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.thread_id, other=other)
+        except ConversationBusy as refused:
+            return busy(refused, lambda ref: self._backend.other_run(ref, self._deadline), kind="run")
 
     def _start(self, message: dict[str, Any] | None) -> Step:
         request = self._request
@@ -300,7 +287,7 @@ class AssistantsSession:
                 return self._run_request(
                     "/threads/runs", body, "create thread and run", thread_id=None, idempotent=True
                 )
-            except streams.StreamBrokeEarly as broke:  # the thread was made, and with it our run
+            except StreamBrokeEarly as broke:  # the thread was made, and with it our run
                 adopted = self._adopt(str(broke.thread_id), since=None)
                 if adopted is None:
                     raise ServerUnavailableError(
@@ -324,7 +311,7 @@ class AssistantsSession:
         sent = time.time()
         try:
             return self._run_request(path, body, "create run", thread_id=thread_id, idempotent=False)
-        except (MaybeLanded, streams.StreamBrokeEarly) as broke:
+        except (MaybeLanded, StreamBrokeEarly) as broke:
             adopted = self._adopt(thread_id, since=sent)
             if adopted is not None:
                 return adopted
@@ -366,17 +353,6 @@ class AssistantsSession:
         return fields
 
     # -- following a run ----------------------------------------------------------------------
-    def _current(self) -> RunRef:
-        if self._ref is None:
-            raise RuntimeError("no run has been started in this session")
-        return self._ref
-
-    def _track(self, step: Step) -> Step:
-        self._ref = step.ref
-        self._active = step.ref if step.active else None
-        self._thread_id = step.ref.thread_id
-        return step
-
     def _cancel(self, ref: RunRef) -> None:
         if self._streamed is not None and self._streamed.run_id == ref.run_id:
             self._streamed = None
@@ -431,48 +407,61 @@ class AssistantsSession:
 
     def _consume(self, thread_id: str | None, stream: Any, known: RunRef | None = None) -> Step:
         """Read run events until the run stops or needs tools; a broken stream means poll."""
-        ref, made = known, None
+        reading = _Reading(thread_id=thread_id, ref=known)
         try:
             for event in streams.until_deadline(stream, self._deadline):
-                name, data = _event(event)
-                if name == "thread.created":
-                    made = str(get(data, "id"))
-                if ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
-                    ref = RunRef(thread_id=str(get(data, "thread_id")), run_id=str(get(data, "id")), kind="run")
-                    self._streamed = _Streamed(run_id=ref.run_id)
-                if name == "thread.message.delta" and self._request.on_text:
-                    for text in aw.delta_texts(data):
-                        self._request.on_text(text)
-                elif name in _MESSAGE_DONE_EVENTS and ref is not None:
-                    self._keep_message(ref, data)
-                elif name in _TERMINAL_EVENTS:
+                finished = self._read_event(reading, *_event(event))
+                if finished is not None:
                     streams.drain(stream)
-                    return self._step(str(get(data, "thread_id")), data)
-                elif name == "error":
-                    raise ServerUnavailableError(
-                        f"run stream error: {get(data, 'message')}", thread_id=thread_id or made
-                    )
+                    return self._step(str(get(finished, "thread_id")), finished)
         except BaseException as exc:
-            if ref is not None and self._streaming(ref):
-                self._streamed = None
-            try:
-                streams.stream_failure(
-                    exc, self._deadline, what="run stream", ref=ref, known=known is not None, cancel=self._cancel
-                )
-            except AssistantError as err:
-                err.with_context(thread_id=thread_id or made)
-                raise
+            self._stream_failed(exc, reading, known=known is not None)
         finally:
             stream.close()
-        if ref is None:
-            raise streams.StreamBrokeEarly(
-                "the run stream broke before the run was named",
-                thread_id=thread_id or made,
-                made_thread=made is not None,
+        return self._stream_broke(reading)
+
+    def _read_event(self, reading: _Reading, name: str, data: Any) -> Any:
+        """Take one event in; the run's data when the event ends what the stream has to say."""
+        if name == "thread.created":
+            reading.made = str(get(data, "id"))
+        if reading.ref is None and name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+            reading.ref = RunRef(thread_id=str(get(data, "thread_id")), run_id=str(get(data, "id")), kind="run")
+            self._streamed = _Streamed(run_id=reading.ref.run_id)
+        if name == "thread.message.delta" and self._request.on_text:
+            for text in aw.delta_texts(data):
+                self._request.on_text(text)
+        elif name in _MESSAGE_DONE_EVENTS and reading.ref is not None:
+            self._keep_message(reading.ref, data)
+        elif name in _TERMINAL_EVENTS:
+            return data
+        elif name == "error":
+            raise ServerUnavailableError(f"run stream error: {get(data, 'message')}", thread_id=reading.thread)
+        return None
+
+    def _stream_failed(self, exc: BaseException, reading: _Reading, *, known: bool) -> None:
+        """Returns only when the stream merely broke (see ``streams.stream_failure``)."""
+        if reading.ref is not None and self._streaming(reading.ref):
+            self._streamed = None
+        try:
+            streams.stream_failure(
+                exc, self._deadline, what="run stream", ref=reading.ref, known=known, cancel=self._cancel
             )
-        if self._streaming(ref):
+        except AssistantError as err:
+            err.with_context(thread_id=reading.thread)
+            raise
+
+    def _stream_broke(self, reading: _Reading) -> Step:
+        """What a stream that broke before the run stopped leaves: poll the run (or, when it
+        never named the run, a signal for the caller)."""
+        if reading.ref is None:
+            raise StreamBrokeEarly(
+                "the run stream broke before the run was named",
+                thread_id=reading.thread,
+                made_thread=reading.made is not None,
+            )
+        if self._streaming(reading.ref):
             self._streamed = None  # messages may now be missed: read them from the thread
-        return streams.pending_step(ref)
+        return streams.pending_step(reading.ref)
 
     def _keep_message(self, ref: RunRef, message: Any) -> None:
         if self._streamed is not None and self._streamed.run_id == ref.run_id:

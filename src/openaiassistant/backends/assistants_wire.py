@@ -61,18 +61,28 @@ def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]]
     instructions = params.instructions if params.instructions is not None else spec.instructions
     if instructions is not None:  # per-turn override of the stored assistant's instructions
         body["instructions"] = instructions
-    for name in (
-        "additional_instructions",
-        "temperature",
-        "top_p",
-        "max_prompt_tokens",
-        "max_completion_tokens",
-        "parallel_tool_calls",
-        "metadata",
-    ):
-        value = getattr(params, name)
-        if value is not None:
-            body[name] = value
+    body.update(
+        params.given(
+            "additional_instructions",
+            "temperature",
+            "top_p",
+            "max_prompt_tokens",
+            "max_completion_tokens",
+            "parallel_tool_calls",
+            "metadata",
+        )
+    )
+    body.update(_shaping(params))
+    if params.reasoning_effort is not None:
+        body["reasoning_effort"] = params.reasoning_effort
+    if tools is not None:
+        body["tools"] = tools
+    return body
+
+
+def _shaping(params: RunParams) -> dict[str, Any]:
+    """truncation_strategy, tool_choice and response_format in the Assistants API's shapes."""
+    body: dict[str, Any] = {}
     truncation = params.truncation_strategy
     if truncation is not None:
         if truncation.kind == "last_messages":
@@ -86,19 +96,11 @@ def run_body(params: RunParams, spec: AssistantSpec, tools: list[dict[str, Any]]
         )
     fmt = params.response_format
     if fmt is not None:
-        if fmt.kind == "json_schema":
-            schema: dict[str, Any] = {"name": fmt.name, "schema": fmt.schema}
-            if fmt.strict is not None:
-                schema["strict"] = fmt.strict
-            if fmt.description:
-                schema["description"] = fmt.description
-            body["response_format"] = {"type": "json_schema", "json_schema": schema}
-        else:
-            body["response_format"] = {"type": fmt.kind}
-    if params.reasoning_effort is not None:
-        body["reasoning_effort"] = params.reasoning_effort
-    if tools is not None:
-        body["tools"] = tools
+        body["response_format"] = (
+            {"type": "json_schema", "json_schema": fmt.schema_fields()}
+            if fmt.kind == "json_schema"
+            else {"type": fmt.kind}
+        )
     return body
 
 

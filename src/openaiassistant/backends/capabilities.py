@@ -85,11 +85,11 @@ def parse(text: str | Mapping[str, object] | None) -> dict[str, bool]:
     else:
         raise ConfigError("capabilities", f"must be text like 'conversations=off', got {text!r}")
     pinned: dict[str, bool] = {}
-    for name, value in pairs:
-        key = name.lower().replace("-", "_").replace("+", "_")
+    for given, setting in pairs:
+        key = given.lower().replace("-", "_").replace("+", "_")
         if key not in NAMES:
-            raise ConfigError("capabilities", f"{name!r} is not one of {', '.join(NAMES)}")
-        pinned[key] = parse_bool(f"capabilities.{key}", value)
+            raise ConfigError("capabilities", f"{given!r} is not one of {', '.join(NAMES)}")
+        pinned[key] = parse_bool(f"capabilities.{key}", setting)
     return pinned
 
 

@@ -14,32 +14,22 @@ from its last sequence number. A turn without a conversation makes one with its 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import openai
 
-from openaiassistant.backends import capabilities, streams
+from openaiassistant.backends import base, capabilities, streams
 from openaiassistant.backends import responses_wire as rw
-from openaiassistant.backends.base import (
-    Busy,
-    Completed,
-    Incomplete,
-    NeedsToolOutputs,
-    Outcome,
-    Pending,
-    RunRef,
-    Started,
-    Step,
-    TurnRequest,
-    waiting,
-)
+from openaiassistant.backends.base import RunRef, Started, Step, TurnRequest
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.backends.local_conversation import LocalConversation, is_local
 from openaiassistant.backends.local_conversation import history as local_history
-from openaiassistant.backends.transport import RAW, ConversationBusy, call, get_client, poll_hint, server_url
+from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
+from openaiassistant.backends.signals import ConversationBusy, StreamBrokeEarly, surfaced
+from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, server_url, with_hint
 from openaiassistant.backends.window import WindowTurn, window_input
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
@@ -65,6 +55,7 @@ class ResponsesBackend:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
+        self.call = Caller(connection)
         # where conversations live when the server keeps none (a ConversationLog)
         self.conversation_log = conversation_log
         self.server = server_url(connection)
@@ -118,9 +109,7 @@ class ResponsesBackend:
             if after:
                 query["after"] = after
             page = self.call(
-                lambda t: self.client.get(
-                    f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": t}
-                ),
+                functools.partial(self._items_page, thread_id, query),
                 Deadline(timeout=_NO_DEADLINE),
                 "list conversation items",
             )
@@ -129,6 +118,11 @@ class ResponsesBackend:
             if not page.get("has_more") or not data:
                 return messages
             after = page.get("last_id") or data[-1].get("id")
+
+    def _items_page(self, thread_id: str, query: dict[str, Any], timeout: float) -> Any:
+        return self.client.get(
+            f"/conversations/{thread_id}/items", cast_to=object, options={"params": query, "timeout": timeout}
+        )
 
     def validate(self) -> None:
         model = self.spec.model or self.connection.azure_deployment
@@ -144,81 +138,55 @@ class ResponsesBackend:
     # -- shared by the sessions ---------------------------------------------------------------
     def retrieve(self, ref: RunRef, deadline: Deadline) -> tuple[dict[str, Any], float | None]:
         """A response object and the server's poll hint."""
+        path = f"/responses/{ref.run_id}"
         raw = self.call(
-            lambda t: self.client.get(
-                f"/responses/{ref.run_id}", cast_to=object, options={"headers": RAW, "timeout": t}
-            ),
+            lambda t: self.client.get(path, cast_to=object, options={"headers": RAW, "timeout": t}),
             deadline,
             "retrieve response",
             thread_id=ref.thread_id,
         )
-        return raw.parse(), poll_hint(raw.headers)
+        return with_hint(raw)
 
     def cancel_response(self, ref: RunRef) -> None:
-        try:
-            self.client.post(f"/responses/{ref.run_id}/cancel", cast_to=object, options={"timeout": 10.0})
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
+        path = f"/responses/{ref.run_id}/cancel"
+        best_effort(lambda: self.client.post(path, cast_to=object, options={"timeout": 10.0}))
 
-    def call(
-        self,
-        fn: Callable[[float], Any],
-        deadline: Deadline,
-        what: str,
-        *,
-        thread_id: str | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        return call(
-            fn, settings=self.connection, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+    def other_response(self, ref: RunRef, deadline: Deadline) -> OtherRunOnServer:
+        """Someone else's response holding the conversation: waited for, or cancelled."""
+        return OtherRunOnServer(
+            run_id=ref.run_id,
+            look=lambda: rw.responses_outcome(*self.retrieve(ref, deadline)),
+            cancel=lambda: self.cancel_response(ref),
         )
 
 
-class _OtherResponse:
-    """Someone else's response holding the conversation: waited for, or cancelled."""
-
-    def __init__(self, *, backend: ResponsesBackend, ref: RunRef, deadline: Deadline) -> None:
-        self.run_id = ref.run_id
-        self._backend, self._ref, self._deadline = backend, ref, deadline
-
-    def poll(self) -> Pending | None:
-        obj, hint = self._backend.retrieve(self._ref, self._deadline)
-        return waiting(rw.responses_outcome(obj, hint))
-
-    def cancel(self) -> None:
-        self._backend.cancel_response(self._ref)
-
-
-class ResponsesSession:
+class ResponsesSession(SessionBase):
     """One turn's responses on one conversation, and what lives as long as they do."""
 
     def __init__(self, *, backend: ResponsesBackend, request: TurnRequest, deadline: Deadline) -> None:
+        super().__init__(thread_id=request.thread_id)
         self._backend = backend
         self._client = backend.client
         self._spec = backend.spec
         self._request = request
         self._deadline = deadline
         self._sse = backend.connection.transport == "sse"
-        self._thread_id = request.thread_id
-        self._ref: RunRef | None = None  # our newest response
-        self._active: RunRef | None = None  # ... while it occupies the conversation
         self._last_seq: int | None = None  # the last streamed sequence number of our response
         self._resumes = 0  # stream resumptions of our response so far
         self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
         self._local: LocalConversation | None = None  # the conversation, when our log keeps it
 
-    @property
-    def thread_id(self) -> str | None:
-        return self._thread_id
-
     # -- the seam -----------------------------------------------------------------------------
+    @surfaced
     def start(self) -> Started:
         return self._open(self._request.user_input.responses_message(), retried=False)
 
+    @surfaced
     def retry(self) -> Started:
         return self._open(self._request.user_input.responses_message(), retried=True)
 
+    @surfaced
     def poll(self) -> Step:
         ref = self._current()
         if self._background() and self._last_seq is not None:
@@ -232,6 +200,7 @@ class ResponsesSession:
         obj, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(obj, hint=hint))
 
+    @surfaced
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
         self._open_calls = None
@@ -242,10 +211,6 @@ class ResponsesSession:
         if self._window is not None:
             self._window.record_input(items)
         return self._track(self._create(items, idempotent=False, previous=ref.run_id))
-
-    def cancel(self) -> None:
-        if self._active is not None:
-            self._cancel(self._active)
 
     # -- internals ----------------------------------------------------------------------------
     def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
@@ -265,12 +230,8 @@ class ResponsesSession:
             self._window.record_input([message])
             recent = self._recent_items()
             return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
-        except ConversationBusy as busy:
-            other = None
-            if busy.run_id is not None:
-                ref = RunRef(thread_id=busy.thread_id, run_id=busy.run_id, kind="response")
-                other = _OtherResponse(backend=self._backend, ref=ref, deadline=self._deadline)
-            return Busy(thread_id=busy.thread_id, other=other)
+        except ConversationBusy as refused:
+            return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none (in our own log where the
@@ -300,16 +261,6 @@ class ResponsesSession:
             return self._backend.new_local(metadata)
         return str(created["id"])
 
-    def _current(self) -> RunRef:
-        if self._ref is None:
-            raise RuntimeError("no response has been started in this session")
-        return self._ref
-
-    def _track(self, step: Step) -> Step:
-        self._ref = step.ref
-        self._active = step.ref if step.active else None
-        return step
-
     def _cancel(self, ref: RunRef) -> None:
         """Cancel a working response; for one that ended asking for tools, close its calls.
 
@@ -324,11 +275,9 @@ class ResponsesSession:
         if not calls:
             self._backend.cancel_response(ref)
             return
-        if self._local is not None:
-            try:
-                self._local.close_calls([c.call_id for c in calls])
-            except Exception:  # best effort: the turn is already failing for a better reason
-                pass
+        local = self._local
+        if local is not None:
+            best_effort(lambda: local.close_calls([c.call_id for c in calls]))
             return
         items = [
             {
@@ -338,15 +287,8 @@ class ResponsesSession:
             }
             for c in calls
         ]
-        try:
-            self._client.post(
-                f"/conversations/{ref.thread_id}/items",
-                body={"items": items},
-                cast_to=object,
-                options={"timeout": 10.0},
-            )
-        except Exception:  # best effort: the turn is already failing for a better reason
-            pass
+        path = f"/conversations/{ref.thread_id}/items"
+        best_effort(lambda: self._client.post(path, body={"items": items}, cast_to=object, options={"timeout": 10.0}))
 
     def _input_kept(self, message: dict[str, Any]) -> bool:
         """Whether the conversation already ends with this user message (a retried turn)."""
@@ -481,7 +423,7 @@ class ResponsesSession:
         finally:
             stream.close()
         if ref is None:
-            raise streams.StreamBrokeEarly(
+            raise StreamBrokeEarly(
                 "the response stream broke before the response was created", thread_id=self._thread_id
             )
         return streams.pending_step(ref)
@@ -489,22 +431,22 @@ class ResponsesSession:
     def _step(self, obj: dict[str, Any], hint: float | None = None) -> Step:
         ref = RunRef(thread_id=self._conversation(), run_id=str(obj["id"]), kind="response")
         outcome = rw.responses_outcome(obj, hint)
-        if not isinstance(outcome, Pending):
+        if not isinstance(outcome, base.Pending):
             self._last_seq, self._resumes = None, 0
-        if self._local is not None and isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+        if self._local is not None and isinstance(outcome, (base.NeedsToolOutputs, base.Completed, base.Incomplete)):
             self._local.record_response(obj)
-        if self._window is not None and not isinstance(outcome, Pending):
+        if self._window is not None and not isinstance(outcome, base.Pending):
             self._end_of_round(self._window, obj, outcome)
-        elif isinstance(outcome, NeedsToolOutputs):
+        elif isinstance(outcome, base.NeedsToolOutputs):
             # its function_call items wait in the conversation for outputs (see _cancel)
             self._open_calls = (ref.run_id, outcome.calls)
         return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
-    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: Outcome) -> None:
+    def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: base.Outcome) -> None:
         """A windowed turn's response ended: keep its items; on the answer, write them all."""
-        if isinstance(outcome, (NeedsToolOutputs, Completed, Incomplete)):
+        if isinstance(outcome, (base.NeedsToolOutputs, base.Completed, base.Incomplete)):
             window.record_output(obj)
-        if isinstance(outcome, (Completed, Incomplete)):
+        if isinstance(outcome, (base.Completed, base.Incomplete)):
             self._window = None
             window.flush(
                 lambda path, body: self._backend.call(
@@ -515,6 +457,16 @@ class ResponsesSession:
                 )
             )
 
+    def _joining(self, previous: str | None) -> dict[str, Any]:
+        """How a response joins its conversation: by ``conversation``; a windowed turn's tool
+        rounds chain beside it (``previous_response_id``); with our own log the conversation is
+        the input (``previous_response_id`` cannot be trusted for history there)."""
+        if self._local is not None:
+            return {}
+        if self._window is None:
+            return {"conversation": self._thread_id}
+        return {"previous_response_id": previous} if previous else {}
+
     def _body(self, items: list[dict[str, Any]], *, previous: str | None) -> dict[str, Any]:
         params: RunParams = self._request.params
         spec = self._spec
@@ -524,23 +476,12 @@ class ResponsesSession:
         }
         if items:  # optional on the API: a retried turn may have nothing new to add
             body["input"] = items
-        if self._local is not None:
-            pass  # the conversation is the input; previous_response_id cannot be trusted for history
-        elif self._window is None:
-            body["conversation"] = self._thread_id
-        elif previous:  # a windowed turn's tool rounds chain beside the conversation
-            body["previous_response_id"] = previous
+        body.update(self._joining(previous))
         if self._background():
             body["background"] = True
         if self._sse:
             body["stream"] = True
-        instructions = params.instructions if params.instructions is not None else spec.instructions
-        if params.additional_instructions:  # no such field here: appended, as Assistants does
-            instructions = (
-                f"{instructions}\n\n{params.additional_instructions}"
-                if instructions
-                else params.additional_instructions
-            )
+        instructions = _instructions(params, spec)
         if instructions:
             body["instructions"] = instructions
         tools = [rw.responses_tool(d) for d in self._request.tools]
@@ -552,3 +493,12 @@ class ResponsesSession:
         if "truncation" in body and not self._backend.allows("truncation"):
             del body["truncation"]
         return body
+
+
+def _instructions(params: RunParams, spec: AssistantSpec) -> str | None:
+    """The turn's instructions (else the spec's), with ``additional_instructions`` appended: the
+    Responses API has no such field, Assistants appends them the same way."""
+    instructions = params.instructions if params.instructions is not None else spec.instructions
+    if not params.additional_instructions:
+        return instructions
+    return f"{instructions}\n\n{params.additional_instructions}" if instructions else params.additional_instructions

@@ -9,17 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openaiassistant.backends.base import (
-    Cancelled,
-    Completed,
-    Failed,
-    Incomplete,
-    NeedsToolOutputs,
-    Outcome,
-    Pending,
-    Retryable,
-    TurnOutput,
-)
+from openaiassistant.backends import base
 from openaiassistant.content.citations import from_responses_annotations
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
@@ -36,8 +26,8 @@ def unwrap_event(event: Any) -> dict[str, Any]:
     return event if isinstance(event, dict) else {}
 
 
-def responses_output(obj: dict[str, Any]) -> tuple[TurnOutput, list[ToolCall]]:
-    output, calls = TurnOutput(), []
+def responses_output(obj: dict[str, Any]) -> tuple[base.TurnOutput, list[ToolCall]]:
+    output, calls = base.TurnOutput(), []
     for item in obj.get("output") or []:
         kind = item.get("type")
         if kind == "message":
@@ -58,20 +48,24 @@ def responses_output(obj: dict[str, Any]) -> tuple[TurnOutput, list[ToolCall]]:
     return output, calls
 
 
-def responses_outcome(obj: dict[str, Any], hint: float | None = None) -> Outcome:
+def responses_outcome(obj: dict[str, Any], hint: float | None = None) -> base.Outcome:
     status = obj.get("status")
     if status in ("queued", "in_progress"):
-        return Pending(poll_after=hint)
+        return base.Pending(poll_after=hint)
     output, calls = responses_output(obj)
     if status == "completed":
-        return NeedsToolOutputs(calls=calls, output=output) if calls else Completed(output=output)
+        return base.NeedsToolOutputs(calls=calls, output=output) if calls else base.Completed(output=output)
     if status == "incomplete":
-        return Incomplete(reason=(obj.get("incomplete_details") or {}).get("reason"), output=output)
+        return base.Incomplete(reason=(obj.get("incomplete_details") or {}).get("reason"), output=output)
     if status == "cancelled":
-        return Cancelled()
+        return base.Cancelled()
     error = obj.get("error") or {}
     code, message = error.get("code"), error.get("message") or f"response ended with status {status}"
-    return Retryable(code=code, message=message) if code in RETRYABLE_CODES else Failed(code=code, message=message)
+    return (
+        base.Retryable(code=code, message=message)
+        if code in RETRYABLE_CODES
+        else base.Failed(code=code, message=message)
+    )
 
 
 def responses_usage(obj: dict[str, Any]) -> Usage | None:
@@ -104,11 +98,7 @@ def responses_tool(definition: ToolDefinition) -> dict[str, Any]:
 
 def responses_controls(params: RunParams) -> dict[str, Any]:
     """Run controls in the Responses API's own names (see docs/engine.md for the mapping)."""
-    body: dict[str, Any] = {}
-    for name in ("temperature", "top_p", "parallel_tool_calls", "metadata"):
-        value = getattr(params, name)
-        if value is not None:
-            body[name] = value
+    body = params.given("temperature", "top_p", "parallel_tool_calls", "metadata")
     if params.max_completion_tokens is not None:
         body["max_output_tokens"] = params.max_completion_tokens
     truncation = params.truncation_strategy
@@ -125,13 +115,6 @@ def responses_controls(params: RunParams) -> dict[str, Any]:
         body["tool_choice"] = {"type": "function", "name": choice.name} if choice.mode == "function" else choice.mode
     fmt = params.response_format
     if fmt is not None:
-        if fmt.kind == "json_schema":
-            spec: dict[str, Any] = {"type": "json_schema", "name": fmt.name, "schema": fmt.schema}
-            if fmt.strict is not None:
-                spec["strict"] = fmt.strict
-            if fmt.description:
-                spec["description"] = fmt.description
-            body["text"] = {"format": spec}
-        else:
-            body["text"] = {"format": {"type": fmt.kind}}
+        shape = {"type": "json_schema", **fmt.schema_fields()} if fmt.kind == "json_schema" else {"type": fmt.kind}
+        body["text"] = {"format": shape}
     return body

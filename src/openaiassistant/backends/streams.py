@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from openaiassistant.backends.base import Pending, RunRef, Step
+from openaiassistant.backends.signals import StreamBrokeEarly
 from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_transport_error
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import ServerUnavailableError, TurnTimeoutError
 
-__all__ = ["StreamBrokeEarly", "drain", "pending_step", "start_streamed", "stream_failure", "until_deadline"]
+__all__ = ["drain", "pending_step", "start_streamed", "stream_failure", "until_deadline"]
 
 
 def pending_step(ref: RunRef) -> Step:
@@ -74,15 +75,6 @@ def until_deadline(stream: Any, deadline: Deadline) -> Iterator[Any]:
         if deadline.expired:
             raise TurnTimeoutError("the turn's deadline passed while its stream was read")
         yield event
-
-
-class StreamBrokeEarly(ServerUnavailableError):
-    """A stream ended before it named the run/response it started; ``made_thread``: it had named
-    the thread that request created (so the run exists there too)."""
-
-    def __init__(self, message: str, *, thread_id: str | None = None, made_thread: bool = False) -> None:
-        super().__init__(message, thread_id=thread_id)
-        self.made_thread = made_thread
 
 
 def start_streamed(

@@ -4,22 +4,25 @@ The SDK's retries are switched off (``max_retries=0``): it would retry a 429
 ``insufficient_quota`` that can never succeed, and it knows nothing of the turn's deadline.
 :func:`call` retries 408/409/429/5xx and dropped connections with backoff honouring
 ``retry-after-ms`` / ``retry-after``, never past the deadline, and maps every SDK exception to
-the package's error tree. Server lock errors become the backend-internal ``ConversationBusy``,
-which the sessions turn into a ``Busy`` outcome.
+the package's error tree. Server lock errors become the signal ``ConversationBusy`` and a
+broken non-idempotent request the signal ``MaybeLanded`` (see :mod:`.signals`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
 
 from openaiassistant import progress
 from openaiassistant.backends.server_errors import connection_cause, server_words
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -39,20 +42,6 @@ _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 _answered: set[str] = set()  # servers that answered a request in this process (for the /v1 hint)
-
-
-class ConversationBusy(Exception):
-    """Backend-internal: the server says the conversation has an active run (``run_id`` if it
-    named one). The session turns it into a ``Busy`` outcome; it never reaches the engine."""
-
-    def __init__(self, thread_id: str, run_id: str | None) -> None:
-        super().__init__(f"conversation {thread_id} has an active run {run_id or '(unknown id)'}")
-        self.thread_id = thread_id
-        self.run_id = run_id
-
-
-class MaybeLanded(ServerUnavailableError):
-    """A request that must not land twice lost its connection: it may or may not have landed."""
 
 
 def get_client(settings: ConnectionSettings) -> openai.OpenAI:
@@ -199,6 +188,27 @@ def server_url(settings: ConnectionSettings) -> str:
     return (settings.base_url or settings.azure_endpoint or "https://api.openai.com/v1").rstrip("/")
 
 
+@dataclass(frozen=True)
+class Caller:
+    """:func:`call` bound to one connection's settings: ``caller(fn, deadline, what, ...)``
+    (SDK objects come back as ``Any``: the generic request methods are typed ``object``)."""
+
+    settings: ConnectionSettings
+
+    def __call__(
+        self,
+        fn: Callable[[float], Any],
+        deadline: Deadline,
+        what: str,
+        *,
+        thread_id: str | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        return call(
+            fn, settings=self.settings, deadline=deadline, what=what, thread_id=thread_id, idempotent=idempotent
+        )
+
+
 def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Exception:
     """Any other SDK error (a malformed body, an ``error`` event in a stream) in our tree;
     anything that is not the SDK's is returned unchanged."""
@@ -228,6 +238,18 @@ def poll_hint(headers: Any) -> float | None:
         return max(0.0, float(raw) / 1000.0) if raw else None
     except ValueError:
         return None
+
+
+def with_hint(raw: Any) -> tuple[Any, float | None]:
+    """A raw response (``RAW`` header) as (its parsed object, the server's poll hint)."""
+    return raw.parse(), poll_hint(raw.headers)
+
+
+def best_effort(request: Callable[[], object]) -> None:
+    """Send a request whose failure changes nothing (a cancel while the turn already fails for a
+    better reason, closing calls of a run we leave): errors are dropped."""
+    with contextlib.suppress(Exception):
+        request()
 
 
 def map_status_error(

@@ -91,7 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--tools", default=None, metavar="FILE", help="tools file (YAML or JSON): HTTP tools and MCP servers"
     )
     parser.add_argument(
-        "--timeout", type=float, default=300.0, help="deadline for the whole turn in seconds (default 300)"
+        "--timeout",
+        default="300",
+        metavar="SECONDS|none",
+        help="deadline for the whole turn in seconds (default 300); none: no deadline",
     )
     parser.add_argument("--on-active-run", choices=("wait", "cancel", "fail"), default="wait")
     parser.add_argument(
@@ -114,7 +117,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "env OPENAI_CAPABILITIES)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--history", action="store_true", help="include the conversation's messages (with --json)")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="also show the conversation's messages (with --json: in the result's messages)",
+    )
     parser.add_argument(
         "--registry",
         default=os.environ.get("OPENAIASSISTANT_REGISTRY"),
@@ -150,6 +157,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     from openaiassistant.errors import ConfigError
     from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 
+    args.timeout = timeout_of(args.timeout) if isinstance(args.timeout, str) else args.timeout
     params = dict(_pairs(args.param, "--param"))
     if args.response_format:
         params["response_format"] = args.response_format
@@ -204,9 +212,11 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         sys.stdout.flush()
 
     def on_tool_call(record: Any) -> None:
-        mark = "[red]x[/]" if record.error else "[green]ok[/]"
-        arguments = json.dumps(record.arguments, ensure_ascii=False)
-        err.print(f"[cyan]tool[/] {record.name}({_short(arguments)}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
+        from rich.markup import escape
+
+        mark = f"[red]x {escape(_short(str(record.error)))}[/]" if record.error else "[green]ok[/]"
+        arguments = escape(_short(json.dumps(record.arguments, ensure_ascii=False)))
+        err.print(f"[cyan]tool[/] {escape(record.name)}({arguments}) {mark} [dim]{record.duration_ms:.0f} ms[/]")
 
     import logging
 
@@ -239,12 +249,38 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         sys.stdout.write(result.text)
     sys.stdout.write("\n")
     sys.stdout.flush()
+    if args.history:
+        _print_history(result, err)
     if result.refusal:
         err.print(f"[yellow]refused:[/] {result.refusal}")
     if result.status == "incomplete":
         err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
     err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
     return 0
+
+
+def _print_history(result: Any, err: Any) -> None:
+    """The conversation so far, oldest first (stderr: stdout keeps only the answer)."""
+    from rich.markup import escape
+
+    err.print("[bold]history[/]")
+    for message in result.messages or []:
+        err.print(f"  [dim]{escape(str(message.get('role')))}:[/] {escape(str(message.get('text') or ''))}")
+
+
+def timeout_of(text: str) -> float | None:
+    """``--timeout``: seconds > 0, or ``none`` for no deadline (a ConfigError names the flag)."""
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.values import parse_seconds
+
+    if text.strip().lower() in ("none", "off"):
+        return None
+    try:
+        return parse_seconds("--timeout", text)
+    except ConfigError:
+        raise ConfigError(
+            "--timeout", f"must be a number of seconds > 0, or none for no deadline; got {text!r}"
+        ) from None
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:

@@ -18,6 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--script", default=None, help="YAML script for the scripted model")
     parser.add_argument("--api-key", default=None, help="require this bearer key (default: any non-empty key)")
     parser.add_argument("--no-validate", action="store_true", help="do not check responses against OpenAI's spec")
+    parser.add_argument(
+        "--inspect",
+        action="store_true",
+        help="serve the inspector page at /_emulator/ui: conversations, runs, their timelines, the request log",
+    )
     parser.set_defaults(func=run)
 
 
@@ -31,9 +36,12 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         port=args.port,
         validate=not args.no_validate,
         required_api_key=args.api_key,
+        inspect=args.inspect,
     )
     server.start()
     print(f"OpenAI emulator serving at {server.base_url} (control: {server.url}/_emulator)", flush=True)
+    if args.inspect:
+        print(f"Inspector: {server.url}/_emulator/ui", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         # the control routes and the request log (prompts, tool outputs) have no authentication
         print(

@@ -1,4 +1,6 @@
-"""``openaiassistant keep install|uninstall|status``: the provider shim inside the installed Keep.
+"""``openaiassistant keep install|uninstall|status|start|run``: the provider shim inside the installed
+Keep (``start`` re-installs it at a container's start-up), and running a workflow in Keep's engine
+(:mod:`.keep_run_cmd`).
 
 Run it with the Python of the environment Keep runs in (the shim goes into that Keep's
 ``keep/providers`` directory). Nothing of Keep's is changed besides the one directory we add.
@@ -7,6 +9,7 @@ Run it with the Python of the environment Keep runs in (the shim goes into that 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -25,6 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     uninstall.set_defaults(func=run_uninstall)
     status = sub.add_parser("status", help="where Keep is and whether (which version of) the shim is installed")
     status.set_defaults(func=run_status)
+    start = sub.add_parser(
+        "start",
+        help="container start-up: re-install the shim if it is missing or outdated, then run COMMAND",
+        description="For Keep's container image: a rebuilt or upgraded Keep has lost the shim, so "
+        "install it again when it is missing or outdated, then replace this process with COMMAND "
+        "(Keep's own entrypoint and server). Fails, without running COMMAND, when it cannot install it.",
+    )
+    start.add_argument("start_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    start.set_defaults(func=run_start)
+    from openaiassistant.cli import keep_run_cmd
+
+    keep_run_cmd.register(sub)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 
@@ -72,3 +87,29 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"openaiassistant provider {state.describe()}")
     print(f"Keep providers directory: {state.keep_providers_dir}")
     return 0 if state.installed and state.current else 1
+
+
+def run_start(args: argparse.Namespace) -> int:
+    """Make sure the shim is there and current, then exec the command (if any)."""
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.keep import installer
+
+    command = list(args.start_command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    try:
+        state = installer.status()
+        if not (state.installed and state.current):
+            state = installer.install()
+            print(f"openaiassistant keep start: provider {state.describe()}", file=sys.stderr, flush=True)
+    except (ConfigError, OSError) as err:
+        print(f"openaiassistant keep start: cannot install the provider into Keep: {err}", file=sys.stderr)
+        return 1
+    if not command:
+        return 0
+    try:
+        os.execvp(command[0], command)
+    except OSError as err:
+        print(f"openaiassistant keep start: cannot run {command[0]}: {err.strerror or err}", file=sys.stderr)
+        return 127
+    return 0  # not reached: exec replaced this process

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="openaiassistant",
         description="OpenAI assistant provider for Keep: run turns, the local emulator, the Keep installer.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
         try:
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
+
+
+def _version() -> str:
+    from openaiassistant import __version__
+
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,8 @@ def parse_age(text: str) -> timedelta:
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from openaiassistant.errors import ConfigError, redact
+    from openaiassistant.errors import ConfigError
+    from openaiassistant.redaction import redact
 
     try:
         if not args.registry:

@@ -19,6 +19,7 @@ from openaiassistant.emulator import (
     control,
     conversations_api,
     files_api,
+    inspector,
     models_api,
     responses_api,
     runs_api,
@@ -69,8 +70,9 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
-def build_app(emulator: Emulator) -> Starlette:
-    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``."""
+def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
+    """The ASGI app serving ``/v1`` (wrapped in :class:`EmulatorMiddleware`) and ``/_emulator``
+    (with ``inspect``, also the inspector page ``/_emulator/ui``)."""
     routes = [
         *responses_api.ROUTES,
         *conversations_api.ROUTES,
@@ -81,6 +83,7 @@ def build_app(emulator: Emulator) -> Starlette:
         *models_api.ROUTES,
         *chat_api.ROUTES,
         *control.ROUTES,
+        *(inspector.ROUTES if inspect else []),
     ]
     app = Starlette(
         routes=routes,

@@ -7,6 +7,7 @@ their routes around one instance.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -20,7 +21,13 @@ from openaiassistant.emulator.script import Script, load_script
 from openaiassistant.emulator.state import State
 from openaiassistant.emulator.validation import SpecValidator, load_validator
 
-__all__ = ["Emulator", "spec_required"]
+__all__ = ["EXCHANGE_PROBLEMS", "Emulator", "spec_required"]
+
+# The spec problems of the request being served (the middleware sets a list per request, which
+# its request-log entry carries): the inspector shows each request's verdict.
+EXCHANGE_PROBLEMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "emulator_exchange_problems", default=None
+)
 
 
 class Emulator:
@@ -72,7 +79,7 @@ class Emulator:
 
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(entry) for entry in self._requests]
+            return [{**entry, "violations": list(entry.get("violations") or [])} for entry in self._requests]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -100,6 +107,7 @@ class Emulator:
             logging.getLogger("openaiassistant.emulator").warning("spec violations: %s", problems)
             with self._lock:
                 self._violations.extend(problems)
+                _note_for_exchange(problems)
 
     # -- used by handlers ------------------------------------------------------------------
     def check_event(self, api: str, name: str, data: Any) -> None:
@@ -119,6 +127,7 @@ class Emulator:
         if problems:
             with self._lock:
                 self._request_violations.extend(problems)
+                _note_for_exchange(problems)
         check_unknown_params(self.validator.allowed_params(method, path), path, body)
 
     def model_fault(self, method: str, path: str) -> dict[str, Any] | None:
@@ -138,6 +147,12 @@ class Emulator:
         if self.script.poll_after_ms is None or api not in self.script.poll_hint_apis:
             return {}
         return {"openai-poll-after-ms": str(self.script.poll_after_ms)}
+
+
+def _note_for_exchange(problems: list[str]) -> None:
+    current = EXCHANGE_PROBLEMS.get()
+    if current is not None:
+        current.extend(problems)
 
 
 def spec_required() -> bool:

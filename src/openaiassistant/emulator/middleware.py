@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from openaiassistant.emulator.context import EXCHANGE_PROBLEMS
 from openaiassistant.emulator.faults import HTTP_KINDS
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class _Exchange:
         self.chunks: list[bytes] = []
         self.logged = False
         self.generation = emulator.log_generation
+        self.problems: list[str] = []  # where this request or its response breaks the spec
 
     def log(self) -> None:
         if not self.logged:
@@ -49,6 +51,8 @@ class _Exchange:
                     "query": self.scope.get("query_string", b"").decode("latin-1"),
                     # the parsed JSON body, when a handler read one (multipart uploads: None)
                     "body": self.scope.get("emulator.body"),
+                    # filled while the exchange runs (a stream's problems come at its end)
+                    "violations": self.problems,
                     # the path as asked in Azure's layout (see azure_layout), when it was
                     **({"azure_path": self.scope["azure_path"]} if "azure_path" in self.scope else {}),
                 },
@@ -115,6 +119,7 @@ class EmulatorMiddleware:
             return
         exchange = _Exchange(self.emulator, scope)
         scope["emulator.log"] = exchange.log  # streams log themselves before their last event
+        token = EXCHANGE_PROBLEMS.set(exchange.problems)
         try:
             rejected = (
                 self._auth_problem(scope) or _beta_problem(scope) or self._http_fault(exchange.method, exchange.path)
@@ -128,6 +133,7 @@ class EmulatorMiddleware:
             await self.app(scope, receive, exchange.watch(send))
         finally:
             exchange.log()
+            EXCHANGE_PROBLEMS.reset(token)
 
     def _auth_problem(self, scope: dict[str, Any]) -> Response | None:
         headers = dict(scope.get("headers") or [])

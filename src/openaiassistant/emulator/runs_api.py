@@ -164,9 +164,10 @@ def _start(
     emulator.state.runs[obj["id"]] = run
     record.runs.append(obj["id"])
     plan = _plan(emulator, record, run, request, outputs=None)
-    run.timeline = Timeline(lifecycle(emulator, record, run, plan), clock=emulator.clock)
+    run.timeline = Timeline(lifecycle(emulator, record, run, plan), clock=emulator.clock, sink=run.events)
     prelude = [("thread.created", record.obj)] if thread_created else []
     prelude.append(("thread.run.created", obj))
+    run.events.append(("thread.run.created", snapshot(obj)))
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=prelude)
 
 
@@ -320,7 +321,9 @@ async def submit_tool_outputs(request: Request) -> Response:
     pending = emulator.state.calls.get(expected[0])
     run.obj.update(status="queued", required_action=None)
     plan = _plan(emulator, record, run, request, outputs=named, pending=pending)
-    run.timeline = Timeline(after_tool_outputs(emulator, record, run, step, plan), clock=emulator.clock)
+    run.timeline = Timeline(
+        after_tool_outputs(emulator, record, run, step, plan), clock=emulator.clock, sink=run.events
+    )
     return _respond(request, emulator, run, stream=bool(body.get("stream")), prelude=[])
 
 

@@ -131,18 +131,15 @@ def load_script(source: Any = None) -> Script:
         source = Path(source).read_text(encoding="utf-8")
     if isinstance(source, (str, bytes)):
         source = yaml.safe_load(source) or {}
-    if not isinstance(source, dict):
-        raise ScriptError("a script must be a mapping")
+    _check_format(source)
     rules = [_parse_rule(raw, index) for index, raw in enumerate(source.get("rules") or [])]
     if not any(rule.default for rule in rules):
         rules.append(Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}")))
     faults = source.get("faults") or []
-    if not isinstance(faults, list):
-        raise ScriptError("faults must be a list")
     return Script(
         latency=Latency().merged(source.get("latency")),
         poll_after_ms=None if source.get("poll_after_ms", 20) is None else int(source.get("poll_after_ms", 20)),
-        poll_hint_apis=_poll_hint_apis(source.get("poll_hint_apis", ["assistants"])),
+        poll_hint_apis=tuple(source.get("poll_hint_apis") or ()) if "poll_hint_apis" in source else ("assistants",),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
         run_expires_ms=float(source.get("run_expires_ms", 600_000)),
@@ -152,12 +149,16 @@ def load_script(source: Any = None) -> Script:
     )
 
 
-def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
-    apis = tuple(str(a) for a in (raw or []))
-    unknown = set(apis) - {"assistants", "responses"}
-    if unknown:
-        raise ScriptError(f"poll_hint_apis: unknown {sorted(unknown)}; use assistants and/or responses")
-    return apis
+def _check_format(source: Any) -> None:
+    """The script's format is described once, as a JSON Schema (schemas/emulator_script.py,
+    published as docs/schemas/emulator-script.schema.json); its first problem is refused."""
+    from openaiassistant.schemas.check import path_text, problems
+    from openaiassistant.schemas.emulator_script import EMULATOR_SCRIPT_DOCUMENT
+
+    found = problems(source, EMULATOR_SCRIPT_DOCUMENT)
+    if found:
+        path, problem = found[0]
+        raise ScriptError(f"{path_text('script', path)}: {problem}")
 
 
 def _is_file(text: str) -> bool:
@@ -179,8 +180,6 @@ def _compile(pattern: Any, where: str) -> re.Pattern[str] | None:
 
 
 def _parse_rule(raw: Any, index: int) -> Rule:
-    if not isinstance(raw, dict):
-        raise ScriptError(f"rule {index} must be a mapping")
     name = str(raw.get("name") or f"rule{index}")
     return Rule(
         name=name,
@@ -200,9 +199,6 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
     else:
         parsed_then = None
     calls = raw.get("tool_calls") or []
-    for call in calls:
-        if not isinstance(call, dict) or "name" not in call:
-            raise ScriptError(f"{where}: every tool call needs a name")
     return Step(
         reply=None if raw.get("reply") is None else str(raw["reply"]),
         json=raw.get("json", MISSING),

@@ -30,6 +30,7 @@ class EmulatorServer:
     Any non-empty bearer key is accepted unless ``required_api_key`` is given; a missing key is
     a 401 in the real API's shape. ``validate`` checks every response against OpenAI's spec.
     ``clock`` is this server's own time (default: real time; ``advance_time`` moves it).
+    ``inspect`` serves the inspector page at ``/_emulator/ui`` (see docs/emulator.md).
     """
 
     def __init__(
@@ -41,8 +42,10 @@ class EmulatorServer:
         validate: bool = True,
         required_api_key: str | None = None,
         clock: Clock | None = None,
+        inspect: bool = False,
     ) -> None:
         self.host = host
+        self.inspect = inspect  # serve the inspector page at /_emulator/ui
         self.port = port
         self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key, clock=clock)
         self.api_key = required_api_key or DEFAULT_API_KEY
@@ -56,7 +59,7 @@ class EmulatorServer:
             return self
         install_log_filter()
         config = uvicorn.Config(
-            build_app(self.emulator),
+            build_app(self.emulator, inspect=self.inspect),
             host=self.host,
             port=self.port,
             log_level="warning",

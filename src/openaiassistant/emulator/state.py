@@ -48,6 +48,7 @@ class RunRecord:
     tool_step: dict[str, Any] | None = None  # the run step waiting for tool outputs
     expires_mono: float = float("inf")  # time.monotonic() deadline; past it the run expires
     prompt_tokens: int = 0  # what the model read, counted when the run (re)starts
+    events: list[tuple[str, Any]] = field(default_factory=list)  # every event so far (the inspector's timeline)
 
 
 @dataclass(kw_only=True)

@@ -51,8 +51,7 @@ def parse_answer(text: str, response_format: ResponseFormat | None) -> Any:
     Raises OutputValidationError when a JSON schema was requested and the answer does not fit.
     """
     value = find_json(text)
-    wants_schema = response_format is not None and response_format.kind == "json_schema"
-    if not wants_schema:
+    if response_format is None or response_format.kind != "json_schema":
         # a bare JSON string/number is still "text" for our purposes unless JSON was asked for
         if value is _NOT_FOUND or (isinstance(value, (str, int, float)) and response_format is None):
             return text

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openaiassistant.deadline import Deadline
-from openaiassistant.errors import ToolError
+from openaiassistant.errors import TurnLimitError
 from openaiassistant.params import RunParams
 from openaiassistant.tools.base import ToolCall, ToolOutput, ToolRecord, Toolset
 
@@ -34,17 +34,17 @@ class ToolLoop:
         self.rounds = 0
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
-        """Execute one round; raises ToolError when a limit is hit or there are no tools."""
+        """Execute one round; raises TurnLimitError when a limit is hit or there are no tools."""
         requested = ", ".join(f"{c.name}({c.arguments})" for c in calls)
         if self.toolset is None:
-            raise ToolError(f"the model asked for tool calls but no tools were given: {requested}")
+            raise TurnLimitError(f"the model asked for tool calls but no tools were given: {requested}")
         if self.rounds + 1 > self.params.max_tool_rounds:
-            raise ToolError(
+            raise TurnLimitError(
                 f"the model asked for tool round {self.rounds + 1} but max_tool_rounds is "
                 f"{self.params.max_tool_rounds}; pending calls: {requested}"
             )
         if len(self.records) + len(calls) > self.params.max_tool_calls:
-            raise ToolError(
+            raise TurnLimitError(
                 f"the model asked for {len(self.records) + len(calls)} tool calls in this turn but "
                 f"max_tool_calls is {self.params.max_tool_calls}"
             )
@@ -77,8 +77,10 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
         by_id.setdefault(output.call_id, output)
     ordered = []
     for call in calls:
-        output = by_id.get(call.call_id)
-        if output is None:
+        found = by_id.get(call.call_id)
+        if found is not None:
+            output = found
+        else:
             message = "the tool set produced no output for this call"
             output = ToolOutput(
                 call_id=call.call_id, name=call.name, output=json.dumps({"error": message}), error=message

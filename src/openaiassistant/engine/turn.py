@@ -63,9 +63,8 @@ from openaiassistant.errors import (
 from openaiassistant.result import TurnResult, Usage
 from openaiassistant.tools.base import Toolset
 
-__all__ = ["ACTIVE_RUN_POLICIES", "RUN_RETRIES", "Turn", "TurnSetup"]
+__all__ = ["RUN_RETRIES", "Turn", "TurnSetup"]
 
-ACTIVE_RUN_POLICIES = ("wait", "cancel", "fail")
 RUN_RETRIES = 3  # new runs after Retryable outcomes, per turn
 
 

@@ -28,11 +28,12 @@ def http_tool_spec(spec: Mapping[str, Any], *, where: str, environ: Mapping[str,
     for ref in _env_refs(spec):
         if not ref.strip().startswith(ENV_PREFIX):
             raise ConfigError(
-                f"{where} ({name})",
+                where,
                 f"${{env:{ref.strip()}}} is not allowed: a workflow's HTTP tools may read only environment "
-                f"variables named {ENV_PREFIX}* (set {ENV_PREFIX}... on the Keep server for values tools may use)",
+                f"variables named {ENV_PREFIX}* (set {ENV_PREFIX}... on the Keep server for values tools may use)"
+                f" (tool {name!r})",
             )
-    return HttpToolSpec.from_dict(spec, secrets={}, environ=allowed_environment(environ))
+    return HttpToolSpec.from_dict(spec, secrets={}, environ=allowed_environment(environ), where=where)
 
 
 def allowed_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -165,18 +165,22 @@ def uninstall(*, providers_dir: Path | None = None, force: bool = False) -> list
         raise ConfigError("keep uninstall", f"kept files changed since install: {', '.join(kept)} (use --force)")
     (shim_dir / MANIFEST_NAME).unlink()
     removed.append(shim_dir / MANIFEST_NAME)
-    # Python leaves compiled caches of our modules behind; they are ours too.
-    cache = shim_dir / "__pycache__"
-    if cache.is_dir():
-        for child in cache.iterdir():
-            if child.name.split(".")[0] in {Path(n).stem for n in _TEMPLATES}:
-                child.unlink()
-        if not any(cache.iterdir()):
-            cache.rmdir()
+    _remove_our_caches(shim_dir / "__pycache__")
     if not any(shim_dir.iterdir()):
         shim_dir.rmdir()
         removed.append(shim_dir)
     return removed
+
+
+def _remove_our_caches(cache: Path) -> None:
+    """Python leaves compiled caches of our modules behind; they are ours too."""
+    if not cache.is_dir():
+        return
+    for child in cache.iterdir():
+        if child.name.split(".")[0] in {Path(n).stem for n in _TEMPLATES}:
+            child.unlink()
+    if not any(cache.iterdir()):
+        cache.rmdir()
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -25,14 +25,14 @@ from typing import Any
 from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import ENV_PREFIX, allowed_environment
 from openaiassistant.tools.loader import add_mcp_server
-from openaiassistant.tools.registry import ToolRegistry
+from openaiassistant.tools.toolbox import Toolbox
 
 COMMANDS_VARIABLE = "OPENAIASSISTANT_MCP_COMMANDS"
 _ENV_REF = re.compile(r"\$\{env:([^}]*)\}")
 
 
 def add_step_mcp_server(
-    registry: ToolRegistry,
+    registry: Toolbox,
     entry: Mapping[str, Any],
     *,
     where: str,

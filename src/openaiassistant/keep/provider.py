@@ -14,7 +14,6 @@ import logging
 import threading
 from typing import Any
 
-import pydantic
 from keep.contextmanager.contextmanager import ContextManager
 from keep.exceptions.provider_exception import ProviderException
 from keep.providers.base.base_provider import BaseProvider
@@ -27,8 +26,11 @@ from openaiassistant.errors import (
     NotFoundError,
     QuotaExceededError,
     ServerUnavailableError,
-    redact,
 )
+from openaiassistant.keep.auth_config import auth_config_class
+from openaiassistant.redaction import redact
+from openaiassistant.schemas.check import check, given
+from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 from openaiassistant.values import positive_seconds
 
@@ -37,126 +39,14 @@ _REGISTRIES: dict[str, Any] = {}
 _REGISTRIES_LOCK = threading.Lock()
 
 
-@pydantic.dataclasses.dataclass
-class OpenaiassistantProviderAuthConfig:
-    """How to reach the server and which assistant answers."""
-
-    api_key: str = dataclasses.field(
-        metadata={
-            "required": True,
-            "description": "API key (OpenAI, Azure OpenAI or a compatible server)",
-            "sensitive": True,
-        }
-    )
-    backend: str = dataclasses.field(
-        default="responses",
-        metadata={
-            "required": False,
-            "description": "Which API runs the assistant",
-            "hint": "responses: Responses + Conversations (current API); assistants: Assistants v2 (servers that still offer it); chat: any /v1/chat/completions server (Ollama, vLLM, llama.cpp, LiteLLM, ...), conversations kept in the thread registry (registry_url required)",
-            "type": "select",
-            "options": ["responses", "assistants", "chat"],
-        },
-    )
-    model: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Model (responses backend; on Azure the deployment name)",
-            "hint": "e.g. gpt-4o-mini",
-        },
-    )
-    instructions: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "The assistant's instructions (responses backend; sent with every turn)",
-            "type": "textarea",
-        },
-    )
-    assistant_id: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Assistant id (assistants backend)",
-            "hint": "asst_...",
-        },
-    )
-    organization: str | None = dataclasses.field(
-        default=None,
-        metadata={"required": False, "description": "OpenAI organization id", "hint": "org-..."},
-    )
-    project: str | None = dataclasses.field(
-        default=None,
-        metadata={"required": False, "description": "OpenAI project id", "hint": "proj_..."},
-    )
-    base_url: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Base URL of the API (empty: api.openai.com; Azure: your resource endpoint)",
-            "hint": "https://api.openai.com/v1, https://NAME.openai.azure.com, http://127.0.0.1:8765/v1",
-        },
-    )
-    azure_endpoint: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Azure OpenAI resource endpoint (selects Azure OpenAI; the model is your deployment name)",
-            "hint": "https://RESOURCE.openai.azure.com (the v1 endpoint RESOURCE/openai/v1 unless api_version is dated)",
-        },
-    )
-    api_version: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Azure OpenAI api-version: empty or v1 for the v1 endpoint, or a dated version",
-            "hint": "e.g. 2025-04-01-preview (setting it with base_url also selects Azure OpenAI)",
-        },
-    )
-    transport: str = dataclasses.field(
-        default="sse",
-        metadata={
-            "required": False,
-            "description": "How a step follows its run: sse (event stream: the answer is seen the moment it is ready) or poll",
-            "hint": "poll only behind a proxy that buffers or cuts server-sent events",
-            "type": "select",
-            "options": ["sse", "poll"],
-        },
-    )
-    capabilities: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
-            "hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
-            "stream_background, truncation)",
-        },
-    )
-    default_timeout: str | None = dataclasses.field(
-        default="120",
-        metadata={
-            "required": False,
-            "description": "Default deadline of one turn, in seconds (a step's timeout wins)",
-        },
-    )
-    vector_store_ids: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Knowledge: vector stores (e.g. of runbooks) the assistant searches with file_search",
-            "hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
-        },
-    )
-    registry_url: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "required": False,
-            "description": "Thread registry: record every conversation (tenant, workflow, alert fingerprint)",
-            "hint": "SQLAlchemy URL, e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...",
-            "sensitive": True,
-        },
-    )
+# The fields are described once, as a JSON Schema (schemas/provider_config.py, published as
+# docs/schemas/provider-config.schema.json): add a field there, not here.
+OpenaiassistantProviderAuthConfig = auth_config_class(
+    PROVIDER_CONFIG,
+    name="OpenaiassistantProviderAuthConfig",
+    module=__name__,
+    doc="How to reach the server and which assistant answers.",
+)
 
 
 class OpenaiassistantProvider(BaseProvider):
@@ -194,8 +84,10 @@ class OpenaiassistantProvider(BaseProvider):
 
     def validate_config(self):
         """Check the configuration without any network call (Keep runs this when parsing)."""
-        self.authentication_config = OpenaiassistantProviderAuthConfig(**self.config.authentication)
         try:
+            authentication = _configured(self.config.authentication)
+            check(authentication, PROVIDER_CONFIG_DOCUMENT, where="authentication")
+            self.authentication_config = OpenaiassistantProviderAuthConfig(**authentication)
             self._connection = self._connection_settings()
             self._spec = self._assistant_spec()
             self._connection.validate()
@@ -251,7 +143,9 @@ class OpenaiassistantProvider(BaseProvider):
         if isinstance(err, QuotaExceededError):
             return {
                 "authenticated": True,
-                "assistant_available": f"not checked: the API key works but its quota is used up ({err}); check the plan and billing",
+                "assistant_available": (
+                    f"not checked: the API key works but its quota is used up ({err}); check the plan and billing"
+                ),
             }
         if isinstance(err, ConfigError):
             message = f"The configuration is not usable: {err}"
@@ -309,10 +203,11 @@ class OpenaiassistantProvider(BaseProvider):
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
+        from openaiassistant.keep.step_request import build_step_request, result_for_keep
         from openaiassistant.keep.stream_log import StreamLogger
-        from openaiassistant.keep.turn import build_turn_request, result_for_keep
 
-        request = build_turn_request(values, default_timeout=self._default_timeout)
+        request = build_step_request(values, default_timeout=self._default_timeout)
+        self._warn_dropped_floats()
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -326,25 +221,13 @@ class OpenaiassistantProvider(BaseProvider):
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
-        extra = {} if request.timeout is None else {"timeout": request.timeout}
+        options = request.turn_options()
+        options["on_text"] = stream_log
+        options["on_tool_call"] = self._log_tool_call
+        options["registry_tags"] = self._registry_tags()
+        options["on_progress"] = self._log_progress
         try:
-            result = assistant.run_turn(
-                request.prompt,
-                thread_id=request.thread_id,
-                params=request.params,
-                metadata=request.metadata,
-                stream=request.stream,
-                on_text=stream_log,
-                on_active_run=request.on_active_run,
-                include_history=request.include_history,
-                on_tool_call=self._log_tool_call,
-                images=request.images,
-                attachments=request.attachments,
-                registry_tags=self._registry_tags(),
-                on_progress=self._log_progress,
-                approvals=request.approvals,
-                **extra,
-            )
+            result = assistant.run_turn(request.prompt, **options)
         finally:
             if stream_log is not None:
                 stream_log.flush()
@@ -370,6 +253,19 @@ class OpenaiassistantProvider(BaseProvider):
             "workflow": getattr(self.context_manager, "workflow_id", None),
             "alert_fingerprint": getattr(event, "fingerprint", None),
         }
+
+    def _warn_dropped_floats(self) -> None:
+        """A YAML float in this step's ``with:`` never arrives (Keep's parser drops it): say so
+        in the workflow log. The raw step is visible where Keep keeps the workflow's YAML (its
+        database, when its server runs the workflow); elsewhere nothing is said here."""
+        step = getattr(threading.current_thread(), "step_id", None)  # set by Keep for each step
+        raw = _raw_workflow(self.context_manager) if step else None
+        if raw is None:
+            return
+        from openaiassistant.keep.dropped_floats import dropped_floats
+
+        for dropped in dropped_floats(raw, step=step):
+            self.logger.warning("[%s] %s", self.provider_id, dropped.message())
 
     def _log_progress(self, line: str) -> None:
         """Waits and fallbacks go into the workflow log as they happen (already redacted)."""
@@ -449,7 +345,7 @@ class OpenaiassistantProvider(BaseProvider):
         )
 
     def _assistant_spec(self) -> AssistantSpec:
-        from openaiassistant.keep.turn import id_list
+        from openaiassistant.keep.step_request import id_list
 
         auth = self.authentication_config
         return AssistantSpec(
@@ -459,6 +355,33 @@ class OpenaiassistantProvider(BaseProvider):
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
         )
+
+
+def _raw_workflow(context_manager: Any) -> Any:
+    """The workflow's YAML as Keep's database holds it (None without a database or a row)."""
+    tenant_id = getattr(context_manager, "tenant_id", None)
+    workflow_id = getattr(context_manager, "workflow_id", None)
+    if not (tenant_id and workflow_id):
+        return None
+    try:
+        import yaml
+        from keep.api.core.db import get_workflow_by_id
+
+        row = get_workflow_by_id(tenant_id, workflow_id)
+        return yaml.safe_load(row.workflow_raw) if row is not None and row.workflow_raw else None
+    except Exception:  # no database, or not a stored workflow: nothing to compare with
+        logging.getLogger(__name__).debug("no stored workflow %s to check for dropped floats", workflow_id)
+        return None
+
+
+def _configured(authentication: Any) -> dict[str, Any]:
+    """The fields that were given: Keep's UI sends None or "" for the empty ones; a select's
+    value is read without regard to case or surrounding spaces, as it always was."""
+    fields = {k: v for k, v in (given(authentication) or {}).items() if v != ""}
+    for name in ("backend", "transport"):
+        if isinstance(fields.get(name), str):
+            fields[name] = fields[name].strip().lower()
+    return fields
 
 
 def _failure_message(err: AssistantError) -> str:

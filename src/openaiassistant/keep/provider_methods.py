@@ -31,7 +31,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
+from openaiassistant.redaction import redact
 from openaiassistant.tools.base import ToolDefinition
 from openaiassistant.tools.docstrings import parse_docstring
 from openaiassistant.tools.schema import type_schema

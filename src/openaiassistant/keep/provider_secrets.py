@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from openaiassistant.errors import register_secret
+from openaiassistant.redaction import register_secret
 
 _CREDENTIAL_NAME = re.compile(r"(?i)(key|token|secret|password|passwd|credential|webhook)")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")

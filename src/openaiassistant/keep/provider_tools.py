@@ -16,8 +16,10 @@ query the systems Keep already knows::
 ``{name}`` placeholders in ``with`` values are filled with the model's arguments; the model can
 never change anything else of ``with`` (see :mod:`.with_template` for the rules, URLs included).
 Every other entry is an HTTP tool (see :mod:`openaiassistant.tools.http` and
-:mod:`.http_functions`). Every spec is checked when the step starts, before anything is sent;
-a ConfigError names the entry (``functions[i]``) and the field.
+:mod:`.http_functions`). The entries are checked when the step starts, before anything is sent,
+against their JSON Schema (:mod:`openaiassistant.schemas.functions`, published as
+docs/schemas/functions.schema.json; new kinds of entries are added there), then for what a
+schema cannot say; a ConfigError names the field as ``functions[i].field``.
 """
 
 from __future__ import annotations
@@ -26,18 +28,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openaiassistant.errors import ConfigError, redact
+from openaiassistant.errors import ConfigError
 from openaiassistant.keep.http_functions import http_tool_spec
 from openaiassistant.keep.with_template import WithTemplate
+from openaiassistant.redaction import redact
+from openaiassistant.schemas.check import check, given, problem_of
+from openaiassistant.schemas.functions import FUNCTIONS_DOCUMENT
 from openaiassistant.tools.base import ToolDefinition
-from openaiassistant.tools.http import parameters_schema
-from openaiassistant.tools.registry import ToolRegistry
+from openaiassistant.tools.http import compile_http_tool, parameters_schema
 from openaiassistant.tools.strict import strict_problem
 from openaiassistant.tools.threads import AbandonedCallLimit
-from openaiassistant.tools.tool import ToolCallError, check_tool_name
+from openaiassistant.tools.tool import ToolCallError
+from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.values import parse_bool, positive_seconds
-
-_PROVIDER_KEYS = {"name", "description", "parameters", "provider", "provider_type", "with", "strict", "timeout"}
 
 # (provider_id, provider_type, with-arguments) -> query result
 ProviderCaller = Callable[[str, str, dict[str, Any]], Any]
@@ -70,8 +73,9 @@ class ProviderTool:
             ) from None
 
 
-def parse_functions(value: Any) -> list[dict[str, Any]]:
-    """Accept a list of specs, or its JSON/YAML text (templated values arrive as strings)."""
+def parse_functions(value: Any) -> list[Any]:
+    """The step's ``functions``: a list of specs, one spec, or their JSON/YAML text (templated
+    values arrive as strings). Not checked yet: :func:`build_toolset` checks them."""
     if value is None or value == "" or value == []:
         return []
     if isinstance(value, str):
@@ -81,31 +85,30 @@ def parse_functions(value: Any) -> list[dict[str, Any]]:
             value = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise ConfigError("functions", f"not valid JSON/YAML: {exc}") from None
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ConfigError("functions", "must be a list of function specs (mappings with name, description, parameters)")
-    return value
+    return [value] if isinstance(value, dict) else value
 
 
 def build_toolset(
-    specs: list[dict[str, Any]],
+    specs: Any,
     *,
     caller: ProviderCaller | None,
     resolve_type: Callable[[str], str | None] | None = None,
     known_provider: Callable[[str], bool] | None = None,
     method_caller: Any = None,
     provider_class: Callable[[str], type] | None = None,
-) -> ToolRegistry | None:
-    """Compile the step's ``functions`` into a :class:`ToolRegistry` (``None`` when empty).
+) -> Toolbox | None:
+    """Check the step's ``functions`` against docs/schemas/functions.schema.json and compile them
+    into a :class:`Toolbox` (``None`` when empty).
 
     ``known_provider(id)`` says whether a provider id (or name) is configured in this tenant;
     a provider tool naming an unknown one fails here, before the turn starts.
     """
     if not specs:
         return None
-    registry = ToolRegistry(abandoned_call_limit=ABANDONED_CALLS)
-    for index, spec in enumerate(specs):
+    entries = [given(entry) for entry in specs] if isinstance(specs, list) else specs
+    check(entries, FUNCTIONS_DOCUMENT, where="functions")
+    registry = Toolbox(abandoned_call_limit=ABANDONED_CALLS)
+    for index, spec in enumerate(entries):
         where = f"functions[{index}]"
         if "mcp" in spec:  # an MCP server: its tools, listed from the server
             from openaiassistant.keep.mcp_functions import add_step_mcp_server
@@ -123,19 +126,21 @@ def build_toolset(
                 known_provider=known_provider,
             )
             continue
-        _check_name(spec.get("name"), where)
         if "provider" in spec:
-            tool = _provider_tool(
+            tool: Any = _provider_tool(
                 spec, where=where, caller=caller, resolve_type=resolve_type, known_provider=known_provider
             )
-            registry.add(tool)
         else:
-            registry.add_http_tool(http_tool_spec(spec, where=where))
+            tool = compile_http_tool(http_tool_spec(spec, where=where))
+        try:
+            registry.add(tool)
+        except ConfigError as err:  # the registry's own rules (a name used twice)
+            raise ConfigError(f"{where}.name", problem_of(err)) from None
     return registry
 
 
 def _add_method_tools(
-    registry: ToolRegistry,
+    registry: Toolbox,
     spec: dict[str, Any],
     *,
     where: str,
@@ -160,15 +165,6 @@ def _add_method_tools(
         registry.add(tool)
 
 
-def _check_name(name: Any, where: str) -> None:
-    if name is None or name == "":
-        raise ConfigError(f"{where}.name", "required: the function name the assistant calls")
-    try:
-        check_tool_name(name)
-    except ConfigError as err:
-        raise ConfigError(f"{where}.name", err.message.removeprefix("invalid tool name: ")) from None
-
-
 def _provider_tool(
     spec: dict[str, Any],
     *,
@@ -177,27 +173,24 @@ def _provider_tool(
     resolve_type: Callable[[str], str | None] | None,
     known_provider: Callable[[str], bool] | None,
 ) -> ProviderTool:
-    unknown = set(spec) - _PROVIDER_KEYS
-    if unknown:
-        raise ConfigError(where, f"unknown keys {sorted(unknown)}; a provider tool takes {sorted(_PROVIDER_KEYS)}")
+    """A checked provider-tool entry (see PROVIDER_TOOL in schemas/functions.py) compiled."""
     if caller is None:
         raise ConfigError(where, "provider tools need a Keep context (they run inside a Keep workflow)")
     provider, provider_type = _provider_ref(spec, where, resolve_type, known_provider)
     parameters = parameters_schema(spec.get("parameters"), where=f"{where}.parameters")
-    strict = parse_bool(f"{where}.strict", spec.get("strict"), default=False)
+    strict = parse_bool(f"{where}.strict", spec.get("strict", False))
     if strict and (problem := strict_problem(parameters)):
         raise ConfigError(f"{where}.parameters", f"strict: true needs a strict schema: {problem}")
-    with_template = spec.get("with") or {}
-    if not isinstance(with_template, dict):
-        raise ConfigError(f"{where}.with", "must be a mapping of the provider's query arguments")
-    description = spec.get("description") or f"Query the Keep provider {provider}"
-    if not isinstance(description, str):
-        raise ConfigError(f"{where}.description", f"must be a string, got {type(description).__name__}")
     return ProviderTool(
-        definition=ToolDefinition(name=spec["name"], description=description, parameters=parameters, strict=strict),
+        definition=ToolDefinition(
+            name=spec["name"],
+            description=spec.get("description") or f"Query the Keep provider {provider}",
+            parameters=parameters,
+            strict=strict,
+        ),
         provider_id=provider,
         provider_type=provider_type,
-        with_template=WithTemplate.compile(with_template, parameters, where=f"{where}.with"),
+        with_template=WithTemplate.compile(spec.get("with") or {}, parameters, where=f"{where}.with"),
         caller=caller,
         timeout=positive_seconds(f"{where}.timeout", spec.get("timeout")),
     )
@@ -221,16 +214,16 @@ def _provider_ref(
     if known_provider is not None and not known_provider(provider):
         raise ConfigError(
             f"{where}.provider",
-            f"{provider!r} is not configured in this Keep tenant (providers.yaml, KEEP_PROVIDERS or installed providers)",
+            f"{provider!r} is not configured in this Keep tenant "
+            "(providers.yaml, KEEP_PROVIDERS or installed providers)",
         )
     provider_type = provider_type or (resolve_type(provider) if resolve_type else None)
     if not provider_type:
         raise ConfigError(
             f"{where}.provider_type",
-            f"unknown for provider {provider!r}: it is not installed in Keep's database; give provider_type (e.g. http)",
+            f"unknown for provider {provider!r}: it is not installed in Keep's database; "
+            "give provider_type (e.g. http)",
         )
-    if not isinstance(provider_type, str):
-        raise ConfigError(f"{where}.provider_type", f"must be a provider type such as http, got {provider_type!r}")
     return provider, provider_type
 
 

@@ -226,7 +226,9 @@ class ConversationLog:
             session.flush()
 
     def _append(self, session: Session, conversation_id: str, items: Sequence[LogItem]) -> list[LogItem]:
-        head = session.get(ConversationRow, conversation_id)
+        # the conversation row locked (PostgreSQL: FOR UPDATE; SQLite: the IMMEDIATE transaction):
+        # appenders of one conversation take turns, so positions never collide
+        head = session.get(ConversationRow, conversation_id, with_for_update=True)
         if head is None or head.deleted_at is not None:
             raise KeyError(f"conversation {conversation_id} is not in the log")
         keys = [item.key for item in items]
@@ -278,7 +280,7 @@ class ConversationLog:
     def delete(self, conversation_id: str) -> bool:
         """Drop the conversation's items and mark it deleted; False when it was unknown."""
         with self._writing() as session:
-            head = session.get(ConversationRow, conversation_id)
+            head = session.get(ConversationRow, conversation_id, with_for_update=True)
             if head is None or head.deleted_at is not None:
                 return False
             for row in session.scalars(select(LogItemRow).where(LogItemRow.conversation_id == conversation_id)):

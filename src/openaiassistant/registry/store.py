@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -106,18 +106,20 @@ class ThreadRegistry:
             # One atomic UPDATE counts the turn: a read-modify-write would lose turns under
             # concurrency (SQLite ignores SELECT ... FOR UPDATE). Later turns may learn what the
             # first did not (e.g. a fingerprint) but never erase it.
-            bumped = session.execute(
-                update(ThreadRow)
-                .where(ThreadRow.thread_id == thread_id)
-                .values(
-                    turns=ThreadRow.turns + 1,
-                    last_used_at=now,
-                    deleted_at=None,
-                    tenant=func.coalesce(ThreadRow.tenant, tenant),
-                    workflow=func.coalesce(ThreadRow.workflow, workflow),
-                    fingerprint=func.coalesce(ThreadRow.fingerprint, fingerprint),
+            bumped = _rows_changed(
+                session.execute(
+                    update(ThreadRow)
+                    .where(ThreadRow.thread_id == thread_id)
+                    .values(
+                        turns=ThreadRow.turns + 1,
+                        last_used_at=now,
+                        deleted_at=None,
+                        tenant=func.coalesce(ThreadRow.tenant, tenant),
+                        workflow=func.coalesce(ThreadRow.workflow, workflow),
+                        fingerprint=func.coalesce(ThreadRow.fingerprint, fingerprint),
+                    )
                 )
-            ).rowcount
+            )
             if not bumped:
                 session.add(
                     ThreadRow(
@@ -134,6 +136,7 @@ class ThreadRegistry:
                 )
                 session.flush()
             row = session.get(ThreadRow, thread_id, populate_existing=True)
+            assert row is not None  # updated or inserted just now, in this transaction
             if bumped and metadata:
                 row.meta = {**(row.meta or {}), **metadata}
             return ThreadInfo.from_row(row)
@@ -191,3 +194,8 @@ class ThreadRegistry:
                 return False
             row.deleted_at = _now()
             return True
+
+
+def _rows_changed(result: Any) -> int:
+    """The row count of an UPDATE's result (a CursorResult, which the typing calls a Result)."""
+    return int(cast(CursorResult[Any], result).rowcount)

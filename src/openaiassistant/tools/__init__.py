@@ -2,7 +2,7 @@
 
 Public surface (everything else is internal):
 
-* :class:`ToolRegistry` - the :class:`~.base.Toolset` the engine runs (``definitions()``,
+* :class:`Toolbox` - the :class:`~.base.Toolset` the engine runs (``definitions()``,
   ``execute_round(calls, deadline=...)``); ``@registry.tool``, ``register``, ``add``,
   ``add_http_tool``.
 * :class:`Tool` / :class:`Executable` - one record type for a tool, and the small interface any
@@ -17,9 +17,9 @@ Public surface (everything else is internal):
 from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
 from .http import HttpToolSpec
 from .loader import load_tools_file
-from .registry import ToolRegistry
 from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, ToolCallError
+from .toolbox import Toolbox
 
 __all__ = [
     "AbandonedCallLimit",
@@ -31,7 +31,7 @@ __all__ = [
     "ToolDefinition",
     "ToolOutput",
     "ToolRecord",
-    "ToolRegistry",
+    "Toolbox",
     "Toolset",
     "load_tools_file",
 ]

@@ -15,20 +15,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError, ToolError
+from ..errors import ConfigError
 from ..values import parse_bool
 from .base import ToolCall, ToolDefinition, ToolOutput
 
 
-class ApprovalRequired(ToolError):
-    """Control flow, not a failure: gated calls wait for a person (``pending``); the round's
-    other calls ran (``ran``)."""
+class ApprovalRequired(Exception):
+    """Control flow, not a failure (so no :class:`~openaiassistant.errors.AssistantError`):
+    gated calls wait for a person (``pending``); the round's other calls ran (``ran``). The
+    caller that ends the turn names its conversation and run (``thread_id``, ``run_id``)."""
 
     def __init__(self, *, pending: list[ToolCall], ran: list[tuple[ToolCall, ToolOutput]]) -> None:
         self.pending = pending
         self.ran = ran
+        self.thread_id: str | None = None
+        self.run_id: str | None = None
         names = ", ".join(f"{c.name} ({c.call_id})" for c in pending)
-        super().__init__(f"tool calls wait for approval: {names}", status="requires_approval")
+        super().__init__(f"tool calls wait for approval: {names}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,5 +110,5 @@ class ApprovalGate:
 
 
 def _tools(toolset: Any) -> list[Any]:
-    """The tools of a tool set that can list them (a ToolRegistry iterates over its tools)."""
+    """The tools of a tool set that can list them (a Toolbox iterates over its tools)."""
     return list(toolset) if isinstance(toolset, Iterable) else []

@@ -16,7 +16,7 @@ How a round runs (:func:`run_round`):
 3. The round waits for all tasks, the turn's deadline, or a cancellation (``cancel_event`` set,
    or the calling thread interrupted), whichever comes first. On deadline or cancellation the
    unfinished tasks are cancelled and drained (awaited until they have stopped) before
-   :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.RunCancelledError`
+   :class:`~openaiassistant.errors.TurnTimeoutError` / :class:`~openaiassistant.errors.TurnCancelledError`
    is raised: no task outlives the round. (A sync tool's thread cannot be interrupted; it
    finishes in the background and its result is discarded.)
 4. Outputs are redacted value by value, serialized to JSON, capped in size and returned in
@@ -26,6 +26,7 @@ How a round runs (:func:`run_round`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -38,7 +39,8 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import RunCancelledError, TurnTimeoutError, redact
+from ..errors import TurnCancelledError, TurnTimeoutError
+from ..redaction import redact
 from .base import ToolCall, ToolOutput
 from .outputs import cap_output, error_json, redacted_json
 from .threads import AbandonedCallLimit
@@ -88,7 +90,7 @@ def run_round(
     calls that timed out or were cancelled.
 
     Raises TurnTimeoutError if ``deadline`` (a ``time.monotonic()`` value) passes first, and
-    RunCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
+    TurnCancelledError if ``cancel_event`` is set first; unfinished calls are cancelled and
     drained before either is raised.
     """
     if not calls:
@@ -96,7 +98,7 @@ def run_round(
     if deadline is not None and time.monotonic() >= deadline:
         raise TurnTimeoutError("the turn's deadline passed before its tool calls could run")
     if cancel_event is not None and cancel_event.is_set():
-        raise RunCancelledError("the turn was cancelled before its tool calls could run")
+        raise TurnCancelledError("the turn was cancelled before its tool calls could run")
     runner = _RoundRunner(tools, validators, list(calls), limits, sync_calls, deadline, cancel_event)
     thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
     try:
@@ -153,7 +155,7 @@ class _RoundRunner:
         if isinstance(self._failure, _Interrupted):
             if self._failure.reason == "deadline":
                 raise TurnTimeoutError("the turn's deadline passed while tools were running; the round was cancelled")
-            raise RunCancelledError(f"the turn was cancelled while tools were running ({self._failure.reason})")
+            raise TurnCancelledError(f"the turn was cancelled while tools were running ({self._failure.reason})")
         if self._failure is not None:
             raise self._failure
         assert self._outputs is not None
@@ -164,10 +166,8 @@ class _RoundRunner:
         with self._lock:
             self._interrupted = True  # seen by _main if its loop is not running yet
             if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-                try:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to stop
                     self._loop.call_soon_threadsafe(self._stop.set)
-                except RuntimeError:  # the loop closed meanwhile: nothing left to stop
-                    pass
 
     async def _main(self) -> list[ToolOutput]:
         with self._lock:
@@ -177,7 +177,7 @@ class _RoundRunner:
                 self._stop.set()
         semaphore = asyncio.Semaphore(self._limits.max_concurrency)
         tasks = [asyncio.create_task(self._one(call, semaphore)) for call in self._calls]
-        everything = asyncio.gather(*tasks)
+        everything: asyncio.Future[Any] = asyncio.gather(*tasks)
         stop_wait = asyncio.create_task(self._stop.wait())
         watcher = asyncio.create_task(self._watch_cancel_event()) if self._cancel_event else None
         timeout = None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
@@ -196,7 +196,7 @@ class _RoundRunner:
         await asyncio.gather(*tasks, return_exceptions=True)
         if everything.done() and not everything.cancelled():
             everything.exception()  # retrieve the children's CancelledError so asyncio does not log it
-        names = sorted({c.name for c, t in zip(self._calls, tasks) if t.cancelled()})
+        names = sorted({c.name for c, t in zip(self._calls, tasks, strict=True) if t.cancelled()})
         logger.warning("tool round stopped (%s); cancelled calls: %s", reason, ", ".join(names) or "none")
         raise _Interrupted(reason)
 
@@ -285,7 +285,7 @@ class _RoundRunner:
 
 async def _call_tool(tool: Executable, arguments: dict[str, Any], sync_calls: AbandonedCallLimit, name: str) -> Any:
     invoke = tool.invoke
-    if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(getattr(invoke, "__call__", None)):
+    if inspect.iscoroutinefunction(invoke) or inspect.iscoroutinefunction(type(invoke).__call__):
         return await invoke(arguments)
     value = await sync_calls.run(invoke, arguments, tool_name=name)
     if inspect.isawaitable(value):

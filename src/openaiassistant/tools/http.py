@@ -19,6 +19,11 @@ A spec::
     follow_redirects: true            # same-origin redirects only, at most max_redirects
     max_redirects: 3
 
+The format is described once, as a JSON Schema (:mod:`openaiassistant.schemas.http_tool`,
+published as docs/schemas/http-tool.schema.json): a spec is checked against it first, so a wrong
+type, an unknown field or a bad number is reported with its path and what is allowed; the code
+here checks only what a schema cannot say (the URL's origin, placeholders, references).
+
 Safety, because arguments come from the model (untrusted):
 
 * the scheme, host and port are fixed by the template: placeholders are refused in the
@@ -41,6 +46,7 @@ Safety, because arguments come from the model (untrusted):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -52,32 +58,18 @@ from urllib.parse import quote, urlencode
 import httpx
 import jsonschema
 
-from ..errors import ConfigError, redact, register_secret
-from ..values import parse_bool
+from ..errors import ConfigError
+from ..redaction import redact, register_secret
+from ..schemas.check import check, given, path_text
+from ..schemas.http_tool import HTTP_TOOL_DOCUMENT, PARAMETERS_DOCUMENT
+from ..values import parse_bool, parse_count, parse_seconds
 from .base import ToolDefinition
 from .strict import strict_problem
 from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
-from .tool import Tool, ToolCallError, check_tool_name
+from .tool import Tool, ToolCallError
 
 logger = logging.getLogger("openaiassistant.tools.http")
 
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
-_FIELDS = {
-    "name",
-    "description",
-    "parameters",
-    "method",
-    "url",
-    "query",
-    "headers",
-    "body",
-    "timeout",
-    "max_response_bytes",
-    "strict",
-    "follow_redirects",
-    "max_redirects",
-    "approval",
-}
 # Header names whose values are credentials (matched on the lower-cased name).
 _CREDENTIAL_HEADER = re.compile(
     r"^(authorization|proxy-authorization|cookie)$|(^|-)(token|key|secret|password)$|api-?key"
@@ -113,35 +105,33 @@ class HttpToolSpec:
         *,
         secrets: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
+        where: str | None = None,
     ) -> HttpToolSpec:
-        """Validate a spec dict; raises ConfigError naming the tool and the field."""
-        if not isinstance(spec, Mapping):
-            raise ConfigError("HTTP tool spec", f"must be a mapping, got {type(spec).__name__}")
-        name = spec.get("name")
-        check_tool_name(name)  # type: ignore[arg-type]
-        where = f"HTTP tool {name!r}"
-        unknown = sorted(set(spec) - _FIELDS)
-        if unknown:
-            raise ConfigError(where, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
+        """Check a spec against its published schema (:mod:`openaiassistant.schemas.http_tool`),
+        then what a schema cannot say; a ConfigError names the field. ``where`` is the spec's
+        place (``functions[0]``, ``tools[2]``); by default ``HTTP tool 'NAME'``."""
+        spec = given(spec)  # None is "not given" (Keep drops YAML floats; YAML's bare ``key:``)
+        if where is None:
+            where = f"HTTP tool {spec.get('name')!r}" if isinstance(spec, Mapping) else "HTTP tool"
+        check(spec, HTTP_TOOL_DOCUMENT, where=where)
+        at = functools.partial(path_text, where)
         secrets = dict(secrets or {})
-        parameters = parameters_schema(spec.get("parameters"), where=f"{where} parameters")
-        strict = parse_bool(f"{where} strict", _given(spec, "strict", False))
+        parameters = parameters_schema(spec.get("parameters"), where=at(["parameters"]))
+        strict = parse_bool(at(["strict"]), spec.get("strict", False))
         if strict and (problem := strict_problem(parameters)):
-            raise ConfigError(f"{where} parameters", f"strict: true needs a strict schema: {problem}")
+            raise ConfigError(at(["parameters"]), f"strict: true needs a strict schema: {problem}")
         method = str(spec.get("method", "GET")).upper()
-        if method not in _METHODS:
-            raise ConfigError(f"{where} method", f"{method!r} is not one of {list(_METHODS)}")
-        url, origin = _url(spec.get("url"), where=f"{where} url")
+        url, origin = _url(spec["url"], where=at(["url"]))
         # No references in the query: URLs end up in logs (httpx logs every request URL at INFO).
         query = _template_map(
-            spec.get("query"), where=f"{where} query", secrets={}, environ=environ, allow_references=False
+            spec.get("query"), where=at(["query"]), secrets={}, environ=environ, allow_references=False
         )
-        headers = _headers(spec.get("headers"), where=f"{where} headers", secrets=secrets, environ=environ)
+        headers = _headers(spec.get("headers"), where=at(["headers"]), secrets=secrets, environ=environ)
         body: Any = _NO_BODY
         if "body" in spec:
             if method in ("GET", "HEAD"):
-                raise ConfigError(f"{where} body", f"a {method} request cannot have a body")
-            body = walk_body(spec["body"], where=f"{where} body", secrets=secrets, environ=environ)
+                raise ConfigError(at(["body"]), f"a {method} request cannot have a body")
+            body = walk_body(spec["body"], where=at(["body"]), secrets=secrets, environ=environ)
         properties = parameters.get("properties", {})
         used = url.arguments + [a for t in query.values() for a in t.arguments] + body_arguments(body)
         missing = sorted({a for a in used if a not in properties})
@@ -150,11 +140,11 @@ class HttpToolSpec:
         optional_in_path = sorted({a for a in url.arguments if a not in parameters.get("required", [])})
         if optional_in_path:
             raise ConfigError(
-                f"{where} url", f"path placeholder(s) {optional_in_path} must be listed in parameters.required"
+                at(["url"]), f"path placeholder(s) {optional_in_path} must be listed in parameters.required"
             )
         return cls(
-            name=name,
-            description=_str(spec.get("description", ""), f"{where} description"),
+            name=spec["name"],
+            description=spec.get("description", ""),
             parameters=parameters,
             method=method,
             url=url,
@@ -163,13 +153,13 @@ class HttpToolSpec:
             headers=headers,
             body=body,
             strict=strict,
-            timeout=_positive(_given(spec, "timeout", 10.0), f"{where} timeout", float),
-            max_response_bytes=_positive(
-                _given(spec, "max_response_bytes", 1_000_000), f"{where} max_response_bytes", int
+            timeout=parse_seconds(at(["timeout"]), spec.get("timeout", 10.0)),
+            max_response_bytes=parse_count(
+                at(["max_response_bytes"]), spec.get("max_response_bytes", 1_000_000), low=1, high=2**62
             ),
-            follow_redirects=parse_bool(f"{where} follow_redirects", _given(spec, "follow_redirects", True)),
-            max_redirects=_count(_given(spec, "max_redirects", 3), f"{where} max_redirects"),
-            requires_approval=_approval(spec.get("approval"), method, f"{where} approval"),
+            follow_redirects=parse_bool(at(["follow_redirects"]), spec.get("follow_redirects", True)),
+            max_redirects=parse_count(at(["max_redirects"]), spec.get("max_redirects", 3), low=0),
+            requires_approval=_approval(spec.get("approval"), method),
         )
 
     def definition(self) -> ToolDefinition:
@@ -190,16 +180,12 @@ def compile_http_tool(spec: HttpToolSpec) -> Tool:
     )
 
 
-def _approval(value: Any, method: str, where: str) -> bool:
-    """``approval: required | never``; by default a call that changes something (not GET/HEAD)
-    waits for a person's approval."""
+def _approval(value: Any, method: str) -> bool:
+    """``approval: required | never`` (checked by the schema); by default a call that changes
+    something (not GET/HEAD) waits for a person's approval."""
     if value is None or value == "":
         return method not in ("GET", "HEAD")
-    if value in ("required", True):
-        return True
-    if value in ("never", "none", False):
-        return False
-    raise ConfigError(where, f"must be required or never, got {value!r}")
+    return value in ("required", True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,8 +315,9 @@ def _origin_text(url: httpx.URL) -> str:
 
 
 def parameters_schema(value: Any, *, where: str) -> dict[str, Any]:
-    """A tool's ``parameters``: a JSON schema of type object (JSON text accepted, as a templated
-    Keep value arrives); none or empty means no arguments at all. ConfigError names ``where``."""
+    """A tool's ``parameters`` (checked by the tool's schema): a JSON schema of type object, or
+    its JSON text (as a templated Keep value arrives), which is checked here the same way; none
+    or empty means no arguments at all. ConfigError names ``where``."""
     if value is None or value == "" or value == {}:
         return {"type": "object", "properties": {}, "additionalProperties": False}
     if isinstance(value, str):
@@ -338,10 +325,7 @@ def parameters_schema(value: Any, *, where: str) -> dict[str, Any]:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ConfigError(where, f"is a string but not JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, Mapping) or value.get("type") != "object":
-        raise ConfigError(where, "must be a JSON schema with type: object")
-    if not isinstance(value.get("properties", {}), Mapping):
-        raise ConfigError(where, "properties must be a mapping of argument names to schemas")
+        check(value, PARAMETERS_DOCUMENT, where=where)
     try:
         jsonschema.Draft202012Validator.check_schema(dict(value))
     except jsonschema.SchemaError as exc:
@@ -350,7 +334,7 @@ def parameters_schema(value: Any, *, where: str) -> dict[str, Any]:
 
 
 def _url(value: Any, *, where: str) -> tuple[Template, tuple[str, str, int]]:
-    if not isinstance(value, str) or "://" not in value:
+    if "://" not in value:
         raise ConfigError(where, "must be an absolute http(s) URL template")
     scheme, _, rest = value.partition("://")
     if scheme.lower() not in _DEFAULT_PORTS:
@@ -377,8 +361,6 @@ def _template_map(
 ) -> dict[str, Template]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(where, "must be a mapping of names to template strings")
     out = {}
     for key, text in value.items():
         if isinstance(text, (int, float, bool)):
@@ -392,8 +374,6 @@ def _template_map(
 def _headers(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any) -> dict[str, Template]:
     headers = _template_map(value, where=where, secrets=secrets, environ=environ)
     for key, template in headers.items():
-        if not key or any(ch in key for ch in " \t\r\n:"):
-            raise ConfigError(where, f"{key!r} is not a valid header name")
         if template.arguments:
             # Model-controlled header values are an injection surface and rarely needed.
             raise ConfigError(f"{where}.{key}", "argument placeholders are not allowed in headers")
@@ -406,37 +386,3 @@ def _headers(value: Any, *, where: str, secrets: Mapping[str, str], environ: Any
             for part in literal.split():  # "Bearer <token>": the token alone is the secret
                 register_secret(part)
     return headers
-
-
-def _given(spec: Mapping[str, Any], key: str, default: Any) -> Any:
-    # Keep's workflow parser turns YAML floats into None (facts.md): treat None as "not given";
-    # quoted numbers ("0.5") are accepted by the number checks below.
-    value = spec.get(key)
-    return default if value is None else value
-
-
-def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(where, f"must be a string, got {type(value).__name__}")
-    return value
-
-
-def _positive(value: Any, where: str, kind: type) -> Any:
-    try:
-        number = float(value)
-        if kind is int and not number.is_integer():
-            raise ValueError(value)
-        number = kind(number)
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(where, f"must be a positive number, got {value!r}") from None
-    if isinstance(value, bool) or not number > 0:
-        raise ConfigError(where, f"must be a positive number, got {value!r}")
-    return number
-
-
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(where, f"must be a whole number >= 0, got {value!r}")
-    return value

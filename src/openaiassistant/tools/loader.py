@@ -2,8 +2,9 @@
 
 The file holds either a list of entries or a mapping ``{tools: [...]}``. An entry is a
 declarative HTTP tool (see :mod:`.http`) or an MCP server (an ``mcp:`` key, see
-:mod:`.mcp.spec`) whose tools are listed from the server now. Every problem is a
-:class:`~openaiassistant.errors.ConfigError` that names the file, the tool's position and name, and the field.
+:mod:`.mcp.spec`) whose tools are listed from the server now. The format is
+docs/schemas/tools-file.schema.json. Every problem is a :class:`~openaiassistant.errors.ConfigError`
+that names the file, the field's path (``tools[1].url``) and the tool's name.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from .registry import ToolRegistry
+from ..schemas.check import given, path_text, problem_of, problems
+from ..schemas.tools_file import TOOLS_FILE_DOCUMENT
+from .http import HttpToolSpec
+from .toolbox import Toolbox
 
 
 def load_tools_file(
     path: str | Path,
     *,
     secrets: Mapping[str, str] | None = None,
-    registry: ToolRegistry | None = None,
+    registry: Toolbox | None = None,
     mcp_servers: Any = None,
-) -> ToolRegistry:
+) -> Toolbox:
     """Read ``path`` and return a registry holding its tools.
 
     ``secrets`` resolves ``${secret:NAME}`` references. Pass ``registry`` to add the tools to an
@@ -40,21 +44,30 @@ def load_tools_file(
     except OSError as exc:
         raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
     specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
-    target = registry if registry is not None else ToolRegistry()
+    target = registry if registry is not None else Toolbox()
     for index, spec in enumerate(specs):
-        label = spec.get("name") if isinstance(spec, dict) else None
+        place = f"tools[{index}]"
         try:
             if "mcp" in spec:
-                add_mcp_server(target, spec, where=f"{where}, tools[{index}]", secrets=secrets, servers=mcp_servers)
-            else:
-                target.add_http_tool(spec, secrets=secrets)
+                add_mcp_server(target, spec, where=place, secrets=secrets, servers=mcp_servers)
+                continue
+            parsed = HttpToolSpec.from_dict(spec, secrets=secrets, where=place)
         except ConfigError as exc:
-            raise ConfigError(f"{where}, tools[{index}]" + (f" ({label})" if label else ""), exc.message) from None
+            raise ConfigError(f"{where}, {exc.parameter}", problem_of(exc) + _named(spec)) from None
+        try:
+            target.add_http_tool(parsed)
+        except ConfigError as exc:  # the registry's own rules (a name used twice)
+            raise ConfigError(f"{where}, {place}.name", problem_of(exc)) from None
     return target
 
 
+def _named(spec: Any) -> str:
+    name = spec.get("name") if isinstance(spec, Mapping) else None
+    return f" (tool {name!r})" if isinstance(name, str) else ""
+
+
 def add_mcp_server(
-    registry: ToolRegistry,
+    registry: Toolbox,
     entry: Mapping[str, Any],
     *,
     where: str,
@@ -83,15 +96,18 @@ def parse_tools_document(text: str, *, where: str = "tools file", json_only: boo
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise ConfigError(where, f"is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
-    if isinstance(data, dict):
-        if set(data) != {"tools"}:
-            raise ConfigError(where, f"a mapping must have exactly one key, 'tools'; found {sorted(map(str, data))}")
-        data = data["tools"]
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ConfigError(where, f"must hold a list of tool specs or {{tools: [...]}}, got {type(data).__name__}")
-    for index, spec in enumerate(data):
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{where}, tools[{index}]", f"must be a mapping, got {type(spec).__name__}")
-    return data
+    # None is "not given" in an entry, as everywhere (YAML's bare ``timeout:``)
+    if isinstance(data, list):
+        data = [given(entry) for entry in data]
+    elif isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = {**data, "tools": [given(entry) for entry in data["tools"]]}
+    found = problems(data, TOOLS_FILE_DOCUMENT)
+    specs = data.get("tools") if isinstance(data, dict) else data
+    if found:
+        path, problem = found[0]
+        if isinstance(data, list):
+            path = ["tools", *path]
+        index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+        named = _named(specs[index]) if index is not None and isinstance(specs, list) else ""
+        raise ConfigError(f"{where}, {path_text('', path)}" if path else where, problem + named)
+    return list(specs or [])

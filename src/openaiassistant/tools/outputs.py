@@ -2,8 +2,8 @@
 
 Every output is valid JSON: a result is serialized with :func:`redacted_json` (dataclasses,
 enums, sets, dates and pydantic models are understood; anything else becomes its ``str``; secrets
-are hidden value by value), a failure is ``{"error": "..."}``, and an output longer than the cap is replaced by a JSON object that says so
-in plain words::
+are hidden value by value), a failure is ``{"error": "..."}``, and an output longer than the cap
+is replaced by a JSON object that says so in plain words::
 
     {"truncated": true, "note": "output truncated: showing 15800 of 48211 characters",
      "total_chars": 48211, "output_prefix": "..."}
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..errors import redact_data
+from ..redaction import redact_data
 
 MIN_OUTPUT_CHARS = 200
 

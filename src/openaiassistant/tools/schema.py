@@ -75,30 +75,11 @@ def function_schema(
     required: list[str] = []
     params: list[ParamInfo] = []
     for param in signature.parameters.values():
-        where = f"tool {tool_name}, parameter {param.name}"
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ConfigError(where, "*args and **kwargs cannot be described to a model; name each parameter")
-        if param.kind is param.POSITIONAL_ONLY:
-            raise ConfigError(where, "positional-only parameters are not supported (arguments are passed by name)")
-        if param.name not in hints:
-            raise ConfigError(where, "has no type hint; annotate it so a schema can be derived")
-        annotation = hints[param.name]
-        has_default = param.default is not inspect.Parameter.empty
-        prop = type_schema(annotation, strict=strict, where=where)
-        text = _annotated_description(annotation) or doc.params.get(param.name, "")
-        if has_default:
-            if strict:
-                prop = _nullable(prop)
-                if param.default is not None and _jsonable(param.default):
-                    text = f"{text} (default: {json.dumps(_plain(param.default))})".strip()
-            elif _jsonable(param.default):
-                prop = {**prop, "default": _plain(param.default)}
-        if text:
-            prop = {**prop, "description": text}
-        properties[param.name] = prop
-        if strict or not has_default:
+        info = _param_info(param, hints, where=f"tool {tool_name}, parameter {param.name}")
+        properties[param.name] = _param_schema(info, doc.params.get(param.name, ""), strict=strict, tool=tool_name)
+        if strict or not info.has_default:
             required.append(param.name)
-        params.append(ParamInfo(name=param.name, annotation=annotation, has_default=has_default, default=param.default))
+        params.append(info)
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
@@ -114,12 +95,39 @@ def function_schema(
     )
 
 
+def _param_info(param: inspect.Parameter, hints: dict[str, Any], *, where: str) -> ParamInfo:
+    """One parameter a model can pass by name, with its type hint (else a ConfigError)."""
+    if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        raise ConfigError(where, "*args and **kwargs cannot be described to a model; name each parameter")
+    if param.kind is param.POSITIONAL_ONLY:
+        raise ConfigError(where, "positional-only parameters are not supported (arguments are passed by name)")
+    if param.name not in hints:
+        raise ConfigError(where, "has no type hint; annotate it so a schema can be derived")
+    has_default = param.default is not inspect.Parameter.empty
+    return ParamInfo(name=param.name, annotation=hints[param.name], has_default=has_default, default=param.default)
+
+
+def _param_schema(info: ParamInfo, documented: str, *, strict: bool, tool: str) -> dict[str, Any]:
+    """A parameter's property schema: its type, its default (strict: nullable, the default named
+    in the description) and its description (``Annotated`` text, else the docstring's)."""
+    prop = type_schema(info.annotation, strict=strict, where=f"tool {tool}, parameter {info.name}")
+    text = _annotated_description(info.annotation) or documented
+    if info.has_default:
+        if strict:
+            prop = _nullable(prop)
+            if info.default is not None and _jsonable(info.default):
+                text = f"{text} (default: {json.dumps(_plain(info.default))})".strip()
+        elif _jsonable(info.default):
+            prop = {**prop, "default": _plain(info.default)}
+    return {**prop, "description": text} if text else prop
+
+
 def _parameter_hints(func: Callable[..., Any]) -> dict[str, Any]:
     # Only the parameters matter; the return annotation may name a type that cannot be
     # resolved here (a local class under `from __future__ import annotations`).
     target = inspect.unwrap(func)
     if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(target):
-        target = getattr(target, "__call__", target)
+        target = target.__call__  # a callable object: its __call__ has the parameters
     annotations = dict(getattr(target, "__annotations__", {}) or {})
     annotations.pop("return", None)
     holder = types.SimpleNamespace(__annotations__=annotations, __globals__=getattr(target, "__globals__", {}))
@@ -132,6 +140,14 @@ def type_schema(annotation: Any, *, strict: bool, where: str) -> dict[str, Any]:
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
         return type_schema(args[0], strict=strict, where=where)
+    simple = _simple_schema(annotation, origin, args, strict=strict, where=where)
+    return simple if simple is not None else _container_schema(annotation, origin, args, strict=strict, where=where)
+
+
+def _simple_schema(
+    annotation: Any, origin: Any, args: tuple[Any, ...], *, strict: bool, where: str
+) -> dict[str, Any] | None:
+    """Primitives, Any, Literal, Enum and unions (None: the annotation is none of them)."""
     if annotation in _PRIMITIVES:
         return {"type": _PRIMITIVES[annotation]}
     if annotation is Any or annotation is object:
@@ -142,6 +158,13 @@ def type_schema(annotation: Any, *, strict: bool, where: str) -> dict[str, Any]:
         return _enum_schema([member.value for member in annotation], where)
     if origin in (typing.Union, types.UnionType):
         return _union_schema(args, strict=strict, where=where)
+    return None
+
+
+def _container_schema(
+    annotation: Any, origin: Any, args: tuple[Any, ...], *, strict: bool, where: str
+) -> dict[str, Any]:
+    """Arrays, mappings, dataclasses and TypedDicts; anything else is a ConfigError."""
     if origin in (list, set, frozenset, tuple, Sequence) or annotation in (list, set, tuple):
         return _array_schema(annotation, args, strict=strict, where=where)
     if origin in (dict, Mapping) or annotation is dict:
@@ -294,14 +317,28 @@ def convert(value: Any, annotation: Any) -> Any:
         return convert(value, args[0])
     if value is None:
         return None
+    if origin is None:
+        return _convert_plain(value, annotation)
+    if origin in (typing.Union, types.UnionType):
+        return _convert_union(value, args)
+    return _convert_generic(value, origin, args)
+
+
+def _convert_plain(value: Any, annotation: Any) -> Any:
+    """A value for a plain class: float, int, an Enum, a dataclass; else the value as it is."""
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if annotation is int and isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return annotation(value)
-    if origin in (typing.Union, types.UnionType):
-        return _convert_union(value, args)
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type) and isinstance(value, dict):
+        return _convert_dataclass(value, annotation)
+    return value
+
+
+def _convert_generic(value: Any, origin: Any, args: tuple[Any, ...]) -> Any:
+    """A value for ``list[X]``, ``set[X]``, ``tuple[X, ...]``, ``dict[K, V]``; else as it is."""
     if origin in (list, Sequence) and args and isinstance(value, list):
         return [convert(v, args[0]) for v in value]
     if origin in (set, frozenset) and args and isinstance(value, list):
@@ -310,17 +347,19 @@ def convert(value: Any, annotation: Any) -> Any:
         return tuple(convert(v, args[0]) for v in value)
     if origin in (dict, Mapping) and len(args) == 2 and isinstance(value, dict):
         return {k: convert(v, args[1]) for k, v in value.items()}
-    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type) and isinstance(value, dict):
-        hints = typing.get_type_hints(annotation, include_extras=True)
-        fields = {f.name for f in dataclasses.fields(annotation) if f.init}
-        kwargs = {k: convert(v, hints[k]) for k, v in value.items() if k in fields}
-        # null for a defaulted field means "use the default" (strict mode), as for parameters.
-        for f in dataclasses.fields(annotation):
-            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-            if kwargs.get(f.name, 0) is None and has_default and not _admits_none(hints[f.name]):
-                del kwargs[f.name]
-        return annotation(**kwargs)
     return value
+
+
+def _convert_dataclass(value: dict[str, Any], annotation: type) -> Any:
+    hints = typing.get_type_hints(annotation, include_extras=True)
+    fields = {f.name for f in dataclasses.fields(annotation) if f.init}
+    kwargs = {k: convert(v, hints[k]) for k, v in value.items() if k in fields}
+    # null for a defaulted field means "use the default" (strict mode), as for parameters.
+    for f in dataclasses.fields(annotation):
+        has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        if kwargs.get(f.name, 0) is None and has_default and not _admits_none(hints[f.name]):
+            del kwargs[f.name]
+    return annotation(**kwargs)
 
 
 def _convert_union(value: Any, args: tuple[Any, ...]) -> Any:

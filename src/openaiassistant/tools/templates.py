@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, register_secret
+from ..errors import ConfigError
+from ..redaction import register_secret
 
 _TOKEN = re.compile(r"\{\{|\}\}|\$\{(?P<kind>env|secret):(?P<ref>[^}]*)\}|\{(?P<arg>[A-Za-z_][A-Za-z0-9_]*)\}")
 _STRAY = re.compile(r"[{}]")
@@ -71,9 +72,8 @@ def parse_template(
     secrets: Mapping[str, str],
     environ: Mapping[str, str] | None = None,
 ) -> Template:
-    """Parse one template string; resolve (and register) its references."""
-    if not isinstance(text, str):
-        raise ConfigError(where, f"must be a string, got {type(text).__name__}")
+    """Parse one template string (its type was checked by the tool's schema); resolve (and
+    register) its references."""
     env = os.environ if environ is None else environ
     parts: list[tuple[str, str]] = []
     pos = 0
@@ -124,9 +124,7 @@ def walk_body(body: Any, *, where: str, secrets: Mapping[str, str], environ: Map
         return [walk_body(v, where=f"{where}[{i}]", secrets=secrets, environ=environ) for i, v in enumerate(body)]
     if isinstance(body, dict):
         return {str(k): walk_body(v, where=f"{where}.{k}", secrets=secrets, environ=environ) for k, v in body.items()}
-    if body is None or isinstance(body, (bool, int, float)):
-        return body
-    raise ConfigError(where, f"must be JSON (got {type(body).__name__})")
+    return body  # null, booleans, numbers (the schema allows JSON values only)
 
 
 def body_arguments(body: Any) -> list[str]:

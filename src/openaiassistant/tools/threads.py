@@ -7,13 +7,14 @@ a socket. :class:`AbandonedCallLimit` counts them; once ``max_abandoned`` are st
 sync calls are refused with an error output for the model instead of a new thread. The count
 goes down as abandoned threads finish.
 
-One limit belongs to one :class:`~.registry.ToolRegistry` by default; registries can share one
+One limit belongs to one :class:`~.registry.Toolbox` by default; registries can share one
 (pass the same object) when they are built per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import Callable
@@ -86,10 +87,8 @@ class AbandonedCallLimit:
                 # SystemExit & co. only end this worker thread; for the round they are a failure.
                 result = (False, RuntimeError(f"the tool raised {type(exc).__name__}"))
             self._finish(state)
-            try:
+            with contextlib.suppress(RuntimeError):  # the round's loop is gone: the result is no longer wanted
                 loop.call_soon_threadsafe(deliver, *result)
-            except RuntimeError:  # the round's loop is gone: the result is no longer wanted
-                pass
 
         threading.Thread(target=target, name="openaiassistant-tool", daemon=True).start()
         try:

@@ -1,7 +1,7 @@
 """The one record type for an executable tool.
 
-Python callables (:meth:`ToolRegistry.register`) and declarative HTTP tools
-(:meth:`ToolRegistry.add_http_tool`) both compile into a :class:`Tool`; anything else that
+Python callables (:meth:`Toolbox.register`) and declarative HTTP tools
+(:meth:`Toolbox.add_http_tool`) both compile into a :class:`Tool`; anything else that
 has a ``definition`` and an ``invoke(arguments)`` (the :class:`Executable` protocol) can be added
 too, for example a tool that calls another Keep provider.
 """

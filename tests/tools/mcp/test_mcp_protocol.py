@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openaiassistant.tools import ToolCall, ToolRegistry
+from openaiassistant.tools import Toolbox, ToolCall
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.mcp import McpServerError, McpServers
 from openaiassistant.tools.mcp.strict_schema import tool_schema
@@ -16,13 +16,13 @@ from openaiassistant.tools.mcp.strict_schema import tool_schema
 pytestmark = pytest.mark.timeout(60)
 
 
-def registry_for(command: list[str], servers: McpServers, env: dict[str, str] | None = None) -> ToolRegistry:
-    registry = ToolRegistry()
+def registry_for(command: list[str], servers: McpServers, env: dict[str, str] | None = None) -> Toolbox:
+    registry = Toolbox()
     add_mcp_server(registry, {"mcp": {"command": command, "env": env or {}}}, where="test", servers=servers)
     return registry
 
 
-def run(registry: ToolRegistry, name: str, arguments: dict[str, Any]) -> Any:
+def run(registry: Toolbox, name: str, arguments: dict[str, Any]) -> Any:
     [output] = registry.execute_round([ToolCall(call_id="c1", name=name, arguments=json.dumps(arguments))])
     return output
 

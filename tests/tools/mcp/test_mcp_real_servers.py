@@ -13,21 +13,21 @@ from typing import Any
 import httpx
 import pytest
 
-from openaiassistant.errors import register_secret
-from openaiassistant.tools import ToolCall, ToolRegistry
+from openaiassistant.redaction import register_secret
+from openaiassistant.tools import Toolbox, ToolCall
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.mcp import McpServerError, McpServers, McpServerSpec, mcp_tools
 
 pytestmark = pytest.mark.timeout(90)
 
 
-def registry_with(entry: dict[str, Any], servers: McpServers, **limits: Any) -> ToolRegistry:
-    registry = ToolRegistry(**limits)
+def registry_with(entry: dict[str, Any], servers: McpServers, **limits: Any) -> Toolbox:
+    registry = Toolbox(**limits)
     add_mcp_server(registry, entry, where="test", servers=servers)
     return registry
 
 
-def call(registry: ToolRegistry, name: str, arguments: dict[str, Any], call_id: str = "call_1") -> Any:
+def call(registry: Toolbox, name: str, arguments: dict[str, Any], call_id: str = "call_1") -> Any:
     [output] = registry.execute_round([ToolCall(call_id=call_id, name=name, arguments=json.dumps(arguments))])
     return output
 
@@ -205,8 +205,8 @@ def test_credential_headers_never_show(everything_url: str, servers: McpServers)
     assert token not in output.output and "***" in output.output
 
 
-def _registry(*tools: Any) -> ToolRegistry:
-    registry = ToolRegistry()
+def _registry(*tools: Any) -> Toolbox:
+    registry = Toolbox()
     for tool in tools:
         registry.add(tool)
     return registry

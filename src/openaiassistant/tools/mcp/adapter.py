@@ -1,4 +1,4 @@
-"""An MCP server's tools as tools of a :class:`~openaiassistant.tools.ToolRegistry`.
+"""An MCP server's tools as tools of a :class:`~openaiassistant.tools.Toolbox`.
 
 :func:`mcp_tools` lists the server's tools (``allow`` filters them; a name in ``allow`` the
 server does not have is an error naming what it has), turns each ``inputSchema`` into the

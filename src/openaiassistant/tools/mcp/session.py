@@ -25,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from ... import __version__ as _package_version
-from ...errors import redact
+from ...redaction import redact
 from .jsonrpc import (
     METHOD_NOT_FOUND,
     ErrorResponse,

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...errors import ConfigError, register_secret
+from ...errors import ConfigError
+from ...redaction import register_secret
 from ...values import positive_seconds
 from ..templates import parse_template
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from ...errors import redact
+from ...redaction import redact
 from .jsonrpc import McpConnectionError, McpProtocolError, decode_line, encode
 from .transport import Callbacks
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...errors import redact
+from ...redaction import redact
 from .jsonrpc import ErrorResponse, McpConnectionError, McpProtocolError, Response, classify
 from .transport import Callbacks
 

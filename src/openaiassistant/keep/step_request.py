@@ -11,34 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, cast
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
+from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, NAMES, TurnOptions
 from openaiassistant.values import parse_bool, positive_seconds
-
-# Parameters of ``_query`` that are not run controls.
-TURN_KEYS = (
-    "prompt",
-    "thread_id",
-    "functions",
-    "metadata",
-    "timeout",
-    "stream",
-    "on_active_run",
-    "include_history",
-    "images",
-    "attachments",
-    "vector_store_ids",
-    "approvals",
-)
-ON_ACTIVE_RUN = ("wait", "cancel", "fail")
 
 
 @dataclass(kw_only=True)
-class TurnRequest:
-    """Everything one step asks for, converted and checked (nothing has been sent)."""
+class StepRequest:
+    """Everything one step asks for, converted and checked (nothing has been sent): its run
+    controls (``params``), what only the step knows (``functions``, ``vector_store_ids``), and
+    the rest of ``Assistant.run_turn``'s keywords under their own names."""
 
     prompt: str
     thread_id: str | None = None
@@ -54,8 +40,18 @@ class TurnRequest:
     vector_store_ids: tuple[str, ...] | None = None
     approvals: Any = None
 
+    def turn_options(self) -> TurnOptions:
+        """The step's ``run_turn`` keywords (a timeout left out: run_turn's default)."""
+        options = {f: getattr(self, f) for f in _TURN_OPTION_FIELDS if f != "timeout" or self.timeout is not None}
+        return cast(TurnOptions, options)
 
-def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | None) -> TurnRequest:
+
+# the step's parameters that are not run controls; those that run_turn takes are passed by name
+TURN_KEYS = tuple(f.name for f in fields(StepRequest) if f.name != "params")
+_TURN_OPTION_FIELDS = tuple(f.name for f in fields(StepRequest) if f.name in NAMES)
+
+
+def build_step_request(values: Mapping[str, Any], *, default_timeout: float | None) -> StepRequest:
     """Split the step's values into the turn's arguments and its run controls."""
     # Keep's own LLM providers' names (system_prompt, max_tokens, structured_output_format) too
     unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k not in PARAM_ALIASES]
@@ -73,10 +69,10 @@ def build_turn_request(values: Mapping[str, Any], *, default_timeout: float | No
     if (not prompt or not prompt.strip()) and approvals is None:
         raise ConfigError("prompt", "required: the message to send to the assistant")
     on_active_run = _text(values.get("on_active_run")) or "wait"
-    if on_active_run not in ON_ACTIVE_RUN:
-        raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ON_ACTIVE_RUN)}")
+    if on_active_run not in ACTIVE_RUN_POLICIES:
+        raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ACTIVE_RUN_POLICIES)}")
     timeout = positive_seconds("timeout", values.get("timeout"))
-    return TurnRequest(
+    return StepRequest(
         prompt=prompt or "",
         thread_id=_text(values.get("thread_id")) or None,
         params={k: v for k, v in values.items() if k not in TURN_KEYS and v is not None and v != ""},

@@ -1,6 +1,6 @@
 """Run a Keep workflow in-process with Keep's real parser and workflow engine (no Keep server).
 
-Used by ``openaiassistant demo`` and the Keep tests. Keep reads its configuration from the
+Used by ``openaiassistant keep run``, ``openaiassistant demo`` and the Keep tests. Keep reads its configuration from the
 environment when its modules are first imported (secret manager, database), so call
 :func:`prepare_environment` before anything imports ``keep``; this module imports Keep only
 inside its functions.
@@ -18,13 +18,18 @@ Two modes:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from openaiassistant.keep.dropped_floats import dropped_floats
 
 TENANT = "keep"  # Keep's single-tenant id
 
@@ -36,7 +41,9 @@ class WorkflowRun:
     execution_id: str
     steps: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    failed_step: str | None = None  # the step (or action) whose error stopped the run
     action_errors: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. YAML floats Keep dropped
 
     def results(self, step: str) -> Any:
         return self.steps.get(step, {}).get("results")
@@ -53,6 +60,17 @@ def prepare_environment(workdir: Path, *, database: bool) -> None:
     os.environ.setdefault("PROVIDERS_CACHE_FILE", str(workdir / "providers_cache.json"))
     if database:
         create_database()
+
+
+@contextlib.contextmanager
+def work_directory(*, prefix: str = "openaiassistant-keep-") -> Iterator[Path]:
+    """A fresh directory for Keep's secrets, database and providers file, removed on exit
+    (it holds the providers' API keys)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _workdir() -> Path:
@@ -175,11 +193,45 @@ def run_workflow(
     wf = parsed[0]
     if alert is not None:
         wf.context_manager.set_event_context(alert)
-    run = WorkflowRun(execution_id=str(uuid.uuid4()))
-    with _workflow_thread(workflow_id=wf.workflow_id, execution_id=run.execution_id, tenant_id=tenant_id):
+    run = WorkflowRun(execution_id=str(uuid.uuid4()), warnings=[d.message() for d in dropped_floats(workflow)])
+    tracker = _StepTracker()
+    with (
+        _workflow_thread(workflow_id=wf.workflow_id, execution_id=run.execution_id, tenant_id=tenant_id),
+        tracker.attached(),
+    ):
         try:
             run.action_errors = list(wf.run(run.execution_id) or [])
         except Exception as exc:  # StepError wraps the provider's exception: show its message
             run.error = str(exc)
+            run.failed_step = tracker.step
     run.steps = {k: v for k, v in wf.context_manager.steps_context.items() if k != "this"}
     return run
+
+
+class _StepTracker(logging.Handler):
+    """Which step Keep's workflow engine is running: it logs "Running step X" with the step's id
+    (and clears the thread's step id before it re-raises a step's error)."""
+
+    LOGGER = "keep.workflowmanager.workflow"
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.step: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "step_id", None)
+        if step and record.msg == "Running step %s":
+            self.step = str(step)
+
+    @contextlib.contextmanager
+    def attached(self) -> Iterator[None]:
+        logger = logging.getLogger(self.LOGGER)
+        level = logger.level
+        logger.addHandler(self)
+        if not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(self)
+            logger.setLevel(level)

@@ -57,8 +57,8 @@ class SampleServices:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> SampleServices:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sample-services", daemon=True)

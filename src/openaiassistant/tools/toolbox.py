@@ -1,8 +1,8 @@
-"""ToolRegistry: the tool set a turn runs with (implements :class:`~.base.Toolset`).
+"""Toolbox: the tool set a turn runs with (implements :class:`~.base.Toolset`).
 
 Build one explicitly per assistant (there is no global registry)::
 
-    registry = ToolRegistry(max_concurrency=8, call_timeout=30.0, max_output_chars=16000)
+    registry = Toolbox(max_concurrency=8, call_timeout=30.0, max_output_chars=16000)
 
     @registry.tool
     def disk_usage(host: str, mount: str = "/") -> dict:
@@ -33,6 +33,7 @@ from typing import Any, overload
 import jsonschema
 
 from ..errors import ConfigError
+from ..values import parse_count, parse_seconds
 from .base import ToolCall, ToolDefinition, ToolOutput
 from .executor import RoundLimits, run_round
 from .http import HttpToolSpec, compile_http_tool
@@ -42,7 +43,7 @@ from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, check_tool_name
 
 
-class ToolRegistry:
+class Toolbox:
     """A set of named tools plus the limits their calls run under."""
 
     def __init__(
@@ -59,20 +60,10 @@ class ToolRegistry:
         of a new thread.
         Pass ``abandoned_call_limit`` instead to share one bound between registries (for
         example one per process when a registry is built per request)."""
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise ConfigError("max_concurrency", f"must be a whole number >= 1, got {max_concurrency!r}")
-        if isinstance(call_timeout, bool) or not isinstance(call_timeout, (int, float)) or not call_timeout > 0:
-            raise ConfigError("call_timeout", f"must be a positive number of seconds, got {call_timeout!r}")
-        if (
-            isinstance(max_output_chars, bool)
-            or not isinstance(max_output_chars, int)
-            or max_output_chars < MIN_OUTPUT_CHARS
-        ):
-            raise ConfigError(
-                "max_output_chars", f"must be a whole number >= {MIN_OUTPUT_CHARS}, got {max_output_chars!r}"
-            )
         self.limits = RoundLimits(
-            max_concurrency=max_concurrency, call_timeout=float(call_timeout), max_output_chars=max_output_chars
+            max_concurrency=parse_count("max_concurrency", max_concurrency, low=1, text_ok=False),
+            call_timeout=parse_seconds("call_timeout", call_timeout, text_ok=False),
+            max_output_chars=parse_count("max_output_chars", max_output_chars, low=MIN_OUTPUT_CHARS, text_ok=False),
         )
         if abandoned_call_limit is None:
             abandoned_call_limit = AbandonedCallLimit(32 if max_abandoned_calls is None else max_abandoned_calls)
@@ -96,6 +87,8 @@ class ToolRegistry:
     @overload
     def tool(
         self,
+        func: None = None,
+        /,
         *,
         name: str | None = None,
         description: str | None = None,
@@ -197,7 +190,7 @@ class ToolRegistry:
         """Run every call of one round in parallel; exactly one output per call, in call order.
 
         Tool failures are outputs (``error`` set, ``output`` = ``{"error": ...}``). Raises only
-        TurnTimeoutError when ``deadline`` (``time.monotonic()``) passes, or RunCancelledError
+        TurnTimeoutError when ``deadline`` (``time.monotonic()``) passes, or TurnCancelledError
         when ``cancel_event`` is set; unfinished calls are cancelled and drained first.
         """
         return run_round(
@@ -237,7 +230,7 @@ class ToolRegistry:
         return iter(list(self._tools.values()))
 
     def __repr__(self) -> str:
-        return f"ToolRegistry(tools={self.names()!r}, limits={self.limits!r}, sync_calls={self._sync_calls!r})"
+        return f"Toolbox(tools={self.names()!r}, limits={self.limits!r}, sync_calls={self._sync_calls!r})"
 
 
 def _python_invoker(func: Callable[..., Any], schema: FunctionSchema) -> Callable[[dict[str, Any]], Any]:
