@@ -178,7 +178,7 @@ def test_a_server_without_response_format_gets_the_instruction_and_the_answer_is
     assert audit(registry, result.thread_id)["users"] == ["give the verdict"]  # the refused request doubled nothing
     # remembered: the next turn goes straight to the fallback, and a non-JSON answer is an error
     emulator.clear_requests()
-    with pytest.raises(OutputValidationError, match="not a JSON object.*no JSON mode") as caught:
+    with pytest.raises(OutputValidationError, match="holds no JSON object.*no JSON mode") as caught:
         assistant.run_turn("hello there", thread_id=result.thread_id, params={"response_format": "json_object"})
     assert caught.value.raw_text == "Echo: hello there"
     (only,) = completions(emulator)

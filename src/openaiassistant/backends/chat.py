@@ -301,7 +301,7 @@ class ChatSession:
         if _json_value(completion.text) is None:
             how = "its JSON mode" if self._backend.allows("json_object") else "the instruction (no JSON mode here)"
             raise OutputValidationError(
-                f"the answer is not a JSON object although json_object was requested through {how}",
+                f"the answer holds no JSON object although json_object was requested through {how}",
                 raw_text=completion.text,
                 thread_id=self.thread_id,
                 run_id=completion.id,
@@ -402,13 +402,20 @@ def _why(error: APIError) -> str:
 
 
 def _json_value(text: str) -> Any:
-    """The JSON object or array a JSON-mode answer holds (alone, or alone in a code fence)."""
-    stripped = text.strip()
-    fence = re.fullmatch(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)```", stripped, re.DOTALL)
-    if fence:
-        stripped = fence.group(1).strip()
+    """The JSON object or array a JSON answer holds: the whole text, or the first one inside
+    prose or a code fence (as the engine reads it); None when there is none."""
     try:
-        value = json.loads(stripped)
+        value = json.loads(text)
     except ValueError:
-        return None
-    return value if isinstance(value, (dict, list)) else None
+        value = None
+    if isinstance(value, (dict, list)):
+        return value
+    decoder = json.JSONDecoder()
+    for index, char in enumerate(text):
+        if char in "{[":
+            try:
+                found, _ = decoder.raw_decode(text, index)
+            except ValueError:
+                continue
+            return found
+    return None
