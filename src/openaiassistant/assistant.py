@@ -12,6 +12,7 @@ no event loop of its own, so it works from any thread, with or without a running
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import time
@@ -26,7 +27,9 @@ from openaiassistant.backends.base import Backend, TurnRequest
 from openaiassistant.backends.chat import ChatBackend
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.coordination import conversation_locks, gate_for, turn_slot_for
 from openaiassistant.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.turn import Turn, TurnSetup
 from openaiassistant.errors import APIError, AssistantError, ConfigError
@@ -37,7 +40,7 @@ from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, TurnOptions, with_defaults
-from openaiassistant.values import parse_seconds
+from openaiassistant.values import clean_text, parse_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +146,10 @@ class Assistant:
             text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
             user_input = build_input(text, images=opts.get("images"), attachments=opts.get("attachments"))
             request = replace(request, user_input=user_input)
+        backend = self._recorded_backend(opts.get("thread_id"), deadline)
         setup = TurnSetup(
-            backend=self._backend,
+            backend=backend,
+            locks=conversation_locks(self.connection, local=LOCKS),
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
             toolset=gate or self.tools,
@@ -158,14 +163,20 @@ class Assistant:
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
-            with progress.reporting(opts.get("on_progress")):
+            slot = turn_slot_for(self.connection, deadline, clock=self._clock)  # max_concurrent_turns
+            with progress.reporting(opts.get("on_progress")), slot:
                 result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            _finish(backend, "requires_approval")
             return self._waiting_for_approval(turn, stop, tags, answered)
-        except AssistantError as exc:
-            self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
-            _hint_backend(exc, opts.get("thread_id"), self.backend)
+        except BaseException as exc:
+            _finish(backend, exc)
+            if isinstance(exc, AssistantError):
+                self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
+                _hint_backend(exc, opts.get("thread_id"), self.backend)
             raise
+        _finish(backend, result.status)
+        gate_for(self.connection, clock=self._clock).spend(result.usage.total_tokens)  # the pool's tokens/min
         self._remember(result.thread_id, tags)
         if decisions:
             result.approvals = answered.decided
@@ -194,6 +205,32 @@ class Assistant:
             run_id=turn.active.result_run_id,
             response_id=turn.active.result_response_id,
         )
+
+    def _recorded_backend(self, thread_id: str | None, deadline: Deadline) -> Any:
+        """With a registry: the turn's runs are recorded (run_records.py), and what a dead worker
+        left on this conversation is ended or adopted first (recovery.py)."""
+        engine = getattr(self.registry, "engine", None)
+        if engine is None:
+            return self._backend
+        from openaiassistant.recovery import recover, server_of
+        from openaiassistant.registry.runs import RunLog
+        from openaiassistant.run_records import RecordingBackend
+
+        try:
+            runs = RunLog.for_engine(engine)
+            if thread_id:
+                left = deadline.remaining()
+                recover(
+                    connection=self.connection,
+                    registry=self.registry,
+                    thread_id=thread_id,
+                    backend=self.backend,
+                    timeout=60.0 if left is None else max(min(left, 60.0), 1.0),
+                )
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
+            logger.error("run log not usable: %s: %s", type(exc).__name__, redact(str(exc))[:300])
+            return self._backend
+        return RecordingBackend(self._backend, runs=runs, server=server_of(self.connection))
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
         if self.registry is None or not thread_id:
@@ -233,6 +270,8 @@ class Assistant:
             if isinstance(prompt, UserInput)
             else build_input(prompt, images=opts.get("images"), attachments=opts.get("attachments"))
         )
+        if isinstance(user_input.text, str):  # a lone surrogate would fail the request unencodable
+            user_input = dataclasses.replace(user_input, text=clean_text(user_input.text))
         run_params = with_json_hint(
             parse_params(opts.get("params"), defaults=self.spec.params, backend=self.spec.backend),
             user_input.text,
@@ -280,6 +319,15 @@ _ID_SHAPES = {
     "responses": (("conv_", "oaconv_"), " Responses conversation"),
     "chat": (("oachat_",), " chat conversation"),
 }
+
+
+def _finish(backend: Any, end: str | BaseException) -> None:
+    """Close the turn's run record (recorded backends only)."""
+    if isinstance(end, BaseException):
+        if hasattr(backend, "finish_error"):
+            backend.finish_error(end)
+    elif hasattr(backend, "finish"):
+        backend.finish(end)
 
 
 def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:

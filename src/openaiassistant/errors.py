@@ -21,6 +21,9 @@
     │                               max_tool_rounds / max_tool_calls, or tool calls and no tools
     ├── ToolError                   a tool could not be offered or run (e.g. an MCP server that
     │                               does not start)
+    ├── RegistryError               the thread registry's database cannot be read or written
+    │                               where a turn needs it (the chat backend keeps its
+    │                               conversations there); names registry_url and the cause
     └── OutputValidationError       the answer does not fit the requested JSON schema;
                                     ``raw_text`` holds what the model said
 
@@ -52,6 +55,7 @@ __all__ = [
     "NotFoundError",
     "OutputValidationError",
     "QuotaExceededError",
+    "RegistryError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -170,6 +174,10 @@ class TurnLimitError(AssistantError):
 
 
 class ToolError(AssistantError):
+    pass
+
+
+class RegistryError(AssistantError):
     pass
 
 

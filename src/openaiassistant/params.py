@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_bool, parse_count, parse_number
+from openaiassistant.values import clean_text, parse_bool, parse_count, parse_number
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
@@ -166,7 +166,7 @@ def with_json_hint(params: RunParams, *said: str | None) -> RunParams:
 def _text(name: str, value: Any, _backend: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(name, f"must be a string, got {type(value).__name__}")
-    return value
+    return clean_text(value)
 
 
 def _nonempty(name: str, value: Any, backend: str) -> str:
@@ -250,7 +250,7 @@ def validate_metadata(value: Mapping[str, Any], *, name: str = "metadata") -> di
             raise ConfigError(name, f"key {str(key)[:80]!r} must be a string of 1 to 64 characters")
         if isinstance(item, (Mapping, list, tuple)) or item is None:
             raise ConfigError(f"{name}.{key}", "must be a string (or a number/boolean)")
-        text = str(item).lower() if isinstance(item, bool) else str(item)
+        text = clean_text(str(item).lower() if isinstance(item, bool) else str(item))
         if len(text) > 512:
             raise ConfigError(f"{name}.{key}", f"is {len(text)} characters; at most 512 are allowed")
         out[key] = text

@@ -61,7 +61,7 @@ def parse_number(
     allowed = f"a number from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else "a number"
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
     if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     return number
 
 
@@ -71,7 +71,7 @@ def parse_count(where: str, value: Any, *, low: int = 0, high: int = 10**9, text
     allowed = f"a whole number from {low} to {high}" if high < 10**9 else f"a whole number >= {low}"
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
     if not (math.isfinite(number) and number == int(number) and low <= number <= high):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}")
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     return int(number)
 
 
@@ -95,5 +95,22 @@ def _as_float(where: str, value: Any, *, text_ok: bool, allowed: str) -> float:
         raise ConfigError(where, f"must be {allowed}, got {value!r}")
     try:
         return float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ConfigError(where, f"must be {allowed}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float (10**400)
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}") from None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message shows it: its repr, cut short (a hostile value can be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clean_text(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (from a mis-decoded alert, a broken
+    JSON escape) becomes U+FFFD instead of failing the request with UnicodeEncodeError; a
+    surrogate pair written as two code points becomes the character it stands for."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -166,3 +166,43 @@ def test_a_round_left_unanswered_by_a_process_that_died_is_answered_in_the_next_
         "tool_call_id": "call_dead",
         "content": '{"error": "the turn ended before this call was answered"}',
     }
+
+
+def test_a_worker_that_died_mid_round_is_recovered_from_our_own_record(emulator: Any, registry: ThreadRegistry) -> None:
+    """The run log (registry/runs.py) names a chat turn's run like any other; when its worker
+    died with a round's calls unanswered, the next turn's recovery closes them in our record
+    (nothing to ask or cancel on a chat server) and the turn goes on."""
+    import socket
+    import subprocess
+    import sys
+
+    from openaiassistant.registry.runs import RunLog, RunRow
+
+    assistant = make_chat(emulator, registry)
+    first = assistant.run_turn("hello before the crash", timeout=60)
+    runs = RunLog.for_engine(registry.engine)
+    with runs._sessions() as session:  # noqa: SLF001 - reading what the turn wrote
+        (record,) = list(session.query(RunRow))
+    assert (record.backend, record.run_id, record.status) == ("chat", first.response_id, "completed")
+    # what a worker killed between logging its round's calls and running them leaves behind
+    log = ConversationLog(engine=registry.engine)
+    dead = ChatRecord.open(log, first.thread_id)
+    dead.record_user(build_input("check disk on db-5"))
+    dead.record_completion(
+        Completion(id="chatcmpl-dead", calls=[ToolCall(call_id="call_dead", name="get_disk_usage", arguments="{}")])
+    )
+    orphan = runs.begin(thread_id=first.thread_id, backend="chat", server=emulator.base_url)
+    runs.started(orphan, thread_id=first.thread_id, run_id="chatcmpl-dead")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    with runs._sessions.begin() as session:  # noqa: SLF001 - what a dead worker's record looks like
+        session.get(RunRow, orphan).owner = f"{socket.gethostname()}:{child.pid}:cafe0001"
+    emulator.clear_requests()
+
+    again = assistant.run_turn("what did I say?", thread_id=first.thread_id, timeout=60)
+
+    assert "hello before the crash" in again.text
+    assert [r["path"] for r in emulator.requests()] == ["/v1/chat/completions"]  # nothing asked of the server
+    closed = [i for i in log.items(first.thread_id) if i.kind == "function_call_output"]
+    assert [(i.call_id, "worker running this turn died" in (i.output or "")) for i in closed] == [("call_dead", True)]
+    assert runs.get(orphan).status == "recovered-cancelled"

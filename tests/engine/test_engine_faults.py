@@ -19,7 +19,10 @@ def test_http_errors_are_retried_honouring_retry_after(
     make_assistant: Any, emulator: Any, fake_clock: Any, backend: str, status: int
 ) -> None:
     assistant = make_assistant()
-    emulator.add_fault(kind="http_error", status=status, retry_after_ms=37, times=2, path=RUN_CREATE[backend])
+    # method POST: after a 5xx on a run request the thread is listed (GET .../runs) to see whether it landed
+    emulator.add_fault(
+        kind="http_error", status=status, retry_after_ms=37, times=2, method="POST", path=RUN_CREATE[backend]
+    )
     result = assistant.run_turn("hello")
     assert result.text == "Echo: hello"
     attempts = posts(emulator, RUN_CREATE[backend])
@@ -36,7 +39,7 @@ def test_retry_after_seconds(make_assistant: Any, emulator: Any, fake_clock: Any
 
 def test_retries_run_out(make_assistant: Any, emulator: Any, backend: str) -> None:
     assistant = make_assistant(connection={"max_retries": 2})
-    emulator.add_fault(kind="http_error", status=503, times=10, path=RUN_CREATE[backend])
+    emulator.add_fault(kind="http_error", status=503, times=10, method="POST", path=RUN_CREATE[backend])
     with pytest.raises(ServerUnavailableError) as info:
         assistant.run_turn("hello")
     assert info.value.http_status == 503

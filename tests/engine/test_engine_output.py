@@ -1,4 +1,5 @@
-"""JSON and schema output: best effort without a schema, validated with one."""
+"""JSON and schema output: a JSON answer without a response format, looked for when JSON was asked
+for, validated against a schema."""
 
 from __future__ import annotations
 
@@ -25,17 +26,43 @@ SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "triage", "schem
     [
         ('{"a": 1}', {"a": 1}),
         ("[1, 2]", [1, 2]),
-        ('Here you go:\n```json\n{"a": [1, 2]}\n```\nThanks', {"a": [1, 2]}),
         ('```\n{"b": true}\n```', {"b": True}),
-        ('The result is {"severity": "high"} as computed.', {"severity": "high"}),
+        ('  ```json\n{"b": [1]}\n```\n', {"b": [1]}),
+        # JSON inside prose is prose unless JSON was asked for (a quoted example must not page anyone)
+        ('Here you go:\n```json\n{"a": [1, 2]}\n```\nThanks', 'Here you go:\n```json\n{"a": [1, 2]}\n```\nThanks'),
+        ('The result is {"severity": "high"} as computed.', 'The result is {"severity": "high"} as computed.'),
+        ('It is not {"severity": "critical"}.', 'It is not {"severity": "critical"}.'),
+        ('```json\n{"a": 1}\n```\n```json\n{"b": 2}\n```', '```json\n{"a": 1}\n```\n```json\n{"b": 2}\n```'),
         ("no json here {at all", "no json here {at all"),
         ("42", "42"),
         ('"quoted"', '"quoted"'),
         ("", ""),
     ],
 )
-def test_best_effort_json(text: str, expected: Any) -> None:
+def test_json_answer_without_a_format(text: str, expected: Any) -> None:
     assert parse_answer(text, None) == expected
+    assert parse_answer(text, ResponseFormat(kind="text")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('Here you go:\n```json\n{"a": [1, 2]}\n```\nThanks', {"a": [1, 2]}),
+        ('The result is {"severity": "high"} as computed.', {"severity": "high"}),
+        ("42", 42),
+        ("no json here {at all", "no json here {at all"),
+    ],
+)
+def test_json_is_looked_for_when_it_was_asked_for(text: str, expected: Any) -> None:
+    assert parse_answer(text, ResponseFormat(kind="json_object")) == expected
+
+
+def test_answers_nested_too_deeply_stay_text() -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    assert parse_answer(deep, None) == deep
+    assert parse_answer(deep, ResponseFormat(kind="json_object")) == deep
+    with pytest.raises(OutputValidationError):
+        parse_answer(deep, ResponseFormat(kind="json_schema", name="t", schema=SCHEMA))
 
 
 def test_schema_mismatch_carries_the_raw_text() -> None:
@@ -56,11 +83,20 @@ def test_text_answer_stays_text(make_assistant: Any, emulator: Any) -> None:
     assert result.to_dict()["response_json"] == json.dumps("All systems normal.")
 
 
-def test_fenced_json_in_prose(make_assistant: Any, emulator: Any, stream: bool) -> None:
-    emulator.load_script({"rules": [{"default": True, "reply": 'Sure!\n```json\n{"severity": "high"}\n```'}]})
+def test_a_lone_fenced_block_is_json(make_assistant: Any, emulator: Any, stream: bool) -> None:
+    emulator.load_script({"rules": [{"default": True, "reply": '```json\n{"severity": "high"}\n```'}]})
     result = make_assistant().run_turn("triage", stream=stream)
     assert result.response == {"severity": "high"}
     assert json.loads(result.to_dict()["response_json"]) == {"severity": "high"}
+
+
+def test_json_quoted_in_prose_is_not_the_response(make_assistant: Any, emulator: Any) -> None:
+    # issue 10: without response_format, prose quoting JSON became response {'severity': 'critical'}
+    reply = 'The alert text says {"severity": "critical"}, but the host is healthy: no action.'
+    emulator.load_script({"rules": [{"default": True, "reply": reply}]})
+    result = make_assistant().run_turn("triage")
+    assert result.response == reply
+    assert result.to_dict()["response_json"] == json.dumps(reply)
 
 
 def test_json_object(make_assistant: Any, emulator: Any, stream: bool) -> None:

@@ -31,6 +31,7 @@ import openai
 
 from openaiassistant.backends import assistants_wire as aw
 from openaiassistant.backends import streams
+from openaiassistant.backends.answers import guarded, parse_raw
 from openaiassistant.backends.assistants_wire import get
 from openaiassistant.backends.base import (
     NeedsToolOutputs,
@@ -44,7 +45,15 @@ from openaiassistant.backends.base import (
 )
 from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
 from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
-from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, with_hint
+from openaiassistant.backends.transport import (
+    RAW,
+    Caller,
+    best_effort,
+    get_client,
+    poll_hint,
+    wait_before_resend,
+    with_hint,
+)
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -76,6 +85,15 @@ def _event(event: Any) -> tuple[str, Any]:
     if isinstance(event, dict) and set(event) == {"event", "data"}:
         return str(event["event"] or ""), event["data"]
     return "error", event
+
+
+def _waits_for(run: Any, call_ids: list[str]) -> bool:
+    """Whether ``run`` still waits for the outputs of these calls (they did not land)."""
+    if get(run, "status") != "requires_action":
+        return False
+    action = get(run, "required_action")
+    calls = get(get(action, "submit_tool_outputs"), "tool_calls") or []
+    return {str(get(c, "id")) for c in calls} == set(call_ids)
 
 
 class AssistantsBackend:
@@ -154,7 +172,7 @@ class AssistantsBackend:
     def run_tools(self, request: TurnRequest, deadline: Deadline) -> list[dict[str, Any]] | None:
         """The run's tools: the assistant's stored ones plus this turn's functions (ours win),
         plus ``file_search`` when the spec gives vector stores; None keeps the stored ones."""
-        if not request.tools and not self.spec.vector_store_ids:
+        if not request.tools and not self.spec.vector_store_ids and not self.spec.hosted_tools:
             return None
         if self._stored_tools is None:
             assistant = self.call(
@@ -172,6 +190,8 @@ class AssistantsBackend:
         ]
         if self.spec.vector_store_ids and not any(t.get("type") == "file_search" for t in kept):
             kept.append({"type": "file_search"})
+        if self.spec.hosted_tools and not any(t.get("type") == "code_interpreter" for t in kept):
+            kept.append({"type": "code_interpreter"})  # the only hosted tool Assistants has (settings check)
         if not request.tools and len(kept) == len(self._stored_tools):
             return None  # nothing to add: the run uses the assistant's own tools
         return kept + ours
@@ -240,36 +260,59 @@ class AssistantsSession(SessionBase):
 
     # -- the seam -----------------------------------------------------------------------------
     @surfaced
+    @guarded("start a run")
     def start(self) -> Started:
         """The turn's run, carrying the user's message."""
         return self._open(self._request.user_input.assistants_message())
 
     @surfaced
+    @guarded("start a run")
     def retry(self) -> Started:
         """A new run after a retryable failure: it answers the message already in the thread."""
         return self._open(None)
 
     @surfaced
+    @guarded("follow the run")
     def poll(self) -> Step:
         ref = self._current()
         run, hint = self._backend.retrieve(ref, self._deadline)
         return self._track(self._step(ref.thread_id, run, hint=hint))
 
     @surfaced
+    @guarded("submit tool outputs")
     def submit(self, outputs: list[ToolOutput]) -> Step:
+        """All outputs of the round in ONE request, as the API requires, landed once: after a
+        break where it may have landed, the run tells (still waiting for these calls: send them
+        again; else it moved on: follow it)."""
         ref = self._current()
-        # all outputs of the round in ONE request, as the API requires
         body = {"tool_outputs": [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]}
-        return self._track(
-            self._run_request(
-                f"/threads/{ref.thread_id}/runs/{ref.run_id}/submit_tool_outputs",
-                body,
-                "submit tool outputs",
-                thread_id=ref.thread_id,
-                idempotent=False,
-                known=ref,
-            )
-        )
+        attempt = 0
+        while True:
+            try:
+                return self._track(
+                    self._run_request(
+                        f"/threads/{ref.thread_id}/runs/{ref.run_id}/submit_tool_outputs",
+                        body,
+                        "submit tool outputs",
+                        thread_id=ref.thread_id,
+                        idempotent=False,
+                        known=ref,
+                    )
+                )
+            except (MaybeLanded, StreamBrokeEarly) as broke:
+                self._streamed = None  # what the run says next was not streamed: read it from the thread
+                run, hint = self._backend.retrieve(ref, self._deadline)
+                if not _waits_for(run, [o.call_id for o in outputs]):
+                    return self._track(self._step(ref.thread_id, run, hint=hint))  # it landed
+                if attempt >= self._backend.connection.max_retries:
+                    raise ServerUnavailableError(
+                        f"{broke.message} (retries used up; the run shows it did not land)",
+                        thread_id=ref.thread_id,
+                        run_id=ref.run_id,
+                        http_status=getattr(broke, "http_status", None),
+                    ) from None
+                wait_before_resend(broke, attempt, self._deadline, what="submit tool outputs")
+                attempt += 1
 
     # -- starting -----------------------------------------------------------------------------
     def _open(self, message: dict[str, Any] | None) -> Started:
@@ -279,44 +322,52 @@ class AssistantsSession(SessionBase):
             return busy(refused, lambda ref: self._backend.other_run(ref, self._deadline), kind="run")
 
     def _start(self, message: dict[str, Any] | None) -> Step:
+        """Our run, carrying ``message`` when given. A new thread is made first, empty (so a
+        request that breaks where it may have landed leaves at worst an empty thread, never a
+        second one holding the message: threads cannot be listed to find it)."""
         request = self._request
         body = aw.run_body(request.params, self._backend.spec, self._backend.run_tools(request, self._deadline))
-        if self._thread_id is None and aw.fits_thread_and_run(body):
-            body["thread"] = {**self._thread_fields(), "messages": [message] if message else []}
-            try:  # a retry before the stream named a thread can at worst leave an unused one behind
-                return self._run_request(
-                    "/threads/runs", body, "create thread and run", thread_id=None, idempotent=True
-                )
-            except StreamBrokeEarly as broke:  # the thread was made, and with it our run
-                adopted = self._adopt(str(broke.thread_id), since=None)
-                if adopted is None:
-                    raise ServerUnavailableError(
-                        f"{broke.message}; no run was found on the new thread", thread_id=broke.thread_id
-                    ) from None
-                return adopted
-        if self._thread_id is None:  # run options that createAndRun lacks: make the thread first
-            self._thread_id = self._create_thread()
+        made = False
+        if self._thread_id is None:
+            self._thread_id, made = self._create_thread(), True
         if message is not None:
             body["additional_messages"] = [message]
         try:
-            return self._start_on(self._thread_id, body)
+            return self._start_on(self._thread_id, body, made=made)
         except AssistantError as exc:
             exc.with_context(thread_id=self._thread_id)
             raise
 
-    def _start_on(self, thread_id: str, body: dict[str, Any]) -> Step:
-        """A run on an existing thread, never started twice: after a broken connection the thread
-        tells whether the request landed (then its newest run is ours) or is to be sent again."""
+    def _start_on(self, thread_id: str, body: dict[str, Any], *, made: bool) -> Step:
+        """A run on a thread, never started twice: after a request broke where it may have
+        landed (dropped connection, 5xx, a stream cut before it named the run), the thread tells
+        whether it did (then its newest run is ours, adopted) or it is sent again, with backoff.
+        A busy thread after such a break is our own run, when the thread says so."""
         path = f"/threads/{thread_id}/runs"
-        sent = time.time()
-        try:
-            return self._run_request(path, body, "create run", thread_id=thread_id, idempotent=False)
-        except (MaybeLanded, StreamBrokeEarly) as broke:
-            adopted = self._adopt(thread_id, since=sent)
-            if adopted is not None:
+        since = None if made else time.time()
+        attempt, uncertain = 0, False
+        while True:
+            try:
+                return self._run_request(path, body, "create run", thread_id=thread_id, idempotent=False)
+            except ConversationBusy:
+                adopted = self._adopt(thread_id, since=since) if uncertain else None
+                if adopted is None:
+                    raise
                 return adopted
-            log.info("run request on %s did not land (%s); sending it again", thread_id, type(broke).__name__)
-        return self._run_request(path, body, "create run", thread_id=thread_id, idempotent=False)
+            except (MaybeLanded, StreamBrokeEarly) as broke:
+                uncertain = True
+                adopted = self._adopt(thread_id, since=since)
+                if adopted is not None:
+                    return adopted
+                if attempt >= self._backend.connection.max_retries:
+                    raise ServerUnavailableError(
+                        f"{broke.message} (retries used up; the thread shows it did not land)",
+                        thread_id=thread_id,
+                        http_status=getattr(broke, "http_status", None),
+                    ) from None
+                log.info("run request on %s did not land (%s); sending it again", thread_id, type(broke).__name__)
+                wait_before_resend(broke, attempt, self._deadline, what="create run")
+                attempt += 1
 
     def _adopt(self, thread_id: str, *, since: float | None) -> Step | None:
         """The thread's newest run when it is the one our broken request started: on a thread
@@ -397,12 +448,12 @@ class AssistantsSession(SessionBase):
                 deadline=self._deadline,
                 retries=self._backend.connection.max_retries,
                 idempotent=idempotent,
-                recover=known is None,
+                recover=not idempotent,  # a request that may have landed: the caller looks first
             )
         raw = self._backend.call(
             lambda t: post(t, stream=False), self._deadline, what, thread_id=thread_id, idempotent=idempotent
         )
-        run = raw.parse()
+        run = parse_raw(raw, what, thread_id=thread_id)
         return self._step(str(get(run, "thread_id")), run, hint=poll_hint(raw.headers))
 
     def _consume(self, thread_id: str | None, stream: Any, known: RunRef | None = None) -> Step:

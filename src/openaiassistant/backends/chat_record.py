@@ -30,14 +30,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from openaiassistant.content.inputs import UserInput
-from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, redact
+from openaiassistant.errors import ConfigError, NotFoundError, RegistryError
+from openaiassistant.redaction import redact
 from openaiassistant.tools.base import ToolCall, ToolOutput
 
 if TYPE_CHECKING:
     from openaiassistant.backends.chat_wire import Completion
     from openaiassistant.registry.conversation_log import ConversationLog, LogItem
 
-__all__ = ["CHAT_PREFIX", "ChatRecord", "Window", "chat_messages", "estimate_tokens", "is_chat_thread"]
+__all__ = [
+    "CHAT_PREFIX",
+    "ChatRecord",
+    "Window",
+    "chat_messages",
+    "close_unanswered",
+    "estimate_tokens",
+    "is_chat_thread",
+]
 
 CHAT_PREFIX = "oachat_"
 UNANSWERED = json.dumps({"error": "the turn ended before this call was answered"})
@@ -57,7 +66,7 @@ def registry_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except SQLAlchemyError as exc:
             cause = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-            raise AssistantError(
+            raise RegistryError(
                 f"the thread registry (registry_url) that keeps the chat conversation failed: "
                 f"{type(getattr(exc, 'orig', None) or exc).__name__}: {redact(cause)}"
             ) from None
@@ -201,6 +210,28 @@ class ChatRecord:
         if window is not None and window.max_prompt_tokens is not None:
             before = _fit(before, budget=window.max_prompt_tokens - estimate_tokens(head + now))
         return head + _merge_users(before + now)
+
+
+@registry_errors
+def close_unanswered(log: ConversationLog, conversation_id: str, *, output: str) -> list[str]:
+    """Give every call of the conversation that has no output ``output`` (what crash recovery
+    does for a worker that died mid-round); the ids of the calls closed."""
+    from openaiassistant.registry.conversation_log import LogItem
+
+    items = log.items(conversation_id)
+    answered = {(i.run_id, i.call_id) for i in items if i.kind == "function_call_output"}
+    open_calls = [i for i in items if i.kind == "function_call" and (i.run_id, i.call_id) not in answered]
+    if open_calls:
+        log.append(
+            conversation_id,
+            [
+                LogItem.function_call_output(
+                    key=f"{i.run_id}:output:{i.call_id}", call_id=str(i.call_id), output=output, run_id=i.run_id
+                )
+                for i in open_calls
+            ],
+        )
+    return [str(i.call_id) for i in open_calls]
 
 
 def chat_messages(items: list[LogItem]) -> list[dict[str, Any]]:

@@ -21,18 +21,29 @@ from typing import Any
 
 import openai
 
-from openaiassistant.backends import base, capabilities, streams
+from openaiassistant.backends import base, capabilities, hosted_wire, streams
+from openaiassistant.backends import responses_landing as landing
 from openaiassistant.backends import responses_wire as rw
+from openaiassistant.backends.answers import guarded, parse_raw, require_object
 from openaiassistant.backends.base import RunRef, Started, Step, TurnRequest
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.backends.local_conversation import LocalConversation, is_local
 from openaiassistant.backends.local_conversation import history as local_history
 from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
-from openaiassistant.backends.signals import ConversationBusy, StreamBrokeEarly, surfaced
-from openaiassistant.backends.transport import RAW, Caller, best_effort, get_client, poll_hint, server_url, with_hint
+from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
+from openaiassistant.backends.transport import (
+    RAW,
+    Caller,
+    best_effort,
+    get_client,
+    poll_hint,
+    server_url,
+    wait_before_resend,
+    with_hint,
+)
 from openaiassistant.backends.window import WindowTurn, window_input
-from openaiassistant.deadline import Deadline
-from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError
+from openaiassistant.deadline import Deadline, backoff
+from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolCall, ToolOutput
@@ -43,6 +54,8 @@ _STREAM_CLS = openai.Stream[object]
 _NO_DEADLINE = None
 _MAX_RESUMES = 3
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
+_MAX_ITEMS_PER_REQUEST = 20  # the API takes at most 20 items per items.create
+_CLOSED = json.dumps({"error": "the turn ended before this call was answered"})
 _memory_warned: list[bool] = []  # the in-memory conversation log was announced
 
 
@@ -145,7 +158,7 @@ class ResponsesBackend:
             "retrieve response",
             thread_id=ref.thread_id,
         )
-        return with_hint(raw)
+        return with_hint(raw, "retrieve response")
 
     def cancel_response(self, ref: RunRef) -> None:
         path = f"/responses/{ref.run_id}/cancel"
@@ -173,20 +186,35 @@ class ResponsesSession(SessionBase):
         self._sse = backend.connection.transport == "sse"
         self._last_seq: int | None = None  # the last streamed sequence number of our response
         self._resumes = 0  # stream resumptions of our response so far
-        self._open_calls: tuple[str, list[ToolCall]] | None = None  # (response id, calls awaiting outputs)
+        # every call of this turn, until the turn ends: those the server has no output for are
+        # closed with error outputs when the turn is abandoned (see cancel)
+        self._calls: dict[str, ToolCall] = {}
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
         self._local: LocalConversation | None = None  # the conversation, when our log keeps it
+        self._sent: list[dict[str, Any]] | None = None  # the input of our newest response
+        self._uncertain = False  # a request carrying ``_sent`` broke: it may have landed
+        self._before: str | None = None  # newest item before our first request (None: empty)
+        self._before_known = request.thread_id is None  # a conversation we make starts empty
 
     # -- the seam -----------------------------------------------------------------------------
     @surfaced
+    @guarded("start a response")
     def start(self) -> Started:
-        return self._open(self._request.user_input.responses_message(), retried=False)
+        if self._sent is None:
+            self._sent = [self._request.user_input.responses_message()]
+        return self._open()
 
     @surfaced
+    @guarded("start a response")
     def retry(self) -> Started:
-        return self._open(self._request.user_input.responses_message(), retried=True)
+        """A new response after a retryable failure, for the same input: what of it the failed
+        response left in the conversation is answered, not sent again (the user's message, or
+        the outputs of a tool round)."""
+        self._uncertain = True  # the failed response may have kept its input: look first
+        return self._open()
 
     @surfaced
+    @guarded("follow the response")
     def poll(self) -> Step:
         ref = self._current()
         if self._background() and self._last_seq is not None:
@@ -201,20 +229,36 @@ class ResponsesSession(SessionBase):
         return self._track(self._step(obj, hint=hint))
 
     @surfaced
+    @guarded("submit tool outputs")
     def submit(self, outputs: list[ToolOutput]) -> Step:
         ref = self._current()
-        self._open_calls = None
         if self._local is not None:
             self._local.record_outputs([(o.call_id, o.output) for o in outputs])
             return self._track(self._create(self._local.input(), idempotent=False))
         items = [{"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs]
         if self._window is not None:
             self._window.record_input(items)
-        return self._track(self._create(items, idempotent=False, previous=ref.run_id))
+            return self._track(self._create(items, idempotent=False, previous=ref.run_id))
+        self._sent, self._uncertain = items, False
+        attempt = 0
+        while True:  # a busy conversation here is our own response that landed: wait for it
+            started = self._deliver()
+            if isinstance(started, Step):
+                return self._track(started)
+            self._wait(backoff(attempt, base=0.2, ceiling=2.0))
+            attempt += 1
+
+    def cancel(self) -> None:
+        """Cancel our working response; close every call of this turn the server has no output
+        for (a response that asked for tools cannot be cancelled, and its calls would make the
+        conversation refuse the next response)."""
+        super().cancel()
+        self._close_calls()
 
     # -- internals ----------------------------------------------------------------------------
-    def _open(self, message: dict[str, Any], *, retried: bool) -> Started:
+    def _open(self) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
+        message = self._request.user_input.responses_message()
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
@@ -224,14 +268,95 @@ class ResponsesSession(SessionBase):
                 return self._track(self._create(self._local.input(last_messages=last)))
             if truncation is None or truncation.kind != "last_messages":
                 self._window = None
-                kept = retried and self._input_kept(message)  # the failed response left it: answer it
-                return self._track(self._create([] if kept else [message]))
+                return self._deliver()
             self._window = WindowTurn(thread_id=thread_id)
             self._window.record_input([message])
             recent = self._recent_items()
             return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
         except ConversationBusy as refused:
-            return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
+            return self._busy(refused)
+
+    def _busy(self, refused: ConversationBusy) -> base.Busy:
+        return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
+
+    # -- input that lands once ------------------------------------------------------------------
+    def _deliver(self) -> Started:
+        """A response for ``_sent`` (the user's message or a round's outputs), landed once.
+
+        A request that broke where it may have landed is not sent again blindly: the
+        conversation tells whether it landed (see responses_landing); what it started is
+        adopted, and only input the server does not have is sent. A busy conversation after
+        such a break may be our own response still working: ``Busy`` (the engine waits, then
+        this looks again).
+        """
+        assert self._sent is not None
+        if not self._before_known and not self._uncertain:
+            known = landing.NEWEST.take(self._backend.server, self._conversation())
+            self._before = known if known is not None else self._newest_item_id()
+            self._before_known = True
+        attempt = 0
+        while True:
+            try:
+                if self._uncertain:
+                    adopted = self._adopt()
+                    if adopted is not None:
+                        return self._track(adopted)
+                step = self._create(self._sent, idempotent=False)
+                self._uncertain = False
+                return self._track(step)
+            except ConversationBusy as refused:
+                return self._busy(refused)
+            except (MaybeLanded, StreamBrokeEarly) as broke:
+                self._uncertain = True
+                if attempt >= self._backend.connection.max_retries:
+                    raise ServerUnavailableError(
+                        f"{broke.message} (retries used up; the conversation shows it did not land)",
+                        thread_id=self._thread_id,
+                        http_status=getattr(broke, "http_status", None),
+                    ) from None
+                wait_before_resend(broke, attempt, self._deadline, what="create response")
+                attempt += 1
+
+    def _adopt(self) -> Step | None:
+        """What our broken request left in the conversation, as a step; None: it did not land."""
+        assert self._sent is not None
+        items = self._recent_items(limit=100)
+        found = landing.find_landing(items, key=landing.input_key(self._sent), before=self._before)
+        if not found.landed:
+            return None
+        self._sent = []  # the server has it: never send it again
+        if not found.answered:  # its response failed (or ended without output): answer it
+            return None
+        self._uncertain = False
+        return self._step({"id": "", "status": "completed", "output": found.after})
+
+    def _newest_item_id(self) -> str | None:
+        newest = self._recent_items(limit=1)
+        return str(newest[0].get("id")) if newest else None
+
+    def _wait(self, seconds: float) -> None:
+        if not self._deadline.wait(seconds):
+            raise TurnTimeoutError("the turn's deadline passed while its conversation was busy")
+
+    def _close_calls(self) -> None:
+        """Error outputs for every call of this turn the conversation holds without an output,
+        in requests of at most 20 items. Best effort: the turn is already failing."""
+        if not self._calls or self._thread_id is None or self._window is not None:
+            return
+        local = self._local
+        if local is not None:
+            best_effort(lambda: local.close_calls(list(self._calls)))
+            return
+        best_effort(self._close_open_calls)
+
+    def _close_open_calls(self) -> None:
+        items = self._recent_items(limit=100)
+        missing = landing.unanswered_calls(items, list(self._calls))
+        outputs = [{"type": "function_call_output", "call_id": c, "output": _CLOSED} for c in missing]
+        path = f"/conversations/{self._thread_id}/items"
+        for start in range(0, len(outputs), _MAX_ITEMS_PER_REQUEST):
+            batch = outputs[start : start + _MAX_ITEMS_PER_REQUEST]
+            self._client.post(path, body={"items": batch}, cast_to=object, options={"timeout": 10.0})
 
     def _conversation(self) -> str:
         """The turn's conversation, made now when the turn has none (in our own log where the
@@ -259,49 +384,21 @@ class ResponsesSession(SessionBase):
             why = exc.message.split(": ", 1)[-1]
             BOOK.learn_missing(self._backend.server, "conversations", why=f"POST /conversations answered {why}")
             return self._backend.new_local(metadata)
-        return str(created["id"])
+        return str(require_object(created, "create conversation")["id"])
 
     def _cancel(self, ref: RunRef) -> None:
-        """Cancel a working response; for one that ended asking for tools, close its calls.
-
-        A finished response that asked for function calls cannot be cancelled, but its
-        ``function_call`` items sit in the conversation without outputs, and the next response
-        on it would be refused. Error outputs are appended as items (no model call), so the
-        conversation stays usable.
-        """
-        calls = None
-        if self._open_calls is not None and self._open_calls[0] == ref.run_id:
-            calls, self._open_calls = self._open_calls[1], None
-        if not calls:
-            self._backend.cancel_response(ref)
+        """Cancel a working response; one that finished asking for tools meanwhile has its calls
+        remembered, so that cancel() closes them."""
+        if not ref.run_id:
             return
-        local = self._local
-        if local is not None:
-            best_effort(lambda: local.close_calls([c.call_id for c in calls]))
+        self._backend.cancel_response(ref)
+        try:
+            obj, _ = self._backend.retrieve(ref, Deadline(timeout=10.0))
+        except Exception:  # best effort
             return
-        items = [
-            {
-                "type": "function_call_output",
-                "call_id": c.call_id,
-                "output": json.dumps({"error": "the turn ended before this call was answered"}),
-            }
-            for c in calls
-        ]
-        path = f"/conversations/{ref.thread_id}/items"
-        best_effort(lambda: self._client.post(path, body={"items": items}, cast_to=object, options={"timeout": 10.0}))
-
-    def _input_kept(self, message: dict[str, Any]) -> bool:
-        """Whether the conversation already ends with this user message (a retried turn)."""
-        newest = self._recent_items(limit=1)
-        if not newest or newest[0].get("type") != "message" or newest[0].get("role") != "user":
-            return False
-
-        def texts(item: dict[str, Any]) -> list[Any]:
-            return [
-                (p.get("type"), p.get("text"), p.get("file_id"), p.get("image_url")) for p in item.get("content") or []
-            ]
-
-        return texts(newest[0]) == texts(message)
+        outcome = rw.responses_outcome(obj)
+        if isinstance(outcome, base.NeedsToolOutputs):
+            self._calls.update({c.call_id: c for c in outcome.calls})
 
     def _recent_items(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """The conversation's newest items (newest first), for a last_messages window."""
@@ -355,7 +452,7 @@ class ResponsesSession(SessionBase):
                 thread_id=thread_id,
                 idempotent=idempotent,
             )
-            return self._step(raw.parse(), hint=poll_hint(raw.headers))
+            return self._step(parse_raw(raw, "create response", thread_id=thread_id), hint=poll_hint(raw.headers))
 
         def streamed() -> Step:
             stream = self._backend.call(
@@ -370,7 +467,11 @@ class ResponsesSession(SessionBase):
             return self._consume(stream)
 
         return streams.start_streamed(
-            streamed, deadline=self._deadline, retries=self._backend.connection.max_retries, idempotent=idempotent
+            streamed,
+            deadline=self._deadline,
+            retries=self._backend.connection.max_retries,
+            idempotent=idempotent,
+            recover=not idempotent,  # a request that may have landed: the caller looks first (_deliver)
         )
 
     def _resume(self, ref: RunRef) -> Step | None:
@@ -429,17 +530,24 @@ class ResponsesSession(SessionBase):
         return streams.pending_step(ref)
 
     def _step(self, obj: dict[str, Any], hint: float | None = None) -> Step:
+        if obj.get("id") != "":  # "" is a response adopted from the conversation (id unknown)
+            require_object(obj, "response", thread_id=self._thread_id)
         ref = RunRef(thread_id=self._conversation(), run_id=str(obj["id"]), kind="response")
         outcome = rw.responses_outcome(obj, hint)
         if not isinstance(outcome, base.Pending):
             self._last_seq, self._resumes = None, 0
         if self._local is not None and isinstance(outcome, (base.NeedsToolOutputs, base.Completed, base.Incomplete)):
             self._local.record_response(obj)
+        elif self._window is None and isinstance(outcome, (base.Completed, base.Incomplete)):
+            output = obj.get("output") or []
+            last = output[-1].get("id") if output and isinstance(output[-1], dict) else None
+            if isinstance(last, str) and last:  # the conversation's newest item now (see _deliver)
+                landing.NEWEST.remember(self._backend.server, ref.thread_id, last)
         if self._window is not None and not isinstance(outcome, base.Pending):
             self._end_of_round(self._window, obj, outcome)
         elif isinstance(outcome, base.NeedsToolOutputs):
-            # its function_call items wait in the conversation for outputs (see _cancel)
-            self._open_calls = (ref.run_id, outcome.calls)
+            # its function_call items wait in the conversation for outputs (see cancel)
+            self._calls.update({c.call_id: c for c in outcome.calls})
         return Step(ref=ref, outcome=outcome, usage=rw.responses_usage(obj), model=obj.get("model"))
 
     def _end_of_round(self, window: WindowTurn, obj: dict[str, Any], outcome: base.Outcome) -> None:
@@ -487,6 +595,7 @@ class ResponsesSession(SessionBase):
         tools = [rw.responses_tool(d) for d in self._request.tools]
         if spec.vector_store_ids:
             tools.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
+        tools = hosted_wire.with_hosted(tools, spec.hosted_tools)
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))

@@ -50,7 +50,25 @@ class ConversationBusy(BackendSignal):
 
 
 class MaybeLanded(BackendSignal):
-    pass
+    """Also for a 5xx, which a gateway can answer after the server did the work: then
+    ``http_status``, ``code`` and the server's retry hint (``retry_after``, seconds) come along."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        thread_id: str | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, thread_id=thread_id)
+        self.http_status, self.code, self.retry_after = http_status, code, retry_after
+
+    def public(self) -> AssistantError:
+        return ServerUnavailableError(
+            self.message, thread_id=self.thread_id, http_status=self.http_status, code=self.code
+        )
 
 
 class StreamBrokeEarly(BackendSignal):

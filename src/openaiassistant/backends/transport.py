@@ -11,6 +11,7 @@ broken non-idempotent request the signal ``MaybeLanded`` (see :mod:`.signals`).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import re
 import threading
@@ -21,8 +22,11 @@ from typing import Any, TypeVar
 import openai
 
 from openaiassistant import progress
+from openaiassistant.backends.answers import UNREADABLE, unreadable
 from openaiassistant.backends.server_errors import connection_cause, server_words
 from openaiassistant.backends.signals import ConversationBusy, MaybeLanded
+from openaiassistant.coordination import gate_for
+from openaiassistant.coordination.gate import observe_response, watching
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -38,6 +42,10 @@ log = logging.getLogger("openaiassistant.backends")
 T = TypeVar("T")
 RAW = {"X-Stainless-Raw-Response": "true"}  # the SDK's own switch for raw responses (headers)
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+# a request that may have landed although it failed with these (a gateway's answer after the work)
+_MAYBE_LANDED_STATUSES = {408, 500, 502, 503, 504}
+_MAX_WAIT = 3600.0  # seconds: the longest server retry hint waited out
+_MAX_POLL_HINT = 60.0  # seconds: the longest poll hint taken
 _RUN_ID = re.compile(r"\brun_[A-Za-z0-9_-]+")
 _clients: dict[ConnectionSettings, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
@@ -62,6 +70,8 @@ def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
         "organization": settings.organization,
         "max_retries": 0,
         "timeout": settings.request_timeout,
+        # every answer's x-ratelimit-* headers reach the rate gate (coordination/gate.py)
+        "http_client": openai.DefaultHttpxClient(event_hooks={"response": [observe_response]}),
     }
     if settings.azure_v1:  # Azure's v1 endpoint is the plain API under /openai/v1, key in api-key
         return openai.OpenAI(base_url=settings.azure_v1_url(), default_headers={"api-key": key}, **common)
@@ -103,28 +113,51 @@ def call(
 
     ``what`` names the operation for messages ("create response", ...). With ``thread_id``,
     lock errors from the server become ``ConversationBusy``. A request that is not
-    ``idempotent`` (submitting tool outputs) is not repeated after a dropped connection, where
-    it may have landed; it is after a 429/5xx, where the server refused it. A wait that makes
-    the request take longer than a couple of seconds is reported (:mod:`openaiassistant.progress`).
+    ``idempotent`` (one carrying the user's message or tool outputs) is never repeated here
+    after a dropped connection or a 5xx, where it may have landed: that is ``MaybeLanded``, and
+    the caller looks at the server before sending it again. A 429 is repeated: the server
+    refused it. A ``retry-after`` beyond the deadline fails at once, saying when to retry. A
+    wait that makes the request take longer than a couple of seconds is reported
+    (:mod:`openaiassistant.progress`).
+
+    Every attempt passes the pool's rate gate (``coordination/``): it waits while the pool is
+    out of requests or tokens per minute, or backing off after someone's 429, and learns from
+    every response's ``x-ratelimit-*`` headers. A 429 (rate limit, not quota) is waited out as
+    the server says (``retry-after``, ``Please try again in 12.6s``) as often as the turn's
+    deadline allows, not just ``max_retries`` times (that bound holds for turns without one).
     """
     attempt, started = 0, deadline.clock()
     url = server_url(settings)
+    gate, refused = gate_for(settings, clock=deadline.clock), False
     while True:
+        ticket = gate.admit(deadline, what=what, after_refusal=refused)
         timeout, bounded = deadline.request_timeout(settings.request_timeout)
         try:
-            result = fn(timeout)
+            with watching(gate):
+                result = fn(timeout)
             _answered.add(url)
             return result
         except openai.APIStatusError as exc:
             error = map_status_error(exc, what=what, thread_id=thread_id, settings=settings)
             if exc.status_code != 404:  # it answered: the URL reaches a server's API
                 _answered.add(url)
-            retryable = exc.status_code in _RETRY_STATUSES and not isinstance(
-                error, (QuotaExceededError, ConversationBusy)
-            )
-            if not (retryable and attempt < settings.max_retries):
+            refused = exc.status_code == 429 and not isinstance(error, QuotaExceededError)
+            seen = gate.observe(exc.response.headers, message=_server_message(exc)[0], refused=refused, ticket=ticket)
+            waits_out = refused and deadline.remaining() is not None  # bounded by the deadline instead
+            retryable = _retryable(exc, error, idempotent=idempotent, thread_id=thread_id)
+            if not (retryable and (attempt < settings.max_retries or waits_out)):
                 raise error from None
-            delay, why = retry_delay(exc.response.headers, attempt), str(exc.status_code)
+            delay = (
+                seen.retry_after
+                if refused and seen.retry_after is not None
+                else retry_delay(exc.response.headers, attempt)
+            )
+            why = str(exc.status_code)
+            _check_wait(delay, deadline, what=what, status=exc.status_code, thread_id=thread_id)
+        except UnicodeEncodeError as exc:  # our request, not the server's answer
+            raise APIError(f"{what}: the request holds text that cannot be sent ({exc.reason})") from None
+        except UNREADABLE as exc:  # the SDK could not read the answer (HTML, garbage, too deep)
+            raise unreadable(what, exc, thread_id=thread_id) from None
         except Exception as exc:
             cause = _connection_failure(
                 exc, what=what, url=url, thread_id=thread_id, idempotent=idempotent, deadline_hit=bounded
@@ -134,15 +167,32 @@ def call(
                     f"{what}: could not reach {url} ({cause}); gave up after {attempt + 1} attempts",
                     thread_id=thread_id,
                 ) from None
-            error, delay, why = None, backoff(attempt), cause
+            error, delay, why, refused = None, backoff(attempt), cause, False
         _wait_to_retry(deadline, delay, error=error, what=f"{what}: could not reach {url} ({why})", thread_id=thread_id)
         if deadline.clock() - started + delay >= progress.NOTABLE_SECONDS:
             progress.note(
-                f"waiting for the server ({why}, retry {attempt + 1} of {settings.max_retries} in {delay:.1f} s)"
+                f"waiting for the server ({why}: rate limited, {delay:.1f} s as the server asks)"
+                if refused
+                else f"waiting for the server ({why}, retry {attempt + 1} of {settings.max_retries} in {delay:.1f} s)"
             )
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         deadline.sleep(delay)
         attempt += 1
+
+
+def _retryable(exc: openai.APIStatusError, error: Exception, *, idempotent: bool, thread_id: str | None) -> bool:
+    """Whether an HTTP error is worth another attempt here. A 5xx on a request that must not
+    land twice raises ``MaybeLanded`` instead: its caller looks at the server first."""
+    retryable = exc.status_code in _RETRY_STATUSES and not isinstance(error, (QuotaExceededError, ConversationBusy))
+    if retryable and not idempotent and exc.status_code in _MAYBE_LANDED_STATUSES:
+        raise MaybeLanded(
+            f"{error}; the request may have landed",
+            thread_id=thread_id,
+            http_status=exc.status_code,
+            code=getattr(error, "code", None),
+            retry_after=server_retry_hint(exc.response.headers),
+        ) from None
+    return retryable
 
 
 def _connection_failure(
@@ -218,31 +268,83 @@ def from_sdk_error(exc: Exception, *, what: str, thread_id: str | None) -> Excep
 
 
 def retry_delay(headers: Any, attempt: int) -> float:
-    """The server's retry hint (``retry-after-ms``, then ``retry-after`` seconds), else backoff."""
+    """The server's retry hint (``retry-after-ms``, then ``retry-after`` seconds), else backoff.
+
+    Any finite hint is honoured, however long (the caller checks it against the deadline);
+    one that is not a number (an HTTP date, garbage) falls back to backoff."""
+    hint = server_retry_hint(headers)
+    return backoff(attempt) if hint is None else hint
+
+
+def server_retry_hint(headers: Any) -> float | None:
+    """``retry-after-ms``, else ``retry-after``, in seconds, when the server sent a usable one."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         raw = headers.get(name) if headers is not None else None
         if raw:
             try:
                 value = float(raw) * scale
-            except ValueError:
+            except (ValueError, OverflowError):
                 continue
-            if 0 <= value <= 120:
+            if 0 <= value < float("inf"):
                 return value
-    return backoff(attempt)
+    return None
+
+
+def wait_before_resend(landed: Exception, attempt: int, deadline: Deadline, *, what: str) -> None:
+    """Before sending again a request that did not land: the server's hint, else backoff, or
+    fail now when the deadline cannot wait that long."""
+    hint = getattr(landed, "retry_after", None)
+    delay = backoff(attempt) if hint is None else hint
+    status = getattr(landed, "http_status", None)
+    if hint is not None and status is not None:
+        _check_wait(delay, deadline, what=what, status=status, thread_id=getattr(landed, "thread_id", None))
+    left = deadline.remaining()
+    if left is not None and delay >= left:
+        raise ServerUnavailableError(
+            f"{what}: the request did not land and the turn's deadline leaves no time to send it again",
+            thread_id=getattr(landed, "thread_id", None),
+            http_status=status,
+        )
+    log.info("retrying %s in %.2fs (attempt %d): the server shows it did not land", what, delay, attempt + 1)
+    deadline.sleep(delay)
+
+
+def _check_wait(delay: float, deadline: Deadline, *, what: str, status: int, thread_id: str | None) -> None:
+    """A server's retry hint that the deadline cannot wait out (or longer than an hour) fails
+    now, saying when to retry, instead of retrying early against the server's word."""
+    left = deadline.remaining()
+    if delay <= _MAX_WAIT and (left is None or delay < left):
+        return
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=min(delay, 10**7))
+    room = "the turn's deadline" if left is not None and left <= _MAX_WAIT else "an hour"
+    raise ServerUnavailableError(
+        f"{what}: the server is busy (HTTP {status}) and asks to retry after {delay:g} s, longer than {room} "
+        f"allows; retry after {when:%Y-%m-%d %H:%M:%S} UTC",
+        http_status=status,
+        thread_id=thread_id,
+    )
 
 
 def poll_hint(headers: Any) -> float | None:
-    """``openai-poll-after-ms`` in seconds, when the server sent it."""
+    """``openai-poll-after-ms`` in seconds, when the server sent a usable one (a finite number
+    of at most a minute: ``inf`` or ``nan`` from a compatible server would stall the turn)."""
     raw = headers.get("openai-poll-after-ms") if headers is not None else None
     try:
-        return max(0.0, float(raw) / 1000.0) if raw else None
-    except ValueError:
+        value = float(raw) / 1000.0 if raw else None
+    except (ValueError, OverflowError):
         return None
+    if value is None or not 0 <= value <= _MAX_POLL_HINT:  # also False for nan
+        return None
+    return value
 
 
-def with_hint(raw: Any) -> tuple[Any, float | None]:
-    """A raw response (``RAW`` header) as (its parsed object, the server's poll hint)."""
-    return raw.parse(), poll_hint(raw.headers)
+def with_hint(raw: Any, what: str = "the request") -> tuple[Any, float | None]:
+    """A raw response (``RAW`` header) as (its parsed object, the server's poll hint); an
+    answer that cannot be read is APIError (see answers)."""
+    try:
+        return raw.parse(), poll_hint(raw.headers)
+    except UNREADABLE as exc:
+        raise unreadable(what, exc) from None
 
 
 def best_effort(request: Callable[[], object]) -> None:

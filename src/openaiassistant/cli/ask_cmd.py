@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 _NO_KEY = "no-key"  # sent as the key to a chat server when none is given
 
@@ -128,6 +130,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    add_coordination_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -179,6 +182,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         project=args.project,
         transport=args.transport,
         capabilities=args.capabilities,
+        **coordination_settings(args),
     )
     if args.backend in ("responses", "chat") and not (args.model or connection.azure_deployment):
         raise ConfigError("--model", f"required with the {args.backend} backend (or set OPENAI_MODEL)")
@@ -193,14 +197,25 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     )
     tools = None
     if args.tools:
+        from dataclasses import replace
+
         from openaiassistant.tools import load_tools_file
+        from openaiassistant.tools.loader import load_hosted_tools
 
         tools = load_tools_file(args.tools)
+        spec = replace(spec, hosted_tools=load_hosted_tools(args.tools))  # web_search, mcp_remote, ...
     registry = None
     if args.registry:
         from openaiassistant.registry import ThreadRegistry
 
-        registry = ThreadRegistry(args.registry)
+        try:
+            registry = ThreadRegistry(args.registry)
+        except Exception as exc:  # a bad URL, a missing driver, an unreachable or broken database
+            from openaiassistant.errors import redact
+
+            text = str(exc).removeprefix("invalid registry_url: ") if isinstance(exc, ConfigError) else None
+            detail = (text or redact(f"{type(exc).__name__}: {exc}")).splitlines()[0][:300]
+            raise ConfigError("--registry", f"the thread registry is not usable ({detail})") from None
     return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 

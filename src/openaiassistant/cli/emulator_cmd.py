@@ -23,22 +23,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve the inspector page at /_emulator/ui: conversations, runs, their timelines, the request log",
     )
+    parser.add_argument("--rpm", type=int, default=None, help="account limit: requests per minute (429s as live)")
+    parser.add_argument("--tpm", type=int, default=None, help="account limit: tokens per minute (429s as live)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Start the server, print its base URL, serve until Ctrl-C (or until ``stop`` is set)."""
-    from openaiassistant.emulator.server import EmulatorServer
+    from openaiassistant.emulator.faults import FaultError
+    from openaiassistant.emulator.script import ScriptError
+    from openaiassistant.emulator.server import EmulatorServer, EmulatorStartError
 
-    server = EmulatorServer(
-        script=args.script,
-        host=args.host,
-        port=args.port,
-        validate=not args.no_validate,
-        required_api_key=args.api_key,
-        inspect=args.inspect,
-    )
-    server.start()
+    try:
+        server = EmulatorServer(
+            script=args.script,
+            host=args.host,
+            port=args.port,
+            validate=not args.no_validate,
+            required_api_key=args.api_key,
+            inspect=args.inspect,
+            limits={"rpm": args.rpm, "tpm": args.tpm},
+        )
+    except (ScriptError, FaultError) as exc:  # one line naming what to fix, no traceback
+        print(f"error: the script {args.script!r} is not usable: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server.start()
+    except EmulatorStartError as exc:
+        print(f"error: {exc} (use --port 0 for any free port)", file=sys.stderr)
+        return 1
     print(f"OpenAI emulator serving at {server.base_url} (control: {server.url}/_emulator)", flush=True)
     if args.inspect:
         print(f"Inspector: {server.url}/_emulator/ui", flush=True)

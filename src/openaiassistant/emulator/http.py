@@ -27,6 +27,7 @@ __all__ = [
     "not_found",
     "ok",
     "paginate",
+    "raw_body",
     "read_json",
     "require",
     "sse_response",
@@ -50,6 +51,12 @@ def new_id(prefix: str) -> str:
 
 def emulator_of(request: Request) -> Emulator:
     return request.app.state.emulator
+
+
+def raw_body(request: Request) -> str:
+    """The request's body as text, as the middleware read it (faults match on it)."""
+    raw = request.scope.get("emulator.raw_body") or b""
+    return raw.decode("utf-8", errors="replace")
 
 
 async def read_json(request: Request) -> dict[str, Any]:

@@ -1,9 +1,18 @@
 """One ASGI middleware around every ``/v1`` request: bearer auth, the Assistants beta header, HTTP-level faults
-(errors with retry headers, dropped connections), the request log and validation of JSON
-response bodies against the spec (SSE events are validated where they are produced)."""
+(errors with retry headers, dropped connections, ambiguous failures), the request log and validation of
+JSON response bodies against the spec (SSE events are validated where they are produced).
+
+The request body is read here first (and replayed to the handler), so faults can match on it.
+
+An ambiguous fault lets the request land: the handler runs with its answer going nowhere (a JSON
+answer to its end; an event stream until its first event, then the handler sees its client
+leave, as when a gateway gives up on a stream, so the run goes on on the server), and only
+then does the client get its error or its broken connection."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 
 from openaiassistant.emulator.context import EXCHANGE_PROBLEMS
-from openaiassistant.emulator.faults import HTTP_KINDS
+from openaiassistant.emulator.faults import AMBIGUOUS_KINDS, HTTP_KINDS, Fault
 
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
@@ -121,9 +130,13 @@ class EmulatorMiddleware:
         scope["emulator.log"] = exchange.log  # streams log themselves before their last event
         token = EXCHANGE_PROBLEMS.set(exchange.problems)
         try:
-            rejected = (
-                self._auth_problem(scope) or _beta_problem(scope) or self._http_fault(exchange.method, exchange.path)
-            )
+            raw, receive = await _read_body(receive)
+            scope["emulator.raw_body"] = raw
+            problem = self._auth_problem(scope) or _beta_problem(scope)
+            fault = None if problem else self._take_fault(exchange.method, exchange.path, raw)
+            if fault is not None and fault.kind in AMBIGUOUS_KINDS:
+                await _land(self.app, scope, receive)  # the server does the work; the answer is lost
+            rejected = problem or (_fault_response(fault) if fault is not None else None)
             if isinstance(rejected, ConnectionDrop):
                 await _half_response(send)  # status stays 0: the client never gets a response
                 raise rejected
@@ -164,34 +177,96 @@ class EmulatorMiddleware:
             )
         return None
 
-    def _http_fault(self, method: str, path: str) -> Response | ConnectionDrop | None:
-        fault = self.emulator.faults.take(HTTP_KINDS, method, path)
-        if fault is None:
-            return None
-        if fault.kind == "drop_connection":
-            return ConnectionDrop(f"{method} {path}")
-        headers: dict[str, str] = {}
-        if fault.retry_after is not None:
-            headers["retry-after"] = str(fault.retry_after)
-        if fault.retry_after_ms is not None:
-            headers["retry-after-ms"] = str(fault.retry_after_ms)
-        if fault.kind == "insufficient_quota":
-            message = fault.message or (
-                "You exceeded your current quota, please check your plan and billing details. For more "
-                "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
-            )
-            body = _error_body(message, code="insufficient_quota", type="insufficient_quota")
-        else:
-            kind = "requests" if fault.status == 429 else "server_error"
-            message = fault.message or (
-                "Rate limit reached for requests. Please try again later."
-                if fault.status == 429
-                else "The server had an error while processing your request. Sorry about that!"
-            )
-            body = _error_body(
-                message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind
-            )
-        return Response(body, status_code=fault.status, headers=headers, media_type="application/json")
+    def _take_fault(self, method: str, path: str, raw: bytes) -> Fault | None:
+        return self.emulator.faults.take(HTTP_KINDS | AMBIGUOUS_KINDS, method, path, raw.decode("utf-8", "replace"))
+
+
+def _fault_response(fault: Fault) -> Response | ConnectionDrop:
+    """What the client gets for an HTTP-level (or ambiguous) fault."""
+    if fault.kind in ("drop_connection", "ambiguous_drop"):
+        return ConnectionDrop(fault.kind)
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = str(fault.retry_after)
+    if fault.retry_after_ms is not None:
+        headers["retry-after-ms"] = str(fault.retry_after_ms)
+    if fault.kind == "insufficient_quota":
+        message = fault.message or (
+            "You exceeded your current quota, please check your plan and billing details. For more "
+            "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
+        )
+        body = _error_body(message, code="insufficient_quota", type="insufficient_quota")
+    else:
+        kind = "requests" if fault.status == 429 else "server_error"
+        message = fault.message or (
+            "Rate limit reached for requests. Please try again later."
+            if fault.status == 429
+            else "The server had an error while processing your request. Sorry about that!"
+        )
+        body = _error_body(
+            message, code=fault.code or (None if fault.status != 429 else "rate_limit_exceeded"), type=kind
+        )
+    return Response(body, status_code=fault.status, headers=headers, media_type="application/json")
+
+
+async def _read_body(receive: Any) -> tuple[bytes, Any]:
+    """The whole request body, and a ``receive`` that hands it to the handler again."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left before sending it all
+            return b"".join(chunks), _replay([message], receive)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            raw = b"".join(chunks)
+            return raw, _replay([{"type": "http.request", "body": raw, "more_body": False}], receive)
+
+
+def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
+    pending = list(messages)
+
+    async def replayed() -> dict[str, Any]:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
+class _Left(OSError):
+    """Raised into a handler's ``send`` to tell it its client left (ASGI >= 2.4 servers do so)."""
+
+
+async def _land(app: Any, scope: dict[str, Any], receive: Any) -> None:
+    """Run the handler as if its client had vanished: a JSON answer is produced and dropped; an
+    event stream is read up to its first event, then told its client left."""
+    left = False
+    replayed = await receive()  # the body, read by the middleware already
+
+    async def body_then_disconnect() -> dict[str, Any]:
+        nonlocal replayed
+        if replayed is not None:
+            message, replayed = replayed, None
+            return message
+        while not left:  # servers before ASGI 2.4 say a client left through receive
+            await asyncio.sleep(0.005)
+        return {"type": "http.disconnect"}
+
+    streaming = False
+
+    async def nowhere(message: dict[str, Any]) -> None:
+        nonlocal left, streaming
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers") or [])
+            streaming = headers.get(b"content-type", b"").startswith(b"text/event-stream")
+        elif message["type"] == "http.response.body" and streaming and message.get("body"):
+            left = True
+            raise _Left("the client left after the first event (ambiguous fault)")
+
+    log, scope["emulator.log"] = scope["emulator.log"], lambda: None  # the log shows what the client got
+    try:
+        with contextlib.suppress(Exception):  # the handler saw its client leave: the work goes on
+            await app(scope, body_then_disconnect, nowhere)
+    finally:
+        scope["emulator.log"] = log
 
 
 async def _half_response(send: Any) -> None:

@@ -28,6 +28,7 @@ from openaiassistant.emulator.http import (
     not_found,
     ok,
     paginate,
+    raw_body,
     read_json,
     require,
     sse_response,
@@ -109,7 +110,7 @@ async def create_response(request: Request) -> Response:
     if record.conversation_id:
         emulator.state.conversations[record.conversation_id].active_response = record.obj["id"]
     if body.get("stream"):
-        cut = emulator.stream_cut("POST", request.url.path)
+        cut = emulator.stream_cut("POST", request.url.path, raw_body(request))
         return sse_response(
             request,
             _follow(record, 0),
@@ -230,7 +231,7 @@ def _wire_tool(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], request: Request) -> Plan:
-    fault = emulator.model_fault("POST", request.url.path)
+    fault = emulator.model_fault("POST", request.url.path, raw_body(request))
     outputs = [i for i in record.input_items if i.get("type") == "function_call_output"]
     tools = {t.get("name") for t in body.get("tools") or [] if t.get("type") == "function"}
     if body.get("tool_choice") == "none":
@@ -256,6 +257,7 @@ def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], requ
         parallel=body.get("parallel_tool_calls") is not False,
         forced_tool=forced_tool(body.get("tool_choice")),
         seen=[it.item_text(item) for item in record.context if item.get("type") == "message"],
+        hosted=frozenset(str(t.get("type")) for t in body.get("tools") or [] if t.get("type") in ("web_search", "mcp")),
     )
     plan = decide(emulator.script, context)
     if fault is not None:
@@ -328,7 +330,7 @@ async def retrieve_response(request: Request) -> Response:
     start = next(
         (i for i, (_, data) in enumerate(record.events) if data["sequence_number"] > after), len(record.events)
     )
-    cut = emulator_of(request).stream_cut("GET", request.url.path)
+    cut = emulator_of(request).stream_cut("GET", request.url.path, raw_body(request))
     return sse_response(
         request,
         _follow(record, start),

@@ -38,6 +38,7 @@ from openaiassistant.emulator.http import (
     not_found,
     ok,
     paginate,
+    raw_body,
     read_json,
     require,
     sse_response,
@@ -176,7 +177,7 @@ def _respond(
 ) -> Response:
     if not stream:
         return ok(run.obj, headers=_headers(emulator))
-    cut = emulator.stream_cut("POST", request.url.path)
+    cut = emulator.stream_cut("POST", request.url.path, raw_body(request))
     first = [(name, snapshot(obj)) for name, obj in prelude]  # as they are now, before the run advances
     return sse_response(
         request, _stream(run, first, clock=emulator.clock), api="assistants", cut_after=cut, headers=_headers(emulator)
@@ -208,7 +209,7 @@ def _plan(
     outputs: list[tuple[str, str]] | None,
     pending: PendingCall | None = None,
 ) -> Plan:
-    fault = emulator.model_fault("POST", request.url.path)
+    fault = emulator.model_fault("POST", request.url.path, raw_body(request))
     user_text = next((message_text(m) for m in reversed(record.messages) if m["role"] == "user"), "")
     tools = {t["function"]["name"] for t in run.obj["tools"] if t.get("type") == "function"}
     if run.obj["tool_choice"] == "none":

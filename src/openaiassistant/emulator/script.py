@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from openaiassistant.emulator import hosted_script
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 MISSING = object()  # a step without ``json``
@@ -87,6 +89,8 @@ class Step:
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
+    web_search: dict[str, Any] | None = None  # {query, sources: [{url, title}]}: a scripted web_search_call
+    mcp: dict[str, Any] | None = None  # {tool, arguments, server_label}: call the request's remote MCP server
 
 
 @dataclass(kw_only=True)
@@ -125,12 +129,7 @@ def load_script(source: Any = None) -> Script:
         return Script(rules=[Rule(name="default", default=True, step=Step(reply="Echo: {{ input }}"))])
     if isinstance(source, Script):
         return source
-    if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
-        source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
-    if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
-        source = Path(source).read_text(encoding="utf-8")
-    if isinstance(source, (str, bytes)):
-        source = yaml.safe_load(source) or {}
+    source = _as_mapping(source)
     _check_format(source)
     rules = [_parse_rule(raw, index) for index, raw in enumerate(source.get("rules") or [])]
     if not any(rule.default for rule in rules):
@@ -147,6 +146,32 @@ def load_script(source: Any = None) -> Script:
         rules=rules,
         faults=[dict(f) for f in faults],
     )
+
+
+def _as_mapping(source: Any) -> dict[str, Any]:
+    """The script as a mapping, from a dict, YAML text, a file path or a bundled script's name."""
+    named = source if isinstance(source, str) and "\n" not in source.strip() else None
+    if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
+        source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
+    if isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
+        try:
+            source = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScriptError(f"the script file {str(source)!r} cannot be read: {exc}") from None
+    if isinstance(source, (str, bytes)):
+        try:
+            source = yaml.safe_load(source) or {}
+        except yaml.YAMLError as exc:
+            raise ScriptError(f"the script is not valid YAML: {' '.join(str(exc).split())}") from None
+    if isinstance(source, dict):
+        return source
+    if named is not None and isinstance(source, str):  # one word or a path, but no such file
+        bundled = sorted(p.stem for p in BUNDLED.glob("*.yaml"))
+        raise ScriptError(
+            f"no script file {named!r} (and no bundled script of that name: {', '.join(bundled)}); "
+            "give a path to a YAML file, YAML text or a mapping"
+        )
+    raise ScriptError(f"a script must be a mapping, got {type(source).__name__}")
 
 
 def _check_format(source: Any) -> None:
@@ -207,4 +232,6 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
+        web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
+        mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),
     )

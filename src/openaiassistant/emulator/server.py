@@ -10,6 +10,7 @@ with EmulatorServer(script={"rules": [...]}) as server:
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -24,6 +25,27 @@ from openaiassistant.emulator.context import Emulator
 DEFAULT_API_KEY = "sk-emulator-local-key"
 
 
+class EmulatorStartError(RuntimeError):
+    """The emulator could not listen where it was asked to (a port in use, a bad address)."""
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted connections inherit it: without it every response waits ~40 ms for a delayed ACK
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise EmulatorStartError(f"the emulator cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
+
+
 class EmulatorServer:
     """A local OpenAI-compatible server. ``port=0`` picks a free port.
 
@@ -31,6 +53,8 @@ class EmulatorServer:
     a 401 in the real API's shape. ``validate`` checks every response against OpenAI's spec.
     ``clock`` is this server's own time (default: real time; ``advance_time`` moves it).
     ``inspect`` serves the inspector page at ``/_emulator/ui`` (see docs/emulator.md).
+    ``limits`` (``{"rpm": 60, "tpm": 40000, "retry_after": False}``) sets account-level rate
+    limits, answered with the live API's headers and 429s (see ``account_limits.py``).
     """
 
     def __init__(
@@ -43,11 +67,14 @@ class EmulatorServer:
         required_api_key: str | None = None,
         clock: Clock | None = None,
         inspect: bool = False,
+        limits: Any = None,
     ) -> None:
         self.host = host
         self.inspect = inspect  # serve the inspector page at /_emulator/ui
         self.port = port
-        self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key, clock=clock)
+        self.emulator = Emulator(
+            script=script, validate=validate, required_api_key=required_api_key, clock=clock, limits=limits
+        )
         self.api_key = required_api_key or DEFAULT_API_KEY
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -63,12 +90,16 @@ class EmulatorServer:
             host=self.host,
             port=self.port,
             log_level="warning",
+            # uvicorn's own logging config goes through dictConfig, which closes every handler of
+            # the host process (a FileHandler reopens truncated): leave the host's logging alone
+            log_config=None,
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="openai-emulator", daemon=True)
+        sock = _listen(self.host, self.port)  # bound here, so a port in use is our error to tell
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="openai-emulator", daemon=True)
         thread.start()
         deadline = time.monotonic() + 15
         while not server.started:
@@ -117,6 +148,15 @@ class EmulatorServer:
         """Move the emulator's clock forward: runs, background responses, expiry and indexing
         behave as if ``seconds`` had passed (streams still run in real time)."""
         self.emulator.clock.advance(seconds)
+
+    def set_limits(self, **limits: Any) -> None:
+        """Account-level limits from now on, e.g. ``set_limits(rpm=60)`` (usage so far is kept;
+        ``reset()`` goes back to the limits the server started with)."""
+        self.emulator.account_limits.configure(limits)
+
+    def limits(self) -> dict[str, Any]:
+        """The limits in force and how many requests they admitted and refused."""
+        return self.emulator.account_limits.describe()
 
     def clear_faults(self) -> None:
         self.emulator.faults.clear()

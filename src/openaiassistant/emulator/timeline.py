@@ -67,6 +67,7 @@ class Timeline:
         When stuck, wait until :meth:`cancel` or until ``should_stop()`` says the client left.
         """
         self.streaming = True
+        resume_at = self._clock.monotonic()  # when the work is due again if the client leaves now
         try:
             while not self.done:
                 action = self._next()
@@ -75,7 +76,10 @@ class Timeline:
                         return
                     case Sleep(seconds=seconds):
                         if seconds > 0:
+                            # a client that leaves during this sleep must not skip the rest of it
+                            resume_at = self._clock.monotonic() + seconds
                             await asyncio.sleep(seconds)
+                        resume_at = self._clock.monotonic()
                     case Emit(name=name, data=data):
                         yield name, data
                     case Stuck():
@@ -88,7 +92,7 @@ class Timeline:
                         assert_never(action)
         finally:
             self.streaming = False
-            self._due = self._clock.monotonic()
+            self._due = max(resume_at, self._clock.monotonic())
 
     def cancel(self) -> None:
         """Stop the work: the generator is closed, nothing more happens."""

@@ -16,36 +16,63 @@ from openaiassistant.errors import ActiveRunError, TurnTimeoutError
 
 
 class ConversationLocks:
-    """One lock per (server, conversation), created on first use."""
+    """One lock per (server, conversation) while any turn holds or waits for it.
+
+    An entry lives only while it is in use (a count of holders and waiters), so a process that
+    runs turns on a million conversations does not keep a million locks.
+    """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: dict[tuple[str, str], tuple[threading.Lock, int]] = {}
 
-    def _lock(self, key: tuple[str, str]) -> threading.Lock:
+    def __len__(self) -> int:
+        """Conversations some turn of this process holds or waits for right now."""
         with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
+            return len(self._locks)
+
+    def _enter(self, key: tuple[str, str]) -> threading.Lock:
+        with self._guard:
+            lock, users = self._locks.get(key) or (threading.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
+            return lock
+
+    def _leave(self, key: tuple[str, str]) -> None:
+        with self._guard:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     @contextmanager
     def hold(self, *, server: str, thread_id: str, deadline: Deadline, fail_if_busy: bool) -> Iterator[None]:
         """Hold the conversation for this turn; ``fail_if_busy`` is ``on_active_run=fail``."""
-        lock = self._lock((server, thread_id))
+        key = (server, thread_id)
+        lock = self._enter(key)
+        try:
+            self._acquire(lock, thread_id=thread_id, deadline=deadline, fail_if_busy=fail_if_busy)
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            self._leave(key)
+
+    @staticmethod
+    def _acquire(lock: threading.Lock, *, thread_id: str, deadline: Deadline, fail_if_busy: bool) -> None:
         if fail_if_busy:
             if not lock.acquire(blocking=False):
                 raise ActiveRunError(
                     f"conversation {thread_id} is busy with another turn of this process", thread_id=thread_id
                 )
-        else:
-            left = deadline.remaining()
-            if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
-                raise TurnTimeoutError(
-                    f"the deadline passed while waiting for another turn on conversation {thread_id}",
-                    thread_id=thread_id,
-                )
-        try:
-            yield
-        finally:
-            lock.release()
+            return
+        left = deadline.remaining()
+        if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+            raise TurnTimeoutError(
+                f"the deadline passed while waiting for another turn on conversation {thread_id}",
+                thread_id=thread_id,
+            )
 
 
 LOCKS = ConversationLocks()

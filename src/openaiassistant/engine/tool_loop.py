@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from openaiassistant import json_limits
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import TurnLimitError
 from openaiassistant.params import RunParams
@@ -32,10 +33,23 @@ class ToolLoop:
         self.on_tool_call = on_tool_call
         self.records: list[ToolRecord] = []
         self.rounds = 0
+        # every output of this turn by call id: a round the server asks for again (its
+        # submission was lost on the way) is answered from here, never by running a tool twice
+        self.outputs: dict[str, ToolOutput] = {}
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
-        """Execute one round; raises TurnLimitError when a limit is hit or there are no tools."""
-        requested = ", ".join(f"{c.name}({c.arguments})" for c in calls)
+        """Execute one round; raises TurnLimitError when a limit is hit or there are no tools.
+
+        Calls this turn already ran (same call id) are not run again: their kept outputs are
+        returned, and only the others (if any) make a new round.
+        """
+        fresh = [c for c in calls if c.call_id not in self.outputs]
+        if fresh:
+            self._execute(fresh)
+        return [self.outputs[c.call_id] for c in calls]
+
+    def _execute(self, calls: list[ToolCall]) -> None:
+        requested = ", ".join(f"{c.name}({_shown(c.arguments)})" for c in calls)
         if self.toolset is None:
             raise TurnLimitError(f"the model asked for tool calls but no tools were given: {requested}")
         if self.rounds + 1 > self.params.max_tool_rounds:
@@ -51,6 +65,7 @@ class ToolLoop:
         self.rounds += 1
         outputs = _in_call_order(calls, self.toolset.execute_round(list(calls), deadline=self.deadline.monotonic_at()))
         for call, output in zip(calls, outputs, strict=True):  # one output per call, in call order
+            self.outputs[call.call_id] = output
             record = ToolRecord(
                 round=self.rounds,
                 call_id=call.call_id,
@@ -63,7 +78,6 @@ class ToolLoop:
             self.records.append(record)
             if self.on_tool_call is not None:
                 self.on_tool_call(record)
-        return outputs
 
 
 def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[ToolOutput]:
@@ -89,9 +103,15 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
     return ordered
 
 
+def _shown(arguments: str, limit: int = 200) -> str:
+    """Arguments as an error message names them: cut short (a model can send megabytes)."""
+    text = arguments if isinstance(arguments, str) else repr(arguments)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _arguments(raw: str) -> Any:
     """The call's arguments as data for the result (the raw text when it is not JSON)."""
     try:
-        return json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
+        return json_limits.loads(raw)
+    except (TypeError, json_limits.JSONLimitError):  # too deep or not JSON: kept as the text it was
         return raw

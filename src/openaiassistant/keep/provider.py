@@ -25,6 +25,7 @@ from openaiassistant.errors import (
     ConfigError,
     NotFoundError,
     QuotaExceededError,
+    RegistryError,
     ServerUnavailableError,
 )
 from openaiassistant.keep.auth_config import auth_config_class
@@ -32,7 +33,7 @@ from openaiassistant.redaction import redact
 from openaiassistant.schemas.check import check, given
 from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
-from openaiassistant.values import positive_seconds
+from openaiassistant.values import parse_count, positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
@@ -184,6 +185,7 @@ class OpenaiassistantProvider(BaseProvider):
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
         approvals: list | str | None = None,
+        hosted_tools: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -208,6 +210,10 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_step_request(values, default_timeout=self._default_timeout)
         self._warn_dropped_floats()
+        spec = self._spec
+        if request.hosted_tools:  # refused here, before any tool server or request, on a backend without them
+            spec = dataclasses.replace(spec, hosted_tools=request.hosted_tools)
+            spec.validate(self._connection)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -216,7 +222,6 @@ class OpenaiassistantProvider(BaseProvider):
             method_caller=self._call_provider_method,
             provider_class=self._provider_class,
         )
-        spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
@@ -242,7 +247,22 @@ class OpenaiassistantProvider(BaseProvider):
 
         with _REGISTRIES_LOCK:
             if url not in _REGISTRIES:
-                _REGISTRIES[url] = ThreadRegistry(url)
+                try:
+                    _REGISTRIES[url] = ThreadRegistry(url)
+                except Exception as exc:  # noqa: BLE001 - bookkeeping must not cost the answer
+                    if self._spec.backend == "chat":  # ... but there it keeps the conversation
+                        raise RegistryError(
+                            "the thread registry at registry_url, which keeps the chat backend's "
+                            f"conversations, is not usable: {type(exc).__name__}: {exc}"
+                        ) from None
+                    # the turn runs unrecorded, as the library does when recording fails; the
+                    # next step tries the database again (it may be back)
+                    self.logger.warning(
+                        "[%s] the thread registry at registry_url is not usable, this turn is not recorded: %s",
+                        self.provider_id,
+                        redact(f"{type(exc).__name__}: {exc}")[:300],
+                    )
+                    return None
             return _REGISTRIES[url]
 
     def _registry_tags(self) -> dict[str, Any]:
@@ -342,6 +362,10 @@ class OpenaiassistantProvider(BaseProvider):
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
             capabilities=auth.capabilities or None,
+            coordination_url=auth.coordination_url or None,
+            rpm=_optional_count("rpm", auth.rpm),
+            tpm=_optional_count("tpm", auth.tpm),
+            max_concurrent_turns=_optional_count("max_concurrent_turns", auth.max_concurrent_turns),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
@@ -384,6 +408,11 @@ def _configured(authentication: Any) -> dict[str, Any]:
     return fields
 
 
+def _optional_count(where: str, value: Any) -> int | None:
+    """A whole number > 0 from the configuration, or None when it is not set."""
+    return None if value is None or value == "" else parse_count(where, value, low=1)
+
+
 def _failure_message(err: AssistantError) -> str:
     """What a failed step shows: the kind of failure, the cause, the conversation and run ids."""
     backend = f" on the {err.backend} backend" if err.backend else ""
@@ -402,9 +431,18 @@ def _check_registry_url(url: str | None) -> None:
     from sqlalchemy import create_engine
 
     try:
-        create_engine(url).dispose()  # parses the URL, loads the dialect and its driver; no connection
+        engine = create_engine(url)  # parses the URL, loads the dialect and its driver; no connection
     except Exception as exc:
         raise ConfigError("registry_url", redact(f"not a usable SQLAlchemy URL: {type(exc).__name__}: {exc}")) from None
+    try:
+        if engine.dialect.name == "sqlite":
+            from openaiassistant.registry.sqlite_check import sqlite_file_problem
+
+            problem = sqlite_file_problem(engine.url.database)
+            if problem:
+                raise ConfigError("registry_url", problem)
+    finally:
+        engine.dispose()
 
 
 def _short(value: Any, limit: int = 200) -> str:

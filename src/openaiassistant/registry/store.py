@@ -11,7 +11,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from openaiassistant.errors import ConfigError
+from openaiassistant.errors import ConfigError, redact
 from openaiassistant.registry.models import Base, ThreadRow
 
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
@@ -76,7 +76,12 @@ class ThreadRegistry:
         if engine is None:
             if not isinstance(url, str) or "://" not in url:
                 raise ConfigError("registry_url", f"expected an SQLAlchemy URL such as {DEFAULT_URL!r}")
-            engine = create_engine(url, pool_pre_ping=True)
+            try:
+                engine = create_engine(url, pool_pre_ping=True)
+            except Exception as exc:  # an unknown dialect, a driver not installed, a malformed URL
+                raise ConfigError(
+                    "registry_url", redact(f"not a usable SQLAlchemy URL: {type(exc).__name__}: {exc}")
+                ) from None
         self.engine = engine
         Base.metadata.create_all(engine)
         self._sessions = sessionmaker(engine, expire_on_commit=False)

@@ -37,6 +37,8 @@ FAULT_KINDS = (
     "run_expired",
     "run_incomplete",
     "stuck",
+    "ambiguous_error",
+    "ambiguous_drop",
 )
 FAULT: dict[str, Any] = {
     "title": "fault",
@@ -48,6 +50,8 @@ FAULT: dict[str, Any] = {
         "times": {"description": "how many requests it fires on", "type": "integer", "minimum": 1, "default": 1},
         "method": {"description": "only requests of this HTTP method", "type": "string"},
         "path": {**_REGEX, "description": "only requests whose path this regex is found in"},
+        "body": {**_REGEX, "description": "only requests whose raw body this regex is found in"},
+        "skip": {"description": "matching requests let through first", "type": "integer", "minimum": 0},
         "status": {"description": "HTTP status (http_error)", "type": "integer", "minimum": 100, "maximum": 599},
         "code": {"description": "the error code", "type": "string"},
         "message": {"description": "the error message", "type": "string"},
@@ -60,9 +64,14 @@ FAULT: dict[str, Any] = {
 TOOL_CALL: dict[str, Any] = {
     "type": "object",
     "required": ["name"],
+    "additionalProperties": False,
     "properties": {
         "name": {"description": "the function the model calls", "type": "string"},
         "arguments": {"description": "its arguments; strings may hold {{ templates }}", "type": "object"},
+        "raw_arguments": {
+            "description": "the arguments' text as sent, instead of arguments (invalid JSON, deeply nested...)",
+            "type": "string",
+        },
     },
 }
 # A step: what the model does at one point of a turn (a rule is a step with a way to match).
@@ -82,6 +91,15 @@ STEP_PROPERTIES: dict[str, Any] = {
             {"type": "boolean"},
             {"type": "object", "additionalProperties": False, "properties": {"match": _REGEX}},
         ],
+    },
+    "web_search": {
+        "description": "true, or {query, sources: [{url, title}]}: a scripted web_search_call",
+        "anyOf": [{"type": "boolean"}, {"type": "object"}],
+    },
+    "mcp": {
+        "description": "{tool, arguments, server_label}: call the request's remote MCP server",
+        "type": "object",
+        "required": ["tool"],
     },
 }
 RULE_PROPERTIES: dict[str, Any] = {

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import logging
 import threading
 import time
@@ -39,6 +38,7 @@ from typing import Any
 
 import jsonschema
 
+from .. import json_limits
 from ..errors import TurnCancelledError, TurnTimeoutError
 from ..redaction import redact
 from .base import ToolCall, ToolOutput
@@ -243,9 +243,12 @@ class _RoundRunner:
         if tool is None:
             available = ", ".join(sorted(self._tools)) or "(none)"
             return self._failed(call, f"unknown tool {call.name!r}; available tools: {available}")
+        if not isinstance(call.arguments, str):
+            return self._failed(call, f"arguments must be JSON text, got {type(call.arguments).__name__}")
         try:
-            arguments = json.loads(call.arguments) if call.arguments.strip() else {}
-        except (json.JSONDecodeError, AttributeError) as exc:
+            # bounded: 50 000 nested brackets from a model must not end the turn in RecursionError
+            arguments = json_limits.loads(call.arguments) if call.arguments.strip() else {}
+        except json_limits.JSONLimitError as exc:
             return self._failed(call, f"arguments are not valid JSON: {exc}")
         if not isinstance(arguments, dict):
             return self._failed(call, f"arguments must be a JSON object, got {type(arguments).__name__}")

@@ -23,13 +23,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..redaction import redact_data
+from ..values import clean_text
 
 MIN_OUTPUT_CHARS = 200
 
 
 def to_json(value: Any) -> str:
     """Serialize a tool's result as JSON text."""
-    return json.dumps(value, default=_fallback, ensure_ascii=False)
+    # clean_text: a lone surrogate in a result would make the whole request unencodable
+    return clean_text(json.dumps(value, default=_fallback, ensure_ascii=False))
 
 
 def redacted_json(value: Any) -> str:
