@@ -1,8 +1,8 @@
 """A failure at any request of a chat turn leaves the stored conversation consistent.
 
 The turn here makes three requests (a round of two parallel calls, a second round, the answer).
-A fault is armed on exactly one of them: before the turn for the first, from inside the tool
-round that precedes it for the others (so it hits that request and no other). Whatever the
+A fault is armed on exactly one of them (the emulator's ``skip``: the requests before it pass),
+including the ambiguous ones (the server did the work; only its answer is lost). Whatever the
 fault does (the turn recovers, or fails), the conversation in the registry then holds the
 user's message once, no answer twice, every tool call with exactly one output and no output
 without its call; every call ran at most once; and the next turn on the thread is accepted by
@@ -54,6 +54,11 @@ FAULTS = [
     ("stream error once", {"kind": "stream_error", "after_events": 2, "code": "server_error"}, ("sse",)),
     ("stream error always", {"kind": "stream_error", "after_events": 1, "times": 50}, ("sse",)),
     ("stuck", {"kind": "stuck", "times": 1}, ("sse", "poll")),
+    # the completion was made (the emulator's model ran, its calls exist there), its answer lost
+    ("ambiguous 502 once", {"kind": "ambiguous_error", "times": 1}, ("sse", "poll")),
+    ("ambiguous 502 always", {"kind": "ambiguous_error", "times": 50}, ("sse", "poll")),
+    ("ambiguous drop once", {"kind": "ambiguous_drop", "times": 1}, ("sse", "poll")),
+    ("ambiguous drop always", {"kind": "ambiguous_drop", "times": 50}, ("sse", "poll")),
 ]
 CASES = [
     pytest.param(at, spec, transport, id=f"{name}-request{at}-{transport}")
@@ -92,17 +97,8 @@ def assert_consistent(registry: ThreadRegistry, thread_id: str, tools: Tools, *,
 def test_a_fault_at_any_request_leaves_the_conversation_consistent(
     emulator: Any, registry: ThreadRegistry, at: int, spec: dict[str, Any], transport: str
 ) -> None:
-    rounds = 0
-
-    def arm(_calls: list[ToolCall]) -> None:
-        nonlocal rounds
-        rounds += 1
-        if rounds == at - 1:  # the request after this round is the one to hit
-            emulator.add_fault(method="POST", path=PATH, **spec)
-
-    if at == 1:
-        emulator.add_fault(method="POST", path=PATH, **spec)
-    tools = Tools(on_run=arm)
+    emulator.add_fault(method="POST", path=PATH, skip=at - 1, **spec)  # request `at` of the turn
+    tools = Tools()
     clock = FakeClock()  # retries and backoff advance a fake clock; a stuck stream meets the real deadline
     assistant = make_chat(emulator, registry, tools=tools, transport=transport, clock=clock)
     try:
