@@ -46,6 +46,9 @@ SCRIPT: dict[str, Any] = {
 }
 
 
+_NEXT_ALERT_SECONDS = 600.0
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -177,6 +180,9 @@ def run_cell(server: Any, cell: Cell) -> CellResult:
     result.audit = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt)
     thread_id = thread_id or auditor.only_thread(cell.backend, prompt)
     if thread_id:
+        # the next alert comes later: past any wait the server asked for (a 429's retry-after
+        # holds the whole pool, see coordination/), so the follow-up sees the conversation only
+        clock.now += _NEXT_ALERT_SECONDS
         result.follow_up = _follow_up(assistant, cell, thread_id)
         copies = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt).message_copies
         result.audit.message_copies = max(result.audit.message_copies, copies)

@@ -171,7 +171,7 @@ def _as_mapping(source: Any) -> dict[str, Any]:
             f"no script file {named!r} (and no bundled script of that name: {', '.join(bundled)}); "
             "give a path to a YAML file, YAML text or a mapping"
         )
-    raise ScriptError(f"a script must be a mapping, got {type(source).__name__}")
+    raise ScriptError(f"script: must be a mapping, got {type(source).__name__}")
 
 
 def _check_format(source: Any) -> None:
