@@ -25,6 +25,7 @@ from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
 from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TurnRequest
+from openaiassistant.backends.chat import ChatBackend
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.backends.transport import get_client
 from openaiassistant.content.footnotes import check_mode
@@ -60,11 +61,17 @@ REGISTRY_KEYS = {
     "fingerprint": ("alert_fingerprint", "fingerprint"),
 }
 
-_BACKENDS: dict[str, Callable[..., Backend]] = {"responses": ResponsesBackend, "assistants": AssistantsBackend}
+_BACKENDS: dict[str, Callable[..., Backend]] = {
+    "responses": ResponsesBackend,
+    "assistants": AssistantsBackend,
+    "chat": ChatBackend,
+}
 
 
 class Assistant:
-    """An assistant on one server: Responses + Conversations (default) or Assistants v2.
+    """An assistant on one server: Responses + Conversations (default), Assistants v2, or any
+    chat-completions server (``backend="chat"``: the conversation is kept in ``registry``'s
+    database, so a registry is required there).
 
     ``tools`` is any :class:`~openaiassistant.tools.base.Toolset` (e.g.
     ``openaiassistant.tools.Toolbox``); its definitions are sent with every run/response.
@@ -99,7 +106,12 @@ class Assistant:
         self._clock = clock
         self.registry = registry
         if backend is None:
-            extra = {"conversation_log": conversation_log(registry)} if spec.backend == "responses" else {}
+            extra: dict[str, Any] = {}
+            if spec.backend == "responses":
+                extra["conversation_log"] = conversation_log(registry)
+            elif spec.backend == "chat":  # the conversation is ours: a registry's database is required
+                keeps = getattr(registry, "engine", None) is not None
+                extra["conversation_log"] = conversation_log(registry) if keeps else None
             backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
         self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
@@ -360,7 +372,11 @@ class _Answered:
     records: list[Any] = field(default_factory=list)
 
 
-_FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+_ID_SHAPES = {
+    "assistants": (("thread_",), "n Assistants thread"),
+    "responses": (("conv_", "oaconv_"), " Responses conversation"),
+    "chat": (("oachat_",), " chat conversation"),
+}
 
 
 def _finish(backend: Any, end: str | BaseException) -> None:
@@ -373,16 +389,17 @@ def _finish(backend: Any, end: str | BaseException) -> None:
 
 
 def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:
-    """An id of the other API's shape (``thread_...`` on Responses, ``conv_...`` on Assistants)
-    that the server refused: say which backend it belongs to."""
-    prefixes, other = _FOREIGN_IDS.get(backend, ((), ""))
-    if not thread_id or not thread_id.startswith(prefixes) or not isinstance(exc, (APIError, ConfigError)):
+    """An id of another backend's shape (``thread_...`` on Responses, ``conv_...`` on
+    Assistants, ``oachat_...`` on either) that was refused: say which backend it belongs to."""
+    if not thread_id or not isinstance(exc, (APIError, ConfigError)):
         return
-    exc.message += (
-        f"; {thread_id} looks like a{'n Assistants thread' if other == 'assistants' else ' Responses conversation'}"
-        f" id: it belongs to the {other} backend (set backend: {other})"
-    )
-    exc.args = (exc.message,)
+    for other, (prefixes, what) in _ID_SHAPES.items():
+        if other != backend and thread_id.startswith(prefixes):
+            exc.message += (
+                f"; {thread_id} looks like a{what} id: it belongs to the {other} backend (set backend: {other})"
+            )
+            exc.args = (exc.message,)
+            return
 
 
 _LOGS: dict[int, Any] = {}

@@ -22,6 +22,9 @@
     │                               max_tool_rounds / max_tool_calls, or tool calls and no tools
     ├── ToolError                   a tool could not be offered or run (e.g. an MCP server that
     │                               does not start)
+    ├── RegistryError               the thread registry's database cannot be read or written
+    │                               where a turn needs it (the chat backend keeps its
+    │                               conversations there); names registry_url and the cause
     └── OutputValidationError       the answer does not fit the requested JSON schema;
                                     ``raw_text`` holds what the model said
 
@@ -54,6 +57,7 @@ __all__ = [
     "NotFoundError",
     "OutputValidationError",
     "QuotaExceededError",
+    "RegistryError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -180,6 +184,10 @@ class TurnLimitError(AssistantError):
 
 
 class ToolError(AssistantError):
+    pass
+
+
+class RegistryError(AssistantError):
     pass
 
 

@@ -27,8 +27,17 @@ DEFAULT_MAX_TOOL_CALLS = 64
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # API minimums (requests below them are 400s on the server)
 _MIN_PROMPT_TOKENS = 256
-_MIN_COMPLETION_TOKENS = {"assistants": 256, "responses": 16}
-_ALIASES = {"max_output_tokens": "max_completion_tokens", "max_tokens": "max_completion_tokens"}
+_MIN_COMPLETION_TOKENS = {"assistants": 256, "responses": 16, "chat": 1}
+# Other names for the same controls: the Responses API's, and Keep's own LLM providers' (openai,
+# ollama, vllm, litellm, anthropic take system_prompt, max_tokens, structured_output_format), so
+# a step written for those switches to this provider unchanged.
+KEEP_NAMES = {
+    "system_prompt": "instructions",
+    "max_tokens": "max_completion_tokens",
+    "structured_output_format": "response_format",
+}
+_ALIASES = {"max_output_tokens": "max_completion_tokens", **KEEP_NAMES}
+_RESPONSE_FORMAT_TYPES = ("auto", "text", "json_object", "json_schema")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +105,7 @@ class RunParams:
 
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
+PARAM_ALIASES = tuple(_ALIASES)  # accepted too, as the control they name
 
 
 def parse_params(
@@ -117,10 +127,24 @@ def parse_params(
                 raise ConfigError(str(key), f"unknown run parameter; allowed: {', '.join(PARAM_NAMES)}")
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            merged[name] = value
+            merged[name] = keep_output_format(value) if key == "structured_output_format" else value
             typed[name] = str(key)
     values = {name: _PARSERS[name](typed[name], value, backend) for name, value in merged.items()}
     return RunParams(**values)
+
+
+def keep_output_format(value: Any) -> Any:
+    """Keep's ``structured_output_format`` as a ``response_format``: Keep's openai provider takes a
+    response format (``{type: json_schema, json_schema: {...}}``), its ollama provider ``json`` or
+    a bare JSON schema, its vllm/litellm providers a bare JSON schema (``{type: object, ...}``)."""
+    value = _json_value("structured_output_format", value)
+    if isinstance(value, str) and value.strip().lower() == "json":
+        return {"type": "json_object"}
+    if isinstance(value, Mapping) and value.get("type") not in _RESPONSE_FORMAT_TYPES:
+        title = value.get("title")
+        name = title if isinstance(title, str) and _SCHEMA_NAME.match(title) else "response"
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": dict(value)}}
+    return value
 
 
 JSON_HINT = "Respond in JSON."

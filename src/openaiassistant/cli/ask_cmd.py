@@ -17,6 +17,7 @@ from typing import Any
 from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
 
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
+_NO_KEY = "no-key"  # sent as the key to a chat server when none is given
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("prompt", help="what to ask")
     parser.add_argument(
         "--backend",
-        choices=("responses", "assistants"),
+        choices=("responses", "assistants", "chat"),
         default=os.environ.get("OPENAI_ASSISTANT_BACKEND", "responses"),
+        help="responses (default), assistants, or chat: any /v1/chat/completions server (Ollama, vLLM, "
+        "llama.cpp, LiteLLM, ...), the conversation kept in --registry",
     )
     parser.add_argument(
         "--base-url",
@@ -238,7 +241,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     connection = ConnectionSettings(
         api_key=args.api_key
         or (os.environ.get("AZURE_OPENAI_API_KEY") if endpoint else None)
-        or os.environ.get("OPENAI_API_KEY"),
+        or os.environ.get("OPENAI_API_KEY")
+        # a local chat server (Ollama, vLLM, llama.cpp) wants no key; the SDK wants one
+        or (_NO_KEY if args.backend == "chat" else None),
         base_url=None if endpoint else args.base_url,
         azure_endpoint=endpoint,
         api_version=args.api_version if endpoint else None,
@@ -249,8 +254,14 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         capabilities=args.capabilities,
         **coordination_settings(args),
     )
-    if args.backend == "responses" and not (args.model or connection.azure_deployment):
-        raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
+    if args.backend in ("responses", "chat") and not (args.model or connection.azure_deployment):
+        raise ConfigError("--model", f"required with the {args.backend} backend (or set OPENAI_MODEL)")
+    if args.backend == "chat" and not args.registry:
+        raise ConfigError(
+            "--registry",
+            "required with the chat backend: the conversation is kept in the thread registry's database "
+            "(e.g. --registry sqlite:///threads.db; env OPENAIASSISTANT_REGISTRY)",
+        )
     spec = AssistantSpec(
         backend=args.backend,
         model=args.model,

@@ -25,6 +25,7 @@ from openaiassistant.errors import (
     ConfigError,
     NotFoundError,
     QuotaExceededError,
+    RegistryError,
     ServerUnavailableError,
 )
 from openaiassistant.keep.auth_config import auth_config_class
@@ -95,6 +96,12 @@ class OpenaiassistantProvider(BaseProvider):
             self._default_timeout = positive_seconds("default_timeout", self.authentication_config.default_timeout)
             _check_registry_url(self.authentication_config.registry_url)
             self._files_dir, self._retention = _content_settings(self.authentication_config)
+            if self._spec.backend == "chat" and not self.authentication_config.registry_url:
+                raise ConfigError(
+                    "registry_url",
+                    "required with backend chat: the conversation is kept in the thread registry's database "
+                    "(e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://...)",
+                )
         except AssistantError as err:
             raise ProviderException(redact(f"OpenAI Assistant provider {self.provider_id}: {err}")) from None
 
@@ -107,7 +114,9 @@ class OpenaiassistantProvider(BaseProvider):
         from openaiassistant.assistant import Assistant
 
         try:
-            Assistant(connection=self._connection, spec=self._spec, tools=None).validate()
+            # the chat backend keeps its conversations in the registry: it needs it to exist
+            registry = self._registry() if self._spec.backend == "chat" else None
+            Assistant(connection=self._connection, spec=self._spec, tools=None, registry=registry).validate()
         except AssistantError as err:
             return self._scope_failure(err)
         except Exception as err:  # never let an install crash on an unexpected error; say what it was
@@ -282,6 +291,11 @@ class OpenaiassistantProvider(BaseProvider):
                 try:
                     _REGISTRIES[url] = ThreadRegistry(url)
                 except Exception as exc:  # noqa: BLE001 - bookkeeping must not cost the answer
+                    if self._spec.backend == "chat":  # ... but there it keeps the conversation
+                        raise RegistryError(
+                            "the thread registry at registry_url, which keeps the chat backend's "
+                            f"conversations, is not usable: {type(exc).__name__}: {exc}"
+                        ) from None
                     # the turn runs unrecorded, as the library does when recording fails; the
                     # next step tries the database again (it may be back)
                     self.logger.warning(

@@ -17,7 +17,7 @@ from typing import Any, cast
 from openaiassistant.content.footnotes import check_mode
 from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.errors import ConfigError
-from openaiassistant.params import PARAM_NAMES
+from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, NAMES, TurnOptions
 from openaiassistant.values import parse_bool, positive_seconds
 
@@ -59,9 +59,10 @@ _TURN_OPTION_FIELDS = tuple(f.name for f in fields(StepRequest) if f.name in NAM
 
 def build_step_request(values: Mapping[str, Any], *, default_timeout: float | None) -> StepRequest:
     """Split the step's values into the turn's arguments and its run controls."""
-    unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k != "max_output_tokens"]
+    # Keep's own LLM providers' names (system_prompt, max_tokens, structured_output_format) too
+    unknown = [k for k in values if k not in TURN_KEYS and k not in PARAM_NAMES and k not in PARAM_ALIASES]
     if unknown:
-        allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES if p not in TURN_KEYS))
+        allowed = ", ".join(TURN_KEYS + tuple(p for p in PARAM_NAMES + PARAM_ALIASES if p not in TURN_KEYS))
         raise ConfigError(
             ", ".join(sorted(unknown)), f"unknown parameter of the openaiassistant step; allowed: {allowed}"
         )
