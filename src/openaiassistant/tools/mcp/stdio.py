@@ -43,6 +43,7 @@ class StdioTransport:
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
         self._callbacks: Callbacks | None = None
         self._closing = False
+        self._stderr_reader: threading.Thread | None = None
 
     def start(self, callbacks: Callbacks) -> None:
         self._callbacks = callbacks
@@ -64,7 +65,8 @@ class StdioTransport:
         except OSError as exc:
             raise McpConnectionError(f"could not start {self.command[0]!r}: {exc.strerror or exc}") from None
         threading.Thread(target=self._read_stdout, name="openaiassistant-mcp-stdout", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="openaiassistant-mcp-stderr", daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, name="openaiassistant-mcp-stderr", daemon=True)
+        self._stderr_reader.start()
 
     def negotiated(self, protocol_version: str) -> None:
         """Nothing to do: stdio carries no headers."""
@@ -92,6 +94,9 @@ class StdioTransport:
         return "stdio: " + " ".join(self.command)
 
     def diagnostics(self) -> str:
+        process, reader = self._process, self._stderr_reader
+        if process is not None and process.poll() is not None and reader is not None:
+            reader.join(timeout=_EXIT_WAIT)  # a server that exited: its last lines say why
         return redact(" | ".join(line for line in self._stderr if line.strip()))[-1500:]
 
     def close(self) -> None:
@@ -131,6 +136,8 @@ class StdioTransport:
             for message in messages:
                 callbacks.on_message(message)
         process.wait()
+        if self._stderr_reader is not None:  # its last lines say why it exited: read them first
+            self._stderr_reader.join(timeout=_EXIT_WAIT)
         callbacks.on_closed(McpConnectionError(self._exit_text()))
 
     def _read_stderr(self) -> None:
