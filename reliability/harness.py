@@ -21,7 +21,7 @@ from reliability.cells import ANSWER, Cell
 from openaiassistant.assistant import Assistant
 from openaiassistant.errors import AssistantError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import ToolRegistry
+from openaiassistant.tools import Toolbox
 from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -60,10 +60,10 @@ class FakeClock:
 
 
 class CountingTools:
-    """The turn's tool set: a real ToolRegistry, counting executions per call id."""
+    """The turn's tool set: a real Toolbox, counting executions per call id."""
 
     def __init__(self) -> None:
-        self.registry = ToolRegistry()
+        self.registry = Toolbox()
         self.executions: Counter[str] = Counter()
 
         @self.registry.tool
@@ -215,27 +215,23 @@ def _follow_up(assistant: Assistant, cell: Cell, thread_id: str) -> str:
 
 def judge(result: CellResult) -> list[str]:
     """What went wrong in a cell (empty: nothing)."""
-    problems = list(result.problems)
-    audit = result.audit
-    if result.outcome.startswith("untyped"):
-        problems.append(f"untyped error ({result.outcome})")
-    answered = result.outcome in ("completed", "incomplete")
-    if result.expect == ANSWER and not answered and result.fired:
-        problems.append(f"failed although the fault can be ridden out ({result.outcome})")
-    if result.expect != ANSWER and answered and result.fired:
-        problems.append("answered although the server refused (its refusal was ignored)")
-    if audit.message_copies > 1:
-        problems.append(f"user message doubled ({audit.message_copies} copies)")
-    if audit.threads_with_message > 1:
-        problems.append(f"thread doubled ({audit.threads_with_message} hold the message)")
-    if answered and audit.message_copies == 0:
-        problems.append("user message missing from the conversation")
-    if result.tool_runs_max > 1:
-        problems.append(f"tool ran {result.tool_runs_max} times for one call id")
-    if audit.active_runs:
-        problems.append(f"run left active: {', '.join(audit.active_runs)}")
-    if audit.dangling_calls:
-        problems.append(f"{len(audit.dangling_calls)} function call(s) without output")
-    if result.follow_up.startswith("failed"):
-        problems.append(f"conversation unusable: {result.follow_up}")
-    return problems
+    audit, answered = result.audit, result.outcome in ("completed", "incomplete")
+    checks = [
+        (result.outcome.startswith("untyped"), f"untyped error ({result.outcome})"),
+        (
+            result.expect == ANSWER and not answered and result.fired,
+            f"failed although the fault can be ridden out ({result.outcome})",
+        ),
+        (
+            result.expect != ANSWER and answered and result.fired,
+            "answered although the server refused (its refusal was ignored)",
+        ),
+        (audit.message_copies > 1, f"user message doubled ({audit.message_copies} copies)"),
+        (audit.threads_with_message > 1, f"thread doubled ({audit.threads_with_message} hold the message)"),
+        (answered and audit.message_copies == 0, "user message missing from the conversation"),
+        (result.tool_runs_max > 1, f"tool ran {result.tool_runs_max} times for one call id"),
+        (bool(audit.active_runs), f"run left active: {', '.join(audit.active_runs)}"),
+        (bool(audit.dangling_calls), f"{len(audit.dangling_calls)} function call(s) without output"),
+        (result.follow_up.startswith("failed"), f"conversation unusable: {result.follow_up}"),
+    ]
+    return list(result.problems) + [problem for failed, problem in checks if failed]

@@ -19,15 +19,15 @@ from openaiassistant.emulator.script import ScriptError, load_script
         ("/no/such/script.yaml", "no script file"),
         ("tirage", "no script file"),  # a typo of the bundled "triage"
         ({"rules": [{"match": "(unclosed", "reply": "x"}]}, "bad regex"),
-        ({"rulez": []}, "unknown key(s) ['rulez']"),
-        ({"rules": [{"mach": "x", "reply": "x"}]}, "unknown key(s) ['mach']"),
-        ({"rules": [{"default": True, "then": {"replly": "x"}}]}, "unknown key(s) ['replly']"),
-        ({"rules": [{"match": "x", "tool_calls": [{"name": "f", "args": {}}]}]}, "unknown key(s) ['args']"),
-        ({"latency": {"first_token": 5}}, "unknown key(s) ['first_token']"),
-        ({"latency": {"run_ms": "soon"}}, "must be a number"),
+        ({"rulez": []}, "unknown field 'rulez'"),
+        ({"rules": [{"mach": "x", "reply": "x"}]}, "unknown field 'mach'"),
+        ({"rules": [{"default": True, "then": {"replly": "x"}}]}, "unknown field 'replly'"),
+        ({"rules": [{"match": "x", "tool_calls": [{"name": "f", "args": {}}]}]}, "unknown field 'args'"),
+        ({"latency": {"first_token": 5}}, "unknown field 'first_token'"),
+        ({"latency": {"run_ms": "soon"}}, "script.latency.run_ms"),
         ({"context_window": "big"}, "context_window"),
         ("rules: [unclosed", "not valid YAML"),
-        ({"rules": {"match": "x"}}, "rules must be a list"),
+        ({"rules": {"match": "x"}}, "script.rules: must be a list"),
     ],
 )
 def test_bad_scripts_are_script_errors(script: Any, says: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from openaiassistant.engine.tool_loop import ToolLoop
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import parse_params
-from openaiassistant.tools import ToolCall, ToolRegistry
+from openaiassistant.tools import Toolbox, ToolCall
 from openaiassistant.values import clean_text, positive_seconds
 
 NUMERIC = ["temperature", "top_p", "max_prompt_tokens", "max_completion_tokens", "max_tool_rounds", "max_tool_calls"]
@@ -64,7 +64,7 @@ def test_lone_surrogates_in_prompt_and_instructions(make_assistant: Any, emulato
 
 
 def test_lone_surrogate_in_a_tool_output_is_sent(make_assistant: Any, emulator: Any) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def read_log(host: str) -> str:
@@ -92,7 +92,7 @@ def test_lone_surrogate_in_a_tool_output_is_sent(make_assistant: Any, emulator: 
 
 def test_deeply_nested_arguments_are_an_error_output_not_a_crash() -> None:
     # issue 10: arguments nested 50 000 deep ended the turn in RecursionError
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def lookup(query: str) -> str:
@@ -119,7 +119,7 @@ def test_deeply_nested_arguments_are_an_error_output_not_a_crash() -> None:
 def test_tool_loop_records_deep_arguments_as_text() -> None:
     from openaiassistant.deadline import Deadline
 
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def lookup(query: str) -> str:
@@ -142,7 +142,7 @@ def test_tool_loop_records_deep_arguments_as_text() -> None:
     ['{"query": NaN}', '{"query": Infinity}', "", "null", "[]", '"x"', "{" * 10, '{"query": "\\ud800"}'],
 )
 def test_odd_arguments(arguments: str) -> None:
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def lookup(query: str) -> str:
@@ -225,7 +225,7 @@ def test_hostile_tool_arguments_from_the_model(make_assistant: Any, emulator: An
     """Arguments the model sends as it likes: the tool runs only on valid ones, every call gets
     one JSON output the model sees, and the turn completes with a result that serializes."""
     seen: list[str] = []
-    registry = ToolRegistry()
+    registry = Toolbox()
 
     @registry.tool
     def disk(host: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openaiassistant.engine.output import parse_answer
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_NAMES, ResponseFormat, RunParams, parse_params
-from openaiassistant.tools import HttpToolSpec, ToolCall, ToolRegistry
+from openaiassistant.tools import HttpToolSpec, Toolbox, ToolCall
 from openaiassistant.tools.http import _build_url
 from openaiassistant.tools.tool import ToolCallError
 
@@ -79,7 +79,10 @@ def test_any_run_control_value_parses_or_is_a_config_error(name: str, value: Any
 
 @given(st.floats(min_value=0, max_value=2), st.booleans())
 def test_temperatures_round_trip_as_text(value: float, as_text: bool) -> None:
-    parsed = parse_params({"temperature": repr(value) if as_text else value}).temperature
+    from decimal import Decimal
+
+    text = format(Decimal(repr(value)), "f")  # plain decimal text (no exponent: values.DECIMAL_TEXT)
+    parsed = parse_params({"temperature": text if as_text else value}).temperature
     assert parsed == value
 
 
@@ -104,10 +107,10 @@ SCHEMA = {
 }
 
 
-def _registry(seen: list[dict[str, Any]]) -> ToolRegistry:
+def _registry(seen: list[dict[str, Any]]) -> Toolbox:
     from openaiassistant.tools import Tool, ToolDefinition
 
-    registry = ToolRegistry()
+    registry = Toolbox()
     registry.add(
         Tool(
             definition=ToolDefinition(name="lookup", description="look up", parameters=SCHEMA, strict=False),

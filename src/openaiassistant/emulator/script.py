@@ -144,8 +144,8 @@ def load_script(source: Any = None) -> Script:
     )
 
 
-def _as_mapping(source: Any) -> dict[str, Any]:
-    """The script as a mapping, from a dict, YAML text, a file path or a bundled script's name."""
+def _as_mapping(source: Any) -> Any:
+    """The script as parsed data, from a dict, YAML text, a file path or a bundled script's name."""
     named = source if isinstance(source, str) and "\n" not in source.strip() else None
     if isinstance(source, str) and _BUNDLED_NAME.match(source) and (BUNDLED / f"{source}.yaml").is_file():
         source = BUNDLED / f"{source}.yaml"  # a bundled script by name, e.g. "triage"
@@ -159,15 +159,13 @@ def _as_mapping(source: Any) -> dict[str, Any]:
             source = yaml.safe_load(source) or {}
         except yaml.YAMLError as exc:
             raise ScriptError(f"the script is not valid YAML: {' '.join(str(exc).split())}") from None
-    if isinstance(source, dict):
-        return source
     if named is not None and isinstance(source, str):  # one word or a path, but no such file
         bundled = sorted(p.stem for p in BUNDLED.glob("*.yaml"))
         raise ScriptError(
             f"no script file {named!r} (and no bundled script of that name: {', '.join(bundled)}); "
             "give a path to a YAML file, YAML text or a mapping"
         )
-    raise ScriptError(f"a script must be a mapping, got {type(source).__name__}")
+    return source  # anything else is for the format check to describe
 
 
 def _check_format(source: Any) -> None:
