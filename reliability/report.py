@@ -217,10 +217,12 @@ def _soak(envs: dict[str, Any]) -> list[str]:
         "and without a tool round; before each turn every fault of a pool (rideable and ambiguous",
         "faults on the create, submit and poll requests) is armed with the given probability.",
         "Afterwards every turn is audited as the matrix cells are; memory is the process's resident",
-        "set after a warm-up and at the end (the in-process emulator's state cleared first).",
+        "set after a warm-up, after the first half and at the end, each time with the in-process",
+        "emulator's stored objects dropped (they are the server's memory): a leak of ours grows it",
+        "again in the second half.",
         "",
         "| environment | seconds | turns | tool calls | faults armed | outcomes | problems "
-        "| RSS before → after | locks left |",
+        "| RSS start → half → end | locks left |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for env, data in envs.items():
@@ -229,7 +231,8 @@ def _soak(envs: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {env} | {soak['seconds']} | {soak['turns']} | {soak['tool_calls']} | {soak['faults_injected']} "
             f"(rate {soak['rate']}) | {outcomes} | {soak['problem_count']} | "
-            f"{soak['rss_kib_before'] // 1024} → {soak['rss_kib_after'] // 1024} MiB | {soak['locks_left']} |"
+            f"{soak['rss_kib_before'] // 1024} → {soak.get('rss_kib_half', 0) // 1024} → "
+            f"{soak['rss_kib_after'] // 1024} MiB | {soak['locks_left']} |"
         )
     for env, data in envs.items():
         for problem in data["soak"]["problems"][:10]:

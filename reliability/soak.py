@@ -13,6 +13,8 @@ resident set (the emulator runs in-process too: its state is cleared before meas
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import gc
 import json
 import platform
@@ -108,6 +110,19 @@ def _one_turn(server: Any, variant: Variant, soak: Soak, rng: random.Random, rat
     soak.prompts.append((variant.backend, prompt, thread_id))
 
 
+def _settled_rss(server: Any) -> int:
+    """The process's resident set with the in-process emulator's objects dropped (its stored
+    threads and responses are the server's memory, not ours) and freed memory given back."""
+    state = server.emulator.state
+    for records in (state.threads, state.runs, state.responses, state.conversations, state.calls):
+        records.clear()
+    server.clear_requests()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed arenas otherwise
+    return rss_kib()
+
+
 def _audit(server: Any, soak: Soak, variants: list[Variant]) -> None:
     auditor = Auditor(server, plain_client(server))
     for backend, prompt, thread_id in soak.prompts:
@@ -138,17 +153,18 @@ def main(argv: list[str] | None = None) -> int:
         variants = [Variant(server, b, t) for b in ("responses", "assistants") for t in ("sse", "poll")]
         for variant in variants:  # warm up: imports, pools, first clients
             variant.assistant.run_turn("warm up", timeout=30)
-        gc.collect()
-        rss_before = rss_kib()
+        rss = [_settled_rss(server)]
         started = time.monotonic()
-        while time.monotonic() - started < args.seconds:
-            _one_turn(server, variants[soak.turns % len(variants)], soak, rng, args.rate)
+        for half in (1, 2):  # memory after each half: a leak grows it again in the second
+            while time.monotonic() - started < args.seconds * half / 2:
+                _one_turn(server, variants[soak.turns % len(variants)], soak, rng, args.rate)
+            _audit(server, soak, variants)
+            soak.prompts.clear()
+            for variant in variants:  # their conversations go with the emulator's objects
+                variant.threads.clear()
+            rss.append(_settled_rss(server))
         elapsed = time.monotonic() - started
-        _audit(server, soak, variants)
         tool_calls = sum(len(v.tools.executions) for v in variants)
-        server.reset()
-        gc.collect()
-        rss_after = rss_kib()
     payload = {
         "python": platform.python_version(),
         "openai": openai.__version__,
@@ -160,11 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         "faults_injected": sum(soak.injected.values()),
         "injected": dict(soak.injected),
         "outcomes": dict(soak.outcomes),
-        "audited_turns": len(soak.prompts),
+        "audited_turns": soak.turns,
         "problems": soak.problems[:50],
         "problem_count": len(soak.problems),
-        "rss_kib_before": rss_before,
-        "rss_kib_after": rss_after,
+        "rss_kib_before": rss[0],
+        "rss_kib_half": rss[1],
+        "rss_kib_after": rss[2],
         "locks_left": len(LOCKS),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
