@@ -50,7 +50,7 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench emulator clean compat compat-setup browser reliability
+.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench bench-burst emulator redis-server clean compat compat-setup browser reliability
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -91,11 +91,19 @@ lint: setup
 # The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
 test: lint test-main test-keep
 
-test-main: setup mcp-servers
+test-main: setup mcp-servers redis-server
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep mcp-servers
+test-keep: setup-keep mcp-servers redis-server
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The coordination tests and the burst benchmark start a real redis-server (Debian's package) on
+# 127.0.0.1; installed here when missing (CI runs as root). Without it those cases skip.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is not installed and cannot be here (not root): its tests skip"; fi; }
 
 # the stamps name the pins' generation: change it with the pins (not on every Makefile edit)
 COMPAT_STAMP := .stamp-compat-1
@@ -121,8 +129,16 @@ compat: setup setup-keep compat-setup
 emulator: setup
 	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
 
-bench: setup
+bench: setup redis-server
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/burst.py --before $(BURST_BEFORE)
+
+# The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, with the
+# code before this work (3402e6c), without coordination and through Redis and PostgreSQL
+# (docs/benchmarks-burst.md)
+BURST_BEFORE := 3402e6c
+bench-burst: setup redis-server
+	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60 --before $(BURST_BEFORE)
 
 clean:
 	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info

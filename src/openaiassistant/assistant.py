@@ -26,7 +26,9 @@ from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TurnRequest
 from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.coordination import conversation_locks, gate_for, turn_slot_for
 from openaiassistant.deadline import Clock, Deadline, Sleep
+from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.turn import Turn, TurnSetup
 from openaiassistant.errors import APIError, AssistantError, ConfigError
@@ -132,8 +134,10 @@ class Assistant:
             text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
             user_input = build_input(text, images=opts.get("images"), attachments=opts.get("attachments"))
             request = replace(request, user_input=user_input)
+        backend = self._recorded_backend(opts.get("thread_id"), deadline)
         setup = TurnSetup(
-            backend=self._backend,
+            backend=backend,
+            locks=conversation_locks(self.connection, local=LOCKS),
             server=self.connection.base_url or self.connection.azure_endpoint or "https://api.openai.com/v1",
             request=request,
             toolset=gate or self.tools,
@@ -147,14 +151,20 @@ class Assistant:
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
-            with progress.reporting(opts.get("on_progress")):
+            slot = turn_slot_for(self.connection, deadline, clock=self._clock)  # max_concurrent_turns
+            with progress.reporting(opts.get("on_progress")), slot:
                 result = turn.run()
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
+            _finish(backend, "requires_approval")
             return self._waiting_for_approval(turn, stop, tags, answered)
-        except AssistantError as exc:
-            self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
-            _hint_backend(exc, opts.get("thread_id"), self.backend)
+        except BaseException as exc:
+            _finish(backend, exc)
+            if isinstance(exc, AssistantError):
+                self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
+                _hint_backend(exc, opts.get("thread_id"), self.backend)
             raise
+        _finish(backend, result.status)
+        gate_for(self.connection, clock=self._clock).spend(result.usage.total_tokens)  # the pool's tokens/min
         self._remember(result.thread_id, tags)
         if decisions:
             result.approvals = answered.decided
@@ -183,6 +193,32 @@ class Assistant:
             run_id=turn.active.result_run_id,
             response_id=turn.active.result_response_id,
         )
+
+    def _recorded_backend(self, thread_id: str | None, deadline: Deadline) -> Any:
+        """With a registry: the turn's runs are recorded (run_records.py), and what a dead worker
+        left on this conversation is ended or adopted first (recovery.py)."""
+        engine = getattr(self.registry, "engine", None)
+        if engine is None:
+            return self._backend
+        from openaiassistant.recovery import recover, server_of
+        from openaiassistant.registry.runs import RunLog
+        from openaiassistant.run_records import RecordingBackend
+
+        try:
+            runs = RunLog.for_engine(engine)
+            if thread_id:
+                left = deadline.remaining()
+                recover(
+                    connection=self.connection,
+                    registry=self.registry,
+                    thread_id=thread_id,
+                    backend=self.backend,
+                    timeout=60.0 if left is None else max(min(left, 60.0), 1.0),
+                )
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
+            logger.error("run log not usable: %s: %s", type(exc).__name__, redact(str(exc))[:300])
+            return self._backend
+        return RecordingBackend(self._backend, runs=runs, server=server_of(self.connection))
 
     def _remember(self, thread_id: str | None, metadata: Mapping[str, Any] | None) -> None:
         if self.registry is None or not thread_id:
@@ -267,6 +303,15 @@ class _Answered:
 
 
 _FOREIGN_IDS = {"responses": (("thread_",), "assistants"), "assistants": (("conv_", "oaconv_"), "responses")}
+
+
+def _finish(backend: Any, end: str | BaseException) -> None:
+    """Close the turn's run record (recorded backends only)."""
+    if isinstance(end, BaseException):
+        if hasattr(backend, "finish_error"):
+            backend.finish_error(end)
+    elif hasattr(backend, "finish"):
+        backend.finish(end)
 
 
 def _hint_backend(exc: AssistantError, thread_id: str | None, backend: str) -> None:

@@ -62,6 +62,8 @@ class TurnResult:
     messages: list[dict[str, Any]] | None = None
     tool_calls: list[ToolRecord] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
+    # what the server's hosted tools did (web_search, code_interpreter, remote mcp), in order
+    hosted_calls: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     duration_ms: float = 0.0
     # status "requires_approval": the calls waiting for a person ({call_id, tool, arguments})
@@ -90,6 +92,7 @@ class TurnResult:
             "messages": self.messages,
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "citations": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.citations],
+            "hosted_calls": [dict(c) for c in self.hosted_calls],
             "usage": self.usage.to_dict(),
             "duration_ms": round(self.duration_ms, 1),
             "pending_approvals": list(self.pending_approvals),

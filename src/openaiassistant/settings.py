@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.redaction import register_secret
@@ -20,6 +21,15 @@ from openaiassistant.values import parse_count, parse_seconds
 
 BACKENDS = ("responses", "assistants")
 _API_VERSION = re.compile(r"^(v1|latest|\d{4}-\d{2}-\d{2}(-preview)?)$", re.IGNORECASE)
+COORDINATION_SCHEMES = (
+    "redis",
+    "rediss",
+    "unix",
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+)
 TRANSPORTS = ("sse", "poll")
 
 
@@ -55,6 +65,14 @@ class ConnectionSettings:
     (``conversations``, ``background``, ``stream_background``, ``truncation``; see
     :mod:`openaiassistant.backends.capabilities`). Unpinned modes are tried and, when the
     server refuses one, learned for the life of the process with a one-time fallback.
+
+    Coordination across workers (see ``docs/coordination.md``): ``coordination_url``
+    (``redis://...`` or a PostgreSQL URL; ``None``: this process only) holds the pool's shared
+    rate limiter, its shared back-off after a 429, the conversation locks and the turn slots.
+    The pool is ``coordination_pool``, else one per server and API key. ``rpm`` / ``tpm`` are
+    the pool's requests and tokens per minute (``None``: what the server's
+    ``x-ratelimit-limit-*`` headers say); ``max_concurrent_turns`` bounds the turns running at
+    once in the pool (``None``: no bound).
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -68,6 +86,11 @@ class ConnectionSettings:
     request_timeout: float = 60.0
     transport: str = "sse"
     capabilities: str | None = None
+    coordination_url: str | None = field(default=None, repr=False)
+    coordination_pool: str | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    max_concurrent_turns: int | None = None
 
     @property
     def is_azure(self) -> bool:
@@ -116,6 +139,25 @@ class ConnectionSettings:
         from openaiassistant.backends.capabilities import parse
 
         parse(self.capabilities)
+        self._validate_coordination()
+
+    def _validate_coordination(self) -> None:
+        url = self.coordination_url
+        if url is not None:
+            if not isinstance(url, str) or url.partition("://")[0] not in COORDINATION_SCHEMES:
+                raise ConfigError(
+                    "coordination_url",
+                    "expected redis://HOST:PORT/DB, rediss://..., unix://... or a PostgreSQL URL (postgresql://...)",
+                )
+            register_secret(urlsplit(url).password)
+        for name in ("rpm", "tpm", "max_concurrent_turns"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(name, f"must be a positive integer (or unset), got {value!r}")
+        if self.coordination_pool is not None and (
+            not isinstance(self.coordination_pool, str) or not 0 < len(self.coordination_pool) <= 100
+        ):
+            raise ConfigError("coordination_pool", "must be a name of 1 to 100 characters")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +179,13 @@ class AssistantSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     vector_store_ids: tuple[str, ...] = ()
     background: bool = True
+    # server-run tools (tools/hosted.py): entries such as {"web_search": {}}, or HostedTool records
+    hosted_tools: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        from openaiassistant.tools.hosted import parse_hosted_tools
+
+        object.__setattr__(self, "hosted_tools", parse_hosted_tools(self.hosted_tools))
 
     def validate(self, connection: ConnectionSettings | None = None) -> None:
         """Check the spec without any network call."""
@@ -151,3 +200,6 @@ class AssistantSpec:
             raise ConfigError("instructions", "must be a string")
         if isinstance(self.vector_store_ids, str) or not all(isinstance(v, str) and v for v in self.vector_store_ids):
             raise ConfigError("vector_store_ids", "must be a list of vector store ids")
+        from openaiassistant.tools.hosted import check_backend
+
+        check_backend(self.hosted_tools, backend=self.backend)

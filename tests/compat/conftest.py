@@ -44,6 +44,12 @@ COMPAT_RULES: list[dict[str, Any]] = [
         "tool_calls": [{"name": "get_disk_usage", "arguments": {"host": "{{ match.host }}"}}],
         "then": {"reply": "Disk of {{ match.host }}: {{ tool_outputs.get_disk_usage }}"},
     },
+    {
+        "name": "hosted-mcp",  # test_compat_hosted.py: the server offers the MCP server's echo as a function
+        "match": "(?i)use the echo tool on (?P<word>\\w+)",
+        "tool_calls": [{"name": "echo", "arguments": {"message": "{{ match.word }}"}}],
+        "then": {"reply": "MCP said: {{ tool_outputs.echo }}"},
+    },
     {"name": "verdict", "match": "(?i)give the verdict", "json": {"severity": "critical", "reason": "disk full"}},
     {"name": "hang", "match": "(?i)hang forever", "fault": {"kind": "stuck"}},
     {

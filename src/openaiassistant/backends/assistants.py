@@ -172,7 +172,7 @@ class AssistantsBackend:
     def run_tools(self, request: TurnRequest, deadline: Deadline) -> list[dict[str, Any]] | None:
         """The run's tools: the assistant's stored ones plus this turn's functions (ours win),
         plus ``file_search`` when the spec gives vector stores; None keeps the stored ones."""
-        if not request.tools and not self.spec.vector_store_ids:
+        if not request.tools and not self.spec.vector_store_ids and not self.spec.hosted_tools:
             return None
         if self._stored_tools is None:
             assistant = self.call(
@@ -190,6 +190,8 @@ class AssistantsBackend:
         ]
         if self.spec.vector_store_ids and not any(t.get("type") == "file_search" for t in kept):
             kept.append({"type": "file_search"})
+        if self.spec.hosted_tools and not any(t.get("type") == "code_interpreter" for t in kept):
+            kept.append({"type": "code_interpreter"})  # the only hosted tool Assistants has (settings check)
         if not request.tools and len(kept) == len(self._stored_tools):
             return None  # nothing to add: the run uses the assistant's own tools
         return kept + ours

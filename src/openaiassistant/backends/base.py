@@ -101,11 +101,13 @@ class TurnOutput:
     texts: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     citations: list[Any] = field(default_factory=list)
+    hosted: list[dict[str, Any]] = field(default_factory=list)  # what the server's own tools did
 
     def extend(self, other: TurnOutput) -> None:
         self.texts.extend(other.texts)
         self.refusals.extend(other.refusals)
         self.citations.extend(other.citations)
+        self.hosted.extend(other.hosted)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import openai
 
-from openaiassistant.backends import base, capabilities, streams
+from openaiassistant.backends import base, capabilities, hosted_wire, streams
 from openaiassistant.backends import responses_landing as landing
 from openaiassistant.backends import responses_wire as rw
 from openaiassistant.backends.answers import guarded, parse_raw, require_object
@@ -595,6 +595,7 @@ class ResponsesSession(SessionBase):
         tools = [rw.responses_tool(d) for d in self._request.tools]
         if spec.vector_store_ids:
             tools.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
+        tools = hosted_wire.with_hosted(tools, spec.hosted_tools)
         if tools:
             body["tools"] = tools
         body.update(rw.responses_controls(params))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from openaiassistant.backends import base
+from openaiassistant.backends.hosted_wire import hosted_records
 from openaiassistant.content.citations import from_responses_annotations
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
@@ -27,7 +28,7 @@ def unwrap_event(event: Any) -> dict[str, Any]:
 
 
 def responses_output(obj: dict[str, Any]) -> tuple[base.TurnOutput, list[ToolCall]]:
-    output, calls = base.TurnOutput(), []
+    output, calls = base.TurnOutput(hosted=hosted_records(obj)), []
     for item in obj.get("output") or []:
         kind = item.get("type")
         if kind == "message":

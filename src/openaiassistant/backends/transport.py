@@ -25,6 +25,8 @@ from openaiassistant import progress
 from openaiassistant.backends.answers import UNREADABLE, unreadable
 from openaiassistant.backends.server_errors import connection_cause, server_words
 from openaiassistant.backends.signals import ConversationBusy, MaybeLanded
+from openaiassistant.coordination import gate_for
+from openaiassistant.coordination.gate import observe_response, watching
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import (
     APIError,
@@ -68,6 +70,8 @@ def _build_client(settings: ConnectionSettings) -> openai.OpenAI:
         "organization": settings.organization,
         "max_retries": 0,
         "timeout": settings.request_timeout,
+        # every answer's x-ratelimit-* headers reach the rate gate (coordination/gate.py)
+        "http_client": openai.DefaultHttpxClient(event_hooks={"response": [observe_response]}),
     }
     if settings.azure_v1:  # Azure's v1 endpoint is the plain API under /openai/v1, key in api-key
         return openai.OpenAI(base_url=settings.azure_v1_url(), default_headers={"api-key": key}, **common)
@@ -115,24 +119,40 @@ def call(
     refused it. A ``retry-after`` beyond the deadline fails at once, saying when to retry. A
     wait that makes the request take longer than a couple of seconds is reported
     (:mod:`openaiassistant.progress`).
+
+    Every attempt passes the pool's rate gate (``coordination/``): it waits while the pool is
+    out of requests or tokens per minute, or backing off after someone's 429, and learns from
+    every response's ``x-ratelimit-*`` headers. A 429 (rate limit, not quota) is waited out as
+    the server says (``retry-after``, ``Please try again in 12.6s``) as often as the turn's
+    deadline allows, not just ``max_retries`` times (that bound holds for turns without one).
     """
     attempt, started = 0, deadline.clock()
     url = server_url(settings)
+    gate, refused = gate_for(settings, clock=deadline.clock), False
     while True:
+        ticket = gate.admit(deadline, what=what, after_refusal=refused)
         timeout, bounded = deadline.request_timeout(settings.request_timeout)
         try:
-            result = fn(timeout)
+            with watching(gate):
+                result = fn(timeout)
             _answered.add(url)
             return result
         except openai.APIStatusError as exc:
             error = map_status_error(exc, what=what, thread_id=thread_id, settings=settings)
             if exc.status_code != 404:  # it answered: the URL reaches a server's API
                 _answered.add(url)
-            if not (
-                _retryable(exc, error, idempotent=idempotent, thread_id=thread_id) and attempt < settings.max_retries
-            ):
+            refused = exc.status_code == 429 and not isinstance(error, QuotaExceededError)
+            seen = gate.observe(exc.response.headers, message=_server_message(exc)[0], refused=refused, ticket=ticket)
+            waits_out = refused and deadline.remaining() is not None  # bounded by the deadline instead
+            retryable = _retryable(exc, error, idempotent=idempotent, thread_id=thread_id)
+            if not (retryable and (attempt < settings.max_retries or waits_out)):
                 raise error from None
-            delay, why = retry_delay(exc.response.headers, attempt), str(exc.status_code)
+            delay = (
+                seen.retry_after
+                if refused and seen.retry_after is not None
+                else retry_delay(exc.response.headers, attempt)
+            )
+            why = str(exc.status_code)
             _check_wait(delay, deadline, what=what, status=exc.status_code, thread_id=thread_id)
         except UnicodeEncodeError as exc:  # our request, not the server's answer
             raise APIError(f"{what}: the request holds text that cannot be sent ({exc.reason})") from None
@@ -147,11 +167,13 @@ def call(
                     f"{what}: could not reach {url} ({cause}); gave up after {attempt + 1} attempts",
                     thread_id=thread_id,
                 ) from None
-            error, delay, why = None, backoff(attempt), cause
+            error, delay, why, refused = None, backoff(attempt), cause, False
         _wait_to_retry(deadline, delay, error=error, what=f"{what}: could not reach {url} ({why})", thread_id=thread_id)
         if deadline.clock() - started + delay >= progress.NOTABLE_SECONDS:
             progress.note(
-                f"waiting for the server ({why}, retry {attempt + 1} of {settings.max_retries} in {delay:.1f} s)"
+                f"waiting for the server ({why}: rate limited, {delay:.1f} s as the server asks)"
+                if refused
+                else f"waiting for the server ({why}, retry {attempt + 1} of {settings.max_retries} in {delay:.1f} s)"
             )
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         deadline.sleep(delay)

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -125,6 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    add_coordination_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -174,6 +177,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
         project=args.project,
         transport=args.transport,
         capabilities=args.capabilities,
+        **coordination_settings(args),
     )
     if args.backend == "responses" and not (args.model or connection.azure_deployment):
         raise ConfigError("--model", "required with the responses backend (or set OPENAI_MODEL)")
@@ -182,9 +186,13 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     )
     tools = None
     if args.tools:
+        from dataclasses import replace
+
         from openaiassistant.tools import load_tools_file
+        from openaiassistant.tools.loader import load_hosted_tools
 
         tools = load_tools_file(args.tools)
+        spec = replace(spec, hosted_tools=load_hosted_tools(args.tools))  # web_search, mcp_remote, ...
     registry = None
     if args.registry:
         from openaiassistant.registry import ThreadRegistry

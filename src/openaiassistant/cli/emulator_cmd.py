@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve the inspector page at /_emulator/ui: conversations, runs, their timelines, the request log",
     )
+    parser.add_argument("--rpm", type=int, default=None, help="account limit: requests per minute (429s as live)")
+    parser.add_argument("--tpm", type=int, default=None, help="account limit: tokens per minute (429s as live)")
     parser.set_defaults(func=run)
 
 
@@ -40,6 +42,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
             validate=not args.no_validate,
             required_api_key=args.api_key,
             inspect=args.inspect,
+            limits={"rpm": args.rpm, "tpm": args.tpm},
         )
     except (ScriptError, FaultError) as exc:  # one line naming what to fix, no traceback
         print(f"error: the script {args.script!r} is not usable: {exc}", file=sys.stderr)

@@ -13,6 +13,8 @@ import os
 import sys
 from datetime import timedelta
 
+from openaiassistant.cli import recover_cmd
+
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lister.add_argument("--json", action="store_true")
     forget = sub.add_parser("forget", help="mark conversations deleted in the registry")
     forget.add_argument("thread_ids", nargs="+")
+    recover_cmd.register(sub)
     parser.set_defaults(func=run)
 
 
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         from openaiassistant.registry import ThreadRegistry
 
         registry = ThreadRegistry(args.registry)
+        if args.threads_command == "recover":
+            return recover_cmd.run(args, registry)
         return _list(args, registry) if args.threads_command == "list" else _forget(args, registry)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -89,7 +94,10 @@ def _list(args: argparse.Namespace, registry) -> int:
             limit=args.limit,
         )
     if args.json:
-        print(json.dumps([t.to_dict() for t in threads], indent=2))
+        orphans: dict[str, list] = {}
+        for run in recover_cmd.orphans_of(registry, [t.thread_id for t in threads]):
+            orphans.setdefault(run.thread_id or "", []).append(run.to_dict())
+        print(json.dumps([{**t.to_dict(), "orphaned_runs": orphans.get(t.thread_id, [])} for t in threads], indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -110,6 +118,8 @@ def _list(args: argparse.Namespace, registry) -> int:
             last,
         )
     Console().print(table if threads else "no conversations recorded")
+    filtered = args.tenant or args.workflow or args.fingerprint or args.idle
+    recover_cmd.print_orphans(registry, [t.thread_id for t in threads] if filtered else None)
     return 0
 
 

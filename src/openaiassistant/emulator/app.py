@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from openaiassistant.emulator import (
+    account_limits,
     assistants_api,
     chat_api,
     control,
@@ -83,6 +84,7 @@ def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
         *models_api.ROUTES,
         *chat_api.ROUTES,
         *control.ROUTES,
+        *account_limits.ROUTES,
         *(inspector.ROUTES if inspect else []),
     ]
     app = Starlette(
@@ -90,6 +92,8 @@ def build_app(emulator: Emulator, *, inspect: bool = False) -> Starlette:
         exception_handlers={ApiProblem: _problem, 404: _not_found, 405: _not_found, Exception: _crash},
     )
     app.state.emulator = emulator
+    # added first, so it runs inside EmulatorMiddleware: its 429s are authenticated and logged
+    app.add_middleware(account_limits.AccountLimitsMiddleware, emulator=emulator)
     app.add_middleware(EmulatorMiddleware, emulator=emulator)
     app.add_middleware(AzureLayout)  # outermost: Azure's paths become /v1 paths first
     return app

@@ -14,6 +14,7 @@ import threading
 import warnings
 from typing import Any
 
+from openaiassistant.emulator.account_limits import AccountLimits
 from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.faults import MODEL_KINDS, STREAM_KINDS, Fault, FaultBook
 from openaiassistant.emulator.request_rules import check_unknown_params
@@ -40,9 +41,12 @@ class Emulator:
         validate: bool = True,
         required_api_key: str | None = None,
         clock: Clock | None = None,
+        limits: Any = None,
     ) -> None:
         self._lock = threading.Lock()
         self.clock = clock or Clock()  # this emulator's own time (tests move it forward)
+        # account-level requests/tokens per minute (off unless ``limits`` sets them)
+        self.account_limits = AccountLimits(clock=self.clock, initial=limits)
         self._initial_script = script
         self.required_api_key = required_api_key
         self.validator: SpecValidator | None = _spec_validator() if validate else None
@@ -70,6 +74,7 @@ class Emulator:
         """Back to the state the server started in: empty world, initial script, no log."""
         self.state = State()
         self.clock.reset()
+        self.account_limits.reset()
         self.load_script(self._initial_script)
         with self._lock:
             self._requests.clear()

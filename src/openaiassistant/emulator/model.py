@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
+from openaiassistant.emulator import hosted_script
 from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import MISSING, Latency, Script, Step
 
@@ -46,6 +47,7 @@ class Plan:
     step: Step | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     citations: list[tuple[str, str]] = field(default_factory=list)  # (file_id, filename) searched and cited
+    hosted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # web_search / mcp calls (hosted_script)
 
 
 @dataclass(kw_only=True)
@@ -61,6 +63,7 @@ class Context:
     parallel: bool = True  # parallel_tool_calls: several calls in one round
     forced_tool: str | None = None  # tool_choice: "required" = "*" (any tool), or one tool's name
     seen: list[str] | None = None  # texts of the messages the model sees (after truncation), oldest first
+    hosted: frozenset[str] = frozenset()  # types of the hosted tools offered (web_search, mcp)
 
 
 def decide(script: Script, ctx: Context) -> Plan:
@@ -84,6 +87,7 @@ def decide(script: Script, ctx: Context) -> Plan:
     variables["tool_outputs"] = _outputs_map(ctx.tool_outputs or [])
     variables["context"] = " | ".join(ctx.seen or [])
     variables["tool_outputs_json"] = json.dumps(variables["tool_outputs"])
+    variables["mcp"] = {"output": hosted_script.MCP_OUTPUT}
     return _render(script, step, variables, ctx)
 
 
@@ -140,6 +144,8 @@ def _continue(script: Script, ctx: Context) -> tuple[Step, dict[str, Any]]:
 
 
 def _tools_available(step: Step, ctx: Context) -> bool:
+    if not hosted_script.available(step.web_search, step.mcp, ctx.hosted):
+        return False
     if not step.tool_calls:
         return True
     if ctx.tools is None:
@@ -215,7 +221,9 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
         return Plan(kind="tool_calls", latency=latency, tool_calls=calls, step=step, variables=variables)
     citations = _search(step, ctx, variables)
     text = _answer_text(step, variables, ctx)
-    return Plan(kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations)
+    plan = Plan(kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations)
+    plan.hosted = hosted_script.render(step.web_search, step.mcp, variables, template)
+    return plan
 
 
 def _one_call(script: Script, step: Step, variables: dict[str, Any], call: PlannedCall) -> Plan:

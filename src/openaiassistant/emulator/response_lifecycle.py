@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
+from openaiassistant.emulator.hosted_calls import run_hosted
 from openaiassistant.emulator.http import new_id
 from openaiassistant.emulator.model import Plan
 from openaiassistant.emulator.model_fault import ModelFault
@@ -52,7 +53,10 @@ def lifecycle(
         case "message":
             if plan.citations:
                 yield from _file_search_call(record, plan)
-            status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
+            waits = (yield from run_hosted(record, plan, body, event=event)) if plan.hosted else False
+            status = "completed"  # a call waiting for approval ends the response without a message
+            if not waits:
+                status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
         case _:
             assert_never(plan.kind)
     finish(emulator, record, status=status, plan=plan)

@@ -257,6 +257,7 @@ def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], requ
         parallel=body.get("parallel_tool_calls") is not False,
         forced_tool=forced_tool(body.get("tool_choice")),
         seen=[it.item_text(item) for item in record.context if item.get("type") == "message"],
+        hosted=frozenset(str(t.get("type")) for t in body.get("tools") or [] if t.get("type") in ("web_search", "mcp")),
     )
     plan = decide(emulator.script, context)
     if fault is not None:

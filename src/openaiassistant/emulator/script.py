@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from openaiassistant.emulator import hosted_script
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 MISSING = object()  # a step without ``json``
@@ -87,6 +89,8 @@ class Step:
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
+    web_search: dict[str, Any] | None = None  # {query, sources: [{url, title}]}: a scripted web_search_call
+    mcp: dict[str, Any] | None = None  # {tool, arguments, server_label}: call the request's remote MCP server
 
 
 @dataclass(kw_only=True)
@@ -226,4 +230,6 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
+        web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
+        mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),
     )

@@ -53,6 +53,8 @@ class EmulatorServer:
     a 401 in the real API's shape. ``validate`` checks every response against OpenAI's spec.
     ``clock`` is this server's own time (default: real time; ``advance_time`` moves it).
     ``inspect`` serves the inspector page at ``/_emulator/ui`` (see docs/emulator.md).
+    ``limits`` (``{"rpm": 60, "tpm": 40000, "retry_after": False}``) sets account-level rate
+    limits, answered with the live API's headers and 429s (see ``account_limits.py``).
     """
 
     def __init__(
@@ -65,11 +67,14 @@ class EmulatorServer:
         required_api_key: str | None = None,
         clock: Clock | None = None,
         inspect: bool = False,
+        limits: Any = None,
     ) -> None:
         self.host = host
         self.inspect = inspect  # serve the inspector page at /_emulator/ui
         self.port = port
-        self.emulator = Emulator(script=script, validate=validate, required_api_key=required_api_key, clock=clock)
+        self.emulator = Emulator(
+            script=script, validate=validate, required_api_key=required_api_key, clock=clock, limits=limits
+        )
         self.api_key = required_api_key or DEFAULT_API_KEY
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -143,6 +148,15 @@ class EmulatorServer:
         """Move the emulator's clock forward: runs, background responses, expiry and indexing
         behave as if ``seconds`` had passed (streams still run in real time)."""
         self.emulator.clock.advance(seconds)
+
+    def set_limits(self, **limits: Any) -> None:
+        """Account-level limits from now on, e.g. ``set_limits(rpm=60)`` (usage so far is kept;
+        ``reset()`` goes back to the limits the server started with)."""
+        self.emulator.account_limits.configure(limits)
+
+    def limits(self) -> dict[str, Any]:
+        """The limits in force and how many requests they admitted and refused."""
+        return self.emulator.account_limits.describe()
 
     def clear_faults(self) -> None:
         self.emulator.faults.clear()

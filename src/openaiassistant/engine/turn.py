@@ -82,6 +82,9 @@ class TurnSetup:
     include_history: bool = False
     default_model: str | None = None
     run_times: RunTimes | None = None  # learned phase durations for polling (shared per Assistant)
+    # the conversation locks (None: this process's LOCKS; coordination/locks.py shares them
+    # across processes with the same interface)
+    locks: Any = None
 
 
 class Turn:
@@ -111,7 +114,7 @@ class Turn:
             if self.thread_id is None:  # the turn makes its conversation: nobody else can hold it yet
                 final = self._guarded()
             else:
-                with LOCKS.hold(
+                with (self.setup.locks or LOCKS).hold(
                     server=self.setup.server,
                     thread_id=self.thread_id,
                     deadline=self.deadline,
@@ -302,6 +305,7 @@ class Turn:
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
             citations=list(self.output.citations),
+            hosted_calls=list(self.output.hosted),
             usage=self.usage,
             duration_ms=(time.monotonic() - started) * 1000.0,
             run_id=ref.result_run_id,

@@ -32,7 +32,7 @@ from openaiassistant.redaction import redact
 from openaiassistant.schemas.check import check, given
 from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CONFIG_DOCUMENT
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
-from openaiassistant.values import positive_seconds
+from openaiassistant.values import parse_count, positive_seconds
 
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
@@ -176,6 +176,7 @@ class OpenaiassistantProvider(BaseProvider):
         attachments: list | str | None = None,
         vector_store_ids: list | str | None = None,
         approvals: list | str | None = None,
+        hosted_tools: list | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -200,6 +201,10 @@ class OpenaiassistantProvider(BaseProvider):
 
         request = build_step_request(values, default_timeout=self._default_timeout)
         self._warn_dropped_floats()
+        spec = self._spec
+        if request.hosted_tools:  # refused here, before any tool server or request, on a backend without them
+            spec = dataclasses.replace(spec, hosted_tools=request.hosted_tools)
+            spec.validate(self._connection)
         tools = build_toolset(
             parse_functions(request.functions),
             caller=self._call_provider,
@@ -208,7 +213,6 @@ class OpenaiassistantProvider(BaseProvider):
             method_caller=self._call_provider_method,
             provider_class=self._provider_class,
         )
-        spec = self._spec
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
@@ -344,6 +348,10 @@ class OpenaiassistantProvider(BaseProvider):
             api_version=auth.api_version or None,
             transport=(auth.transport or "sse").strip().lower(),
             capabilities=auth.capabilities or None,
+            coordination_url=auth.coordination_url or None,
+            rpm=_optional_count("rpm", auth.rpm),
+            tpm=_optional_count("tpm", auth.tpm),
+            max_concurrent_turns=_optional_count("max_concurrent_turns", auth.max_concurrent_turns),
         )
 
     def _assistant_spec(self) -> AssistantSpec:
@@ -384,6 +392,11 @@ def _configured(authentication: Any) -> dict[str, Any]:
         if isinstance(fields.get(name), str):
             fields[name] = fields[name].strip().lower()
     return fields
+
+
+def _optional_count(where: str, value: Any) -> int | None:
+    """A whole number > 0 from the configuration, or None when it is not set."""
+    return None if value is None or value == "" else parse_count(where, value, low=1)
 
 
 def _failure_message(err: AssistantError) -> str:

@@ -39,6 +39,7 @@ class StepRequest:
     attachments: Any = None
     vector_store_ids: tuple[str, ...] | None = None
     approvals: Any = None
+    hosted_tools: tuple[Any, ...] = ()  # HostedTool records (tools/hosted.py), for the spec
 
     def turn_options(self) -> TurnOptions:
         """The step's ``run_turn`` keywords (a timeout left out: run_turn's default)."""
@@ -85,6 +86,18 @@ def build_step_request(values: Mapping[str, Any], *, default_timeout: float | No
         attachments=_json_or_value("attachments", values.get("attachments")),
         vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
         approvals=approvals,
+        hosted_tools=_hosted_tools(values.get("hosted_tools")),
+    )
+
+
+def _hosted_tools(value: Any) -> tuple[Any, ...]:
+    """The step's ``hosted_tools`` (a YAML list or JSON text); ``${env:X}`` reads only the
+    environment a step's tools may read."""
+    from openaiassistant.keep.http_functions import allowed_environment
+    from openaiassistant.tools.hosted import parse_hosted_tools
+
+    return parse_hosted_tools(
+        _json_or_value("hosted_tools", value), where="hosted_tools", secrets={}, environ=allowed_environment()
     )
 
 
@@ -117,7 +130,7 @@ def result_for_keep(result: Any) -> dict[str, Any]:
     for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
     """
     data = result.to_dict()
-    for name in ("tool_calls", "citations", "usage", "pending_approvals"):
+    for name in ("tool_calls", "citations", "usage", "pending_approvals", "hosted_calls"):
         data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
     data["approval_request"] = approval_request(data)
     return data

@@ -92,6 +92,15 @@ STEP_PROPERTIES: dict[str, Any] = {
             {"type": "object", "additionalProperties": False, "properties": {"match": _REGEX}},
         ],
     },
+    "web_search": {
+        "description": "true, or {query, sources: [{url, title}]}: a scripted web_search_call",
+        "anyOf": [{"type": "boolean"}, {"type": "object"}],
+    },
+    "mcp": {
+        "description": "{tool, arguments, server_label}: call the request's remote MCP server",
+        "type": "object",
+        "required": ["tool"],
+    },
 }
 RULE_PROPERTIES: dict[str, Any] = {
     "name": {"description": "the rule's name (in the request log)", "type": "string"},

@@ -101,6 +101,27 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "type": "string",
             "writeOnly": True,
         },
+        "coordination_url": {
+            "description": (
+                "Share rate limits, back-off after 429s, conversation locks and turn slots across Keep workers "
+                "and pods (empty: each process on its own)"
+            ),
+            "x-keep-hint": "redis://redis:6379/0 (the Redis Keep runs will do) or postgresql+psycopg://...",
+            "type": "string",
+            "writeOnly": True,
+        },
+        "rpm": {
+            **ref("positive_integer"),
+            "x-keep-description": "Requests per minute of the API key (empty: what the server's headers say)",
+        },
+        "tpm": {
+            **ref("positive_integer"),
+            "x-keep-description": "Tokens per minute of the API key (empty: what the server's headers say)",
+        },
+        "max_concurrent_turns": {
+            **ref("positive_integer"),
+            "x-keep-description": "Turns running at once for this API key, across workers (empty: no bound)",
+        },
     },
 }
 

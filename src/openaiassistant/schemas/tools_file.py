@@ -10,7 +10,17 @@ from .http_tool import HTTP_TOOL
 from .kinds import EntryKind, entry_schema, kind_defs
 from .mcp import MCP_ENTRY
 
+# hosted tools (tools/hosted.py checks their fields, naming each one)
+_HOSTED = tuple(
+    EntryKind(
+        key=kind,
+        title=f"a hosted {kind} tool (with {kind}:)",
+        schema={"title": f"hosted {kind}", "type": "object", "maxProperties": 1, "required": [kind]},
+    )
+    for kind in ("web_search", "code_interpreter", "mcp_remote")
+)
 TOOLS_FILE_KINDS: tuple[EntryKind, ...] = (
+    *_HOSTED,
     EntryKind(key="mcp", title="an MCP server (with mcp:)", schema=MCP_ENTRY),
     EntryKind(key=None, title="an HTTP tool (with url:)", schema=HTTP_TOOL),
 )

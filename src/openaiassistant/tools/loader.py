@@ -2,7 +2,8 @@
 
 The file holds either a list of entries or a mapping ``{tools: [...]}``. An entry is a
 declarative HTTP tool (see :mod:`.http`) or an MCP server (an ``mcp:`` key, see
-:mod:`.mcp.spec`) whose tools are listed from the server now. The format is
+:mod:`.mcp.spec`) whose tools are listed from the server now; a hosted tool (``web_search``,
+``code_interpreter``, ``mcp_remote``: see :mod:`.hosted`) is read by :func:`load_hosted_tools`. The format is
 docs/schemas/tools-file.schema.json. Every problem is a :class:`~openaiassistant.errors.ConfigError`
 that names the file, the field's path (``tools[1].url``) and the tool's name.
 """
@@ -19,6 +20,7 @@ import yaml
 from ..errors import ConfigError
 from ..schemas.check import given, path_text, problem_of, problems
 from ..schemas.tools_file import TOOLS_FILE_DOCUMENT
+from .hosted import HostedTool, is_hosted_entry, parse_entry
 from .http import HttpToolSpec
 from .toolbox import Toolbox
 
@@ -46,6 +48,8 @@ def load_tools_file(
     specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
     target = registry if registry is not None else Toolbox()
     for index, spec in enumerate(specs):
+        if is_hosted_entry(spec):  # the server runs it: read by load_hosted_tools, sent with the spec
+            continue
         place = f"tools[{index}]"
         try:
             if "mcp" in spec:
@@ -59,6 +63,23 @@ def load_tools_file(
         except ConfigError as exc:  # the registry's own rules (a name used twice)
             raise ConfigError(f"{where}, {place}.name", problem_of(exc)) from None
     return target
+
+
+def load_hosted_tools(path: str | Path, *, secrets: Mapping[str, str] | None = None) -> tuple[HostedTool, ...]:
+    """The hosted-tool entries of a tools file (``- web_search: {}`` ...), for
+    ``AssistantSpec(hosted_tools=...)``; see :mod:`.hosted`."""
+    file = Path(path)
+    where = f"tools file {str(file)!r}"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
+    specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
+    return tuple(
+        parse_entry(spec, where=f"{where}, tools[{index}]", secrets=secrets)
+        for index, spec in enumerate(specs)
+        if is_hosted_entry(spec)
+    )
 
 
 def _named(spec: Any) -> str:

@@ -1,0 +1,99 @@
+"""The rate limiter's decisions, as pure functions over one pool's state.
+
+A pool (one API key, or a named pool) has:
+
+* a **request log**: when each of its requests was sent, over the last :data:`WINDOW` seconds;
+* a **token log**: tokens its turns used, over the same window;
+* the **limits**: requests and tokens per minute, configured (``rpm`` / ``tpm``) or else learned
+  from the server's ``x-ratelimit-limit-*`` headers;
+* a **shared back-off**: an instant before which nobody in the pool sends, set by a 429's
+  wait (``retry-after``, ``Please try again in 12.6s``) or by a response saying nothing is
+  left (``x-ratelimit-remaining-*: 0``). A 429 seen by one worker slows them all.
+
+:func:`wait_before` says how long a new request must wait; the stores (in-process, Redis,
+PostgreSQL) apply it atomically and record the request when the wait is zero. The window is a
+sliding minute plus :data:`MARGIN`, so a request is never sent the instant the server's own
+minute ends (our clock and its clock see a request a few milliseconds apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openaiassistant.coordination.headers import ServerLimits
+
+__all__ = ["MARGIN", "WINDOW", "Limits", "PoolState", "backoff_after", "wait_before"]
+
+MARGIN = 0.25
+WINDOW = 60.0 + MARGIN
+REFUSED_WITHOUT_HINT = 1.0  # a 429 that says nothing: everyone waits this long
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Configured limits (``None``: what the server's headers say, if anything)."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+
+
+@dataclass(kw_only=True)
+class PoolState:
+    """What a store keeps for a pool besides its logs."""
+
+    blocked_until: float = 0.0
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
+
+    def learn(self, seen: ServerLimits) -> None:
+        if seen.limit_requests:
+            self.limit_requests = seen.limit_requests
+        if seen.limit_tokens:
+            self.limit_tokens = seen.limit_tokens
+
+
+def wait_before(
+    *,
+    now: float,
+    state: PoolState,
+    limits: Limits,
+    requests: Sequence[float],
+    tokens: Sequence[tuple[float, int]],
+    ignore_backoff: bool = False,
+) -> float:
+    """Seconds a new request must wait (0: send now). ``requests`` are send times and
+    ``tokens`` (time, tokens) pairs, oldest first, already trimmed to the window."""
+    wait = 0.0 if ignore_backoff else max(0.0, state.blocked_until - now)
+    rpm = limits.rpm or state.limit_requests
+    if rpm and len(requests) >= rpm:
+        # the request that must leave the window before there is room for one more
+        wait = max(wait, requests[len(requests) - rpm] + WINDOW - now)
+    tpm = limits.tpm or state.limit_tokens
+    if tpm:
+        total = sum(n for _, n in tokens)
+        for at, n in tokens:
+            if total < tpm:
+                break
+            total -= n
+            wait = max(wait, at + WINDOW - now)
+    return max(0.0, wait)
+
+
+def backoff_after(seen: ServerLimits, *, refused: bool) -> float:
+    """How long the whole pool should hold back after this response (0: not at all).
+
+    A refusal (429) holds the pool for the server's wait (or a second when it named none).
+    A response that says a limit has nothing left holds it until one request's worth is back:
+    the server's reset time is for the whole limit, so for requests it is divided by the limit
+    (OpenAI's limits refill continuously); for tokens, what one request needs is unknown, and
+    the whole reset is waited.
+    """
+    if refused:
+        return seen.retry_after if seen.retry_after is not None else REFUSED_WITHOUT_HINT
+    hold = 0.0
+    if seen.remaining_requests == 0 and seen.reset_requests:
+        hold = seen.reset_requests / max(seen.limit_requests or 1, 1)
+    if seen.remaining_tokens == 0 and seen.reset_tokens:
+        hold = max(hold, seen.reset_tokens)
+    return hold

@@ -1,0 +1,40 @@
+"""``threads recover`` and the coordination flags of ``ask``: bad settings are one line and exit 2
+(nothing sent); with nothing orphaned it says so. (Recovering a killed worker's run, with real
+worker processes: tests/coordination/test_worker_killed_mid_turn.py.)"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from openaiassistant.cli.main import main
+
+
+def test_nothing_to_recover(emulator: Any, tmp_path: Any, capsys: Any) -> None:
+    url = f"sqlite:///{tmp_path}/threads.db"
+    argv = ["threads", "--registry", url, "recover", "--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
+    assert main(argv) == 0
+    assert "no orphaned runs" in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--coordination-url", "http://redis:6379"], "coordination_url"),
+        (["--rpm", "0"], "rpm"),
+        (["--max-concurrent-turns", "-2"], "max_concurrent_turns"),
+    ],
+)
+def test_bad_coordination_flags(emulator: Any, tmp_path: Any, capsys: Any, flags: list[str], named: str) -> None:
+    url = f"sqlite:///{tmp_path}/threads.db"
+    common = ["--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
+    assert main(["threads", "--registry", url, "recover", *common, *flags]) == 2
+    assert named in capsys.readouterr().err
+    assert main(["ask", "hello", *common, "--model", "gpt-4o-mini", *flags]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "nothing was sent" in err
+    assert emulator.requests() == []
