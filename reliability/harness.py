@@ -47,8 +47,15 @@ SCRIPT: dict[str, Any] = {
 
 
 class FakeClock:
+    """The turn's clock: ``sleep`` advances it at once. Every clock starts an hour after the last
+    one made, so what a cell leaves in process-wide time-keeping (the rate gate's back-off after
+    a 429 asking for 300 s) is long past for the next cell."""
+
+    _epoch = 1000.0
+
     def __init__(self) -> None:
-        self.now = 1000.0
+        FakeClock._epoch += 3600.0
+        self.now = FakeClock._epoch
         self.sleeps: list[float] = []
 
     def clock(self) -> float:
@@ -177,7 +184,7 @@ def run_cell(server: Any, cell: Cell) -> CellResult:
     result.audit = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt)
     thread_id = thread_id or auditor.only_thread(cell.backend, prompt)
     if thread_id:
-        result.follow_up = _follow_up(assistant, cell, thread_id)
+        result.follow_up = _follow_up(assistant, cell, thread_id, clock)
         copies = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt).message_copies
         result.audit.message_copies = max(result.audit.message_copies, copies)
     result.problems = judge(result)
@@ -204,7 +211,9 @@ def _turn(
     return turn.thread_id
 
 
-def _follow_up(assistant: Assistant, cell: Cell, thread_id: str) -> str:
+def _follow_up(assistant: Assistant, cell: Cell, thread_id: str, clock: FakeClock) -> str:
+    """The next alert's turn on the conversation, ten minutes later (past any retry-after)."""
+    clock.now += 600.0
     text = f"[cell {cell.index}] follow up"
     try:
         turn = assistant.run_turn(text, thread_id=thread_id, stream=cell.transport == "sse", timeout=30)
