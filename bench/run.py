@@ -39,7 +39,7 @@ CONTENDER_TIMEOUT = 420
 class Contender:
     name: str
     label: str
-    api: str  # responses | assistants
+    api: str  # responses | assistants | chat
     script: str  # bench/contenders/<script>
     venv: str | None = None  # bench venv name; None: the harness's own (.venv)
     args: tuple[str, ...] = ()
@@ -97,6 +97,29 @@ CONTENDERS = [
         args=("--api", "assistants", "--mode", "poll"),
         assistant="bare",
     ),
+    # backend: chat, on the emulator's /v1/chat/completions (the conversation in a SQLite registry)
+    Contender(
+        name="ours-chat-stream",
+        label="this project, chat completions, streamed",
+        api="chat",
+        script="ours.py",
+        args=("--api", "chat", "--mode", "stream"),
+        streamed=True,
+    ),
+    Contender(
+        name="ours-chat-quiet",
+        label="this project, chat completions, stream=False (event-stream transport)",
+        api="chat",
+        script="ours.py",
+        args=("--api", "chat", "--mode", "quiet"),
+    ),
+    Contender(
+        name="ours-chat-poll",
+        label="this project, chat completions, plain requests (transport=poll)",
+        api="chat",
+        script="ours.py",
+        args=("--api", "chat", "--mode", "poll"),
+    ),
     # the same engine inside Keep's pinned environment (openai 1.37.1, httpx 0.26), as Keep runs it
     Contender(
         name="ours-keep-responses-stream",
@@ -116,6 +139,21 @@ CONTENDERS = [
         streamed=True,
         assistant="bare",
         external_python=".venv-keep/bin/python",
+    ),
+    Contender(
+        name="ours-keep-chat-stream",
+        label="this project in Keep's env, chat completions, streamed",
+        api="chat",
+        script="ours.py",
+        args=("--api", "chat", "--mode", "stream"),
+        streamed=True,
+        external_python=".venv-keep/bin/python",
+    ),
+    Contender(
+        name="sdk-chat",
+        label="openai SDK chat.completions.create tool loop (messages resent)",
+        api="chat",
+        script="sdk_chat.py",
     ),
     Contender(
         name="sdk-assistants",

@@ -46,6 +46,9 @@ SCRIPT: dict[str, Any] = {
 }
 
 
+_NEXT_ALERT_SECONDS = 600.0
+
+
 class FakeClock:
     """The turn's clock: ``sleep`` advances it at once. Every clock starts an hour after the last
     one made, so what a cell leaves in process-wide time-keeping (the rate gate's back-off after
@@ -184,7 +187,10 @@ def run_cell(server: Any, cell: Cell) -> CellResult:
     result.audit = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt)
     thread_id = thread_id or auditor.only_thread(cell.backend, prompt)
     if thread_id:
-        result.follow_up = _follow_up(assistant, cell, thread_id, clock)
+        # the next alert comes later: past any wait the server asked for (a 429's retry-after
+        # holds the whole pool, see coordination/), so the follow-up sees the conversation only
+        clock.now += _NEXT_ALERT_SECONDS
+        result.follow_up = _follow_up(assistant, cell, thread_id)
         copies = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt).message_copies
         result.audit.message_copies = max(result.audit.message_copies, copies)
     result.problems = judge(result)
@@ -211,9 +217,8 @@ def _turn(
     return turn.thread_id
 
 
-def _follow_up(assistant: Assistant, cell: Cell, thread_id: str, clock: FakeClock) -> str:
-    """The next alert's turn on the conversation, ten minutes later (past any retry-after)."""
-    clock.now += 600.0
+def _follow_up(assistant: Assistant, cell: Cell, thread_id: str) -> str:
+    """The next alert's turn on the conversation."""
     text = f"[cell {cell.index}] follow up"
     try:
         turn = assistant.run_turn(text, thread_id=thread_id, stream=cell.transport == "sse", timeout=30)

@@ -1,4 +1,5 @@
-"""This project: openaiassistant.Assistant, streamed or polled, on Responses or Assistants."""
+"""This project: openaiassistant.Assistant, streamed or polled, on Responses, Assistants or chat
+completions (``--api chat``: the conversation kept in a thread registry, SQLite in a temp dir)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,18 @@ class Ours:
             instructions="You are a benchmark.",
             assistant_id=opts.assistant_id or None,
         )
+        threads = None
+        if opts.api == "chat":  # the conversation is ours: kept in a thread registry
+            import tempfile
+
+            from openaiassistant.registry import ThreadRegistry
+
+            threads = ThreadRegistry(f"sqlite:///{tempfile.mkdtemp(prefix='bench-chat-')}/threads.db")
         self.assistant = Assistant(
             connection=ConnectionSettings(api_key="sk-bench-local", base_url=s.base_url, transport=transport),
             spec=spec,
             tools=registry,
+            registry=threads,
         )
         self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
 

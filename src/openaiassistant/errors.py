@@ -8,7 +8,8 @@
     │   ├── AuthenticationError     401 / 403: bad or missing API key
     │   ├── NotFoundError           404: assistant, thread/conversation or run does not exist
     │   ├── QuotaExceededError      429 insufficient_quota: never retried
-    │   └── ServerUnavailableError  connection failures, 5xx and 429 once retries ran out
+    │   ├── ServerUnavailableError  connection failures, 5xx and 429 once retries ran out
+    │   └── IndexingError           a vector store could not index files (``failures``: per file)
     ├── RunError                    the run/response ended without an answer
     │   ├── RunFailedError          status failed (code, message)
     │   ├── RunCancelledError       status cancelled: cancelled on the server, not by this turn
@@ -21,6 +22,9 @@
     │                               max_tool_rounds / max_tool_calls, or tool calls and no tools
     ├── ToolError                   a tool could not be offered or run (e.g. an MCP server that
     │                               does not start)
+    ├── RegistryError               the thread registry's database cannot be read or written
+    │                               where a turn needs it (the chat backend keeps its
+    │                               conversations there); names registry_url and the cause
     └── OutputValidationError       the answer does not fit the requested JSON schema;
                                     ``raw_text`` holds what the model said
 
@@ -49,9 +53,11 @@ __all__ = [
     "AssistantError",
     "AuthenticationError",
     "ConfigError",
+    "IndexingError",
     "NotFoundError",
     "OutputValidationError",
     "QuotaExceededError",
+    "RegistryError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -135,6 +141,14 @@ class ServerUnavailableError(APIError):
     pass
 
 
+class IndexingError(APIError):
+    """Files that a vector store failed to index; ``failures`` maps each file to the server's reason."""
+
+    def __init__(self, message: str, *, failures: dict[str, str] | None = None, **ctx: Any) -> None:
+        self.failures = dict(failures or {})
+        super().__init__(message, **ctx)
+
+
 class RunError(AssistantError):
     def __init__(self, message: str, *, code: str | None = None, **ctx: Any) -> None:
         self.code = code
@@ -170,6 +184,10 @@ class TurnLimitError(AssistantError):
 
 
 class ToolError(AssistantError):
+    pass
+
+
+class RegistryError(AssistantError):
     pass
 
 

@@ -27,8 +27,17 @@ DEFAULT_MAX_TOOL_CALLS = 64
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # API minimums (requests below them are 400s on the server)
 _MIN_PROMPT_TOKENS = 256
-_MIN_COMPLETION_TOKENS = {"assistants": 256, "responses": 16}
-_ALIASES = {"max_output_tokens": "max_completion_tokens", "max_tokens": "max_completion_tokens"}
+_MIN_COMPLETION_TOKENS = {"assistants": 256, "responses": 16, "chat": 1}
+# Other names for the same controls: the Responses API's, and Keep's own LLM providers' (openai,
+# ollama, vllm, litellm, anthropic take system_prompt, max_tokens, structured_output_format), so
+# a step written for those switches to this provider unchanged.
+KEEP_NAMES = {
+    "system_prompt": "instructions",
+    "max_tokens": "max_completion_tokens",
+    "structured_output_format": "response_format",
+}
+_ALIASES = {"max_output_tokens": "max_completion_tokens", **KEEP_NAMES}
+_RESPONSE_FORMAT_TYPES = ("auto", "text", "json_object", "json_schema")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +95,9 @@ class RunParams:
     response_format: ResponseFormat | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+    # budgets, checked before each further model round (never sent to the server)
+    max_cost_usd: float | None = None
+    max_total_tokens: int | None = None
 
     def given(self, *names: str) -> dict[str, Any]:
         """The controls among ``names`` that were given (not None), by name."""
@@ -93,6 +105,7 @@ class RunParams:
 
 
 PARAM_NAMES = tuple(f.name for f in fields(RunParams))
+PARAM_ALIASES = tuple(_ALIASES)  # accepted too, as the control they name
 
 
 def parse_params(
@@ -114,10 +127,24 @@ def parse_params(
                 raise ConfigError(str(key), f"unknown run parameter; allowed: {', '.join(PARAM_NAMES)}")
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            merged[name] = value
+            merged[name] = keep_output_format(value) if key == "structured_output_format" else value
             typed[name] = str(key)
     values = {name: _PARSERS[name](typed[name], value, backend) for name, value in merged.items()}
     return RunParams(**values)
+
+
+def keep_output_format(value: Any) -> Any:
+    """Keep's ``structured_output_format`` as a ``response_format``: Keep's openai provider takes a
+    response format (``{type: json_schema, json_schema: {...}}``), its ollama provider ``json`` or
+    a bare JSON schema, its vllm/litellm providers a bare JSON schema (``{type: object, ...}``)."""
+    value = _json_value("structured_output_format", value)
+    if isinstance(value, str) and value.strip().lower() == "json":
+        return {"type": "json_object"}
+    if isinstance(value, Mapping) and value.get("type") not in _RESPONSE_FORMAT_TYPES:
+        title = value.get("title")
+        name = title if isinstance(title, str) and _SCHEMA_NAME.match(title) else "response"
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": dict(value)}}
+    return value
 
 
 JSON_HINT = "Respond in JSON."
@@ -150,6 +177,14 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     if not text:
         raise ConfigError(name, "must not be empty")
     return text
+
+
+def _positive(name: str, value: Any) -> float:
+    """A finite number > 0 (numeric strings too)."""
+    number = parse_number(name, value, low=0.0)
+    if number <= 0:
+        raise ConfigError(name, f"must be a number > 0, got {value!r}")
+    return number
 
 
 def _boolean(name: str, value: Any, _backend: str) -> bool:
@@ -292,4 +327,6 @@ _PARSERS: dict[str, Any] = {
     "response_format": _response_format,
     "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
     "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
+    "max_cost_usd": lambda n, v, b: _positive(n, v),
+    "max_total_tokens": lambda n, v, b: parse_count(n, v, low=1, high=10**12),
 }

@@ -10,6 +10,7 @@ at the run on the server and:
     still working (queued, in progress, waiting for tool outputs)  cancel it      recovered-cancelled
     finished, with function calls nobody answered (Responses)      close them     recovered-cancelled
     finished with an answer                                         adopt it       adopted (the answer)
+    chat: calls the conversation (our own record) left unanswered   close them     recovered-cancelled
     ended without one (failed, cancelled, expired)                  note it        recovered-ended
     never named by the server (died before it was created)          nothing to do  lost
 
@@ -80,7 +81,7 @@ def recover(
         if not runs.claim(orphan.record_id, owner=orphan.owner):
             continue  # another recoverer has it
         try:
-            action, detail = _settle(connection, orphan, Deadline(timeout=timeout))
+            action, detail = _settle(connection, orphan, Deadline(timeout=timeout), registry=registry)
         except AssistantError as exc:  # the record stays claimed by us; its lease lets it be retried
             log.warning("could not recover run %s of conversation %s: %s", orphan.run_id, orphan.thread_id, exc)
             done.append(_recovered(orphan, "failed", redact(str(exc))))
@@ -104,7 +105,9 @@ def _recovered(orphan: RunInfo, action: str, detail: str) -> Recovered:
     )
 
 
-def _settle(connection: ConnectionSettings, orphan: RunInfo, deadline: Deadline) -> tuple[str, str]:
+def _settle(connection: ConnectionSettings, orphan: RunInfo, deadline: Deadline, *, registry: Any) -> tuple[str, str]:
+    if orphan.backend == "chat" and orphan.thread_id:
+        return _settle_chat(registry, orphan.thread_id)
     if not orphan.run_id or not orphan.thread_id:
         return "lost", "the worker died before the server named its run; nothing to end or adopt"
     settle = _settle_response if orphan.backend == "responses" else _settle_run
@@ -112,6 +115,21 @@ def _settle(connection: ConnectionSettings, orphan: RunInfo, deadline: Deadline)
         return settle(connection, orphan.thread_id, orphan.run_id, deadline)
     except NotFoundError:
         return "recovered-ended", f"{orphan.run_id} is no longer on the server"
+
+
+def _settle_chat(registry: Any, thread_id: str) -> tuple[str, str]:
+    """A chat turn keeps nothing on the server (its completion ended with its connection): only
+    the calls its round left unanswered in our own record are closed."""
+    from openaiassistant.assistant import conversation_log
+    from openaiassistant.backends.chat_record import close_unanswered
+
+    closed = close_unanswered(conversation_log(registry), thread_id, output=_CLOSED_CALL)
+    if closed:
+        return "recovered-cancelled", f"closed {len(closed)} unanswered tool call(s) on conversation {thread_id}"
+    return (
+        "recovered-ended",
+        f"nothing was left open on conversation {thread_id} (a chat completion ends with its worker)",
+    )
 
 
 def _settle_response(

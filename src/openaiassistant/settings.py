@@ -3,7 +3,9 @@
 ``ConnectionSettings`` says how to reach the server (OpenAI, Azure OpenAI, any compatible server
 such as the local emulator). ``AssistantSpec`` says which assistant answers: on the Responses
 backend the assistant *is* this configuration (model, instructions, default run parameters, sent
-with every call); on the Assistants backend it names a stored assistant by ``assistant_id``.
+with every call); on the Assistants backend it names a stored assistant by ``assistant_id``; on
+the chat backend (any ``/v1/chat/completions`` server) it is sent with every request too, and the
+conversation itself is kept in the thread registry's database.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from openaiassistant.errors import ConfigError
 from openaiassistant.redaction import register_secret
 from openaiassistant.values import parse_count, parse_seconds
 
-BACKENDS = ("responses", "assistants")
+BACKENDS = ("responses", "assistants", "chat")
 _API_VERSION = re.compile(r"^(v1|latest|\d{4}-\d{2}-\d{2}(-preview)?)$", re.IGNORECASE)
 COORDINATION_SCHEMES = (
     "redis",
@@ -179,6 +181,9 @@ class AssistantSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     vector_store_ids: tuple[str, ...] = ()
     background: bool = True
+    # per-model prices (USD per 1M tokens) over the built-in table: {model: {input, cached_input,
+    # output}} (see observability/prices.py)
+    prices: Mapping[str, Any] = field(default_factory=dict)
     # server-run tools (tools/hosted.py): entries such as {"web_search": {}}, or HostedTool records
     hosted_tools: tuple[Any, ...] = ()
 
@@ -192,14 +197,24 @@ class AssistantSpec:
         if self.backend not in BACKENDS:
             raise ConfigError("backend", f"{self.backend!r} is not one of {', '.join(BACKENDS)}")
         has_deployment = bool(connection and connection.azure_deployment)
-        if self.backend == "responses" and not (self.model or self.params.get("model") or has_deployment):
-            raise ConfigError("model", "required on the responses backend (the assistant is its configuration)")
+        if self.backend in ("responses", "chat") and not (self.model or self.params.get("model") or has_deployment):
+            raise ConfigError("model", f"required on the {self.backend} backend (the assistant is its configuration)")
         if self.backend == "assistants" and not self.assistant_id:
             raise ConfigError("assistant_id", "required on the assistants backend")
         if self.instructions is not None and not isinstance(self.instructions, str):
             raise ConfigError("instructions", "must be a string")
+        if self.prices:
+            from openaiassistant.observability.prices import parse_prices
+
+            parse_prices(self.prices)
         if isinstance(self.vector_store_ids, str) or not all(isinstance(v, str) and v for v in self.vector_store_ids):
             raise ConfigError("vector_store_ids", "must be a list of vector store ids")
+        if self.backend == "chat" and self.vector_store_ids:
+            raise ConfigError(
+                "vector_store_ids",
+                "file_search needs a server with vector stores (responses or assistants backend); "
+                "the chat backend has none",
+            )
         from openaiassistant.tools.hosted import check_backend
 
         check_backend(self.hosted_tools, backend=self.backend)

@@ -52,6 +52,19 @@ COMPAT_RULES: list[dict[str, Any]] = [
     },
     {"name": "verdict", "match": "(?i)give the verdict", "json": {"severity": "critical", "reason": "disk full"}},
     {"name": "hang", "match": "(?i)hang forever", "fault": {"kind": "stuck"}},
+    {  # llama-stack runs file_search itself: the model calls it, then cites a chunk the way
+        # llama-stack asks (<|file-id|>), which it turns into a file_citation annotation
+        "name": "runbook-search",
+        "match": "(?i)search the runbooks for (?P<q>\\w+)",
+        "tool_calls": [{"name": "file_search", "arguments": {"query": "{{ match.q }}"}}],
+        "then": [
+            {
+                "match": "cite as <\\|(?P<fid>[^|]+)\\|>\\\\n# \\w+\\\\n(?P<chunk>[^\\\\]*)",
+                "reply": "{{ output_match.chunk }} <|{{ output_match.fid }}|>.",
+            },
+            {"default": True, "reply": "Nothing found: {{ tool_outputs_json }}"},
+        ],
+    },
     {
         "name": "slow",
         "match": "(?i)count slowly",
@@ -132,11 +145,12 @@ def _fresh(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def cell(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """``cell(feature, text)``: what this test shows about its server, for the table."""
+def cell(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``cell(feature, text, backend="responses")``: what this test shows about its server on
+    one of our backends, for the table."""
 
-    def record(feature: str, text: str) -> None:
-        request.node.user_properties.append(("compat", (feature, text)))
+    def record(feature: str, text: str, *, backend: str = "responses") -> None:
+        request.node.user_properties.append(("compat", (feature, text, backend)))
 
     return record
 
@@ -151,9 +165,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     server = callspec.params.get("server") if callspec is not None else None
     for key, value in item.user_properties:
         if key == "compat" and server:
-            feature, text = value
+            feature, text, backend = value
             _results.append(
-                {"server": server, "feature": feature, "text": text, "outcome": report.outcome, "test": item.nodeid}
+                {
+                    "server": server,
+                    "backend": backend,
+                    "feature": feature,
+                    "text": text,
+                    "outcome": report.outcome,
+                    "test": item.nodeid,
+                }
             )
 
 
@@ -176,3 +197,44 @@ def _keep_installed() -> bool:
     except importlib.metadata.PackageNotFoundError:
         return False
     return True
+
+
+@pytest.fixture(scope="session")
+def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Keep's secrets and database in a work directory, and the provider's shim installed (set
+    before any keep.* module is imported: Keep reads them at import)."""
+    import importlib.metadata
+    import os
+
+    try:
+        importlib.metadata.version("keep-mirror")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("Keep (keep-mirror) is only installed in .venv-keep")
+
+    from openaiassistant.cli.main import main
+    from openaiassistant.harness.runner import prepare_environment
+    from openaiassistant.keep import installer
+
+    was_installed = installer.status().installed
+    assert main(["keep", "install"]) == 0
+    work = tmp_path_factory.mktemp("keep")
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "SECRET_MANAGER_TYPE",
+            "SECRET_MANAGER_DIRECTORY",
+            "DATABASE_CONNECTION_STRING",
+            "PROVIDERS_CACHE_FILE",
+        )
+    }
+    prepare_environment(work, database=True)
+    try:
+        yield work
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if not was_installed:
+            main(["keep", "uninstall"])

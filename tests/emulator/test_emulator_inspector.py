@@ -153,7 +153,7 @@ def test_the_inspector_shows_what_the_model_was_sent_and_answered(browser: Any, 
     rows = log.find_elements(By.CSS_SELECTOR, "table.log tr")[1:]
     assert len(rows) == len(inspected.requests())
     assert all("conforms" in row.text for row in rows)
-    assert "POST" in log.text and "/v1/responses" in log.text and f"/v1/threads/{assistants.thread_id}/runs" in log.text
+    assert "POST" in log.text and "/v1/responses" in log.text and "/v1/threads/" in log.text and "/runs" in log.text
     assert "every response conforms to the spec" in text
 
     target = os.environ.get("OPENAIASSISTANT_SCREENSHOT")

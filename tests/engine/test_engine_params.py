@@ -163,7 +163,11 @@ def test_settings_validation() -> None:
     with pytest.raises(ConfigError, match="base_url"):
         ConnectionSettings(api_key="sk-x1234567", base_url="ftp://x").validate()
     with pytest.raises(ConfigError, match="backend"):
-        AssistantSpec(backend="chat", model="m").validate()
+        AssistantSpec(backend="ollama", model="m").validate()
+    with pytest.raises(ConfigError, match="model.*chat backend"):
+        AssistantSpec(backend="chat").validate()
+    with pytest.raises(ConfigError, match="vector_store_ids.*file_search"):
+        AssistantSpec(backend="chat", model="m", vector_store_ids=("vs_1",)).validate()
     with pytest.raises(ConfigError, match="assistant_id"):
         AssistantSpec(backend="assistants").validate()
     with pytest.raises(ConfigError, match="model"):

@@ -40,6 +40,12 @@ FUNCTIONS = [
 ]
 
 
+@pytest.fixture(params=["responses", "assistants", "chat"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every backend: on chat the waiting calls are closed in our own record (the registry)."""
+    return request.param
+
+
 @pytest.fixture
 def zabbix() -> Iterator[zabbix_api.ZabbixApi]:
     state, server = zabbix_api.start()

@@ -30,7 +30,7 @@ def test_installed_provider_is_listed_by_keep(keep_env, capsys):
     assert ours.can_query and not ours.can_notify
     assert {"prompt", "thread_id", "functions", "response_format", "stream"} <= set(ours.query_params)
     assert ours.config["api_key"]["sensitive"] is True and ours.config["api_key"]["required"] is True
-    assert ours.config["backend"]["options"] == ["responses", "assistants"]
+    assert ours.config["backend"]["options"] == ["responses", "assistants", "chat"]
     assert {s.name for s in ours.scopes} == {"authenticated", "assistant_available"}
     # Keep's loader resolves the type to our classes, through the shim module
     assert ProvidersFactory.get_provider_class("openaiassistant") is OpenaiassistantProvider

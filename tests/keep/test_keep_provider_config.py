@@ -106,7 +106,7 @@ def test_keeps_ui_reads_the_fields_from_the_schema(keep_env):
     config = listed.config
     assert set(config) == set(PROVIDER_CONFIG["properties"])
     assert config["api_key"]["required"] is True and config["api_key"]["sensitive"] is True
-    assert config["backend"]["type"] == "select" and config["backend"]["options"] == ["responses", "assistants"]
+    assert config["backend"]["type"] == "select" and config["backend"]["options"] == ["responses", "assistants", "chat"]
     assert config["backend"]["default"] == "responses"
     assert config["registry_url"]["sensitive"] is True and config["instructions"]["type"] == "textarea"
     assert config["default_timeout"]["description"].startswith("Default deadline of one turn")

@@ -280,3 +280,21 @@ def test_functions_split_into_http_and_provider_tools():
         build_toolset(
             [{"name": "m", "provider": "x", "provider_type": "http", "url": "http://127.0.0.1"}], caller=lambda *a: None
         )
+
+
+def test_keeps_own_parameter_names_are_accepted():
+    # a step written for Keep's openai / ollama / vllm providers, with only its type changed
+    request = build_step_request(
+        {
+            "prompt": "Triage this alert",
+            "system_prompt": "You are an SRE assistant.",
+            "max_tokens": 1024,
+            "structured_output_format": {"type": "object", "properties": {"severity": {"type": "string"}}},
+        },
+        default_timeout=None,
+    )
+    from openaiassistant.params import parse_params
+
+    params = parse_params(request.params, backend="chat")
+    assert params.instructions == "You are an SRE assistant." and params.max_completion_tokens == 1024
+    assert params.response_format is not None and params.response_format.kind == "json_schema"

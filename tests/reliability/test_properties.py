@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -79,9 +80,8 @@ def test_any_run_control_value_parses_or_is_a_config_error(name: str, value: Any
 
 @given(st.floats(min_value=0, max_value=2), st.booleans())
 def test_temperatures_round_trip_as_text(value: float, as_text: bool) -> None:
-    from decimal import Decimal
-
-    text = format(Decimal(repr(value)), "f")  # plain decimal text (no exponent: values.DECIMAL_TEXT)
+    # numbers as text are plain decimals (values.DECIMAL_TEXT): 5.96e-08 is written 0.0000000596...
+    text = format(Decimal(repr(value)), "f")
     parsed = parse_params({"temperature": text if as_text else value}).temperature
     assert parsed == value
 

@@ -24,6 +24,10 @@ nothing, so nothing is doubled), and the book remembers it for that server: ever
 starts in the fallback mode. Each fallback is logged once per server (WARNING on
 ``openaiassistant.backends``) and noted to the turn's progress sink.
 
+The chat backend's modes (``json_schema`` and ``json_object`` in ``response_format``,
+``stream_usage`` = ``stream_options.include_usage``, ``max_tokens`` = the limit under that name
+rather than ``max_completion_tokens``) are learned the same way from a chat server's refusals.
+
 ``ConnectionSettings(capabilities="conversations=off,stream_background=off")`` pins modes up
 front for a server the user knows (no failed first request); ``name=on`` pins a mode on (never
 learned away).
@@ -42,8 +46,15 @@ from openaiassistant.values import parse_bool
 
 log = logging.getLogger("openaiassistant.backends")
 
-NAMES = ("conversations", "background", "stream_background", "truncation")
+# Responses modes, then chat-completions modes (backend: chat, see backends/chat.py)
+RESPONSES_NAMES = ("conversations", "background", "stream_background", "truncation")
+CHAT_NAMES = ("json_schema", "json_object", "stream_usage", "max_tokens")
+NAMES = RESPONSES_NAMES + CHAT_NAMES
 _FALLBACK = {
+    "json_schema": "a JSON schema is asked for in the system message (json_object mode) and the answer validated",
+    "json_object": "JSON is asked for in the system message and the answer checked (no response_format sent)",
+    "stream_usage": "streams are read without stream_options (a streamed turn may report no usage)",
+    "max_tokens": "the token limit is sent as max_completion_tokens",
     "conversations": "the conversation is kept in our own record (the thread registry) and sent as input",
     "background": "responses run inside their request (the deadline ends the request; no cancel on the server)",
     "stream_background": "streamed responses are not started in background mode",

@@ -44,8 +44,9 @@ chat-completions backend maps them onto ``messages`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from openaiassistant.errors import ConfigError
+from openaiassistant.registry import sqlite_tuning
 from openaiassistant.registry.models import Base
 
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
@@ -172,6 +174,7 @@ class ConversationLog:
                 raise ConfigError("registry_url", f"expected an SQLAlchemy URL such as {DEFAULT_URL!r}")
             engine = create_engine(url, pool_pre_ping=True)
         self.engine = engine
+        sqlite_tuning.tune(engine)  # many writers at once (see registry/sqlite_tuning.py)
         tables = [Base.metadata.tables[name] for name in (ConversationRow.__tablename__, LogItemRow.__tablename__)]
         Base.metadata.create_all(engine, tables=tables)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -181,7 +184,7 @@ class ConversationLog:
         Creating an id that exists already is a no-op (idempotent)."""
         new_id = conversation_id or ID_PREFIX + secrets.token_hex(16)
         try:
-            with self._sessions.begin() as session:
+            with self._writing() as session:
                 session.add(ConversationRow(conversation_id=new_id, meta=dict(metadata or {}), created_at=_now()))
         except IntegrityError:
             if not conversation_id:
@@ -206,14 +209,26 @@ class ConversationLog:
                 raise ConfigError("item.kind", f"{item.kind!r} is not one of {', '.join(KINDS)}")
         for _ in range(_APPEND_ATTEMPTS):
             try:
-                with self._sessions.begin() as session:
+                with self._writing() as session:
                     return self._append(session, conversation_id, items)
             except IntegrityError:
                 continue  # another writer took the next seq (or the same key) first: read again
         raise RuntimeError(f"could not append to conversation {conversation_id}: too much concurrent writing")
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session whose transaction writes (``BEGIN IMMEDIATE`` on SQLite), committed at the end."""
+        with (
+            sqlite_tuning.write_transaction(self.engine) as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+        ):
+            yield session
+            session.flush()
+
     def _append(self, session: Session, conversation_id: str, items: Sequence[LogItem]) -> list[LogItem]:
-        head = session.get(ConversationRow, conversation_id)
+        # the conversation row locked (PostgreSQL: FOR UPDATE; SQLite: the IMMEDIATE transaction):
+        # appenders of one conversation take turns, so positions never collide
+        head = session.get(ConversationRow, conversation_id, with_for_update=True)
         if head is None or head.deleted_at is not None:
             raise KeyError(f"conversation {conversation_id} is not in the log")
         keys = [item.key for item in items]
@@ -264,8 +279,8 @@ class ConversationLog:
 
     def delete(self, conversation_id: str) -> bool:
         """Drop the conversation's items and mark it deleted; False when it was unknown."""
-        with self._sessions.begin() as session:
-            head = session.get(ConversationRow, conversation_id)
+        with self._writing() as session:
+            head = session.get(ConversationRow, conversation_id, with_for_update=True)
             if head is None or head.deleted_at is not None:
                 return False
             for row in session.scalars(select(LogItemRow).where(LogItemRow.conversation_id == conversation_id)):

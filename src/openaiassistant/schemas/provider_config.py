@@ -30,18 +30,20 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "description": "Which API runs the assistant",
             "x-keep-hint": (
                 "responses: Responses + Conversations (current API); "
-                "assistants: Assistants v2 (servers that still offer it)"
+                "assistants: Assistants v2 (servers that still offer it); "
+                "chat: any /v1/chat/completions server (Ollama, vLLM, llama.cpp, LiteLLM, ...), "
+                "the conversation kept in the thread registry (registry_url required)"
             ),
-            "enum": ["responses", "assistants"],
+            "enum": ["responses", "assistants", "chat"],
             "default": "responses",
         },
         "model": {
-            "description": "Model (responses backend; on Azure the deployment name)",
-            "x-keep-hint": "e.g. gpt-4o-mini",
+            "description": "Model (responses and chat backends; on Azure the deployment name)",
+            "x-keep-hint": "e.g. gpt-4o-mini; Ollama: llama3.1:8b; vLLM: the served model name",
             "type": "string",
         },
         "instructions": {
-            "description": "The assistant's instructions (responses backend; sent with every turn)",
+            "description": "The assistant's instructions (responses and chat backends; sent with every turn)",
             "x-keep-type": "textarea",
             "type": "string",
         },
@@ -79,7 +81,7 @@ PROVIDER_CONFIG: dict[str, Any] = {
         "capabilities": {
             "description": "Pin what the server takes (default: learned on the first turn, with a one-time fallback)",
             "x-keep-hint": "e.g. conversations=off,stream_background=off (names: conversations, background, "
-            "stream_background, truncation)",
+            "stream_background, truncation; chat: json_schema, json_object, stream_usage, max_tokens)",
             "type": "string",
         },
         "default_timeout": {
@@ -93,13 +95,34 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "x-keep-hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
+        "files_dir": {
+            "description": "Local files: the folder on the Keep server that steps may attach and sync from",
+            "x-keep-hint": "attachments, images and knowledge_sync paths resolve inside it (unset: no local files)",
+            "type": "string",
+        },
+        "retention_days": {
+            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
+            "x-keep-hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
+            "anyOf": [{"type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
+        },
         "registry_url": {
-            "description": "Thread registry: record every conversation (tenant, workflow, alert fingerprint)",
+            "description": (
+                "Thread registry: record every conversation (tenant, workflow, alert fingerprint); "
+                "required with backend chat, whose conversations are kept there"
+            ),
             "x-keep-hint": (
                 "SQLAlchemy URL, e.g. sqlite:////var/lib/keep/openaiassistant-threads.db or postgresql+psycopg://..."
             ),
             "type": "string",
             "writeOnly": True,
+        },
+        "prices": {
+            "description": "per-model prices in USD per 1M tokens: {model: {input, cached_input, output}} "
+            "(a mapping, or its JSON text)",
+            "x-keep-description": "Per-model prices (USD per 1M tokens) for cost_usd and max_cost_usd",
+            "x-keep-hint": '{"my-deployment": {"input": 2.5, "cached_input": 1.25, "output": 10}}',
+            "x-keep-type": "textarea",
+            "anyOf": [{"type": "string"}, {"type": "object"}],
         },
         "coordination_url": {
             "description": (
