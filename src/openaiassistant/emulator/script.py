@@ -195,6 +195,8 @@ def _as_mapping(source: Any) -> dict[str, Any]:
             source = yaml.safe_load(source) or {}
         except yaml.YAMLError as exc:
             raise ScriptError(f"the script is not valid YAML: {' '.join(str(exc).split())}") from None
+    if isinstance(source, dict):
+        return source
     if named is not None and isinstance(source, str):  # one word or a path, but no such file
         bundled = sorted(p.stem for p in BUNDLED.glob("*.yaml"))
         raise ScriptError(
