@@ -108,8 +108,8 @@ demo: setup-keep
 # The gate (configured in pyproject.toml): one formatter, ruff's rules at 120 columns with
 # functions of complexity 10 at most, and mypy over src/. Quick: no servers, no tests.
 lint: setup
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench reliability
+	$(VENV)/bin/ruff check src tests bench reliability
 	$(VENV)/bin/mypy
 
 # The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").

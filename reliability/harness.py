@@ -50,8 +50,15 @@ _NEXT_ALERT_SECONDS = 600.0
 
 
 class FakeClock:
+    """The turn's clock: ``sleep`` advances it at once. Every clock starts an hour after the last
+    one made, so what a cell leaves in process-wide time-keeping (the rate gate's back-off after
+    a 429 asking for 300 s) is long past for the next cell."""
+
+    _epoch = 1000.0
+
     def __init__(self) -> None:
-        self.now = 1000.0
+        FakeClock._epoch += 3600.0
+        self.now = FakeClock._epoch
         self.sleeps: list[float] = []
 
     def clock(self) -> float:
@@ -211,6 +218,7 @@ def _turn(
 
 
 def _follow_up(assistant: Assistant, cell: Cell, thread_id: str) -> str:
+    """The next alert's turn on the conversation."""
     text = f"[cell {cell.index}] follow up"
     try:
         turn = assistant.run_turn(text, thread_id=thread_id, stream=cell.transport == "sse", timeout=30)
@@ -221,27 +229,23 @@ def _follow_up(assistant: Assistant, cell: Cell, thread_id: str) -> str:
 
 def judge(result: CellResult) -> list[str]:
     """What went wrong in a cell (empty: nothing)."""
-    problems = list(result.problems)
-    audit = result.audit
-    if result.outcome.startswith("untyped"):
-        problems.append(f"untyped error ({result.outcome})")
-    answered = result.outcome in ("completed", "incomplete")
-    if result.expect == ANSWER and not answered and result.fired:
-        problems.append(f"failed although the fault can be ridden out ({result.outcome})")
-    if result.expect != ANSWER and answered and result.fired:
-        problems.append("answered although the server refused (its refusal was ignored)")
-    if audit.message_copies > 1:
-        problems.append(f"user message doubled ({audit.message_copies} copies)")
-    if audit.threads_with_message > 1:
-        problems.append(f"thread doubled ({audit.threads_with_message} hold the message)")
-    if answered and audit.message_copies == 0:
-        problems.append("user message missing from the conversation")
-    if result.tool_runs_max > 1:
-        problems.append(f"tool ran {result.tool_runs_max} times for one call id")
-    if audit.active_runs:
-        problems.append(f"run left active: {', '.join(audit.active_runs)}")
-    if audit.dangling_calls:
-        problems.append(f"{len(audit.dangling_calls)} function call(s) without output")
-    if result.follow_up.startswith("failed"):
-        problems.append(f"conversation unusable: {result.follow_up}")
-    return problems
+    audit, answered = result.audit, result.outcome in ("completed", "incomplete")
+    checks = [
+        (result.outcome.startswith("untyped"), f"untyped error ({result.outcome})"),
+        (
+            result.expect == ANSWER and not answered and result.fired,
+            f"failed although the fault can be ridden out ({result.outcome})",
+        ),
+        (
+            result.expect != ANSWER and answered and result.fired,
+            "answered although the server refused (its refusal was ignored)",
+        ),
+        (audit.message_copies > 1, f"user message doubled ({audit.message_copies} copies)"),
+        (audit.threads_with_message > 1, f"thread doubled ({audit.threads_with_message} hold the message)"),
+        (answered and audit.message_copies == 0, "user message missing from the conversation"),
+        (result.tool_runs_max > 1, f"tool ran {result.tool_runs_max} times for one call id"),
+        (bool(audit.active_runs), f"run left active: {', '.join(audit.active_runs)}"),
+        (bool(audit.dangling_calls), f"{len(audit.dangling_calls)} function call(s) without output"),
+        (result.follow_up.startswith("failed"), f"conversation unusable: {result.follow_up}"),
+    ]
+    return list(result.problems) + [problem for failed, problem in checks if failed]

@@ -66,10 +66,11 @@ def test_dropped_connection_while_polling_is_retried(make_assistant: Any, emulat
 
 
 def test_dropped_connection_on_create_is_retried(make_assistant: Any, emulator: Any, backend: str) -> None:
-    # what creates the conversation: POST /conversations; POST /threads/runs (thread and run at once)
-    path = r"/conversations$" if backend == "responses" else r"/threads/runs$"
+    # what creates the conversation: POST /conversations; POST /threads (made empty, then its run)
+    path = r"/conversations$" if backend == "responses" else r"/threads$"
     emulator.add_fault(kind="drop_connection", method="POST", path=path, times=1)
     assert make_assistant().run_turn("hello").text == "Echo: hello"
+    assert 0 in [r["status"] for r in emulator.requests()]  # the fault fired
 
 
 def test_cut_stream_is_picked_up(make_assistant: Any, emulator: Any, backend: str) -> None:

@@ -38,4 +38,7 @@ def server() -> Iterator[Any]:
 def test_cell(server: Any, cell: Cell) -> None:
     result = run_cell(server, cell)
     assert result.fired, f"the cell's faults never fired: {result.to_dict()}"
-    assert result.problems == [], result.to_dict()
+    assert result.problems == [], (
+        f"problems: {result.problems}; outcome: {result.outcome}; error: {result.error}; "
+        f"follow-up: {result.follow_up}; audit: {result.audit.to_dict()}"
+    )

@@ -220,6 +220,10 @@ def sse_response(
     emulator = emulator_of(request)
     checker = StreamChecker(api=api, where=f"SSE {request.method} {request.url.path}")
 
+    # a middleware that makes a handler's client vanish (an ambiguous fault) closes these itself,
+    # so the run goes on at once instead of whenever the garbage collector finds the stream
+    request.scope.setdefault("emulator.streams", []).append(events)
+
     async def body() -> AsyncIterator[bytes]:
         sent, sequence = 0, -1
         # aclosing: when the stream is cut or the client leaves, the event source (and the

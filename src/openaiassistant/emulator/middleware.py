@@ -265,6 +265,9 @@ async def _land(app: Any, scope: dict[str, Any], receive: Any) -> None:
     try:
         with contextlib.suppress(Exception):  # the handler saw its client leave: the work goes on
             await app(scope, body_then_disconnect, nowhere)
+        for events in scope.pop("emulator.streams", []):  # its stream ends now: the run goes on
+            with contextlib.suppress(Exception):
+                await events.aclose()
     finally:
         scope["emulator.log"] = log
 
