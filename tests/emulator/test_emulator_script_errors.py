@@ -22,7 +22,10 @@ from openaiassistant.emulator.script import ScriptError, load_script
         ({"rulez": []}, "script: unknown field 'rulez'; known fields:"),
         ({"rules": [{"mach": "x", "reply": "x"}]}, "script.rules[0]: unknown field 'mach'"),
         ({"rules": [{"default": True, "then": {"replly": "x"}}]}, "script.rules[0].then: unknown field 'replly'"),
-        ({"rules": [{"match": "x", "tool_calls": [{"name": "f", "args": {}}]}]}, "script.rules[0].tool_calls[0]: unknown field 'args'"),
+        (
+            {"rules": [{"match": "x", "tool_calls": [{"name": "f", "args": {}}]}]},
+            "script.rules[0].tool_calls[0]: unknown field 'args'",
+        ),
         ({"latency": {"first_token": 5}}, "script.latency: unknown field 'first_token'; known fields: first_token_ms"),
         ({"latency": {"run_ms": "soon"}}, "must be a number"),
         ({"context_window": "big"}, "context_window"),
