@@ -27,6 +27,29 @@ MCP_SERVER_EVERYTHING := @modelcontextprotocol/server-everything@2026.8.31
 test-main test-keep: export OPENAIASSISTANT_MCP_SERVERS := $(CURDIR)/$(MCP_DIR)
 test-main test-keep: export OPENAIASSISTANT_REQUIRE_MCP_SERVERS := 1
 
+# A real OTLP/HTTP receiver the tracing tests export to (installed by `make otlp-receiver`,
+# cached in .otlp-receiver/, gitignored): Arize Phoenix from PyPI in a venv of its own (it
+# needs pydantic 2 and much else); the tests start `phoenix serve` on 127.0.0.1 and free ports
+# and read the spans back through its REST API. In our own test runs a missing receiver is an
+# error, not a skip.
+OTLP_DIR := .otlp-receiver
+OTLP_RECEIVER := arize-phoenix==20.26.1
+test-main test-keep: export OPENAIASSISTANT_OTLP_RECEIVER := $(CURDIR)/$(OTLP_DIR)
+test-main test-keep: export OPENAIASSISTANT_REQUIRE_OTLP_RECEIVER := 1
+# genai-prices (pydantic's price database) is what observability/prices.json is extracted from;
+# it cannot be installed beside Keep's pins, so only the main environment has it, pinned to the
+# version the table was checked against (tests/observability/test_price_table.py).
+GENAI_PRICES := genai-prices==0.2.3
+test-main: export OPENAIASSISTANT_REQUIRE_GENAI_PRICES := 1
+
+# (stamped by version, not by the Makefile: the install takes minutes)
+otlp-receiver: $(OTLP_DIR)/.stamp-$(OTLP_RECEIVER)
+$(OTLP_DIR)/.stamp-$(OTLP_RECEIVER):
+	rm -rf $(OTLP_DIR)
+	$(PYTHON) -m venv $(OTLP_DIR)/venv
+	$(OTLP_DIR)/venv/bin/pip install $(PIP_FLAGS) "$(OTLP_RECEIVER)"
+	touch $@
+
 # The compatibility suite (tests/compat): independent servers from PyPI, each in its own venv.
 # llama-stack 0.7.3 needs Python 3.12 (pyenv has it here); its Responses provider needs a vector
 # store provider (faiss + chardet + pypdf), mcp 1.x (2.x renamed McpError) and tiktoken's
@@ -50,13 +73,14 @@ $(MCP_DIR)/.stamp: Makefile
 	cd $(MCP_DIR)/npm && npm install --no-audit --no-fund --loglevel=error "$(MCP_SERVER_EVERYTHING)"
 	touch $@
 
-.PHONY: setup setup-keep mcp-servers demo lint test test-main test-keep bench bench-burst emulator redis-server clean compat compat-setup browser reliability
+.PHONY: setup setup-keep mcp-servers otlp-receiver demo lint test test-main test-keep bench bench-burst emulator redis-server clean compat compat-setup browser reliability
 
 setup: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
 	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,emulator]" "openai>=3" "pydantic>=2"
+	$(VENV)/bin/pip install $(PIP_FLAGS) "$(GENAI_PRICES)"
 	touch $@
 
 setup-keep: $(KEEP_VENV)/.stamp
@@ -91,10 +115,10 @@ lint: setup
 # The whole tree is clean, so `test` runs the gate first (see docs/architecture.md, "The gate").
 test: lint test-main test-keep
 
-test-main: setup mcp-servers redis-server
+test-main: setup mcp-servers redis-server otlp-receiver
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-keep: setup-keep mcp-servers redis-server
+test-keep: setup-keep mcp-servers redis-server otlp-receiver
 	$(KEEP_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # The coordination tests and the burst benchmark start a real redis-server (Debian's package) on
@@ -141,7 +165,7 @@ bench-burst: setup redis-server
 	$(VENV)/bin/python bench/burst.py --processes 4 --turns 10 --rpm 60 --before $(BURST_BEFORE)
 
 clean:
-	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info
+	rm -rf $(VENV) $(KEEP_VENV) $(MCP_DIR) $(OTLP_DIR) $(COMPAT_LLAMA) $(COMPAT_LITELLM) $(COMPAT_RESULTS) build dist src/*.egg-info
 
 # The reliability report (docs/reliability.md): fault matrices, property tests, secret scan and
 # soak in both environments (reliability/run.py; ~15 minutes).

@@ -5,6 +5,7 @@ The public API, all importable from the package itself::
     from openaiassistant import Assistant, AssistantSpec, ConnectionSettings, TurnResult
     from openaiassistant import Toolbox            # Python and HTTP function tools (tools/)
     from openaiassistant import ThreadRegistry     # the record of conversations (registry/)
+    from openaiassistant import KnowledgeBase      # vector stores of runbooks (knowledge/)
     from openaiassistant import AssistantError, ConfigError, TurnTimeoutError, ...  # errors.py
     from openaiassistant.testing import ScriptedBackend  # a test double at the engine's seam
 
@@ -27,12 +28,14 @@ _LAZY = {
     "TurnResult": "openaiassistant.result",
     "Toolbox": "openaiassistant.tools",
     "ThreadRegistry": "openaiassistant.registry",
+    "KnowledgeBase": "openaiassistant.knowledge",
 }
 
 __all__ = [*_errors.__all__, *_LAZY]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from openaiassistant.assistant import Assistant as Assistant
+    from openaiassistant.knowledge import KnowledgeBase as KnowledgeBase
     from openaiassistant.registry import ThreadRegistry as ThreadRegistry
     from openaiassistant.result import TurnResult as TurnResult
     from openaiassistant.settings import AssistantSpec as AssistantSpec

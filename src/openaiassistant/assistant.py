@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Unpack
 
 from openaiassistant import progress
@@ -26,19 +27,28 @@ from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TurnRequest
 from openaiassistant.backends.chat import ChatBackend
 from openaiassistant.backends.responses import ResponsesBackend
-from openaiassistant.content.inputs import UserInput, build_input
+from openaiassistant.backends.transport import get_client
+from openaiassistant.content.footnotes import check_mode
+from openaiassistant.content.inputs import UserInput
+from openaiassistant.content.parsing import build_input
+from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.coordination import conversation_locks, gate_for, turn_slot_for
 from openaiassistant.deadline import Clock, Deadline, Sleep
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.polling import RunTimes, shared_run_times
 from openaiassistant.engine.turn import Turn, TurnSetup
 from openaiassistant.errors import APIError, AssistantError, ConfigError
+from openaiassistant.observability.cost import require_price
+from openaiassistant.observability.prices import builtin_table
+from openaiassistant.observability.rounds import TraceTarget, finish_turn, turn_span
+from openaiassistant.observability.tracing import provider_name
 from openaiassistant.params import parse_params, validate_metadata, with_json_hint
 from openaiassistant.redaction import redact
 from openaiassistant.result import TurnResult
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, parse_decisions
 from openaiassistant.tools.base import Toolset
+from openaiassistant.turn_files import TurnFiles
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, TurnOptions, with_defaults
 from openaiassistant.values import clean_text, parse_seconds
 
@@ -109,6 +119,13 @@ class Assistant:
         server = connection.base_url or connection.azure_endpoint or ""
         key = (server, spec.backend, spec.assistant_id, spec.model)
         self._run_times = shared_run_times(key) if clock is time.monotonic else RunTimes()
+        self._prices = builtin_table().with_overrides(spec.prices)
+        self._trace = TraceTarget(
+            provider=provider_name(azure=connection.is_azure),
+            server_url=connection.base_url or connection.azure_endpoint,
+            backend=self._backend.name,
+            agent_id=spec.assistant_id,
+        )
 
     @property
     def backend(self) -> str:
@@ -120,18 +137,35 @@ class Assistant:
 
         ``options`` are the :class:`~openaiassistant.turn_options.TurnOptions` keywords
         (thread_id, params, metadata, stream, on_text, timeout, on_active_run, include_history,
-        on_tool_call, images, attachments, registry_tags, approvals; each explained there).
+        on_tool_call, images, attachments, registry_tags, approvals, citations, upload_policy,
+        files_dir; each explained there). Local and inline images and attachments are uploaded
+        before the turn; files code_interpreter wrote are in ``result.files`` (see :meth:`download`).
         A call of a tool marked ``requires_approval`` does not run: the turn ends with
         ``status="requires_approval"`` and ``pending_approvals``. ``on_progress`` receives a
         line whenever the turn waits for more than a couple of seconds or falls back to a mode
         the server takes (see :mod:`openaiassistant.progress`).
         Raises an :class:`~openaiassistant.errors.AssistantError` subclass on failure;
         invalid arguments raise ConfigError before anything is sent.
+        The turn is one ``invoke_agent`` span (see :mod:`openaiassistant.observability`);
+        ``result.usage`` and ``result.cost_usd`` say what it used and cost.
         """
         opts = with_defaults(options)
+        params = opts.get("params")
+        asked = params.get("model") if isinstance(params, Mapping) else None
+        model = str(asked) if asked else self.spec.model or self.connection.azure_deployment
+        with turn_span(
+            self._trace, model=model, thread_id=opts.get("thread_id"), tags=opts.get("registry_tags")
+        ) as span:
+            result = self._run(prompt, opts)
+            finish_turn(span, result)
+            return result
+
+    def _run(self, prompt: str | UserInput, opts: TurnOptions) -> TurnResult:
         decisions = parse_decisions(opts.get("approvals"))
         if decisions and isinstance(prompt, str) and not prompt.strip():
             prompt = "Continue."
+        mode = check_mode(opts.get("citations"))
+        files = TurnFiles(get_client(self.connection), policy=parse_upload_policy(opts.get("upload_policy")))
         request, deadline = self._prepare(prompt, opts)
         gate = ApprovalGate(self.tools) if self.tools is not None and ApprovalGate.needed(self.tools) else None
         answered = _Answered()
@@ -144,8 +178,7 @@ class Assistant:
                 deadline=deadline.monotonic_at(),
             )
             text = outcome if not isinstance(prompt, str) else f"{outcome}\n\n{prompt}"
-            user_input = build_input(text, images=opts.get("images"), attachments=opts.get("attachments"))
-            request = replace(request, user_input=user_input)
+            request = replace(request, user_input=replace(request.user_input, text=text))
         backend = self._recorded_backend(opts.get("thread_id"), deadline)
         setup = TurnSetup(
             backend=backend,
@@ -159,13 +192,18 @@ class Assistant:
             include_history=bool(opts.get("include_history")),
             default_model=self.spec.model or self.connection.azure_deployment,
             run_times=self._run_times,
+            prices=self._prices,
+            trace=self._trace,
         )
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
+            if request.user_input.pending:  # local and inline files go up first (all were checked)
+                turn = Turn(replace(setup, request=replace(request, user_input=files.upload(request.user_input))))
             slot = turn_slot_for(self.connection, deadline, clock=self._clock)  # max_concurrent_turns
             with progress.reporting(opts.get("on_progress")), slot:
                 result = turn.run()
+                result = files.finish(result, mode=mode)  # names resolved while the files exist
         except ApprovalRequired as stop:  # not a failure: the turn waits for a person
             _finish(backend, "requires_approval")
             return self._waiting_for_approval(turn, stop, tags, answered)
@@ -175,6 +213,8 @@ class Assistant:
                 self._remember(exc.thread_id, tags)  # a failed turn's conversation is still ours
                 _hint_backend(exc, opts.get("thread_id"), self.backend)
             raise
+        finally:
+            files.after_turn()
         _finish(backend, result.status)
         gate_for(self.connection, clock=self._clock).spend(result.usage.total_tokens)  # the pool's tokens/min
         self._remember(result.thread_id, tags)
@@ -182,6 +222,10 @@ class Assistant:
             result.approvals = answered.decided
             result.tool_calls = answered.records + result.tool_calls
         return result
+
+    def download(self, file: Any, directory: str | Path) -> Path:
+        """Save a file the turn produced (an entry of ``result.files``) into ``directory``."""
+        return TurnFiles(get_client(self.connection), policy=parse_upload_policy("keep")).download(file, directory)
 
     def _waiting_for_approval(
         self, turn: Turn, stop: ApprovalRequired, tags: Mapping[str, Any], answered: _Answered
@@ -204,6 +248,8 @@ class Assistant:
             approvals=answered.decided,
             run_id=turn.active.result_run_id,
             response_id=turn.active.result_response_id,
+            usage=turn.usage,  # the rounds before the stop were used, and cost
+            cost_usd=turn.cost.usd,
         )
 
     def _recorded_backend(self, thread_id: str | None, deadline: Deadline) -> Any:
@@ -239,6 +285,11 @@ class Assistant:
         tags = {field: next((str(meta[k]) for k in keys if meta.get(k)), None) for field, keys in REGISTRY_KEYS.items()}
         try:
             self.registry.record(thread_id=thread_id, backend=self.backend, metadata=meta, **tags)
+            if hasattr(self.registry, "engine"):  # a ThreadRegistry: note the server too (see registry/servers.py)
+                from openaiassistant.conversations import server_name
+                from openaiassistant.registry.servers import record_server
+
+                record_server(self.registry, thread_id, server_name(self.connection))
         except Exception as exc:  # noqa: BLE001 - the answer matters more than its bookkeeping
             logger.error(
                 "thread registry could not record %s: %s: %s", thread_id, type(exc).__name__, redact(str(exc))[:300]
@@ -268,7 +319,12 @@ class Assistant:
         user_input = (
             prompt
             if isinstance(prompt, UserInput)
-            else build_input(prompt, images=opts.get("images"), attachments=opts.get("attachments"))
+            else build_input(
+                prompt,
+                images=opts.get("images"),
+                attachments=opts.get("attachments"),
+                base_dir=Path(str(opts["files_dir"])) if opts.get("files_dir") else None,
+            )
         )
         if isinstance(user_input.text, str):  # a lone surrogate would fail the request unencodable
             user_input = dataclasses.replace(user_input, text=clean_text(user_input.text))
@@ -277,6 +333,8 @@ class Assistant:
             user_input.text,
             self.spec.instructions,
         )
+        model = run_params.model or self.spec.model or self.connection.azure_deployment
+        require_price(self._prices, model, max_cost_usd=run_params.max_cost_usd)
         metadata = opts.get("metadata")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError("metadata", "must be a mapping of up to 16 string keys to string values")

@@ -8,7 +8,8 @@
     │   ├── AuthenticationError     401 / 403: bad or missing API key
     │   ├── NotFoundError           404: assistant, thread/conversation or run does not exist
     │   ├── QuotaExceededError      429 insufficient_quota: never retried
-    │   └── ServerUnavailableError  connection failures, 5xx and 429 once retries ran out
+    │   ├── ServerUnavailableError  connection failures, 5xx and 429 once retries ran out
+    │   └── IndexingError           a vector store could not index files (``failures``: per file)
     ├── RunError                    the run/response ended without an answer
     │   ├── RunFailedError          status failed (code, message)
     │   ├── RunCancelledError       status cancelled: cancelled on the server, not by this turn
@@ -52,6 +53,7 @@ __all__ = [
     "AssistantError",
     "AuthenticationError",
     "ConfigError",
+    "IndexingError",
     "NotFoundError",
     "OutputValidationError",
     "QuotaExceededError",
@@ -137,6 +139,14 @@ class QuotaExceededError(APIError):
 
 class ServerUnavailableError(APIError):
     pass
+
+
+class IndexingError(APIError):
+    """Files that a vector store failed to index; ``failures`` maps each file to the server's reason."""
+
+    def __init__(self, message: str, *, failures: dict[str, str] | None = None, **ctx: Any) -> None:
+        self.failures = dict(failures or {})
+        super().__init__(message, **ctx)
 
 
 class RunError(AssistantError):

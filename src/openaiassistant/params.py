@@ -95,6 +95,9 @@ class RunParams:
     response_format: ResponseFormat | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+    # budgets, checked before each further model round (never sent to the server)
+    max_cost_usd: float | None = None
+    max_total_tokens: int | None = None
 
     def given(self, *names: str) -> dict[str, Any]:
         """The controls among ``names`` that were given (not None), by name."""
@@ -174,6 +177,14 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     if not text:
         raise ConfigError(name, "must not be empty")
     return text
+
+
+def _positive(name: str, value: Any) -> float:
+    """A finite number > 0 (numeric strings too)."""
+    number = parse_number(name, value, low=0.0)
+    if number <= 0:
+        raise ConfigError(name, f"must be a number > 0, got {value!r}")
+    return number
 
 
 def _boolean(name: str, value: Any, _backend: str) -> bool:
@@ -316,4 +327,6 @@ _PARSERS: dict[str, Any] = {
     "response_format": _response_format,
     "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
     "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
+    "max_cost_usd": lambda n, v, b: _positive(n, v),
+    "max_total_tokens": lambda n, v, b: parse_count(n, v, low=1, high=10**12),
 }

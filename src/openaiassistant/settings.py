@@ -181,6 +181,9 @@ class AssistantSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     vector_store_ids: tuple[str, ...] = ()
     background: bool = True
+    # per-model prices (USD per 1M tokens) over the built-in table: {model: {input, cached_input,
+    # output}} (see observability/prices.py)
+    prices: Mapping[str, Any] = field(default_factory=dict)
     # server-run tools (tools/hosted.py): entries such as {"web_search": {}}, or HostedTool records
     hosted_tools: tuple[Any, ...] = ()
 
@@ -200,6 +203,10 @@ class AssistantSpec:
             raise ConfigError("assistant_id", "required on the assistants backend")
         if self.instructions is not None and not isinstance(self.instructions, str):
             raise ConfigError("instructions", "must be a string")
+        if self.prices:
+            from openaiassistant.observability.prices import parse_prices
+
+            parse_prices(self.prices)
         if isinstance(self.vector_store_ids, str) or not all(isinstance(v, str) and v for v in self.vector_store_ids):
             raise ConfigError("vector_store_ids", "must be a list of vector store ids")
         if self.backend == "chat" and self.vector_store_ids:

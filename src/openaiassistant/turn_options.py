@@ -7,6 +7,7 @@ fills one from its flags. :data:`DEFAULTS` says what a keyword left out means.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
@@ -36,7 +37,11 @@ class TurnOptions(TypedDict, total=False):
     approve, note}``) answers the calls an earlier turn of the thread left waiting for a person
     (see :mod:`openaiassistant.approvals`). ``on_progress`` receives a line whenever the turn
     waits for more than a couple of seconds or falls back to a mode the server takes (see
-    :mod:`openaiassistant.progress`).
+    :mod:`openaiassistant.progress`). ``citations`` (raw | strip | footnotes, default raw)
+    renders the answer's citations into its text (:mod:`openaiassistant.content.footnotes`).
+    Local and inline images and attachments are uploaded before the turn under
+    ``upload_policy`` (keep | delete_after_turn | expire_after: AGE; default expire_after: 7d),
+    local paths only inside ``files_dir`` when it is given (see docs/content.md).
     """
 
     thread_id: str | None
@@ -53,10 +58,19 @@ class TurnOptions(TypedDict, total=False):
     registry_tags: Mapping[str, Any] | None
     approvals: Any
     on_progress: Callable[[str], None] | None
+    citations: str
+    upload_policy: Any
+    files_dir: str | os.PathLike[str] | None
 
 
 NAMES = frozenset(TurnOptions.__annotations__)
-DEFAULTS: TurnOptions = {"stream": True, "timeout": DEFAULT_TIMEOUT, "on_active_run": "wait", "include_history": False}
+DEFAULTS: TurnOptions = {
+    "stream": True,
+    "timeout": DEFAULT_TIMEOUT,
+    "on_active_run": "wait",
+    "include_history": False,
+    "citations": "raw",
+}
 
 
 def with_defaults(options: Mapping[str, Any]) -> TurnOptions:

@@ -114,3 +114,35 @@ def clean_text(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(
+    where: str, value: Any, *, minimum: float = 0, maximum: float | None = None, unit_required: bool = False
+) -> float:
+    """A length of time written as a number and a unit (``90s``, ``30m``, ``12h``, ``7d``), or
+    (unless ``unit_required``) a number of seconds; returns seconds, within ``[minimum, maximum]``."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    try:
+        if isinstance(text, str) and text[-1:] in _DURATION_UNITS:
+            seconds = float(text[:-1]) * _DURATION_UNITS[text[-1]]
+        elif isinstance(text, (int, float, str)) and not isinstance(text, bool) and not unit_required:
+            seconds = float(text)
+        else:
+            raise ValueError(text)
+    except (ValueError, IndexError):
+        raise ConfigError(where, f"expected a duration such as 90s, 30m, 12h or 7d, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < minimum or (maximum is not None and seconds > maximum):
+        bounds = f"from {_human(minimum)}" + (f" to {_human(maximum)}" if maximum is not None else "")
+        raise ConfigError(where, f"must be {bounds}, got {value!r}")
+    return seconds
+
+
+def _human(seconds: float) -> str:
+    for unit in ("d", "h", "m"):
+        size = _DURATION_UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

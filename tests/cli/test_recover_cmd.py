@@ -14,7 +14,17 @@ from openaiassistant.cli.main import main
 
 def test_nothing_to_recover(emulator: Any, tmp_path: Any, capsys: Any) -> None:
     url = f"sqlite:///{tmp_path}/threads.db"
-    argv = ["threads", "--registry", url, "recover", "--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
+    argv = [
+        "threads",
+        "--registry",
+        url,
+        "--create",
+        "recover",
+        "--base-url",
+        emulator.base_url,
+        "--api-key",
+        "sk-cli-rec-0001",
+    ]
     assert main(argv) == 0
     assert "no orphaned runs" in capsys.readouterr().out
     assert main([*argv, "--json"]) == 0
@@ -32,7 +42,7 @@ def test_nothing_to_recover(emulator: Any, tmp_path: Any, capsys: Any) -> None:
 def test_bad_coordination_flags(emulator: Any, tmp_path: Any, capsys: Any, flags: list[str], named: str) -> None:
     url = f"sqlite:///{tmp_path}/threads.db"
     common = ["--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
-    assert main(["threads", "--registry", url, "recover", *common, *flags]) == 2
+    assert main(["threads", "--registry", url, "--create", "recover", *common, *flags]) == 2
     assert named in capsys.readouterr().err
     assert main(["ask", "hello", *common, "--model", "gpt-4o-mini", *flags]) == 2
     err = capsys.readouterr().err

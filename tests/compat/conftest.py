@@ -52,6 +52,19 @@ COMPAT_RULES: list[dict[str, Any]] = [
     },
     {"name": "verdict", "match": "(?i)give the verdict", "json": {"severity": "critical", "reason": "disk full"}},
     {"name": "hang", "match": "(?i)hang forever", "fault": {"kind": "stuck"}},
+    {  # llama-stack runs file_search itself: the model calls it, then cites a chunk the way
+        # llama-stack asks (<|file-id|>), which it turns into a file_citation annotation
+        "name": "runbook-search",
+        "match": "(?i)search the runbooks for (?P<q>\\w+)",
+        "tool_calls": [{"name": "file_search", "arguments": {"query": "{{ match.q }}"}}],
+        "then": [
+            {
+                "match": "cite as <\\|(?P<fid>[^|]+)\\|>\\\\n# \\w+\\\\n(?P<chunk>[^\\\\]*)",
+                "reply": "{{ output_match.chunk }} <|{{ output_match.fid }}|>.",
+            },
+            {"default": True, "reply": "Nothing found: {{ tool_outputs_json }}"},
+        ],
+    },
     {
         "name": "slow",
         "match": "(?i)count slowly",

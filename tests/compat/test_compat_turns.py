@@ -203,7 +203,7 @@ def test_file_search_vector_stores(server: Any, cell: Cell) -> None:
         cell("file_search", f"no: vector stores answer HTTP {exc.status_code} ({words[:90]})")
         return
     assert store.get("id")
-    cell("file_search", "vector stores exist (not run here: no embedding model can be installed offline)")
+    cell("file_search", "vector stores exist (see knowledge sync and file_search turn)")
 
 
 # -- errors ------------------------------------------------------------------------------------

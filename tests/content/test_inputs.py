@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openaiassistant.content import build_input, from_assistants_annotations, from_responses_annotations
+from openaiassistant.content import assistants_format, build_input, responses_format
 from openaiassistant.errors import ConfigError
 
 
@@ -14,7 +14,7 @@ def test_responses_message_has_text_images_and_files_in_order():
         images=["https://grafana.example/render.png", {"file_id": "file-img", "detail": "high"}],
         attachments=[{"file_id": "file-log", "tools": ["file_search"]}],
     )
-    assert ui.responses_message() == {
+    assert responses_format.message_item(ui) == {
         "type": "message",
         "role": "user",
         "content": [
@@ -32,7 +32,7 @@ def test_assistants_message_uses_content_parts_and_attachments():
         images=[{"url": "https://x.example/a.png", "detail": "low"}],
         attachments=["file-1", {"file_id": "file-2", "tools": [{"type": "code_interpreter"}, "file_search"]}],
     )
-    msg = ui.assistants_message()
+    msg = assistants_format.message(ui)
     assert msg["content"] == [
         {"type": "text", "text": "Analyze"},
         {"type": "image_url", "image_url": {"url": "https://x.example/a.png", "detail": "low"}},
@@ -44,7 +44,7 @@ def test_assistants_message_uses_content_parts_and_attachments():
 
 
 def test_plain_text_stays_a_string_on_assistants():
-    assert build_input("hi").assistants_message() == {"role": "user", "content": "hi"}
+    assert assistants_format.message(build_input("hi")) == {"role": "user", "content": "hi"}
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_empty_prompt_is_rejected():
 
 
 def test_citations_are_normalized_from_both_apis():
-    resp = from_responses_annotations(
+    resp = responses_format.citations(
         [
             {"type": "file_citation", "file_id": "file-1", "filename": "runbook.md", "index": 12},
             {"type": "url_citation", "url": "https://w.example", "title": "W", "start_index": 1, "end_index": 5},
@@ -80,7 +80,7 @@ def test_citations_are_normalized_from_both_apis():
         {"type": "file_citation", "file_id": "file-1", "filename": "runbook.md", "start_index": 12},
         {"type": "url_citation", "url": "https://w.example", "title": "W", "start_index": 1, "end_index": 5},
     ]
-    asst = from_assistants_annotations(
+    asst = assistants_format.citations(
         [
             {
                 "type": "file_citation",

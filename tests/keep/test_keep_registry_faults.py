@@ -36,7 +36,7 @@ def _workflow() -> dict[str, Any]:
 
 
 def _run(tmp_path: Path, auth: dict[str, Any]) -> Any:
-    from openaiassistant.keep import runner
+    from openaiassistant.harness import runner
 
     path = tmp_path / "providers.yaml"
     path.write_text(yaml.safe_dump({"reg-assistant": {"authentication": auth}}))

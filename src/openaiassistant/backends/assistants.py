@@ -54,6 +54,7 @@ from openaiassistant.backends.transport import (
     wait_before_resend,
     with_hint,
 )
+from openaiassistant.content import assistants_format
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import AssistantError, ConfigError, NotFoundError, ServerUnavailableError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
@@ -263,7 +264,7 @@ class AssistantsSession(SessionBase):
     @guarded("start a run")
     def start(self) -> Started:
         """The turn's run, carrying the user's message."""
-        return self._open(self._request.user_input.assistants_message())
+        return self._open(assistants_format.message(self._request.user_input))
 
     @surfaced
     @guarded("start a run")

@@ -17,7 +17,7 @@ from openaiassistant.backends.base import (
     Retryable,
     TurnOutput,
 )
-from openaiassistant.content.citations import from_assistants_annotations
+from openaiassistant.content import assistants_format
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.settings import AssistantSpec
@@ -136,11 +136,7 @@ def run_usage(run: Any) -> Usage | None:
     usage = get(run, "usage")
     if usage is None:
         return None
-    return Usage(
-        input_tokens=int(get(usage, "prompt_tokens") or 0),
-        output_tokens=int(get(usage, "completion_tokens") or 0),
-        total_tokens=int(get(usage, "total_tokens") or 0),
-    )
+    return Usage.from_wire(usage)  # details (cached, reasoning) where a compatible server sends them
 
 
 def run_output(messages: list[Any]) -> TurnOutput:
@@ -152,7 +148,8 @@ def run_output(messages: list[Any]) -> TurnOutput:
             if kind == "text":
                 text = get(part, "text")
                 output.texts.append(get(text, "value") or "")
-                output.citations.extend(from_assistants_annotations([plain(a) for a in get(text, "annotations") or []]))
+                annotations = [plain(a) for a in get(text, "annotations") or []]
+                output.citations.extend(assistants_format.citations(annotations, part=len(output.texts) - 1))
             elif kind == "refusal":
                 output.refusals.append(get(part, "refusal") or "")
     return output

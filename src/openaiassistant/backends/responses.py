@@ -29,6 +29,7 @@ from openaiassistant.backends.base import RunRef, Started, Step, TurnRequest
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.backends.local_conversation import LocalConversation, is_local
 from openaiassistant.backends.local_conversation import history as local_history
+from openaiassistant.backends.responses_files import ConversationFiles, delete_store
 from openaiassistant.backends.session import OtherRunOnServer, SessionBase, busy
 from openaiassistant.backends.signals import ConversationBusy, MaybeLanded, StreamBrokeEarly, surfaced
 from openaiassistant.backends.transport import (
@@ -42,6 +43,7 @@ from openaiassistant.backends.transport import (
     with_hint,
 )
 from openaiassistant.backends.window import WindowTurn, window_input
+from openaiassistant.content import responses_format
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import APIError, ConfigError, NotFoundError, ServerUnavailableError, TurnTimeoutError
 from openaiassistant.params import RunParams
@@ -103,6 +105,7 @@ class ResponsesBackend:
     def delete_thread(self, thread_id: str) -> bool:
         if is_local(thread_id):
             return bool(self.log().delete(thread_id))
+        delete_store(self, thread_id, Deadline(timeout=_NO_DEADLINE))  # its own vector store first
         deleted = self.call(
             lambda t: self.client.delete(f"/conversations/{thread_id}", cast_to=object, options={"timeout": t}),
             Deadline(timeout=_NO_DEADLINE),
@@ -191,6 +194,9 @@ class ResponsesSession(SessionBase):
         self._calls: dict[str, ToolCall] = {}
         self._window: WindowTurn | None = None  # a last_messages turn running beside the conversation
         self._local: LocalConversation | None = None  # the conversation, when our log keeps it
+        self._files = ConversationFiles(backend=backend, server=backend.server, deadline=deadline)
+        self._file_tools: list[dict[str, Any]] | None = None  # the conversation's file_search / code_interpreter
+        self._direct_files: list[str] = []  # files file_search cannot index: given as input_file parts
         self._sent: list[dict[str, Any]] | None = None  # the input of our newest response
         self._uncertain = False  # a request carrying ``_sent`` broke: it may have landed
         self._before: str | None = None  # newest item before our first request (None: empty)
@@ -201,7 +207,7 @@ class ResponsesSession(SessionBase):
     @guarded("start a response")
     def start(self) -> Started:
         if self._sent is None:
-            self._sent = [self._request.user_input.responses_message()]
+            self._sent = [self._message()]
         return self._open()
 
     @surfaced
@@ -258,7 +264,7 @@ class ResponsesSession(SessionBase):
     # -- internals ----------------------------------------------------------------------------
     def _open(self) -> Started:
         """The turn's first response (or a new one after a retryable failure)."""
-        message = self._request.user_input.responses_message()
+        message = self._message()
         try:
             thread_id = self._conversation()
             truncation = self._request.params.truncation_strategy
@@ -275,6 +281,17 @@ class ResponsesSession(SessionBase):
             return self._track(self._create(window_input(recent, truncation.last_messages or 1, [message])))
         except ConversationBusy as refused:
             return self._busy(refused)
+
+    def _message(self) -> dict[str, Any]:
+        """The user's message; its files go to the conversation's store and the turn's container
+        first (once per turn), and those the store cannot index into the message itself."""
+        if self._file_tools is None:
+            thread_id = self._conversation()
+            kept = self._local is None  # a conversation in our log has no metadata on the server
+            self._file_tools, self._direct_files = self._files.tools(thread_id, self._request.user_input, remember=kept)
+        message = responses_format.message_item(self._request.user_input, file_parts=False)
+        message["content"].extend({"type": "input_file", "file_id": f} for f in self._direct_files)
+        return message
 
     def _busy(self, refused: ConversationBusy) -> base.Busy:
         return busy(refused, lambda ref: self._backend.other_response(ref, self._deadline), kind="response")
@@ -363,6 +380,7 @@ class ResponsesSession(SessionBase):
         server has no Conversations API)."""
         if self._thread_id is None:
             self._thread_id = self._new_conversation()
+            self._files.created(self._thread_id, self._request.thread_metadata)
         if self._local is None and is_local(self._thread_id):
             self._local = LocalConversation(log=self._backend.log(), conversation_id=self._thread_id)
         return self._thread_id
@@ -593,8 +611,14 @@ class ResponsesSession(SessionBase):
         if instructions:
             body["instructions"] = instructions
         tools = [rw.responses_tool(d) for d in self._request.tools]
-        if spec.vector_store_ids:
-            tools.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
+        own = self._file_tools or []
+        stores = [
+            *spec.vector_store_ids,
+            *(s for t in own if t["type"] == "file_search" for s in t["vector_store_ids"]),
+        ]
+        if stores:  # the assistant's knowledge and the conversation's own files, in one file_search
+            tools.append({"type": "file_search", "vector_store_ids": list(dict.fromkeys(stores))})
+        tools.extend(t for t in own if t["type"] != "file_search")  # the turn's code_interpreter files
         tools = hosted_wire.with_hosted(tools, spec.hosted_tools)
         if tools:
             body["tools"] = tools

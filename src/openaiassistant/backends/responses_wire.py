@@ -11,7 +11,7 @@ from typing import Any
 
 from openaiassistant.backends import base
 from openaiassistant.backends.hosted_wire import hosted_records
-from openaiassistant.content.citations import from_responses_annotations
+from openaiassistant.content import responses_format
 from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition
@@ -35,7 +35,9 @@ def responses_output(obj: dict[str, Any]) -> tuple[base.TurnOutput, list[ToolCal
             for part in item.get("content") or []:
                 if part.get("type") == "output_text":
                     output.texts.append(part.get("text") or "")
-                    output.citations.extend(from_responses_annotations(part.get("annotations") or []))
+                    output.citations.extend(
+                        responses_format.citations(part.get("annotations") or [], part=len(output.texts) - 1)
+                    )
                 elif part.get("type") == "refusal":
                     output.refusals.append(part.get("refusal") or "")
         elif kind == "function_call":
@@ -73,11 +75,7 @@ def responses_usage(obj: dict[str, Any]) -> Usage | None:
     usage = obj.get("usage")
     if not usage or obj.get("status") in ("queued", "in_progress"):
         return None
-    return Usage(
-        input_tokens=int(usage.get("input_tokens") or 0),
-        output_tokens=int(usage.get("output_tokens") or 0),
-        total_tokens=int(usage.get("total_tokens") or 0),
-    )
+    return Usage.from_wire(usage)  # with cached and reasoning tokens where the server reports them
 
 
 def responses_message(item: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from openaiassistant.errors import (
     ServerUnavailableError,
     TurnTimeoutError,
 )
+from openaiassistant.observability.requests import traced_request
 from openaiassistant.settings import ConnectionSettings
 
 log = logging.getLogger("openaiassistant.backends")
@@ -100,6 +101,7 @@ def is_transport_error(exc: BaseException) -> bool:
     return any(cls.__name__ in ("TransportError", "HTTPError", "StreamError") for cls in type(exc).__mro__)
 
 
+@traced_request  # one span per request, each retry an event (observability/requests.py)
 def call(
     fn: Callable[[float], T],
     *,

@@ -130,8 +130,69 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="record the conversation in this thread registry (SQLAlchemy URL; env OPENAIASSISTANT_REGISTRY)",
     )
+    _content_flags(parser)
+    parser.add_argument(
+        "--max-cost-usd",
+        default=None,
+        metavar="USD",
+        help="stop the turn before a further round once it cost this much",
+    )
+    parser.add_argument(
+        "--max-total-tokens",
+        default=None,
+        metavar="N",
+        help="stop the turn before a further round past this many tokens",
+    )
+    parser.add_argument(
+        "--prices",
+        default=os.environ.get("OPENAIASSISTANT_PRICES"),
+        metavar="JSON|FILE",
+        help='per-model prices in USD per 1M tokens, e.g. \'{"my-model": {"input": 1, "output": 4}}\' '
+        "(env OPENAIASSISTANT_PRICES)",
+    )
     add_coordination_flags(parser)
     parser.set_defaults(func=run)
+
+
+def _content_flags(parser: argparse.ArgumentParser) -> None:
+    """Files, images, knowledge and citations of a turn (see docs/content.md)."""
+    group = parser.add_argument_group("files and knowledge")
+    group.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH[:TOOL]",
+        help="attach a local file (repeatable); TOOL file_search (default) or code_interpreter",
+    )
+    group.add_argument("--image", action="append", default=[], metavar="PATH|URL", help="an image (repeatable)")
+    group.add_argument(
+        "--vector-store",
+        action="append",
+        default=[],
+        metavar="ID|NAME",
+        help="search this vector store (repeatable; see openaiassistant knowledge)",
+    )
+    group.add_argument(
+        "--citations",
+        choices=("raw", "strip", "footnotes"),
+        default="footnotes",
+        help="how citations appear in the answer (default footnotes: [1] and a list of sources)",
+    )
+    group.add_argument("--download", metavar="DIR", default=None, help="save files the assistant wrote into DIR")
+    group.add_argument(
+        "--upload-policy",
+        default=None,
+        metavar="POLICY",
+        help="keep | delete_after_turn | expire_after:AGE for uploaded files (default expire_after:7d)",
+    )
+
+
+def _attachment(text: str) -> dict[str, Any]:
+    """``PATH`` or ``PATH:file_search`` / ``PATH:code_interpreter``."""
+    path, sep, tool = text.rpartition(":")
+    if sep and tool in ("file_search", "code_interpreter"):
+        return {"path": path, "tools": [tool]}
+    return {"path": text}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,8 +200,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from openaiassistant.errors import AssistantError, ConfigError
+    from openaiassistant.observability.sdk_setup import configure_from_env
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # OTEL_TRACES_EXPORTER=console|otlp: the turn's spans (console: on stderr)
+    shutdown = configure_from_env(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
     try:
         assistant, params, metadata = _build(args)
         return _ask(args, assistant, params, metadata, err)
@@ -153,6 +217,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")
         return EXIT_INTERRUPTED
+    finally:
+        if shutdown is not None:
+            shutdown()  # exports what is left
 
 
 def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str]]:
@@ -165,6 +232,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     if args.response_format:
         params["response_format"] = args.response_format
     metadata = dict(_pairs(args.metadata, "--metadata"))
+    for name in ("max_cost_usd", "max_total_tokens"):
+        if getattr(args, name, None) is not None:
+            params[name] = getattr(args, name)
     endpoint = args.azure_endpoint or (
         args.base_url if args.base_url and (is_azure_url(args.base_url) or args.api_version) else None
     )
@@ -193,7 +263,12 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
             "(e.g. --registry sqlite:///threads.db; env OPENAIASSISTANT_REGISTRY)",
         )
     spec = AssistantSpec(
-        backend=args.backend, model=args.model, instructions=args.instructions, assistant_id=args.assistant_id
+        backend=args.backend,
+        model=args.model,
+        instructions=args.instructions,
+        assistant_id=args.assistant_id,
+        vector_store_ids=_vector_stores(args.vector_store, connection),
+        prices=_prices(args.prices),
     )
     tools = None
     if args.tools:
@@ -219,11 +294,26 @@ def _build(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, str
     return Assistant(connection=connection, spec=spec, tools=tools, registry=registry), params, metadata
 
 
+def _vector_stores(refs: list[str], connection: Any) -> tuple[str, ...]:
+    """Vector stores by id, or by name (looked up on the server)."""
+    if not any(not ref.startswith("vs_") for ref in refs):
+        return tuple(refs)
+    from openaiassistant.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.connect(connection)
+    return tuple(ref if ref.startswith("vs_") else kb.get(ref).id for ref in refs)
+
+
 def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metadata: dict[str, str], err: Any) -> int:
     streamed = args.stream and not args.json
 
+    streamed_parts: list[str] = []
+    markers = MarkerFilter(args.citations)
+
     def on_text(delta: str) -> None:
-        sys.stdout.write(delta)
+        shown = markers.feed(delta)
+        streamed_parts.append(shown)
+        sys.stdout.write(shown)
         sys.stdout.flush()
 
     def on_tool_call(record: Any) -> None:
@@ -256,22 +346,115 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
         on_active_run=args.on_active_run,
         include_history=args.history,
         on_tool_call=None if args.json else on_tool_call,
+        images=list(args.image) or None,
+        attachments=[_attachment(f) for f in args.file] or None,
+        citations=args.citations,
+        upload_policy=args.upload_policy,
     )
+    saved = [assistant.download(f, args.download) for f in result.files] if args.download else []
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        data = result.to_dict()
+        if saved:
+            data["downloaded"] = [str(path) for path in saved]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     if not streamed:
         sys.stdout.write(result.text)
+    else:  # what the rendering added after the stream (footnotes: the sources)
+        streamed_parts.append(markers.feed("", end=True))
+        sys.stdout.write(_rendered_tail("".join(streamed_parts), result.text))
     sys.stdout.write("\n")
     sys.stdout.flush()
     if args.history:
         _print_history(result, err)
+    _notes(result, saved, err)
+    return 0
+
+
+def _notes(result: Any, saved: list[Any], err: Any) -> None:
+    """What stderr says after the answer: refusal, early stop, files written, the conversation."""
     if result.refusal:
         err.print(f"[yellow]refused:[/] {result.refusal}")
     if result.status == "incomplete":
         err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
-    err.print(f"[dim]thread {result.thread_id} · {result.usage.total_tokens} tokens · {result.duration_ms:.0f} ms[/]")
-    return 0
+    for entry in result.files:
+        err.print(f"[cyan]file[/] {entry['filename']} ({entry['file_id']})", markup=True, highlight=False)
+    for path in saved:
+        err.print(f"[green]saved[/] {path}")
+    if result.status == "budget_exceeded":
+        err.print(f"[yellow]stopped:[/] {result.incomplete_reason} reached before the next round (the run was closed)")
+    err.print(_summary(result))
+
+
+class MarkerFilter:
+    """Citation markers (``【4:0†runbook.md】``, Assistants) taken out of streamed text as it
+    comes: dropped for ``strip``, ``[n]`` (numbered by source, as the final rendering does) for
+    ``footnotes``, kept for ``raw``."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._held = ""
+        self._numbers: dict[str, int] = {}
+
+    def feed(self, text: str, *, end: bool = False) -> str:
+        if self.mode == "raw":
+            return text
+        out, buffer = [], self._held + text
+        while buffer:
+            start = buffer.find("【")
+            if start < 0:
+                out.append(buffer)
+                buffer = ""
+                break
+            out.append(buffer[:start])
+            close = buffer.find("】", start)
+            if close < 0:
+                break
+            out.append(self._mark(buffer[start + 1 : close]))
+            buffer = buffer[close + 1 :]
+        self._held = "" if end else buffer
+        if end and buffer:
+            out.append(buffer)
+        return "".join(out)
+
+    def _mark(self, inner: str) -> str:
+        if self.mode != "footnotes":
+            return ""
+        source = inner.rpartition("†")[2] or inner
+        return f"[{self._numbers.setdefault(source, len(self._numbers) + 1)}]"
+
+
+def _rendered_tail(streamed: str, rendered: str) -> str:
+    if rendered.startswith(streamed):
+        return rendered[len(streamed) :]
+    at = rendered.rfind("\n\nSources:\n")
+    return rendered[at:] if at >= 0 else ""
+
+
+def _summary(result: Any) -> str:
+    """The last line: conversation, tokens (cached, reasoning), cost, time."""
+    usage = result.usage
+    details = [
+        f"{n} {what}" for n, what in ((usage.cached_tokens, "cached"), (usage.reasoning_tokens, "reasoning")) if n
+    ]
+    tokens = f"{usage.total_tokens} tokens" + (f" ({', '.join(details)})" if details else "")
+    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost unknown (no price for the model)"
+    return f"[dim]thread {result.thread_id} · {tokens} · {cost} · {result.duration_ms:.0f} ms[/]"
+
+
+def _prices(value: str | None) -> dict[str, Any]:
+    """``--prices``: JSON text, or a JSON/YAML file holding it."""
+    from openaiassistant.observability.prices import parse_prices
+
+    if not value:
+        return {}
+    text = value
+    if not value.lstrip().startswith("{") and os.path.isfile(value):
+        import yaml
+
+        with open(value, encoding="utf-8") as handle:
+            return parse_prices(yaml.safe_load(handle), where="--prices") or {}
+    return parse_prices(text, where="--prices") or {}
 
 
 def _print_history(result: Any, err: Any) -> None:

@@ -19,6 +19,7 @@ _SUBCOMMANDS = (
     "openaiassistant.cli.keep_cmd",
     "openaiassistant.cli.demo_cmd",
     "openaiassistant.cli.threads_cmd",
+    "openaiassistant.cli.knowledge_cmd",
 )
 
 

@@ -52,7 +52,9 @@ class _Answer:
     tool_calls: list[dict[str, Any]]
     finish_reason: str
     prompt_tokens: int
-    completion_tokens: int
+    completion_tokens: int  # reasoning included, as live
+    reasoning_tokens: int = 0  # the step's reasoning_tokens (usage details)
+    cached_tokens: int = 0  # the prompt's prefix an earlier completion read (emulator/prompt_cache.py)
 
 
 # -- reading the request ---------------------------------------------------------------------
@@ -213,6 +215,17 @@ def _check_body(emulator: Emulator, body: dict[str, Any]) -> list[dict[str, Any]
 
 # -- answering -------------------------------------------------------------------------------
 def _answer(emulator: Emulator, plan: Plan, body: dict[str, Any], messages: list[dict[str, Any]]) -> _Answer:
+    answer = _answered(emulator, plan, body, messages)
+    units = [(f"message:{m.get('role')}", message_text(m)) for m in messages]
+    answer.cached_tokens = emulator.state.prompt_cache.read(units)
+    answer.reasoning_tokens = plan.step.reasoning_tokens if plan.step is not None else 0
+    answer.completion_tokens += answer.reasoning_tokens
+    said = answer.text if answer.text is not None else json.dumps(answer.tool_calls)
+    emulator.state.prompt_cache.write([*units, ("message:assistant", said)])
+    return answer
+
+
+def _answered(emulator: Emulator, plan: Plan, body: dict[str, Any], messages: list[dict[str, Any]]) -> _Answer:
     prompt_tokens = sum(count_tokens(message_text(m)) for m in messages)
     if plan.kind == "tool_calls":
         calls: list[dict[str, Any]] = []
@@ -250,9 +263,9 @@ def _usage(answer: _Answer) -> dict[str, Any]:
         "prompt_tokens": answer.prompt_tokens,
         "completion_tokens": answer.completion_tokens,
         "total_tokens": answer.prompt_tokens + answer.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": answer.cached_tokens, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": answer.reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

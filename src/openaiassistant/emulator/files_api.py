@@ -1,4 +1,9 @@
-"""``/v1/files``: multipart upload, list, retrieve, content, delete.
+"""``/v1/files``: multipart upload, list, retrieve, content, delete; files that expire.
+
+An upload may carry ``expires_after`` (form fields ``expires_after[anchor]=created_at`` and
+``expires_after[seconds]``, 3600 to 2592000, as the live API takes them): its ``expires_at`` is
+set, and once the emulator's clock passes it the file is gone (404, no longer listed, searched
+or attached), as on the live API.
 
 The multipart body is parsed with the standard library's ``email`` parser so the emulator does
 not need ``python-multipart``.
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +21,9 @@ from starlette.routing import Route
 
 from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, ok, paginate
 from openaiassistant.emulator.state import FileRecord
+
+if TYPE_CHECKING:
+    from openaiassistant.emulator.context import Emulator
 
 _PURPOSES = {
     "assistants",
@@ -29,7 +37,7 @@ _PURPOSES = {
 }
 
 
-def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes, str] | None]:
+def parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes, str] | None]:
     """Return the plain form fields and the ``file`` part as (filename, bytes, content type)."""
     if not content_type.startswith("multipart/form-data"):
         raise ApiProblem(400, "Expected a multipart/form-data body.")
@@ -50,7 +58,7 @@ def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tup
 
 async def create_file(request: Request) -> Response:
     emulator = emulator_of(request)
-    fields, upload = _parse_multipart(request.headers.get("content-type", ""), await request.body())
+    fields, upload = parse_multipart(request.headers.get("content-type", ""), await request.body())
     if upload is None:
         raise ApiProblem(400, "Missing required parameter: 'file'.", param="file")
     purpose = fields.get("purpose")
@@ -59,6 +67,7 @@ async def create_file(request: Request) -> Response:
     if purpose not in _PURPOSES:
         raise ApiProblem(400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
     filename, content, content_type = upload
+    expires_at = _expires_at(fields, emulator.clock.now())
     obj: dict[str, Any] = {
         "id": new_id("file-"),
         "object": "file",
@@ -68,12 +77,46 @@ async def create_file(request: Request) -> Response:
         "purpose": purpose,
         "status": "processed",
     }
+    if expires_at is not None:
+        obj["expires_at"] = expires_at
     emulator.state.files[obj["id"]] = FileRecord(obj=obj, content=content, content_type=content_type)
     return ok(obj)
 
 
+def _expires_at(fields: dict[str, str], created_at: int) -> int | None:
+    anchor, seconds = fields.get("expires_after[anchor]"), fields.get("expires_after[seconds]")
+    if anchor is None and seconds is None:
+        return None
+    if anchor != "created_at":
+        raise ApiProblem(
+            400, f"Invalid value for 'expires_after.anchor': {anchor!r}; expected 'created_at'.", param="expires_after"
+        )
+    try:
+        value = int(seconds or "")
+    except ValueError:
+        raise ApiProblem(400, "Invalid 'expires_after.seconds': expected an integer.", param="expires_after") from None
+    if not 3600 <= value <= 2592000:
+        raise ApiProblem(
+            400,
+            "Invalid 'expires_after.seconds': must be between 3600 (1 hour) and 2592000 (30 days).",
+            param="expires_after",
+        )
+    return created_at + value
+
+
+def sweep_expired(emulator: Emulator) -> None:
+    """Forget the files whose ``expires_at`` has passed (the live API deletes them)."""
+    moment = emulator.clock.now()
+    files = emulator.state.files
+    for file_id in [
+        k for k, r in files.items() if r.obj.get("expires_at") is not None and r.obj["expires_at"] <= moment
+    ]:
+        del files[file_id]
+
+
 def _file(request: Request) -> FileRecord:
     file_id = request.path_params["file_id"]
+    sweep_expired(emulator_of(request))
     record = emulator_of(request).state.files.get(file_id)
     if record is None:
         raise not_found(f"No such File object: {file_id}")
@@ -81,6 +124,7 @@ def _file(request: Request) -> FileRecord:
 
 
 async def list_files(request: Request) -> Response:
+    sweep_expired(emulator_of(request))
     records = [r.obj for r in emulator_of(request).state.files.values()]
     purpose = request.query_params.get("purpose")
     if purpose:

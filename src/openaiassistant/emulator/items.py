@@ -119,11 +119,28 @@ def item_text(item: dict[str, Any]) -> str:
     return ""
 
 
+def prompt_units(instructions: str | None, items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """A prompt as the prompt cache sees it: the instructions, then each item (kind, text)."""
+    units = [("instructions", instructions or "")]
+    units.extend((f"{item.get('type')}:{item.get('role', '')}", item_text(item)) for item in items)
+    return units
+
+
 def latest_user_text(items: list[dict[str, Any]]) -> str:
     for item in reversed(items):
         if item.get("type") == "message" and item.get("role") == "user":
             return item_text(item)
     return ""
+
+
+def latest_user_files(items: list[dict[str, Any]]) -> list[str]:
+    """File ids the latest user message carries (``input_file`` and ``input_image`` parts)."""
+    for item in reversed(items):
+        if item.get("type") == "message" and item.get("role") == "user":
+            content = item.get("content")
+            parts = content if isinstance(content, list) else []
+            return [str(p["file_id"]) for p in parts if isinstance(p, dict) and p.get("file_id")]
+    return []
 
 
 def context_tokens(items: list[dict[str, Any]], instructions: str | None) -> int:

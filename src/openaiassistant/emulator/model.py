@@ -23,6 +23,7 @@ from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import MISSING, Latency, Script, Step
 
 _TEMPLATE = re.compile(r"\{\{\s*([\w.\-]+)\s*\}\}")
+CITE = "\x00"  # what ``{{ cite }}`` renders to until the lifecycle puts a citation there
 
 
 @dataclass(kw_only=True)
@@ -47,6 +48,9 @@ class Plan:
     step: Step | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     citations: list[tuple[str, str]] = field(default_factory=list)  # (file_id, filename) searched and cited
+    cite_at: list[int] = field(default_factory=list)  # where the reply's {{ cite }} marks stood in ``text``
+    code: str | None = None  # code_interpreter ran this
+    written: list[tuple[str, bytes]] = field(default_factory=list)  # (name, content) it wrote
     hosted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # web_search / mcp calls (hosted_script)
 
 
@@ -63,6 +67,9 @@ class Context:
     parallel: bool = True  # parallel_tool_calls: several calls in one round
     forced_tool: str | None = None  # tool_choice: "required" = "*" (any tool), or one tool's name
     seen: list[str] | None = None  # texts of the messages the model sees (after truncation), oldest first
+    code_interpreter: bool = False  # the code_interpreter tool is offered
+    sandbox_files: list[str] | None = None  # names of the files code_interpreter can read
+    attached: list[str] | None = None  # names of the files and images the latest user message carries
     hosted: frozenset[str] = frozenset()  # types of the hosted tools offered (web_search, mcp)
 
 
@@ -87,6 +94,9 @@ def decide(script: Script, ctx: Context) -> Plan:
     variables["tool_outputs"] = _outputs_map(ctx.tool_outputs or [])
     variables["context"] = " | ".join(ctx.seen or [])
     variables["tool_outputs_json"] = json.dumps(variables["tool_outputs"])
+    variables["attachments"] = ", ".join(ctx.attached or [])
+    variables["sandbox"] = {"files": ", ".join(ctx.sandbox_files or [])}
+    variables["cite"] = CITE
     variables["mcp"] = {"output": hosted_script.MCP_OUTPUT}
     return _render(script, step, variables, ctx)
 
@@ -144,6 +154,8 @@ def _continue(script: Script, ctx: Context) -> tuple[Step, dict[str, Any]]:
 
 
 def _tools_available(step: Step, ctx: Context) -> bool:
+    if step.code_interpreter is not None and not ctx.code_interpreter:
+        return False
     if not hosted_script.available(step.web_search, step.mcp, ctx.hosted):
         return False
     if not step.tool_calls:
@@ -220,10 +232,41 @@ def _render(script: Script, step: Step, variables: dict[str, Any], ctx: Context)
             return _one_call(script, step, {**variables, "_queued": calls[1:], "_collected": []}, calls[0])
         return Plan(kind="tool_calls", latency=latency, tool_calls=calls, step=step, variables=variables)
     citations = _search(step, ctx, variables)
-    text = _answer_text(step, variables, ctx)
-    plan = Plan(kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations)
+    text, cite_at = _cite_marks(_answer_text(step, variables, ctx))
+    plan = Plan(
+        kind="message", latency=latency, text=text, step=step, variables=variables, citations=citations, cite_at=cite_at
+    )
+    if step.code_interpreter is not None:
+        plan.code = str(step.code_interpreter["code"])
+        plan.written = [
+            (str(f["name"]), str(template(f.get("content") or "", variables)).encode("utf-8"))
+            for f in step.code_interpreter["files"]
+        ]
     plan.hosted = hosted_script.render(step.web_search, step.mcp, variables, template)
     return plan
+
+
+def _cite_marks(text: str) -> tuple[str, list[int]]:
+    """The text without its ``{{ cite }}`` marks, and where they stood."""
+    text = text.replace(json.dumps(CITE)[1:-1], CITE)  # a mark inside a JSON answer
+    positions = []
+    while CITE in text:
+        at = text.index(CITE)
+        positions.append(at)
+        text = text[:at] + text[at + 1 :]
+    return text, positions
+
+
+def place(text: str, cite_at: list[int], inserts: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Put each insert (a citation marker, a file link, or "" for an index-only citation) at
+    the next ``{{ cite }}`` mark, the rest at the end; returns the text and each insert's span."""
+    out, spans, shift, last = text, [], 0, len(text)
+    for i, insert in enumerate(inserts):
+        at = (cite_at[i] if i < len(cite_at) else last) + shift
+        out = out[:at] + insert + out[at:]
+        spans.append((at, at + len(insert)))
+        shift += len(insert)
+    return out, spans
 
 
 def _one_call(script: Script, step: Step, variables: dict[str, Any], call: PlannedCall) -> Plan:

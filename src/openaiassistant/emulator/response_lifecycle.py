@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from openaiassistant.emulator import items as it
 from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
+from openaiassistant.emulator.containers_api import add_file, container_for
 from openaiassistant.emulator.hosted_calls import run_hosted
 from openaiassistant.emulator.http import new_id
-from openaiassistant.emulator.model import Plan
+from openaiassistant.emulator.model import Plan, place
 from openaiassistant.emulator.model_fault import ModelFault
 from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
 from openaiassistant.emulator.state import PendingCall, ResponseRecord
@@ -53,10 +54,13 @@ def lifecycle(
         case "message":
             if plan.citations:
                 yield from _file_search_call(record, plan)
+            written: list[dict[str, Any]] = []
+            if plan.code is not None:
+                written = yield from _code_interpreter_call(emulator, record, plan, body)
             waits = (yield from run_hosted(record, plan, body, event=event)) if plan.hosted else False
             status = "completed"  # a call waiting for approval ends the response without a message
             if not waits:
-                status = yield from _message(record, plan, limit=body.get("max_output_tokens"))
+                status = yield from _message(record, plan, limit=body.get("max_output_tokens"), written=written)
         case _:
             assert_never(plan.kind)
     finish(emulator, record, status=status, plan=plan)
@@ -115,7 +119,59 @@ def _file_search_call(record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
     yield event(record, "response.output_item.done", output_index=index, item=item)
 
 
-def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Lifecycle[_Ending]:
+def _code_interpreter_call(
+    emulator: Emulator, record: ResponseRecord, plan: Plan, body: dict[str, Any]
+) -> Lifecycle[list[dict[str, Any]]]:
+    """A ``code_interpreter_call`` in the response's container; returns the files it wrote."""
+    tool = next(t for t in body.get("tools") or [] if t.get("type") == "code_interpreter")
+    container = container_for(emulator, tool)
+    output = record.obj["output"]
+    index = len(output)
+    item: dict[str, Any] = {
+        "id": new_id("ci_"),
+        "type": "code_interpreter_call",
+        "status": "in_progress",
+        "container_id": container.obj["id"],
+        "code": plan.code,
+        "outputs": None,
+    }
+    output.append(item)
+    yield event(record, "response.output_item.added", output_index=index, item=item)
+    for phase in ("in_progress", "interpreting", "completed"):
+        yield event(record, f"response.code_interpreter_call.{phase}", output_index=index, item_id=item["id"])
+    written = [
+        add_file(emulator, container, name=name, content=data, source="assistant") for name, data in plan.written
+    ]
+    item["status"] = "completed"
+    yield event(record, "response.output_item.done", output_index=index, item=item)
+    return written
+
+
+def _annotations(plan: Plan, written: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The answer's text and annotations: each searched file is cited at the next ``{{ cite }}``
+    mark (by ``index``: Responses puts no marker in the text), then each written file's
+    ``sandbox:`` link (a ``container_file_citation`` spanning it); the rest at the end."""
+    links = [f"sandbox:{f['path']}" for f in written]
+    text, spans = place(plan.text, plan.cite_at, [""] * len(plan.citations) + links)
+    annotations: list[dict[str, Any]] = [
+        {"type": "file_citation", "file_id": file_id, "filename": filename, "index": spans[i][0]}
+        for i, (file_id, filename) in enumerate(plan.citations)
+    ]
+    for f, (start, end) in zip(written, spans[len(plan.citations) :], strict=True):
+        annotations.append(
+            {
+                "type": "container_file_citation",
+                "container_id": f["container_id"],
+                "file_id": f["id"],
+                "filename": f["path"].rsplit("/", 1)[-1],
+                "start_index": start,
+                "end_index": end,
+            }
+        )
+    return text, annotations
+
+
+def _message(record: ResponseRecord, plan: Plan, *, limit: Any, written: list[dict[str, Any]]) -> Lifecycle[_Ending]:
     """Stream the answer text token by token; returns the final status."""
     output = record.obj["output"]
     index = len(output)
@@ -133,9 +189,10 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Lifecycle[_En
     yield event(
         record, "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part
     )
-    tokens = tokens_of(plan.text)
+    text, annotations = _annotations(plan, written)
+    tokens = tokens_of(text)
     status: _Ending = "completed"
-    if isinstance(limit, int) and count_tokens(plan.text) > limit:
+    if isinstance(limit, int) and count_tokens(text) > limit:
         tokens, status = cut_tokens(tokens, limit), "incomplete"
     delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
     for token in tokens:
@@ -151,8 +208,8 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any) -> Lifecycle[_En
         )
         if delay:
             yield Sleep(delay)
-    for number, (file_id, filename) in enumerate(plan.citations):
-        annotation = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(part["text"])}
+    shown = len(part["text"])
+    for number, annotation in enumerate(a for a in annotations if a.get("index", a.get("end_index", 0)) <= shown):
         part["annotations"].append(annotation)
         yield event(
             record,
@@ -212,17 +269,21 @@ def finish(emulator: Emulator, record: ResponseRecord, *, status: str, plan: Pla
         obj["incomplete_details"] = {"reason": "max_output_tokens"}
     if status == "completed":
         obj["completed_at"] = emulator.clock.now()
-    input_tokens = it.context_tokens(
-        record.context, obj["instructions"] if isinstance(obj["instructions"], str) else None
-    )
-    output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"])
+    instructions = obj["instructions"] if isinstance(obj["instructions"], str) else None
+    input_tokens = it.context_tokens(record.context, instructions)
+    cache = emulator.state.prompt_cache
+    cached = cache.read(it.prompt_units(instructions, record.context)) if status != "cancelled" else 0
+    reasoning = plan.step.reasoning_tokens if plan is not None and plan.step is not None else 0
+    output_tokens = sum(count_tokens(it.item_text(item)) for item in obj["output"]) + reasoning
     obj["usage"] = {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": reasoning},
         "total_tokens": input_tokens + output_tokens,
     }
+    if status == "completed":
+        cache.write(it.prompt_units(instructions, [*record.context, *obj["output"]]))
     conversation = emulator.state.conversations.get(record.conversation_id or "")
     if conversation is not None and conversation.active_response == obj["id"]:
         conversation.active_response = None

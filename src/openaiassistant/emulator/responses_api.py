@@ -247,6 +247,7 @@ def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], requ
     store_ids = [
         vs for t in body.get("tools") or [] if t.get("type") == "file_search" for vs in t.get("vector_store_ids") or []
     ]
+    interpreter = next((t for t in body.get("tools") or [] if t.get("type") == "code_interpreter"), None)
     context = Context(
         user_text=it.latest_user_text(record.context),
         tools=tools,
@@ -257,12 +258,31 @@ def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], requ
         parallel=body.get("parallel_tool_calls") is not False,
         forced_tool=forced_tool(body.get("tool_choice")),
         seen=[it.item_text(item) for item in record.context if item.get("type") == "message"],
+        code_interpreter=interpreter is not None,
+        sandbox_files=_sandbox_names(emulator, interpreter),
+        attached=_names(emulator, it.latest_user_files(record.context)),
         hosted=frozenset(str(t.get("type")) for t in body.get("tools") or [] if t.get("type") in ("web_search", "mcp")),
     )
     plan = decide(emulator.script, context)
     if fault is not None:
         plan.kind, plan.fault = "fault", fault
     return plan
+
+
+def _names(emulator: Emulator, file_ids: list[str]) -> list[str]:
+    files = emulator.state.files
+    return [str(files[f].obj["filename"]) for f in file_ids if f in files]
+
+
+def _sandbox_names(emulator: Emulator, tool: dict[str, Any] | None) -> list[str]:
+    """The names of the files code_interpreter would find in the tool's container."""
+    if tool is None:
+        return []
+    container = tool.get("container")
+    if isinstance(container, str):
+        record = emulator.state.containers.get(container)
+        return [f["path"].rsplit("/", 1)[-1] for f in record.files.values()] if record else []
+    return _names(emulator, [str(f) for f in (container or {}).get("file_ids") or []])
 
 
 def _call_name(context: list[dict[str, Any]], call_id: str) -> str:

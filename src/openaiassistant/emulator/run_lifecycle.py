@@ -14,10 +14,10 @@ from openaiassistant.emulator.actions import Emit, Lifecycle, Sleep, Stuck
 from openaiassistant.emulator.assistants_api import new_message
 from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.http import new_id
-from openaiassistant.emulator.model import Plan
+from openaiassistant.emulator.model import Plan, place
 from openaiassistant.emulator.model_fault import ModelFault
 from openaiassistant.emulator.script import chunks_of, count_tokens, cut_tokens, tokens_of
-from openaiassistant.emulator.state import PendingCall, RunRecord, ThreadRecord
+from openaiassistant.emulator.state import FileRecord, PendingCall, RunRecord, ThreadRecord
 from openaiassistant.emulator.timeline import snapshot
 
 if TYPE_CHECKING:
@@ -97,7 +97,9 @@ def lifecycle(emulator: Emulator, record: ThreadRecord, run: RunRecord, plan: Pl
         case "message":
             if plan.citations:
                 yield from _file_search_step(run, clock=clock)
-            status = yield from _message(record, run, plan, clock=clock)
+            if plan.code is not None:
+                yield from _code_step(run, plan, clock=clock)
+            status = yield from _message(emulator, record, run, plan, clock=clock)
             reason = "max_completion_tokens" if status == "incomplete" else None
             yield from _end(record, run, status, reason=reason, clock=clock)
         case _:
@@ -157,7 +159,9 @@ def _file_search_step(run: RunRecord, *, clock: Clock) -> Lifecycle[None]:
     yield _event("thread.run.step.completed", step)
 
 
-def _message(record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock) -> Lifecycle[_Ending]:
+def _message(
+    emulator: Emulator, record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock
+) -> Lifecycle[_Ending]:
     """Write the answer into a new assistant message token by token; returns the run status."""
     message = new_message(
         record.obj["id"],
@@ -176,41 +180,35 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock) 
     record.messages.append(message)
     yield _event("thread.message.created", message)
     yield _event("thread.message.in_progress", message)
-    tokens = tokens_of(plan.text)
+    text, annotations = _annotations(emulator, plan)
     limit = run.obj["max_completion_tokens"]
     status: _Ending = "completed"
-    if isinstance(limit, int) and count_tokens(plan.text) > limit:
-        tokens, status = cut_tokens(tokens, limit), "incomplete"
+    if isinstance(limit, int) and count_tokens(text) > limit:
+        kept = "".join(cut_tokens(tokens_of(text), limit))
+        text, status = kept, "incomplete"
+        annotations = [a for a in annotations if a["end_index"] <= len(kept)]
     part: dict[str, Any] = {"type": "text", "text": {"value": "", "annotations": []}}
     message["content"].append(part)
     delay = 0.0 if plan.latency.run_ms else plan.latency.token_delay()
-    for token in tokens:
-        part["text"]["value"] += token
-        delta = {"content": [{"index": 0, "type": "text", "text": {"value": token, "annotations": []}}]}
-        yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
-        if delay:
-            yield Sleep(delay)
-    for number, (file_id, filename) in enumerate(plan.citations):
-        marker = f"【{number}:0†{filename}】"
-        start = len(part["text"]["value"])
-        part["text"]["value"] += marker
-        annotation = {
-            "type": "file_citation",
-            "text": marker,
-            "start_index": start,
-            "end_index": start + len(marker),
-            "file_citation": {"file_id": file_id},
-        }
+    at = 0
+    for number, annotation in enumerate([*annotations, None]):
+        upto = annotation["start_index"] if annotation is not None else len(text)
+        for token in tokens_of(text[at:upto]):
+            part["text"]["value"] += token
+            delta = {"content": [{"index": 0, "type": "text", "text": {"value": token, "annotations": []}}]}
+            yield _event(
+                "thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta}
+            )
+            if delay:
+                yield Sleep(delay)
+        if annotation is None:
+            break
+        # the marker arrives as its own delta, carrying its annotation (as on the live API)
+        part["text"]["value"] += annotation["text"]
         part["text"]["annotations"].append(annotation)
-        delta = {
-            "content": [
-                {
-                    "index": 0,
-                    "type": "text",
-                    "text": {"value": marker, "annotations": [{"index": number, **annotation}]},
-                }
-            ]
-        }
+        at = annotation["end_index"]
+        marked = {"value": annotation["text"], "annotations": [{"index": number, **annotation}]}
+        delta = {"content": [{"index": 0, "type": "text", "text": marked}]}
         yield _event("thread.message.delta", {"id": message["id"], "object": "thread.message.delta", "delta": delta})
     completion = count_tokens(part["text"]["value"])
     if status == "completed":
@@ -227,6 +225,48 @@ def _message(record: ThreadRecord, run: RunRecord, plan: Plan, *, clock: Clock) 
     )
     yield _event("thread.run.step.completed", step)
     return status
+
+
+def _annotations(emulator: Emulator, plan: Plan) -> tuple[str, list[dict[str, Any]]]:
+    """The answer's text with its markers, and their annotations: each searched file's
+    ``【N:0†name】`` at the next ``{{ cite }}`` mark (a ``file_citation`` spanning it), then each
+    file code_interpreter wrote as a ``sandbox:`` link (a ``file_path``); the rest at the end."""
+    written = [_output_file(emulator, name, data) for name, data in plan.written]
+    markers = [f"【{n}:0†{filename}】" for n, (_, filename) in enumerate(plan.citations)]
+    links = [f"sandbox:/mnt/data/{obj['filename']}" for obj in written]
+    text, spans = place(plan.text, plan.cite_at, markers + links)
+    annotations: list[dict[str, Any]] = []
+    for i, (start, end) in enumerate(spans):
+        if i < len(markers):
+            kind, target = "file_citation", {"file_citation": {"file_id": plan.citations[i][0]}}
+        else:
+            kind, target = "file_path", {"file_path": {"file_id": written[i - len(markers)]["id"]}}
+        annotations.append({"type": kind, "text": text[start:end], "start_index": start, "end_index": end, **target})
+    return text, annotations
+
+
+def _output_file(emulator: Emulator, name: str, data: bytes) -> dict[str, Any]:
+    """A file code_interpreter wrote: a File with purpose ``assistants_output``."""
+    obj: dict[str, Any] = {
+        "id": new_id("file-"),
+        "object": "file",
+        "bytes": len(data),
+        "created_at": emulator.clock.now(),
+        "filename": name,
+        "purpose": "assistants_output",
+        "status": "processed",
+    }
+    emulator.state.files[obj["id"]] = FileRecord(obj=obj, content=data)
+    return obj
+
+
+def _code_step(run: RunRecord, plan: Plan, *, clock: Clock) -> Lifecycle[None]:
+    call = {"id": new_id("call_"), "type": "code_interpreter", "code_interpreter": {"input": plan.code, "outputs": []}}
+    step = _new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": [call]}, clock=clock)
+    yield _event("thread.run.step.created", step)
+    yield _event("thread.run.step.in_progress", step)
+    step.update(status="completed", completed_at=clock.now())
+    yield _event("thread.run.step.completed", step)
 
 
 def _usage(record: ThreadRecord, run: RunRecord) -> dict[str, int]:

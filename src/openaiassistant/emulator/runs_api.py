@@ -227,11 +227,43 @@ def _plan(
         parallel=run.obj["parallel_tool_calls"] is not False,
         forced_tool=forced_tool(run.obj["tool_choice"]),
         seen=[message_text(m) for m in visible_messages(record, run)],
+        code_interpreter=any(t.get("type") == "code_interpreter" for t in run.obj["tools"]),
+        sandbox_files=_sandbox(emulator, record, run),
+        attached=_attached(emulator, record),
     )
     plan = decide(emulator.script, context)
     if fault is not None:
         plan.kind, plan.fault = "fault", fault
     return plan
+
+
+def _file_names(emulator: Emulator, file_ids: list[str]) -> list[str]:
+    files = emulator.state.files
+    return [str(files[f].obj["filename"]) for f in file_ids if f in files]
+
+
+def _attached(emulator: Emulator, record: ThreadRecord) -> list[str]:
+    """Names of the files and images the latest user message carries."""
+    latest = next((m for m in reversed(record.messages) if m["role"] == "user"), None)
+    if latest is None:
+        return []
+    ids = [str(a.get("file_id")) for a in latest.get("attachments") or []]
+    ids += [str(p["image_file"]["file_id"]) for p in latest.get("content") or [] if p.get("type") == "image_file"]
+    return _file_names(emulator, ids)
+
+
+def _sandbox(emulator: Emulator, record: ThreadRecord, run: RunRecord) -> list[str]:
+    """Names of the files code_interpreter can read: the thread's and assistant's
+    ``tool_resources.code_interpreter`` and messages' attachments for code_interpreter."""
+    assistant = emulator.state.assistants.get(run.obj["assistant_id"]) or {}
+    ids: list[str] = []
+    for resources in (record.obj.get("tool_resources") or {}, assistant.get("tool_resources") or {}):
+        ids += (resources.get("code_interpreter") or {}).get("file_ids") or []
+    for message in record.messages:
+        for attachment in message.get("attachments") or []:
+            if any(t.get("type") == "code_interpreter" for t in attachment.get("tools") or []):
+                ids.append(str(attachment.get("file_id")))
+    return _file_names(emulator, list(dict.fromkeys(ids)))
 
 
 def _searchable(emulator: Emulator, record: ThreadRecord, run: RunRecord) -> list[tuple[str, str, bytes]] | None:

@@ -89,6 +89,8 @@ class Step:
     fault: dict[str, Any] | None = None
     latency: dict[str, Any] | None = None
     file_search: Any = None  # True, or {match: regex}: search the offered vector stores and cite
+    code_interpreter: dict[str, Any] | None = None  # {code, files: [{name, content}]}: run code, write files
+    reasoning_tokens: int = 0  # tokens the model "reasoned" for this step (Responses usage)
     web_search: dict[str, Any] | None = None  # {query, sources: [{url, title}]}: a scripted web_search_call
     mcp: dict[str, Any] | None = None  # {tool, arguments, server_label}: call the request's remote MCP server
 
@@ -111,6 +113,7 @@ class Script:
     poll_hint_apis: tuple[str, ...] = ("assistants",)  # which APIs send it (live: Assistants runs)
     context_window: int = 100_000
     indexing_ms: float = 0
+    indexing_fails: str | None = None  # regex on a file name: its indexing fails (invalid_file)
     run_expires_ms: float = 600_000  # an unfinished Assistants run expires after this (10 min, as live)
     models: tuple[str, ...] | None = None  # a strict model catalogue; None: every model exists
     rules: list[Rule] = field(default_factory=list)
@@ -141,11 +144,40 @@ def load_script(source: Any = None) -> Script:
         poll_hint_apis=tuple(source.get("poll_hint_apis") or ()) if "poll_hint_apis" in source else ("assistants",),
         context_window=int(source.get("context_window", 100_000)),
         indexing_ms=float(source.get("indexing_ms", 0)),
+        indexing_fails=_regex_text(source.get("indexing_fails"), "indexing_fails"),
         run_expires_ms=float(source.get("run_expires_ms", 600_000)),
         models=tuple(str(m) for m in source["models"]) if source.get("models") is not None else None,
         rules=rules,
         faults=[dict(f) for f in faults],
     )
+
+
+def _code_interpreter(raw: Any, where: str) -> dict[str, Any] | None:
+    """``code_interpreter: {code, files: [{name, content}]}`` (``true`` = run code, write nothing)."""
+    if raw is None or raw is False:
+        return None
+    spec = {} if raw is True else raw
+    if not isinstance(spec, dict):
+        raise ScriptError(f"{where}.code_interpreter must be true or a mapping with code and files")
+    files = spec.get("files") or []
+    if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("name") for f in files):
+        raise ScriptError(f"{where}.code_interpreter.files must be a list of {{name, content}}")
+    return {"code": str(spec.get("code") or "print('ok')"), "files": [dict(f) for f in files]}
+
+
+def _regex_text(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    _compile(raw, where)
+    return str(raw)
+
+
+def _poll_hint_apis(raw: Any) -> tuple[str, ...]:
+    apis = tuple(str(a) for a in (raw or []))
+    unknown = set(apis) - {"assistants", "responses"}
+    if unknown:
+        raise ScriptError(f"poll_hint_apis: unknown {sorted(unknown)}; use assistants and/or responses")
+    return apis
 
 
 def _as_mapping(source: Any) -> dict[str, Any]:
@@ -232,6 +264,8 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
+        code_interpreter=_code_interpreter(raw.get("code_interpreter"), where),
+        reasoning_tokens=int(raw.get("reasoning_tokens", 0)),  # checked by the script's schema
         web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
         mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from openaiassistant.emulator.prompt_cache import PromptCache
 from openaiassistant.emulator.script import Step
 from openaiassistant.emulator.timeline import Timeline
 
@@ -70,6 +71,17 @@ class VectorStoreRecord:
     obj: dict[str, Any]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> vector_store.file
     ready_at: dict[str, float] = field(default_factory=dict)  # file id -> monotonic time indexed
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch id -> vector_store.files_batch
+    batch_files: dict[str, list[str]] = field(default_factory=dict)  # batch id -> its file ids
+
+
+@dataclass(kw_only=True)
+class ContainerRecord:
+    """A code_interpreter container: its files are copies (``container.file``) with their bytes."""
+
+    obj: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # cfile id -> container.file
+    content: dict[str, bytes] = field(default_factory=dict)  # cfile id -> bytes
 
 
 @dataclass(kw_only=True)
@@ -82,3 +94,5 @@ class State:
     files: dict[str, FileRecord] = field(default_factory=dict)
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
     calls: dict[str, PendingCall] = field(default_factory=dict)  # call_id -> pending call
+    containers: dict[str, ContainerRecord] = field(default_factory=dict)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)  # what usage reports as cached

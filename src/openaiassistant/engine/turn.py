@@ -12,6 +12,8 @@
         Completed         done: build the result from every round's output
         Incomplete        done: result marked incomplete, with the reason and the partial text
         Retryable         back off, start a new run for the same input (at most RUN_RETRIES)
+        (before a further round: a used-up budget, max_cost_usd or max_total_tokens, ends the
+         turn with status budget_exceeded; the run is closed on the server)
         Failed            raise RunFailedError (a Retryable past its retries too)
         Cancelled/Expired raise
         anything else     a backend bug: raise (never spin)
@@ -47,6 +49,7 @@ from openaiassistant.backends.base import (
     TurnOutput,
     TurnRequest,
 )
+from openaiassistant.content.citations import join_parts
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.engine.locks import LOCKS
 from openaiassistant.engine.output import parse_answer
@@ -60,6 +63,9 @@ from openaiassistant.errors import (
     RunFailedError,
     TurnTimeoutError,
 )
+from openaiassistant.observability.cost import BudgetStop, TurnCost, check_budget
+from openaiassistant.observability.prices import PriceTable, builtin_table
+from openaiassistant.observability.rounds import RoundSpans, TraceTarget
 from openaiassistant.result import TurnResult, Usage
 from openaiassistant.tools.base import Toolset
 
@@ -82,6 +88,8 @@ class TurnSetup:
     include_history: bool = False
     default_model: str | None = None
     run_times: RunTimes | None = None  # learned phase durations for polling (shared per Assistant)
+    prices: PriceTable | None = None  # what a round costs (default: the built-in table)
+    trace: TraceTarget | None = None  # what the turn's spans say about the server
     # the conversation locks (None: this process's LOCKS; coordination/locks.py shares them
     # across processes with the same interface)
     locks: Any = None
@@ -105,6 +113,11 @@ class Turn:
         self.output = TurnOutput()
         self.usage = Usage()
         self.model: str | None = None
+        requested = setup.request.params.model or setup.default_model
+        self.cost = TurnCost(setup.prices or builtin_table(), requested_model=requested)
+        target = setup.trace or TraceTarget(provider="openai", server_url=None, backend=setup.backend.name)
+        self.rounds = RoundSpans(target, request=request_attributes(setup.request.params))
+        self.stopped: BudgetStop | None = None  # the budget that ended the turn before a round
         self.active: RunRef | None = None  # our run while it occupies the conversation
         self.thread_id: str | None = setup.request.thread_id
 
@@ -137,6 +150,7 @@ class Turn:
         try:
             return self._drive()
         except BaseException as exc:
+            self.rounds.abort(exc)
             # a conversation made by the turn is named by the session or the error, if at all
             self.thread_id = self.thread_id or self.session.thread_id or getattr(exc, "thread_id", None)
             self.session.cancel()
@@ -149,6 +163,8 @@ class Turn:
         retries = 0
         while True:
             self._note(step)
+            if self._over_budget(step, retries):
+                return step
             match outcome := step.outcome:
                 case Pending(poll_after=hint):
                     self._wait(polls.next_delay(hint))
@@ -159,6 +175,7 @@ class Turn:
                     self.output.extend(output)
                     outputs = self.tools.run_round(calls)
                     polls = self._phase("continue")
+                    self._open_round()
                     step = self.session.submit(outputs)
                 case Completed(output=output) | Incomplete(output=output):
                     self._learn(polls)
@@ -203,11 +220,44 @@ class Turn:
             self.setup.run_times.record(polls.kind, polls.duration())
 
     def _note(self, step: Step) -> None:
-        """Bookkeeping shared by every outcome: usage, model, whether our run is active."""
+        """Bookkeeping shared by every outcome: usage and cost, model, whether our run is
+        active; a round's span ends with its outcome."""
         self.usage.add(step.usage)
+        cost = self.cost.add(step.usage, step.model or self.model) if step.usage is not None else None
         self.thread_id = step.ref.thread_id or self.thread_id
         self.model = step.model or self.model
         self.active = step.ref if step.active else None
+        if not isinstance(outcome := step.outcome, Pending):
+            self.rounds.close(
+                response_id=step.ref.run_id or None,
+                model=step.model,
+                usage=step.usage,
+                finish_reason=finish_reason(outcome),
+                cost=cost,
+                error=(outcome.code or "failed") if isinstance(outcome, (Failed, Retryable)) else None,
+            )
+
+    def _open_round(self) -> None:
+        self.rounds.open(model=self.model or self.cost.requested_model, thread_id=self.thread_id)
+
+    def _over_budget(self, step: Step, retries: int) -> bool:
+        """Before a further round (tool outputs to submit, a run to retry): has the turn used up
+        a budget? Then our run is closed on the server (the conversation stays usable) and the
+        turn ends with what it has."""
+        outcome = step.outcome
+        if not (isinstance(outcome, NeedsToolOutputs) or (isinstance(outcome, Retryable) and retries < RUN_RETRIES)):
+            return False
+        params = self.request.params
+        self.stopped = check_budget(
+            max_cost_usd=params.max_cost_usd, max_total_tokens=params.max_total_tokens, usage=self.usage, cost=self.cost
+        )
+        if self.stopped is None:
+            return False
+        if isinstance(outcome, NeedsToolOutputs):
+            self.output.extend(outcome.output)
+        self.session.cancel()
+        self.active = None
+        return True
 
     def _on_text(self, delta: str) -> None:
         self.streamed.append(delta)
@@ -230,10 +280,12 @@ class Turn:
         attempt = 0
         while True:
             sent = self.deadline.clock()
+            self._open_round()
             match begin():
                 case Step() as step:
                     return step, self._phase("start", started=sent)
                 case Busy() as busy:
+                    self.rounds.abort(None)  # no round ran
                     self._on_busy(busy, attempt)
                     attempt += 1
                 case unknown:
@@ -277,14 +329,20 @@ class Turn:
             status="timeout",
         )
 
+    def _stop_reason(self, final: Step) -> str | None:
+        """Why the turn ended early: the budget used up, or the server's incomplete reason."""
+        if self.stopped is not None:
+            return self.stopped.limit
+        return final.outcome.reason if isinstance(final.outcome, Incomplete) else None
+
     def _result(self, final: Step, started: float) -> TurnResult:
         texts = [t for t in self.output.texts if t]
-        text = "\n\n".join(texts)
+        text, citations = join_parts(self.output.texts, self.output.citations)
         self._finish_stream(text)
         refusal = "\n".join(r for r in self.output.refusals if r) or None
         incomplete = isinstance(final.outcome, Incomplete)
         fmt = self.request.params.response_format
-        if incomplete or (refusal and not texts):
+        if incomplete or self.stopped is not None or (refusal and not texts):
             # a partial or refused answer is reported as it is, not validated against a schema
             response: Any = parse_answer(text, None) if texts else text
         else:
@@ -297,17 +355,50 @@ class Turn:
         return TurnResult(
             text=text,
             response=response,
-            status="incomplete" if incomplete else "completed",
-            incomplete_reason=final.outcome.reason if isinstance(final.outcome, Incomplete) else None,
+            status="budget_exceeded" if self.stopped else "incomplete" if incomplete else "completed",
+            incomplete_reason=self._stop_reason(final),
             refusal=refusal,
             thread_id=ref.thread_id,
             backend=self.backend.name,
             model=self.model or self.request.params.model or self.setup.default_model,
             tool_calls=list(self.tools.records),
-            citations=list(self.output.citations),
+            citations=citations,
             hosted_calls=list(self.output.hosted),
             usage=self.usage,
+            cost_usd=self.cost.usd,
             duration_ms=(time.monotonic() - started) * 1000.0,
             run_id=ref.result_run_id,
             response_id=ref.result_response_id,
         )
+
+
+def finish_reason(outcome: Any) -> str:
+    """``gen_ai.response.finish_reasons`` of a round's outcome."""
+    match outcome:
+        case NeedsToolOutputs():
+            return "tool_calls"
+        case Completed():
+            return "stop"
+        case Incomplete(reason=reason):
+            return str(reason or "length")
+        case Failed() | Retryable():
+            return "error"
+        case Cancelled():
+            return "cancelled"
+        case Expired():
+            return "expired"
+        case _:
+            return "unknown"
+
+
+def request_attributes(params: Any) -> dict[str, Any]:
+    """``gen_ai.request.*`` and ``gen_ai.output.type`` of a turn's run controls."""
+    from openaiassistant.observability import attributes as attr
+
+    fmt = params.response_format
+    return {
+        attr.REQUEST_TEMPERATURE: params.temperature,
+        attr.REQUEST_TOP_P: params.top_p,
+        attr.REQUEST_MAX_TOKENS: params.max_completion_tokens,
+        attr.OUTPUT_TYPE: "json" if fmt is not None and fmt.kind != "text" else "text",
+    }

@@ -95,6 +95,7 @@ class OpenaiassistantProvider(BaseProvider):
             self._spec.validate(self._connection)
             self._default_timeout = positive_seconds("default_timeout", self.authentication_config.default_timeout)
             _check_registry_url(self.authentication_config.registry_url)
+            self._files_dir, self._retention = _content_settings(self.authentication_config)
             if self._spec.backend == "chat" and not self.authentication_config.registry_url:
                 raise ConfigError(
                     "registry_url",
@@ -186,6 +187,9 @@ class OpenaiassistantProvider(BaseProvider):
         vector_store_ids: list | str | None = None,
         approvals: list | str | None = None,
         hosted_tools: list | str | None = None,
+        knowledge_sync: dict | str | None = None,
+        citations: str | None = None,
+        upload_policy: dict | str | None = None,
         **kwargs: Any,
     ) -> dict:
         """Run one turn and return its result (see the class docstring for the fields)."""
@@ -204,11 +208,13 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _run_turn(self, values: dict[str, Any]) -> dict:
         from openaiassistant.assistant import Assistant
+        from openaiassistant.keep.knowledge_step import parse_knowledge_sync
         from openaiassistant.keep.provider_tools import build_toolset, parse_functions
         from openaiassistant.keep.step_request import build_step_request, result_for_keep
         from openaiassistant.keep.stream_log import StreamLogger
 
         request = build_step_request(values, default_timeout=self._default_timeout)
+        sync = parse_knowledge_sync(request.knowledge_sync, files_dir=self._files_dir)
         self._warn_dropped_floats()
         spec = self._spec
         if request.hosted_tools:  # refused here, before any tool server or request, on a backend without them
@@ -222,8 +228,13 @@ class OpenaiassistantProvider(BaseProvider):
             method_caller=self._call_provider_method,
             provider_class=self._provider_class,
         )
+        knowledge = self._knowledge_sync(sync) if sync is not None else None  # once every value is checked
+        if knowledge is not None and not request.prompt.strip():
+            return knowledge  # a sync-only step
         if request.vector_store_ids is not None:  # the step's knowledge replaces the provider's
             spec = dataclasses.replace(spec, vector_store_ids=request.vector_store_ids)
+        if knowledge is not None and knowledge["vector_store_id"] not in spec.vector_store_ids:
+            spec = dataclasses.replace(spec, vector_store_ids=(*spec.vector_store_ids, knowledge["vector_store_id"]))
         assistant = Assistant(connection=self._connection, spec=spec, tools=tools, registry=self._registry())
         stream_log = StreamLogger(self.logger, prefix=f"[{self.provider_id}] ") if request.stream else None
         options = request.turn_options()
@@ -231,12 +242,42 @@ class OpenaiassistantProvider(BaseProvider):
         options["on_tool_call"] = self._log_tool_call
         options["registry_tags"] = self._registry_tags()
         options["on_progress"] = self._log_progress
+        options["files_dir"] = self._files_dir
         try:
             result = assistant.run_turn(request.prompt, **options)
         finally:
             if stream_log is not None:
                 stream_log.flush()
-        return result_for_keep(result)
+        self._apply_retention()
+        data = result_for_keep(result)
+        if knowledge is not None:
+            data.update(knowledge=knowledge, vector_store_id=knowledge["vector_store_id"])
+            data.setdefault("files_json", knowledge["files_json"])
+        return data
+
+    def _knowledge_sync(self, sync: Any) -> dict:
+        """Carry out the step's ``knowledge_sync`` (see keep/knowledge_step.py)."""
+        from openaiassistant.keep.knowledge_step import run_knowledge_sync
+
+        return run_knowledge_sync(
+            sync, connection=self._connection, logger=self.logger, prefix=f"[{self.provider_id}] "
+        )
+
+    def _apply_retention(self) -> None:
+        """Retention: after a turn, conversations of this tenant idle for too long are deleted."""
+        registry = self._registry()
+        if self._retention is None or registry is None:
+            return
+        from openaiassistant.conversations import Conversations
+
+        conversations = Conversations(
+            connection=self._connection, registry=registry, default_backend=self._spec.backend
+        )
+        self._retention.after_turn(
+            conversations,
+            tenant=getattr(self.context_manager, "tenant_id", None),
+            registry_url=str(self.authentication_config.registry_url),
+        )
 
     def _registry(self) -> Any:
         """The thread registry named by ``registry_url`` (one per URL per process), or None."""
@@ -370,6 +411,7 @@ class OpenaiassistantProvider(BaseProvider):
 
     def _assistant_spec(self) -> AssistantSpec:
         from openaiassistant.keep.step_request import id_list
+        from openaiassistant.observability.prices import parse_prices
 
         auth = self.authentication_config
         return AssistantSpec(
@@ -378,7 +420,25 @@ class OpenaiassistantProvider(BaseProvider):
             instructions=auth.instructions or None,
             assistant_id=auth.assistant_id or None,
             vector_store_ids=id_list("vector_store_ids", auth.vector_store_ids) or (),
+            prices=parse_prices(auth.prices) or {},
         )
+
+
+def _content_settings(auth: Any) -> tuple[Any, Any]:
+    """``files_dir`` (an existing folder) and ``retention_days`` (needs ``registry_url``)."""
+    from pathlib import Path
+
+    from openaiassistant.retention import Retention, parse_retention_days
+
+    files_dir = None
+    if getattr(auth, "files_dir", None):
+        files_dir = Path(str(auth.files_dir)).expanduser()
+        if not files_dir.is_dir():
+            raise ConfigError("files_dir", f"{auth.files_dir} is not a directory on the Keep server")
+    days = parse_retention_days(getattr(auth, "retention_days", None))
+    if days is not None and not auth.registry_url:
+        raise ConfigError("retention_days", "needs registry_url: the registry knows which conversations exist")
+    return files_dir, Retention(days) if days is not None else None
 
 
 def _raw_workflow(context_manager: Any) -> Any:

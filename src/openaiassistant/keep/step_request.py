@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
+from openaiassistant.content.footnotes import check_mode
+from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, NAMES, TurnOptions
@@ -39,6 +41,9 @@ class StepRequest:
     attachments: Any = None
     vector_store_ids: tuple[str, ...] | None = None
     approvals: Any = None
+    knowledge_sync: Any = None  # checked by keep/knowledge_step.py
+    citations: str = "raw"
+    upload_policy: Any = None
     hosted_tools: tuple[Any, ...] = ()  # HostedTool records (tools/hosted.py), for the spec
 
     def turn_options(self) -> TurnOptions:
@@ -67,8 +72,9 @@ def build_step_request(values: Mapping[str, Any], *, default_timeout: float | No
             "prompt", f"must be a string (the message to send), got {type(prompt).__name__}; quote it in YAML"
         )
     approvals = _json_or_value("approvals", values.get("approvals")) or None
-    if (not prompt or not prompt.strip()) and approvals is None:
-        raise ConfigError("prompt", "required: the message to send to the assistant")
+    syncing = values.get("knowledge_sync") not in (None, "")
+    if (not prompt or not prompt.strip()) and approvals is None and not syncing:
+        raise ConfigError("prompt", "required: the message to send to the assistant (or give knowledge_sync)")
     on_active_run = _text(values.get("on_active_run")) or "wait"
     if on_active_run not in ACTIVE_RUN_POLICIES:
         raise ConfigError("on_active_run", f"{on_active_run!r} is not one of {', '.join(ACTIVE_RUN_POLICIES)}")
@@ -87,6 +93,9 @@ def build_step_request(values: Mapping[str, Any], *, default_timeout: float | No
         attachments=_json_or_value("attachments", values.get("attachments")),
         vector_store_ids=id_list("vector_store_ids", values.get("vector_store_ids")),
         approvals=approvals,
+        knowledge_sync=values.get("knowledge_sync"),
+        citations=check_mode(_text(values.get("citations")) or "raw"),
+        upload_policy=parse_upload_policy(_json_or_value("upload_policy", values.get("upload_policy"))),
         hosted_tools=_hosted_tools(values.get("hosted_tools")),
     )
 
@@ -131,7 +140,7 @@ def result_for_keep(result: Any) -> dict[str, Any]:
     for ``keep.json_loads('{{ steps.x.results.tool_calls_json }}')`` in later steps.
     """
     data = result.to_dict()
-    for name in ("tool_calls", "citations", "usage", "pending_approvals", "hosted_calls"):
+    for name in ("tool_calls", "citations", "usage", "pending_approvals", "hosted_calls", "files"):
         data[f"{name}_json"] = json.dumps(data.get(name), ensure_ascii=False, default=str)
     data["approval_request"] = approval_request(data)
     return data

@@ -92,6 +92,34 @@ STEP_PROPERTIES: dict[str, Any] = {
             {"type": "object", "additionalProperties": False, "properties": {"match": _REGEX}},
         ],
     },
+    "code_interpreter": {
+        "description": "true, or {code, files: [{name, content}]}: run code in the container and write files",
+        "anyOf": [
+            {"type": "boolean"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string"},
+                    "files": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["name"],
+                            "properties": {"name": {"type": "string"}, "content": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        ],
+    },
+    "reasoning_tokens": {
+        "description": "tokens the model reasons for this step: usage's reasoning_tokens, counted in the output",
+        "type": "integer",
+        "minimum": 0,
+        "default": 0,
+    },
     "web_search": {
         "description": "true, or {query, sources: [{url, title}]}: a scripted web_search_call",
         "anyOf": [{"type": "boolean"}, {"type": "object"}],
@@ -138,6 +166,7 @@ EMULATOR_SCRIPT_DOCUMENT = document(
             },
             "context_window": {"description": "tokens", "type": "integer", "minimum": 1, "default": 100000},
             "indexing_ms": {**_MS, "default": 0},
+            "indexing_fails": {**_REGEX, "description": "a regex on file names whose indexing fails (invalid_file)"},
             "run_expires_ms": {**_MS, "default": 600000},
             "models": {
                 "description": "a strict model catalogue (default: every model id exists)",

@@ -95,6 +95,16 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "x-keep-hint": "comma-separated ids, e.g. vs_abc123,vs_def456 (a step's vector_store_ids wins)",
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
+        "files_dir": {
+            "description": "Local files: the folder on the Keep server that steps may attach and sync from",
+            "x-keep-hint": "attachments, images and knowledge_sync paths resolve inside it (unset: no local files)",
+            "type": "string",
+        },
+        "retention_days": {
+            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
+            "x-keep-hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
+            "anyOf": [{"type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
+        },
         "registry_url": {
             "description": (
                 "Thread registry: record every conversation (tenant, workflow, alert fingerprint); "
@@ -105,6 +115,14 @@ PROVIDER_CONFIG: dict[str, Any] = {
             ),
             "type": "string",
             "writeOnly": True,
+        },
+        "prices": {
+            "description": "per-model prices in USD per 1M tokens: {model: {input, cached_input, output}} "
+            "(a mapping, or its JSON text)",
+            "x-keep-description": "Per-model prices (USD per 1M tokens) for cost_usd and max_cost_usd",
+            "x-keep-hint": '{"my-deployment": {"input": 2.5, "cached_input": 1.25, "output": 10}}',
+            "x-keep-type": "textarea",
+            "anyOf": [{"type": "string"}, {"type": "object"}],
         },
         "coordination_url": {
             "description": (

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 import threading
@@ -40,6 +41,7 @@ import jsonschema
 
 from .. import json_limits
 from ..errors import TurnCancelledError, TurnTimeoutError
+from ..observability.tracing import tool_outcome, tool_span
 from ..redaction import redact
 from .base import ToolCall, ToolOutput
 from .outputs import cap_output, error_json, redacted_json
@@ -100,7 +102,9 @@ def run_round(
     if cancel_event is not None and cancel_event.is_set():
         raise TurnCancelledError("the turn was cancelled before its tool calls could run")
     runner = _RoundRunner(tools, validators, list(calls), limits, sync_calls, deadline, cancel_event)
-    thread = threading.Thread(target=runner.run, name="openaiassistant-tool-round", daemon=True)
+    # the caller's context (its current span) goes with the round: tool spans are its children
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(runner.run,), name="openaiassistant-tool-round", daemon=True)
     try:
         # start() is inside the try: an interrupt can arrive while it is still returning.
         thread.start()
@@ -141,6 +145,7 @@ class _RoundRunner:
         self._interrupted = False
         self._outputs: list[ToolOutput] | None = None
         self._failure: BaseException | None = None
+        self._outcomes: dict[str, str] = {}  # call id -> timeout | rejected (for its span)
         self.finished = threading.Event()
 
     def run(self) -> None:
@@ -214,11 +219,20 @@ class _RoundRunner:
 
     async def _one(self, call: ToolCall, semaphore: asyncio.Semaphore) -> ToolOutput:
         """Exactly one output for ``call``, whatever happens (only cancellation escapes)."""
-        try:
-            return await self._run_call(call, semaphore)
-        except Exception as exc:  # a bug in validation/serialization must not cost the others
-            logger.exception("internal error while running tool call %s (%s)", call.call_id, call.name)
-            return self._failed(call, f"internal error while running tool {call.name!r}: {type(exc).__name__}")
+        definition = getattr(self._tools.get(call.name), "definition", None)
+        with tool_span(
+            name=call.name, call_id=call.call_id, description=getattr(definition, "description", None),
+            arguments=call.arguments,
+        ) as span:  # fmt: skip
+            try:
+                output = await self._run_call(call, semaphore)
+            except Exception as exc:  # a bug in validation/serialization must not cost the others
+                logger.exception("internal error while running tool call %s (%s)", call.call_id, call.name)
+                output = self._failed(call, f"internal error while running tool {call.name!r}: {type(exc).__name__}")
+                self._outcomes[call.call_id] = "error"
+            outcome = self._outcomes.get(call.call_id, "ok" if output.error is None else "error")
+            tool_outcome(span, outcome=outcome, error=output.error, output=output.output)
+            return output
 
     async def _run_call(self, call: ToolCall, semaphore: asyncio.Semaphore) -> ToolOutput:
         prepared = self._prepare(call)
@@ -267,6 +281,7 @@ class _RoundRunner:
             return redacted_json(value), None
         except TimeoutError:
             message = f"tool {call.name!r} timed out after {timeout:g} s"
+            self._outcomes[call.call_id] = "timeout"
             logger.warning("%s (call %s)", message, call.call_id)
             return error_json(message), message
         except ToolCallError as exc:
@@ -280,6 +295,7 @@ class _RoundRunner:
             return error_json(message), message
 
     def _failed(self, call: ToolCall, message: str) -> ToolOutput:
+        self._outcomes[call.call_id] = "rejected"
         message = redact(message)
         logger.info("tool call %s (%s) rejected: %s", call.call_id, call.name, message)
         output = cap_output(error_json(message), max_chars=self._limits.max_output_chars)

@@ -59,6 +59,7 @@ import httpx
 import jsonschema
 
 from ..errors import ConfigError
+from ..observability.tracing import inject_context
 from ..redaction import redact, register_secret
 from ..schemas.check import check, given, path_text
 from ..schemas.http_tool import HTTP_TOOL_DOCUMENT, PARAMETERS_DOCUMENT
@@ -195,6 +196,7 @@ def _approval(value: Any, method: str) -> bool:
 async def _perform(spec: HttpToolSpec, arguments: Mapping[str, Any]) -> Any:
     url = _build_url(spec, arguments)
     headers = {k: t.render(arguments, encode=lambda _n, v: scalar_text(v)) for k, t in spec.headers.items()}
+    inject_context(headers)  # traceparent: the tool call's span, for the service's own traces
     body = render_body(spec.body, arguments) if spec.body is not _NO_BODY else _NO_BODY
     method = spec.method
     # trust_env=False: no proxies or .netrc from the environment; redirects are handled below.

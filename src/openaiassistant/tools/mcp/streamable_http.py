@@ -17,6 +17,7 @@ environment).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import threading
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ...observability.tracing import inject_context
 from ...redaction import redact
 from .jsonrpc import ErrorResponse, McpConnectionError, McpProtocolError, Response, classify
 from .transport import Callbacks
@@ -97,8 +99,11 @@ class StreamableHttpTransport:
         if not self._alive:
             raise McpConnectionError("the session was closed")
         if "method" in message and message.get("id") is not None:
-            threading.Thread(
-                target=self._request, args=(message,), name="openaiassistant-mcp-http", daemon=True
+            threading.Thread(  # with the caller's context: its span goes out as traceparent
+                target=contextvars.copy_context().run,
+                args=(self._request, message),
+                name="openaiassistant-mcp-http",
+                daemon=True,
             ).start()
         else:
             self._post_notification(message)
@@ -132,6 +137,7 @@ class StreamableHttpTransport:
             headers["Mcp-Session-Id"] = self._session_id
         if self._protocol_version is not None:
             headers["MCP-Protocol-Version"] = self._protocol_version
+        inject_context(headers)
         return headers
 
     def _post_notification(self, message: dict[str, Any]) -> None:
