@@ -20,7 +20,7 @@ from tests.engine.conftest import FakeClock
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.backends.chat_record import ChatRecord
 from openaiassistant.backends.chat_wire import Completion
-from openaiassistant.content.inputs import build_input
+from openaiassistant.content import build_input
 from openaiassistant.errors import AssistantError
 from openaiassistant.registry import ThreadRegistry
 from openaiassistant.registry.conversation_log import ConversationLog
