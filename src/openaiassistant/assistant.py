@@ -198,7 +198,8 @@ class Assistant:
         tags = {**(opts.get("metadata") or {}), **{k: v for k, v in (opts.get("registry_tags") or {}).items() if v}}
         turn = Turn(setup)
         try:
-            if request.user_input.pending:  # local and inline files go up first (all were checked)
+            uploads = getattr(self._backend, "uploads_files", True)  # not on chat: images go inline
+            if request.user_input.pending and uploads:  # local and inline files go up first (all were checked)
                 turn = Turn(replace(setup, request=replace(request, user_input=files.upload(request.user_input))))
             slot = turn_slot_for(self.connection, deadline, clock=self._clock)  # max_concurrent_turns
             with progress.reporting(opts.get("on_progress")), slot:

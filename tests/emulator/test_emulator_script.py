@@ -60,7 +60,7 @@ def test_bad_scripts_are_refused() -> None:
         load_script({"rules": [{"match": "x", "tool_calls": [{"arguments": {}}]}]})
     with pytest.raises(ScriptError, match="script: must be a mapping"):
         load_script("- just a list")
-    with pytest.raises(ScriptError, match=r"script\.rules\[0\]: unknown field 'replay'; known fields: .*\bdefault\b"):
+    with pytest.raises(ScriptError, match=r"script\.rules\[0\]: unknown field 'replay'; known fields: .*\breply\b"):
         load_script({"rules": [{"match": "x", "replay": "typo"}]})
     with pytest.raises(ScriptError, match=r"script\.poll_hint_apis\[0\]: must be one of assistants, responses"):
         load_script({"poll_hint_apis": ["chat"]})

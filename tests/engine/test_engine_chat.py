@@ -365,3 +365,18 @@ def test_validate_checks_the_model_is_served(emulator: Any, registry: ThreadRegi
     make_chat(emulator, registry).validate()
     with pytest.raises(ConfigError, match="'no-such-model' is not served"):
         make_chat(emulator, registry, model="no-such-model").validate()
+
+
+def test_a_local_image_goes_inline_without_an_upload(emulator: Any, registry: ThreadRegistry, tmp_path: Any) -> None:
+    import base64
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    path = tmp_path / "panel.png"
+    path.write_bytes(png)
+    make_chat(emulator, registry).run_turn("hello panel", images=[str(path)], timeout=30)
+    assert [r["path"] for r in emulator.requests() if r["method"] == "POST"] == ["/v1/chat/completions"]  # no /files
+    (request,) = completions(emulator)
+    part = request["body"]["messages"][0]["content"][1]
+    assert part["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(png).decode()

@@ -68,6 +68,7 @@ class ChatBackend:
     """Chat Completions with the conversation kept in the thread registry (``backend: chat``)."""
 
     name = "chat"
+    uploads_files = False  # a chat server has no Files API: local images go inline (chat_record.py)
 
     def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
         if conversation_log is None:

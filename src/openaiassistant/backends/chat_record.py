@@ -22,6 +22,7 @@ in the request, so the server never sees an orphan tool call.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import secrets
@@ -102,7 +103,10 @@ def user_parts(user_input: UserInput) -> tuple[str, list[dict[str, Any]] | None]
     for image in user_input.images:
         if image.file_id:
             raise ConfigError("images", "the chat backend sends images by URL (http(s) or data:), not by file_id")
-        parts.append({"type": "image_url", "image_url": {"url": image.url, "detail": image.detail}})
+        url = image.url
+        if image.source is not None:  # a local or inline image goes inline (chat servers keep no files)
+            url = f"data:{image.source.mime};base64,{base64.b64encode(image.source.read()).decode('ascii')}"
+        parts.append({"type": "image_url", "image_url": {"url": url, "detail": image.detail}})
     return user_input.text, parts
 
 

@@ -111,7 +111,7 @@ class RoundSpans:
         self.target = target
         self.request = clean(request)  # gen_ai.request.* of this turn's run controls
         self._span: Span | None = None
-        self._token: object | None = None
+        self._token: Any = None  # a context Token (typed differently across opentelemetry-api versions)
 
     def open(self, *, model: str | None, thread_id: str | None) -> None:
         """A model round begins: its request is about to be sent."""
@@ -170,7 +170,7 @@ class RoundSpans:
         assert self._span is not None
         self._span.end()
         if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]
+            otel_context.detach(self._token)
         self._span, self._token = None, None
 
 
