@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools.mcp.spec import _resolved_map
+from openaiassistant.tools.mcp.spec import resolved_map
 
 __all__ = ["HOSTED_KINDS", "HostedTool", "check_backend", "is_hosted_entry", "parse_hosted_tools"]
 
@@ -226,13 +226,7 @@ def _mcp_remote(
         if others:
             approval["never"] = {"tool_names": others}
     wire["require_approval"] = approval
-    headers = _resolved_map(
-        settings.get("headers"),
-        f"{where}.headers",
-        secrets,
-        environ,
-        credential=lambda name: bool(_CREDENTIAL.search(name)),
-    )
+    headers = resolved_map(settings.get("headers"), f"{where}.headers", secrets, environ, credential=_CREDENTIAL)
     if headers:
         wire["headers"] = dict(headers)
     return HostedTool(kind="mcp_remote", wire=wire, label=f"mcp_remote {label}")
