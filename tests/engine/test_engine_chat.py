@@ -256,6 +256,13 @@ def test_finish_reasons_length_is_incomplete_and_content_filter_a_refusal(
     refused = assistant.run_turn("say something bad", thread_id=cut.thread_id, timeout=30)
     assert refused.status == "completed" and refused.text == ""
     assert "content_filter" in refused.refusal
+    # the record keeps what the turn said (the refusal), not the filtered words the server had
+    # begun to send: sent again with every later turn, they could trip the filter every time
+    assert audit(registry, cut.thread_id)["messages"][-1] == ("assistant", refused.refusal)
+    emulator.clear_requests()
+    assistant.run_turn("and now?", thread_id=cut.thread_id, timeout=30)
+    (after,) = completions(emulator)
+    assert after["body"]["messages"][-2] == {"role": "assistant", "content": refused.refusal}
 
 
 def test_the_deadline_closes_the_stream_and_names_the_conversation(
