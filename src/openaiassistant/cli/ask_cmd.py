@@ -24,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ask",
         help="run one turn against an assistant and print the answer",
-        description="Run one turn (Responses + Conversations by default, or Assistants v2) and print the answer.",
+        description=(
+            "Run one turn (Responses + Conversations by default, Assistants v2, or any chat-completions "
+            "server with --backend chat) and print the answer."
+        ),
     )
     parser.add_argument("prompt", help="what to ask")
     parser.add_argument(
@@ -67,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model",
         default=os.environ.get("OPENAI_MODEL"),
-        help="model (required on the responses backend; env OPENAI_MODEL)",
+        help="model (required on the responses and chat backends; env OPENAI_MODEL)",
     )
     parser.add_argument("--instructions", default=None, help="system instructions for this turn")
     parser.add_argument("--assistant-id", default=None, help="stored assistant (assistants backend)")

@@ -39,7 +39,7 @@ def shared_parent(*, registry: bool = False, backend: bool = False) -> argparse.
     if backend:
         group.add_argument(
             "--backend",
-            choices=("responses", "assistants"),
+            choices=("responses", "assistants", "chat"),
             default=argparse.SUPPRESS,
             help="API of conversations not in the registry (default responses; env OPENAI_ASSISTANT_BACKEND)",
         )
