@@ -180,11 +180,16 @@ class ChatSession:
         else:
             try:
                 self._record = ChatRecord.open(log, thread_id)
-            except NotFoundError as exc:
-                if not is_chat_thread(thread_id):
-                    exc.message += f"; {thread_id} is not a chat conversation id (oachat_...): check backend"
-                    exc.args = (exc.message,)
-                raise
+            except NotFoundError:
+                if is_chat_thread(thread_id):
+                    raise  # ours, but not in this registry: the message names registry_url
+                # not an id this backend makes: the registry is not the thing to check (the
+                # engine adds which backend an id of a known shape belongs to)
+                raise NotFoundError(
+                    f"conversation {thread_id} is not a chat conversation (the chat backend's ids start "
+                    "with oachat_): check backend",
+                    thread_id=thread_id,
+                ) from None
         return self._record
 
     def _current(self) -> ChatRecord:
