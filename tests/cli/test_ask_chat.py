@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli.conftest import DISK_SCRIPT
 
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.cli.main import main
@@ -80,42 +79,8 @@ def test_the_walkthrough_answer_continue_json(emulator: Any, capsys: Any, tmp_pa
     assert result["thread_id"] == thread_id
 
 
-@pytest.fixture
-def disk_api() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = json.dumps({"path": self.path, "used": "93%"}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_tools_file_runs_a_round(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str) -> None:
-    emulator.load_script(
-        {
-            "rules": [
-                {
-                    "match": r"disk on (?P<host>\S+)",
-                    "tool_calls": [{"name": "get_disk", "arguments": {"host": "{{ match.host }}"}}],
-                    "then": {"reply": "Disk: {{ tool_outputs.get_disk }}"},
-                }
-            ]
-        }
-    )
+    emulator.load_script(DISK_SCRIPT)
     tools = tmp_path / "tools.yaml"
     tools.write_text(
         "tools:\n"
