@@ -30,6 +30,7 @@ from compat_servers import (
     start_litellm,
     start_llama_stack,
 )
+from tests.keep.environment import keep_environment, shim_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "keep"
@@ -204,37 +205,11 @@ def keep_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Keep's secrets and database in a work directory, and the provider's shim installed (set
     before any keep.* module is imported: Keep reads them at import)."""
     import importlib.metadata
-    import os
 
     try:
         importlib.metadata.version("keep-mirror")
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("Keep (keep-mirror) is only installed in .venv-keep")
 
-    from openaiassistant.cli.main import main
-    from openaiassistant.harness.runner import prepare_environment
-    from openaiassistant.keep import installer
-
-    was_installed = installer.status().installed
-    assert main(["keep", "install"]) == 0
-    work = tmp_path_factory.mktemp("keep")
-    saved = {
-        k: os.environ.get(k)
-        for k in (
-            "SECRET_MANAGER_TYPE",
-            "SECRET_MANAGER_DIRECTORY",
-            "DATABASE_CONNECTION_STRING",
-            "PROVIDERS_CACHE_FILE",
-        )
-    }
-    prepare_environment(work, database=True)
-    try:
+    with shim_installed(), keep_environment(tmp_path_factory.mktemp("keep")) as work:
         yield work
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        if not was_installed:
-            main(["keep", "uninstall"])

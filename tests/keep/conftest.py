@@ -9,13 +9,13 @@ safe to import early, which is what each module's ``importorskip`` does (Keep is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.keep.environment import keep_environment, shim_installed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "keep"
 API_KEY = "sk-keeptest-0123456789abcdef"
@@ -28,42 +28,15 @@ def keep_shim() -> Iterator[None]:
     Keep can load a provider type only through the shim. If it was not installed before the
     session, it is uninstalled again at the end.
     """
-    from openaiassistant.cli.main import main
-    from openaiassistant.keep import installer
-
-    was_installed = installer.status().installed
-    assert main(["keep", "install"]) == 0
-    try:
+    with shim_installed():
         yield
-    finally:
-        if not was_installed:
-            main(["keep", "uninstall"])
 
 
 @pytest.fixture(scope="session")
 def keep_env(tmp_path_factory: pytest.TempPathFactory, keep_shim: None) -> Iterator[Path]:
     """A work directory with Keep's secrets and SQLite database (tables + tenant created)."""
-    from openaiassistant.harness.runner import prepare_environment
-
-    work = tmp_path_factory.mktemp("keep")
-    saved = {
-        k: os.environ.get(k)
-        for k in (
-            "SECRET_MANAGER_TYPE",
-            "SECRET_MANAGER_DIRECTORY",
-            "DATABASE_CONNECTION_STRING",
-            "PROVIDERS_CACHE_FILE",
-        )
-    }
-    prepare_environment(work, database=True)
-    try:
+    with keep_environment(tmp_path_factory.mktemp("keep")) as work:
         yield work
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +56,18 @@ def services() -> Iterator[Any]:
 @pytest.fixture(params=["responses", "assistants"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@pytest.fixture
+def zabbix() -> Iterator[Any]:
+    """A stand-in for Zabbix's JSON-RPC API on 127.0.0.1 (tests/keep/zabbix_api.py)."""
+    import zabbix_api
+
+    state, server = zabbix_api.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ dropped between them, as a restarted worker would have none)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.keep.samples import one_step_workflow
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
@@ -47,23 +47,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def zabbix() -> Iterator[zabbix_api.ZabbixApi]:
-    state, server = zabbix_api.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
 def approval_providers(keep_env: Path, emulator: Any, backend: str, tmp_path: Path, auth_for: Any, zabbix: Any) -> Path:
     registry = f"sqlite:///{tmp_path / 'threads.db'}"
-    providers = {
-        "triage-assistant": {"authentication": auth_for(emulator, backend, registry_url=registry)},
-        "zabbix-prod": {"authentication": {"zabbix_frontend_url": zabbix.url, "auth_token": "zbx-token-0123456789"}},
-    }
-    path = tmp_path / "providers.yaml"
-    path.write_text(yaml.safe_dump(providers))
+    path = zabbix_api.write_providers(
+        tmp_path, assistant_auth=auth_for(emulator, backend, registry_url=registry), zabbix=zabbix
+    )
     emulator.load_script(SCRIPT)
     return path
 
@@ -71,22 +59,7 @@ def approval_providers(keep_env: Path, emulator: Any, backend: str, tmp_path: Pa
 def run(providers: Path, **with_: Any) -> Any:
     from openaiassistant.harness import runner
 
-    body = {
-        "workflow": {
-            "id": "approval-round-trip",
-            "triggers": [{"type": "manual"}],
-            "steps": [
-                {
-                    "name": "ask",
-                    "provider": {
-                        "type": "openaiassistant",
-                        "config": "{{ providers.triage-assistant }}",
-                        "with": {"functions": FUNCTIONS, **with_},
-                    },
-                }
-            ],
-        }
-    }
+    body = one_step_workflow("approval-round-trip", {"functions": FUNCTIONS, **with_})
     return runner.run_workflow(
         body, alert=runner.make_alert({"name": "DiskFull", "id": "77"}), providers_file=providers
     )

@@ -8,12 +8,10 @@ stand-in of the Zabbix API) in one round, on both backends.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
@@ -24,23 +22,8 @@ ALERT = {"name": "DiskFull", "host": "db-1", "fingerprint": "diskfull-db-1", "id
 
 
 @pytest.fixture
-def zabbix() -> Iterator[zabbix_api.ZabbixApi]:
-    state, server = zabbix_api.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
 def tools_providers(keep_env: Path, emulator: Any, backend: str, tmp_path: Path, auth_for: Any, zabbix: Any) -> Path:
-    providers = {
-        "triage-assistant": {"authentication": auth_for(emulator, backend)},
-        "zabbix-prod": {"authentication": {"zabbix_frontend_url": zabbix.url, "auth_token": "zbx-token-0123456789"}},
-    }
-    path = tmp_path / "providers.yaml"
-    path.write_text(yaml.safe_dump(providers))
-    return path
+    return zabbix_api.write_providers(tmp_path, assistant_auth=auth_for(emulator, backend), zabbix=zabbix)
 
 
 def step(name: str, with_: dict[str, Any]) -> dict[str, Any]:

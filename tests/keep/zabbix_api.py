@@ -8,7 +8,10 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 
 @dataclass
@@ -51,3 +54,15 @@ def start() -> tuple[ZabbixApi, ThreadingHTTPServer]:
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return state, server
+
+
+def write_providers(directory: Path, *, assistant_auth: dict[str, Any], zabbix: ZabbixApi) -> Path:
+    """A providers.yaml in ``directory`` with the assistant (``triage-assistant``) and Keep's
+    ZabbixProvider pointed at this stand-in (``zabbix-prod``)."""
+    providers = {
+        "triage-assistant": {"authentication": assistant_auth},
+        "zabbix-prod": {"authentication": {"zabbix_frontend_url": zabbix.url, "auth_token": "zbx-token-0123456789"}},
+    }
+    path = directory / "providers.yaml"
+    path.write_text(yaml.safe_dump(providers))
+    return path
