@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.keep.samples import DISK_ALERT
 
 from openaiassistant.cli.main import main
 
@@ -87,13 +88,6 @@ def test_cli_error_shows_the_servers_words(server: Any, capsys: pytest.CaptureFi
 
 
 # -- Keep -----------------------------------------------------------------------------------------
-DISK_ALERT = {
-    "name": "DiskFull",
-    "host": "db-1",
-    "description": "disk / is 97% full",
-    "severity": "critical",
-    "fingerprint": "diskfull-db-1",
-}
 
 
 @pytest.mark.parametrize("transport", ["sse", "poll"])

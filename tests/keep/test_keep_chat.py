@@ -14,18 +14,10 @@ from typing import Any
 import pytest
 import yaml
 from tests.keep.conftest import API_KEY, EXAMPLES
+from tests.keep.samples import FIRING_DISK_ALERT
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
-
-DISK_ALERT = {
-    "name": "DiskFull",
-    "host": "db-1",
-    "description": "disk / is 97% full",
-    "severity": "critical",
-    "status": "firing",
-    "fingerprint": "diskfull-db-1",
-}
 
 
 def _providers(tmp_path: Path, **auth: Any) -> Path:
@@ -36,7 +28,7 @@ def _providers(tmp_path: Path, **auth: Any) -> Path:
     return path
 
 
-def _run(workflow: dict, providers_file: Path, alert: dict = DISK_ALERT) -> Any:
+def _run(workflow: dict, providers_file: Path, alert: dict = FIRING_DISK_ALERT) -> Any:
     from openaiassistant.harness import runner
 
     return runner.run_workflow(workflow, alert=runner.make_alert(alert), providers_file=providers_file)

@@ -15,18 +15,10 @@ import pytest
 import yaml
 from sqlalchemy import update
 from tests.keep.conftest import EXAMPLES, load_example
+from tests.keep.samples import FIRING_DISK_ALERT
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
-
-ALERT = {
-    "name": "DiskFull",
-    "host": "db-1",
-    "description": "disk / is 97% full",
-    "severity": "critical",
-    "status": "firing",
-    "fingerprint": "diskfull-db-1",
-}
 
 
 @pytest.fixture
@@ -54,7 +46,9 @@ def _run(providers_file: Path) -> Any:
     from openaiassistant.harness import runner
 
     return runner.run_workflow(
-        load_example("runbook-knowledge.yaml"), alert=runner.make_alert(ALERT), providers_file=providers_file
+        load_example("runbook-knowledge.yaml"),
+        alert=runner.make_alert(FIRING_DISK_ALERT),
+        providers_file=providers_file,
     )
 
 
@@ -131,6 +125,6 @@ def test_a_path_outside_files_dir_fails_the_step_and_sends_nothing(providers, ex
     workflow["workflow"]["steps"][0]["provider"]["with"]["attachments"] = ["../../etc/passwd"]
     workflow["workflow"]["steps"][0]["provider"]["with"].pop("vector_store_ids")
     example_emulator.clear_requests()
-    run = runner.run_workflow(workflow, alert=runner.make_alert(ALERT), providers_file=providers_file)
+    run = runner.run_workflow(workflow, alert=runner.make_alert(FIRING_DISK_ALERT), providers_file=providers_file)
     assert "attachments[0].path" in str(run.error) and "outside the allowed directory" in str(run.error)
     assert [r for r in example_emulator.requests() if r["method"] == "POST"] == []

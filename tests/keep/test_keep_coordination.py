@@ -10,28 +10,16 @@ import pytest
 import yaml
 from tests.coordination.conftest import _redis_server  # noqa: F401 - the session's redis-server fixture
 from tests.coordination.workers import new_key
+from tests.keep.samples import one_step_workflow
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
 
 
 def _workflow(timeout: str) -> dict[str, Any]:
-    return {
-        "workflow": {
-            "id": "coordinated-triage",
-            "triggers": [{"type": "manual"}],
-            "steps": [
-                {
-                    "name": "triage",
-                    "provider": {
-                        "type": "openaiassistant",
-                        "config": "{{ providers.triage-assistant }}",
-                        "with": {"prompt": "Disk full on {{ alert.host }}", "timeout": timeout},
-                    },
-                }
-            ],
-        }
-    }
+    return one_step_workflow(
+        "coordinated-triage", {"prompt": "Disk full on {{ alert.host }}", "timeout": timeout}, step="triage"
+    )
 
 
 def test_a_configured_rate_limit_is_shared_through_redis(

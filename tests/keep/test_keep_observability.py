@@ -8,17 +8,10 @@ import json
 from typing import Any
 
 import pytest
+from tests.keep.samples import DISK_ALERT
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
-
-DISK_ALERT = {
-    "name": "DiskFull",
-    "host": "db-1",
-    "description": "disk / is 97% full",
-    "severity": "critical",
-    "fingerprint": "diskfull-db-1",
-}
 
 
 def _run(workflow: dict, providers_file: Any) -> Any:

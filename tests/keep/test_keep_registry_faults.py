@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.keep.samples import one_step_workflow
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
@@ -17,22 +18,9 @@ SECRET = "regpass-0123456789"
 
 
 def _workflow() -> dict[str, Any]:
-    return {
-        "workflow": {
-            "id": "registry-faults",
-            "triggers": [{"type": "manual"}],
-            "steps": [
-                {
-                    "name": "triage",
-                    "provider": {
-                        "type": "openaiassistant",
-                        "config": "{{ providers.reg-assistant }}",
-                        "with": {"prompt": "Disk full on {{ alert.host }}"},
-                    },
-                }
-            ],
-        }
-    }
+    return one_step_workflow(
+        "registry-faults", {"prompt": "Disk full on {{ alert.host }}"}, step="triage", provider="reg-assistant"
+    )
 
 
 def _run(tmp_path: Path, auth: dict[str, Any]) -> Any:

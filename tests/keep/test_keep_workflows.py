@@ -12,17 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.keep.samples import DISK_ALERT, one_step_workflow
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
-
-DISK_ALERT = {
-    "name": "DiskFull",
-    "host": "db-1",
-    "description": "disk / is 97% full",
-    "severity": "critical",
-    "fingerprint": "diskfull-db-1",
-}
 
 
 def _run(workflow: dict, providers_file: Any, alert: dict, **kwargs: Any) -> Any:
@@ -96,31 +89,12 @@ def test_json_schema_example(backend, providers_file, example):
     assert run.results("announce") == f"[{summary['impact']}] {summary['title']}"
 
 
-def _single_step(with_: dict) -> dict:
-    return {
-        "workflow": {
-            "id": "single-step",
-            "triggers": [{"type": "manual"}],
-            "steps": [
-                {
-                    "name": "ask",
-                    "provider": {
-                        "type": "openaiassistant",
-                        "config": "{{ providers.triage-assistant }}",
-                        "with": with_,
-                    },
-                }
-            ],
-        }
-    }
-
-
 def _api_key(providers_file: Any) -> str:
     return yaml.safe_load(providers_file.read_text())["triage-assistant"]["authentication"]["api_key"]
 
 
 def test_failed_run_fails_the_step_with_a_clear_message(backend, providers_file):
-    run = _run(_single_step({"prompt": "please fail now"}), providers_file, DISK_ALERT)
+    run = _run(one_step_workflow("single-step", {"prompt": "please fail now"}), providers_file, DISK_ALERT)
 
     assert run.error is not None
     assert "OpenAI Assistant turn failed" in run.error and "RunFailedError" in run.error
@@ -140,7 +114,7 @@ def test_rejected_key_fails_the_step_without_leaking_it(backend, providers_file,
         message=f"Incorrect API key provided: {_api_key(providers_file)}",
     )
 
-    run = _run(_single_step({"prompt": "hello"}), providers_file, DISK_ALERT)
+    run = _run(one_step_workflow("single-step", {"prompt": "hello"}), providers_file, DISK_ALERT)
 
     assert run.error is not None
     assert "AuthenticationError" in run.error
@@ -148,7 +122,7 @@ def test_rejected_key_fails_the_step_without_leaking_it(backend, providers_file,
 
 
 def test_unknown_parameter_is_named(backend, providers_file, example_emulator):
-    run = _run(_single_step({"prompt": "hello", "temprature": "0.2"}), providers_file, DISK_ALERT)
+    run = _run(one_step_workflow("single-step", {"prompt": "hello", "temprature": "0.2"}), providers_file, DISK_ALERT)
 
     assert run.error is not None
     assert "temprature" in run.error and "unknown parameter" in run.error
@@ -158,7 +132,8 @@ def test_unknown_parameter_is_named(backend, providers_file, example_emulator):
 
 def test_numeric_strings_and_run_controls_reach_the_server(backend, providers_file, example_emulator):
     run = _run(
-        _single_step(
+        one_step_workflow(
+            "single-step",
             {
                 "prompt": "hello there",
                 "temperature": "0.3",
@@ -166,7 +141,7 @@ def test_numeric_strings_and_run_controls_reach_the_server(backend, providers_fi
                 "max_completion_tokens": "300",
                 "parallel_tool_calls": "false",
                 "timeout": "30",
-            }
+            },
         ),
         providers_file,
         DISK_ALERT,
@@ -198,14 +173,15 @@ def test_answer_not_matching_the_schema_fails_the_step(backend, providers_file, 
     }
 
     run = _run(
-        _single_step(
+        one_step_workflow(
+            "single-step",
             {
                 "prompt": "summarize it",
                 "response_format": {
                     "type": "json_schema",
                     "json_schema": {"name": "summary", "schema": schema, "strict": True},
                 },
-            }
+            },
         ),
         providers_file,
         DISK_ALERT,
@@ -225,7 +201,9 @@ def test_streamed_answer_lands_in_keeps_workflow_log(providers_file, example_emu
     root.addHandler(handler)
     try:
         run = _run(
-            _single_step({"prompt": "Write a short note for the on-call engineer.", "stream": "true"}),
+            one_step_workflow(
+                "single-step", {"prompt": "Write a short note for the on-call engineer.", "stream": "true"}
+            ),
             providers_file,
             DISK_ALERT,
         )
@@ -263,7 +241,7 @@ def test_streaming_does_not_change_the_result(backend, providers_file, services,
 def test_turn_deadline_fails_the_step_and_names_the_run(backend, providers_file, example_emulator):
     example_emulator.add_fault(kind="stuck")
 
-    run = _run(_single_step({"prompt": "hello", "timeout": "1"}), providers_file, DISK_ALERT)
+    run = _run(one_step_workflow("single-step", {"prompt": "hello", "timeout": "1"}), providers_file, DISK_ALERT)
 
     assert run.error is not None
     assert "TurnTimeoutError" in run.error
@@ -272,7 +250,7 @@ def test_turn_deadline_fails_the_step_and_names_the_run(backend, providers_file,
 
 
 def _tool_step(functions: list) -> dict:
-    return _single_step({"prompt": "hello", "functions": functions})
+    return one_step_workflow("single-step", {"prompt": "hello", "functions": functions})
 
 
 def _turn_requests(emulator: Any) -> list[str]:
@@ -344,7 +322,7 @@ def test_an_unexpected_error_still_fails_the_step_cleanly(providers_file, exampl
         raise RuntimeError(f"unexpected failure near {key}")
 
     monkeypatch.setattr(step_request, "build_step_request", broken)
-    run = _run(_single_step({"prompt": "hello"}), providers_file, DISK_ALERT)
+    run = _run(one_step_workflow("single-step", {"prompt": "hello"}), providers_file, DISK_ALERT)
 
     assert run.error is not None
     assert run.error.startswith("OpenAI Assistant turn failed: RuntimeError: unexpected failure near")
