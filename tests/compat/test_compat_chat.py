@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.answer_formats import VERDICT_FORMAT
+from tests.compat.helpers import disk_usage_tools, model_requests
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.cli.main import main
 from openaiassistant.errors import AssistantError, ServerUnavailableError
 from openaiassistant.registry import ThreadRegistry
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(180)
 Cell = Callable[..., None]
@@ -39,10 +40,6 @@ def assistant(server: Any, registry: ThreadRegistry, *, tools: Any = None, **con
 @pytest.fixture
 def registry(tmp_path: Path) -> ThreadRegistry:
     return ThreadRegistry(f"sqlite:///{tmp_path / 'threads.db'}")
-
-
-def model_requests(upstream: Any) -> list[dict[str, Any]]:
-    return [e for e in upstream.requests() if e["path"] == "/v1/chat/completions" and e["method"] == "POST"]
 
 
 def roles(request: dict[str, Any]) -> list[tuple[str, str]]:
@@ -99,19 +96,7 @@ def test_chat_continued_from_the_registry(server: Any, upstream: Any, tmp_path: 
 
 
 def test_chat_tool_round(server: Any, upstream: Any, registry: ThreadRegistry, cell: Cell) -> None:
-    tools = Toolbox()
-    calls: list[str] = []
-
-    @tools.tool
-    def get_disk_usage(host: str) -> dict:
-        """Disk usage of a host.
-
-        Args:
-            host: host name
-        """
-        calls.append(host)
-        return {"host": host, "used_percent": 97}
-
+    tools, calls = disk_usage_tools()
     result = assistant(server, registry, tools=tools).run_turn("check disk on db-1", timeout=60)
     assert calls == ["db-1"]
     assert result.text == 'Disk of db-1: {"host": "db-1", "used_percent": 97}'
@@ -130,14 +115,7 @@ def test_chat_json(server: Any, upstream: Any, registry: ThreadRegistry, cell: C
     assert result.response == {"severity": "critical", "reason": "disk full"}
     assert model_requests(upstream)[-1]["body"].get("response_format") == {"type": "json_object"}
     cell("JSON (json_object)", "yes", backend="chat")
-    schema = {
-        "type": "object",
-        "properties": {"severity": {"type": "string"}, "reason": {"type": "string"}},
-        "required": ["severity", "reason"],
-        "additionalProperties": False,
-    }
-    fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
-    again = helper.run_turn("give the verdict", params={"response_format": fmt}, timeout=60)
+    again = helper.run_turn("give the verdict", params={"response_format": VERDICT_FORMAT}, timeout=60)
     assert again.response == {"severity": "critical", "reason": "disk full"}
     sent = model_requests(upstream)[-1]["body"].get("response_format") or {}
     cell(

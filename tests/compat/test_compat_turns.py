@@ -14,12 +14,13 @@ from typing import Any
 
 import openai
 import pytest
+from tests.answer_formats import VERDICT_FORMAT
+from tests.compat.helpers import disk_usage_tools, model_requests
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.errors import APIError, AssistantError, AuthenticationError, TurnTimeoutError
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
-from openaiassistant.tools import Toolbox
 
 pytestmark = pytest.mark.timeout(180)
 Cell = Callable[[str, str], None]
@@ -30,11 +31,6 @@ def assistant(server: Any, *, tools: Any = None, **connection: Any) -> Assistant
     return Assistant(
         connection=settings, spec=AssistantSpec(model=server.model, instructions="You help SREs."), tools=tools
     )
-
-
-def model_requests(upstream: Any) -> list[dict[str, Any]]:
-    """The chat completions that reached the model, oldest first."""
-    return [e for e in upstream.requests() if e["path"] == "/v1/chat/completions" and e["method"] == "POST"]
 
 
 def texts(request: dict[str, Any], role: str) -> list[str]:
@@ -130,14 +126,7 @@ def test_json_object(server: Any, upstream: Any, cell: Cell) -> None:
 
 
 def test_json_schema(server: Any, upstream: Any, cell: Cell) -> None:
-    schema = {
-        "type": "object",
-        "properties": {"severity": {"type": "string"}, "reason": {"type": "string"}},
-        "required": ["severity", "reason"],
-        "additionalProperties": False,
-    }
-    fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
-    result = assistant(server).run_turn("give the verdict", params={"response_format": fmt}, timeout=60)
+    result = assistant(server).run_turn("give the verdict", params={"response_format": VERDICT_FORMAT}, timeout=60)
     assert result.response == {"severity": "critical", "reason": "disk full"}
     sent = (model_requests(upstream)[-1]["body"] or {}).get("response_format") or {}
     cell(
@@ -147,19 +136,7 @@ def test_json_schema(server: Any, upstream: Any, cell: Cell) -> None:
 
 
 def test_tool_round(server: Any, upstream: Any, cell: Cell) -> None:
-    tools = Toolbox()
-    calls: list[str] = []
-
-    @tools.tool
-    def get_disk_usage(host: str) -> dict:
-        """Disk usage of a host.
-
-        Args:
-            host: host name
-        """
-        calls.append(host)
-        return {"host": host, "used_percent": 97}
-
+    tools, calls = disk_usage_tools()
     result = assistant(server, tools=tools).run_turn("check disk on db-1", timeout=60)
     assert calls == ["db-1"]  # run exactly once
     assert result.text == 'Disk of db-1: {"host": "db-1", "used_percent": 97}'

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+from tests.answer_formats import VERDICT_FORMAT
 from tests.engine.chat_helpers import SCRIPT, Tools, audit, completions, make_chat
 
 from openaiassistant.backends.capabilities import BOOK
@@ -141,18 +142,14 @@ def test_json_object_and_json_schema_go_as_response_format(emulator: Any, regist
     assistant = make_chat(emulator, registry)
     result = assistant.run_turn("give the verdict", params={"response_format": "json_object"}, timeout=30)
     assert result.response == {"severity": "critical", "reason": "disk full"}
-    schema = {
-        "type": "object",
-        "properties": {"severity": {"type": "string"}, "reason": {"type": "string"}},
-        "required": ["severity", "reason"],
-        "additionalProperties": False,
-    }
-    fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
-    again = assistant.run_turn("give the verdict", params={"response_format": fmt}, timeout=30)
+    again = assistant.run_turn("give the verdict", params={"response_format": VERDICT_FORMAT}, timeout=30)
     assert again.response["severity"] == "critical"
     plain, structured = completions(emulator)
     assert plain["body"]["response_format"] == {"type": "json_object"}
-    assert structured["body"]["response_format"] == {"type": "json_schema", "json_schema": fmt["json_schema"]}
+    assert structured["body"]["response_format"] == {
+        "type": "json_schema",
+        "json_schema": VERDICT_FORMAT["json_schema"],
+    }
 
 
 def test_a_server_without_response_format_gets_the_instruction_and_the_answer_is_checked(
