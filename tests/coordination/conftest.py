@@ -8,49 +8,22 @@ PostgreSQL. A missing binary skips the cases that need it.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from bench.local_servers import redis_server
 from tests.registry.conftest import postgres_url  # noqa: F401 - a fixture, re-used here
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def _redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server not installed (make test installs Debian's redis-server)")
     pytest.importorskip("redis")
-    root, port = tempfile.mkdtemp(prefix="oa-redis-"), _free_port()
-    process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", root],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail("redis-server exited at start")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
+    with redis_server() as url:  # the benchmark's throw-away redis-server, started the same way
+        assert url is not None
+        yield url
 
 
 @pytest.fixture
