@@ -138,6 +138,11 @@ def test_a_tool_round_runs_parallel_calls_once_and_logs_every_item(
     ]
 
 
+def _refuse_completions(emulator: Any, message: str) -> None:
+    """The next chat completion is refused with a 400 in the server's ``message``."""
+    emulator.add_fault(kind="http_error", status=400, method="POST", path="/chat/completions$", message=message)
+
+
 def test_json_object_and_json_schema_go_as_response_format(emulator: Any, registry: ThreadRegistry) -> None:
     assistant = make_chat(emulator, registry)
     result = assistant.run_turn("give the verdict", params={"response_format": "json_object"}, timeout=30)
@@ -156,13 +161,7 @@ def test_a_server_without_response_format_gets_the_instruction_and_the_answer_is
     emulator: Any, registry: ThreadRegistry
 ) -> None:
     # LM Studio / older servers: a 400 naming response_format (in the server's words)
-    emulator.add_fault(
-        kind="http_error",
-        status=400,
-        method="POST",
-        path="/chat/completions$",
-        message="'response_format.type' json_object is not supported by this server",
-    )
+    _refuse_completions(emulator, "'response_format.type' json_object is not supported by this server")
     notes: list[str] = []
     assistant = make_chat(emulator, registry)
     result = assistant.run_turn(
@@ -187,13 +186,7 @@ def test_a_schema_the_server_cannot_take_is_asked_for_in_words_and_validated(
     emulator: Any, registry: ThreadRegistry
 ) -> None:
     # DeepSeek's words, which name neither json_schema nor json_object
-    emulator.add_fault(
-        kind="http_error",
-        status=400,
-        method="POST",
-        path="/chat/completions$",
-        message="This response_format type is unavailable now",
-    )
+    _refuse_completions(emulator, "This response_format type is unavailable now")
     schema = {"type": "object", "properties": {"severity": {"enum": ["info"]}}, "required": ["severity"]}
     fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}
     with pytest.raises(OutputValidationError, match="severity"):

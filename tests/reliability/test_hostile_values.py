@@ -19,6 +19,22 @@ NOT_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "1e400", float("nan"), fl
 DEEP = "[" * 50_000 + "]" * 50_000
 
 
+def _lookup_tools() -> Toolbox:
+    """A Toolbox with lookup(query), which answers its query."""
+    registry = Toolbox()
+
+    @registry.tool
+    def lookup(query: str) -> str:
+        """Look something up.
+
+        Args:
+            query: what
+        """
+        return query
+
+    return registry
+
+
 @pytest.mark.parametrize("name", NUMERIC)
 @pytest.mark.parametrize("value", NOT_FINITE, ids=repr)
 def test_not_finite_run_controls_are_config_errors(name: str, value: Any) -> None:
@@ -92,17 +108,7 @@ def test_lone_surrogate_in_a_tool_output_is_sent(make_assistant: Any, emulator: 
 
 def test_deeply_nested_arguments_are_an_error_output_not_a_crash() -> None:
     # issue 10: arguments nested 50 000 deep ended the turn in RecursionError
-    registry = Toolbox()
-
-    @registry.tool
-    def lookup(query: str) -> str:
-        """Look something up.
-
-        Args:
-            query: what
-        """
-        return query
-
+    registry = _lookup_tools()
     calls = [
         ToolCall(call_id="c1", name="lookup", arguments=DEEP),
         ToolCall(call_id="c2", name="lookup", arguments='{"query": ' + DEEP + "}"),
@@ -119,17 +125,7 @@ def test_deeply_nested_arguments_are_an_error_output_not_a_crash() -> None:
 def test_tool_loop_records_deep_arguments_as_text() -> None:
     from openaiassistant.deadline import Deadline
 
-    registry = Toolbox()
-
-    @registry.tool
-    def lookup(query: str) -> str:
-        """Look something up.
-
-        Args:
-            query: what
-        """
-        return query
-
+    registry = _lookup_tools()
     loop = ToolLoop(toolset=registry, params=parse_params({}), deadline=Deadline(timeout=30), on_tool_call=None)
     loop.run_round([ToolCall(call_id="c1", name="lookup", arguments=DEEP)])
     record = loop.records[0]
@@ -142,17 +138,7 @@ def test_tool_loop_records_deep_arguments_as_text() -> None:
     ['{"query": NaN}', '{"query": Infinity}', "", "null", "[]", '"x"', "{" * 10, '{"query": "\\ud800"}'],
 )
 def test_odd_arguments(arguments: str) -> None:
-    registry = Toolbox()
-
-    @registry.tool
-    def lookup(query: str) -> str:
-        """Look something up.
-
-        Args:
-            query: what
-        """
-        return query
-
+    registry = _lookup_tools()
     (output,) = registry.execute_round([ToolCall(call_id="c1", name="lookup", arguments=arguments)])
     assert output.call_id == "c1"
     json.loads(output.output)  # always JSON, always encodable
