@@ -17,6 +17,7 @@ import openai
 import pytest
 
 from openaiassistant.assistant import Assistant
+from openaiassistant.registry import ThreadRegistry
 from openaiassistant.settings import AssistantSpec, ConnectionSettings
 from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
 
@@ -152,3 +153,10 @@ def posts(emulator: Any, pattern: str) -> list[dict[str, Any]]:
 
 
 RUN_CREATE = {"responses": r"/responses$", "assistants": r"/runs$"}
+
+
+@pytest.fixture
+def registry(tmp_path: Any) -> ThreadRegistry:
+    """A thread registry in a SQLite file of this test's own (the chat backend keeps its
+    conversations there)."""
+    return ThreadRegistry(f"sqlite:///{tmp_path}/threads.db")

@@ -33,11 +33,6 @@ def _script(emulator: Any) -> Any:
     BOOK.forget()
 
 
-@pytest.fixture
-def registry(tmp_path: Any) -> ThreadRegistry:
-    return ThreadRegistry(f"sqlite:///{tmp_path}/threads.db")
-
-
 @pytest.fixture(params=["sse", "poll"])
 def transport(request: Any) -> str:
     return request.param

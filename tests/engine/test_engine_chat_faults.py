@@ -79,11 +79,6 @@ def _script(emulator: Any) -> Any:
     BOOK.forget()
 
 
-@pytest.fixture
-def registry(tmp_path: Any) -> ThreadRegistry:
-    return ThreadRegistry(f"sqlite:///{tmp_path}/threads.db")
-
-
 def assert_consistent(registry: ThreadRegistry, thread_id: str, tools: Tools, *, users: list[str]) -> None:
     log = audit(registry, thread_id)
     assert log["users"] == users
