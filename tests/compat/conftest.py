@@ -31,6 +31,7 @@ from compat_servers import (
     start_llama_stack,
 )
 from tests.keep.environment import keep_environment, shim_installed
+from tests.tools.mcp.real_servers import everything_package, everything_url, mcp_dir  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "keep"

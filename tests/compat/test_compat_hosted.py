@@ -4,9 +4,7 @@ what it did read back from the response's items into ``result.hosted_calls``."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +15,6 @@ from openaiassistant.settings import AssistantSpec, ConnectionSettings
 
 pytestmark = pytest.mark.timeout(180)
 Cell = Callable[[str, str], None]
-
-
-def _real_servers() -> Any:
-    """tests/tools/mcp/real_servers.py, loaded by path (tests/ is not a package)."""
-    path = Path(__file__).resolve().parents[1] / "tools" / "mcp" / "real_servers.py"
-    spec = importlib.util.spec_from_file_location("openaiassistant_compat_real_mcp_servers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_mcp = _real_servers()
-mcp_dir, everything_package, everything_url = _mcp.mcp_dir, _mcp.everything_package, _mcp.everything_url
 
 
 def test_remote_mcp_server(server: Any, upstream: Any, everything_url: str, cell: Cell) -> None:

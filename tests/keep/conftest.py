@@ -16,6 +16,12 @@ from typing import Any
 import pytest
 import yaml
 from tests.keep.environment import keep_environment, shim_installed
+from tests.tools.mcp.real_servers import (  # noqa: F401 - the real MCP servers' fixtures, re-used here
+    everything_package,
+    everything_url,
+    mcp_dir,
+    time_command,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "keep"
 API_KEY = "sk-keeptest-0123456789abcdef"
@@ -125,19 +131,3 @@ def example() -> Any:
 def auth_for() -> Any:
     """``auth_for(emulator, backend, **extra)``: the provider's authentication dict."""
     return assistant_auth
-
-
-def _real_servers() -> Any:
-    """tests/tools/mcp/real_servers.py, loaded by path (tests/ is not a package)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "tools" / "mcp" / "real_servers.py"
-    spec = importlib.util.spec_from_file_location("openaiassistant_test_real_mcp_servers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_servers = _real_servers()
-mcp_dir, time_command = _servers.mcp_dir, _servers.time_command

@@ -15,9 +15,6 @@ import yaml
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(120)
 
-from conftest import _servers  # noqa: E402  (tests/keep/conftest.py: the real MCP servers)
-
-everything_package, everything_url = _servers.everything_package, _servers.everything_url
 ALERT = {"name": "DiskFull", "host": "db-1", "fingerprint": "diskfull-db-1", "id": "4242"}
 
 

@@ -4,14 +4,12 @@ wrapper, serve_http_traced.mjs); it names our ``execute_tool`` span."""
 
 from __future__ import annotations
 
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tools.mcp.real_servers import everything_package, mcp_dir  # noqa: F401
+from tests.tools.mcp.real_servers import everything_package, mcp_dir, served_over_http  # noqa: F401
 
 from openaiassistant.observability.testing import SpanCapture
 from openaiassistant.tools import Toolbox
@@ -23,34 +21,14 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture
 def traced_everything(everything_package: Path) -> Iterator[tuple[str, list[str]]]:  # noqa: F811
-    process = subprocess.Popen(
-        ["node", str(HERE / "serve_http_traced.mjs"), str(everything_package)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     seen: list[str] = []
-    try:
-        assert process.stderr is not None
-        port = None
-        for line in process.stderr:
-            if line.startswith("LISTENING "):
-                port = int(line.split()[1])
-                break
-        if port is None:
-            pytest.fail(f"server-everything did not start over HTTP (exit {process.wait()})")
-        stderr = process.stderr
 
-        def drain() -> None:
-            for line in stderr:
-                if line.startswith("TRACEPARENT "):
-                    seen.append(line.split()[1])
+    def note(line: str) -> None:
+        if line.startswith("TRACEPARENT "):
+            seen.append(line.split()[1])
 
-        threading.Thread(target=drain, daemon=True).start()
-        yield f"http://127.0.0.1:{port}/mcp", seen
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with served_over_http(HERE / "serve_http_traced.mjs", everything_package, on_line=note) as url:
+        yield url, seen
 
 
 @pytest.mark.parametrize("backend", ["responses"])

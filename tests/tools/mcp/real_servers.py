@@ -1,5 +1,6 @@
-"""Real MCP servers for the tests, installed by ``make mcp-servers`` (fixtures for the conftests
-of tests/tools/mcp and tests/keep, which load this file by path: tests/ is no package).
+"""Real MCP servers for the tests, installed by ``make mcp-servers`` (fixtures: tests/tools/mcp's
+conftest imports them as ``real_servers``; tests/keep's conftest and tests of tests/compat and
+tests/observability as ``tests.tools.mcp.real_servers``).
 
 * ``time_command``: ``mcp-server-time`` (PyPI, the official Python SDK) over stdio;
 * ``everything_command``: ``@modelcontextprotocol/server-everything`` (npm, the official
@@ -16,7 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,11 +61,13 @@ def everything_command(everything_package: Path) -> list[str]:
     return [shutil.which("node") or "node", str(everything_package / "dist" / "index.js"), "stdio"]
 
 
-@pytest.fixture(scope="session")
-def everything_url(everything_package: Path) -> Iterator[str]:
-    """server-everything's Streamable HTTP transport on 127.0.0.1 (see serve_http.mjs)."""
+@contextmanager
+def served_over_http(script: Path, package: Path, *, on_line: Callable[[str], None] | None = None) -> Iterator[str]:
+    """``node script package`` (a serve_http*.mjs wrapper around server-everything): its
+    Streamable HTTP URL once it prints ``LISTENING <port>``. Its later log lines go to
+    ``on_line``, and are drained in any case so it never blocks on a full pipe."""
     process = subprocess.Popen(
-        ["node", str(HERE / "serve_http.mjs"), str(everything_package)],
+        ["node", str(script), str(package)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -76,11 +81,22 @@ def everything_url(everything_package: Path) -> Iterator[str]:
                 break
         if port is None:
             pytest.fail(f"server-everything did not start over HTTP (exit {process.wait()})")
-        # keep draining its log so it never blocks on a full pipe
-        import threading
+        stderr = process.stderr
 
-        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+        def drain() -> None:
+            for line in stderr:
+                if on_line is not None:
+                    on_line(line)
+
+        threading.Thread(target=drain, daemon=True).start()
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def everything_url(everything_package: Path) -> Iterator[str]:
+    """server-everything's Streamable HTTP transport on 127.0.0.1 (see serve_http.mjs)."""
+    with served_over_http(HERE / "serve_http.mjs", everything_package) as url:
+        yield url
