@@ -42,6 +42,20 @@ class FakeClock:
             self.on_sleep(seconds)
 
 
+def scripted_assistant(backend: Any, *, clock: FakeClock | None = None, tools: Any = None) -> Assistant:
+    """An Assistant over a ScriptedBackend (openaiassistant.testing) on a FakeClock: the
+    engine's state machine with no server under it."""
+    clock = clock or FakeClock()
+    return Assistant(
+        connection=ConnectionSettings(api_key="sk-test-scripted-key"),
+        spec=AssistantSpec(model="test-model"),
+        tools=tools,
+        backend=backend,
+        sleep=clock.sleep,
+        clock=clock.clock,
+    )
+
+
 class Tools:
     """A minimal Toolset: named Python functions taking the parsed arguments dict."""
 

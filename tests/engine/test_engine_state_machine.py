@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.engine.conftest import FakeClock, Tools
+from tests.engine.conftest import FakeClock, Tools, scripted_assistant
 
-from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
+from openaiassistant import Assistant
 from openaiassistant.backends import base
 from openaiassistant.engine.turn import RUN_RETRIES
 from openaiassistant.errors import (
@@ -34,15 +34,7 @@ PROPERTIES = settings(max_examples=60, deadline=None)
 
 
 def _assistant(backend: ScriptedBackend, clock: FakeClock | None = None, tools: Any = None) -> Assistant:
-    clock = clock or FakeClock()
-    return Assistant(
-        connection=ConnectionSettings(api_key="sk-test-scripted-key"),
-        spec=AssistantSpec(model="test-model"),
-        tools=tools,
-        backend=backend,
-        sleep=clock.sleep,
-        clock=clock.clock,
-    )
+    return scripted_assistant(backend, clock=clock, tools=tools)
 
 
 def _answer(text: str = "ok") -> base.Completed:

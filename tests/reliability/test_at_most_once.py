@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.engine.conftest import FakeClock, Tools
+from tests.engine.conftest import Tools, scripted_assistant
 
-from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
 from openaiassistant.backends.base import Completed, NeedsToolOutputs, TurnOutput
 from openaiassistant.testing import ScriptedBackend
 from openaiassistant.tools.base import ToolCall
@@ -17,16 +16,7 @@ from openaiassistant.tools.base import ToolCall
 
 def _turn(script: list[Any], tools: Tools) -> tuple[Any, ScriptedBackend]:
     backend = ScriptedBackend(script)
-    clock = FakeClock()
-    assistant = Assistant(
-        connection=ConnectionSettings(api_key="sk-test-scripted-key"),
-        spec=AssistantSpec(model="test-model"),
-        tools=tools,
-        backend=backend,
-        sleep=clock.sleep,
-        clock=clock.clock,
-    )
-    return assistant.run_turn("disk?"), backend
+    return scripted_assistant(backend, tools=tools).run_turn("disk?"), backend
 
 
 def _call(call_id: str, host: str = "db-1") -> ToolCall:
