@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,22 @@ DISK_SCRIPT: dict[str, Any] = {
         }
     ]
 }
+
+
+def write_disk_tools(directory: Path, disk_api: str, *, closed: bool = False) -> Path:
+    """A tools file in ``directory`` declaring get_disk(host), an HTTP tool on ``disk_api``;
+    ``closed`` adds ``additionalProperties: false`` to its parameters."""
+    tools = directory / "tools.yaml"
+    tools.write_text(
+        "tools:\n"
+        "  - name: get_disk\n"
+        "    description: Disk usage of a host.\n"
+        "    parameters: {type: object, properties: {host: {type: string}}, required: [host]"
+        + (", additionalProperties: false" if closed else "")
+        + "}\n"
+        f"    url: {disk_api}/disk/{{host}}\n"
+    )
+    return tools
 
 
 @pytest.fixture

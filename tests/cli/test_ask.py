@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from tests.cli.conftest import DISK_SCRIPT
+from tests.cli.conftest import DISK_SCRIPT, write_disk_tools
 
 from openaiassistant.cli.main import main
 
@@ -134,15 +134,7 @@ def test_the_servers_words_are_printed_as_written(emulator: Any, capsys: Any) ->
 @pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
 def test_tools_file(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str, stream: str) -> None:
     emulator.load_script(DISK_SCRIPT)
-    tools = tmp_path / "tools.yaml"
-    tools.write_text(
-        "tools:\n"
-        "  - name: get_disk\n"
-        "    description: Disk usage of a host.\n"
-        "    parameters: {type: object, properties: {host: {type: string}}, required: [host],"
-        " additionalProperties: false}\n"
-        f"    url: {disk_api}/disk/{{host}}\n"
-    )
+    tools = write_disk_tools(tmp_path, disk_api, closed=True)
     assert ask(emulator, "disk on db-7", "--tools", str(tools), stream) == 0
     out, err = capsys.readouterr()
     assert out.startswith("Disk: ") and "/disk/db-7" in out and "93%" in out

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.cli.conftest import DISK_SCRIPT
+from tests.cli.conftest import DISK_SCRIPT, write_disk_tools
 
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.cli.main import main
@@ -81,14 +81,7 @@ def test_the_walkthrough_answer_continue_json(emulator: Any, capsys: Any, tmp_pa
 
 def test_a_tools_file_runs_a_round(emulator: Any, capsys: Any, tmp_path: Path, disk_api: str) -> None:
     emulator.load_script(DISK_SCRIPT)
-    tools = tmp_path / "tools.yaml"
-    tools.write_text(
-        "tools:\n"
-        "  - name: get_disk\n"
-        "    description: Disk usage of a host.\n"
-        "    parameters: {type: object, properties: {host: {type: string}}, required: [host]}\n"
-        f"    url: {disk_api}/disk/{{host}}\n"
-    )
+    tools = write_disk_tools(tmp_path, disk_api)
     assert chat(emulator.base_url, f"sqlite:///{tmp_path}/t.db", "disk on db-7", "--tools", str(tools)) == 0
     out, err = capsys.readouterr()
     assert out.startswith("Disk: ") and "/disk/db-7" in out and "93%" in out

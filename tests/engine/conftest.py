@@ -24,6 +24,19 @@ from openaiassistant.tools.base import ToolCall, ToolDefinition, ToolOutput
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
+# "disk" asks for one call of disk() and quotes its output; anything else is echoed
+DISK_ROUND_SCRIPT: dict[str, Any] = {
+    "rules": [
+        {
+            "match": "disk",
+            "tool_calls": [{"name": "disk", "arguments": {}}],
+            "then": {"reply": "Disk: {{ tool_outputs.disk }}"},
+        },
+        {"default": True, "reply": "Echo: {{ input }}"},
+    ]
+}
+
+
 class FakeClock:
     """``clock()`` for the deadline; ``sleep(s)`` records the wait and advances time at once."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.engine.conftest import RUN_CREATE, posts
+from tests.engine.conftest import DISK_ROUND_SCRIPT, RUN_CREATE, posts
 
 
 def test_turn_answers_and_streams_text(make_assistant: Any, stream: bool, emulator: Any) -> None:
@@ -130,18 +130,7 @@ def test_one_client_per_connection(make_assistant: Any) -> None:
 def test_responses_without_background_mode(make_assistant: Any, backend: str, stream: bool, emulator: Any) -> None:
     from tests.engine.conftest import Tools
 
-    emulator.load_script(
-        {
-            "rules": [
-                {
-                    "match": "disk",
-                    "tool_calls": [{"name": "disk", "arguments": {}}],
-                    "then": {"reply": "Disk: {{ tool_outputs.disk }}"},
-                },
-                {"default": True, "reply": "Echo: {{ input }}"},
-            ]
-        }
-    )
+    emulator.load_script(DISK_ROUND_SCRIPT)
     assistant = make_assistant(background=False, tools=Tools(disk=lambda a: "ok"))
     assert assistant.run_turn("hello", stream=stream).text == "Echo: hello"
     assert assistant.run_turn("disk?", stream=stream).text == 'Disk: "ok"'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.engine.conftest import Tools
+from tests.engine.conftest import DISK_ROUND_SCRIPT, Tools
 
 WINDOW = {"truncation_strategy": {"type": "last_messages", "last_messages": 2}}
 
@@ -56,18 +56,7 @@ def test_without_a_window_the_model_sees_everything(thread: tuple[Any, str], emu
 def test_tool_rounds_in_a_window_keep_the_conversation_whole(
     thread: tuple[Any, str], emulator: Any, backend: str, stream: bool
 ) -> None:
-    emulator.load_script(
-        {
-            "rules": [
-                {
-                    "match": "disk",
-                    "tool_calls": [{"name": "disk", "arguments": {}}],
-                    "then": {"reply": "Disk: {{ tool_outputs.disk }}"},
-                },
-                {"default": True, "reply": "Echo: {{ input }}"},
-            ]
-        }
-    )
+    emulator.load_script(DISK_ROUND_SCRIPT)
     assistant, thread_id = thread
     result = assistant.run_turn("disk please", thread_id=thread_id, params=WINDOW, stream=stream)
     assert result.text == 'Disk: {"used": "91%"}' and len(result.tool_calls) == 1
