@@ -1,10 +1,12 @@
 """Keep in this process, for the tests that run workflows in its real engine (tests/keep and
 tests/compat): the provider's shim installed, and Keep's secrets and database in a work
-directory, each undone afterwards."""
+directory, each undone afterwards; and the CLI in a process of its own (cli_process)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,3 +52,18 @@ def keep_environment(work: Path) -> Iterator[Path]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def cli_process(argv: list[str], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``openaiassistant <argv>`` in a fresh Python process, in ``cwd`` with a bare environment
+    (no OPENAI_*, no Keep settings: a command that sets Keep's environment itself, as ``demo``
+    and ``keep run`` do, is seen doing so)."""
+    code = f"from openaiassistant.cli.main import main; raise SystemExit(main({argv!r}))"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(cwd), "TMPDIR": str(cwd)},
+        timeout=timeout,
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from tests.keep.environment import cli_process
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(180)
@@ -13,15 +11,7 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.mark.parametrize("host, severity", [("db-1", "critical"), ("web-3", "warning")])
 def test_demo_runs_the_triage_example(keep_shim, tmp_path, host, severity):
-    code = f"from openaiassistant.cli.main import main; raise SystemExit(main(['demo', '--host', '{host}']))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)},
-        timeout=150,
-    )
+    done = cli_process(["demo", "--host", host], cwd=tmp_path, timeout=150)
 
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.keep.environment import cli_process
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(240)
@@ -17,15 +17,7 @@ ALERT = '{"name": "DiskFull", "host": "db-1", "description": "disk / is 97% full
 
 
 def keep_run(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    code = f"from openaiassistant.cli.main import main; raise SystemExit(main(['keep', 'run', *{list(argv)!r}]))"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)},
-        timeout=200,
-    )
+    return cli_process(["keep", "run", *argv], cwd=tmp_path, timeout=200)
 
 
 def test_a_first_workflow_runs_offline(keep_shim: None, tmp_path: Path) -> None:
