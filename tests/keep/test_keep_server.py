@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from tests.local_programs import stop
 
 pytest.importorskip("keep", reason="Keep (keep-mirror) is only installed in .venv-keep")
 pytestmark = pytest.mark.timeout(240)
@@ -88,11 +89,7 @@ def keep_server(keep_shim: None, _emulator_session: Any, tmp_path_factory: pytes
         _wait(lambda: _up(url), what=f"keep api on {url}", server=server, log=tmp_path / "keep.log")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, grace=20)
         log.close()
 
 

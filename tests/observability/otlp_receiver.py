@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.local_programs import missing, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_ATTEMPTS = 600  # x 0.2 s: Phoenix runs its migrations first (slow on a busy 2-core box)
@@ -54,19 +55,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _missing(what: str) -> None:
-    message = f"{what} is not installed (run `make otlp-receiver`)"
-    if os.environ.get("OPENAIASSISTANT_REQUIRE_OTLP_RECEIVER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def otlp_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
     root = Path(os.environ.get("OPENAIASSISTANT_OTLP_RECEIVER") or ROOT / ".otlp-receiver")
     program = root / "venv" / "bin" / "phoenix"
     if not program.exists():
-        _missing("Arize Phoenix (the OTLP receiver)")
+        missing(
+            "Arize Phoenix (the OTLP receiver)",
+            install="make otlp-receiver",
+            require_variable="OPENAIASSISTANT_REQUIRE_OTLP_RECEIVER",
+        )
     work = tmp_path_factory.mktemp("phoenix")
     port, grpc_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_"))}
@@ -105,9 +103,4 @@ def otlp_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver
             pytest.fail(f"Phoenix did not become healthy:\n{log.read_text()[-3000:]}")
         yield receiver
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=30)

@@ -23,16 +23,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from tests.local_programs import missing
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
 
 def _missing(what: str) -> None:
-    message = f"{what} is not installed (run `make mcp-servers`)"
-    if os.environ.get("OPENAIASSISTANT_REQUIRE_MCP_SERVERS") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(what, install="make mcp-servers", require_variable="OPENAIASSISTANT_REQUIRE_MCP_SERVERS")
 
 
 @pytest.fixture(scope="session")
