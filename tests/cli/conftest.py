@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.http_stubs import answer
 
 # "disk on <host>" asks for get_disk(host), and the answer quotes the tool's output
 DISK_SCRIPT: dict[str, Any] = {
@@ -47,11 +48,7 @@ def disk_api() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             body = json.dumps({"path": self.path, "used": "93%"}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer(self, 200, body)
 
         def log_message(self, *args: Any) -> None:
             pass

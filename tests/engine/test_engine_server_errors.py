@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.http_stubs import answer
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.errors import APIError, AssistantError, NotFoundError, ServerUnavailableError
@@ -38,11 +39,7 @@ class Canned:
                 length = int(self.headers.get("content-length") or 0)
                 if length:
                     self.rfile.read(length)
-                self.send_response(canned.status)
-                self.send_header("content-type", canned.content_type)
-                self.send_header("content-length", str(len(canned.body)))
-                self.end_headers()
-                self.wfile.write(canned.body)
+                answer(self, canned.status, canned.body, content_type=canned.content_type)
 
             do_GET = do_POST = do_DELETE = _answer
 

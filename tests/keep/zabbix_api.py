@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.http_stubs import answer
 
 
 @dataclass
@@ -41,11 +42,7 @@ def start() -> tuple[ZabbixApi, ThreadingHTTPServer]:
                     state.messages.setdefault(event, []).append(params["message"])
                 result = {"eventids": [event]}
             data = json.dumps({"jsonrpc": "2.0", "result": result, "id": body.get("id")}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            answer(self, 200, data)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from tests.engine.conftest import FakeClock
+from tests.http_stubs import answer
 
 from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
 from openaiassistant.errors import APIError, AssistantError
@@ -46,11 +47,7 @@ class _Garbage(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         data = type(self).body.encode()
-        self.send_response(200)
-        self.send_header("content-type", type(self).content_type)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        answer(self, 200, data, content_type=type(self).content_type)
 
     do_GET = do_POST = do_DELETE = _answer
 

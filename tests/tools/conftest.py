@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from tests.http_stubs import answer
 
 
 @dataclass
@@ -87,12 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif rec.path.startswith("/reflect-auth"):
             self._send(200, {"you_sent": rec.headers.get("Authorization", "")})
         elif rec.path.startswith("/text"):
-            data = b"plain words"
-            self.send_response(200)
-            self.send_header("content-type", "text/plain; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            answer(self, 200, b"plain words", content_type="text/plain; charset=utf-8")
         else:
             self._send(
                 200,
