@@ -101,3 +101,33 @@ def test_two_dropped_run_requests_are_sent_again_after_a_backoff(
     assert _user_messages(client, backend, thread_id) == [PROMPT]
     runs = client.beta.threads.runs.list(thread_id=thread_id).data
     assert [run.status for run in runs] == ["completed", "completed"]  # this turn's and the earlier one
+
+
+def _holding(emulator: Any, backend: str) -> list[int]:
+    """For each conversation/thread on the server holding the prompt: how many copies it holds."""
+    state = emulator.emulator.state
+    if backend == "responses":
+        records = [record.items for record in state.conversations.values()]
+    else:
+        records = [record.messages for record in state.threads.values()]
+    copies = []
+    for items in records:
+        texts = [
+            part.get("text") if isinstance(part.get("text"), str) else (part.get("text") or {}).get("value")
+            for item in items
+            if item.get("role") == "user"
+            for part in (item.get("content") if isinstance(item.get("content"), list) else [])
+        ]
+        if PROMPT in texts:
+            copies.append(texts.count(PROMPT))
+    return copies
+
+
+def test_a_stream_cut_before_its_first_event_doubles_nothing(make_assistant: Any, emulator: Any, backend: str) -> None:
+    # issue 10: the request landed, the stream broke before it named the response/run; sent again
+    # blindly it put the message twice into the conversation (a second thread on Assistants)
+    emulator.add_fault(kind="stream_cut", after_events=0, method="POST", path=RUN_CREATE[backend])
+    result = make_assistant().run_turn(PROMPT, stream=True)
+    assert result.text == f"Echo: {PROMPT}"
+    assert [f["fired"] for f in emulator.emulator.faults.describe()] == [1]
+    assert _holding(emulator, backend) == [1]  # one conversation/thread, holding the message once
