@@ -72,17 +72,14 @@ def test_rate_limit_after_a_tool_round_runs_the_tool_once(
 
 
 @pytest.mark.parametrize("backend", ["assistants"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (docs/engine.md): a new Assistants run sees only the thread's messages, not the failed "
-    "run's steps, so its model asks for the tool again under a new call id and the tool runs again",
-)
 def test_rate_limit_after_a_tool_round_on_assistants_runs_the_tool_once(
-    make_assistant: Any, emulator: Any, client: Any, backend: str
+    make_assistant: Any, emulator: Any, client: Any, backend: str, stream: bool
 ) -> None:
-    tools, thread_id = _rate_limited_after_the_round(make_assistant, emulator, client, backend)
+    # a new Assistants run sees only the thread's messages, not the failed run's steps: its
+    # model asks for the same call again under a new call id, answered from the kept output
+    tools, thread_id = _rate_limited_after_the_round(make_assistant, emulator, client, backend, stream=stream)
     assert _user_messages(client, backend, thread_id) == [PROMPT]
-    assert len(tools.rounds) == 1
+    assert [[call.name for call in round_] for round_ in tools.rounds] == [["get_disk_usage"]]
 
 
 @pytest.mark.parametrize("backend", ["assistants"])
@@ -131,3 +128,43 @@ def test_a_stream_cut_before_its_first_event_doubles_nothing(make_assistant: Any
     assert result.text == f"Echo: {PROMPT}"
     assert [f["fired"] for f in emulator.emulator.faults.describe()] == [1]
     assert _holding(emulator, backend) == [1]  # one conversation/thread, holding the message once
+
+
+def test_a_retried_runs_calls_take_each_kept_output_once() -> None:
+    """The replay after a retried run: the same tool with the same arguments (keys in any order)
+    takes the kept output once; a second such call, or other arguments, runs the tool."""
+    from openaiassistant.deadline import Deadline
+    from openaiassistant.engine.tool_loop import ToolLoop
+    from openaiassistant.params import parse_params
+    from openaiassistant.tools import Toolbox, ToolCall
+
+    ran: list[dict[str, Any]] = []
+    toolbox = Toolbox()
+
+    @toolbox.tool
+    def get_disk_usage(host: str, mount: str = "/") -> dict[str, Any]:
+        """Disk usage of a host.
+
+        Args:
+            host: the host
+            mount: the mount point
+        """
+        ran.append({"host": host, "mount": mount})
+        return {"host": host, "mount": mount, "used": 90 + len(ran)}
+
+    loop = ToolLoop(toolset=toolbox, params=parse_params({}), deadline=Deadline(timeout=30), on_tool_call=None)
+    (first,) = loop.run_round(
+        [ToolCall(call_id="a1", name="get_disk_usage", arguments='{"host": "db-1", "mount": "/"}')]
+    )
+    loop.replay_after_retry()
+    again = loop.run_round(
+        [
+            ToolCall(call_id="b1", name="get_disk_usage", arguments='{"mount": "/", "host": "db-1"}'),
+            ToolCall(call_id="b2", name="get_disk_usage", arguments='{"host": "db-1", "mount": "/"}'),
+            ToolCall(call_id="b3", name="get_disk_usage", arguments='{"host": "db-2", "mount": "/"}'),
+        ]
+    )
+    assert [o.call_id for o in again] == ["b1", "b2", "b3"]
+    assert again[0].output == first.output  # the kept output, under the new call id
+    assert ran == [{"host": "db-1", "mount": "/"}, {"host": "db-1", "mount": "/"}, {"host": "db-2", "mount": "/"}]
+    assert [r.call_id for r in loop.records] == ["a1", "b2", "b3"]  # the replayed call did not run
