@@ -8,6 +8,7 @@ turn's deadline, a few seconds).
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections import Counter
@@ -70,11 +71,14 @@ class FakeClock:
 
 
 class CountingTools:
-    """The turn's tool set: a real Toolbox, counting executions per call id."""
+    """The turn's tool set: a real Toolbox, counting executions per call id and per request
+    (the same tool with the same arguments: a repeated call under a new call id, as a new run's
+    model makes after a failed one, counts there)."""
 
     def __init__(self) -> None:
         self.registry = Toolbox()
         self.executions: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
 
         @self.registry.tool
         def get_disk_usage(host: str) -> dict[str, Any]:
@@ -90,6 +94,7 @@ class CountingTools:
 
     def execute_round(self, calls: list[ToolCall], *, deadline: float | None = None) -> list[ToolOutput]:
         self.executions.update(call.call_id for call in calls)
+        self.requests.update(f"{call.name} {_canonical(call.arguments)}" for call in calls)
         return self.registry.execute_round(calls, deadline=deadline)
 
 
@@ -107,6 +112,7 @@ class CellResult:
     fired: bool = False
     audit: Audit = field(default_factory=Audit)
     tool_runs_max: int = 0
+    tool_repeats_max: int = 0  # executions of one tool with the same arguments in the turn
     follow_up: str = "n/a"
     problems: list[str] = field(default_factory=list)
     wall_ms: float = 0.0
@@ -184,6 +190,7 @@ def run_cell(server: Any, cell: Cell) -> CellResult:
     result.fired = all(f["fired"] > 0 for f in server.emulator.faults.describe())
     server.clear_faults()
     result.tool_runs_max = max(tools.executions.values(), default=0)
+    result.tool_repeats_max = max(tools.requests.values(), default=0)
     result.audit = auditor.audit(backend=cell.backend, thread_id=thread_id, prompt=prompt)
     thread_id = thread_id or auditor.only_thread(cell.backend, prompt)
     if thread_id:
@@ -244,8 +251,17 @@ def judge(result: CellResult) -> list[str]:
         (audit.threads_with_message > 1, f"thread doubled ({audit.threads_with_message} hold the message)"),
         (answered and audit.message_copies == 0, "user message missing from the conversation"),
         (result.tool_runs_max > 1, f"tool ran {result.tool_runs_max} times for one call id"),
+        (result.tool_repeats_max > 1, f"tool ran {result.tool_repeats_max} times for the same arguments"),
         (bool(audit.active_runs), f"run left active: {', '.join(audit.active_runs)}"),
         (bool(audit.dangling_calls), f"{len(audit.dangling_calls)} function call(s) without output"),
         (result.follow_up.startswith("failed"), f"conversation unusable: {result.follow_up}"),
     ]
     return list(result.problems) + [problem for failed, problem in checks if failed]
+
+
+def _canonical(arguments: str) -> str:
+    """A call's arguments with their keys sorted (the raw text when it is not JSON)."""
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True)
+    except ValueError:
+        return arguments

@@ -68,6 +68,8 @@ class Conversations:
         self._backends: dict[str, Any] = {}
 
     def _backend(self, name: str) -> Any:
+        if name == "chat":
+            return self._chat_backend()
         if name not in self._backends:
             from openaiassistant.backends.assistants import AssistantsBackend
             from openaiassistant.backends.responses import ResponsesBackend
@@ -78,6 +80,20 @@ class Conversations:
             self._backends[name] = cls(connection=self.connection, spec=spec)
         return self._backends[name]
 
+    def _chat_backend(self) -> Any:
+        """A chat conversation is ours, in the registry's ConversationLog: shown and deleted
+        there (the chat server keeps nothing and is not asked)."""
+        if "chat" not in self._backends:
+            from openaiassistant.assistant import conversation_log
+            from openaiassistant.backends.chat import ChatBackend
+
+            keeps = self.registry is not None and getattr(self.registry, "engine", None) is not None
+            log = conversation_log(self.registry) if keeps else None
+            # the model only satisfies the spec: nothing is sent to the server
+            spec = AssistantSpec(backend="chat", model="unused")
+            self._backends["chat"] = ChatBackend(connection=self.connection, spec=spec, conversation_log=log)
+        return self._backends["chat"]
+
     def backend_of(self, thread_id: str, backend: str | None = None) -> str:
         """The API a conversation lives on: as given, else as recorded, else the default."""
         if backend:
@@ -85,6 +101,10 @@ class Conversations:
         row = self.registry.get(thread_id) if self.registry is not None else None
         if row is not None:
             return str(row.backend)
+        from openaiassistant.backends.chat_record import is_chat_thread
+
+        if is_chat_thread(thread_id):
+            return "chat"
         return "assistants" if thread_id.startswith("thread_") else self.default_backend
 
     def show(self, thread_id: str, *, backend: str | None = None) -> dict[str, Any]:
@@ -95,7 +115,9 @@ class Conversations:
         headers = {} if name == "responses" else _BETA
         client = get_client(self.connection)
         obj: dict[str, Any] = {}
-        if not is_local(thread_id):  # a conversation our own log keeps has no server object
+        if name == "chat":  # ours: the metadata is in the record, the server has nothing
+            obj = {"metadata": self._chat_backend().log.metadata(thread_id) or {}}
+        elif not is_local(thread_id):  # a conversation our own log keeps has no server object
             obj = _request(
                 self.connection,
                 lambda t: client.get(path, cast_to=object, options={"headers": headers, "timeout": t}),
@@ -117,8 +139,9 @@ class Conversations:
         have it (it is forgotten all the same); raises on any other failure (kept)."""
         name = self.backend_of(thread_id, backend)
         try:
-            self._backend(name).delete_thread(thread_id)
-            found = True
+            deleted = self._backend(name).delete_thread(thread_id)
+            # a chat conversation is ours: False when the record no longer had it
+            found = bool(deleted) if name == "chat" else True
         except NotFoundError:
             found = False
         if self.registry is not None:

@@ -10,6 +10,7 @@ walk for the same reason; it also accepts ``NaN`` and ``Infinity``, which are no
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from openaiassistant.values import clean_text
@@ -34,14 +35,7 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
 
     A lone surrogate a ``\\udXXX`` escape spells (valid JSON, but not text UTF-8 can carry)
     comes back as U+FFFD, so what is read can always be written again."""
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise JSONTooDeep(f"nested more than {max_depth} levels deep") from None
-    except json.JSONDecodeError as exc:
-        raise JSONLimitError(f"{exc.msg} at character {exc.pos}") from None
-    if too_deep(value, max_depth):
-        raise JSONTooDeep(f"nested more than {max_depth} levels deep")
+    value = _within(lambda: json.loads(text, parse_constant=_reject_constant), max_depth=max_depth)
     return _clean(value) if "\\ud" in text.lower() else value
 
 
@@ -57,8 +51,15 @@ def _clean(value: Any) -> Any:
 
 def raw_decode(text: str, index: int, *, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON value starting at ``text[index]`` (trailing text ignored), within the limits."""
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    return _within(lambda: decoder.raw_decode(text, index)[0], max_depth=max_depth)
+
+
+def _within(decode: Callable[[], Any], *, max_depth: int) -> Any:
+    """What ``decode`` reads, its failures (too deep for the stack or the limit, not JSON) as
+    JSONLimitError: the one place both readers above turn bad JSON into our error."""
     try:
-        value, _end = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(text, index)
+        value = decode()
     except RecursionError:
         raise JSONTooDeep(f"nested more than {max_depth} levels deep") from None
     except json.JSONDecodeError as exc:

@@ -11,8 +11,10 @@ rules from the same words and the same text rule (:data:`DECIMAL_TEXT`).
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from openaiassistant.errors import ConfigError
@@ -24,6 +26,7 @@ __all__ = [
     "TRUE_WORDS",
     "parse_bool",
     "parse_count",
+    "parse_mapping",
     "parse_number",
     "parse_seconds",
     "positive_seconds",
@@ -88,6 +91,22 @@ def positive_seconds(where: str, value: Any) -> float | None:
     if value is None or value == "":
         return None
     return parse_seconds(where, value)
+
+
+def parse_mapping(where: str, value: Any, *, expected: str) -> dict[str, Any] | None:
+    """A mapping as a user gives it: the mapping itself, or its JSON text (a Keep template renders
+    every value as text); None (or ``""``) gives None. Anything else is a ConfigError at ``where``
+    saying ``expected`` (e.g. "must be a mapping of string keys to string values")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(where, "must be a mapping (or its JSON text)") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(where, expected)
+    return dict(value)
 
 
 def _as_float(where: str, value: Any, *, text_ok: bool, allowed: str) -> float:

@@ -123,6 +123,16 @@ def test_run_failure_exits_1_with_one_line(emulator: Any, capsys: Any) -> None:
     assert len(err) == 1 and "RunFailedError" in err[0] and "The model broke." in err[0] and KEY not in err[0]
 
 
+def test_the_servers_words_are_printed_as_written(emulator: Any, capsys: Any) -> None:
+    # brackets in a server's message are not terminal markup: "[object Object]" and "[bold]"
+    # used to vanish from the error line
+    words = "Invalid value for 'input': [object Object] is not a [bold]string[/bold]."
+    emulator.add_fault(kind="http_error", status=400, code="invalid_value", message=words)
+    assert ask(emulator, "hi") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
 @pytest.fixture
 def disk_api() -> Iterator[str]:
     """A tiny local HTTP API the declarative tool calls."""

@@ -150,3 +150,23 @@ def test_the_registry_and_the_model_are_required(emulator: Any, capsys: Any) -> 
     assert main(["ask", "--backend", "chat", "--base-url", emulator.base_url, "--registry", "sqlite://", "hi"]) == 2
     assert "--model" in capsys.readouterr().err
     assert _sent(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("thread_id", "says", "never"),
+    [
+        ("conv_abc", ["not a chat conversation", "belongs to the responses backend"], "registry_url"),
+        ("oachat_0000", ["not in this thread registry", "check registry_url"], "check backend"),
+    ],
+    ids=["another-backends-id", "ours-elsewhere"],
+)
+def test_an_unknown_thread_id_says_the_one_thing_to_check(
+    emulator: Any, capsys: Any, tmp_path: Path, thread_id: str, says: list[str], never: str
+) -> None:
+    registry = f"sqlite:///{tmp_path}/threads.db"
+    assert chat(emulator.base_url, registry, "first") == 0
+    capsys.readouterr()
+    assert chat(emulator.base_url, registry, "--thread-id", thread_id, "hi") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and all(words in err[0] for words in says) and never not in err[0]
+    assert not [body for body in _sent(emulator) if "hi" in json.dumps(body)]  # nothing sent for it

@@ -31,6 +31,17 @@ def test_nothing_to_recover(emulator: Any, tmp_path: Any, capsys: Any) -> None:
     assert json.loads(capsys.readouterr().out) == []
 
 
+def test_the_registry_given_after_the_action(emulator: Any, tmp_path: Any, capsys: Any) -> None:
+    # as every other threads action takes it: `threads recover --registry URL` was refused
+    url = f"sqlite:///{tmp_path}/threads.db"
+    connection = ["--base-url", emulator.base_url, "--api-key", "sk-cli-rec-0001"]
+    assert main(["threads", "recover", "--registry", url, "--create", *connection]) == 0
+    assert "no orphaned runs" in capsys.readouterr().out
+    assert (tmp_path / "threads.db").exists()
+    assert main(["threads", "recover", "--registry", f"sqlite:///{tmp_path}/typo.db", *connection]) == 2
+    assert "typo.db does not exist" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "flags, named",
     [

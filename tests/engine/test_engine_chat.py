@@ -14,6 +14,7 @@ from tests.engine.chat_helpers import SCRIPT, Tools, audit, completions, make_ch
 
 from openaiassistant.backends.capabilities import BOOK
 from openaiassistant.errors import (
+    APIError,
     ConfigError,
     NotFoundError,
     OutputValidationError,
@@ -188,20 +189,35 @@ def test_a_server_without_response_format_gets_the_instruction_and_the_answer_is
 def test_a_schema_the_server_cannot_take_is_asked_for_in_words_and_validated(
     emulator: Any, registry: ThreadRegistry
 ) -> None:
+    # DeepSeek's words, which name neither json_schema nor json_object
     emulator.add_fault(
         kind="http_error",
         status=400,
         method="POST",
         path="/chat/completions$",
-        message="This response_format type is unavailable now: json_schema",
+        message="This response_format type is unavailable now",
     )
     schema = {"type": "object", "properties": {"severity": {"enum": ["info"]}}, "required": ["severity"]}
     fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}
     with pytest.raises(OutputValidationError, match="severity"):
         make_chat(emulator, registry).run_turn("give the verdict", params={"response_format": fmt}, timeout=30)
-    _, sent = completions(emulator)
+    refused, sent = completions(emulator)
+    assert refused["status"] == 400
     assert sent["body"]["response_format"] == {"type": "json_object"}
     assert '"enum": ["info"]' in sent["body"]["messages"][0]["content"]
+
+
+def test_a_schema_the_server_finds_invalid_is_the_error_not_a_fallback(emulator: Any, registry: ThreadRegistry) -> None:
+    # strict mode refuses this schema (additionalProperties missing) in OpenAI's words, which
+    # name response_format: the user's schema is wrong, the server lacks nothing
+    schema = {"type": "object", "properties": {"severity": {"type": "string"}}, "required": ["severity"]}
+    fmt = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
+    assistant = make_chat(emulator, registry)
+    with pytest.raises(APIError, match="(?i)invalid schema for response_format 'verdict'"):
+        assistant.run_turn("give the verdict", params={"response_format": fmt}, timeout=30)
+    (refused,) = completions(emulator)
+    assert refused["status"] == 400
+    assert BOOK.allows(emulator.base_url, "json_schema", pinned={})  # nothing learned about the server
 
 
 def test_last_messages_and_a_token_budget_window_the_history(emulator: Any, registry: ThreadRegistry) -> None:
@@ -240,6 +256,13 @@ def test_finish_reasons_length_is_incomplete_and_content_filter_a_refusal(
     refused = assistant.run_turn("say something bad", thread_id=cut.thread_id, timeout=30)
     assert refused.status == "completed" and refused.text == ""
     assert "content_filter" in refused.refusal
+    # the record keeps what the turn said (the refusal), not the filtered words the server had
+    # begun to send: sent again with every later turn, they could trip the filter every time
+    assert audit(registry, cut.thread_id)["messages"][-1] == ("assistant", refused.refusal)
+    emulator.clear_requests()
+    assistant.run_turn("and now?", thread_id=cut.thread_id, timeout=30)
+    (after,) = completions(emulator)
+    assert after["body"]["messages"][-2] == {"role": "assistant", "content": refused.refusal}
 
 
 def test_the_deadline_closes_the_stream_and_names_the_conversation(

@@ -126,6 +126,14 @@ def test_the_error_carries_the_servers_words_and_code(
     assert "<html" not in str(error)
 
 
+@pytest.mark.parametrize("code", ["400", 400], ids=["text", "number"])
+def test_a_code_that_repeats_the_status_is_said_once(canned: Canned, code: Any) -> None:
+    # LiteLLM's proxy answers {"error": {"message": ..., "code": "400"}}: the line said "(HTTP 400, 400)"
+    canned.answer(400, {"error": {"message": "litellm.BadRequestError: model not found", "code": code}})
+    error = _turn(canned.url + "/v1")
+    assert str(error).endswith("litellm.BadRequestError: model not found (HTTP 400)")
+
+
 def test_a_secret_the_server_echoes_is_hidden(canned: Canned) -> None:
     canned.answer(401, {"detail": f"key {SECRET} is not valid here"})
     error = _turn(canned.url + "/v1")

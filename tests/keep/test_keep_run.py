@@ -71,3 +71,10 @@ def test_a_provider_missing_from_the_providers_file_is_named(keep_shim: None, tm
     assert done.returncode == 2
     assert "step summarise" in done.stderr and "'my-assistant'" in done.stderr and "providers.yaml" in done.stderr
     assert "--emulator" in done.stderr
+
+
+def test_an_error_prints_the_path_as_written(keep_shim: None, tmp_path: Path) -> None:
+    # a name in [brackets] is not terminal markup: it used to vanish from the error line
+    done = keep_run(tmp_path, str(tmp_path / "[draft] triage.yaml"), "--emulator")
+    assert done.returncode == 2
+    assert "[draft] triage.yaml" in done.stderr and "cannot read" in done.stderr

@@ -180,11 +180,16 @@ class ChatSession:
         else:
             try:
                 self._record = ChatRecord.open(log, thread_id)
-            except NotFoundError as exc:
-                if not is_chat_thread(thread_id):
-                    exc.message += f"; {thread_id} is not a chat conversation id (oachat_...): check backend"
-                    exc.args = (exc.message,)
-                raise
+            except NotFoundError:
+                if is_chat_thread(thread_id):
+                    raise  # ours, but not in this registry: the message names registry_url
+                # not an id this backend makes: the registry is not the thing to check (the
+                # engine adds which backend an id of a known shape belongs to)
+                raise NotFoundError(
+                    f"conversation {thread_id} is not a chat conversation (the chat backend's ids start "
+                    "with oachat_): check backend",
+                    thread_id=thread_id,
+                ) from None
         return self._record
 
     def _current(self) -> ChatRecord:
@@ -374,7 +379,9 @@ def _window(params: Any) -> Window | None:
 
 
 _MODE_WORDS = {
-    "json_schema": ("json_schema",),
+    # a refusal naming response_format while a json_schema went (DeepSeek: "This response_format
+    # type is unavailable now") is about json_schema: only one format goes per request
+    "json_schema": ("json_schema", "response_format"),
     "json_object": ("json_object", "response_format"),
     "stream_usage": ("stream_options", "include_usage"),
     "max_tokens": ("max_tokens",),
@@ -385,11 +392,19 @@ _REFUSAL = re.compile(
 )
 
 
+# the server takes the mode but not this schema (OpenAI's strict mode: "Invalid schema for
+# response_format 'x': In context=(), ..."): the user's schema is wrong, nothing to fall back from
+_SCHEMA_PROBLEM = re.compile(r"(?i)(invalid\s+schema|in\s+context=|invalid_json_schema|invalid_function_parameters)")
+
+
 def _refused(error: APIError, sent: set[str]) -> str | None:
     """Which mode in ``sent`` the server refused with ``error``, judged from its words (None:
-    the error is about something else). Only a 4xx (or a 5xx that says so) naming the field."""
+    the error is about something else). Only a 4xx (or a 5xx that says so) naming the field,
+    and never one that finds fault with the schema itself."""
     status = error.http_status or 0
     if not 400 <= status < 600 or not _REFUSAL.search(error.message):
+        return None
+    if error.code in ("invalid_json_schema", "invalid_function_parameters") or _SCHEMA_PROBLEM.search(error.message):
         return None
     lowered = error.message.lower()
     for mode in ("json_schema", "json_object", "stream_usage", "max_tokens"):

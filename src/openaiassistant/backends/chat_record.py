@@ -150,12 +150,17 @@ class ChatRecord:
     @registry_errors
     def record_completion(self, completion: Completion) -> None:
         """An ended completion's text and tool calls, in one write."""
+        from openaiassistant.backends.chat_wire import CONTENT_FILTERED
         from openaiassistant.registry.conversation_log import LogItem
 
         self.rounds += 1
         run = f"{self.turn_key}:{self.rounds}"
         items: list[LogItem] = []
         text = completion.text or completion.refusal or ""
+        if completion.finish_reason == "content_filter" and not completion.calls:
+            # what the turn said (a refusal), not the filtered words the server had begun: sent
+            # again with every later turn they could trip the filter each time
+            text = completion.refusal or CONTENT_FILTERED
         if text:
             items.append(LogItem.message(key=f"{run}:message", role="assistant", text=text, run_id=run))
         for index, call in enumerate(completion.calls):

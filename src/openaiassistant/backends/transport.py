@@ -379,8 +379,16 @@ def map_status_error(
             f"{what}: the account's quota is used up (insufficient_quota); check plan and billing", **kwargs
         )
     if status in _RETRY_STATUSES:
-        return ServerUnavailableError(f"{text} (HTTP {status}{', ' + code if code else ''}, retries used up)", **kwargs)
-    return APIError(f"{text} (HTTP {status}{', ' + code if code else ''})", **kwargs)
+        return ServerUnavailableError(f"{text} ({_status_note(status, code)}, retries used up)", **kwargs)
+    return APIError(f"{text} ({_status_note(status, code)})", **kwargs)
+
+
+def _status_note(status: int, code: object) -> str:
+    """``HTTP 400, invalid_value``; a code that only repeats the status (LiteLLM sends ``"400"``)
+    is said once."""
+    if code is None or code == "" or str(code) == str(status):
+        return f"HTTP {status}"
+    return f"HTTP {status}, {code}"
 
 
 def _v1_hint(settings: ConnectionSettings | None) -> str:

@@ -24,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ask",
         help="run one turn against an assistant and print the answer",
-        description="Run one turn (Responses + Conversations by default, or Assistants v2) and print the answer.",
+        description=(
+            "Run one turn (Responses + Conversations by default, Assistants v2, or any chat-completions "
+            "server with --backend chat) and print the answer."
+        ),
     )
     parser.add_argument("prompt", help="what to ask")
     parser.add_argument(
@@ -67,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model",
         default=os.environ.get("OPENAI_MODEL"),
-        help="model (required on the responses backend; env OPENAI_MODEL)",
+        help="model (required on the responses and chat backends; env OPENAI_MODEL)",
     )
     parser.add_argument("--instructions", default=None, help="system instructions for this turn")
     parser.add_argument("--assistant-id", default=None, help="stored assistant (assistants backend)")
@@ -209,10 +212,10 @@ def run(args: argparse.Namespace) -> int:
         assistant, params, metadata = _build(args)
         return _ask(args, assistant, params, metadata, err)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {_one_line(str(exc))} (nothing was sent)")
+        err.print(f"[bold red]error:[/] {_plain(str(exc))} (nothing was sent)")
         return EXIT_CONFIG
     except AssistantError as exc:
-        err.print(f"[bold red]error:[/] {exc.kind}: {_one_line(str(exc))}")
+        err.print(f"[bold red]error:[/] {exc.kind}: {_plain(str(exc))}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/] (any active run was cancelled on the server)")
@@ -374,13 +377,13 @@ def _ask(args: argparse.Namespace, assistant: Any, params: dict[str, Any], metad
 def _notes(result: Any, saved: list[Any], err: Any) -> None:
     """What stderr says after the answer: refusal, early stop, files written, the conversation."""
     if result.refusal:
-        err.print(f"[yellow]refused:[/] {result.refusal}")
+        err.print(f"[yellow]refused:[/] {_plain(str(result.refusal))}")
     if result.status == "incomplete":
-        err.print(f"[yellow]incomplete:[/] the answer stopped early ({result.incomplete_reason})")
+        err.print(f"[yellow]incomplete:[/] the answer stopped early ({_plain(str(result.incomplete_reason))})")
     for entry in result.files:
-        err.print(f"[cyan]file[/] {entry['filename']} ({entry['file_id']})", markup=True, highlight=False)
+        err.print(f"[cyan]file[/] {_plain(str(entry['filename']))} ({_plain(str(entry['file_id']))})", highlight=False)
     for path in saved:
-        err.print(f"[green]saved[/] {path}")
+        err.print(f"[green]saved[/] {_plain(str(path))}")
     if result.status == "budget_exceeded":
         err.print(f"[yellow]stopped:[/] {result.incomplete_reason} reached before the next round (the run was closed)")
     err.print(_summary(result))
@@ -499,3 +502,11 @@ def _short(text: str, limit: int = 120) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _plain(text: str) -> str:
+    """``text`` on one line, printed as written: a server's words such as ``[object Object]`` or
+    ``[bold]`` would otherwise be read as rich markup and vanish from the message."""
+    from rich.markup import escape
+
+    return escape(_one_line(text))

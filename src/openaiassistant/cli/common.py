@@ -39,20 +39,26 @@ def shared_parent(*, registry: bool = False, backend: bool = False) -> argparse.
     if backend:
         group.add_argument(
             "--backend",
-            choices=("responses", "assistants"),
+            choices=("responses", "assistants", "chat"),
             default=argparse.SUPPRESS,
             help="API of conversations not in the registry (default responses; env OPENAI_ASSISTANT_BACKEND)",
         )
     if registry:
-        flag, _, text = REGISTRY
-        group.add_argument(flag, dest="registry", metavar="URL", default=argparse.SUPPRESS, help=text)
-        group.add_argument(
-            "--create",
-            action="store_true",
-            default=argparse.SUPPRESS,
-            help="create the sqlite registry file if it does not exist",
-        )
+        add_registry_flags(group)
     return parent
+
+
+def add_registry_flags(group: argparse._ActionsContainer) -> None:
+    """``--registry URL`` and ``--create``, defaults suppressed: given before or after the action,
+    the value survives (a subparser's own default would overwrite the one given before it)."""
+    flag, _, text = REGISTRY
+    group.add_argument(flag, dest="registry", metavar="URL", default=argparse.SUPPRESS, help=text)
+    group.add_argument(
+        "--create",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="create the sqlite registry file if it does not exist",
+    )
 
 
 _ENV = {

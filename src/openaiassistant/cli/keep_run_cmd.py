@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         workflow = _load_workflow(args.workflow)
         alert = _load_alert(args.alert)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
         return EXIT_CONFIG
     if (args.script or args.inspect) and args.emulator is None:
         err.print("[bold red]error:[/] --script and --inspect go with --emulator")
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             return _run(args, workflow, alert, work, err)
         except ConfigError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]error:[/] {_escape(str(exc))}")
             return EXIT_CONFIG
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]")
@@ -222,3 +222,10 @@ def _load_alert(given: str | None) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise ConfigError("--alert", 'must be a mapping of alert fields, e.g. {"name": "DiskFull", "host": "db-1"}')
     return data
+
+
+def _escape(text: str) -> str:
+    """``text`` printed as written (a message's ``[words]`` are not rich markup)."""
+    from rich.markup import escape
+
+    return escape(text)

@@ -13,6 +13,7 @@ import argparse
 import json
 from typing import Any
 
+from openaiassistant.cli.common import add_registry_flags
 from openaiassistant.cli.connection_flags import add_connection_flags, connection_settings
 
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(__doc__ or "").split("\n\n")[1],
     )
     add_connection_flags(recover)
+    add_registry_flags(recover)
     recover.add_argument("--thread-id", default=None, help="only this conversation")
     recover.add_argument("--timeout", type=float, default=60.0, help="deadline for each run's recovery (s)")
     recover.add_argument("--json", action="store_true")

@@ -4,8 +4,9 @@ Neither the Assistants API nor the Conversations API can list conversations; the
 (``--registry URL``, env ``OPENAIASSISTANT_REGISTRY``) records every one a turn used, when turns run
 with a registry (``ask --registry``, or ``registry_url`` in the Keep provider's configuration).
 ``show`` reads a conversation from the server, ``delete`` and ``cleanup`` delete on the server
-and in the registry; they take the same connection flags as ``ask``. Options go before or after
-the action.
+and in the registry; they take the same connection flags as ``ask``. A chat-backend conversation
+(``oachat_...``) is kept whole in the registry: it is shown and deleted there, without a server
+or a key. Options go before or after the action.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from openaiassistant.cli import recover_cmd
 from openaiassistant.cli.common import EXIT_ERROR, check_registry_url, connection, guarded, option, shared_parent
 
 WIDTH = 80
+_NO_KEY = "no-key"  # a chat conversation is ours: showing or deleting it asks no server
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lister.add_argument("--all", action="store_true", help="include deleted conversations")
     lister.add_argument("--limit", type=int, default=100)
     lister.add_argument("--json", action="store_true")
-    show = action("show", "a conversation's metadata and messages, read from the server")
+    show = action("show", "a conversation's metadata and messages, read from the server (chat: the registry)")
     show.add_argument("thread_id")
     show.add_argument("--json", action="store_true")
     delete = action("delete", "delete conversations on the server and in the registry")
@@ -91,6 +93,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _forget(args, registry)
     from openaiassistant.conversations import Conversations
 
+    if option(args, "api_key") is None and _only_chat(args, registry):
+        args.api_key = _NO_KEY
     conversations = Conversations(
         connection=connection(args), registry=registry, default_backend=option(args, "backend", "responses")
     )
@@ -101,6 +105,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _delete(args, conversations, backend)
     report = conversations.cleanup(idle=parse_age(args.idle), tenant=args.tenant, dry_run=args.dry_run)
     return _cleaned(args, report)
+
+
+def _only_chat(args: argparse.Namespace, registry: Any) -> bool:
+    """Whether the command touches chat conversations only (kept in the registry, not on a server)."""
+    from openaiassistant.backends.chat_record import is_chat_thread
+
+    if option(args, "backend") == "chat":
+        return True
+    ids = [args.thread_id] if args.threads_command == "show" else list(getattr(args, "thread_ids", None) or [])
+
+    def chat(thread_id: str) -> bool:
+        row = registry.get(thread_id) if registry is not None else None
+        return is_chat_thread(thread_id) or (row is not None and row.backend == "chat")
+
+    return bool(ids) and all(chat(t) for t in ids)
 
 
 def _console() -> Any:

@@ -17,6 +17,7 @@ from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
     emulator_of,
+    found,
     new_id,
     not_found,
     ok,
@@ -110,10 +111,7 @@ async def create_assistant(request: Request) -> Response:
 
 
 def assistant_of(state: State, assistant_id: str) -> dict[str, Any]:
-    obj = state.assistants.get(assistant_id)
-    if obj is None:
-        raise not_found(f"No assistant found with id '{assistant_id}'.")
-    return obj
+    return found(state.assistants, assistant_id, f"No assistant found with id '{assistant_id}'.")
 
 
 async def retrieve_assistant(request: Request) -> Response:
@@ -146,9 +144,7 @@ def thread_of(request: Request, thread_id: str | None = None) -> ThreadRecord:
     emulator = emulator_of(request)
     state = emulator.state
     thread_id = thread_id or request.path_params["thread_id"]
-    record = state.threads.get(thread_id)
-    if record is None:
-        raise not_found(f"No thread found with id '{thread_id}'.")
+    record = found(state.threads, thread_id, f"No thread found with id '{thread_id}'.")
     for run_id in record.runs:
         run = state.runs.get(run_id)
         if run is not None:

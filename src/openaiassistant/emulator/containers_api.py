@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openaiassistant.emulator.files_api import parse_multipart, sweep_expired
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, ok, paginate, read_json
+from openaiassistant.emulator.http import ApiProblem, emulator_of, found, new_id, ok, paginate, read_json
 from openaiassistant.emulator.state import ContainerRecord
 
 if TYPE_CHECKING:
@@ -92,10 +92,8 @@ def container_for(emulator: Emulator, tool: dict[str, Any]) -> ContainerRecord:
 def _container(request: Request) -> ContainerRecord:
     emulator = emulator_of(request)
     _sweep(emulator)
-    record = emulator.state.containers.get(request.path_params["container_id"])
-    if record is None:
-        raise not_found(f"Container with id '{request.path_params['container_id']}' not found.")
-    return record
+    container_id = request.path_params["container_id"]
+    return found(emulator.state.containers, container_id, f"Container with id '{container_id}' not found.")
 
 
 async def create_container(request: Request) -> Response:
@@ -149,10 +147,8 @@ async def create_container_file(request: Request) -> Response:
 
 def _cfile(request: Request) -> tuple[ContainerRecord, dict[str, Any]]:
     record = _container(request)
-    cfile = record.files.get(request.path_params["file_id"])
-    if cfile is None:
-        raise not_found(f"File with id '{request.path_params['file_id']}' not found in the container.")
-    return record, cfile
+    file_id = request.path_params["file_id"]
+    return record, found(record.files, file_id, f"File with id '{file_id}' not found in the container.")
 
 
 async def list_container_files(request: Request) -> Response:

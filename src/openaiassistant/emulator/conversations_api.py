@@ -13,6 +13,7 @@ from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
     emulator_of,
+    found,
     new_id,
     not_found,
     ok,
@@ -28,9 +29,9 @@ _MAX_CREATE_ITEMS = 20
 def _conversation(request: Request) -> ConversationRecord:
     emulator = emulator_of(request)
     conversation_id = request.path_params["conversation_id"]
-    record = emulator.state.conversations.get(conversation_id)
-    if record is None:
-        raise not_found(f"Conversation with id '{conversation_id}' not found.")
+    record = found(
+        emulator.state.conversations, conversation_id, f"Conversation with id '{conversation_id}' not found."
+    )
     if record.active_response:  # let a finished background response release the lock
         active = emulator.state.responses.get(record.active_response)
         if active is not None and active.timeline is not None:

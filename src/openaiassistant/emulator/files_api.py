@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openaiassistant.emulator.http import ApiProblem, emulator_of, new_id, not_found, ok, paginate
+from openaiassistant.emulator.http import ApiProblem, emulator_of, found, new_id, ok, paginate
 from openaiassistant.emulator.state import FileRecord
 
 if TYPE_CHECKING:
@@ -117,10 +117,7 @@ def sweep_expired(emulator: Emulator) -> None:
 def _file(request: Request) -> FileRecord:
     file_id = request.path_params["file_id"]
     sweep_expired(emulator_of(request))
-    record = emulator_of(request).state.files.get(file_id)
-    if record is None:
-        raise not_found(f"No such File object: {file_id}")
-    return record
+    return found(emulator_of(request).state.files, file_id, f"No such File object: {file_id}")
 
 
 async def list_files(request: Request) -> Response:

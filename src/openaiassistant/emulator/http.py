@@ -7,8 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -23,6 +23,7 @@ __all__ = [
     "check_number",
     "emulator_of",
     "empty",
+    "found",
     "new_id",
     "not_found",
     "ok",
@@ -162,6 +163,17 @@ def check_metadata(body: dict[str, Any]) -> dict[str, str]:
 
 def not_found(message: str) -> ApiProblem:
     return ApiProblem(404, message)
+
+
+_T = TypeVar("_T")
+
+
+def found(records: Mapping[str, _T], key: str, message: str) -> _T:
+    """``records[key]``, or a 404 with ``message`` (each API words its own, as the live one does)."""
+    record = records.get(key)
+    if record is None:
+        raise not_found(message)
+    return record
 
 
 def ok(obj: Any, *, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -88,20 +88,16 @@ def _summary(world: dict[str, Any]) -> str:
 def _conversation(conversation: dict[str, Any]) -> str:
     cid = escape(str(conversation["id"]))
     body = "".join(_response(r) for r in conversation["responses"]) or '<p class="none">No response yet.</p>'
-    return (
-        f'<details open class="card" data-key="{cid}" id="{cid}"><summary><b>{cid}</b> '
-        f"{_metadata(conversation['metadata'])} <small>{conversation['items']} item(s)</small></summary>"
-        f"{body}</details>"
-    )
+    summary = f"<b>{cid}</b> {_metadata(conversation['metadata'])} <small>{conversation['items']} item(s)</small>"
+    return _details("card", cid, summary, body)
 
 
 def _thread(thread: dict[str, Any]) -> str:
     tid = escape(str(thread["id"]))
     messages = "".join(_line(m["kind"], m["text"]) for m in thread["messages"])
     runs = "".join(_run(r) for r in thread["runs"])
-    return (
-        f'<details open class="card" data-key="{tid}" id="{tid}"><summary><b>{tid}</b> '
-        f'{_metadata(thread["metadata"])}</summary><div class="lines">{messages}</div>{runs}</details>'
+    return _details(
+        "card", tid, f"<b>{tid}</b> {_metadata(thread['metadata'])}", f'<div class="lines">{messages}</div>{runs}'
     )
 
 
@@ -113,11 +109,11 @@ def _response(response: dict[str, Any]) -> str:
     )
     inputs = "".join(_line(i["kind"], i["text"]) for i in response["input"])
     answer = _line("answer", response["text"]) if response["text"] else ""
-    return (
-        f'<details open class="work" data-key="{rid}" id="{rid}"><summary>{head}</summary>'
+    body = (
         f'<div class="lines">{inputs}</div>{_timeline(response["timeline"])}{_calls(response["tool_calls"])}'
-        f'<div class="lines">{answer}</div>{_error(response["error"])}</details>'
+        f'<div class="lines">{answer}</div>{_error(response["error"])}'
     )
+    return _details("work", rid, head, body)
 
 
 def _run(run: dict[str, Any]) -> str:
@@ -126,10 +122,13 @@ def _run(run: dict[str, Any]) -> str:
         f"{_badge(run['status'])} <b>{rid}</b> <small>{escape(str(run['model']))} · "
         f"{escape(str(run['assistant_id']))}</small> {_usage(run['usage'])}"
     )
-    return (
-        f'<details open class="work" data-key="{rid}" id="{rid}"><summary>{head}</summary>'
-        f"{_timeline(run['timeline'])}{_calls(run['tool_calls'])}{_error(run['error'])}</details>"
-    )
+    return _details("work", rid, head, f"{_timeline(run['timeline'])}{_calls(run['tool_calls'])}{_error(run['error'])}")
+
+
+def _details(css: str, key: str, summary: str, body: str) -> str:
+    """An open card (a conversation, a thread) or piece of work (a response, a run): the page
+    keeps each one's open state by ``data-key`` across refreshes; ``id`` makes it a URL fragment."""
+    return f'<details open class="{css}" data-key="{key}" id="{key}"><summary>{summary}</summary>{body}</details>'
 
 
 def _timeline(rows: list[dict[str, Any]]) -> str:

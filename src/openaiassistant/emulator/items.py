@@ -147,6 +147,18 @@ def context_tokens(items: list[dict[str, Any]], instructions: str | None) -> int
     return count_tokens(instructions or "") + sum(count_tokens(item_text(item)) for item in items)
 
 
+def unanswered_round_outputs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The outputs of the tool round the context ends with, when no answer followed it yet (a
+    response retried after the one carrying them failed): the model sees them as a real one
+    does, in the conversation, not only in the request's own input."""
+    tail: list[dict[str, Any]] = []
+    for item in reversed(items):
+        if item.get("type") not in ("function_call", "function_call_output"):
+            break
+        tail.append(item)
+    return [item for item in reversed(tail) if item.get("type") == "function_call_output"]
+
+
 def check_tool_pairs(items: list[dict[str, Any]]) -> None:
     """Reject orphan outputs and calls left without output, as the real API does."""
     calls = {i["call_id"] for i in items if i.get("type") == "function_call"}

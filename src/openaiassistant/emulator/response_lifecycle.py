@@ -67,10 +67,18 @@ def lifecycle(
     yield event(record, f"response.{status}", response=obj)
 
 
-def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
+def _add(record: ResponseRecord, item: dict[str, Any]) -> Lifecycle[int]:
+    """An output item joins the response: appended to its output, announced by
+    ``response.output_item.added``; returns its ``output_index``."""
     output = record.obj["output"]
+    index = len(output)
+    output.append(item)
+    yield event(record, "response.output_item.added", output_index=index, item=item)
+    return index
+
+
+def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
     for call in plan.tool_calls:
-        index = len(output)
         item: dict[str, Any] = {
             "id": new_id("fc_"),
             "type": "function_call",
@@ -79,8 +87,7 @@ def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifec
             "name": call.name,
             "arguments": "",
         }
-        output.append(item)
-        yield event(record, "response.output_item.added", output_index=index, item=item)
+        index = yield from _add(record, item)
         for piece in chunks_of(call.arguments):  # arguments stream in pieces, as on the live API
             item["arguments"] += piece
             yield event(
@@ -101,8 +108,6 @@ def _tool_calls(emulator: Emulator, record: ResponseRecord, plan: Plan) -> Lifec
 
 
 def _file_search_call(record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
-    output = record.obj["output"]
-    index = len(output)
     query = plan.variables.get("input", "")
     item = {
         "id": new_id("fs_"),
@@ -111,8 +116,7 @@ def _file_search_call(record: ResponseRecord, plan: Plan) -> Lifecycle[None]:
         "queries": [query],
         "results": None,
     }
-    output.append(item)
-    yield event(record, "response.output_item.added", output_index=index, item=item)
+    index = yield from _add(record, item)
     for phase in ("in_progress", "searching", "completed"):
         yield event(record, f"response.file_search_call.{phase}", output_index=index, item_id=item["id"])
     item["status"] = "completed"
@@ -125,8 +129,6 @@ def _code_interpreter_call(
     """A ``code_interpreter_call`` in the response's container; returns the files it wrote."""
     tool = next(t for t in body.get("tools") or [] if t.get("type") == "code_interpreter")
     container = container_for(emulator, tool)
-    output = record.obj["output"]
-    index = len(output)
     item: dict[str, Any] = {
         "id": new_id("ci_"),
         "type": "code_interpreter_call",
@@ -135,8 +137,7 @@ def _code_interpreter_call(
         "code": plan.code,
         "outputs": None,
     }
-    output.append(item)
-    yield event(record, "response.output_item.added", output_index=index, item=item)
+    index = yield from _add(record, item)
     for phase in ("in_progress", "interpreting", "completed"):
         yield event(record, f"response.code_interpreter_call.{phase}", output_index=index, item_id=item["id"])
     written = [
@@ -173,8 +174,6 @@ def _annotations(plan: Plan, written: list[dict[str, Any]]) -> tuple[str, list[d
 
 def _message(record: ResponseRecord, plan: Plan, *, limit: Any, written: list[dict[str, Any]]) -> Lifecycle[_Ending]:
     """Stream the answer text token by token; returns the final status."""
-    output = record.obj["output"]
-    index = len(output)
     item: dict[str, Any] = {
         "id": new_id("msg_"),
         "type": "message",
@@ -182,8 +181,7 @@ def _message(record: ResponseRecord, plan: Plan, *, limit: Any, written: list[di
         "status": "in_progress",
         "content": [],
     }
-    output.append(item)
-    yield event(record, "response.output_item.added", output_index=index, item=item)
+    index = yield from _add(record, item)
     part: dict[str, Any] = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     item["content"].append(part)
     yield event(

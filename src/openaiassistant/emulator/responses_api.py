@@ -233,6 +233,8 @@ def _wire_tool(tool: dict[str, Any]) -> dict[str, Any]:
 def _plan(emulator: Emulator, record: ResponseRecord, body: dict[str, Any], request: Request) -> Plan:
     fault = emulator.model_fault("POST", request.url.path, raw_body(request))
     outputs = [i for i in record.input_items if i.get("type") == "function_call_output"]
+    if not record.input_items:  # a retried response: the round it answers is in the conversation
+        outputs = it.unanswered_round_outputs(record.context)
     tools = {t.get("name") for t in body.get("tools") or [] if t.get("type") == "function"}
     if body.get("tool_choice") == "none":
         tools = set()

@@ -152,19 +152,6 @@ def load_script(source: Any = None) -> Script:
     )
 
 
-def _code_interpreter(raw: Any, where: str) -> dict[str, Any] | None:
-    """``code_interpreter: {code, files: [{name, content}]}`` (``true`` = run code, write nothing)."""
-    if raw is None or raw is False:
-        return None
-    spec = {} if raw is True else raw
-    if not isinstance(spec, dict):
-        raise ScriptError(f"{where}.code_interpreter must be true or a mapping with code and files")
-    files = spec.get("files") or []
-    if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("name") for f in files):
-        raise ScriptError(f"{where}.code_interpreter.files must be a list of {{name, content}}")
-    return {"code": str(spec.get("code") or "print('ok')"), "files": [dict(f) for f in files]}
-
-
 def _regex_text(raw: Any, where: str) -> str | None:
     if raw is None:
         return None
@@ -264,7 +251,7 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         fault=raw.get("fault"),
         latency=raw.get("latency"),
         file_search=raw.get("file_search"),
-        code_interpreter=_code_interpreter(raw.get("code_interpreter"), where),
+        code_interpreter=hosted_script.parse_code_interpreter(raw.get("code_interpreter"), where, ScriptError),
         reasoning_tokens=int(raw.get("reasoning_tokens", 0)),  # checked by the script's schema
         web_search=hosted_script.parse_web_search(raw.get("web_search"), where, ScriptError),
         mcp=hosted_script.parse_mcp(raw.get("mcp"), where, ScriptError),

@@ -20,8 +20,8 @@ from openaiassistant.emulator.http import (
     ApiProblem,
     check_metadata,
     emulator_of,
+    found,
     new_id,
-    not_found,
     ok,
     paginate,
     read_json,
@@ -92,9 +92,7 @@ def _recount(record: VectorStoreRecord) -> None:
 def store_of(request: Request) -> VectorStoreRecord:
     emulator = emulator_of(request)
     store_id = request.path_params["vector_store_id"]
-    record = emulator.state.vector_stores.get(store_id)
-    if record is None:
-        raise not_found(f"No vector store found with id '{store_id}'.")
+    record = found(emulator.state.vector_stores, store_id, f"No vector store found with id '{store_id}'.")
     refresh(emulator, record)
     return record
 
@@ -195,10 +193,9 @@ async def list_store_files(request: Request) -> Response:
 def _store_file(request: Request) -> tuple[VectorStoreRecord, dict[str, Any]]:
     record = store_of(request)
     file_id = request.path_params["file_id"]
-    vs_file = record.files.get(file_id)
-    if vs_file is None:
-        raise not_found(f"No file found with id '{file_id}' in vector store '{record.obj['id']}'.")
-    return record, vs_file
+    return record, found(
+        record.files, file_id, f"No file found with id '{file_id}' in vector store '{record.obj['id']}'."
+    )
 
 
 async def retrieve_store_file(request: Request) -> Response:
@@ -245,10 +242,8 @@ async def create_batch(request: Request) -> Response:
 
 def _batch(request: Request) -> tuple[VectorStoreRecord, dict[str, Any]]:
     record = store_of(request)
-    batch = record.batches.get(request.path_params["batch_id"])
-    if batch is None:
-        raise not_found(f"No file batch found with id '{request.path_params['batch_id']}'.")
-    return record, batch
+    batch_id = request.path_params["batch_id"]
+    return record, found(record.batches, batch_id, f"No file batch found with id '{batch_id}'.")
 
 
 async def retrieve_batch(request: Request) -> Response:

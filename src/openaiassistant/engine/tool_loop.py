@@ -36,6 +36,17 @@ class ToolLoop:
         # every output of this turn by call id: a round the server asks for again (its
         # submission was lost on the way) is answered from here, never by running a tool twice
         self.outputs: dict[str, ToolOutput] = {}
+        self._ran: list[tuple[str, ToolOutput]] = []  # (what was called, its output), in order
+        self._replay: dict[str, list[ToolOutput]] = {}  # after a retried run: outputs to hand back
+
+    def replay_after_retry(self) -> None:
+        """A new run replaces one that failed after tool rounds (``rate_limit_exceeded``): on
+        Assistants it sees only the thread's messages, so its model asks for the same calls
+        again under new call ids. Each call this turn already ran is answered once more from its
+        kept output (same tool, same arguments) instead of running the tool again."""
+        self._replay = {}
+        for key, output in self._ran:
+            self._replay.setdefault(key, []).append(output)
 
     def run_round(self, calls: list[ToolCall]) -> list[ToolOutput]:
         """Execute one round; raises TurnLimitError when a limit is hit or there are no tools.
@@ -43,10 +54,21 @@ class ToolLoop:
         Calls this turn already ran (same call id) are not run again: their kept outputs are
         returned, and only the others (if any) make a new round.
         """
-        fresh = [c for c in calls if c.call_id not in self.outputs]
+        fresh = [c for c in calls if c.call_id not in self.outputs and not self._replayed(c)]
         if fresh:
             self._execute(fresh)
         return [self.outputs[c.call_id] for c in calls]
+
+    def _replayed(self, call: ToolCall) -> bool:
+        """Answer ``call`` from a kept output of the run it replaces, if there is one left."""
+        kept = self._replay.get(_called(call))
+        if not kept:
+            return False
+        output = kept.pop(0)
+        self.outputs[call.call_id] = ToolOutput(
+            call_id=call.call_id, name=call.name, output=output.output, error=output.error, duration_ms=0.0
+        )
+        return True
 
     def _execute(self, calls: list[ToolCall]) -> None:
         requested = ", ".join(f"{c.name}({_shown(c.arguments)})" for c in calls)
@@ -66,6 +88,7 @@ class ToolLoop:
         outputs = _in_call_order(calls, self.toolset.execute_round(list(calls), deadline=self.deadline.monotonic_at()))
         for call, output in zip(calls, outputs, strict=True):  # one output per call, in call order
             self.outputs[call.call_id] = output
+            self._ran.append((_called(call), output))
             record = ToolRecord(
                 round=self.rounds,
                 call_id=call.call_id,
@@ -101,6 +124,13 @@ def _in_call_order(calls: list[ToolCall], outputs: list[ToolOutput]) -> list[Too
             )
         ordered.append(output)
     return ordered
+
+
+def _called(call: ToolCall) -> str:
+    """What a call asks for, whatever its id: the tool and its arguments (keys in any order)."""
+    arguments = _arguments(call.arguments)
+    shown = arguments if isinstance(arguments, str) else json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+    return f"{call.name}\n{shown}"
 
 
 def _shown(arguments: str, limit: int = 200) -> str:

@@ -184,6 +184,7 @@ class Turn:
                 case Retryable() if retries < RUN_RETRIES:
                     self._wait(backoff(retries, base=1.0, ceiling=20.0))
                     retries += 1
+                    self.tools.replay_after_retry()  # the new run's calls get the kept outputs
                     step, polls = self._start(self.session.retry)
                 case Retryable(code=code, message=message) | Failed(code=code, message=message):
                     raise RunFailedError(

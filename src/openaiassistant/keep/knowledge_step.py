@@ -23,7 +23,7 @@ from typing import Any
 
 from openaiassistant.content.sources import local_file
 from openaiassistant.errors import ConfigError
-from openaiassistant.values import parse_duration
+from openaiassistant.values import parse_duration, parse_mapping
 
 __all__ = ["KnowledgeSync", "parse_knowledge_sync", "run_knowledge_sync"]
 
@@ -72,15 +72,11 @@ def _sources(value: dict[str, Any], files_dir: Path | None) -> tuple[Path | None
 
 def parse_knowledge_sync(value: Any, *, files_dir: Path | None) -> KnowledgeSync | None:
     """The step's ``knowledge_sync`` (a mapping, or its JSON text), checked; None when not given."""
-    if value is None or value == "":
+    value = parse_mapping(
+        "knowledge_sync", value, expected="must be a mapping with vector_store and directory or files"
+    )
+    if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ConfigError("knowledge_sync", "must be a mapping (or its JSON text)") from None
-    if not isinstance(value, dict):
-        raise ConfigError("knowledge_sync", "must be a mapping with vector_store and directory or files")
     unknown = sorted(set(value) - set(_KEYS))
     if unknown:
         raise ConfigError(f"knowledge_sync.{unknown[0]}", f"unknown key; allowed: {', '.join(_KEYS)}")

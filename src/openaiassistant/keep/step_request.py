@@ -19,7 +19,7 @@ from openaiassistant.content.uploads import parse_upload_policy
 from openaiassistant.errors import ConfigError
 from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, NAMES, TurnOptions
-from openaiassistant.values import parse_bool, positive_seconds
+from openaiassistant.values import parse_bool, parse_mapping, positive_seconds
 
 
 @dataclass(kw_only=True)
@@ -84,7 +84,9 @@ def build_step_request(values: Mapping[str, Any], *, default_timeout: float | No
         thread_id=_text(values.get("thread_id")) or None,
         params={k: v for k, v in values.items() if k not in TURN_KEYS and v is not None and v != ""},
         functions=values.get("functions"),
-        metadata=_mapping("metadata", values.get("metadata")),
+        metadata=parse_mapping(
+            "metadata", values.get("metadata"), expected="must be a mapping of string keys to string values"
+        ),
         timeout=timeout if timeout is not None else default_timeout,
         stream=parse_bool("stream", values.get("stream"), default=False),
         on_active_run=on_active_run,
@@ -163,16 +165,3 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value).strip()
-
-
-def _mapping(name: str, value: Any) -> dict[str, Any] | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ConfigError(name, "must be a mapping (or its JSON text)") from None
-    if not isinstance(value, Mapping):
-        raise ConfigError(name, "must be a mapping of string keys to string values")
-    return dict(value)

@@ -58,7 +58,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.registry import sqlite_tuning
-from openaiassistant.registry.models import Base
+from openaiassistant.registry.models import Base, aware
 
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
 ID_PREFIX = "oaconv_"
@@ -146,9 +146,6 @@ class LogItem:
 
     @classmethod
     def _from_row(cls, row: LogItemRow) -> LogItem:
-        created = (
-            row.created_at.replace(tzinfo=UTC) if row.created_at and row.created_at.tzinfo is None else row.created_at
-        )
         return cls(
             key=row.item_key,
             kind=row.kind,
@@ -161,7 +158,7 @@ class LogItem:
             output=row.output,
             run_id=row.run_id,
             seq=row.seq,
-            created_at=created,
+            created_at=aware(row.created_at),
         )
 
 

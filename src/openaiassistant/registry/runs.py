@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from openaiassistant.coordination.heartbeat import LEASE, heartbeat
 from openaiassistant.coordination.worker import is_dead, worker_id
-from openaiassistant.registry.models import Base
+from openaiassistant.registry.models import Base, aware
 
 __all__ = ["ENDED", "RunInfo", "RunLog", "RunRow"]
 
@@ -75,10 +75,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 @dataclass(frozen=True, kw_only=True)
 class RunInfo:
     record_id: str
@@ -104,9 +100,9 @@ class RunInfo:
             owner=row.owner,
             status=row.status,
             detail=row.detail,
-            started_at=_aware(row.started_at),
-            lease_until=_aware(row.lease_until),
-            ended_at=_aware(row.ended_at),
+            started_at=aware(row.started_at),
+            lease_until=aware(row.lease_until),
+            ended_at=aware(row.ended_at),
         )
 
     @property

@@ -12,20 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from openaiassistant.errors import ConfigError, redact
-from openaiassistant.registry.models import Base, ThreadRow
+from openaiassistant.registry.models import Base, ThreadRow, aware
 
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone=True columns; we only ever store UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,9 +44,9 @@ class ThreadInfo:
             fingerprint=row.fingerprint,
             metadata=dict(row.meta or {}),
             turns=row.turns,
-            created_at=_aware(row.created_at),
-            last_used_at=_aware(row.last_used_at),
-            deleted_at=_aware(row.deleted_at),
+            created_at=aware(row.created_at),
+            last_used_at=aware(row.last_used_at),
+            deleted_at=aware(row.deleted_at),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,6 +27,19 @@ def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/$defs/{name}"}
 
 
+def closed_object(*, title: str, description: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An entry users write: a mapping that takes these properties and nothing else (an unknown
+    key is an error naming the known ones, see :mod:`.check`)."""
+    return {
+        "title": title,
+        "description": description,
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
 FLAG_PATTERN = r"^\s*(" + "|".join(any_case(w) for w in TRUE_WORDS + FALSE_WORDS) + r")\s*$"
 # Numbers as text, the way values.parse_number reads them (values.DECIMAL_TEXT: plain decimals,
 # no exponent, no inf/nan): a decimal > 0 has a non-zero digit; a whole number may end in ".0".
@@ -34,6 +47,13 @@ POSITIVE_NUMBER_TEXT = r"^\s*\+?(?=[0-9.]*[1-9])([0-9]+\.?[0-9]*|\.[0-9]+)\s*$"
 POSITIVE_INTEGER_TEXT = r"^\s*\+?0*[1-9][0-9]*(\.0*)?\s*$"
 COUNT_TEXT = r"^\s*\+?[0-9]+(\.0*)?\s*$"
 TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+# what the model sees of a tool, whatever runs its call (an HTTP request, a Keep provider)
+TOOL_FIELDS: dict[str, Any] = {
+    "name": ref("tool_name"),
+    "description": {"type": "string", "description": "what the tool does (the model reads it)"},
+    "parameters": ref("parameters"),
+}
 
 DEFS: dict[str, dict[str, Any]] = {
     "flag": {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import ref
+from .common import TOOL_FIELDS, closed_object, ref
 from .document import document
 from .http_tool import HTTP_TOOL
 from .kinds import EntryKind, entry_schema, kind_defs
@@ -37,16 +37,12 @@ _PROVIDER_TYPE = {
     "minLength": 1,
 }
 
-PROVIDER_TOOL: dict[str, Any] = {
-    "title": "provider tool",
-    "description": "A tool whose call runs query() on another provider configured in this Keep tenant.",
-    "type": "object",
-    "required": ["name", "provider"],
-    "additionalProperties": False,
-    "properties": {
-        "name": ref("tool_name"),
-        "description": {"type": "string", "description": "what the tool does (the model reads it)"},
-        "parameters": ref("parameters"),
+PROVIDER_TOOL: dict[str, Any] = closed_object(
+    title="provider tool",
+    description="A tool whose call runs query() on another provider configured in this Keep tenant.",
+    required=["name", "provider"],
+    properties={
+        **TOOL_FIELDS,
         "provider": _PROVIDER,
         "provider_type": _PROVIDER_TYPE,
         "with": {
@@ -56,15 +52,13 @@ PROVIDER_TOOL: dict[str, Any] = {
         "strict": {**ref("flag"), "default": False},
         "timeout": ref("seconds"),
     },
-}
+)
 
-PROVIDER_METHODS: dict[str, Any] = {
-    "title": "provider methods",
-    "description": "The methods (PROVIDER_METHODS) of a provider configured in this Keep tenant, as tools.",
-    "type": "object",
-    "required": ["provider", "methods"],
-    "additionalProperties": False,
-    "properties": {
+PROVIDER_METHODS: dict[str, Any] = closed_object(
+    title="provider methods",
+    description="The methods (PROVIDER_METHODS) of a provider configured in this Keep tenant, as tools.",
+    required=["provider", "methods"],
+    properties={
         "provider": _PROVIDER,
         "provider_type": _PROVIDER_TYPE,
         "methods": {
@@ -85,7 +79,7 @@ PROVIDER_METHODS: dict[str, Any] = {
         "prefix": {"description": "put before every tool name", "type": "string"},
         "timeout": ref("seconds"),
     },
-}
+)
 
 # The order matters: an entry is of the first kind whose key it has (provider methods have a
 # provider: too).

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import ref
+from .common import TOOL_FIELDS, closed_object, ref
 from .document import document
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
-HTTP_TOOL: dict[str, Any] = {
-    "title": "HTTP tool",
-    "description": "A tool the model calls; the call is one HTTP request to a fixed origin.",
-    "type": "object",
-    "required": ["name", "url"],
-    "additionalProperties": False,
-    "properties": {
-        "name": ref("tool_name"),
-        "description": {"type": "string", "description": "what the tool does (the model reads it)"},
-        "parameters": ref("parameters"),
+HTTP_TOOL: dict[str, Any] = closed_object(
+    title="HTTP tool",
+    description="A tool the model calls; the call is one HTTP request to a fixed origin.",
+    required=["name", "url"],
+    properties={
+        **TOOL_FIELDS,
         "method": {
             "description": "the HTTP method",
             "enum": [m for method in METHODS for m in (method, method.lower())],
@@ -63,7 +59,7 @@ HTTP_TOOL: dict[str, Any] = {
             "enum": ["required", "never", "none", True, False],
         },
     },
-}
+)
 
 HTTP_TOOL_DOCUMENT = document("http-tool", HTTP_TOOL)
 # a tool's parameters given as JSON text are checked once decoded (not published on their own)

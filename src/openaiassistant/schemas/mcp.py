@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import ref
+from .common import closed_object, ref
 
 _NAMES = {
     "description": "a list of the server's tool names (or comma-separated text)",
@@ -39,13 +39,11 @@ HTTP_SERVER: dict[str, Any] = {
         "headers": {**_TEXT_MAP, "description": "request headers (${env:NAME}, ${secret:NAME} allowed)"},
     },
 }
-MCP_ENTRY: dict[str, Any] = {
-    "title": "MCP server",
-    "description": "An MCP server (stdio or Streamable HTTP); its tools are listed from it.",
-    "type": "object",
-    "required": ["mcp"],
-    "additionalProperties": False,
-    "properties": {
+MCP_ENTRY: dict[str, Any] = closed_object(
+    title="MCP server",
+    description="An MCP server (stdio or Streamable HTTP); its tools are listed from it.",
+    required=["mcp"],
+    properties={
         "mcp": {
             "oneOf": [
                 {
@@ -85,4 +83,4 @@ MCP_ENTRY: dict[str, Any] = {
             ],
         },
     },
-}
+)

@@ -225,15 +225,9 @@ def _mcp_remote(
         if others:
             approval["never"] = {"tool_names": others}
     wire["require_approval"] = approval
-    from openaiassistant.tools.mcp.spec import _resolved_map  # only for mcp_remote entries
+    from openaiassistant.tools.mcp.spec import resolved_map  # only for mcp_remote entries
 
-    headers = _resolved_map(
-        settings.get("headers"),
-        f"{where}.headers",
-        secrets,
-        environ,
-        credential=lambda name: bool(_CREDENTIAL.search(name)),
-    )
+    headers = resolved_map(settings.get("headers"), f"{where}.headers", secrets, environ, credential=_CREDENTIAL)
     if headers:
         wire["headers"] = dict(headers)
     return HostedTool(kind="mcp_remote", wire=wire, label=f"mcp_remote {label}")

@@ -39,13 +39,7 @@ def load_tools_file(
     MCP servers are started (or reused) through ``mcp_servers`` (default: the process's
     shared :func:`~.mcp.default_servers`); one that cannot start is a ToolError naming it.
     """
-    file = Path(path)
-    where = f"tools file {str(file)!r}"
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
-    specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
+    where, specs = _read_entries(path)
     target = registry if registry is not None else Toolbox()
     for index, spec in enumerate(specs):
         if is_hosted_entry(spec):  # the server runs it: read by load_hosted_tools, sent with the spec
@@ -68,18 +62,23 @@ def load_tools_file(
 def load_hosted_tools(path: str | Path, *, secrets: Mapping[str, str] | None = None) -> tuple[HostedTool, ...]:
     """The hosted-tool entries of a tools file (``- web_search: {}`` ...), for
     ``AssistantSpec(hosted_tools=...)``; see :mod:`.hosted`."""
+    where, specs = _read_entries(path)
+    return tuple(
+        parse_entry(spec, where=f"{where}, tools[{index}]", secrets=secrets)
+        for index, spec in enumerate(specs)
+        if is_hosted_entry(spec)
+    )
+
+
+def _read_entries(path: str | Path) -> tuple[str, list[Any]]:
+    """The file's name as errors give it (``tools file 'x.yaml'``) and its entries."""
     file = Path(path)
     where = f"tools file {str(file)!r}"
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(where, f"cannot be read ({exc.strerror or exc})") from None
-    specs = parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
-    return tuple(
-        parse_entry(spec, where=f"{where}, tools[{index}]", secrets=secrets)
-        for index, spec in enumerate(specs)
-        if is_hosted_entry(spec)
-    )
+    return where, parse_tools_document(text, where=where, json_only=file.suffix.lower() == ".json")
 
 
 def _named(spec: Any) -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,15 +72,12 @@ class McpServerSpec:
         secrets: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> McpServerSpec:
-        unknown = sorted(set(entry) - _ENTRY_KEYS)
-        if unknown:
-            raise ConfigError(where, f"unknown key(s) {unknown}; an mcp entry takes {sorted(_ENTRY_KEYS)}")
+        _only(entry, _ENTRY_KEYS, where=where, what="an mcp entry")
         server = entry.get("mcp")
         if isinstance(server, str):
             server = {"url": server} if "://" in server else {"command": server}
         if not isinstance(server, Mapping):
             raise ConfigError(f"{where}.mcp", "must be a mapping with command (stdio) or url (Streamable HTTP)")
-        secrets = dict(secrets or {})
         common: dict[str, Any] = {
             "allow": _names(entry.get("allow"), f"{where}.allow"),
             "prefix": _prefix(entry.get("prefix"), f"{where}.prefix"),
@@ -93,81 +91,69 @@ class McpServerSpec:
             raise ConfigError(f"{where}.name", "must be a non-empty string")
         if "command" in server and "url" in server:
             raise ConfigError(f"{where}.mcp", "give either command (stdio) or url (Streamable HTTP), not both")
+        resolve = partial(resolved_map, secrets=dict(secrets or {}), environ=environ, credential=_CREDENTIAL)
         if "url" in server:
-            return cls._http(server, label, common, where=f"{where}.mcp", secrets=secrets, environ=environ)
-        if "command" in server:
-            return cls._stdio(server, label, common, where=f"{where}.mcp", secrets=secrets, environ=environ)
-        raise ConfigError(f"{where}.mcp", "needs command (a stdio server to start) or url (a Streamable HTTP server)")
-
-    @classmethod
-    def _stdio(
-        cls,
-        server: Mapping[str, Any],
-        label: str | None,
-        common: dict[str, Any],
-        *,
-        where: str,
-        secrets: Mapping[str, str],
-        environ: Mapping[str, str] | None,
-    ) -> McpServerSpec:
-        unknown = sorted(set(server) - _STDIO_KEYS)
-        if unknown:
-            raise ConfigError(where, f"unknown key(s) {unknown}; a stdio server takes {sorted(_STDIO_KEYS)}")
-        command = server["command"]
-        if isinstance(command, str):
-            command = shlex.split(command)
-        args = server.get("args") or []
-        if not isinstance(command, list) or not command or not all(isinstance(c, str) and c for c in command):
-            raise ConfigError(f"{where}.command", "must be a program and its arguments (a list of strings)")
-        if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
-            raise ConfigError(f"{where}.args", "must be a list of strings")
-        cwd = server.get("cwd")
-        if cwd is not None and not isinstance(cwd, str):
-            raise ConfigError(f"{where}.cwd", "must be a directory path")
-        env = _resolved_map(
-            server.get("env"), f"{where}.env", secrets, environ, credential=lambda k: bool(_CREDENTIAL.search(k))
-        )
-        full = tuple(command) + tuple(str(a) for a in args)
-        return cls(name=label or full[0], command=full, env=env, cwd=cwd, **common)
-
-    @classmethod
-    def _http(
-        cls,
-        server: Mapping[str, Any],
-        label: str | None,
-        common: dict[str, Any],
-        *,
-        where: str,
-        secrets: Mapping[str, str],
-        environ: Mapping[str, str] | None,
-    ) -> McpServerSpec:
-        unknown = sorted(set(server) - _HTTP_KEYS)
-        if unknown:
-            raise ConfigError(where, f"unknown key(s) {unknown}; a Streamable HTTP server takes {sorted(_HTTP_KEYS)}")
-        url = server["url"]
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}.url", f"must be an http(s) URL of the server's MCP endpoint, got {url!r}")
-        if parts.username or parts.password or "${" in url:
-            raise ConfigError(f"{where}.url", "may not carry credentials (URLs are logged): put them in headers")
-        headers = _resolved_map(
-            server.get("headers"),
-            f"{where}.headers",
-            secrets,
-            environ,
-            credential=lambda k: bool(_CREDENTIAL.search(k)),
-        )
-        return cls(name=label or parts.hostname, url=url, headers=headers, **common)
+            name, fields = _http(server, where=f"{where}.mcp", resolve=resolve)
+        elif "command" in server:
+            name, fields = _stdio(server, where=f"{where}.mcp", resolve=resolve)
+        else:
+            raise ConfigError(
+                f"{where}.mcp", "needs command (a stdio server to start) or url (a Streamable HTTP server)"
+            )
+        return cls(name=label or name, **fields, **common)
 
 
-def _resolved_map(
+# a server's env or headers, ${env:}/${secret:} references resolved: resolved_map with the entry's secrets bound
+_Resolve = Callable[[Any, str], tuple[tuple[str, str], ...]]
+
+
+def _stdio(server: Mapping[str, Any], *, where: str, resolve: _Resolve) -> tuple[str, dict[str, Any]]:
+    """A stdio server's default name and fields."""
+    _only(server, _STDIO_KEYS, where=where, what="a stdio server")
+    command = server["command"]
+    if isinstance(command, str):
+        command = shlex.split(command)
+    args = server.get("args") or []
+    if not isinstance(command, list) or not command or not all(isinstance(c, str) and c for c in command):
+        raise ConfigError(f"{where}.command", "must be a program and its arguments (a list of strings)")
+    if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
+        raise ConfigError(f"{where}.args", "must be a list of strings")
+    cwd = server.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise ConfigError(f"{where}.cwd", "must be a directory path")
+    env = resolve(server.get("env"), f"{where}.env")
+    full = tuple(command) + tuple(str(a) for a in args)
+    return full[0], {"command": full, "env": env, "cwd": cwd}
+
+
+def _http(server: Mapping[str, Any], *, where: str, resolve: _Resolve) -> tuple[str, dict[str, Any]]:
+    """A Streamable HTTP server's default name and fields."""
+    _only(server, _HTTP_KEYS, where=where, what="a Streamable HTTP server")
+    url = server["url"]
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}.url", f"must be an http(s) URL of the server's MCP endpoint, got {url!r}")
+    if parts.username or parts.password or "${" in url:
+        raise ConfigError(f"{where}.url", "may not carry credentials (URLs are logged): put them in headers")
+    return parts.hostname, {"url": url, "headers": resolve(server.get("headers"), f"{where}.headers")}
+
+
+def _only(given: Mapping[str, Any], keys: set[str], *, where: str, what: str) -> None:
+    unknown = sorted(set(given) - keys)
+    if unknown:
+        raise ConfigError(where, f"unknown key(s) {unknown}; {what} takes {sorted(keys)}")
+
+
+def resolved_map(
     value: Any,
     where: str,
     secrets: Mapping[str, str],
     environ: Mapping[str, str] | None,
     *,
-    credential: Any,
+    credential: re.Pattern[str],
 ) -> tuple[tuple[str, str], ...]:
+    """A mapping of names to strings (an MCP server's env or headers) with ``${env:NAME}`` and
+    ``${secret:NAME}`` resolved; the value of a name ``credential`` matches is registered as a secret."""
     if value is None:
         return ()
     if not isinstance(value, Mapping):
@@ -177,7 +163,7 @@ def _resolved_map(
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             raise ConfigError(f"{where}.{key}", f"must be a string, got {type(raw).__name__}")
         resolved = _resolve(str(raw), f"{where}.{key}", secrets, environ)
-        if credential(str(key)):
+        if credential.search(str(key)):
             register_secret(resolved)
         out.append((str(key), resolved))
     return tuple(out)
