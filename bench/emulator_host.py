@@ -41,7 +41,7 @@ def offset_s(i: int, n: int) -> float:
 def server_seconds(workload: str, i: int, n: int) -> float:
     """Server-side time of turn i of n (what an ideal client would see end to end)."""
     off = offset_s(i, n)
-    if workload == "plain":
+    if workload in ("plain", "continued"):  # a continued turn is a plain turn on an existing conversation
         return PLAIN_FIRST_TOKEN_MS / 1000 + off + PLAIN_TOKENS / TOKENS_PER_SECOND
     if workload == "tools2":
         return 3 * (STEP_MS / 1000 + off) + 2 * TOOL_SECONDS
@@ -62,9 +62,14 @@ def bench_script(*, plain_turns: int, tool_turns: int, time_scale: float = 1.0) 
     tail: list[dict[str, Any]] = []  # tool-output rules: the later round's first
     for i in range(plain_turns):
         first = PLAIN_FIRST_TOKEN_MS + 1000 * offset_s(i, plain_turns)
-        rules.append(
-            {"match": f"^plain turn {i}$", "latency": {"first_token_ms": first * time_scale}, "reply": PLAIN_REPLY}
-        )
+        for workload in ("plain", "continued"):
+            rules.append(
+                {
+                    "match": f"^{workload} turn {i}$",
+                    "latency": {"first_token_ms": first * time_scale},
+                    "reply": PLAIN_REPLY,
+                }
+            )
     for i in range(tool_turns):
         # The second round and the answer are chosen by the tool outputs seen so far (not by a
         # nested `then`), so clients that resend the whole history on every request (the agent

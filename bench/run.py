@@ -165,6 +165,14 @@ CONTENDERS = [
     Contender(
         name="sdk-responses", label="openai SDK responses.create tool loop", api="responses", script="sdk_responses.py"
     ),
+    # the SDK's own streaming helper: what this project's streamed Responses turn is held against
+    Contender(
+        name="sdk-responses-stream",
+        label="openai SDK responses.stream helper tool loop",
+        api="responses",
+        script="sdk_responses_stream.py",
+        streamed=True,
+    ),
     Contender(
         name="seed-baseline",
         label="seed baseline (1 s poll sleep, tools in sequence)",

@@ -6,6 +6,9 @@ on the first streamed text delta, and raising (or returning ``False``) when the 
 :func:`main` then drives the same workloads for every contender and writes one JSON report:
 
 * ``plain``   N turns, server time 2.0 s: wall time, TTFT, CPU time, requests per turn;
+* ``continued``  N plain turns (server time 2.0 s each) on ONE conversation that a warm-up turn
+  made (adapters with ``continued_turn(prompt, rec)``): what a turn continuing a conversation
+  costs, with no conversation create in it;
 * ``tools2``  N turns with two tool rounds of one 0.5 s call each (server time 4.0 s);
 * ``par1`` / ``par8``  a round of 1 and of 8 equal calls: the tool phase's wall time;
 * ``burst``   200 concurrent turns while the server answers 10 % of requests with 429.
@@ -136,7 +139,8 @@ class Driver:
         self.is_async = hasattr(adapter, "aturn")
         self.loop = asyncio.new_event_loop() if self.is_async else None
 
-    def one(self, prompt: str) -> dict[str, Any]:
+    def one(self, prompt: str, *, continued: bool = False) -> dict[str, Any]:
+        """One turn (``continued``: on the adapter's continuing conversation)."""
         with _SPANS_LOCK:
             _TOOL_SPANS.clear()
         rec = Rec()
@@ -145,6 +149,8 @@ class Driver:
             if self.is_async:
                 assert self.loop is not None
                 ok = self.loop.run_until_complete(self.adapter.aturn(prompt, rec))
+            elif continued:
+                ok = self.adapter.continued_turn(prompt, rec)
             else:
                 ok = self.adapter.turn(prompt, rec)
             if ok is False:
@@ -193,10 +199,10 @@ class Driver:
         return list(await asyncio.gather(*(go(p) for p in prompts)))
 
 
-def _sequential(driver: Driver, s: Settings, prompt: str, n: int) -> dict[str, Any]:
+def _sequential(driver: Driver, s: Settings, prompt: str, n: int, *, continued: bool = False) -> dict[str, Any]:
     clear_log(s)
     cpu0 = _cpu()
-    turns = [driver.one(f"{prompt} turn {i}") for i in range(n)]
+    turns = [driver.one(f"{prompt} turn {i}", continued=continued) for i in range(n)]
     cpu = _cpu() - cpu0
     return {
         "turns": turns,
@@ -237,7 +243,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--tool-turns", type=int, default=4)
     p.add_argument("--burst", type=int, default=200)
     p.add_argument("--burst-rate", type=float, default=0.1)
-    p.add_argument("--only", default="plain,tools2,par,burst")
+    p.add_argument("--only", default="plain,continued,tools2,par,burst")
     p.add_argument("--mode", default="")
     p.add_argument("--api", default="")
     p.add_argument("--assistant-id", default="")
@@ -294,6 +300,11 @@ def main(make_adapter: Any, argv: list[str] | None = None) -> int:
         report["warm_up"] = warm
         if "plain" in s.only:
             report["plain"] = _sequential(driver, s, "plain", s.plain_turns)
+        if "continued" in s.only and hasattr(adapter, "continued_turn"):
+            warm = driver.one("continued warm up", continued=True)  # makes the conversation
+            if warm["error"]:
+                raise RuntimeError(f"continued warm-up turn failed: {warm['error']}")
+            report["continued"] = _sequential(driver, s, "continued", s.plain_turns, continued=True)
         if "tools2" in s.only and getattr(adapter, "tools", True):
             report["tools2"] = _sequential(driver, s, "tools2", s.tool_turns)
         if "par" in s.only and getattr(adapter, "tools", True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
@@ -43,9 +44,21 @@ class Ours:
             registry=threads,
         )
         self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
+        self.thread_id: str | None = None  # the continued workload's conversation
+
+    def _run(self, prompt: str, rec: _common.Rec, thread_id: str | None) -> Any:
+        return self.assistant.run_turn(
+            prompt, thread_id=thread_id, stream=self.stream, on_text=lambda _t: rec.first_token(), timeout=120
+        )
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
-        result = self.assistant.run_turn(prompt, stream=self.stream, on_text=lambda _t: rec.first_token(), timeout=120)
+        return self._run(prompt, rec, None).status == "completed"
+
+    def continued_turn(self, prompt: str, rec: _common.Rec) -> bool:
+        """A turn on this adapter's conversation (by ``thread_id``: no conversation is created;
+        the first one, the workload's warm-up, makes it)."""
+        result = self._run(prompt, rec, self.thread_id)
+        self.thread_id = result.thread_id
         return result.status == "completed"
 
 

@@ -1,6 +1,7 @@
 """The openai SDK on Responses: a plain responses.create tool loop (no streaming, no background).
 
-History within the turn is carried by previous_response_id; tool calls run in a loop, one after
+History within the turn (and from turn to turn in the continued workload) is carried by
+previous_response_id; tool calls run in a loop, one after
 another, as the SDK's function-calling guide writes it.
 """
 
@@ -31,10 +32,16 @@ class SdkResponses:
 
         self.client = openai.OpenAI(base_url=s.base_url, api_key="sk-bench-local")
         self.versions = {"openai": version("openai")}
+        self.last_id: str | None = None  # the continued conversation's newest response
+        self.newest: str | None = None  # the newest response of the last turn
 
-    def turn(self, prompt: str, rec: _common.Rec) -> bool:
+    def turn(self, prompt: str, rec: _common.Rec, previous: str | None = None) -> bool:
         response = self.client.responses.create(
-            model="gpt-4o-mini", instructions="You are a benchmark.", input=prompt, tools=TOOLS
+            model="gpt-4o-mini",
+            instructions="You are a benchmark.",
+            input=prompt,
+            tools=TOOLS,
+            **({"previous_response_id": previous} if previous else {}),
         )
         for _ in range(10):
             calls = [item for item in response.output if item.type == "function_call"]
@@ -55,7 +62,14 @@ class SdkResponses:
                 input=outputs,
                 tools=TOOLS,
             )
+        self.newest = response.id
         return response.status == "completed" and bool(response.output_text)
+
+    def continued_turn(self, prompt: str, rec: _common.Rec) -> bool:
+        """A turn continuing this adapter's conversation (by ``previous_response_id``)."""
+        ok = self.turn(prompt, rec, previous=self.last_id)
+        self.last_id = self.newest
+        return ok
 
 
 if __name__ == "__main__":

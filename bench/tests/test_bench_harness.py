@@ -159,3 +159,24 @@ def test_markdown_lists_a_contender_that_could_not_run():
     )
     text = report.markdown(summary, plots=[])
     assert "not measured: could not be installed: boom" in text
+
+
+def test_continued_turns_answer_the_fixed_reply_on_an_existing_conversation(server):
+    client = _client(server)
+    first = _create(client, model="m", input="continued warm up")
+    text = _text(_create(client, model="m", input="continued turn 1", previous_response_id=first["id"]))
+    assert len(text.split()) == 50
+    assert server_seconds("continued", 1, 4) == server_seconds("plain", 1, 4)
+
+
+def test_helper_targets_compare_with_the_sdk_streaming_helper_and_count_continued_requests():
+    ours = _row("ours-responses-stream", added=20, requests=2, cpu=4, failed=0, ratio=1.0)
+    ours["continued"] = {"added_p50_ms": 30, "requests_per_turn": 2.0, "cpu_ms_per_turn": 4}
+    helper = _row("sdk-responses-stream", added=25, requests=1, cpu=9, failed=0, ratio=8.0)
+    helper["continued"] = {"added_p50_ms": 25, "requests_per_turn": 1.0, "cpu_ms_per_turn": 9}
+    verdicts = {t: v for t, _, v in report.targets([ours, helper])}
+    assert verdicts["ours-responses-stream: plain added p50 <= sdk-responses-stream's"] == "met"
+    assert verdicts["ours-responses-stream: continued added p50 <= sdk-responses-stream's"] == "**not met**"
+    assert verdicts["ours-responses-stream: plain CPU / turn <= sdk-responses-stream's"] == "met"
+    assert verdicts["ours-responses-stream: a continued turn is 1 request"] == "**not met**"
+    assert verdicts["ours-keep-responses-stream: plain added p50 <= sdk-responses-stream's"] == "not measured"

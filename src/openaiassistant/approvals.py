@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.redaction import redact
-from openaiassistant.registry.approvals import ApprovalStore, PendingCall
 from openaiassistant.tools.approval import ApprovalGate, ApprovalRequired, Decision
 from openaiassistant.tools.base import ToolCall, ToolRecord
+
+if TYPE_CHECKING:  # the store is SQLAlchemy's: loaded when a turn first needs one
+    from openaiassistant.registry.approvals import ApprovalStore
 
 _MEMORY: ApprovalStore | None = None
 _MEMORY_LOCK = threading.Lock()
@@ -36,6 +38,8 @@ HEADER = "Tool calls of the previous turn that waited for a person, and what was
 def store_for(registry: Any) -> ApprovalStore:
     """The registry's approval table, or (without a registry) one for this process only."""
     global _MEMORY
+    from openaiassistant.registry.approvals import ApprovalStore
+
     engine = getattr(registry, "engine", None)
     with _MEMORY_LOCK:
         if engine is None:
@@ -57,6 +61,8 @@ def record_pending(store: ApprovalStore, stop: ApprovalRequired) -> tuple[list[d
         pending=[(c.call_id, c.name, c.arguments) for c in stop.pending],
         ran=[(c.call_id, c.name, c.arguments, o.output) for c, o in stop.ran],
     )
+    from openaiassistant.registry.approvals import PendingCall
+
     pending = [
         PendingCall(call_id=c.call_id, tool=c.name, arguments=c.arguments, thread_id=stop.thread_id).to_dict()
         for c in stop.pending

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import importlib
 import logging
 import threading
 import time
@@ -23,10 +25,7 @@ from typing import Any, Unpack
 
 from openaiassistant import progress
 from openaiassistant.approvals import continue_after_approval, record_pending, store_for
-from openaiassistant.backends.assistants import AssistantsBackend
 from openaiassistant.backends.base import Backend, TurnRequest
-from openaiassistant.backends.chat import ChatBackend
-from openaiassistant.backends.responses import ResponsesBackend
 from openaiassistant.backends.transport import get_client
 from openaiassistant.content.footnotes import check_mode
 from openaiassistant.content.inputs import UserInput
@@ -61,11 +60,18 @@ REGISTRY_KEYS = {
     "fingerprint": ("alert_fingerprint", "fingerprint"),
 }
 
-_BACKENDS: dict[str, Callable[..., Backend]] = {
-    "responses": ResponsesBackend,
-    "assistants": AssistantsBackend,
-    "chat": ChatBackend,
+# each backend's module is imported when an assistant first uses it (a process runs one or two)
+_BACKENDS: dict[str, tuple[str, str]] = {
+    "responses": ("openaiassistant.backends.responses", "ResponsesBackend"),
+    "assistants": ("openaiassistant.backends.assistants", "AssistantsBackend"),
+    "chat": ("openaiassistant.backends.chat", "ChatBackend"),
 }
+
+
+def backend_class(name: str) -> Callable[..., Backend]:
+    """The class of the backend called ``name`` (a key of ``_BACKENDS``)."""
+    module, attribute = _BACKENDS[name]
+    return getattr(importlib.import_module(module), attribute)
 
 
 class Assistant:
@@ -107,12 +113,12 @@ class Assistant:
         self.registry = registry
         if backend is None:
             extra: dict[str, Any] = {}
-            if spec.backend == "responses":
-                extra["conversation_log"] = conversation_log(registry)
+            if spec.backend == "responses":  # used only where the server keeps no conversations
+                extra["log_factory"] = functools.partial(conversation_log, registry)
             elif spec.backend == "chat":  # the conversation is ours: a registry's database is required
                 keeps = getattr(registry, "engine", None) is not None
                 extra["conversation_log"] = conversation_log(registry) if keeps else None
-            backend = _BACKENDS[spec.backend](connection=connection, spec=spec, **extra)
+            backend = backend_class(spec.backend)(connection=connection, spec=spec, **extra)
         self._backend = backend
         # learned run durations, shared by assistants on the same clock (an injected clock's
         # times mean nothing to another's)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -66,13 +68,23 @@ class ResponsesBackend:
 
     name = "responses"
 
-    def __init__(self, *, connection: ConnectionSettings, spec: AssistantSpec, conversation_log: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        connection: ConnectionSettings,
+        spec: AssistantSpec,
+        conversation_log: Any = None,
+        log_factory: Callable[[], Any] | None = None,
+    ) -> None:
         self.connection = connection
         self.spec = spec
         self.client = get_client(connection)
         self.call = Caller(connection)
-        # where conversations live when the server keeps none (a ConversationLog)
+        # where conversations live when the server keeps none (a ConversationLog), or what makes
+        # it when first needed (most servers keep their conversations: no database is opened)
         self.conversation_log = conversation_log
+        self._log_factory = log_factory
+        self._log_lock = threading.Lock()
         self.server = server_url(connection)
         self.pinned = capabilities.parse(connection.capabilities)
 
@@ -93,6 +105,10 @@ class ResponsesBackend:
         return str(log.create(metadata=metadata))
 
     def log(self) -> Any:
+        if self.conversation_log is None and self._log_factory is not None:
+            with self._log_lock:
+                if self.conversation_log is None:
+                    self.conversation_log = self._log_factory()
         if self.conversation_log is None:
             raise ConfigError(
                 "registry_url", "this server keeps no conversations and no conversation log was given to keep them"

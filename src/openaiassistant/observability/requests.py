@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from opentelemetry.trace import Span, SpanKind
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openaiassistant.observability import attributes as attr
 from openaiassistant.observability.tracing import server_attributes, span
+
+if TYPE_CHECKING:  # opentelemetry loads with the first span (see tracing)
+    from opentelemetry.trace import Span
 
 T = TypeVar("T")
 Call = TypeVar("Call", bound=Callable[..., Any])
@@ -27,6 +28,8 @@ def traced_request(call: Call) -> Call:
 
     @functools.wraps(call)
     def traced(fn: Callable[[float], T], *args: Any, settings: Any, what: str, **kwargs: Any) -> T:
+        from opentelemetry.trace import SpanKind
+
         url = getattr(settings, "base_url", None) or getattr(settings, "azure_endpoint", None)
         with span(what, kind=SpanKind.CLIENT, attributes={attr.OPERATION_DETAIL: what, **server_attributes(url)}) as s:
             attempts = _Attempts(fn, s)

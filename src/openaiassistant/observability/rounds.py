@@ -12,15 +12,22 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from typing import TYPE_CHECKING, Any
 
 from openaiassistant.observability import attributes as attr
-from openaiassistant.observability.tracing import clean, fail, server_attributes, set_attributes, span, tracer
+from openaiassistant.observability.tracing import (
+    clean,
+    error_status,
+    fail,
+    server_attributes,
+    set_attributes,
+    span,
+    tracer,
+)
 from openaiassistant.result import TurnResult, Usage
+
+if TYPE_CHECKING:  # opentelemetry loads with the first span (see tracing)
+    from opentelemetry.trace import Span
 
 __all__ = ["RoundSpans", "TraceTarget", "finish_turn", "turn_span", "usage_attributes"]
 
@@ -123,8 +130,11 @@ class RoundSpans:
             attr.CONVERSATION_ID: thread_id,
             **self.request,
         }
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+
         self._span = tracer().start_span(
-            f"chat {model}" if model else "chat", kind=SpanKind.CLIENT, attributes=clean(values)
+            f"chat {model}" if model else "chat", kind=trace.SpanKind.CLIENT, attributes=clean(values)
         )
         self._token = otel_context.attach(trace.set_span_in_context(self._span))
 
@@ -154,7 +164,7 @@ class RoundSpans:
         )
         if error is not None:
             current.set_attribute(attr.ERROR_TYPE, error)
-            current.set_status(Status(StatusCode.ERROR, error))
+            error_status(current, error)
         self._end()
 
     def abort(self, exc: BaseException | None) -> None:
@@ -170,6 +180,8 @@ class RoundSpans:
         assert self._span is not None
         self._span.end()
         if self._token is not None:
+            from opentelemetry import context as otel_context
+
             otel_context.detach(self._token)
         self._span, self._token = None, None
 

@@ -22,20 +22,21 @@ import json
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from openaiassistant.errors import AssistantError
 from openaiassistant.observability import attributes as attr
 from openaiassistant.redaction import redact, redact_data
 
+if TYPE_CHECKING:  # opentelemetry loads with the first span: `import openaiassistant.assistant` stays light
+    from opentelemetry import trace
+    from opentelemetry.trace import Span, SpanKind
+
 __all__ = [
     "CONTENT_ENV",
     "capture_content",
+    "error_status",
     "fail",
     "inject_context",
     "provider_name",
@@ -50,7 +51,6 @@ TRACER_NAME = "openaiassistant"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _CONTENT_ON = {"true", "1", "yes", "on", "span_only", "span_and_event"}
 MAX_CONTENT_CHARS = 4000
-_W3C = TraceContextTextMapPropagator()
 
 
 _TRACER: trace.Tracer | None = None
@@ -61,6 +61,8 @@ def tracer() -> trace.Tracer:
     the real provider as soon as one is set (Keep's, the CLI's, a test's)."""
     global _TRACER
     if _TRACER is None:
+        from opentelemetry import trace
+
         from openaiassistant import __version__
 
         _TRACER = trace.get_tracer(TRACER_NAME, __version__)
@@ -68,13 +70,14 @@ def tracer() -> trace.Tracer:
 
 
 @contextmanager
-def span(
-    name: str, *, kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None
-) -> Iterator[Span]:
-    """A span that is current inside the block; an exception marks it failed (see :func:`fail`)."""
+def span(name: str, *, kind: SpanKind | None = None, attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
+    """A span that is current inside the block (``kind`` default: internal); an exception marks
+    it failed (see :func:`fail`)."""
+    from opentelemetry.trace import SpanKind
+
     with tracer().start_as_current_span(
         name,
-        kind=kind,
+        kind=SpanKind.INTERNAL if kind is None else kind,
         attributes=clean(attributes or {}),
         record_exception=False,
         set_status_on_exception=False,
@@ -93,7 +96,14 @@ def fail(target: Span, exc: BaseException) -> None:
     message = redact(str(exc))[:500]
     target.set_attribute(attr.ERROR_TYPE, kind)
     target.add_event("exception", {"exception.type": kind, "exception.message": message})
-    target.set_status(Status(StatusCode.ERROR, message))
+    error_status(target, message)
+
+
+def error_status(target: Span, description: str) -> None:
+    """Set ``target``'s status to ERROR with ``description``."""
+    from opentelemetry.trace import Status, StatusCode
+
+    target.set_status(Status(StatusCode.ERROR, description))
 
 
 def clean(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,11 +151,18 @@ def inject_context(headers: MutableMapping[str, str]) -> None:
     """Add the current span's context to outgoing headers: whatever the process's propagator
     writes (``OTEL_PROPAGATORS``; Keep sets Cloud Trace's), and W3C ``traceparent`` always.
     Nothing is added outside a valid span (no SDK: no span context)."""
+    from opentelemetry import trace
+
     if not trace.get_current_span().get_span_context().is_valid:
         return
+    # imported here: opentelemetry.propagate reads its propagators from entry points at import
+    # (tens of ms), and only the HTTP and MCP tools send our context on
+    from opentelemetry import propagate
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
     propagate.inject(headers)
     if not any(key.lower() == "traceparent" for key in headers):
-        _W3C.inject(headers)
+        TraceContextTextMapPropagator().inject(headers)
 
 
 @contextmanager
@@ -176,4 +193,4 @@ def tool_outcome(target: Span, *, outcome: str, error: str | None = None, output
         target.set_attribute(attr.TOOL_CALL_RESULT, content(output))
     if outcome != "ok":
         target.set_attribute(attr.ERROR_TYPE, outcome)
-        target.set_status(Status(StatusCode.ERROR, redact(error or outcome)[:500]))
+        error_status(target, redact(error or outcome)[:500])

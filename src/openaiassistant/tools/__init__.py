@@ -12,14 +12,40 @@ Public surface (everything else is internal):
   (one per registry by default; share one between registries built per request).
 * :class:`HttpToolSpec` and :func:`load_tools_file` - declarative HTTP tools from dicts or files.
 * the shared records from :mod:`.base`.
+
+The names load on first use (PEP 562): importing one of the sub-modules (``tools.base``,
+``tools.approval``, as the engine does) does not pull in the HTTP client, jsonschema, YAML or
+the MCP client.
 """
 
-from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
-from .http import HttpToolSpec
-from .loader import load_tools_file
-from .threads import AbandonedCallLimit
-from .tool import Executable, Tool, ToolCallError
-from .toolbox import Toolbox
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openaiassistant.lazy import lazy_names
+
+_LAZY = {
+    "AbandonedCallLimit": ".threads",
+    "Executable": ".tool",
+    "HttpToolSpec": ".http",
+    "Tool": ".tool",
+    "ToolCall": ".base",
+    "ToolCallError": ".tool",
+    "ToolDefinition": ".base",
+    "ToolOutput": ".base",
+    "ToolRecord": ".base",
+    "Toolbox": ".toolbox",
+    "Toolset": ".base",
+    "load_tools_file": ".loader",
+}
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from .base import ToolCall, ToolDefinition, ToolOutput, ToolRecord, Toolset
+    from .http import HttpToolSpec
+    from .loader import load_tools_file
+    from .threads import AbandonedCallLimit
+    from .tool import Executable, Tool, ToolCallError
+    from .toolbox import Toolbox
 
 __all__ = [
     "AbandonedCallLimit",
@@ -35,3 +61,6 @@ __all__ = [
     "Toolset",
     "load_tools_file",
 ]
+
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)

@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from openaiassistant.errors import ConfigError
-from openaiassistant.tools.mcp.spec import resolved_map
 
 __all__ = ["HOSTED_KINDS", "HostedTool", "check_backend", "is_hosted_entry", "parse_hosted_tools"]
 
@@ -226,6 +225,8 @@ def _mcp_remote(
         if others:
             approval["never"] = {"tool_names": others}
     wire["require_approval"] = approval
+    from openaiassistant.tools.mcp.spec import resolved_map  # only for mcp_remote entries
+
     headers = resolved_map(settings.get("headers"), f"{where}.headers", secrets, environ, credential=_CREDENTIAL)
     if headers:
         wire["headers"] = dict(headers)

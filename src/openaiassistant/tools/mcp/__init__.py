@@ -15,12 +15,33 @@ One module per job:
 Hand-written against the published specification (modelcontextprotocol.io, revisions
 2024-11-05 to 2025-11-25): the official ``mcp`` SDK needs pydantic >= 2.12 and httpx2 and
 cannot be installed beside Keep's pins.
+
+The names load on first use: a module that needs only :mod:`.spec` (the hosted tools' entry
+check) does not start the HTTP client.
 """
 
-from .adapter import McpTool, mcp_tools
-from .servers import McpServerError, McpServers, default_servers
-from .session import PROTOCOL_VERSIONS, McpSession
-from .spec import McpServerSpec
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openaiassistant.lazy import lazy_names
+
+_LAZY = {
+    "McpTool": ".adapter",
+    "mcp_tools": ".adapter",
+    "McpServerError": ".servers",
+    "McpServers": ".servers",
+    "default_servers": ".servers",
+    "PROTOCOL_VERSIONS": ".session",
+    "McpSession": ".session",
+    "McpServerSpec": ".spec",
+}
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from .adapter import McpTool, mcp_tools
+    from .servers import McpServerError, McpServers, default_servers
+    from .session import PROTOCOL_VERSIONS, McpSession
+    from .spec import McpServerSpec
 
 __all__ = [
     "PROTOCOL_VERSIONS",
@@ -32,3 +53,5 @@ __all__ = [
     "default_servers",
     "mcp_tools",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)
