@@ -53,6 +53,16 @@ def lookup(key: str) -> str:
     return json.dumps({"key": key, "value": f"v-{key}"})
 
 
+def function_outputs(response: Any) -> list[dict[str, Any]]:
+    """A Responses SDK loop's next input: one ``function_call_output`` per call the response
+    asks for (each run through :func:`lookup`); empty when it asks for none."""
+    return [
+        {"type": "function_call_output", "call_id": item.call_id, "output": lookup(**json.loads(item.arguments))}
+        for item in response.output
+        if item.type == "function_call"
+    ]
+
+
 async def alookup(key: str) -> str:
     """Look a key up in the inventory (takes 0.5 s, like a slow HTTP call)."""
     start = time.perf_counter()

@@ -7,7 +7,6 @@ another, as the SDK's function-calling guide writes it.
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -44,17 +43,9 @@ class SdkResponses:
             **({"previous_response_id": previous} if previous else {}),
         )
         for _ in range(10):
-            calls = [item for item in response.output if item.type == "function_call"]
-            if not calls:
+            outputs = _common.function_outputs(response)
+            if not outputs:
                 break
-            outputs = [
-                {
-                    "type": "function_call_output",
-                    "call_id": call.call_id,
-                    "output": _common.lookup(**json.loads(call.arguments)),
-                }
-                for call in calls
-            ]
             response = self.client.responses.create(
                 model="gpt-4o-mini",
                 instructions="You are a benchmark.",

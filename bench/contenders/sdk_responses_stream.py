@@ -8,7 +8,6 @@ within the turn, and from turn to turn in the continued workload, is carried by
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -40,17 +39,9 @@ class SdkResponsesStream:
     def turn(self, prompt: str, rec: _common.Rec, previous: str | None = None) -> bool:
         response = self._stream(rec, input=prompt, **({"previous_response_id": previous} if previous else {}))
         for _ in range(10):
-            calls = [item for item in response.output if item.type == "function_call"]
-            if not calls:
+            outputs = _common.function_outputs(response)
+            if not outputs:
                 break
-            outputs = [
-                {
-                    "type": "function_call_output",
-                    "call_id": call.call_id,
-                    "output": _common.lookup(**json.loads(call.arguments)),
-                }
-                for call in calls
-            ]
             response = self._stream(rec, previous_response_id=response.id, input=outputs)
         self.newest = response.id
         return response.status == "completed" and bool(response.output_text)
