@@ -38,6 +38,15 @@ def client(emulator: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
 
 
+def attached_thread(client: openai.OpenAI, *, tool: str, file_id: str, content: str) -> tuple[Any, Any]:
+    """An assistant with the hosted ``tool`` (``file_search``, ``code_interpreter``), and a thread
+    whose one user message says ``content`` and attaches ``file_id`` for that tool."""
+    assistant = client.beta.assistants.create(model="m", tools=[{"type": tool}])
+    attachment = {"file_id": file_id, "tools": [{"type": tool}]}
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": content, "attachments": [attachment]}])
+    return assistant, thread
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json", exclude_unset=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import openai
 import pytest
-from tests.emulator.conftest import Api
+from tests.emulator.conftest import Api, attached_thread
 
 BETA = {"OpenAI-Beta": "assistants=v2"}
 
@@ -128,16 +128,7 @@ def test_responses_code_interpreter_writes_a_container_file(emulator: Any, clien
 def test_assistants_code_interpreter_writes_an_output_file(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(CODE)
     data = client.files.create(file=("metrics.csv", b"cpu\n97\n"), purpose="assistants")
-    assistant = client.beta.assistants.create(model="m", tools=[{"type": "code_interpreter"}])
-    thread = client.beta.threads.create(
-        messages=[
-            {
-                "role": "user",
-                "content": "make a report",
-                "attachments": [{"file_id": data.id, "tools": [{"type": "code_interpreter"}]}],
-            }
-        ]
-    )
+    assistant, thread = attached_thread(client, tool="code_interpreter", file_id=data.id, content="make a report")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "completed"
     text = client.beta.threads.messages.list(thread_id=thread.id, order="desc").data[0].content[0].text
