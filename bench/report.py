@@ -31,8 +31,8 @@ def pct(values: list[float], q: float) -> float | None:
 def _sequential(block: dict[str, Any] | None, workload: str) -> dict[str, Any] | None:
     if not block:
         return None
-    n = block["n"]
-    ok = [(i, t) for i, t in enumerate(block["turns"]) if not t["error"]]
+    n = block.get("round_n", block["n"])  # the turns of one round (rounds.py pools several)
+    ok = [(t.get("i", i), t) for i, t in enumerate(block["turns"]) if not t["error"]]
     added = [(t["wall_s"] - server_seconds(workload, i, n)) * 1000 for i, t in ok]
     # TTFT beyond the server's first token (plain turns: 1.0 s + the turn's offset)
     ttft = [
@@ -42,6 +42,7 @@ def _sequential(block: dict[str, Any] | None, workload: str) -> dict[str, Any] |
     ]
     return {
         "n": block["n"],
+        "rounds": block.get("rounds", 1),
         "failed": block["n"] - len(ok),
         "errors": sorted({t["error"] for t in block["turns"] if t["error"]})[:3],
         "added_p50_ms": pct(added, 0.5),
@@ -315,6 +316,18 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return res
 
 
+def _rounds_note(rows: list[dict[str, Any]]) -> list[str]:
+    pooled = [r["label"] for r in rows if (_get(r, "plain.rounds") or 1) > 1]
+    if not pooled:
+        return []
+    n = max(_get(r, "plain.rounds") or 1 for r in rows)
+    return [
+        f"* **interleaved rounds**: the plain and continued figures of {', '.join(pooled)} pool {n} rounds",
+        "  (the main pass, then each of them again in turn, the order reversed every other round;",
+        "  bench/rounds.py), so load that comes and goes during the run falls on each of them alike.",
+    ]
+
+
 def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
     rows, m, srv = summary["rows"], summary["machine"], summary["server"]
     lines = [
@@ -342,6 +355,7 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "* **TTFT added**: time from the call to the first text delta handed to the caller, minus the server's",
         "  first-token time (1.0 s + the turn's offset); streamed contenders only.",
         "* **requests / turn**: every `/v1` request in the emulator's request log during the workload, / turns.",
+        *_rounds_note(rows),
         "* **8 calls / 1 call**: the tool phase (first tool start to last tool end, timed inside the tool) of a",
         "  round of 8 equal 0.5 s calls divided by that of a round of one call.",
         "* **burst**: 200 turns started at once (threads, or tasks for async libraries), each"

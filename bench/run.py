@@ -29,6 +29,7 @@ sys.path.insert(0, str(BENCH))
 
 import envs  # noqa: E402
 import report  # noqa: E402
+import rounds  # noqa: E402
 from emulator_host import BenchServer  # noqa: E402
 
 OUT = BENCH / "out"
@@ -309,6 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer turns and a 50-turn burst (a smoke run)")
     p.add_argument("--only", default="", help="comma-separated contender names")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="extra interleaved rounds of the head-to-head contenders' plain and continued workloads "
+        "(see rounds.py; default 3, --quick 1)",
+    )
     p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
     p.add_argument(
         "--render-only", action="store_true", help="no measuring: write the docs again from bench/out/summary.json"
@@ -334,6 +342,13 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             outcomes.append(outcome)
+        rounds.run_rounds(
+            outcomes,
+            rounds=a.rounds if a.rounds is not None else (1 if a.quick else 3),
+            run=lambda c, extra: run_contender(
+                c, base_url=base_url, assistants=assistants, workload_args=[*workload_args, *extra]
+            ),
+        )
     finally:
         server.stop()
     summary = report.summarize(outcomes=outcomes, machine=machine(), workload_args=workload_args)

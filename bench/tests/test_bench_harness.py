@@ -180,3 +180,59 @@ def test_helper_targets_compare_with_the_sdk_streaming_helper_and_count_continue
     assert verdicts["ours-responses-stream: plain CPU / turn <= sdk-responses-stream's"] == "met"
     assert verdicts["ours-responses-stream: a continued turn is 1 request"] == "**not met**"
     assert verdicts["ours-keep-responses-stream: plain added p50 <= sdk-responses-stream's"] == "not measured"
+
+
+def _block(walls: list[float], *, cpu_s: float, requests: int) -> dict:
+    return {
+        "n": len(walls),
+        "turns": [{"wall_s": w, "ttft_s": None, "error": None} for w in walls],
+        "cpu_s_per_turn": cpu_s,
+        "requests": {"total": requests, "by_kind": {"POST /responses": requests}},
+        "peak_rss_mb": 50.0,
+    }
+
+
+def test_rounds_pool_turns_with_their_offsets_and_average_cpu():
+    import rounds
+
+    n = 2
+    # every turn of both rounds exactly 5 ms over its own server time (offsets differ by index)
+    walls = [server_seconds("plain", i, n) + 0.005 for i in range(n)]
+    main = {"plain": _block(walls, cpu_s=0.010, requests=2)}
+    extra = {"plain": _block(walls, cpu_s=0.020, requests=2), "continued": _block(walls, cpu_s=0.1, requests=2)}
+    rounds.pool(main, extra)
+    block = main["plain"]
+    assert block["n"] == 4 and block["rounds"] == 2 and [t["i"] for t in block["turns"]] == [0, 1, 0, 1]
+    assert block["cpu_s_per_turn"] == pytest.approx(0.015)
+    assert block["requests"] == {"total": 4, "by_kind": {"POST /responses": 4}}
+    assert "continued" not in main  # only what the main pass measured is pooled
+    figures = report._sequential(block, "plain")
+    assert figures["added_p50_ms"] == pytest.approx(5.0) and figures["added_p95_ms"] == pytest.approx(5.0)
+    assert figures["requests_per_turn"] == 1.0 and figures["rounds"] == 2
+
+
+def test_rounds_alternate_the_order_and_leave_out_a_failed_round():
+    import rounds
+
+    names = ["ours-responses-stream", "sdk-responses-stream"]
+    assert rounds.order(names, 1) == names[::-1] and rounds.order(names, 2) == names
+    walls = [server_seconds("plain", i, 2) for i in range(2)]
+    outcomes = [
+        SimpleNamespace(
+            contender=SimpleNamespace(name=name), error=None, data={"plain": _block(walls, cpu_s=0.0, requests=2)}
+        )
+        for name in names
+    ]
+    ran: list[tuple[str, list[str]]] = []
+
+    def run(contender, extra):
+        ran.append((contender.name, extra))
+        failed = contender.name == "sdk-responses-stream" and len(ran) > 2
+        data = {"plain": _block(walls, cpu_s=0.0, requests=2)}
+        return SimpleNamespace(error="boom" if failed else None, data=data, seconds=1.0)
+
+    rounds.run_rounds(outcomes, rounds=2, run=run, log=lambda _m: None)
+    assert [name for name, _ in ran] == [*names[::-1], *names]
+    assert all(extra == ["--only", "plain,continued"] for _, extra in ran)
+    assert outcomes[0].data["plain"]["n"] == 6  # two rounds pooled
+    assert outcomes[1].data["plain"]["n"] == 4  # its second round failed: left out
