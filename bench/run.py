@@ -292,9 +292,9 @@ def _interpreter(c: Contender) -> Path | str:
 
 def _source_error(c: Contender, data: dict, source: str | None) -> str | None:
     """Why a "before" twin's figures are not the old package's (None: they are)."""
-    if c.before is None or data.get("fatal"):
-        return None
     imported = (data.get("imported") or {}).get("openaiassistant")
+    if c.before is None or (data.get("fatal") and not imported):  # failed before importing: no figures
+        return None
     if source is not None and imported_from(imported, source):
         return None
     return f"imported openaiassistant from {imported or '(not reported)'}, not from the export of {c.before} ({source})"
