@@ -173,13 +173,19 @@ def _properties(envs: dict[str, Any]) -> list[str]:
         "and infinite run controls, lone surrogates, arguments nested 50 000 deep, hostile tool",
         "arguments from the model, garbage answers from a server, broken registries).",
         "",
-        "| environment | tests | failures | errors | skipped |",
-        "|---|---|---|---|---|",
     ]
+    return lines + _counts_table(envs, "properties", tests_column="tests")
+
+
+def _counts_table(envs: dict[str, Any], key: str, *, tests_column: str) -> list[str]:
+    """One row per environment that ran ``key`` (``properties``, ``suite``): its pytest counts."""
+    lines = [f"| environment | {tests_column} | failures | errors | skipped |", "|---|---|---|---|---|"]
     for env, data in envs.items():
-        p = data.get("properties")
-        if p:
-            lines.append(f"| {env} | {p['tests']} | {p['failures']} | {p['errors']} | {p['skipped']} |")
+        counts = data.get(key)
+        if counts:
+            lines.append(
+                f"| {env} | {counts['tests']} | {counts['failures']} | {counts['errors']} | {counts['skipped']} |"
+            )
     return lines
 
 
@@ -200,12 +206,7 @@ def _secrets(secrets: dict[str, Any], envs: dict[str, Any]) -> list[str]:
     ]
     for hit in secrets["hits"][:20]:
         lines.append(f"- {hit['file']}:{hit['line']}: `{hit['secret']}` in `{hit['text'][:120]}`")
-    lines += ["", "| environment | suite tests | failures | errors | skipped |", "|---|---|---|---|---|"]
-    for env, data in envs.items():
-        s = data.get("suite")
-        if s:
-            lines.append(f"| {env} | {s['tests']} | {s['failures']} | {s['errors']} | {s['skipped']} |")
-    return lines
+    return [*lines, "", *_counts_table(envs, "suite", tests_column="suite tests")]
 
 
 def _soak(envs: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.runbooks import write_runbooks
 
 from openaiassistant.cli.main import main
 
@@ -22,11 +23,7 @@ def kb(emulator: Any) -> Any:
 
 @pytest.fixture
 def runbooks(tmp_path: Any) -> Any:
-    root = tmp_path / "runbooks"
-    root.mkdir()
-    (root / "disk-full.md").write_text("# DiskFull\nRotate logs, then grow the volume.\n")
-    (root / "cpu-high.md").write_text("# CpuHigh\nProfile the top process.\n")
-    return root
+    return write_runbooks(tmp_path / "runbooks")
 
 
 def test_create_sync_twice_show_and_delete(kb, runbooks, capsys):

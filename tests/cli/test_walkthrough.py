@@ -11,6 +11,7 @@ from typing import Any
 
 import openai
 import pytest
+from tests.runbooks import write_runbooks
 
 from openaiassistant.cli.main import main
 
@@ -58,10 +59,7 @@ def backend_flags(request: Any, emulator: Any) -> list[str]:
 def test_the_walkthrough(emulator: Any, tmp_path: Any, capsys: Any, backend_flags: list[str]) -> None:
     emulator.load_script(SCRIPT)
     conn = ["--base-url", emulator.base_url, "--api-key", KEY]
-    runbooks = tmp_path / "runbooks"
-    runbooks.mkdir()
-    (runbooks / "disk-full.md").write_text("# DiskFull\nRotate the logs, then grow the volume.\n")
-    (runbooks / "cpu-high.md").write_text("# CpuHigh\nProfile the top process.\n")
+    runbooks = write_runbooks(tmp_path / "runbooks")
 
     # 1. a knowledge base from the folder, with a progress bar, then synced again: nothing sent
     assert main(["knowledge", "create", "runbooks", *conn]) == 0

@@ -15,6 +15,7 @@ from typing import Any
 
 import openai
 import pytest
+from tests.runbooks import write_runbooks
 
 from openaiassistant.assistant import Assistant
 from openaiassistant.cli.main import main
@@ -27,11 +28,7 @@ Cell = Callable[[str, str], None]
 
 @pytest.fixture
 def runbooks(tmp_path: Path) -> Path:
-    root = tmp_path / "runbooks"
-    root.mkdir()
-    (root / "disk-full.md").write_text("# DiskFull\nRotate the logs, then grow the volume.\n")
-    (root / "cpu-high.md").write_text("# CpuHigh\nProfile the top process, then scale out.\n")
-    return root
+    return write_runbooks(tmp_path / "runbooks")
 
 
 def _vector_stores(server: Any, cell: Cell, feature: str) -> bool:

@@ -38,6 +38,27 @@ def client(emulator: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
 
 
+def attached_thread(client: openai.OpenAI, *, tool: str, file_id: str, content: str) -> tuple[Any, Any]:
+    """An assistant with the hosted ``tool`` (``file_search``, ``code_interpreter``), and a thread
+    whose one user message says ``content`` and attaches ``file_id`` for that tool."""
+    assistant = client.beta.assistants.create(model="m", tools=[{"type": tool}])
+    attachment = {"file_id": file_id, "tools": [{"type": tool}]}
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": content, "attachments": [attachment]}])
+    return assistant, thread
+
+
+def searching_thread(client: openai.OpenAI, *, vector_store_id: str, content: str) -> tuple[Any, Any]:
+    """An assistant whose file_search searches ``vector_store_id``, and a thread whose one user
+    message says ``content``."""
+    assistant = client.beta.assistants.create(
+        model="m",
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [vector_store_id]}},
+    )
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": content}])
+    return assistant, thread
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json", exclude_unset=True)

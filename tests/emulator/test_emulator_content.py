@@ -7,7 +7,7 @@ from typing import Any
 
 import openai
 import pytest
-from tests.emulator.conftest import Api
+from tests.emulator.conftest import Api, attached_thread, searching_thread
 
 BETA = {"OpenAI-Beta": "assistants=v2"}
 
@@ -128,16 +128,7 @@ def test_responses_code_interpreter_writes_a_container_file(emulator: Any, clien
 def test_assistants_code_interpreter_writes_an_output_file(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(CODE)
     data = client.files.create(file=("metrics.csv", b"cpu\n97\n"), purpose="assistants")
-    assistant = client.beta.assistants.create(model="m", tools=[{"type": "code_interpreter"}])
-    thread = client.beta.threads.create(
-        messages=[
-            {
-                "role": "user",
-                "content": "make a report",
-                "attachments": [{"file_id": data.id, "tools": [{"type": "code_interpreter"}]}],
-            }
-        ]
-    )
+    assistant, thread = attached_thread(client, tool="code_interpreter", file_id=data.id, content="make a report")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "completed"
     text = client.beta.threads.messages.list(thread_id=thread.id, order="desc").data[0].content[0].text
@@ -181,10 +172,7 @@ def test_responses_citation_index_is_where_the_reply_cites(emulator: Any, client
 def test_assistants_citation_marker_is_where_the_reply_cites(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(CITED)
     store_id, doc_id = _store_with(client)
-    assistant = client.beta.assistants.create(
-        model="m", tools=[{"type": "file_search"}], tool_resources={"file_search": {"vector_store_ids": [store_id]}}
-    )
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "what does the runbook say?"}])
+    assistant, thread = searching_thread(client, vector_store_id=store_id, content="what does the runbook say?")
     streamed = ""
     with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         for delta in stream.text_deltas:

@@ -6,6 +6,7 @@ from typing import Any
 
 import openai
 import pytest
+from tests.emulator.conftest import attached_thread, searching_thread
 
 SCRIPT = {
     "rules": [
@@ -82,10 +83,7 @@ def test_responses_file_search_cites(emulator: Any, api: Any, client: openai.Ope
 def test_assistants_file_search_cites(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(SCRIPT)
     store_id, disk_id = _indexed_store(client)
-    assistant = client.beta.assistants.create(
-        model="m", tools=[{"type": "file_search"}], tool_resources={"file_search": {"vector_store_ids": [store_id]}}
-    )
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "which runbook?"}])
+    assistant, thread = searching_thread(client, vector_store_id=store_id, content="which runbook?")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=5)
     assert run.status == "completed"
     text = client.beta.threads.messages.list(thread.id, limit=1).data[0].content[0].text
@@ -102,16 +100,7 @@ def test_assistants_file_search_cites(emulator: Any, client: openai.OpenAI) -> N
 def test_assistants_attachment_is_searchable(emulator: Any, client: openai.OpenAI) -> None:
     emulator.load_script(SCRIPT)
     doc = client.files.create(file=("disk.md", b"disk runbook"), purpose="assistants")
-    assistant = client.beta.assistants.create(model="m", tools=[{"type": "file_search"}])
-    thread = client.beta.threads.create(
-        messages=[
-            {
-                "role": "user",
-                "content": "runbook please",
-                "attachments": [{"file_id": doc.id, "tools": [{"type": "file_search"}]}],
-            }
-        ]
-    )
+    assistant, thread = attached_thread(client, tool="file_search", file_id=doc.id, content="runbook please")
     with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         stream.until_done()
         final = stream.get_final_messages()[0]

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from openaiassistant.cli.connection_flags import add_coordination_flags, coordination_settings
+from openaiassistant.cli.connection_flags import add_coordination_flags, add_server_flags, coordination_settings
 
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 _NO_KEY = "no-key"  # sent as the key to a chat server when none is given
@@ -37,16 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="responses (default), assistants, or chat: any /v1/chat/completions server (Ollama, vLLM, "
         "llama.cpp, LiteLLM, ...), the conversation kept in --registry",
     )
-    parser.add_argument(
-        "--base-url",
-        default=os.environ.get("OPENAI_BASE_URL"),
-        help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)",
-    )
-    parser.add_argument(
-        "--api-key",
-        default=None,
-        help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)",
-    )
+    add_server_flags(parser)
     parser.add_argument(
         "--azure-endpoint",
         default=os.environ.get("AZURE_OPENAI_ENDPOINT"),

@@ -2,8 +2,9 @@
 
 ``add_coordination_flags`` adds ``--coordination-url`` (env ``OPENAIASSISTANT_COORDINATION_URL``),
 ``--coordination-pool``, ``--rpm``, ``--tpm`` and ``--max-concurrent-turns``;
-``add_connection_flags`` adds those plus the server flags of ``ask`` (``--backend``,
-``--base-url``, ``--api-key``, ``--organization``, ``--project``, ``--transport``, ``--model``,
+``add_server_flags`` adds ``--base-url`` and ``--api-key`` (to ``ask`` too);
+``add_connection_flags`` adds all of those plus the other server flags of ``ask``
+(``--backend``, ``--organization``, ``--project``, ``--transport``, ``--model``,
 ``--assistant-id``), with the same names and environment variables.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 from typing import Any
+
+from openaiassistant.cli.common import CONNECTION
 
 
 def add_coordination_flags(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +43,16 @@ def coordination_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """``--base-url`` (default: env ``OPENAI_BASE_URL``) and ``--api-key``, worded as in
+    :data:`openaiassistant.cli.common.CONNECTION`. The key's environment variable is read when the
+    settings are made, where ``ask`` also looks at ``AZURE_OPENAI_API_KEY``."""
+    flag, env, text = CONNECTION["base_url"]
+    parser.add_argument(flag, default=os.environ.get(str(env)), help=text)
+    flag, _, text = CONNECTION["api_key"]
+    parser.add_argument(flag, default=None, help=text)
+
+
 def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     """The server flags of ``ask``, for commands that act on runs rather than ask."""
     parser.add_argument(
@@ -48,16 +61,7 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("OPENAI_ASSISTANT_BACKEND"),
         help="only runs of this backend (default: both)",
     )
-    parser.add_argument(
-        "--base-url",
-        default=os.environ.get("OPENAI_BASE_URL"),
-        help="OpenAI-compatible server (default: OpenAI; env OPENAI_BASE_URL)",
-    )
-    parser.add_argument(
-        "--api-key",
-        default=None,
-        help="API key (prefer the env OPENAI_API_KEY: a key on the command line is visible in the process list)",
-    )
+    add_server_flags(parser)
     parser.add_argument("--organization", default=None)
     parser.add_argument("--project", default=None)
     parser.add_argument("--transport", choices=("sse", "poll"), default="sse", help=argparse.SUPPRESS)

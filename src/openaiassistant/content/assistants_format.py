@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from openaiassistant.content.citations import Citation
+from openaiassistant.content.citations import Citation, field_of
 from openaiassistant.content.inputs import UserInput
 
 __all__ = ["citations", "message"]
@@ -37,24 +37,20 @@ def message(user_input: UserInput) -> dict[str, Any]:
     return body
 
 
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
 def citations(annotations: Iterable[Any], *, part: int | None = None) -> list[Citation]:
     """A text part's annotations as citations (``part``: which text part of the answer it is)."""
     out = []
     for ann in annotations or ():
-        kind = _get(ann, "type")
-        inner = _get(ann, kind) if kind else None
+        kind = field_of(ann, "type")
+        inner = field_of(ann, kind) if kind else None
         out.append(
             Citation(
                 type=str(kind),
-                text=_get(ann, "text"),
-                file_id=_get(inner, "file_id") if inner is not None else None,
-                quote=(_get(inner, "quote") or None) if inner is not None else None,
-                start_index=_get(ann, "start_index"),
-                end_index=_get(ann, "end_index"),
+                text=field_of(ann, "text"),
+                file_id=field_of(inner, "file_id") if inner is not None else None,
+                quote=(field_of(inner, "quote") or None) if inner is not None else None,
+                start_index=field_of(ann, "start_index"),
+                end_index=field_of(ann, "end_index"),
                 part=part,
             )
         )

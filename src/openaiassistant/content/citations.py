@@ -46,6 +46,12 @@ class Citation:
         return {k: v for k, v in asdict(self).items() if v is not None and k != "part"}
 
 
+def field_of(obj: Any, key: str) -> Any:
+    """A field of an annotation (or of the object inside one), whether the SDK gave a typed model
+    or, through its generic ``client.get/post`` (openai 1.37.1), a dict."""
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
 def join_parts(texts: Sequence[str], citations: Sequence[Citation], sep: str = "\n\n") -> tuple[str, list[Citation]]:
     """The answer's text parts joined into one text (empty parts dropped), with each citation's
     indices moved from its part into the joined text."""

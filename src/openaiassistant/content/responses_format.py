@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from openaiassistant.content.citations import Citation
+from openaiassistant.content.citations import Citation, field_of
 from openaiassistant.content.inputs import UserInput
 
 __all__ = ["citations", "message_item"]
@@ -36,25 +36,21 @@ def message_item(user_input: UserInput, *, file_parts: bool = True) -> dict[str,
     return {"type": "message", "role": "user", "content": parts}
 
 
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
 def citations(annotations: Iterable[Any], *, part: int | None = None) -> list[Citation]:
     """An ``output_text`` part's annotations as citations (``part``: which text part it is)."""
     out = []
     for ann in annotations or ():
-        start = _get(ann, "start_index")
+        start = field_of(ann, "start_index")
         out.append(
             Citation(
-                type=str(_get(ann, "type")),
-                file_id=_get(ann, "file_id"),
-                filename=_get(ann, "filename"),
-                container_id=_get(ann, "container_id"),
-                url=_get(ann, "url"),
-                title=_get(ann, "title"),
-                start_index=start if start is not None else _get(ann, "index"),
-                end_index=_get(ann, "end_index"),
+                type=str(field_of(ann, "type")),
+                file_id=field_of(ann, "file_id"),
+                filename=field_of(ann, "filename"),
+                container_id=field_of(ann, "container_id"),
+                url=field_of(ann, "url"),
+                title=field_of(ann, "title"),
+                start_index=start if start is not None else field_of(ann, "index"),
+                end_index=field_of(ann, "end_index"),
                 part=part,
             )
         )

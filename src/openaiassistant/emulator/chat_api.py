@@ -385,9 +385,13 @@ def _stream(
             yield f"data: {json.dumps(first)}\n\n".encode()
             await _hold(request)
             return
-        await asyncio.sleep(
+        # on schedule: each token's sleep ends where the schedule says, so many short sleeps do
+        # not fall behind by the event loop's overshoot on each one (as emulator/timeline.py)
+        loop = asyncio.get_running_loop()
+        due = loop.time() + (
             plan.latency.run_ms / 1000.0 if plan.latency.run_ms else plan.latency.first_token_ms / 1000.0
         )
+        await asyncio.sleep(due - loop.time())
         all_chunks = _chunks(answer, meta, include_usage=include_usage)
         for sent, data in enumerate(all_chunks):
             if cut is not None and sent >= cut.after_events:
@@ -406,7 +410,8 @@ def _stream(
             emulator.check_event("chat", "chunk", data)
             yield f"data: {json.dumps(data)}\n\n".encode()
             if delay and data["choices"] and data["choices"][0]["delta"].get("content"):
-                await asyncio.sleep(delay)
+                due += delay
+                await asyncio.sleep(max(due - loop.time(), 0.0))
         if "emulator.log" in request.scope:  # logged before the end leaves (see middleware)
             request.scope["emulator.log"]()
         yield b"data: [DONE]\n\n"

@@ -67,19 +67,23 @@ class Timeline:
         When stuck, wait until :meth:`cancel` or until ``should_stop()`` says the client left.
         """
         self.streaming = True
-        resume_at = self._clock.monotonic()  # when the work is due again if the client leaves now
+        # The steps keep to their schedule: each sleep ends at the time the schedule says (the
+        # last step's due time plus its length), not its length after the event loop woke us, so
+        # a stream of many short sleeps does not fall behind by the loop's overshoot on each one.
+        # Steps already due (a stream that begins late) follow at once. A client that leaves
+        # mid-sleep leaves the next step due at its scheduled time.
+        due = self._due
         try:
             while not self.done:
+                wait = due - self._clock.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 action = self._next()
                 match action:
                     case None:
                         return
                     case Sleep(seconds=seconds):
-                        if seconds > 0:
-                            # a client that leaves during this sleep must not skip the rest of it
-                            resume_at = self._clock.monotonic() + seconds
-                            await asyncio.sleep(seconds)
-                        resume_at = self._clock.monotonic()
+                        due += max(seconds, 0.0)
                     case Emit(name=name, data=data):
                         yield name, data
                     case Stuck():
@@ -92,7 +96,7 @@ class Timeline:
                         assert_never(action)
         finally:
             self.streaming = False
-            self._due = max(resume_at, self._clock.monotonic())
+            self._due = due
 
     def cancel(self) -> None:
         """Stop the work: the generator is closed, nothing more happens."""
