@@ -153,8 +153,12 @@ compat: setup setup-keep compat-setup
 emulator: setup
 	$(VENV)/bin/openaiassistant emulator --host 127.0.0.1 --port 8765
 
+# `make bench` also runs this project's main modes on the package as it was at BENCH_BEFORE (the
+# code before issue 18's house rework), in the same run against the same emulator (docs/benchmarks.md,
+# "Against the code before the house rework")
+BENCH_BEFORE := bcc2894
 bench: setup redis-server
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py --before $(BENCH_BEFORE)
 	$(VENV)/bin/python bench/burst.py --before $(BURST_BEFORE)
 
 # The issue-14 measurement alone: 4 processes x 10 turns against 60 requests per minute, with the

@@ -25,14 +25,10 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,6 +36,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from git_export import exported_source, source_first  # noqa: E402
 from local_servers import postgres_server, redis_server  # noqa: E402
 
 from openaiassistant.emulator.server import EmulatorServer  # noqa: E402
@@ -79,7 +76,7 @@ def _env(api_key: str, source: str | None) -> dict[str, str]:
     env = {**os.environ, "OPENAI_API_KEY": api_key}
     env.pop("OPENAIASSISTANT_COORDINATION_URL", None)
     if source:  # the package as it was at another commit (--before)
-        env["PYTHONPATH"] = source
+        env = source_first(env, source)
     return env
 
 
@@ -189,18 +186,6 @@ def run_mode(
     result.admitted = limits["admitted"]
     result.slowest_turn_seconds = round(max((t.seconds for t in done), default=0.0), 1)
     return result
-
-
-@contextmanager
-def exported_source(ref: str) -> Iterator[str]:
-    """The package's ``src`` as it was at git ``ref``, in a temporary directory."""
-    root = tempfile.mkdtemp(prefix="oa-before-")
-    try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", root], input=archive.stdout, check=True)
-        yield os.path.join(root, "src")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from before_report import before_section
+from cells import fmt, get
 from emulator_host import BURST_MS, STEP_MS, TOOL_SECONDS, server_seconds
 
 TARGET_STREAM_ADDED_MS = 50
@@ -70,7 +72,11 @@ def _par(data: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: list[str]) -> dict[str, Any]:
+def summarize(
+    *, outcomes: list[Any], machine: dict[str, str], workload_args: list[str], before: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The figures of every outcome: ``rows`` (the contenders as they are) and, with ``before``
+    (run.py --before: the ref, commit, date, subject), ``before.rows`` (the "before" twins)."""
     rows = []
     for o in outcomes:
         c, d = o.contender, o.data
@@ -81,9 +87,12 @@ def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: li
                 "label": c.label,
                 "api": c.api,
                 "streamed": c.streamed,
+                "before": getattr(c, "before", None),
+                "twin": getattr(c, "twin", None),
                 "error": o.error,
                 "seconds": o.seconds,
                 "versions": d.get("versions", {}),
+                "imported": d.get("imported", {}),
                 "import_setup": d.get("import_setup"),
                 "plain": _sequential(d.get("plain"), "plain"),
                 "continued": _sequential(d.get("continued"), "continued"),
@@ -105,10 +114,12 @@ def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: li
                 "rss_burst_mb": (burst or {}).get("peak_rss_mb"),
             }
         )
+    then = [r for r in rows if r["before"]]
     return {
         "machine": machine,
         "workload_args": workload_args,
-        "rows": rows,
+        "rows": [r for r in rows if not r["before"]],
+        **({"before": {**(before or {}), "rows": then}} if before or then else {}),
         "server": {
             "plain_s": server_seconds("plain", 0, 1),
             "tools2_s": server_seconds("tools2", 0, 1),
@@ -120,21 +131,6 @@ def summarize(*, outcomes: list[Any], machine: dict[str, str], workload_args: li
 
 
 # -- markdown ------------------------------------------------------------------------------
-
-
-def _f(value: Any, digits: int = 0, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}{unit}"
-    return f"{value}{unit}"
-
-
-def _get(row: dict[str, Any], path: str) -> Any:
-    node: Any = row
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
 
 
 def _ours_variants(row: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -164,14 +160,14 @@ def _measured_table(rows: list[dict[str, Any]]) -> list[str]:
             continue
         b = r["burst"]
         out.append(
-            f"| {r['label']} | {_f(_get(r, 'plain.added_p50_ms'))} / {_f(_get(r, 'plain.added_p95_ms'))} "
-            f"| {_f(_get(r, 'plain.ttft_p50_ms'))} "
-            f"| {_f(_get(r, 'tools2.added_p50_ms'))} / {_f(_get(r, 'tools2.added_p95_ms'))} "
-            f"| {_f(_get(r, 'plain.requests_per_turn'), 1)}, {_f(_get(r, 'tools2.requests_per_turn'), 1)} "
-            f"| {_f(_get(r, 'par.ratio'), 2)} "
-            f"| {_f(b and b['failed'])} / {_f(b and b['n'])}, {_f(b and b['wall_s'], 1)} "
-            f"| {_f(_get(r, 'plain.cpu_ms_per_turn'), 1)} "
-            f"| {_f(r['rss_mb'])} / {_f(r['rss_burst_mb'])} |"
+            f"| {r['label']} | {fmt(get(r, 'plain.added_p50_ms'))} / {fmt(get(r, 'plain.added_p95_ms'))} "
+            f"| {fmt(get(r, 'plain.ttft_p50_ms'))} "
+            f"| {fmt(get(r, 'tools2.added_p50_ms'))} / {fmt(get(r, 'tools2.added_p95_ms'))} "
+            f"| {fmt(get(r, 'plain.requests_per_turn'), 1)}, {fmt(get(r, 'tools2.requests_per_turn'), 1)} "
+            f"| {fmt(get(r, 'par.ratio'), 2)} "
+            f"| {fmt(b and b['failed'])} / {fmt(b and b['n'])}, {fmt(b and b['wall_s'], 1)} "
+            f"| {fmt(get(r, 'plain.cpu_ms_per_turn'), 1)} "
+            f"| {fmt(r['rss_mb'])} / {fmt(r['rss_burst_mb'])} |"
         )
     return out
 
@@ -195,7 +191,7 @@ def _ratio_table(rows: list[dict[str, Any]]) -> list[str]:
         if r["name"].startswith("ours-") or not r["plain"]:
             continue
         for ours in _ours_variants(r, rows):
-            cells = [_ratio(_get(r, k), _get(ours, k)) for k in pairs]
+            cells = [_ratio(get(r, k), get(ours, k)) for k in pairs]
             out.append(f"| {r['label']} | {ours['label']} | " + " | ".join(cells) + " |")
     return out
 
@@ -212,8 +208,8 @@ def _continued_table(rows: list[dict[str, Any]]) -> list[str]:
             continue
         kinds = ", ".join(f"`{k}` {v / c['n']:.1f}" for k, v in sorted(c["requests_by_kind"].items()))
         out.append(
-            f"| {r['label']} | {_f(c['added_p50_ms'])} / {_f(c['added_p95_ms'])} | {_f(c['ttft_p50_ms'])} "
-            f"| {_f(c['requests_per_turn'], 1)} | {kinds} | {_f(c['cpu_ms_per_turn'], 1)} |"
+            f"| {r['label']} | {fmt(c['added_p50_ms'])} / {fmt(c['added_p95_ms'])} | {fmt(c['ttft_p50_ms'])} "
+            f"| {fmt(c['requests_per_turn'], 1)} | {kinds} | {fmt(c['cpu_ms_per_turn'], 1)} |"
         )
     return out
 
@@ -234,14 +230,14 @@ def _helper_targets(by: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]
             ("plain.cpu_ms_per_turn", "plain CPU / turn", " ms"),
             ("continued.cpu_ms_per_turn", "continued CPU / turn", " ms"),
         ):
-            ov = _get(r, path) if r else None
-            hv = _get(helper, path) if helper else None
+            ov = get(r, path) if r else None
+            hv = get(helper, path) if helper else None
             ok = None if ov is None or hv is None else ov <= hv
-            res.append((f"{name}: {what} <= {HELPER}'s", f"{_f(ov, 1, unit)} vs {_f(hv, 1, unit)}", _verdict(ok)))
+            res.append((f"{name}: {what} <= {HELPER}'s", f"{fmt(ov, 1, unit)} vs {fmt(hv, 1, unit)}", _verdict(ok)))
     for name, r in by.items():
-        v = _get(r, "continued.requests_per_turn")
+        v = get(r, "continued.requests_per_turn")
         if name.startswith("ours-") and v is not None:
-            res.append((f"{name}: a continued turn is 1 request", _f(v, 1), _verdict(v <= 1.0)))
+            res.append((f"{name}: a continued turn is 1 request", fmt(v, 1), _verdict(v <= 1.0)))
     return res
 
 
@@ -267,49 +263,51 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     for name in streamed:
         r = by.get(name)
         for w in ("plain", "tools2"):
-            v = _get(r, f"{w}.added_p50_ms") if r else None
+            v = get(r, f"{w}.added_p50_ms") if r else None
             res.append(
                 (
                     f"{name}: {w} added latency p50 <= {TARGET_STREAM_ADDED_MS} ms",
-                    _f(v, 0, " ms"),
+                    fmt(v, 0, " ms"),
                     verdict(None if v is None else v <= TARGET_STREAM_ADDED_MS),
                 )
             )
     for ours_name, sdk_name in (("ours-assistants-poll", "sdk-assistants"), ("ours-responses-poll", "sdk-responses")):
         o, s = by.get(ours_name), by.get(sdk_name)
         for w in ("plain", "tools2"):
-            ov = _get(o, f"{w}.added_p50_ms") if o else None
-            sv = _get(s, f"{w}.added_p50_ms") if s else None
+            ov = get(o, f"{w}.added_p50_ms") if o else None
+            sv = get(s, f"{w}.added_p50_ms") if s else None
             ok = None if ov is None or sv is None else ov <= TARGET_POLL_SHARE * max(sv, 0.0)
-            res.append((f"{ours_name}: {w} added p50 <= 1/4 of {sdk_name}'s", f"{_f(ov)} vs {_f(sv)} ms", verdict(ok)))
+            res.append(
+                (f"{ours_name}: {w} added p50 <= 1/4 of {sdk_name}'s", f"{fmt(ov)} vs {fmt(sv)} ms", verdict(ok))
+            )
     for name in [r["name"] for r in rows if r["name"].startswith("ours-")]:
         r = by[name]
         sdk = by.get(f"sdk-{r['api']}")
         for w in ("plain", "tools2"):
-            ov, sv = _get(r, f"{w}.requests_per_turn"), _get(sdk, f"{w}.requests_per_turn") if sdk else None
+            ov, sv = get(r, f"{w}.requests_per_turn"), get(sdk, f"{w}.requests_per_turn") if sdk else None
             ok = None if ov is None or sv is None else ov <= sv
-            res.append((f"{name}: {w} requests/turn <= sdk-{r['api']}", f"{_f(ov, 1)} vs {_f(sv, 1)}", verdict(ok)))
-        par = _get(r, "par.ratio")
+            res.append((f"{name}: {w} requests/turn <= sdk-{r['api']}", f"{fmt(ov, 1)} vs {fmt(sv, 1)}", verdict(ok)))
+        par = get(r, "par.ratio")
         res.append(
             (
                 f"{name}: 8 parallel calls within {TARGET_PAR_RATIO}x of one",
-                _f(par, 2, "x"),
+                fmt(par, 2, "x"),
                 verdict(None if par is None else par <= TARGET_PAR_RATIO),
             )
         )
-        failed = _get(r, "burst.failed")
+        failed = get(r, "burst.failed")
         res.append(
             (
-                f"{name}: no failed turn of {_f(_get(r, 'burst.n'))} under 10 % 429",
-                _f(failed),
+                f"{name}: no failed turn of {fmt(get(r, 'burst.n'))} under 10 % 429",
+                fmt(failed),
                 verdict(None if failed is None else failed == 0),
             )
         )
-        cpu = _get(r, "plain.cpu_ms_per_turn")
+        cpu = get(r, "plain.cpu_ms_per_turn")
         res.append(
             (
                 f"{name}: client CPU <= {TARGET_CPU_MS:.0f} ms per turn",
-                _f(cpu, 1, " ms"),
+                fmt(cpu, 1, " ms"),
                 verdict(None if cpu is None else cpu <= TARGET_CPU_MS),
             )
         )
@@ -317,10 +315,10 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 
 def _rounds_note(rows: list[dict[str, Any]]) -> list[str]:
-    pooled = [r["label"] for r in rows if (_get(r, "plain.rounds") or 1) > 1]
+    pooled = [r["label"] for r in rows if (get(r, "plain.rounds") or 1) > 1]
     if not pooled:
         return []
-    n = max(_get(r, "plain.rounds") or 1 for r in rows)
+    n = max(get(r, "plain.rounds") or 1 for r in rows)
     return [
         f"* **interleaved rounds**: the plain and continued figures of {', '.join(pooled)} pool {n} rounds",
         "  (the main pass, then each of them again in turn, the order reversed every other round;",
@@ -411,21 +409,23 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
     for r in rows:
         status = "ran" if not r["error"] else f"error: {r['error'][:300]}"
         versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items()) or "–"
-        lines.append(f"| {r['label']} | {status} | {versions} | {_f(_get(r, 'import_setup.cpu_s'), 2)} |")
+        lines.append(f"| {r['label']} | {status} | {versions} | {fmt(get(r, 'import_setup.cpu_s'), 2)} |")
     lines += ["", "## Requests per plain turn, by kind", ""]
     for r in rows:
-        kinds = _get(r, "plain.requests_by_kind")
+        kinds = get(r, "plain.requests_by_kind")
         if kinds:
             per = ", ".join(f"`{k}` {v / r['plain']['n']:.1f}" for k, v in sorted(kinds.items()))
             lines.append(f"* {r['label']}: {per}")
-    failures = [(r, w) for r in rows for w in ("plain", "tools2") if _get(r, f"{w}.failed")]
-    if failures or any(_get(r, "burst.errors") for r in rows):
+    failures = [(r, w) for r in rows for w in ("plain", "tools2") if get(r, f"{w}.failed")]
+    if failures or any(get(r, "burst.errors") for r in rows):
         lines += ["", "## Failed turns", ""]
         for r, w in failures:
             lines.append(f"* {r['label']} ({w}): {r[w]['failed']} failed: {'; '.join(r[w]['errors'])}")
         for r in rows:
-            if _get(r, "burst.errors"):
+            if get(r, "burst.errors"):
                 lines.append(f"* {r['label']} (burst): {'; '.join(e[:200] for e in r['burst']['errors'])}")
+    if summary.get("before"):
+        lines += ["", *before_section(summary["before"], rows)]
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}](bench/{p})" for p in plots]
     return "\n".join(lines) + "\n"

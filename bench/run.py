@@ -1,12 +1,18 @@
 """`make bench`: every contender on the same workloads against one emulator, one run.
 
-    .venv/bin/python bench/run.py [--quick] [--only NAME,NAME] [--no-plots]
+    .venv/bin/python bench/run.py [--quick] [--only NAME,NAME] [--no-plots] [--before REF]
 
 1. builds the contenders' venvs from bench/requirements/*.txt (first run only; see envs.py);
 2. starts ONE emulator on 127.0.0.1 with fixed behaviour (emulator_host.py);
 3. creates the stored assistants the Assistants-API contenders use;
 4. runs each contender as a subprocess in its venv (contenders/*.py), which writes JSON;
 5. writes docs/benchmarks.md (report.py) and docs/bench/*.png (plots.py, in the plots venv).
+
+``--before REF`` adds a "before" twin of this project's main modes (BEFORE_TWINS): the same
+contender script and venv with the package's ``src`` exported from git REF first on its
+``PYTHONPATH`` (git_export.py), run right after its twin in the same run against the same
+emulator. A twin that imported any other ``openaiassistant`` than the export is an error of the
+harness (the run exits 1). The report compares each mode now with before.
 
 It exits non-zero only when something errored (the harness itself, or no contender could run),
 never because a figure missed a target.
@@ -15,12 +21,15 @@ never because a figure missed a target.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import platform
 import subprocess
 import sys
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +40,7 @@ import envs  # noqa: E402
 import report  # noqa: E402
 import rounds  # noqa: E402
 from emulator_host import BenchServer  # noqa: E402
+from git_export import describe_ref, exported_source, imported_from, source_first  # noqa: E402
 
 OUT = BENCH / "out"
 CONTENDER_TIMEOUT = 420
@@ -48,6 +58,8 @@ class Contender:
     streamed: bool = False
     # an interpreter this project's Makefile builds (not a bench venv), e.g. Keep's environment
     external_python: str | None = None
+    before: str | None = None  # a git ref: the package's src as it was there (--before)
+    twin: str | None = None  # the contender this one is the "before" twin of
 
 
 CONTENDERS = [
@@ -215,12 +227,36 @@ CONTENDERS = [
 ]
 
 
+# This project's modes that get a "before" twin with --before REF (the ones issue 18 holds to "no
+# regression"; chat completions and Keep's env have none: the former did not exist at bcc2894, the
+# latter is another venv)
+BEFORE_TWINS = ("ours-responses-stream", "ours-responses-quiet", "ours-responses-poll", "ours-assistants-stream")
+
+
+def before_twin(c: Contender, ref: str) -> Contender:
+    """``c`` run on the package as it was at git ``ref`` (same script, same venv, same args)."""
+    return dataclasses.replace(
+        c, name="before-" + c.name.removeprefix("ours-"), label=f"{c.label} [code at {ref}]", before=ref, twin=c.name
+    )
+
+
+def line_up(*, only: list[str], before: str | None) -> list[Contender]:
+    """The contenders to run, in order; each "before" twin right after its twin (the two then
+    meet the machine in the same state). ``only`` empty: all of them."""
+    chosen = []
+    for c in CONTENDERS:
+        twins = [before_twin(c, before)] if before and c.name in BEFORE_TWINS else []
+        chosen += [x for x in [c, *twins] if not only or x.name in only]
+    return chosen
+
+
 @dataclass(kw_only=True)
 class Outcome:
     contender: Contender
     data: dict = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    wrong_source: bool = False  # a "before" twin that imported another openaiassistant than the export
 
 
 def create_assistants(base_url: str) -> dict[str, str]:
@@ -244,19 +280,37 @@ def create_assistants(base_url: str) -> dict[str, str]:
     return {"bare": bare.id, "tools": tools.id}
 
 
-def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], workload_args: list[str]) -> Outcome:
-    started = time.monotonic()
+def _interpreter(c: Contender) -> Path | str:
+    """The contender's python, or why there is none (a string)."""
     if c.external_python is not None:
         python = BENCH.parent / c.external_python
-        if not python.exists():
-            return Outcome(contender=c, error=f"not measured: {c.external_python} is missing (run `make setup-keep`)")
-    elif c.venv is None:
-        python = Path(sys.executable)
-    else:
-        built = envs.ensure_venv(name=c.venv, log=lambda m: print(m, flush=True))
-        if built.python is None:
-            return Outcome(contender=c, error=f"could not be installed: {built.error}")
-        python = built.python
+        return python if python.exists() else f"not measured: {c.external_python} is missing (run `make setup-keep`)"
+    if c.venv is None:
+        return Path(sys.executable)
+    built = envs.ensure_venv(name=c.venv, log=lambda m: print(m, flush=True))
+    return built.python if built.python is not None else f"could not be installed: {built.error}"
+
+
+def _source_error(c: Contender, data: dict, source: str | None) -> str | None:
+    """Why a "before" twin's figures are not the old package's (None: they are)."""
+    imported = (data.get("imported") or {}).get("openaiassistant")
+    if c.before is None or (data.get("fatal") and not imported):  # failed before importing: no figures
+        return None
+    if source is not None and imported_from(imported, source):
+        return None
+    return f"imported openaiassistant from {imported or '(not reported)'}, not from the export of {c.before} ({source})"
+
+
+def run_contender(
+    c: Contender, *, base_url: str, assistants: dict[str, str], workload_args: list[str], source: str | None = None
+) -> Outcome:
+    """Run one contender; ``source``: the exported src a "before" twin imports first."""
+    started = time.monotonic()
+    python = _interpreter(c)
+    if isinstance(python, str):
+        return Outcome(contender=c, error=python)
+    if c.before is not None and source is None:
+        return Outcome(contender=c, error=f"no export of {c.before} given", wrong_source=True)
     out = OUT / f"{c.name}.json"
     out.unlink(missing_ok=True)
     cmd = [
@@ -271,8 +325,9 @@ def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], wo
     ]
     if c.assistant:
         cmd += ["--assistant-id", assistants[c.assistant]]
+    env = source_first(os.environ, source) if c.before is not None and source is not None else None
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CONTENDER_TIMEOUT)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CONTENDER_TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         return Outcome(
             contender=c, error=f"did not finish within {CONTENDER_TIMEOUT} s", seconds=time.monotonic() - started
@@ -282,6 +337,9 @@ def run_contender(c: Contender, *, base_url: str, assistants: dict[str, str], wo
         tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
         return Outcome(contender=c, error=f"exited {proc.returncode} without a report: {tail}", seconds=seconds)
     data = json.loads(out.read_text())
+    wrong = _source_error(c, data, source)
+    if wrong is not None:  # its figures would be the current tree's under the old name: drop them
+        return Outcome(contender=c, error=wrong, seconds=seconds, wrong_source=True)
     return Outcome(contender=c, data=data, error=data.get("fatal"), seconds=seconds)
 
 
@@ -321,22 +379,61 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--render-only", action="store_true", help="no measuring: write the docs again from bench/out/summary.json"
     )
+    p.add_argument(
+        "--before",
+        default=None,
+        metavar="REF",
+        help="also run this project's main modes on the package as it was at git REF (before-* contenders)",
+    )
     a = p.parse_args(argv)
     if a.render_only:
         write_docs(summary=json.loads((OUT / "summary.json").read_text()), docs=Path(a.docs), plots=not a.no_plots)
         return 0
     plain_turns, tool_turns, burst = (3, 2, 50) if a.quick else (8, 4, 200)
     workload_args = ["--plain-turns", str(plain_turns), "--tool-turns", str(tool_turns), "--burst", str(burst)]
-    chosen = [c for c in CONTENDERS if not a.only or c.name in a.only.split(",")]
+    only = [n for n in a.only.split(",") if n]
+    chosen = line_up(only=only, before=a.before)
+    if not a.before and any(n.startswith("before-") for n in only):
+        p.error("before-* contenders need --before REF")
+    before = describe_ref(a.before) if a.before else None  # an unknown ref fails here, before measuring
     OUT.mkdir(exist_ok=True)
     server = BenchServer(plain_turns=plain_turns, tool_turns=tool_turns).start()
-    outcomes: list[Outcome] = []
     try:
-        base_url = f"{server.url}/v1"
-        assistants = create_assistants(base_url)
+        outcomes = measure(
+            chosen,
+            base_url=f"{server.url}/v1",
+            workload_args=workload_args,
+            before=a.before,
+            extra_rounds=a.rounds if a.rounds is not None else (1 if a.quick else 3),
+        )
+    finally:
+        server.stop()
+    summary = report.summarize(outcomes=outcomes, machine=machine(), workload_args=workload_args, before=before)
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_docs(summary=summary, docs=Path(a.docs), plots=not a.no_plots)
+    wrong = [o for o in outcomes if o.wrong_source]
+    for o in wrong:
+        print(f"[bench] HARNESS ERROR: {o.contender.name}: {o.error}", file=sys.stderr)
+    if not any(o.error is None for o in outcomes):
+        print("[bench] no contender ran", file=sys.stderr)
+        return 1
+    return 1 if wrong else 0
+
+
+def measure(
+    chosen: list[Contender], *, base_url: str, workload_args: list[str], before: str | None, extra_rounds: int
+) -> list[Outcome]:
+    """Run the contenders one after another against the emulator at ``base_url`` (with the
+    package's src exported from ``before`` for the "before" twins), then the head-to-head
+    contenders' ``extra_rounds`` interleaved rounds (rounds.py)."""
+    outcomes: list[Outcome] = []
+    assistants = create_assistants(base_url)
+    with exported_source(before) if before else nullcontext(None) as source:
         for c in chosen:
             print(f"[bench] {c.name} ...", flush=True)
-            outcome = run_contender(c, base_url=base_url, assistants=assistants, workload_args=workload_args)
+            outcome = run_contender(
+                c, base_url=base_url, assistants=assistants, workload_args=workload_args, source=source
+            )
             print(
                 f"[bench] {c.name}: {'ok' if not outcome.error else outcome.error[:200]} ({outcome.seconds:.0f} s)",
                 flush=True,
@@ -344,20 +441,12 @@ def main(argv: list[str] | None = None) -> int:
             outcomes.append(outcome)
         rounds.run_rounds(
             outcomes,
-            rounds=a.rounds if a.rounds is not None else (1 if a.quick else 3),
+            rounds=extra_rounds,
             run=lambda c, extra: run_contender(
-                c, base_url=base_url, assistants=assistants, workload_args=[*workload_args, *extra]
+                c, base_url=base_url, assistants=assistants, workload_args=[*workload_args, *extra], source=None
             ),
         )
-    finally:
-        server.stop()
-    summary = report.summarize(outcomes=outcomes, machine=machine(), workload_args=workload_args)
-    (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
-    write_docs(summary=summary, docs=Path(a.docs), plots=not a.no_plots)
-    if not any(o.error is None for o in outcomes):
-        print("[bench] no contender ran", file=sys.stderr)
-        return 1
-    return 0
+    return outcomes
 
 
 def write_docs(*, summary: dict, docs: Path, plots: bool) -> None:

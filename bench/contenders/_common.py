@@ -302,6 +302,7 @@ def main(make_adapter: Any, argv: list[str] | None = None) -> int:
     try:
         adapter = make_adapter(s)
         report["versions"] = getattr(adapter, "versions", {})
+        report["imported"] = getattr(adapter, "imported", {})  # module name -> __file__
         report["import_setup"] = {"cpu_s": _cpu() - cpu0, "wall_s": time.perf_counter() - t0}
         driver = Driver(adapter)
         warm = driver.one("warm up")

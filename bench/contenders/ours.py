@@ -1,5 +1,11 @@
 """This project: openaiassistant.Assistant, streamed or polled, on Responses, Assistants or chat
-completions (``--api chat``: the conversation kept in a thread registry, SQLite in a temp dir)."""
+completions (``--api chat``: the conversation kept in a thread registry, SQLite in a temp dir).
+
+The same script drives the package as it was at an older commit (run.py's ``--before REF``
+puts that ``src`` first on ``PYTHONPATH``): it speaks both APIs (the tool registry was
+``ToolRegistry`` before the house rework of issue 18, ``Toolbox`` since) and reports the
+``openaiassistant`` it imported (``imported``), which the harness checks.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,13 @@ import _common  # noqa: E402
 
 class Ours:
     def __init__(self, s: _common.Settings) -> None:
+        import openaiassistant
         from openaiassistant import Assistant, AssistantSpec, ConnectionSettings
-        from openaiassistant.tools import Toolbox
+
+        try:
+            from openaiassistant.tools import Toolbox
+        except ImportError:  # the package before issue 18 (e.g. bcc2894)
+            from openaiassistant.tools import ToolRegistry as Toolbox
 
         opts = _common.extra_args()
         # stream: text deltas to the caller; quiet: stream=False on the default transport (the
@@ -44,6 +55,7 @@ class Ours:
             registry=threads,
         )
         self.versions = {"openaiassistant": version("openaiassistant"), "openai": version("openai")}
+        self.imported = {"openaiassistant": openaiassistant.__file__}  # which tree ran (run.py --before)
         self.thread_id: str | None = None  # the continued workload's conversation
 
     def _run(self, prompt: str, rec: _common.Rec, thread_id: str | None) -> Any:

@@ -20,6 +20,7 @@ sys.path.insert(0, str(BENCH / "contenders"))
 
 import _common  # noqa: E402
 import report  # noqa: E402
+from before_report import before_section  # noqa: E402
 from emulator_host import BenchServer, server_seconds  # noqa: E402
 
 
@@ -236,3 +237,98 @@ def test_rounds_alternate_the_order_and_leave_out_a_failed_round():
     assert all(extra == ["--only", "plain,continued"] for _, extra in ran)
     assert outcomes[0].data["plain"]["n"] == 6  # two rounds pooled
     assert outcomes[1].data["plain"]["n"] == 4  # its second round failed: left out
+
+
+# -- run.py --before: the package as it was at a git ref, beside the package as it is ----------
+
+
+def _responses_twin(ref: str):
+    import run
+
+    now = next(c for c in run.CONTENDERS if c.name == "ours-responses-stream")
+    return run, run.before_twin(now, ref)
+
+
+def _run_twin(server: BenchServer, tmp_path: Path, monkeypatch, source: str):
+    run, twin = _responses_twin("HEAD")
+    monkeypatch.setattr(run, "OUT", tmp_path)
+    workload = ["--plain-turns", "1", "--tool-turns", "1", "--burst", "2", "--only", "plain"]
+    return run.run_contender(twin, base_url=f"{server.url}/v1", assistants={}, workload_args=workload, source=source)
+
+
+def test_a_before_twin_imports_the_package_from_the_exported_tree(server, tmp_path, monkeypatch):
+    from git_export import exported_source
+
+    with exported_source("HEAD") as source:
+        outcome = _run_twin(server, tmp_path, monkeypatch, source)
+        imported = outcome.data["imported"]["openaiassistant"]
+        assert outcome.error is None and not outcome.wrong_source
+        assert Path(imported).resolve().is_relative_to(Path(source).resolve())
+        assert (Path(source) / "openaiassistant" / "__init__.py").exists()
+    assert outcome.data["plain"]["turns"][0]["error"] is None
+
+
+def test_a_before_twin_that_imported_the_working_tree_is_a_harness_error(server, tmp_path, monkeypatch):
+    empty = tmp_path / "no-package-here"  # on PYTHONPATH, but without openaiassistant in it
+    empty.mkdir()
+    outcome = _run_twin(server, tmp_path, monkeypatch, str(empty))
+    assert outcome.wrong_source
+    assert outcome.data == {}  # its figures (the working tree's) are not reported under the old name
+    assert f"not from the export of HEAD ({empty})" in outcome.error
+    assert str(BENCH.parent / "src" / "openaiassistant") in outcome.error
+
+
+def test_each_before_twin_runs_right_after_its_twin_and_only_with_a_ref():
+    import run
+
+    names = [c.name for c in run.line_up(only=[], before="abc123")]
+    for now in run.BEFORE_TWINS:
+        twin = "before-" + now.removeprefix("ours-")
+        assert names[names.index(now) + 1] == twin
+    assert not [c for c in run.line_up(only=[], before=None) if c.before]
+    chosen = run.line_up(only=["before-responses-poll"], before="abc123")
+    assert [(c.name, c.before, c.twin) for c in chosen] == [("before-responses-poll", "abc123", "ours-responses-poll")]
+
+
+def _figures(added: float, requests: float, *, continued: bool, failed: int) -> dict:
+    block = {"added_p50_ms": added, "requests_per_turn": requests, "cpu_ms_per_turn": 3.0, "n": 2}
+    block |= {"failed": 0, "errors": [], "requests_by_kind": {"POST /responses": 2 * requests}}
+    return {
+        "plain": block,
+        "continued": block if continued else None,
+        "tools2": None,
+        "burst": {"failed": failed, "n": 200, "wall_s": 9.0, "errors": ["RateLimitError: 429"] if failed else []},
+        "rss_mb": 80.0,
+        "error": None,
+    }
+
+
+def test_the_before_section_compares_each_mode_and_says_regression_and_not_measured():
+    now = {"name": "ours-responses-stream", "label": "streamed", **_figures(20, 2, continued=True, failed=3)}
+    then = {"name": "before-responses-stream", "twin": "ours-responses-stream", "label": "streamed [code at r]"}
+    then |= _figures(30, 2, continued=False, failed=0)
+    before = {"ref": "r1", "commit": "r1" + "0" * 38, "date": "2026-11-29", "rows": [then]}
+    text = "\n".join(before_section(before, [now]))
+    assert "## Against the code before the house rework (r1)" in text
+    assert "| plain turn: added p50 | 20 ms | 30 ms | x0.67 | no regression |" in text
+    assert "| continued turn: added p50 | 20 ms | – | – | not measured |" in text
+    assert "| burst: failed turns | 3 | 0 | +3 (before 0) | **regression** |" in text
+    assert (
+        "**Regressions beyond the allowances: 1.** ours-responses-stream: burst: failed turns 3 now, 0 before." in text
+    )
+    assert "this report has no notes for r1" in text
+
+
+def test_a_summary_keeps_the_before_twins_apart_from_the_contenders():
+    def outcome(name: str, before: str | None):
+        c = SimpleNamespace(name=name, label=name, api="responses", streamed=True, before=before, twin=None)
+        return SimpleNamespace(contender=c, data={}, error="boom", seconds=0.0)
+
+    summary = report.summarize(
+        outcomes=[outcome("ours-responses-stream", None), outcome("before-responses-stream", "r1")],
+        machine={},
+        workload_args=[],
+        before={"ref": "r1"},
+    )
+    assert [r["name"] for r in summary["rows"]] == ["ours-responses-stream"]
+    assert [r["name"] for r in summary["before"]["rows"]] == ["before-responses-stream"]

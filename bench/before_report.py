@@ -1,0 +1,212 @@
+"""The report's section "Against the code before the house rework": each of this project's modes
+now beside its "before" twin (run.py --before REF: the package's src as it was at REF), both
+measured in the same run against the same emulator.
+
+A ratio here is now / before, so above 1 means the code now costs more. A figure is called a
+regression only when it is worse than before by more than its allowance (ALLOWANCES: what two
+runs of the same code differ by on a shared 2-core machine); a "–" is a figure the run did not
+measure (a workload a contender lacks, a contender that failed), never a guess.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cells import fmt, get
+
+# (path in a row, what, unit, digits)
+FIGURES: list[tuple[str, str, str, int]] = [
+    ("plain.added_p50_ms", "plain turn: added p50", " ms", 0),
+    ("plain.added_p95_ms", "plain turn: added p95", " ms", 0),
+    ("plain.ttft_p50_ms", "plain turn: TTFT added p50 (streamed)", " ms", 0),
+    ("continued.added_p50_ms", "continued turn: added p50", " ms", 0),
+    ("tools2.added_p50_ms", "2-tool-round turn: added p50", " ms", 0),
+    ("plain.requests_per_turn", "requests / plain turn", "", 1),
+    ("continued.requests_per_turn", "requests / continued turn", "", 1),
+    ("tools2.requests_per_turn", "requests / 2-tool-round turn", "", 1),
+    ("par.eight_s", "tool phase of 8 parallel calls", " s", 2),
+    ("plain.cpu_ms_per_turn", "CPU / plain turn", " ms", 1),
+    ("tools2.cpu_ms_per_turn", "CPU / 2-tool-round turn", " ms", 1),
+    ("rss_mb", "peak RSS after the plain turns", " MB", 0),
+    ("rss_burst_mb", "peak RSS after the burst", " MB", 0),
+    ("burst.failed", "burst: failed turns", "", 0),
+    ("burst.wall_s", "burst: wall time", " s", 1),
+    ("burst.turn_p50_s", "burst: turn p50", " s", 1),
+]
+
+# path prefix or path -> (factor, plus): a regression when now > before * factor + plus
+ALLOWANCES: dict[str, tuple[float, float]] = {
+    "added": (1.25, 10.0),  # latencies (ms): the other work on the machine moves them
+    "ttft": (1.25, 10.0),
+    "requests_per_turn": (1.05, 0.05),  # polled counts depend on when the run ends
+    "par.eight_s": (1.1, 0.05),
+    "cpu_ms_per_turn": (1.25, 0.5),
+    "rss": (1.1, 5.0),
+    "burst.failed": (1.0, 0.0),  # any more failed turns than before is a regression
+    "burst.wall_s": (1.15, 1.0),
+    "burst.turn_p50_s": (1.15, 0.5),
+}
+
+
+def _allowance(path: str) -> tuple[float, float]:
+    """The allowance of a figure: its own, or that of its kind (the last part names it)."""
+    last = path.split(".")[-1]
+    for key, allowance in ALLOWANCES.items():
+        if key == path or key in last:
+            return allowance
+    return (1.0, 0.0)
+
+
+def verdict(path: str, now: Any, before: Any) -> str:
+    """A regression when ``now`` is worse than ``before`` beyond the figure's allowance."""
+    if now is None or before is None:
+        return "not measured"
+    factor, plus = _allowance(path)
+    return "**regression**" if now > before * factor + plus else "no regression"
+
+
+def ratio(now: Any, before: Any) -> str:
+    """now / before, e.g. "x0.93"; "=" for 0 and 0; "–" when either is missing."""
+    if now is None or before is None:
+        return "–"
+    if before > 0:
+        return f"x{now / before:.2f}"
+    return "=" if now == before else f"{now - before:+g} (before {before:g})"
+
+
+def pairs(summary_before: dict[str, Any], rows: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+    """(mode, now row or None, before row) for every "before" twin of the run."""
+    by = {r["name"]: r for r in rows}
+    return [(t["twin"], by.get(t["twin"]), t) for t in summary_before.get("rows", [])]
+
+
+def _mode_table(now: dict[str, Any] | None, then: dict[str, Any]) -> list[str]:
+    out = ["| figure | now | before | now / before | verdict |", "|---|---|---|---|---|"]
+    for path, what, unit, digits in FIGURES:
+        n, b = get(now, path), get(then, path)
+        if n is None and b is None:
+            continue
+        out.append(
+            f"| {what} | {fmt(n, digits, unit)} | {fmt(b, digits, unit)} | {ratio(n, b)} | {verdict(path, n, b)} |"
+        )
+    return out
+
+
+def _kinds(row: dict[str, Any] | None, workload: str) -> str:
+    block = get(row, workload)
+    if not block:
+        return "–"
+    return ", ".join(f"`{k}` {v / block['n']:.1f}" for k, v in sorted(block["requests_by_kind"].items()))
+
+
+def _failures(row: dict[str, Any] | None) -> list[str]:
+    """What went wrong in a row's workloads, one line each (none: nothing)."""
+    if row is None:
+        return []
+    if row["error"]:
+        return [f"not measured: {row['error'][:300]}"]
+    out = [
+        f"{w}: {row[w]['failed']} of {row[w]['n']} failed: {'; '.join(row[w]['errors'])}"
+        for w in ("plain", "continued", "tools2")
+        if get(row, f"{w}.failed")
+    ]
+    if get(row, "burst.errors"):
+        out.append(f"burst: {'; '.join(e[:200] for e in row['burst']['errors'])}")
+    return out
+
+
+def regressions(summary_before: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """Every figure of every mode that is worse than before beyond its allowance."""
+    found = []
+    for mode, now, then in pairs(summary_before, rows):
+        for path, what, unit, digits in FIGURES:
+            n, b = get(now, path), get(then, path)
+            if verdict(path, n, b) == "**regression**":
+                found.append(f"{mode}: {what} {fmt(n, digits, unit)} now, {fmt(b, digits, unit)} before")
+    return found
+
+
+# What the code at a ref does differently from now, by commit (prefix); said in the section.
+DIFFERENCES: dict[str, list[str]] = {
+    "bcc2894": [
+        "The package then had no rate gate, no chat-completions backend (no chat row here), no "
+        "OpenTelemetry spans, no usage/cost/budget accounting, hosted tools or content inputs: the code now "
+        "carries all of them (issues 11-15). A turn now opens spans (no-ops without an OpenTelemetry SDK, "
+        "as here) and checks its budget before each further round.",
+        "The burst: a 429 now passes through the rate gate of issue 14, which holds every request of the "
+        "pool (here: the process, no coordination store) for the server's wait, or 1 s when the 429 names "
+        "none (`coordination/window.py`, `REFUSED_WITHOUT_HINT`). The burst's 429s name none and fall on a "
+        "random 10 % of requests, so turns that met no 429 wait too: the burst's wall time and turn p50 "
+        "show that hold. The code then retried each 429 alone with the SDK's back-off (`max_retries`), "
+        "whatever the deadline; the gate is built for a real limit (learned from `x-ratelimit-*`, shared "
+        "with other processes through Redis or PostgreSQL), which this burst is not.",
+        "Assistants: a new thread is now made empty first and its run carries the message (two "
+        "requests: `POST /threads`, then `POST /threads/{id}/runs`), where the code then made both in "
+        "one `POST /threads/runs` (create-and-run): a create-and-run that broke where it may have landed "
+        "cannot be looked for (threads cannot be listed), a run on a known thread can.",
+        "Nothing lost, nothing doubled: a request that may have landed is never re-sent blindly now (the "
+        "server is asked first), and a tool call runs at most once per call id. Neither costs a request "
+        "when nothing goes wrong, which is all these workloads see.",
+        "The house rework itself (issue 18: the seam `Backend.begin -> RunSession`, typed outcomes, the "
+        "module splits, JSON Schemas at the edge, the error tree) is meant to change none of these figures.",
+    ],
+}
+
+
+def _differences(before: dict[str, Any]) -> list[str]:
+    commit = before.get("commit") or before.get("ref") or ""
+    for key, said in DIFFERENCES.items():
+        if commit.startswith(key):
+            return [f"* {s}" for s in said]
+    ref = before.get("ref", "?")
+    return [f"* What differs is what `git diff {ref} HEAD -- src` shows; this report has no notes for {ref}."]
+
+
+def before_section(summary_before: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The markdown lines of the section (empty when the run had no "before" twins)."""
+    ref = summary_before.get("ref", "?")
+    found = regressions(summary_before, rows)
+    lines = [
+        f"## Against the code before the house rework ({ref})",
+        "",
+        f'Issue 18 reworked the code\'s house and holds it to "`make bench` shows no regression". Each mode '
+        f"below ran twice in this run, against the same emulator, one right after the other: *now* (the "
+        f"working tree) and *before*, the same contender script (`bench/contenders/ours.py`), workloads and "
+        f"venv (`.venv`: today's dependencies) with the package's `src` exported from git {ref} "
+        f"({summary_before.get('commit', '')[:12]}, {summary_before.get('date', '')}) first on `PYTHONPATH`. "
+        "The harness checked that each *before* run imported `openaiassistant` from that export "
+        "(`run.py --before`; a run that imported the working tree is dropped and fails the bench).",
+        "",
+        "*now / before* above 1 means the code now costs more. A figure is a **regression** when it is worse "
+        "than before by more than its allowance for the noise of a shared 2-core machine: latencies "
+        "x1.25 + 10 ms, requests x1.05 + 0.05, CPU x1.25 + 0.5 ms, RSS x1.1 + 5 MB, the 8-call tool phase "
+        "x1.1 + 0.05 s, burst wall x1.15 + 1 s, burst turn p50 x1.15 + 0.5 s, failed turns any more than "
+        'before. "–": not measured.',
+        "",
+        "What differs between the two (read the figures with it):",
+        "",
+        *_differences(summary_before),
+        "",
+        "**Regressions beyond the allowances: "
+        + ("none.**" if not found else f"{len(found)}.** " + "; ".join(found) + "."),
+    ]
+    for mode, now, then in pairs(summary_before, rows):
+        lines += ["", f"### {now['label'] if now else mode}", ""]
+        if now is None:
+            lines += [f"(`{mode}` did not run in this run: nothing to compare with.)", ""]
+        lines += _mode_table(now, then)
+        lines += [
+            "",
+            f"Requests per plain turn, by kind: now {_kinds(now, 'plain')}; before {_kinds(then, 'plain')}.",
+        ]
+        if get(now, "tools2") or get(then, "tools2"):
+            lines.append(
+                f"Per 2-tool-round turn: now {_kinds(now, 'tools2')}; before {_kinds(then, 'tools2')}.",
+            )
+        trouble = [f"* before, {f}" for f in _failures(then)] + [f"* now, {f}" for f in _failures(now)]
+        if trouble:
+            lines += ["", "Failed turns:", "", *trouble]
+        imported = (then.get("imported") or {}).get("openaiassistant")
+        if imported:
+            lines += ["", f"*before* imported `{imported}`."]
+    return lines
