@@ -222,7 +222,7 @@ def _helper_targets(by: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]
     SDK streaming helper's added latency and CPU, in the same run; a continued turn 1 request."""
     res: list[tuple[str, str, str]] = []
     helper = by.get(HELPER)
-    for name in ("ours-responses-stream", "ours-keep-responses-stream"):
+    for name in ("ours-responses-stream", "ours-keep-responses-stream", "ours-responses-stream-spare"):
         r = by.get(name)
         for path, what, unit in (
             ("plain.added_p50_ms", "plain added p50", " ms"),

@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-HEAD_TO_HEAD = ("ours-responses-stream", "ours-keep-responses-stream", "sdk-responses-stream", "sdk-responses")
+HEAD_TO_HEAD = (
+    "ours-responses-stream",
+    "ours-responses-stream-spare",
+    "ours-keep-responses-stream",
+    "sdk-responses-stream",
+    "sdk-responses",
+)
 WORKLOADS = ("plain", "continued")
 
 

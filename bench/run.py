@@ -72,6 +72,14 @@ CONTENDERS = [
         streamed=True,
     ),
     Contender(
+        name="ours-responses-stream-spare",
+        label="this project, Responses, streamed, spare_threads on",
+        api="responses",
+        script="ours.py",
+        args=("--api", "responses", "--mode", "stream", "--spare-threads"),
+        streamed=True,
+    ),
+    Contender(
         name="ours-responses-poll",
         label="this project, Responses, polled (transport=poll)",
         api="responses",

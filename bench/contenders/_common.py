@@ -277,6 +277,7 @@ def extra_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mode", default="stream")
     p.add_argument("--api", default="assistants")
     p.add_argument("--assistant-id", default="")
+    p.add_argument("--spare-threads", action="store_true", help="this project: AssistantSpec(spare_threads=True)")
     a, _ = p.parse_known_args(argv)
     return a
 

@@ -40,6 +40,7 @@ class Ours:
             model="gpt-4o-mini",
             instructions="You are a benchmark.",
             assistant_id=opts.assistant_id or None,
+            **({"spare_threads": True} if opts.spare_threads else {}),
         )
         threads = None
         if opts.api == "chat":  # the conversation is ours: kept in a thread registry

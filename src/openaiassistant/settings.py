@@ -172,6 +172,9 @@ class AssistantSpec:
     ``tool_resources``). ``background`` (Responses only) starts responses in background mode so
     that they can be polled and cancelled on the server; switch it off for compatible servers
     that lack background mode (the deadline then cannot cancel on the server).
+    ``spare_threads`` (off by default): a process that starts many conversations (a Keep worker)
+    has the next one made while a turn runs, so a turn starting one sends its message at once
+    (see backends/spare.py); off: each such turn makes its conversation first.
     """
 
     backend: str = "responses"
@@ -181,6 +184,7 @@ class AssistantSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     vector_store_ids: tuple[str, ...] = ()
     background: bool = True
+    spare_threads: bool = False
     # per-model prices (USD per 1M tokens) over the built-in table: {model: {input, cached_input,
     # output}} (see observability/prices.py)
     prices: Mapping[str, Any] = field(default_factory=dict)

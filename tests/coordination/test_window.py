@@ -43,7 +43,9 @@ def test_the_shared_backoff_holds_everyone_but_the_one_who_waited_it_out() -> No
 
 def test_how_long_a_response_holds_the_pool() -> None:
     assert backoff_after(ServerLimits(retry_after=12.6), refused=True) == pytest.approx(12.6)
-    assert backoff_after(ServerLimits(), refused=True) == pytest.approx(1.0)
+    assert backoff_after(ServerLimits(), refused=True) == pytest.approx(
+        0.5
+    )  # as long as the refused request's own first retry
     assert backoff_after(ServerLimits(remaining_requests=5, reset_requests=5.0), refused=False) == 0
     # nothing left of 60/min: one request's worth of the reset (the limit refills continuously)
     assert backoff_after(

@@ -14,9 +14,10 @@ SDK's generic ``client.post`` with plain dicts: openai 1.37.1 builds a pydantic 
 every typed stream event (~0.85 ms each, ~50 ms of CPU for a 50-token answer); everything else
 uses the typed resources.
 
-A turn starts with one request: the user's message rides on the run (``additional_messages``)
-and a new thread is created with its first run (``POST /threads/runs``), so a new conversation
-streams its answer in a single request.
+A turn on a thread starts with one request: the user's message rides on the run
+(``additional_messages``). A new thread is made first, empty (``POST /threads``: a request that
+breaks where it may have landed then leaves at worst an empty thread, never a second one holding
+the message), or taken ready-made from a process's spare (backends/spare.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import openai
 
 from openaiassistant.backends import assistants_wire as aw
-from openaiassistant.backends import streams
+from openaiassistant.backends import spare, streams
 from openaiassistant.backends.answers import guarded, parse_raw
 from openaiassistant.backends.assistants_wire import get
 from openaiassistant.backends.base import (
@@ -51,6 +52,7 @@ from openaiassistant.backends.transport import (
     best_effort,
     get_client,
     poll_hint,
+    server_url,
     wait_before_resend,
     with_hint,
 )
@@ -110,6 +112,7 @@ class AssistantsBackend:
         self.assistant_id: str = spec.assistant_id
         self.client = get_client(connection)
         self.call = Caller(connection)
+        self.server = server_url(connection)
         self._stored_tools: list[dict[str, Any]] | None = None
         # thread id -> the newest run seen there (so a broken request never adopts an older run)
         self._seen_runs: OrderedDict[str, str] = OrderedDict()
@@ -122,6 +125,18 @@ class AssistantsBackend:
         return AssistantsSession(backend=self, request=request, deadline=deadline)
 
     # -- threads ------------------------------------------------------------------------------
+    def make_thread(self, fields: dict[str, Any]) -> str:
+        """An empty thread for a later turn (backends/spare.py)."""
+        thread = self.call(
+            lambda t: self.threads.create(timeout=t, **fields),
+            Deadline(timeout=self.connection.request_timeout),
+            "create thread",
+        )
+        return str(thread.id)
+
+    def discard_thread(self, thread_id: str) -> None:
+        self.threads.delete(thread_id, timeout=5.0)
+
     def delete_thread(self, thread_id: str) -> bool:
         deleted = self.call(
             lambda t: self.threads.delete(thread_id, timeout=t), Deadline(timeout=None), "delete thread"
@@ -392,8 +407,15 @@ class AssistantsSession(SessionBase):
         return self._step(thread_id, run)
 
     def _create_thread(self) -> str:
+        fields = self._thread_fields()
+        if "metadata" not in fields and self._backend.spec.spare_threads:  # one made ahead (backends/spare.py)
+            backend = self._backend
+            key = spare.key_of("assistants", backend.connection, backend.server, repr(fields))
+            made = spare.take_spare(key, make=lambda: backend.make_thread(fields), discard=backend.discard_thread)
+            if made is not None:
+                return made
         thread = self._backend.call(
-            lambda t: self._threads.create(timeout=t, **self._thread_fields()), self._deadline, "create thread"
+            lambda t: self._threads.create(timeout=t, **fields), self._deadline, "create thread"
         )
         return str(thread.id)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import openai
 
-from openaiassistant.backends import base, capabilities, hosted_wire, streams
+from openaiassistant.backends import base, capabilities, hosted_wire, spare, streams
 from openaiassistant.backends import responses_landing as landing
 from openaiassistant.backends import responses_wire as rw
 from openaiassistant.backends.answers import guarded, parse_raw, require_object
@@ -114,6 +114,22 @@ class ResponsesBackend:
                 "registry_url", "this server keeps no conversations and no conversation log was given to keep them"
             )
         return self.conversation_log
+
+    @functools.cached_property
+    def spare_key(self) -> tuple[Any, ...]:
+        return spare.key_of("responses", self.connection, self.server)
+
+    def make_spare(self) -> str:
+        """An empty conversation for a later turn (backends/spare.py)."""
+        created = self.call(
+            lambda t: self.client.post("/conversations", body={}, cast_to=object, options={"timeout": t}),
+            Deadline(timeout=self.connection.request_timeout),
+            "create conversation",
+        )
+        return str(require_object(created, "create conversation")["id"])
+
+    def discard_spare(self, conversation_id: str) -> None:
+        self.client.delete(f"/conversations/{conversation_id}", cast_to=object, options={"timeout": 5.0})
 
     def allows(self, name: str) -> bool:
         return BOOK.allows(self.server, name, pinned=self.pinned)
@@ -405,6 +421,11 @@ class ResponsesSession(SessionBase):
         metadata = self._request.thread_metadata
         if not self._backend.allows("conversations"):
             return self._backend.new_local(metadata)
+        backend = self._backend
+        if not metadata and self._spec.spare_threads:
+            made = spare.take_spare(backend.spare_key, make=backend.make_spare, discard=backend.discard_spare)
+            if made is not None:
+                return made
         body: dict[str, Any] = {"metadata": metadata} if metadata else {}
         try:
             created = self._backend.call(

@@ -27,7 +27,11 @@ __all__ = ["MARGIN", "WINDOW", "Limits", "PoolState", "backoff_after", "wait_bef
 
 MARGIN = 0.25
 WINDOW = 60.0 + MARGIN
-REFUSED_WITHOUT_HINT = 1.0  # a 429 that says nothing: everyone waits this long
+# a 429 that says nothing: everyone waits as long as the refused request's own first retry
+# (deadline.backoff's base, also the SDK's initial retry delay), no longer: a 429 that names no
+# wait is as likely a burst refused at random (proxies, overloaded servers) as a spent quota,
+# and a spent quota answers the retries with a 429 that names its wait
+REFUSED_WITHOUT_HINT = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +87,7 @@ def wait_before(
 def backoff_after(seen: ServerLimits, *, refused: bool) -> float:
     """How long the whole pool should hold back after this response (0: not at all).
 
-    A refusal (429) holds the pool for the server's wait (or a second when it named none).
+    A refusal (429) holds the pool for the server's wait (or half a second when it named none).
     A response that says a limit has nothing left holds it until one request's worth is back:
     the server's reset time is for the whole limit, so for requests it is divided by the limit
     (OpenAI's limits refill continuously); for tokens, what one request needs is unknown, and
