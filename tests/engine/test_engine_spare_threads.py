@@ -49,17 +49,22 @@ def _turn_posts(emulator: Any, backend: str) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["method"] == "POST" and r["path"].endswith(suffix)]
 
 
+def _two_new_conversations(emulator: Any, client: openai.OpenAI, backend: str) -> tuple[Assistant, Any, set[str]]:
+    """An assistant with its own key after two turns on new conversations: the turns' results
+    and the spare the second one had made."""
+    assistant = _assistant(emulator, client, backend, key=f"sk-spare-{uuid.uuid4().hex}")
+    first = assistant.run_turn("one")
+    assert set(_containers(emulator, backend)) == {first.thread_id}  # one conversation: no spare
+    second = assistant.run_turn("two")
+    ready = _made(emulator, backend, 3) - {first.thread_id, second.thread_id}  # the second had the next made
+    return assistant, (first, second), ready
+
+
 @pytest.mark.parametrize("backend", ["responses", "assistants"])
 def test_from_the_second_new_conversation_the_next_turn_takes_a_spare(
     emulator: Any, client: openai.OpenAI, backend: str
 ) -> None:
-    key = f"sk-spare-{uuid.uuid4().hex}"
-    assistant = _assistant(emulator, client, backend, key=key)
-    first = assistant.run_turn("one")
-    assert set(_containers(emulator, backend)) == {first.thread_id}  # one conversation: no spare
-    second = assistant.run_turn("two")
-    before = _made(emulator, backend, 3)  # the second turn had the next one made
-    (ready,) = before - {first.thread_id, second.thread_id}
+    assistant, (first, second), (ready,) = _two_new_conversations(emulator, client, backend)
     emulator.clear_requests()
     third = Assistant(connection=assistant.connection, spec=assistant.spec).run_turn("three")  # as Keep's next step
     assert third.status == "completed" and third.thread_id == ready
@@ -85,11 +90,7 @@ def test_from_the_second_new_conversation_the_next_turn_takes_a_spare(
 def test_a_turn_with_thread_metadata_makes_its_own_conversation(
     emulator: Any, client: openai.OpenAI, backend: str
 ) -> None:
-    key = f"sk-spare-{uuid.uuid4().hex}"
-    assistant = _assistant(emulator, client, backend, key=key)
-    assistant.run_turn("one")
-    assistant.run_turn("two")
-    ready = _made(emulator, backend, 3)
+    assistant, _, ready = _two_new_conversations(emulator, client, backend)
     tagged = assistant.run_turn("three", metadata={"alert": "disk-full"})
     assert tagged.thread_id not in ready  # made for it, with its metadata
     assert _containers(emulator, backend)[tagged.thread_id].obj["metadata"] == {"alert": "disk-full"}

@@ -18,6 +18,7 @@ per server and API key (the key itself is never stored: a hash of it names the p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -37,6 +38,8 @@ from openaiassistant.settings import ConnectionSettings
 __all__ = ["RateGate", "conversation_locks", "gate_for", "pool_name", "store_for", "turn_slot_for"]
 
 _guard = threading.Lock()
+_gates: OrderedDict[tuple[Any, ...], RateGate] = OrderedDict()
+_GATES = 256
 _shared: dict[str, Store] = {}  # coordination_url -> store
 # in-process stores, one per clock: the real one is shared by the whole process; a test's fake
 # clock gets its own (its times mean nothing to another clock's); the newest few are kept
@@ -49,7 +52,12 @@ def pool_name(settings: ConnectionSettings) -> str:
     if settings.coordination_pool:
         return settings.coordination_pool
     server = settings.base_url or settings.azure_endpoint or "https://api.openai.com/v1"
-    digest = hashlib.sha256(f"{server.rstrip('/')}\0{settings.resolved_api_key()}".encode()).hexdigest()
+    return _key_pool(server.rstrip("/"), settings.resolved_api_key())
+
+
+@functools.lru_cache(maxsize=256)
+def _key_pool(server: str, key: str) -> str:  # hashed once per server and key, not per request
+    digest = hashlib.sha256(f"{server}\0{key}".encode()).hexdigest()
     return f"key-{digest[:20]}"
 
 
@@ -79,11 +87,16 @@ def _open(url: str) -> Store:
 
 def gate_for(settings: ConnectionSettings, *, clock: Callable[[], float] = time.monotonic) -> RateGate:
     """The rate gate of these settings' pool (``clock``: the turn's, for the in-process store)."""
-    return RateGate(
-        store=store_for(settings.coordination_url, clock=clock),
-        pool=pool_name(settings),
-        limits=Limits(rpm=settings.rpm, tpm=settings.tpm),
-    )
+    store = store_for(settings.coordination_url, clock=clock)
+    pool = pool_name(settings)
+    key = (id(store), pool, settings.rpm, settings.tpm)
+    with _guard:
+        gate = _gates.get(key)
+        if gate is None or gate.store is not store:  # one gate per store and pool, not per request
+            gate = _gates[key] = RateGate(store=store, pool=pool, limits=Limits(rpm=settings.rpm, tpm=settings.tpm))
+            while len(_gates) > _GATES:
+                _gates.popitem(last=False)
+        return gate
 
 
 def conversation_locks(settings: ConnectionSettings, *, local: Any) -> Any:

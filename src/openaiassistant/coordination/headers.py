@@ -88,6 +88,8 @@ def read_limits(headers: Mapping[str, str] | Any, *, message: str | None = None)
     """Everything ``headers`` (any case-insensitive mapping, e.g. httpx's) and a refusal's
     ``message`` say about the limits. The wait is the longest of what the server said in
     ``retry-after-ms``, ``retry-after`` and the message, so no hint is cut short."""
+    if not message and not _mentions_limits(headers):  # most responses of most servers: nothing to read
+        return ServerLimits()
     get = (lambda name: headers.get(name)) if headers is not None else (lambda name: None)
     waits = [
         w
@@ -108,6 +110,20 @@ def read_limits(headers: Mapping[str, str] | Any, *, message: str | None = None)
         retry_after=max(waits) if waits else None,
         tokens_refused=bool(message and _TOKENS_LIMIT.search(message)),
     )
+
+
+_LIMIT_HEADERS = ("retry-after", "x-ratelimit-")
+
+
+def _mentions_limits(headers: Any) -> bool:
+    """Whether any header could be one read_limits reads (one pass over the names, instead of
+    eight case-insensitive lookups of headers that are not there)."""
+    if headers is None:
+        return False
+    keys = getattr(headers, "keys", None)
+    if keys is None:
+        return True
+    return any(str(name).lower().startswith(_LIMIT_HEADERS) for name in keys())
 
 
 def _count(raw: Any) -> int | None:

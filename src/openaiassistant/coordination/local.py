@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from openaiassistant.coordination.base import Admission, Held
 from openaiassistant.coordination.headers import ServerLimits
@@ -32,6 +33,27 @@ class _Pool:
             self.requests.popleft()
         while self.tokens and self.tokens[0][0] <= now - WINDOW:
             self.tokens.popleft()
+
+
+class _Times(Sequence[float]):
+    """The send times of a request log, read in place (no copy of the minute's log per request)."""
+
+    def __init__(self, log: deque[tuple[float, str]]) -> None:
+        self._log = log
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            return [at for at, _ in list(self._log)[index]]
+        return self._log[index][0]
 
 
 class _Release:
@@ -64,8 +86,8 @@ class LocalStore:
                 now=now,
                 state=entry.state,
                 limits=limits,
-                requests=[at for at, _ in entry.requests],
-                tokens=list(entry.tokens),
+                requests=_Times(entry.requests),
+                tokens=entry.tokens,
                 ignore_backoff=ignore_backoff,
             )
             if wait > 0:

@@ -18,6 +18,7 @@ switch), redacted and capped; secrets are never recorded.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -127,9 +128,14 @@ def provider_name(*, azure: bool) -> str:
 
 def server_attributes(url: str | None) -> dict[str, Any]:
     """``server.address`` and ``server.port`` of a base URL (OpenAI's when none is given)."""
-    parts = urlsplit(url or "https://api.openai.com/v1")
+    return dict(_server_attributes(url or "https://api.openai.com/v1"))
+
+
+@functools.lru_cache(maxsize=64)
+def _server_attributes(url: str) -> tuple[tuple[str, Any], ...]:  # once per URL, not per request
+    parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return {attr.SERVER_ADDRESS: parts.hostname, attr.SERVER_PORT: port}
+    return ((attr.SERVER_ADDRESS, parts.hostname), (attr.SERVER_PORT, port))
 
 
 def capture_content() -> bool:
