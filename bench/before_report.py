@@ -65,6 +65,15 @@ def verdict(path: str, now: Any, before: Any) -> str:
     return "**regression**" if now > before * factor + plus else "no regression"
 
 
+def row_verdict(path: str, now: dict[str, Any] | None, then: dict[str, Any] | None) -> str:
+    """The verdict of one figure of two rows; peak RSS read with ``ru_maxrss`` (which on Linux
+    counts the harness's size at the fork, see contenders/_common.py) is not compared."""
+    rows = [r for r in (now, then) if r is not None]
+    if path.startswith("rss") and any(r.get("rss_source", "ru_maxrss") != "VmHWM" for r in rows):
+        return "not compared (ru_maxrss)"
+    return verdict(path, get(now, path), get(then, path))
+
+
 def ratio(now: Any, before: Any) -> str:
     """now / before, e.g. "x0.93"; "=" for 0 and 0; "–" when either is missing."""
     if now is None or before is None:
@@ -87,7 +96,8 @@ def _mode_table(now: dict[str, Any] | None, then: dict[str, Any]) -> list[str]:
         if n is None and b is None:
             continue
         out.append(
-            f"| {what} | {fmt(n, digits, unit)} | {fmt(b, digits, unit)} | {ratio(n, b)} | {verdict(path, n, b)} |"
+            f"| {what} | {fmt(n, digits, unit)} | {fmt(b, digits, unit)} | {ratio(n, b)} "
+            f"| {row_verdict(path, now, then)} |"
         )
     return out
 
@@ -121,7 +131,7 @@ def regressions(summary_before: dict[str, Any], rows: list[dict[str, Any]]) -> l
     for mode, now, then in pairs(summary_before, rows):
         for path, what, unit, digits in FIGURES:
             n, b = get(now, path), get(then, path)
-            if verdict(path, n, b) == "**regression**":
+            if row_verdict(path, now, then) == "**regression**":
                 found.append(f"{mode}: {what} {fmt(n, digits, unit)} now, {fmt(b, digits, unit)} before")
     return found
 
@@ -134,7 +144,7 @@ DIFFERENCES: dict[str, list[str]] = {
         "carries all of them (issues 11-15). A turn now opens spans (no-ops without an OpenTelemetry SDK, "
         "as here) and checks its budget before each further round.",
         "The burst: a 429 now passes through the rate gate of issue 14, which holds every request of the "
-        "pool (here: the process, no coordination store) for the server's wait, or 1 s when the 429 names "
+        "pool (here: the process, no coordination store) for the server's wait, or half a second when the 429 names "
         "none (`coordination/window.py`, `REFUSED_WITHOUT_HINT`). The burst's 429s name none and fall on a "
         "random 10 % of requests, so turns that met no 429 wait too: the burst's wall time and turn p50 "
         "show that hold. The code then retried each 429 alone with the SDK's back-off (`max_retries`), "

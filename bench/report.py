@@ -111,6 +111,7 @@ def summarize(
                     "turn_max_s": max(burst["turn_wall_s"]),
                 },
                 "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
+                "rss_source": d.get("rss_source", "ru_maxrss"),
                 "rss_burst_mb": (burst or {}).get("peak_rss_mb"),
             }
         )
@@ -314,6 +315,18 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return res
 
 
+def _rss_caution(rows: list[dict[str, Any]]) -> list[str]:
+    if all(r.get("rss_source", "ru_maxrss") == "VmHWM" for r in rows if not r.get("error")):
+        return []
+    return [
+        "  **In this run peak RSS was read with `ru_maxrss`**, which on Linux also counts the harness's",
+        "  size at the fork that started the contender; the harness grows through the run (its emulator",
+        "  keeps every contender's objects), so contenders started later show larger figures than their",
+        "  own (the column rises down the table; a pooled round can show more after the plain turns than",
+        "  its process had after the burst). Read the RSS figures of this run as upper bounds.",
+    ]
+
+
 def _rounds_note(rows: list[dict[str, Any]]) -> list[str]:
     pooled = [r["label"] for r in rows if (get(r, "plain.rounds") or 1) > 1]
     if not pooled:
@@ -362,7 +375,9 @@ def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:
         "  (`rate_limit_exceeded`, no retry-after header, as the live rate limiter often sends). A failed turn",
         "  is one that raised or did not complete.",
         "* **CPU / turn**: `time.process_time()` of the contender process over the plain turns / turns",
-        "  (imports and setup excluded). **Peak RSS**: `ru_maxrss` after the plain turns and after the burst.",
+        "  (imports and setup excluded). **Peak RSS**: the contender process's own peak (`VmHWM`) after the",
+        "  plain turns and after the burst.",
+        *_rss_caution(rows),
         "* No poll hint (`openai-poll-after-ms`) is sent: each client's own polling policy shows (the SDK",
         "  helper then polls every 1 s). Spec validation in the emulator is off for the benchmark.",
         "",

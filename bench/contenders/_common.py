@@ -136,9 +136,23 @@ def _cpu() -> float:
     return time.process_time()
 
 
+RSS_SOURCE = "VmHWM" if os.path.exists("/proc/self/status") else "ru_maxrss"
+
+
 def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's own peak resident memory. On Linux ``ru_maxrss`` of a process started by
+    fork + exec also counts the parent's size at the fork (the kernel keeps the larger of the
+    old and the new memory map's peak), and the harness grows through a run (its emulator keeps
+    every contender's objects), so a contender started late would report the harness's size:
+    ``VmHWM`` is the peak of this process's own memory map."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 class Driver:
@@ -298,7 +312,7 @@ def main(make_adapter: Any, argv: list[str] | None = None) -> int:
     """Build the adapter (imports are timed apart), run the workloads, write the JSON report."""
     s = parse_args(argv)
     safe_environment(s.base_url)
-    report: dict[str, Any] = {"python": sys.version.split()[0]}
+    report: dict[str, Any] = {"python": sys.version.split()[0], "rss_source": RSS_SOURCE}
     cpu0, t0 = _cpu(), time.perf_counter()
     try:
         adapter = make_adapter(s)
