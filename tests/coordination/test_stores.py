@@ -68,6 +68,18 @@ def test_a_429_seen_by_one_worker_slows_the_other(store_url: str | None) -> None
     assert one.admit(pool, Limits()).wait > 28
 
 
+def test_a_lone_refusal_naming_no_wait_holds_nobody_but_frees_its_slot(store_url: str | None) -> None:
+    one, two = _pair(store_url)
+    pool, limits = _pool(), Limits(rpm=1)
+    sent = one.admit(pool, limits)
+    assert sent.wait == 0 and sent.ticket
+    one.observe(pool, ServerLimits(), refused=True, ticket=sent.ticket, alone=True)
+    assert two.admit(pool, limits).wait == 0  # no back-off, and the refused request did not count
+    # the same refusal as the pattern holds the other worker
+    one.observe(pool, ServerLimits(), refused=True, ticket=None)
+    assert 0 < two.admit(pool, Limits()).wait <= 0.5
+
+
 def test_tokens_spent_count_against_tokens_per_minute(store_url: str | None) -> None:
     one, two = _pair(store_url)
     pool, limits = _pool(), Limits(tpm=100)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from openaiassistant.coordination.headers import ServerLimits
-from openaiassistant.coordination.window import WINDOW, Limits, PoolState, backoff_after, wait_before
+from openaiassistant.coordination.window import (
+    WINDOW,
+    Limits,
+    PoolState,
+    backoff_after,
+    refusals_are_the_pattern,
+    wait_before,
+)
 
 
 def test_room_in_the_minute_means_no_wait() -> None:
@@ -46,9 +53,26 @@ def test_how_long_a_response_holds_the_pool() -> None:
     assert backoff_after(ServerLimits(), refused=True) == pytest.approx(
         0.5
     )  # as long as the refused request's own first retry
+    # a lone refusal naming no wait holds nobody; one naming its wait holds the pool all the same
+    assert backoff_after(ServerLimits(), refused=True, alone=True) == 0
+    assert backoff_after(ServerLimits(retry_after=3.0), refused=True, alone=True) == pytest.approx(3.0)
     assert backoff_after(ServerLimits(remaining_requests=5, reset_requests=5.0), refused=False) == 0
     # nothing left of 60/min: one request's worth of the reset (the limit refills continuously)
     assert backoff_after(
         ServerLimits(limit_requests=60, remaining_requests=0, reset_requests=30.0), refused=False
     ) == pytest.approx(0.5)
     assert backoff_after(ServerLimits(remaining_tokens=0, reset_tokens=2.5), refused=False) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize(
+    ("sent", "refused", "pattern"),
+    [
+        (1, 1, False),  # one refusal is nobody's pattern: the refused request backs off alone
+        (200, 20, False),  # a tenth refused at random among answered requests
+        (4, 2, True),  # half refused
+        (20, 19, True),  # a spent limit refuses nearly everything
+        (2, 2, True),  # a lone worker refused twice running
+    ],
+)
+def test_when_refusals_naming_no_wait_speak_for_the_pool(sent: int, refused: int, pattern: bool) -> None:
+    assert refusals_are_the_pattern(sent=sent, refused=refused) is pattern

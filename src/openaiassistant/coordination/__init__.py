@@ -93,7 +93,9 @@ def gate_for(settings: ConnectionSettings, *, clock: Callable[[], float] = time.
     with _guard:
         gate = _gates.get(key)
         if gate is None or gate.store is not store:  # one gate per store and pool, not per request
-            gate = _gates[key] = RateGate(store=store, pool=pool, limits=Limits(rpm=settings.rpm, tpm=settings.tpm))
+            gate = _gates[key] = RateGate(
+                store=store, pool=pool, limits=Limits(rpm=settings.rpm, tpm=settings.tpm), clock=clock
+            )
             while len(_gates) > _GATES:
                 _gates.popitem(last=False)
         return gate

@@ -5,6 +5,8 @@
     gate.observe(headers)                                    # learned limits, shared back-off
     gate.observe(headers, message=..., refused=True, ticket=ticket)   # a 429
 
+A 429 that names no wait holds the pool only when this worker's own recent requests show it is
+the pattern (``window.refusals_are_the_pattern``); a lone one backs off the refused request only.
 A wait the turn's deadline cannot hold fails at once (no sleeping into a certain timeout). A
 store that cannot be reached (Redis down) does not fail turns: the gate lets requests through
 and warns once a minute, and the server's own 429s still slow the worker down.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,7 +25,7 @@ from typing import Any, Protocol
 
 from openaiassistant.coordination.base import Admission, Store
 from openaiassistant.coordination.headers import ServerLimits, read_limits
-from openaiassistant.coordination.window import Limits
+from openaiassistant.coordination.window import RECENT, Limits, refusals_are_the_pattern
 from openaiassistant.errors import ServerUnavailableError
 from openaiassistant.redaction import redact
 
@@ -31,6 +34,7 @@ __all__ = ["RateGate", "Waiter", "observe_response", "watching"]
 log = logging.getLogger("openaiassistant.coordination")
 _WARN_EVERY = 60.0
 _LET_THROUGH = Admission(0.0)  # what an unreachable store answers: send
+_KEPT = 512  # the newest sends and refusals a gate keeps to judge a 429 that names no wait
 
 
 class Waiter(Protocol):
@@ -44,12 +48,16 @@ class Waiter(Protocol):
 class RateGate:
     """One pool's requests through one store."""
 
-    def __init__(self, *, store: Store, pool: str, limits: Limits) -> None:
+    def __init__(self, *, store: Store, pool: str, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.pool = pool
         self.limits = limits
+        self.clock = clock
         self._warned = 0.0
         self._warn_lock = threading.Lock()
+        # this worker's own evidence (appends are atomic; read only when a 429 names no wait)
+        self._sent: deque[float] = deque(maxlen=_KEPT)
+        self._refused: deque[float] = deque(maxlen=_KEPT)
 
     def admit(self, deadline: Waiter, *, what: str, after_refusal: bool = False) -> str | None:
         """Wait until the pool may send one more request; the request's ticket.
@@ -59,6 +67,7 @@ class RateGate:
         while True:
             admission = self._ask(lambda: self.store.admit(self.pool, self.limits, ignore_backoff=after_refusal))
             if admission.wait <= 0:
+                self._sent.append(self.clock())
                 return admission.ticket
             left = deadline.remaining()
             if left is not None and admission.wait >= left:
@@ -76,8 +85,23 @@ class RateGate:
         """Feed what a response said to the pool; returns it (``retry_after`` is the server's wait)."""
         seen = read_limits(headers, message=message)
         if seen.known or refused:
-            self._ask(lambda: self.store.observe(self.pool, seen, refused=refused, ticket=ticket), default=None)
+            alone = refused and not self._speaks_for_the_pool(hinted=seen.retry_after is not None)
+            self._ask(
+                lambda: self.store.observe(self.pool, seen, refused=refused, ticket=ticket, alone=alone), default=None
+            )
         return seen
+
+    def _speaks_for_the_pool(self, *, hinted: bool) -> bool:
+        """Counts a refusal; one that names no wait is judged by this worker's last ``RECENT`` s."""
+        now = self.clock()
+        self._refused.append(now)
+        if hinted:  # the server said how long: that is the pool's wait, whatever came before
+            return True
+        since = now - RECENT
+        return refusals_are_the_pattern(
+            sent=sum(1 for at in list(self._sent) if at >= since),
+            refused=sum(1 for at in list(self._refused) if at >= since),
+        )
 
     def spend(self, tokens: int) -> None:
         """Tokens a turn used, for the pool's tokens-per-minute log."""

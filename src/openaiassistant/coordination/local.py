@@ -96,11 +96,11 @@ class LocalStore:
             entry.requests.append((now, ticket))
             return Admission(0.0, ticket)
 
-    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None) -> None:
+    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None, alone: bool = False) -> None:
         with self._guard:
             now, entry = self.clock(), self._pool(pool)
             entry.state.learn(seen)
-            hold = backoff_after(seen, refused=refused)
+            hold = backoff_after(seen, refused=refused, alone=alone)
             if hold > 0:
                 entry.state.blocked_until = max(entry.state.blocked_until, now + hold)
             if refused and ticket is not None:  # the server did not count a request it refused

@@ -141,9 +141,9 @@ class PostgresStore:
             )
             return Admission(0.0, ticket)
 
-    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None) -> None:
+    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None, alone: bool = False) -> None:
         self._schema()
-        hold = backoff_after(seen, refused=refused)
+        hold = backoff_after(seen, refused=refused, alone=alone)
         with self.engine.begin() as db:
             db.execute(
                 self._text(

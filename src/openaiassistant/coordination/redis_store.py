@@ -195,9 +195,9 @@ class RedisStore:
         )
         return Admission(wait) if wait > 0 else Admission(0.0, ticket)
 
-    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None) -> None:
+    def observe(self, pool: str, seen: ServerLimits, *, refused: bool, ticket: str | None, alone: bool = False) -> None:
         req, _, state = self._keys(pool)
-        hold = backoff_after(seen, refused=refused)
+        hold = backoff_after(seen, refused=refused, alone=alone)
         args = [seen.limit_requests or "", seen.limit_tokens or "", f"{hold:.6f}", ticket if refused and ticket else ""]
         self._run("observe", [req, state], args)
 
