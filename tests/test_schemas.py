@@ -92,6 +92,33 @@ def test_a_wrong_entry_is_named_by_its_path_with_what_is_allowed(entry: Any, mes
     assert str(info.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    "provider",
+    ["  ", "", {"type": "http"}, {"id": " ", "type": "http"}, {"name": "\t"}, {"id": " ", "name": "metrics"}],
+    ids=repr,
+)
+@pytest.mark.parametrize("kind", [{"name": "m"}, {"methods": "view"}], ids=["provider tool", "provider methods"])
+def test_a_provider_is_named_by_a_non_blank_id_or_name(provider: Any, kind: dict[str, Any]) -> None:
+    """The schema says what the hand-written check said: an id, or (without one) a name."""
+    with pytest.raises(ConfigError) as info:
+        build_toolset([{**kind, "provider": provider}], caller=lambda *a: None, known_provider=lambda p: True)
+    assert info.value.parameter == "functions[0].provider"
+    assert "must be the id (or name) of a provider configured in Keep" in str(info.value)
+
+
+@pytest.mark.parametrize("provider", ["metrics", {"id": "metrics"}, {"name": "metrics"}, {"id": "", "name": "metrics"}])
+def test_a_provider_given_by_id_or_name_is_the_one_called(provider: Any) -> None:
+    calls: list[Any] = []
+    registry = build_toolset(
+        [{"name": "m", "provider": provider, "provider_type": "http"}],
+        caller=lambda *call: calls.append(call) or {"ok": True},
+        known_provider=lambda p: p == "metrics",
+    )
+    assert registry is not None
+    registry.get("m").invoke({})
+    assert calls == [("metrics", "http", {})]
+
+
 def test_each_entry_is_checked_against_its_own_kind_only() -> None:
     """A provider tool with a bad timeout is told about its timeout, not that it is no HTTP tool."""
     found = problems([{"name": "m", "provider": "p", "timeout": "soon"}], FUNCTIONS_DOCUMENT)

@@ -20,6 +20,25 @@ from typing import Any
 from openaiassistant.errors import ConfigError
 from openaiassistant.values import clean_text, parse_bool, parse_count, parse_number
 
+__all__ = [
+    "DEFAULT_MAX_TOOL_CALLS",
+    "DEFAULT_MAX_TOOL_ROUNDS",
+    "JSON_HINT",
+    "KEEP_NAMES",
+    "PARAM_ALIASES",
+    "PARAM_NAMES",
+    "REASONING_EFFORTS",
+    "TOOL_CHOICE_MODES",
+    "ResponseFormat",
+    "RunParams",
+    "ToolChoice",
+    "Truncation",
+    "keep_output_format",
+    "parse_params",
+    "validate_metadata",
+    "with_json_hint",
+]
+
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
 DEFAULT_MAX_TOOL_ROUNDS = 8
@@ -179,14 +198,6 @@ def _nonempty(name: str, value: Any, backend: str) -> str:
     return text
 
 
-def _positive(name: str, value: Any) -> float:
-    """A finite number > 0 (numeric strings too)."""
-    number = parse_number(name, value, low=0.0)
-    if number <= 0:
-        raise ConfigError(name, f"must be a number > 0, got {value!r}")
-    return number
-
-
 def _boolean(name: str, value: Any, _backend: str) -> bool:
     return parse_bool(name, value)
 
@@ -327,6 +338,6 @@ _PARSERS: dict[str, Any] = {
     "response_format": _response_format,
     "max_tool_rounds": lambda n, v, b: parse_count(n, v, low=1, high=100),
     "max_tool_calls": lambda n, v, b: parse_count(n, v, low=1, high=1000),
-    "max_cost_usd": lambda n, v, b: _positive(n, v),
+    "max_cost_usd": lambda n, v, b: parse_number(n, v, low=0.0, low_excluded=True),
     "max_total_tokens": lambda n, v, b: parse_count(n, v, low=1, high=10**12),
 }

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from openaiassistant.errors import ConfigError
 from openaiassistant.redaction import redact
+from openaiassistant.values import parse_number
 
 __all__ = ["Retention", "parse_retention_days"]
 
@@ -27,16 +27,11 @@ _LOCK = threading.Lock()
 
 
 def parse_retention_days(value: Any) -> float | None:
-    """``retention_days`` (a number of days, numeric text accepted) or None when not given."""
+    """``retention_days`` (a number of days > 0, numeric text accepted: ``30``, ``"30"``,
+    ``"0.5"``) or None when not given; at most what a ``timedelta`` holds."""
     if value is None or value == "":
         return None
-    try:
-        days = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError("retention_days", f"must be a number of days, got {value!r}") from None
-    if not days > 0:
-        raise ConfigError("retention_days", f"must be more than 0 days, got {value!r}")
-    return days
+    return parse_number("retention_days", value, low=0, high=timedelta.max.days, low_excluded=True)
 
 
 class Retention:

@@ -21,6 +21,8 @@ from openaiassistant.errors import ConfigError
 from openaiassistant.redaction import register_secret
 from openaiassistant.values import parse_count, parse_seconds
 
+__all__ = ["BACKENDS", "COORDINATION_SCHEMES", "TRANSPORTS", "AssistantSpec", "ConnectionSettings", "is_azure_url"]
+
 BACKENDS = ("responses", "assistants", "chat")
 _API_VERSION = re.compile(r"^(v1|latest|\d{4}-\d{2}-\d{2}(-preview)?)$", re.IGNORECASE)
 COORDINATION_SCHEMES = (
@@ -154,8 +156,8 @@ class ConnectionSettings:
             register_secret(urlsplit(url).password)
         for name in ("rpm", "tpm", "max_concurrent_turns"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ConfigError(name, f"must be a positive integer (or unset), got {value!r}")
+            if value is not None:  # kept as given: an int (the rate window counts list items with it)
+                parse_count(name, value, low=1, high=10**12, text_ok=False, int_only=True)
         if self.coordination_pool is not None and (
             not isinstance(self.coordination_pool, str) or not 0 < len(self.coordination_pool) <= 100
         ):

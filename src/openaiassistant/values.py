@@ -57,21 +57,46 @@ def parse_bool(where: str, value: Any, *, default: Any = _UNSET) -> bool:
 
 
 def parse_number(
-    where: str, value: Any, *, low: float = -math.inf, high: float = math.inf, text_ok: bool = True
+    where: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    text_ok: bool = True,
+    low_excluded: bool = False,
 ) -> float:
     """A finite number from ``low`` to ``high`` (numeric text too, unless ``text_ok`` is False:
-    the Python API's own settings take real numbers). ``bool`` is never a number."""
-    allowed = f"a number from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else "a number"
+    the Python API's own settings take real numbers); ``low_excluded``: more than ``low`` (a
+    price may be 0, a number of days may not). ``bool`` is never a number."""
+    allowed = _range_text(low, high, low_excluded=low_excluded)
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
-    if not (math.isfinite(number) and low <= number <= high):
+    if not (math.isfinite(number) and low <= number <= high and not (low_excluded and number == low)):
         raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     return number
 
 
-def parse_count(where: str, value: Any, *, low: int = 0, high: int = 10**9, text_ok: bool = True) -> int:
+def _range_text(low: float, high: float, *, low_excluded: bool) -> str:
+    above = f"> {_bound(low)}" if low_excluded else f">= {_bound(low)}"
+    if math.isfinite(low) and math.isfinite(high):
+        return f"a number {above} and <= {_bound(high)}" if low_excluded else f"a number from {low:g} to {high:g}"
+    if math.isfinite(low):
+        return f"a number {above}"
+    return f"a number <= {_bound(high)}" if math.isfinite(high) else "a number"
+
+
+def _bound(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def parse_count(
+    where: str, value: Any, *, low: int = 0, high: int = 10**9, text_ok: bool = True, int_only: bool = False
+) -> int:
     """A whole number from ``low`` to ``high`` (``3``, ``3.0``, ``"3"``; text unless ``text_ok``
-    is False)."""
+    is False; only an ``int`` when ``int_only``: a setting kept as it was given, whose value is
+    used as a count of list items)."""
     allowed = f"a whole number from {low} to {high}" if high < 10**9 else f"a whole number >= {low}"
+    if int_only and not isinstance(value, int):
+        raise ConfigError(where, f"must be {allowed}, got {shown(value)}")
     number = _as_float(where, value, text_ok=text_ok, allowed=allowed)
     if not (math.isfinite(number) and number == int(number) and low <= number <= high):
         raise ConfigError(where, f"must be {allowed}, got {shown(value)}")

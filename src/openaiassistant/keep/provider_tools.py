@@ -42,6 +42,8 @@ from openaiassistant.tools.tool import ToolCallError
 from openaiassistant.tools.toolbox import Toolbox
 from openaiassistant.values import parse_bool, positive_seconds
 
+__all__ = ["ABANDONED_CALLS", "ProviderCaller", "ProviderTool", "build_toolset", "parse_functions"]
+
 # (provider_id, provider_type, with-arguments) -> query result
 ProviderCaller = Callable[[str, str, dict[str, Any]], Any]
 
@@ -202,14 +204,13 @@ def _provider_ref(
     resolve_type: Callable[[str], str | None] | None,
     known_provider: Callable[[str], bool] | None,
 ) -> tuple[str, str]:
-    """The provider id and type a provider tool calls; the id must be configured in this tenant."""
+    """The provider id and type a provider tool calls (the schema has checked that an id or a
+    name is given); the id must be configured in this tenant."""
     provider = spec["provider"]
     provider_type = spec.get("provider_type")
     if isinstance(provider, dict):  # provider: {id: ..., type: ...}
         provider_type = provider_type or provider.get("type")
-        provider = provider.get("id") or provider.get("name")
-    if not isinstance(provider, str) or not provider.strip():
-        raise ConfigError(f"{where}.provider", "must be the id (or name) of a provider configured in Keep")
+        provider = provider.get("id") or provider["name"]
     provider = _strip_template(provider)
     if known_provider is not None and not known_provider(provider):
         raise ConfigError(

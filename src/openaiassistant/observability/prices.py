@@ -32,6 +32,7 @@ from typing import Any
 
 from openaiassistant.errors import ConfigError
 from openaiassistant.result import Usage
+from openaiassistant.values import parse_count, parse_number
 
 __all__ = ["BUILTIN_CHECKED", "BUILTIN_SOURCE", "ModelPrice", "PriceTable", "builtin_table"]
 
@@ -87,9 +88,9 @@ class ModelPrice:
             return cls(base=base)
         if not isinstance(extra, Mapping) or "above_input_tokens" not in extra:
             raise ConfigError(f"{where}.long_context", "must be {above_input_tokens: N, input: ..., output: ...}")
-        above = _rate(extra["above_input_tokens"], where=f"{where}.long_context.above_input_tokens")
+        above = parse_count(f"{where}.long_context.above_input_tokens", extra["above_input_tokens"], low=0)
         rest = {k: v for k, v in extra.items() if k != "above_input_tokens"}
-        return cls(base=base, long_context=_rates(rest, where=f"{where}.long_context", base=value), above=int(above))
+        return cls(base=base, long_context=_rates(rest, where=f"{where}.long_context", base=value), above=above)
 
 
 class PriceTable:
@@ -196,16 +197,10 @@ def _rates(value: Mapping[str, Any], *, where: str, base: Mapping[str, Any] | No
 
 
 def _rate(value: Any, *, where: str) -> Decimal:
-    """A price: a number >= 0 (numeric strings too: Keep's parser drops YAML floats)."""
-    if isinstance(value, bool):
-        raise ConfigError(where, f"must be a number >= 0, got {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise ConfigError(where, f"must be a number >= 0, got {value!r}") from None
-    if not number.is_finite() or number < 0:
-        raise ConfigError(where, f"must be a finite number >= 0, got {value!r}")
-    return number
+    """A price: a number >= 0 (numeric strings too: Keep's parser drops YAML floats), checked by
+    values.parse_number and kept exact as a Decimal of what was written."""
+    parse_number(where, value, low=0)
+    return Decimal(value.strip() if isinstance(value, str) else str(value))
 
 
 BUILTIN_SOURCE = builtin_table().source

@@ -4,6 +4,7 @@
 document               what it describes                           module
 =====================  ==========================================  =================================
 http-tool              one declarative HTTP tool                   :mod:`.http_tool`
+mcp-server             one MCP server (an ``mcp:`` entry)          :mod:`.mcp`
 tools-file             ``openaiassistant ask --tools FILE``        :mod:`.tools_file`
 functions              a Keep step's ``functions:`` (kinds)        :mod:`.functions` (:mod:`.mcp`)
 provider-config        the Keep provider's configuration           :mod:`.provider_config`
@@ -25,6 +26,7 @@ from .emulator_script import EMULATOR_SCRIPT_DOCUMENT
 from .functions import FUNCTION_KINDS, FUNCTIONS_DOCUMENT
 from .http_tool import HTTP_TOOL_DOCUMENT
 from .kinds import EntryKind
+from .mcp import MCP_SERVER_DOCUMENT
 from .provider_config import PROVIDER_CONFIG_DOCUMENT
 from .tools_file import TOOLS_FILE_DOCUMENT
 
@@ -34,6 +36,7 @@ __all__ = [
     "FUNCTIONS_DOCUMENT",
     "FUNCTION_KINDS",
     "HTTP_TOOL_DOCUMENT",
+    "MCP_SERVER_DOCUMENT",
     "PROVIDER_CONFIG_DOCUMENT",
     "TOOLS_FILE_DOCUMENT",
     "EntryKind",
@@ -45,6 +48,7 @@ __all__ = [
 
 DOCUMENTS: dict[str, dict[str, Any]] = {
     "http-tool": HTTP_TOOL_DOCUMENT,
+    "mcp-server": MCP_SERVER_DOCUMENT,
     "tools-file": TOOLS_FILE_DOCUMENT,
     "functions": FUNCTIONS_DOCUMENT,
     "provider-config": PROVIDER_CONFIG_DOCUMENT,

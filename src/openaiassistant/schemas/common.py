@@ -47,6 +47,19 @@ POSITIVE_NUMBER_TEXT = r"^\s*\+?(?=[0-9.]*[1-9])([0-9]+\.?[0-9]*|\.[0-9]+)\s*$"
 POSITIVE_INTEGER_TEXT = r"^\s*\+?0*[1-9][0-9]*(\.0*)?\s*$"
 COUNT_TEXT = r"^\s*\+?[0-9]+(\.0*)?\s*$"
 TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+NOT_BLANK = r"\S"  # text with something besides white space
+# The end of the text, in ECMA-262 and in Python's re alike (jsonschema searches with re, whose
+# "$" also matches before a final newline: "abc\n" would pass "^[a-z]*$").
+END = r"(?![\s\S])"
+
+
+def _positive_number(description: str) -> dict[str, Any]:
+    """A number > 0, or its text (values.parse_number with ``low_excluded`` reads both)."""
+    return {
+        "description": description,
+        "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": POSITIVE_NUMBER_TEXT}],
+    }
+
 
 # what the model sees of a tool, whatever runs its call (an HTTP request, a Keep provider)
 TOOL_FIELDS: dict[str, Any] = {
@@ -60,13 +73,8 @@ DEFS: dict[str, dict[str, Any]] = {
         "description": FLAG_TEXT,
         "anyOf": [{"type": "boolean"}, {"type": "string", "pattern": FLAG_PATTERN}],
     },
-    "seconds": {
-        "description": 'a finite number of seconds > 0 (a number, or its text such as "10")',
-        "anyOf": [
-            {"type": "number", "exclusiveMinimum": 0},
-            {"type": "string", "pattern": POSITIVE_NUMBER_TEXT},
-        ],
-    },
+    "seconds": _positive_number('a finite number of seconds > 0 (a number, or its text such as "10")'),
+    "positive_number": _positive_number('a finite number > 0 (a number, or its text such as "30")'),
     "positive_integer": {
         "description": 'a whole number > 0 (a number, or its text such as "100")',
         "anyOf": [

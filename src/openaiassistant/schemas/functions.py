@@ -6,28 +6,35 @@ every other entry an HTTP tool. To add a kind, put an :class:`EntryKind` with it
 schema before the HTTP tool; the published document (docs/schemas/functions.schema.json) and the
 errors follow.
 
-What JSON Schema cannot say is checked when the entry is compiled (keep/provider_tools.py,
-keep/with_template.py, tools/http.py).
+What JSON Schema cannot say is checked when the entry is compiled (keep/provider_tools.py: that
+the provider is configured in this tenant; keep/with_template.py, tools/http.py, tools/mcp/spec.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .common import TOOL_FIELDS, closed_object, ref
+from .common import NOT_BLANK, TOOL_FIELDS, closed_object, ref
 from .document import document
 from .http_tool import HTTP_TOOL
 from .kinds import EntryKind, entry_schema, kind_defs
 from .mcp import MCP_ENTRY
 
+__all__ = ["FUNCTIONS_DOCUMENT", "FUNCTION_KINDS", "PROVIDER_METHODS", "PROVIDER_TOOL"]
+
 _PROVIDER = {
     "description": "the id (or name) of a provider configured in Keep, or {id, type}",
     "anyOf": [
-        {"type": "string", "minLength": 1},
+        {"type": "string", "pattern": NOT_BLANK},
         {
             "type": "object",
             "additionalProperties": False,
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}},
+            # the id names the provider; when it is left out (or empty) the name does
+            "anyOf": [
+                {"required": ["id"], "properties": {"id": {"pattern": NOT_BLANK}}},
+                {"required": ["name"], "properties": {"id": {"maxLength": 0}, "name": {"pattern": NOT_BLANK}}},
+            ],
         },
     ],
 }

@@ -101,9 +101,10 @@ PROVIDER_CONFIG: dict[str, Any] = {
             "type": "string",
         },
         "retention_days": {
-            "description": "Retention: delete conversations idle for longer than this many days (needs registry_url)",
+            **ref("positive_number"),
+            "x-keep-description": "Retention: delete conversations idle for longer than this many days "
+            "(needs registry_url)",
             "x-keep-hint": "e.g. 30; checked as conversations are recorded, on the server and in the registry",
-            "anyOf": [{"type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
         },
         "registry_url": {
             "description": (

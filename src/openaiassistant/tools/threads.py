@@ -20,8 +20,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ConfigError
+from ..values import parse_count
 from .tool import ToolCallError
+
+__all__ = ["AbandonedCallLimit"]
 
 
 class _CallState:
@@ -39,9 +41,7 @@ class AbandonedCallLimit:
     sync calls while ``max_abandoned`` of them are running."""
 
     def __init__(self, max_abandoned: int = 32) -> None:
-        if isinstance(max_abandoned, bool) or not isinstance(max_abandoned, int) or max_abandoned < 1:
-            raise ConfigError("max_abandoned_calls", f"must be a whole number >= 1, got {max_abandoned!r}")
-        self.max_abandoned = max_abandoned
+        self.max_abandoned = parse_count("max_abandoned_calls", max_abandoned, low=1, text_ok=False)
         self._abandoned = 0
         self._changed = threading.Condition()
 

@@ -26,12 +26,13 @@ from urllib.parse import urlsplit
 
 from ...errors import ConfigError
 from ...redaction import register_secret
+from ...schemas.check import check, given
+from ...schemas.mcp import MCP_SERVER_DOCUMENT
 from ...values import positive_seconds
 from ..templates import parse_template
 
-_ENTRY_KEYS = {"mcp", "allow", "name", "prefix", "timeout", "startup_timeout", "approval"}
-_STDIO_KEYS = {"command", "args", "env", "cwd"}
-_HTTP_KEYS = {"url", "headers"}
+__all__ = ["DEFAULT_STARTUP_TIMEOUT", "McpServerSpec", "resolved_map"]
+
 _REFERENCE = re.compile(r"\$\{(?:env|secret):[^}]*\}")
 _CREDENTIAL = re.compile(r"(?i)(token|key|secret|password|credential|auth)")
 DEFAULT_STARTUP_TIMEOUT = 30.0
@@ -72,35 +73,31 @@ class McpServerSpec:
         secrets: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> McpServerSpec:
-        _only(entry, _ENTRY_KEYS, where=where, what="an mcp entry")
-        server = entry.get("mcp")
+        """Check an entry against its published schema (:mod:`openaiassistant.schemas.mcp`,
+        docs/schemas/mcp-server.schema.json), then convert it. What a schema cannot say is
+        checked here: how a command line splits, the URL's host and that it carries no
+        credentials, the ``${env:...}``/``${secret:...}`` references. A ConfigError names the
+        field under ``where`` (``functions[0].mcp.url``)."""
+        entry = given(entry)  # None is "not given" (YAML's bare ``key:``)
+        check(entry, MCP_SERVER_DOCUMENT, where=where)
+        server = entry["mcp"]
         if isinstance(server, str):
             server = {"url": server} if "://" in server else {"command": server}
-        if not isinstance(server, Mapping):
-            raise ConfigError(f"{where}.mcp", "must be a mapping with command (stdio) or url (Streamable HTTP)")
-        common: dict[str, Any] = {
-            "allow": _names(entry.get("allow"), f"{where}.allow"),
-            "prefix": _prefix(entry.get("prefix"), f"{where}.prefix"),
-            "timeout": positive_seconds(f"{where}.timeout", entry.get("timeout")),
-            "startup_timeout": positive_seconds(f"{where}.startup_timeout", entry.get("startup_timeout"))
-            or DEFAULT_STARTUP_TIMEOUT,
-            "approval": _approval(entry.get("approval"), f"{where}.approval"),
-        }
-        label = entry.get("name")
-        if label is not None and (not isinstance(label, str) or not label.strip()):
-            raise ConfigError(f"{where}.name", "must be a non-empty string")
-        if "command" in server and "url" in server:
-            raise ConfigError(f"{where}.mcp", "give either command (stdio) or url (Streamable HTTP), not both")
         resolve = partial(resolved_map, secrets=dict(secrets or {}), environ=environ, credential=_CREDENTIAL)
-        if "url" in server:
-            name, fields = _http(server, where=f"{where}.mcp", resolve=resolve)
-        elif "command" in server:
+        if "command" in server:
             name, fields = _stdio(server, where=f"{where}.mcp", resolve=resolve)
-        else:
-            raise ConfigError(
-                f"{where}.mcp", "needs command (a stdio server to start) or url (a Streamable HTTP server)"
-            )
-        return cls(name=label or name, **fields, **common)
+        else:  # the schema allows only these two
+            name, fields = _http(server, where=f"{where}.mcp", resolve=resolve)
+        return cls(
+            name=entry.get("name") or name,
+            **fields,
+            allow=_names(entry.get("allow")),
+            prefix=entry.get("prefix") or "",
+            timeout=positive_seconds(f"{where}.timeout", entry.get("timeout")),
+            startup_timeout=positive_seconds(f"{where}.startup_timeout", entry.get("startup_timeout"))
+            or DEFAULT_STARTUP_TIMEOUT,
+            approval=_approval(entry.get("approval")),
+        )
 
 
 # a server's env or headers, ${env:}/${secret:} references resolved: resolved_map with the entry's secrets bound
@@ -109,39 +106,48 @@ _Resolve = Callable[[Any, str], tuple[tuple[str, str], ...]]
 
 def _stdio(server: Mapping[str, Any], *, where: str, resolve: _Resolve) -> tuple[str, dict[str, Any]]:
     """A stdio server's default name and fields."""
-    _only(server, _STDIO_KEYS, where=where, what="a stdio server")
     command = server["command"]
     if isinstance(command, str):
-        command = shlex.split(command)
-    args = server.get("args") or []
-    if not isinstance(command, list) or not command or not all(isinstance(c, str) and c for c in command):
-        raise ConfigError(f"{where}.command", "must be a program and its arguments (a list of strings)")
-    if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
-        raise ConfigError(f"{where}.args", "must be a list of strings")
-    cwd = server.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise ConfigError(f"{where}.cwd", "must be a directory path")
-    env = resolve(server.get("env"), f"{where}.env")
-    full = tuple(command) + tuple(str(a) for a in args)
-    return full[0], {"command": full, "env": env, "cwd": cwd}
+        command = _command_line(command, where=f"{where}.command")
+    full = tuple(command) + tuple(str(a) for a in server.get("args") or ())
+    return full[0], {"command": full, "env": resolve(server.get("env"), f"{where}.env"), "cwd": server.get("cwd")}
+
+
+def _command_line(line: str, *, where: str) -> list[str]:
+    """A command line's words as a shell splits them (no schema can say how a line splits)."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:  # an unclosed quote
+        raise ConfigError(where, f"is not a command line: {exc}") from None
+    if not words or not all(words):
+        raise ConfigError(where, "must be a program and its arguments (a list of strings)")
+    return words
 
 
 def _http(server: Mapping[str, Any], *, where: str, resolve: _Resolve) -> tuple[str, dict[str, Any]]:
-    """A Streamable HTTP server's default name and fields."""
-    _only(server, _HTTP_KEYS, where=where, what="a Streamable HTTP server")
+    """A Streamable HTTP server's default name and fields: its URL's host as ``urlsplit`` reads
+    it, and no credentials in the URL (no schema can say either)."""
     url = server["url"]
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}.url", f"must be an http(s) URL of the server's MCP endpoint, got {url!r}")
     if parts.username or parts.password or "${" in url:
         raise ConfigError(f"{where}.url", "may not carry credentials (URLs are logged): put them in headers")
     return parts.hostname, {"url": url, "headers": resolve(server.get("headers"), f"{where}.headers")}
 
 
-def _only(given: Mapping[str, Any], keys: set[str], *, where: str, what: str) -> None:
-    unknown = sorted(set(given) - keys)
-    if unknown:
-        raise ConfigError(where, f"unknown key(s) {unknown}; {what} takes {sorted(keys)}")
+def _names(value: list[str] | str | None) -> tuple[str, ...] | None:
+    """``allow``: a list of names, or their comma-separated text (``"a, b"``); None: all."""
+    if isinstance(value, str):
+        return tuple(word.strip() for word in value.split(",") if word.strip())
+    return None if value is None else tuple(value)
+
+
+def _approval(value: Any) -> str | tuple[str, ...]:
+    """never (the default; also none or false), required (also true), or the tools that need it."""
+    if isinstance(value, list):
+        return tuple(value)
+    return "required" if value in ("required", True) else "never"
 
 
 def resolved_map(
@@ -153,7 +159,8 @@ def resolved_map(
     credential: re.Pattern[str],
 ) -> tuple[tuple[str, str], ...]:
     """A mapping of names to strings (an MCP server's env or headers) with ``${env:NAME}`` and
-    ``${secret:NAME}`` resolved; the value of a name ``credential`` matches is registered as a secret."""
+    ``${secret:NAME}`` resolved; the value of a name ``credential`` matches is registered as a secret.
+    (An ``mcp:`` entry's maps are checked by its schema first; tools/hosted.py's are not.)"""
     if value is None:
         return ()
     if not isinstance(value, Mapping):
@@ -177,31 +184,3 @@ def _resolve(text: str, where: str, secrets: Mapping[str, str], environ: Mapping
         return template.render({}, encode=lambda _n, _v: "")
 
     return _REFERENCE.sub(one, text)
-
-
-def _names(value: Any, where: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(where, "must be a list of the server's tool names")
-    return tuple(value)
-
-
-def _prefix(value: Any, where: str) -> str:
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
-        raise ConfigError(where, "must be up to 32 letters, digits, '_' or '-'")
-    return value
-
-
-def _approval(value: Any, where: str) -> str | tuple[str, ...]:
-    if value is None or value in ("never", "none", False):
-        return "never"
-    if value in ("required", True):
-        return "required"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(where, f"must be required, never, or a list of tool names; got {value!r}")
