@@ -24,12 +24,15 @@ __all__ = [
     "FALSE_WORDS",
     "FLAG_TEXT",
     "TRUE_WORDS",
+    "clean_text",
     "parse_bool",
     "parse_count",
+    "parse_duration",
     "parse_mapping",
     "parse_number",
     "parse_seconds",
     "positive_seconds",
+    "shown",
 ]
 
 TRUE_WORDS = ("true", "yes", "1", "on")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from . import DOCUMENTS
 
+__all__ = ["main", "render"]
+
 
 def render(name: str) -> str:
     """The published text of one document (what docs/schemas/ holds, byte for byte)."""

@@ -19,6 +19,8 @@ from jsonschema.exceptions import ValidationError
 
 from openaiassistant.errors import ConfigError
 
+__all__ = ["check", "given", "path_text", "problem_of", "problems"]
+
 _TYPE_TEXT = {
     "string": "a string",
     "object": "a mapping",

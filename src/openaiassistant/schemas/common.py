@@ -16,6 +16,21 @@ from typing import Any
 
 from openaiassistant.values import FALSE_WORDS, FLAG_TEXT, TRUE_WORDS
 
+__all__ = [
+    "COUNT_TEXT",
+    "DEFS",
+    "END",
+    "FLAG_PATTERN",
+    "NOT_BLANK",
+    "POSITIVE_INTEGER_TEXT",
+    "POSITIVE_NUMBER_TEXT",
+    "TOOL_FIELDS",
+    "TOOL_NAME_PATTERN",
+    "any_case",
+    "closed_object",
+    "ref",
+]
+
 
 def any_case(word: str) -> str:
     """A regex for ``word`` in any case, without inline flags (ECMA-262 patterns have none)."""

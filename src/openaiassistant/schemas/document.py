@@ -7,6 +7,8 @@ from typing import Any
 
 from .common import DEFS
 
+__all__ = ["BASE_ID", "DIALECT", "document"]
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://github.com/openaiassistant/openaiassistant/blob/main/docs/schemas/"
 

@@ -10,6 +10,18 @@ from typing import Any
 
 from .document import document
 
+__all__ = [
+    "EMULATOR_SCRIPT_DOCUMENT",
+    "FAULT",
+    "FAULT_KINDS",
+    "LATENCY",
+    "RULE",
+    "RULE_PROPERTIES",
+    "STEP",
+    "STEP_PROPERTIES",
+    "TOOL_CALL",
+]
+
 _MS = {"description": "milliseconds (a number >= 0)", "type": "number", "minimum": 0}
 _REGEX = {"description": "a regular expression (Python syntax), searched in the text", "type": "string"}
 LATENCY: dict[str, Any] = {

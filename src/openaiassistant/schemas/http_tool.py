@@ -13,6 +13,8 @@ from typing import Any
 from .common import TOOL_FIELDS, closed_object, ref
 from .document import document
 
+__all__ = ["HTTP_TOOL", "HTTP_TOOL_DOCUMENT", "METHODS", "PARAMETERS_DOCUMENT"]
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
 HTTP_TOOL: dict[str, Any] = closed_object(

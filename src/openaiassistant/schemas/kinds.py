@@ -13,6 +13,8 @@ from typing import Any
 
 from .common import ref
 
+__all__ = ["EntryKind", "entry_schema", "kind_defs"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class EntryKind:

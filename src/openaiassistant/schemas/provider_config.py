@@ -14,6 +14,8 @@ from typing import Any
 from .common import ref
 from .document import document
 
+__all__ = ["PROVIDER_CONFIG", "PROVIDER_CONFIG_DOCUMENT"]
+
 PROVIDER_CONFIG: dict[str, Any] = {
     "title": "openaiassistant provider configuration",
     "description": "How to reach the server and which assistant answers (Keep's authentication block).",

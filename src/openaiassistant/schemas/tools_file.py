@@ -10,6 +10,8 @@ from .http_tool import HTTP_TOOL
 from .kinds import EntryKind, entry_schema, kind_defs
 from .mcp import MCP_ENTRY
 
+__all__ = ["TOOLS_FILE_DOCUMENT", "TOOLS_FILE_KINDS"]
+
 # hosted tools (tools/hosted.py checks their fields, naming each one)
 _HOSTED = tuple(
     EntryKind(
