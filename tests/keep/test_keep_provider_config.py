@@ -110,3 +110,30 @@ def test_keeps_ui_reads_the_fields_from_the_schema(keep_env):
     assert config["backend"]["default"] == "responses"
     assert config["registry_url"]["sensitive"] is True and config["instructions"]["type"] == "textarea"
     assert config["default_timeout"]["description"].startswith("Default deadline of one turn")
+
+
+@pytest.mark.parametrize("days", ["inf", True, "1e3", "1_0", "0", -3, "a month"])
+def test_retention_days_that_are_no_number_of_days_are_refused(keep_env, tmp_path, days):
+    from keep.exceptions.provider_exception import ProviderException
+
+    with pytest.raises(ProviderException) as info:
+        _provider(
+            keep_env,
+            api_key="sk-conf-0123456789abcdef",
+            model="m",
+            registry_url=f"sqlite:///{tmp_path / 'threads.db'}",
+            retention_days=days,
+        )
+    assert "invalid authentication.retention_days: must be a finite number > 0" in str(info.value)
+
+
+@pytest.mark.parametrize("days, idle_days", [("30", 30), (7, 7), (" 0.5 ", 0.5)])
+def test_retention_days_as_a_number_or_its_text(keep_env, tmp_path, days, idle_days):
+    provider = _provider(
+        keep_env,
+        api_key="sk-conf-0123456789abcdef",
+        model="m",
+        registry_url=f"sqlite:///{tmp_path / 'threads.db'}",
+        retention_days=days,
+    )
+    assert provider._retention.idle.total_seconds() == idle_days * 86400
