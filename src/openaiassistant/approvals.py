@@ -28,6 +28,8 @@ from openaiassistant.tools.base import ToolCall, ToolRecord
 if TYPE_CHECKING:  # the store is SQLAlchemy's: loaded when a turn first needs one
     from openaiassistant.registry.approvals import ApprovalStore
 
+__all__ = ["continue_after_approval", "record_pending", "store_for"]
+
 _MEMORY: ApprovalStore | None = None
 _MEMORY_LOCK = threading.Lock()
 _STORES: dict[int, ApprovalStore] = {}

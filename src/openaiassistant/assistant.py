@@ -51,6 +51,8 @@ from openaiassistant.turn_files import TurnFiles
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, TurnOptions, with_defaults
 from openaiassistant.values import clean_text, parse_seconds
 
+__all__ = ["Assistant", "conversation_log"]
+
 logger = logging.getLogger(__name__)
 
 # Metadata keys the thread registry files a conversation under (see registry/).

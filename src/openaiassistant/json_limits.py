@@ -15,6 +15,8 @@ from typing import Any
 
 from openaiassistant.values import clean_text
 
+__all__ = ["JSONLimitError", "JSONTooDeep", "loads", "raw_decode"]
+
 MAX_DEPTH = 100  # no answer or argument anyone reads nests deeper
 
 

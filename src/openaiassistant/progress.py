@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 
 from openaiassistant.redaction import redact
 
+__all__ = ["NOTABLE_SECONDS", "note", "reporting"]
+
 ProgressSink = Callable[[str], None]
 log = logging.getLogger("openaiassistant.progress")
 _SINK: contextvars.ContextVar[ProgressSink | None] = contextvars.ContextVar("openaiassistant_progress", default=None)

@@ -13,6 +13,8 @@ from typing import Any
 
 from openaiassistant.tools.base import ToolRecord
 
+__all__ = ["TurnResult", "Usage"]
+
 
 @dataclass(kw_only=True)
 class Usage:

@@ -164,10 +164,10 @@ def test_a_lock_is_shared_while_in_use_and_dropped_after() -> None:
     import threading
 
     from openaiassistant.deadline import Deadline
-    from openaiassistant.engine.locks import ConversationLocks
+    from openaiassistant.engine.locks import InProcessLocks
     from openaiassistant.errors import ActiveRunError
 
-    locks = ConversationLocks()
+    locks = InProcessLocks()
     entered, release = threading.Event(), threading.Event()
 
     def holder() -> None:

@@ -23,6 +23,18 @@ from openaiassistant.result import Usage
 from openaiassistant.settings import AssistantSpec
 from openaiassistant.tools.base import ToolCall, ToolDefinition
 
+__all__ = [
+    "delta_texts",
+    "function_tool",
+    "get",
+    "history_entry",
+    "plain",
+    "run_body",
+    "run_outcome",
+    "run_output",
+    "run_usage",
+]
+
 # a run that failed with one of these may succeed as a new run
 RETRYABLE_CODES = frozenset({"rate_limit_exceeded"})
 

@@ -44,6 +44,8 @@ from openaiassistant import progress
 from openaiassistant.errors import APIError, ConfigError
 from openaiassistant.values import parse_bool
 
+__all__ = ["BOOK", "parse", "refused"]
+
 log = logging.getLogger("openaiassistant.backends")
 
 # Responses modes, then chat-completions modes (backend: chat, see backends/chat.py)

@@ -47,6 +47,7 @@ __all__ = [
     "close_unanswered",
     "estimate_tokens",
     "is_chat_thread",
+    "registry_errors",
 ]
 
 CHAT_PREFIX = "oachat_"

@@ -20,6 +20,7 @@ from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition
 
 __all__ = [
+    "CONTENT_FILTERED",
     "ChunkReader",
     "Completion",
     "chat_controls",

@@ -26,6 +26,8 @@ from openaiassistant.errors import NotFoundError
 if TYPE_CHECKING:
     from openaiassistant.registry.conversation_log import ConversationLog, LogItem
 
+__all__ = ["LocalConversation", "history", "is_local"]
+
 ID_PREFIX = "oaconv_"
 
 

@@ -16,6 +16,16 @@ from openaiassistant.params import RunParams
 from openaiassistant.result import Usage
 from openaiassistant.tools.base import ToolCall, ToolDefinition
 
+__all__ = [
+    "responses_controls",
+    "responses_message",
+    "responses_outcome",
+    "responses_output",
+    "responses_tool",
+    "responses_usage",
+    "unwrap_event",
+]
+
 # a response that failed with one of these may succeed as a new response
 RETRYABLE_CODES = frozenset({"rate_limit_exceeded"})
 

@@ -24,6 +24,8 @@ import socket
 import ssl
 from typing import Any
 
+__all__ = ["connection_cause", "server_words"]
+
 _LIMIT = 300
 _TAG = re.compile(r"<[^>]+>")
 _SCRIPT = re.compile(r"(?is)<(script|style)\b.*?</\1>")

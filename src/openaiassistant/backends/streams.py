@@ -18,7 +18,7 @@ from openaiassistant.backends.transport import from_sdk_error, is_timeout, is_tr
 from openaiassistant.deadline import Deadline, backoff
 from openaiassistant.errors import ServerUnavailableError, TurnTimeoutError
 
-__all__ = ["drain", "pending_step", "start_streamed", "stream_failure", "until_deadline"]
+__all__ = ["deadline_hit", "drain", "pending_step", "start_streamed", "stream_failure", "until_deadline"]
 
 
 def pending_step(ref: RunRef) -> Step:

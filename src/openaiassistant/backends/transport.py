@@ -39,6 +39,22 @@ from openaiassistant.errors import (
 from openaiassistant.observability.requests import traced_request
 from openaiassistant.settings import ConnectionSettings
 
+__all__ = [
+    "Caller",
+    "RAW",
+    "best_effort",
+    "call",
+    "from_sdk_error",
+    "get_client",
+    "is_timeout",
+    "is_transport_error",
+    "map_status_error",
+    "poll_hint",
+    "server_url",
+    "wait_before_resend",
+    "with_hint",
+]
+
 log = logging.getLogger("openaiassistant.backends")
 T = TypeVar("T")
 RAW = {"X-Stainless-Raw-Response": "true"}  # the SDK's own switch for raw responses (headers)

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["WindowTurn", "window_input"]
+
 _BATCH = 20
 _KEPT_KEYS = {
     "message": ("type", "role", "content"),

@@ -16,6 +16,8 @@ from typing import Any
 
 from openaiassistant.cli.connection_flags import add_coordination_flags, add_server_flags, coordination_settings
 
+__all__ = ["register"]
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 _NO_KEY = "no-key"  # sent as the key to a chat server when none is given
 

@@ -14,6 +14,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+__all__ = [
+    "CONNECTION",
+    "EXIT_ERROR",
+    "add_registry_flags",
+    "check_registry_url",
+    "connection",
+    "guarded",
+    "option",
+    "shared_parent",
+]
+
 EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 # name -> (flags, environment variable, help)

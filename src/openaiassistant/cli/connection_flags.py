@@ -16,6 +16,14 @@ from typing import Any
 
 from openaiassistant.cli.common import CONNECTION
 
+__all__ = [
+    "add_connection_flags",
+    "add_coordination_flags",
+    "add_server_flags",
+    "connection_settings",
+    "coordination_settings",
+]
+
 
 def add_coordination_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("coordination across workers (see docs/coordination.md)")

@@ -16,6 +16,8 @@ import sys
 import warnings
 from pathlib import Path
 
+__all__ = ["quiet_keep", "register"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from openaiassistant.demo.triage import ALERTS

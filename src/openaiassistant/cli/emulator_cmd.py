@@ -6,6 +6,8 @@ import argparse
 import sys
 import threading
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(

@@ -12,6 +12,8 @@ import argparse
 import os
 import sys
 
+__all__ = ["register"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+__all__ = ["register"]
+
 EXIT_FAILED, EXIT_CONFIG = 1, 2
 START = "start"  # --emulator without a URL: start one here
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from openaiassistant.cli.common import EXIT_ERROR, connection, guarded, shared_parent
 
+__all__ = ["register"]
+
 FILE_EXPIRY = (3600, 30 * 86400)
 
 

@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+__all__ = ["build_parser", "main", "run"]
+
 # (module, required) — a sub-command module that is missing an optional dependency still lets
 # the others work; its import error is reported only when it is used.
 _SUBCOMMANDS = (

@@ -16,6 +16,8 @@ from typing import Any
 from openaiassistant.cli.common import add_registry_flags
 from openaiassistant.cli.connection_flags import add_connection_flags, connection_settings
 
+__all__ = ["orphans_of", "print_orphans", "register", "run"]
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     recover = sub.add_parser(

@@ -20,6 +20,8 @@ from typing import Any
 from openaiassistant.cli import recover_cmd
 from openaiassistant.cli.common import EXIT_ERROR, check_registry_url, connection, guarded, option, shared_parent
 
+__all__ = ["parse_age", "register"]
+
 WIDTH = 80
 _NO_KEY = "no-key"  # a chat conversation is ours: showing or deleting it asks no server
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-__all__ = ["FILE_TYPES", "Citation", "join_parts"]
+__all__ = ["Citation", "FILE_TYPES", "field_of", "join_parts"]
 
 # annotation types that point at a file (and can be given a file name)
 FILE_TYPES = ("file_citation", "file_path", "container_file_citation")

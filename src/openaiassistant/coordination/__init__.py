@@ -33,6 +33,7 @@ from openaiassistant.coordination.local import LocalStore
 from openaiassistant.coordination.locks import SharedConversationLocks
 from openaiassistant.coordination.slots import turn_slot
 from openaiassistant.coordination.window import Limits
+from openaiassistant.locking import ConversationLocks
 from openaiassistant.settings import ConnectionSettings
 
 __all__ = ["RateGate", "conversation_locks", "gate_for", "pool_name", "store_for", "turn_slot_for"]
@@ -101,7 +102,7 @@ def gate_for(settings: ConnectionSettings, *, clock: Callable[[], float] = time.
         return gate
 
 
-def conversation_locks(settings: ConnectionSettings, *, local: Any) -> Any:
+def conversation_locks(settings: ConnectionSettings, *, local: ConversationLocks) -> ConversationLocks:
     """The conversation locks for these settings: ``local`` (the engine's in-process locks) when
     there is no coordination store, else locks shared through it (taken after ``local``)."""
     if settings.coordination_url is None:

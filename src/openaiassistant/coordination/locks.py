@@ -1,4 +1,4 @@
-"""Conversation locks across processes, with the interface of ``engine/locks.py``.
+"""Conversation locks across processes, a ``locking.ConversationLocks`` as ``engine/locks.py`` is.
 
     locks = SharedConversationLocks(store=store, local=LOCKS)
     with locks.hold(server=..., thread_id=..., deadline=deadline, fail_if_busy=False):
@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from contextlib import contextmanager
 
 from openaiassistant.coordination.base import Held, Store
-from openaiassistant.coordination.gate import Waiter
 from openaiassistant.coordination.worker import holder_id, is_dead
+from openaiassistant.deadline import Deadline
 from openaiassistant.errors import ActiveRunError, TurnTimeoutError
+from openaiassistant.locking import ConversationLocks
 
 __all__ = ["SharedConversationLocks", "conversation_key"]
 
 FIRST_WAIT, MAX_WAIT = 0.05, 1.0
-
-
-class _Locks(Protocol):
-    def hold(
-        self, *, server: str, thread_id: str, deadline: Any, fail_if_busy: bool
-    ) -> AbstractContextManager[None]: ...
 
 
 def conversation_key(server: str, thread_id: str) -> str:
@@ -39,12 +33,12 @@ def conversation_key(server: str, thread_id: str) -> str:
 
 
 class SharedConversationLocks:
-    def __init__(self, *, store: Store, local: _Locks) -> None:
+    def __init__(self, *, store: Store, local: ConversationLocks) -> None:
         self.store = store
         self.local = local
 
     @contextmanager
-    def hold(self, *, server: str, thread_id: str, deadline: Waiter, fail_if_busy: bool) -> Iterator[None]:
+    def hold(self, *, server: str, thread_id: str, deadline: Deadline, fail_if_busy: bool) -> Iterator[None]:
         with self.local.hold(server=server, thread_id=thread_id, deadline=deadline, fail_if_busy=fail_if_busy):
             held = self._acquire(conversation_key(server, thread_id), thread_id, deadline, fail_if_busy)
             try:
@@ -52,7 +46,7 @@ class SharedConversationLocks:
             finally:
                 held.release()
 
-    def _acquire(self, key: str, thread_id: str, deadline: Waiter, fail_if_busy: bool) -> Held:
+    def _acquire(self, key: str, thread_id: str, deadline: Deadline, fail_if_busy: bool) -> Held:
         holder, wait = holder_id(), FIRST_WAIT
         while True:
             held = self.store.try_lock(key, holder)

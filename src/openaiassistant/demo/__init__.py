@@ -3,3 +3,5 @@
 :mod:`.triage` tells the story; :mod:`.sample_services` is the small monitoring API its tools
 query. The in-process Keep runner they use is :mod:`openaiassistant.harness`.
 """
+
+__all__: list[str] = []  # its modules are imported by their own names

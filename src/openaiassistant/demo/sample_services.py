@@ -13,6 +13,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+__all__ = ["SampleServices"]
+
 HOSTS = {
     "db-1": {"host": "db-1", "disk_used_percent": 97, "cpu_percent": 41, "role": "postgres primary"},
     "web-3": {"host": "web-3", "disk_used_percent": 52, "cpu_percent": 88, "role": "nginx"},

@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+__all__ = ["ALERTS", "TriageDemo"]
+
 ASSISTANT = "triage-assistant"
 ALERTS = {
     "db-1": {

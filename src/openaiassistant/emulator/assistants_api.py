@@ -32,6 +32,8 @@ from openaiassistant.emulator.state import RunRecord, State, ThreadRecord
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ACTIVE", "ROUTES", "active_run", "assistant_of", "new_message", "new_thread", "settle", "thread_of"]
+
 ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
 
 

@@ -21,6 +21,8 @@ import json
 import re
 from typing import Any
 
+__all__ = ["AzureLayout"]
+
 _DEPLOYMENT = re.compile(r"^/openai/deployments/[^/]+(/.*)$")
 
 

@@ -41,6 +41,8 @@ from openaiassistant.emulator.state import PendingCall
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES"]
+
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 
 

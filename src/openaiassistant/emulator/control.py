@@ -17,6 +17,8 @@ from openaiassistant.emulator.script import ScriptError
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES"]
+
 
 def _emu(request: Request) -> Emulator:
     return request.app.state.emulator

@@ -23,6 +23,8 @@ from openaiassistant.emulator.http import (
 from openaiassistant.emulator.responses_api import locked_error
 from openaiassistant.emulator.state import ConversationRecord
 
+__all__ = ["ROUTES"]
+
 _MAX_CREATE_ITEMS = 20
 
 

@@ -28,6 +28,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["AMBIGUOUS_KINDS", "Fault", "FaultBook", "FaultError", "HTTP_KINDS", "MODEL_KINDS", "STREAM_KINDS"]
+
 HTTP_KINDS = {"http_error", "insufficient_quota", "drop_connection"}
 STREAM_KINDS = {"stream_cut", "stream_error"}
 MODEL_KINDS = {"run_failed", "run_expired", "run_incomplete", "stuck"}

@@ -25,6 +25,8 @@ from openaiassistant.emulator.state import FileRecord
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES", "parse_multipart", "sweep_expired"]
+
 _PURPOSES = {
     "assistants",
     "assistants_output",

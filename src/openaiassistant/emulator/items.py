@@ -8,6 +8,18 @@ from openaiassistant.emulator.http import ApiProblem, new_id
 from openaiassistant.emulator.script import count_tokens
 from openaiassistant.emulator.state import State
 
+__all__ = [
+    "check_tool_pairs",
+    "context_tokens",
+    "item_text",
+    "latest_user_files",
+    "latest_user_text",
+    "normalize_input",
+    "prompt_units",
+    "require_file",
+    "unanswered_round_outputs",
+]
+
 _TEXT_PARTS = {"input_text", "output_text", "text"}
 
 

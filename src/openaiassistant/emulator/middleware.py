@@ -25,6 +25,8 @@ from openaiassistant.emulator.faults import AMBIGUOUS_KINDS, HTTP_KINDS, Fault
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ConnectionDrop", "EmulatorMiddleware"]
+
 
 class ConnectionDrop(Exception):
     """Raised mid-response to close the connection (the ``drop_connection`` fault)."""

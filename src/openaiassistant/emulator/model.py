@@ -22,6 +22,8 @@ from openaiassistant.emulator import hosted_script
 from openaiassistant.emulator.schema_gen import instance_for
 from openaiassistant.emulator.script import MISSING, Latency, Script, Step
 
+__all__ = ["Context", "Plan", "decide", "forced_tool", "place", "template"]
+
 _TEMPLATE = re.compile(r"\{\{\s*([\w.\-]+)\s*\}\}")
 CITE = "\x00"  # what ``{{ cite }}`` renders to until the lifecycle puts a citation there
 

@@ -20,6 +20,8 @@ from openaiassistant.emulator.problems import ApiProblem
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES", "check_model"]
+
 
 def check_model(emulator: Emulator, model: Any, *, param: str = "model") -> None:
     """Refuse a model id the script's strict catalogue does not have."""

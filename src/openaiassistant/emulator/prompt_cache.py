@@ -15,6 +15,8 @@ import threading
 
 from openaiassistant.emulator.script import count_tokens
 
+__all__ = ["PromptCache"]
+
 Unit = tuple[str, str]  # (what the unit is: "instructions" / item type and role, its text)
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+__all__ = ["emulator", "emulator_url", "pytest_configure"]
+
 _MISSING = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
 BAD_REQUESTS_MARK = "emulator_bad_requests"
 

@@ -22,6 +22,15 @@ from openaiassistant.emulator.catalogue import is_reasoning_model
 from openaiassistant.emulator.problems import ApiProblem
 from openaiassistant.emulator.strict_schema import strict_schema_problem
 
+__all__ = [
+    "check_json_mention",
+    "check_reasoning",
+    "check_strict_format",
+    "check_tool_choice",
+    "check_tools",
+    "check_unknown_params",
+]
+
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 # The older Assistants surface words unknown parameters differently from Responses & co.
 _ASSISTANTS_PATHS = re.compile(r"^/v1/(assistants|threads)(/|$)")

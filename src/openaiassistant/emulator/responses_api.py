@@ -43,6 +43,8 @@ from openaiassistant.emulator.vector_stores_api import indexed_files
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES", "locked_error"]
+
 _TERMINAL = {"completed", "failed", "cancelled", "incomplete"}
 
 

@@ -53,6 +53,8 @@ from openaiassistant.emulator.vector_stores_api import indexed_files
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES"]
+
 
 def _headers(emulator: Emulator) -> dict[str, str]:
     return emulator.poll_headers("assistants")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["instance_for"]
+
 
 def instance_for(schema: dict[str, Any], *, hint: str = "") -> Any:
     """Return a value valid for ``schema``; ``hint`` fills free-text strings."""

@@ -18,6 +18,19 @@ import yaml
 
 from openaiassistant.emulator import hosted_script
 
+__all__ = [
+    "Latency",
+    "MISSING",
+    "Script",
+    "ScriptError",
+    "Step",
+    "chunks_of",
+    "count_tokens",
+    "cut_tokens",
+    "load_script",
+    "tokens_of",
+]
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _WORD = re.compile(r"\S+")
 MISSING = object()  # a step without ``json``

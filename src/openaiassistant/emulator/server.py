@@ -22,6 +22,8 @@ from openaiassistant.emulator.app import build_app
 from openaiassistant.emulator.clock import Clock
 from openaiassistant.emulator.context import Emulator
 
+__all__ = ["EmulatorServer", "EmulatorStartError"]
+
 DEFAULT_API_KEY = "sk-emulator-local-key"
 
 

@@ -9,6 +9,18 @@ from openaiassistant.emulator.prompt_cache import PromptCache
 from openaiassistant.emulator.script import Step
 from openaiassistant.emulator.timeline import Timeline
 
+__all__ = [
+    "ContainerRecord",
+    "ConversationRecord",
+    "FileRecord",
+    "PendingCall",
+    "ResponseRecord",
+    "RunRecord",
+    "State",
+    "ThreadRecord",
+    "VectorStoreRecord",
+]
+
 
 @dataclass(kw_only=True)
 class PendingCall:

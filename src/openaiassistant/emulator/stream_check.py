@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["StreamChecker"]
+
 RESPONSES_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
 ASSISTANTS_TERMINAL = frozenset({"done"})
 

@@ -29,6 +29,8 @@ import jsonschema
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+__all__ = ["ALLOWANCES", "BUNDLED_SPEC", "SpecValidator", "default_spec_path", "load_validator"]
+
 _BASE = "urn:openai-openapi"
 
 

@@ -32,6 +32,8 @@ from openaiassistant.emulator.state import VectorStoreRecord
 if TYPE_CHECKING:
     from openaiassistant.emulator.context import Emulator
 
+__all__ = ["ROUTES", "indexed_files"]
+
 # the extensions file_search indexes (OpenAI's supported-files list)
 SEARCHABLE = frozenset(
     ".c .cpp .cs .css .doc .docx .go .html .java .js .json .md .pdf .php .pptx .py .rb .sh .tex .ts .txt".split()  # noqa: SIM905

@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from openaiassistant.deadline import Deadline
 from openaiassistant.errors import ActiveRunError, TurnTimeoutError
 
+__all__ = ["LOCKS", "InProcessLocks"]
 
-class ConversationLocks:
-    """One lock per (server, conversation) while any turn holds or waits for it.
+
+class InProcessLocks:
+    """One lock per (server, conversation) while any turn holds or waits for it (a
+    ``locking.ConversationLocks``).
 
     An entry lives only while it is in use (a count of holders and waiters), so a process that
     runs turns on a million conversations does not keep a million locks.
@@ -75,4 +78,4 @@ class ConversationLocks:
             )
 
 
-LOCKS = ConversationLocks()
+LOCKS = InProcessLocks()

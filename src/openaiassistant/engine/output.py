@@ -26,6 +26,8 @@ from openaiassistant import json_limits
 from openaiassistant.errors import OutputValidationError
 from openaiassistant.params import ResponseFormat
 
+__all__ = ["parse_answer"]
+
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)```", re.DOTALL)
 _NOT_FOUND = object()
 _MAX_CANDIDATES = 1000  # starts of an object/array tried inside prose (bounds the work on odd text)

@@ -31,7 +31,18 @@ from collections import deque
 
 from openaiassistant.deadline import Clock
 
-__all__ = ["PhasePolls", "PollBackoff", "RunTimes", "shared_run_times"]
+__all__ = [
+    "MIN_SAMPLES",
+    "POINTS",
+    "POLL_FIRST",
+    "POLL_MAX",
+    "POLL_MIN_CEILING",
+    "POLL_SHARE",
+    "PhasePolls",
+    "PollBackoff",
+    "RunTimes",
+    "shared_run_times",
+]
 
 # the generic back-off (see the module docstring)
 POLL_FIRST = 0.1

@@ -18,6 +18,8 @@ from openaiassistant.errors import TurnLimitError
 from openaiassistant.params import RunParams
 from openaiassistant.tools.base import ToolCall, ToolOutput, ToolRecord, Toolset
 
+__all__ = ["OnToolCall", "ToolLoop"]
+
 OnToolCall = Callable[[ToolRecord], None]
 
 

@@ -63,6 +63,7 @@ from openaiassistant.errors import (
     RunFailedError,
     TurnTimeoutError,
 )
+from openaiassistant.locking import ConversationLocks
 from openaiassistant.observability.cost import BudgetStop, TurnCost, check_budget
 from openaiassistant.observability.prices import PriceTable, builtin_table
 from openaiassistant.observability.rounds import RoundSpans, TraceTarget
@@ -92,7 +93,7 @@ class TurnSetup:
     trace: TraceTarget | None = None  # what the turn's spans say about the server
     # the conversation locks (None: this process's LOCKS; coordination/locks.py shares them
     # across processes with the same interface)
-    locks: Any = None
+    locks: ConversationLocks | None = None
 
 
 class Turn:

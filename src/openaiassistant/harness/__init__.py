@@ -5,3 +5,5 @@ providers file a run uses (pointed at the emulator for an offline run); :mod:`.r
 run in the terminal. Used by ``openaiassistant keep run``, ``openaiassistant demo`` and the tests.
 Nothing here imports Keep at module level: Keep reads its environment when first imported.
 """
+
+__all__: list[str] = []  # its modules are imported by their own names

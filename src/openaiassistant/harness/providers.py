@@ -21,6 +21,8 @@ import yaml
 from openaiassistant.errors import ConfigError
 from openaiassistant.keep.dropped_floats import PROVIDER_TYPE
 
+__all__ = ["default_providers_file", "load_providers", "our_providers", "providers_for_run"]
+
 EMULATOR_KEY = "sk-emulator-local-key"
 DEFAULT_MODEL = "gpt-4o-mini"
 _CONFIG = re.compile(r"^\s*\{\{\s*providers\.([\w.-]+)\s*\}\}\s*$")

@@ -18,6 +18,8 @@ from rich.text import Text
 
 from openaiassistant.harness.runner import WorkflowRun
 
+__all__ = ["LiveLog", "render_run", "run_as_json"]
+
 
 class LiveLog(logging.Handler):
     """Shows the workflow log of this package's providers as it happens: each tool call with its

@@ -31,6 +31,17 @@ from typing import Any
 
 from openaiassistant.keep.dropped_floats import dropped_floats
 
+__all__ = [
+    "TENANT",
+    "WorkflowRun",
+    "alert_with_enrichments",
+    "install_provider",
+    "make_alert",
+    "prepare_environment",
+    "run_workflow",
+    "work_directory",
+]
+
 TENANT = "keep"  # Keep's single-tenant id
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pydantic
 
+__all__ = ["auth_config_class"]
+
 
 def keep_metadata(name: str, prop: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
     """One field's metadata the way Keep's providers declare it."""

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["PROVIDER_TYPE", "dropped_floats"]
+
 PROVIDER_TYPE = "openaiassistant"
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from openaiassistant.errors import ConfigError
 from openaiassistant.tools.http import HttpToolSpec
 
+__all__ = ["ENV_PREFIX", "allowed_environment", "http_tool_spec"]
+
 ENV_PREFIX = "OPENAIASSISTANT_TOOL_"
 _ENV_REF = re.compile(r"\$\{env:([^}]*)\}")
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from openaiassistant import __version__
 from openaiassistant.errors import ConfigError
 
+__all__ = ["MANIFEST_NAME", "SHIM_DIR_NAME", "install", "status", "uninstall"]
+
 SHIM_DIR_NAME = "openaiassistant_provider"
 MANIFEST_NAME = ".openaiassistant-shim.json"
 # installed file name -> template name inside openaiassistant/keep/shim/

@@ -27,6 +27,8 @@ from openaiassistant.keep.http_functions import ENV_PREFIX, allowed_environment
 from openaiassistant.tools.loader import add_mcp_server
 from openaiassistant.tools.toolbox import Toolbox
 
+__all__ = ["add_step_mcp_server"]
+
 COMMANDS_VARIABLE = "OPENAIASSISTANT_MCP_COMMANDS"
 _ENV_REF = re.compile(r"\$\{env:([^}]*)\}")
 

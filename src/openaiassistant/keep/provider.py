@@ -35,6 +35,8 @@ from openaiassistant.schemas.provider_config import PROVIDER_CONFIG, PROVIDER_CO
 from openaiassistant.settings import AssistantSpec, ConnectionSettings, is_azure_url
 from openaiassistant.values import parse_count, positive_seconds
 
+__all__ = ["OpenaiassistantProvider", "OpenaiassistantProviderAuthConfig"]
+
 # One thread registry (and its connection pool) per URL per process, shared by every step.
 _REGISTRIES: dict[str, Any] = {}
 _REGISTRIES_LOCK = threading.Lock()

@@ -39,6 +39,8 @@ from openaiassistant.tools.schema import type_schema
 from openaiassistant.tools.tool import ToolCallError, check_tool_name
 from openaiassistant.values import positive_seconds
 
+__all__ = ["call_method", "method_tools", "provider_class"]
+
 # (provider_id, provider_type, func_name, arguments) -> the method's return value
 MethodCaller = Callable[[str, str, str, dict[str, Any]], Any]
 METHOD_KEYS = {"provider", "provider_type", "methods", "approval", "prefix", "timeout"}

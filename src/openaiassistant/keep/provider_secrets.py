@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from openaiassistant.redaction import register_secret
 
+__all__ = ["keep_sensitive_fields", "register_config_secrets", "register_url_credentials"]
+
 _CREDENTIAL_NAME = re.compile(r"(?i)(key|token|secret|password|passwd|credential|webhook)")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
 

@@ -21,6 +21,8 @@ from openaiassistant.params import PARAM_ALIASES, PARAM_NAMES
 from openaiassistant.turn_options import ACTIVE_RUN_POLICIES, NAMES, TurnOptions
 from openaiassistant.values import parse_bool, parse_mapping, positive_seconds
 
+__all__ = ["TURN_KEYS", "build_step_request", "id_list", "result_for_keep"]
+
 
 @dataclass(kw_only=True)
 class StepRequest:

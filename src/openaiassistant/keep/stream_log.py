@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
+__all__ = ["StreamLogger"]
+
 _WORKFLOW_THREAD_ATTRS = (
     "workflow_id",
     "workflow_execution_id",

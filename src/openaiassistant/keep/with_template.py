@@ -42,6 +42,8 @@ from urllib.parse import quote, urlsplit
 from openaiassistant.errors import ConfigError
 from openaiassistant.tools.tool import ToolCallError
 
+__all__ = ["WithTemplate"]
+
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(sql|promql|logql|int|number))?\}")
 QUERY_KEYS = frozenset({"query", "sql", "promql", "logql", "expr", "statement", "q", "search", "filter"})
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")

@@ -18,7 +18,7 @@ from typing import Any
 
 from openaiassistant.errors import ConfigError
 
-__all__ = ["LocalFile", "SyncPlan", "local_files", "plan_sync"]
+__all__ = ["HASH_ATTR", "LocalFile", "PATH_ATTR", "SyncPlan", "attributes", "digest", "local_files", "plan_sync"]
 
 PATH_ATTR, HASH_ATTR = "path", "sha256"
 MAX_KEY = 512  # the API's limit for an attribute's value

@@ -10,3 +10,5 @@ cost of a turn in US dollars, and per-turn budgets.
 
 Only ``opentelemetry-api`` is required: without an SDK every span is a no-op.
 """
+
+__all__: list[str] = []  # its modules are imported by their own names

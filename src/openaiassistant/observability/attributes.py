@@ -8,6 +8,50 @@ development status). Names as of that repository on 2026-12-01.
 
 from __future__ import annotations
 
+__all__ = [
+    "AGENT_ID",
+    "AGENT_NAME",
+    "ALERT_FINGERPRINT",
+    "BACKEND",
+    "BUDGET_LIMIT",
+    "CONVERSATION_ID",
+    "COST_USD",
+    "ERROR_TYPE",
+    "HTTP_RESEND_COUNT",
+    "HTTP_STATUS",
+    "KEEP_TENANT",
+    "KEEP_WORKFLOW",
+    "OPERATION",
+    "OPERATION_DETAIL",
+    "OUTPUT_TYPE",
+    "PROVIDER",
+    "REQUEST_MAX_TOKENS",
+    "REQUEST_MODEL",
+    "REQUEST_TEMPERATURE",
+    "REQUEST_TOP_P",
+    "RESPONSE_FINISH_REASONS",
+    "RESPONSE_ID",
+    "RESPONSE_MODEL",
+    "RETRY_EVENT",
+    "RUN_ID",
+    "SERVER_ADDRESS",
+    "SERVER_PORT",
+    "STATUS",
+    "TOOL_CALL_ARGUMENTS",
+    "TOOL_CALL_ID",
+    "TOOL_CALL_RESULT",
+    "TOOL_DESCRIPTION",
+    "TOOL_NAME",
+    "TOOL_OUTCOME",
+    "TOOL_TYPE",
+    "USAGE_CACHE_CREATION",
+    "USAGE_CACHE_READ",
+    "USAGE_INPUT",
+    "USAGE_OUTPUT",
+    "USAGE_REASONING",
+    "WORKFLOW_NAME",
+]
+
 # -- GenAI semantic conventions -----------------------------------------------------------------
 OPERATION = "gen_ai.operation.name"  # invoke_agent | chat | execute_tool
 PROVIDER = "gen_ai.provider.name"  # openai | azure.ai.openai

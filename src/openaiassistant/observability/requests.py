@@ -19,6 +19,8 @@ from openaiassistant.observability.tracing import server_attributes, span
 if TYPE_CHECKING:  # opentelemetry loads with the first span (see tracing)
     from opentelemetry.trace import Span
 
+__all__ = ["traced_request"]
+
 T = TypeVar("T")
 Call = TypeVar("Call", bound=Callable[..., Any])
 

@@ -36,12 +36,15 @@ if TYPE_CHECKING:  # opentelemetry loads with the first span: `import openaiassi
 
 __all__ = [
     "CONTENT_ENV",
+    "TRACER_NAME",
     "capture_content",
+    "clean",
     "error_status",
     "fail",
     "inject_context",
     "provider_name",
     "server_attributes",
+    "set_attributes",
     "span",
     "tool_outcome",
     "tool_span",

@@ -26,6 +26,8 @@ from sqlalchemy.pool import StaticPool
 from openaiassistant.errors import ConfigError
 from openaiassistant.registry.models import Base
 
+__all__ = ["ApprovalStore", "PendingCall"]
+
 
 class ApprovalRow(Base):
     __tablename__ = "openaiassistant_approvals"

@@ -60,6 +60,8 @@ from openaiassistant.errors import ConfigError
 from openaiassistant.registry import sqlite_tuning
 from openaiassistant.registry.models import Base, aware
 
+__all__ = ["ConversationLog", "ConversationRow", "LogItem", "LogItemRow"]
+
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
 ID_PREFIX = "oaconv_"
 KINDS = ("message", "function_call", "function_call_output")

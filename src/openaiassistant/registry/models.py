@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+__all__ = ["Base", "ThreadRow", "aware"]
+
 
 class Base(DeclarativeBase):
     pass

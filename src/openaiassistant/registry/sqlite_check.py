@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["sqlite_file_problem"]
+
 _HEADER = b"SQLite format 3\x00"
 
 

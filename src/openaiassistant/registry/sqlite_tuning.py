@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+__all__ = ["tune", "write_transaction"]
+
 BUSY_TIMEOUT_MS = 30_000
 _TUNED = "_openaiassistant_sqlite_tuned"
 

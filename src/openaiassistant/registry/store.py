@@ -14,6 +14,8 @@ from sqlalchemy.orm import sessionmaker
 from openaiassistant.errors import ConfigError, redact
 from openaiassistant.registry.models import Base, ThreadRow, aware
 
+__all__ = ["ThreadInfo", "ThreadRegistry"]
+
 DEFAULT_URL = "sqlite:///openaiassistant-threads.db"
 
 

@@ -19,6 +19,8 @@ from ..errors import ConfigError
 from ..values import parse_bool
 from .base import ToolCall, ToolDefinition, ToolOutput
 
+__all__ = ["ApprovalGate", "ApprovalRequired", "Decision", "parse_decisions"]
+
 
 class ApprovalRequired(Exception):
     """Control flow, not a failure (so no :class:`~openaiassistant.errors.AssistantError`):

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+__all__ = ["ToolCall", "ToolDefinition", "ToolOutput", "ToolRecord", "Toolset"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class ToolCall:

@@ -29,6 +29,8 @@ import inspect
 import re
 from dataclasses import dataclass, field
 
+__all__ = ["parse_docstring"]
+
 _GOOGLE_ARGS = re.compile(r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments):\s*$")
 _GOOGLE_OTHER = re.compile(
     r"^(Returns?|Raises|Yields?|Examples?|Notes?|Attributes|See Also|Warnings?|References|Todo):\s*$"

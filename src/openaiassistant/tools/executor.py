@@ -48,6 +48,8 @@ from .outputs import cap_output, error_json, redacted_json
 from .threads import AbandonedCallLimit
 from .tool import Executable, ToolCallError
 
+__all__ = ["RoundLimits", "run_round"]
+
 logger = logging.getLogger("openaiassistant.tools")
 
 _MAX_ERROR_DETAIL = 500

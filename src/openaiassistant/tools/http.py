@@ -69,6 +69,8 @@ from .strict import strict_problem
 from .templates import Template, body_arguments, parse_template, render_body, scalar_text, walk_body
 from .tool import Tool, ToolCallError
 
+__all__ = ["HttpToolSpec", "compile_http_tool", "parameters_schema"]
+
 logger = logging.getLogger("openaiassistant.tools.http")
 
 # Header names whose values are credentials (matched on the lower-cased name).

@@ -24,6 +24,8 @@ from .hosted import HostedTool, is_hosted_entry, parse_entry
 from .http import HttpToolSpec
 from .toolbox import Toolbox
 
+__all__ = ["add_mcp_server", "load_hosted_tools", "load_tools_file"]
+
 
 def load_tools_file(
     path: str | Path,

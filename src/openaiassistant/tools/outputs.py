@@ -25,6 +25,8 @@ from typing import Any
 from ..redaction import redact_data
 from ..values import clean_text
 
+__all__ = ["MIN_OUTPUT_CHARS", "cap_output", "error_json", "redacted_json"]
+
 MIN_OUTPUT_CHARS = 200
 
 

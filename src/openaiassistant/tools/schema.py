@@ -31,6 +31,8 @@ from typing import Any
 from ..errors import ConfigError
 from .docstrings import parse_docstring
 
+__all__ = ["FunctionSchema", "build_arguments", "function_schema", "type_schema"]
+
 _PRIMITIVES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
 _NULL = {"type": "null"}
 

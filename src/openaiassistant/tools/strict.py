@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+__all__ = ["strict_problem"]
+
 
 def strict_problem(schema: Any, path: str = "(root)") -> str | None:
     """The first strict-mode rule ``schema`` breaks, or None when it follows them all."""

@@ -21,6 +21,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..redaction import register_secret
 
+__all__ = ["Template", "body_arguments", "parse_template", "render_body", "scalar_text", "walk_body"]
+
 _TOKEN = re.compile(r"\{\{|\}\}|\$\{(?P<kind>env|secret):(?P<ref>[^}]*)\}|\{(?P<arg>[A-Za-z_][A-Za-z0-9_]*)\}")
 _STRAY = re.compile(r"[{}]")
 

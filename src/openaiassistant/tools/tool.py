@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 from ..errors import ConfigError
 from .base import ToolDefinition
 
+__all__ = ["Executable", "Tool", "ToolCallError", "check_tool_name"]
+
 # OpenAI's rule for function names.
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

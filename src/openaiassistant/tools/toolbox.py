@@ -42,6 +42,8 @@ from .schema import FunctionSchema, build_arguments, function_schema
 from .threads import AbandonedCallLimit
 from .tool import Executable, Tool, check_tool_name
 
+__all__ = ["Toolbox"]
+
 
 class Toolbox:
     """A set of named tools plus the limits their calls run under."""

@@ -29,6 +29,8 @@ from .spec import McpServerSpec
 from .streamable_http import McpSessionExpired
 from .strict_schema import tool_schema
 
+__all__ = ["McpTool", "mcp_tools", "tool_result"]
+
 _INVALID = re.compile(r"[^A-Za-z0-9_-]")
 _LIST_TIMEOUT = 30.0
 

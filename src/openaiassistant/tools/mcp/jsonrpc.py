@@ -18,6 +18,25 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = [
+    "ErrorResponse",
+    "METHOD_NOT_FOUND",
+    "McpConnectionError",
+    "McpProtocolError",
+    "Message",
+    "Notification",
+    "PendingRequests",
+    "Request",
+    "Response",
+    "classify",
+    "decode_line",
+    "encode",
+    "error_message",
+    "notification",
+    "request",
+    "result_message",
+]
+
 # JSON-RPC error codes used here (the spec's standard ones).
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602

@@ -22,6 +22,8 @@ from .spec import McpServerSpec
 from .stdio import StdioTransport
 from .streamable_http import StreamableHttpTransport
 
+__all__ = ["McpServerError", "McpServers", "default_servers"]
+
 logger = logging.getLogger("openaiassistant.tools.mcp")
 
 

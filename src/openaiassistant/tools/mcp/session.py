@@ -43,6 +43,8 @@ from .jsonrpc import (
 )
 from .transport import Callbacks, Transport
 
+__all__ = ["McpSession", "PROTOCOL_VERSIONS"]
+
 logger = logging.getLogger("openaiassistant.tools.mcp")
 
 # The protocol revisions this client speaks, newest first (the first is what we ask for).

@@ -23,6 +23,8 @@ from ...redaction import redact
 from .jsonrpc import McpConnectionError, McpProtocolError, decode_line, encode
 from .transport import Callbacks
 
+__all__ = ["StdioTransport"]
+
 logger = logging.getLogger("openaiassistant.tools.mcp")
 
 # What a server process inherits from our environment (as the official SDKs do), plus its env.

@@ -34,6 +34,8 @@ from ...redaction import redact
 from .jsonrpc import ErrorResponse, McpConnectionError, McpProtocolError, Response, classify
 from .transport import Callbacks
 
+__all__ = ["McpSessionExpired", "StreamableHttpTransport"]
+
 logger = logging.getLogger("openaiassistant.tools.mcp")
 
 _ACCEPT = "application/json, text/event-stream"

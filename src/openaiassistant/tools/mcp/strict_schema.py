@@ -16,6 +16,8 @@ from typing import Any
 
 from ..strict import strict_problem
 
+__all__ = ["tool_schema"]
+
 # Keywords strict mode accepts (others make the API refuse the tool).
 _KNOWN = {
     "type",

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from .jsonrpc import Message
 
+__all__ = ["Callbacks", "Transport"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class Callbacks:
