@@ -17,22 +17,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "openaiassistant"
 
-# Another change gives these their __all__ (issue 18); the lead removes this skip once both are
-# merged. Paths relative to src/openaiassistant; a folder stands for everything under it.
-NOT_YET = (
-    "tools/mcp/spec.py",
-    "keep/provider_tools.py",
-    "retention.py",
-    "settings.py",
-    "tools/threads.py",
-    "observability/prices.py",
-    "params.py",
-    "values.py",
-    "tools/hosted.py",
-    "schemas/",
-)
 
-MODULES = [p for p in sorted(PACKAGE.rglob("*.py")) if not str(p.relative_to(PACKAGE)).startswith(NOT_YET)]
+MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
 def _bound(statements: list[ast.stmt]) -> set[str]:
@@ -83,9 +69,3 @@ def test_every_module_defines_all_of_names_that_exist(path: Path) -> None:
         module = importlib.import_module(_module_name(path))
         unbound = [name for name in unbound if not hasattr(module, name)]
     assert not unbound, f"{where}: __all__ names {unbound}, which the module does not define"
-
-
-def test_the_skip_list_names_files_that_exist() -> None:
-    # so that the skip cannot outlive a rename unnoticed
-    for entry in NOT_YET:
-        assert (PACKAGE / entry).exists(), entry

@@ -19,7 +19,7 @@ from typing import Any
 from openaiassistant.redaction import redact
 from openaiassistant.values import parse_number
 
-__all__ = ["Retention", "parse_retention_days"]
+__all__ = ["Retention", "forget_schedule", "parse_retention_days"]
 
 log = logging.getLogger("openaiassistant.retention")
 _LAST: dict[tuple[str, str, str], float] = {}  # (registry, tenant, server) -> when it last ran

@@ -304,6 +304,10 @@ def test_interrupted_caller_cancels_and_drains_before_the_exception_propagates()
 
     def signal_once_started() -> None:
         started.wait(10)
+        # Ctrl-C while the caller waits for the round: give the caller a moment to be inside that
+        # wait. An interrupt raised while it is still returning from Thread.start() lands inside
+        # CPython's own Condition.wait bookkeeping, which no code can make safe (it once hung here).
+        time.sleep(0.2)
         os.kill(os.getpid(), signal.SIGUSR1)
 
     previous = signal.signal(signal.SIGUSR1, handler)

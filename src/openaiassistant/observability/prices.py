@@ -34,7 +34,7 @@ from openaiassistant.errors import ConfigError
 from openaiassistant.result import Usage
 from openaiassistant.values import parse_count, parse_number
 
-__all__ = ["BUILTIN_CHECKED", "BUILTIN_SOURCE", "ModelPrice", "PriceTable", "builtin_table"]
+__all__ = ["BUILTIN_CHECKED", "BUILTIN_SOURCE", "ModelPrice", "PriceTable", "builtin_table", "parse_prices"]
 
 _DATED = re.compile(r"^(?P<model>.+?)-(\d{4}-\d{2}-\d{2}|\d{4})$")
 _PREFIXES = ("openai/", "azure/")

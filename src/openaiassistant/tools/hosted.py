@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from openaiassistant.errors import ConfigError
 
-__all__ = ["HOSTED_KINDS", "HostedTool", "check_backend", "is_hosted_entry", "parse_hosted_tools"]
+__all__ = ["HOSTED_KINDS", "HostedTool", "check_backend", "is_hosted_entry", "parse_entry", "parse_hosted_tools"]
 
 HOSTED_KINDS = ("web_search", "code_interpreter", "mcp_remote")
 SETTING = "hosted_tools"
