@@ -6,6 +6,7 @@ server and key for the whole process (backends/spare.py).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -108,3 +109,37 @@ def test_spares_are_kept_per_key_and_off_by_default(emulator: Any, client: opena
     other = _assistant(emulator, client, "responses", key=f"sk-spare-{uuid.uuid4().hex}")
     assert other.run_turn("six").thread_id not in ready  # another key's spare is not taken
     spare._discard_all()
+
+
+def _slow_spare() -> tuple[Any, threading.Event, list[str]]:
+    """A key whose second turn starts a spare that is made only once ``release`` is set."""
+    release, deleted = threading.Event(), []
+
+    def make() -> str:
+        release.wait(10)
+        return "conv_late"
+
+    key = ("test", uuid.uuid4().hex)
+    for _ in range(2):  # the second new conversation starts the next one
+        assert spare.take_spare(key, make=make, discard=deleted.append) is None
+    return spare._SPARES[key], release, deleted
+
+
+def test_a_spare_still_being_made_at_exit_is_waited_for_and_deleted() -> None:
+    pending, release, deleted = _slow_spare()
+    threading.Timer(0.05, release.set).start()
+    pending.close(wait=5.0)  # as the exit does
+    assert deleted == ["conv_late"]
+
+
+def test_a_spare_made_after_its_key_was_pushed_out_is_deleted_at_once() -> None:
+    pending, release, deleted = _slow_spare()
+    pending.close()  # pushed out of the table: no wait
+    assert deleted == []
+    release.set()
+    for _ in range(500):
+        if deleted:
+            break
+        time.sleep(0.01)
+    assert deleted == ["conv_late"]
+    assert pending.take(make=lambda: "conv_never", discard=deleted.append) is None  # closed: nothing made

@@ -13,7 +13,9 @@ conversation per alert, gets the next one made while the current turn runs:
   made), and only a spare made with the same creation fields (``key``);
 * at most one spare per key, and one being made; a spare that could not be made is nothing
   (the next turn makes its own, as without spares);
-* a spare left when the process exits is deleted (best effort, ``atexit``).
+* a spare left when the process exits is deleted (best effort, ``atexit``; one still being made
+  is waited for, a few seconds at most); so is one whose key is pushed out of the table, also
+  when it is made after that.
 
 A spare is empty and nobody else knows its id, so a turn on it is a turn on a new conversation
 (the landing checks of a new conversation hold: nothing was in it before our message).
@@ -40,6 +42,7 @@ __all__ = ["key_of", "take_spare"]
 log = logging.getLogger("openaiassistant.backends")
 
 _MAX_KEYS = 64  # keys remembered per process (each holds at most one spare)
+_EXIT_WAIT = 5.0  # seconds the exit waits for a spare still being made, to delete it too
 
 
 class _Spare:
@@ -48,7 +51,8 @@ class _Spare:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ready: tuple[str, Callable[[str], None]] | None = None
-        self._making = False
+        self._making: threading.Thread | None = None
+        self._closed = False  # pushed out or exiting: a spare made from now on is deleted at once
         self._started = 0  # new conversations turns of this key have started so far
 
     def take(self, *, make: Callable[[], str], discard: Callable[[str], None]) -> str | None:
@@ -57,10 +61,13 @@ class _Spare:
         with self._lock:
             ready, self._ready = self._ready, None
             self._started += 1
-            start = self._started >= 2 and not self._making
-            self._making = self._making or start
-        if start:
-            threading.Thread(target=self._make, args=(make, discard), name="openaiassistant-spare", daemon=True).start()
+            maker = None
+            if self._started >= 2 and self._making is None and not self._closed:
+                maker = self._making = threading.Thread(
+                    target=self._make, args=(make, discard), name="openaiassistant-spare", daemon=True
+                )
+        if maker is not None:
+            maker.start()
         return ready[0] if ready is not None else None
 
     def _make(self, make: Callable[[], str], discard: Callable[[str], None]) -> None:
@@ -70,18 +77,31 @@ class _Spare:
             log.debug("a spare conversation could not be made: %s", exc)
             made = None
         with self._lock:
-            self._making = False
-            if made is not None:
-                self._ready = (made, discard)
+            self._making = None
+            if made is not None and not self._closed:
+                self._ready, made = (made, discard), None
+        if made is not None:  # nobody will take it any more
+            _delete(made, discard)
 
-    def discard(self) -> None:
+    def close(self, *, wait: float = 0.0) -> None:
+        """Delete the ready spare, and one still being made once it is (``wait``: seconds to
+        wait for that here, as the exit does)."""
+        with self._lock:
+            self._closed = True
+            maker = self._making
+        if maker is not None and wait > 0:
+            maker.join(wait)
         with self._lock:
             ready, self._ready = self._ready, None
         if ready is not None:
-            try:
-                ready[1](ready[0])
-            except Exception as exc:  # at exit: nothing more to do
-                log.debug("the spare conversation %s could not be deleted: %s", ready[0], exc)
+            _delete(*ready)
+
+
+def _delete(made: str, discard: Callable[[str], None]) -> None:
+    try:
+        discard(made)
+    except Exception as exc:  # at exit, or pushed out: nothing more to do
+        log.debug("the spare conversation %s could not be deleted: %s", made, exc)
 
 
 def key_of(backend: str, connection: ConnectionSettings, server: str, *fields: Hashable) -> tuple[Hashable, ...]:
@@ -106,7 +126,7 @@ def take_spare(key: Hashable, *, make: Callable[[], str], discard: Callable[[str
                 evicted = _SPARES.pop(next(iter(_SPARES)))
             spare = _SPARES[key] = _Spare()
     if evicted is not None:
-        evicted.discard()
+        evicted.close()
     return spare.take(make=make, discard=discard)
 
 
@@ -114,5 +134,6 @@ def take_spare(key: Hashable, *, make: Callable[[], str], discard: Callable[[str
 def _discard_all() -> None:
     with _GUARD:
         spares = list(_SPARES.values())
+        _SPARES.clear()
     for spare in spares:
-        spare.discard()
+        spare.close(wait=_EXIT_WAIT)
