@@ -102,12 +102,15 @@ def summarize(
                 if not burst
                 else {
                     "n": burst["n"],
+                    "rounds": burst.get("rounds", 1),
                     "failed": burst["failed"],
-                    "wall_s": burst["wall_s"],
+                    "wall_s": burst["wall_s"],  # pooled rounds: the median of their walls (rounds.py)
+                    "walls_s": burst.get("walls_s", [burst["wall_s"]]),
                     "errors": burst["errors"],
                     "injected_429": burst["injected_429"],
                     "requests": burst["requests"]["total"],
                     "turn_p50_s": pct(burst["turn_wall_s"], 0.5),
+                    "turn_p95_s": pct(burst["turn_wall_s"], 0.95),
                     "turn_max_s": max(burst["turn_wall_s"]),
                 },
                 "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
@@ -328,15 +331,22 @@ def _rss_caution(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _rounds_note(rows: list[dict[str, Any]]) -> list[str]:
-    pooled = [r["label"] for r in rows if (get(r, "plain.rounds") or 1) > 1]
+    pooled = [f"{r['label']} ({get(r, 'plain.rounds')})" for r in rows if (get(r, "plain.rounds") or 1) > 1]
     if not pooled:
         return []
-    n = max(get(r, "plain.rounds") or 1 for r in rows)
-    return [
-        f"* **interleaved rounds**: the plain and continued figures of {', '.join(pooled)} pool {n} rounds",
+    lines = [
+        f"* **interleaved rounds**: the plain and continued figures of {', '.join(pooled)} pool that many rounds",
         "  (the main pass, then each of them again in turn, the order reversed every other round;",
         "  bench/rounds.py), so load that comes and goes during the run falls on each of them alike.",
     ]
+    bursts = [f"{r['label']} ({get(r, 'burst.rounds')})" for r in rows if (get(r, "burst.rounds") or 1) > 1]
+    if bursts:
+        lines += [
+            f"  The 2-tool-round and burst figures of {', '.join(bursts)} pool that many rounds too (each mode",
+            '  beside its "before" twin): CPU per turn is the mean over every turn, the burst\'s turn p50 and',
+            "  p95 are over every burst turn, and its wall time is the median of the rounds' walls.",
+        ]
+    return lines
 
 
 def markdown(summary: dict[str, Any], *, plots: list[str]) -> str:

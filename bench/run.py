@@ -383,6 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         help="extra interleaved rounds of the head-to-head contenders' plain and continued workloads "
         "(see rounds.py; default 3, --quick 1)",
     )
+    p.add_argument(
+        "--before-rounds",
+        type=int,
+        default=None,
+        help="with --before: extra rounds of each mode beside its before twin (plain, continued, 2-tool-round "
+        "and burst; see rounds.py; default 2, --quick 1)",
+    )
     p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
     p.add_argument(
         "--render-only", action="store_true", help="no measuring: write the docs again from bench/out/summary.json"
@@ -413,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             workload_args=workload_args,
             before=a.before,
             extra_rounds=a.rounds if a.rounds is not None else (1 if a.quick else 3),
+            before_rounds=a.before_rounds if a.before_rounds is not None else (1 if a.quick else 2),
         )
     finally:
         server.stop()
@@ -429,11 +437,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(
-    chosen: list[Contender], *, base_url: str, workload_args: list[str], before: str | None, extra_rounds: int
+    chosen: list[Contender],
+    *,
+    base_url: str,
+    workload_args: list[str],
+    before: str | None,
+    extra_rounds: int,
+    before_rounds: int = 0,
 ) -> list[Outcome]:
     """Run the contenders one after another against the emulator at ``base_url`` (with the
     package's src exported from ``before`` for the "before" twins), then the head-to-head
-    contenders' ``extra_rounds`` interleaved rounds (rounds.py)."""
+    contenders' ``extra_rounds`` interleaved rounds and each mode's ``before_rounds`` beside its
+    "before" twin (rounds.py)."""
     outcomes: list[Outcome] = []
     assistants = create_assistants(base_url)
     with exported_source(before) if before else nullcontext(None) as source:
@@ -447,13 +462,16 @@ def measure(
                 flush=True,
             )
             outcomes.append(outcome)
-        rounds.run_rounds(
-            outcomes,
-            rounds=extra_rounds,
-            run=lambda c, extra: run_contender(
-                c, base_url=base_url, assistants=assistants, workload_args=[*workload_args, *extra], source=None
-            ),
-        )
+
+        def again(c: Contender, extra: list[str]) -> Outcome:
+            args = [*workload_args, *extra]
+            outcome = run_contender(c, base_url=base_url, assistants=assistants, workload_args=args, source=source)
+            if outcome.wrong_source:  # the main pass checked the same export: the harness is broken
+                raise RuntimeError(f"HARNESS ERROR in an extra round of {c.name}: {outcome.error}")
+            return outcome
+
+        rounds.run_rounds(outcomes, rounds=extra_rounds, run=again)
+        rounds.run_before_rounds(outcomes, rounds=before_rounds, run=again)
     return outcomes
 
 

@@ -239,6 +239,80 @@ def test_rounds_alternate_the_order_and_leave_out_a_failed_round():
     assert outcomes[1].data["plain"]["n"] == 4  # its second round failed: left out
 
 
+def _burst(walls: list[float], *, wall: float, failed: int = 0) -> dict:
+    return {
+        "n": len(walls),
+        "wall_s": wall,
+        "failed": failed,
+        "errors": ["RateLimitError: 429"] if failed else [],
+        "turn_wall_s": walls,
+        "requests": {"total": 2 * len(walls), "by_kind": {"POST /responses": 2 * len(walls)}},
+        "injected_429": len(walls) // 2,
+        "peak_rss_mb": 60.0,
+    }
+
+
+def test_bursts_pool_their_turns_and_the_wall_is_the_median_of_the_rounds():
+    import rounds
+
+    main = {"burst": _burst([1.0, 2.0], wall=2.0)}
+    for walls, wall, failed in (([1.0, 9.0], 9.0, 1), ([3.0, 1.0], 3.0, 0)):
+        rounds.pool(main, {"burst": _burst(walls, wall=wall, failed=failed)}, workloads=rounds.BEFORE_WORKLOADS)
+    block = main["burst"]
+    assert block["walls_s"] == [2.0, 9.0, 3.0] and block["wall_s"] == 3.0 and block["rounds"] == 3
+    assert block["n"] == 6 and block["failed"] == 1 and block["injected_429"] == 3
+    assert block["requests"] == {"total": 12, "by_kind": {"POST /responses": 12}}
+    outcome = SimpleNamespace(
+        contender=SimpleNamespace(name="ours", label="ours", api="responses", streamed=True),
+        data=main,
+        error=None,
+        seconds=0.0,
+    )
+    row = report.summarize(outcomes=[outcome], machine={}, workload_args=[])["rows"][0]["burst"]
+    assert row["wall_s"] == 3.0 and row["rounds"] == 3 and row["turn_max_s"] == 9.0
+    assert row["turn_p50_s"] == pytest.approx(1.5) and row["turn_p95_s"] == pytest.approx(7.5)
+
+
+def test_each_mode_runs_its_rounds_beside_its_before_twin_and_both_pool_alike():
+    import rounds
+
+    walls = [server_seconds("plain", i, 2) for i in range(2)]
+
+    def outcome(name: str, twin: str | None = None):
+        data = {"plain": _block(walls, cpu_s=0.0, requests=2), "burst": _burst([1.0, 1.0], wall=1.0)}
+        return SimpleNamespace(contender=SimpleNamespace(name=name, twin=twin), error=None, data=data)
+
+    outcomes = [
+        outcome("ours-a"),
+        outcome("before-a", "ours-a"),
+        outcome("ours-b"),
+        outcome("before-b", "ours-b"),
+        outcome("sdk"),
+    ]
+    ran: list[tuple[str, list[str]]] = []
+
+    def run(contender, extra):
+        ran.append((contender.name, extra))
+        failed = contender.name == "ours-b" and len(ran) > 4  # its second round
+        data = {"plain": _block(walls, cpu_s=0.0, requests=2), "burst": _burst([2.0, 2.0], wall=2.0)}
+        return SimpleNamespace(error="boom" if failed else None, data=data, seconds=1.0)
+
+    said: list[str] = []
+    rounds.run_before_rounds(outcomes, rounds=2, run=run, log=said.append)
+    assert [name for name, _ in ran] == [
+        *("before-a", "ours-a", "before-b", "ours-b"),
+        *("ours-a", "before-a", "ours-b", "before-b"),
+    ]
+    assert all(extra == ["--only", "plain,continued,tools2,burst"] for _, extra in ran)
+    by = {o.contender.name: o.data for o in outcomes}
+    assert by["ours-a"]["plain"]["n"] == by["before-a"]["plain"]["n"] == 6
+    assert by["ours-a"]["burst"]["walls_s"] == by["before-a"]["burst"]["walls_s"] == [1.0, 2.0, 2.0]
+    # ours-b failed its second round: its twin's round is left out too, so both pooled two passes
+    assert by["ours-b"]["plain"]["n"] == by["before-b"]["plain"]["n"] == 4
+    assert by["sdk"]["plain"]["n"] == 2  # no twin: no rounds
+    assert any("round 3 of ours-b and its twin left out: ours-b: boom" in line for line in said)
+
+
 # -- run.py --before: the package as it was at a git ref, beside the package as it is ----------
 
 
