@@ -72,6 +72,25 @@ def _par(data: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _burst(burst: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not burst:
+        return None
+    return {
+        "n": burst["n"],
+        "rounds": burst.get("rounds", 1),
+        "failed": burst["failed"],
+        "wall_s": burst["wall_s"],  # pooled rounds: the median of their walls (rounds.py)
+        "walls_s": burst.get("walls_s", [burst["wall_s"]]),
+        "errors": burst["errors"],
+        "injected_429": burst["injected_429"],
+        "requests": burst["requests"]["total"],
+        "requests_by_kind": burst["requests"]["by_kind"],
+        "turn_p50_s": pct(burst["turn_wall_s"], 0.5),
+        "turn_p95_s": pct(burst["turn_wall_s"], 0.95),
+        "turn_max_s": max(burst["turn_wall_s"]),
+    }
+
+
 def summarize(
     *, outcomes: list[Any], machine: dict[str, str], workload_args: list[str], before: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -98,21 +117,8 @@ def summarize(
                 "continued": _sequential(d.get("continued"), "continued"),
                 "tools2": _sequential(d.get("tools2"), "tools2"),
                 "par": _par(d),
-                "burst": None
-                if not burst
-                else {
-                    "n": burst["n"],
-                    "rounds": burst.get("rounds", 1),
-                    "failed": burst["failed"],
-                    "wall_s": burst["wall_s"],  # pooled rounds: the median of their walls (rounds.py)
-                    "walls_s": burst.get("walls_s", [burst["wall_s"]]),
-                    "errors": burst["errors"],
-                    "injected_429": burst["injected_429"],
-                    "requests": burst["requests"]["total"],
-                    "turn_p50_s": pct(burst["turn_wall_s"], 0.5),
-                    "turn_p95_s": pct(burst["turn_wall_s"], 0.95),
-                    "turn_max_s": max(burst["turn_wall_s"]),
-                },
+                "burst": _burst(burst),
+                "burst_on": _burst(d.get("burst_on")),
                 "rss_mb": (d.get("plain") or {}).get("peak_rss_mb"),
                 "rss_source": d.get("rss_source", "ru_maxrss"),
                 "rss_burst_mb": (burst or {}).get("peak_rss_mb"),

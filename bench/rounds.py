@@ -10,7 +10,7 @@ then falls on every contender alike.
 
 This project's modes and their "before" twins (run.py --before: the same mode on the package as
 it was at a git ref; issue 18 holds the code to "no regression" against it) also run their
-plain, continued, 2-tool-round and burst workloads again (``run_before_rounds``), each mode with
+plain, continued, 2-tool-round and both burst workloads again (``run_before_rounds``), each mode with
 its twin, the two in turn (now before, then before now). One pass of 8 plain turns, 4 tool
 turns and one burst is narrower than what a shared 2-core machine moves from one minute to the
 next; pooled over rounds, the CPU per turn is the mean of every turn, the burst's turn p50/p95
@@ -34,7 +34,7 @@ HEAD_TO_HEAD = (
     "sdk-responses",
 )
 WORKLOADS = ("plain", "continued")
-BEFORE_WORKLOADS = ("plain", "continued", "tools2", "burst")
+BEFORE_WORKLOADS = ("plain", "continued", "tools2", "burst", "burst_on")
 
 
 def order(names: list[T], round_no: int) -> list[T]:
@@ -54,7 +54,7 @@ def pool(into: dict[str, Any], extra: dict[str, Any], *, workloads: tuple[str, .
         block, more = into.get(workload), extra.get(workload)
         if not block or not more:
             continue
-        if workload == "burst":
+        if workload.startswith("burst"):
             pool_burst(block, more)
         else:
             _pool_sequential(block, more)

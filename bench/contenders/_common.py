@@ -12,6 +12,10 @@ on the first streamed text delta, and raising (or returning ``False``) when the 
 * ``tools2``  N turns with two tool rounds of one 0.5 s call each (server time 4.0 s);
 * ``par1`` / ``par8``  a round of 1 and of 8 equal calls: the tool phase's wall time;
 * ``burst``   200 concurrent turns while the server answers 10 % of requests with 429.
+* ``burst_on``  the same burst, each turn on a conversation of its own that already exists
+  (adapters with ``open_conversations(prompts)`` -> ids and ``turn_on(prompt, rec, id)``; the
+  conversations are opened first, unmeasured and without 429s): a burst without the requests
+  that create conversations, which the code before issue 10 sent differently.
 
 Request counts come from the emulator's own log (``/_emulator/requests``), cleared at the start
 of each workload. The warm-up turn (imports, connection pool, first-use caches) is not measured.
@@ -193,18 +197,19 @@ class Driver:
             "tool_phase_s": tool_phase,
         }
 
-    def many(self, prompts: list[str]) -> list[dict[str, Any]]:
-        """All prompts at once: threads for sync adapters, tasks for async ones."""
+    def many(self, prompts: list[str], on: list[str] | None = None) -> list[dict[str, Any]]:
+        """All prompts at once: threads for sync adapters, tasks for async ones; ``on``: each
+        prompt's existing conversation (sync adapters with ``turn_on``)."""
         if self.is_async:
-            assert self.loop is not None
+            assert self.loop is not None and on is None
             return self.loop.run_until_complete(self._amany(prompts))
         with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
-            return list(pool.map(self._one_quiet, prompts))
+            return list(pool.map(self._one_quiet, prompts, on or [None] * len(prompts)))
 
-    def _one_quiet(self, prompt: str) -> dict[str, Any]:
+    def _one_quiet(self, prompt: str, on: str | None = None) -> dict[str, Any]:
         rec = Rec()
         try:
-            ok = self.adapter.turn(prompt, rec)
+            ok = self.adapter.turn(prompt, rec) if on is None else self.adapter.turn_on(prompt, rec, on)
             error = None if ok is not False else "turn did not complete"
         except Exception as exc:
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -237,12 +242,20 @@ def _sequential(driver: Driver, s: Settings, prompt: str, n: int, *, continued: 
     }
 
 
-def _burst(driver: Driver, s: Settings) -> dict[str, Any]:
+def _burst_on(driver: Driver, s: Settings) -> dict[str, Any] | None:
+    """The burst on conversations opened first (None: the adapter cannot continue one it names)."""
+    if not hasattr(driver.adapter, "open_conversations") or not hasattr(driver.adapter, "turn_on"):
+        return None
+    ids = driver.adapter.open_conversations([f"opening {i}" for i in range(s.burst)])
+    return None if ids is None else _burst(driver, s, on=ids)
+
+
+def _burst(driver: Driver, s: Settings, *, on: list[str] | None = None) -> dict[str, Any]:
     clear_log(s)
     _http(f"{s.control_url}/_bench/rate_limit", method="POST", body={"rate": s.burst_rate})
     t0 = time.perf_counter()
     try:
-        turns = driver.many([f"burst turn {i}" for i in range(s.burst)])
+        turns = driver.many([f"burst {'on ' if on else ''}turn {i}" for i in range(s.burst)], on)
     finally:
         limiter = _http(f"{s.control_url}/_bench/rate_limit", method="POST", body={"rate": 0})
     wall = time.perf_counter() - t0
@@ -267,7 +280,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--tool-turns", type=int, default=4)
     p.add_argument("--burst", type=int, default=200)
     p.add_argument("--burst-rate", type=float, default=0.1)
-    p.add_argument("--only", default="plain,continued,tools2,par,burst")
+    p.add_argument("--only", default="plain,continued,tools2,par,burst,burst_on")
     p.add_argument("--mode", default="")
     p.add_argument("--api", default="")
     p.add_argument("--assistant-id", default="")
@@ -338,6 +351,8 @@ def main(make_adapter: Any, argv: list[str] | None = None) -> int:
             report["par8"] = _sequential(driver, s, "par8", 2)
         if "burst" in s.only:
             report["burst"] = _burst(driver, s)
+        if "burst_on" in s.only and (block := _burst_on(driver, s)) is not None:
+            report["burst_on"] = block
     except Exception as exc:
         report["fatal"] = f"{type(exc).__name__}: {str(exc)[:500]}"
         report["traceback"] = traceback.format_exc()[-3000:]

@@ -10,6 +10,7 @@ puts that ``src`` first on ``PYTHONPATH``): it speaks both APIs (the tool regist
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ class Ours:
         # stream: text deltas to the caller; quiet: stream=False on the default transport (the
         # event stream, as a Keep step without `stream: true`); poll: transport="poll"
         self.stream = opts.mode == "stream"
+        self.api = opts.api
         transport = "poll" if opts.mode == "poll" else "sse"
         registry = Toolbox(max_concurrency=8)
         registry.register(_common.lookup)
@@ -66,6 +68,22 @@ class Ours:
 
     def turn(self, prompt: str, rec: _common.Rec) -> bool:
         return self._run(prompt, rec, None).status == "completed"
+
+    def open_conversations(self, prompts: list[str]) -> list[str] | None:
+        """One new conversation per prompt, opened by a turn each, all at once (the burst_on
+        workload's set-up, unmeasured). None for chat completions, which has no "before" twin
+        (the burst_on workload is the before comparison's)."""
+        if self.api == "chat":
+            return None
+        with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
+            results = list(pool.map(lambda p: self._run(p, _common.Rec(), None), prompts))
+        failed = [r.status for r in results if r.status != "completed"]
+        if failed:
+            raise RuntimeError(f"opening the burst's conversations: {len(failed)} turns ended {failed[0]}")
+        return [r.thread_id for r in results]
+
+    def turn_on(self, prompt: str, rec: _common.Rec, thread_id: str) -> bool:
+        return self._run(prompt, rec, thread_id).status == "completed"
 
     def continued_turn(self, prompt: str, rec: _common.Rec) -> bool:
         """A turn on this adapter's conversation (by ``thread_id``: no conversation is created;

@@ -303,7 +303,7 @@ def test_each_mode_runs_its_rounds_beside_its_before_twin_and_both_pool_alike():
         *("before-a", "ours-a", "before-b", "ours-b"),
         *("ours-a", "before-a", "ours-b", "before-b"),
     ]
-    assert all(extra == ["--only", "plain,continued,tools2,burst"] for _, extra in ran)
+    assert all(extra == ["--only", "plain,continued,tools2,burst,burst_on"] for _, extra in ran)
     by = {o.contender.name: o.data for o in outcomes}
     assert by["ours-a"]["plain"]["n"] == by["before-a"]["plain"]["n"] == 6
     assert by["ours-a"]["burst"]["walls_s"] == by["before-a"]["burst"]["walls_s"] == [1.0, 2.0, 2.0]
@@ -433,3 +433,62 @@ def test_a_request_count_over_by_more_than_the_known_change_is_not_accounted_for
     text = _assistants_section({"POST /threads": 2, "POST /threads/{id}/runs": 2, "GET /threads/{id}/runs": 2})
     assert "| requests / plain turn | 3.0 | 1.0 | x3.00 | **regression** |" in text
     assert "**Regressions beyond the allowances: 1, of which 1 not accounted for" in text
+
+
+def test_the_burst_on_existing_conversations_sends_no_conversation_create(server, tmp_path, monkeypatch):
+    import run
+
+    monkeypatch.setattr(run, "OUT", tmp_path)
+    now = next(c for c in run.CONTENDERS if c.name == "ours-responses-stream")
+    workload = [
+        "--plain-turns",
+        "1",
+        "--tool-turns",
+        "1",
+        "--burst",
+        "4",
+        "--burst-rate",
+        "0",
+        "--only",
+        "burst,burst_on",
+    ]
+    outcome = run.run_contender(now, base_url=f"{server.url}/v1", assistants={}, workload_args=workload, source=None)
+    assert outcome.error is None
+    assert outcome.data["burst"]["requests"]["by_kind"] == {"POST /conversations": 4, "POST /responses": 4}
+    assert outcome.data["burst_on"]["requests"]["by_kind"] == {"POST /responses": 4}
+    assert outcome.data["burst_on"]["failed"] == 0 and len(outcome.data["burst_on"]["turn_wall_s"]) == 4
+
+
+def _assistants_burst(kinds: dict[str, int], *, wall: float, wall_on: float) -> dict:
+    row = _assistants({"POST /threads/runs": 2})
+    row["burst"] = {"n": 200, "failed": 0, "errors": [], "wall_s": wall, "requests_by_kind": kinds}
+    on_kinds = {"POST /threads/{id}/runs": 200}
+    row["burst_on"] = {"n": 200, "failed": 0, "errors": [], "wall_s": wall_on, "requests_by_kind": on_kinds}
+    return row
+
+
+def _burst_section(*, wall_on_now: float) -> str:
+    kinds_now = {"POST /threads": 200, "POST /threads/{id}/runs": 200}
+    now = {"name": "ours-assistants-stream", "label": "assistants"}
+    now |= _assistants_burst(kinds_now, wall=5.0, wall_on=wall_on_now)
+    then = {"name": "before-assistants-stream", "twin": "ours-assistants-stream", "label": "assistants [r]"}
+    then |= _assistants_burst({"POST /threads/runs": 200}, wall=2.8, wall_on=2.5)
+    before = {"ref": "r1", "commit": "r1" + "0" * 38, "date": "2026-11-29", "rows": [then]}
+    return "\n".join(before_section(before, [now]))
+
+
+def test_a_burst_time_over_only_by_a_known_change_is_accounted_for_by_the_burst_on_existing_conversations():
+    text = _burst_section(wall_on_now=2.9)
+    assert (
+        "| burst: wall time (median of the rounds) | 5.0 s | 2.8 s | x1.79 | **regression**: Assistants' thread" in text
+    )
+    assert "| burst on existing conversations: wall time (median) | 2.9 s | 2.5 s | x1.16 | no regression |" in text
+    assert "**Regressions beyond the allowances: 1, of which 0 not accounted for" in text
+    assert "where it adds no request, 2.9 s now, 2.5 s before, within the allowance" in text
+
+
+def test_a_burst_time_over_on_existing_conversations_too_is_not_accounted_for():
+    text = _burst_section(wall_on_now=4.5)
+    assert "| burst: wall time (median of the rounds) | 5.0 s | 2.8 s | x1.79 | **regression** |" in text
+    assert "| burst on existing conversations: wall time (median) | 4.5 s | 2.5 s | x1.80 | **regression** |" in text
+    assert "**Regressions beyond the allowances: 2, of which 2 not accounted for" in text
