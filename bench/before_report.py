@@ -274,7 +274,7 @@ def _passes(summary_before: dict[str, Any]) -> str:
         return ""
     return (
         f" in {n} passes (the main pass, then {n - 1} more round{'s' if n > 2 else ''} of the plain, continued, "
-        "2-tool-round and burst "
+        "2-tool-round and both burst "
         "workloads, the two in turn, the order reversed every other round; every figure pools all of them, the "
         "burst's wall time is the median of the passes' walls)"
     )
