@@ -269,14 +269,17 @@ def _differences(before: dict[str, Any]) -> list[str]:
 
 def _passes(summary_before: dict[str, Any]) -> str:
     """How many passes the twins pooled (rounds.py: run_before_rounds), as a clause."""
-    n = max((get(r, "burst.rounds") or get(r, "plain.rounds") or 1 for r in summary_before.get("rows", [])), default=1)
-    if n <= 1:
+    rows = summary_before.get("rows", [])
+    every = max((get(r, "plain.rounds") or 1 for r in rows), default=1)
+    noisy = max((get(r, "burst.rounds") or 1 for r in rows), default=1)
+    if max(every, noisy) <= 1:
         return ""
+    said = f" in {every} passes of every workload" if every > 1 else " in one pass of every workload"
+    if noisy > every:
+        said += f" and {noisy} of the 2-tool-round and both burst workloads"
     return (
-        f" in {n} passes (the main pass, then {n - 1} more round{'s' if n > 2 else ''} of the plain, continued, "
-        "2-tool-round and both burst "
-        "workloads, the two in turn, the order reversed every other round; every figure pools all of them, the "
-        "burst's wall time is the median of the passes' walls)"
+        f"{said} (the main pass, then more rounds, the two in turn, the order reversed every other round; "
+        "every figure pools all of its passes, the burst's wall time is the median of the passes' walls)"
     )
 
 

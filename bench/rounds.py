@@ -11,7 +11,8 @@ then falls on every contender alike.
 This project's modes and their "before" twins (run.py --before: the same mode on the package as
 it was at a git ref; issue 18 holds the code to "no regression" against it) also run their
 plain, continued, 2-tool-round and both burst workloads again (``run_before_rounds``), each mode with
-its twin, the two in turn (now before, then before now). One pass of 8 plain turns, 4 tool
+its twin, the two in turn (now before, then before now), and then the 2-tool-round and burst
+workloads alone in more rounds still (NOISY_WORKLOADS). One pass of 8 plain turns, 4 tool
 turns and one burst is narrower than what a shared 2-core machine moves from one minute to the
 next; pooled over rounds, the CPU per turn is the mean of every turn, the burst's turn p50/p95
 are over every burst turn and its wall time is the median of the rounds' walls.
@@ -35,6 +36,11 @@ HEAD_TO_HEAD = (
 )
 WORKLOADS = ("plain", "continued")
 BEFORE_WORKLOADS = ("plain", "continued", "tools2", "burst", "burst_on")
+# The figures one pass measures least surely, run in more rounds still (run.py --noisy-rounds):
+# the 2-tool-round turn has 4 turns a pass (its CPU per turn is ~70 ms of CPU time in all), and
+# a burst's wall time is its single unluckiest turn, which the seeded 429s of that pass decide
+# (one code's walls ranged 3.2-10.3 s over the passes of one run).
+NOISY_WORKLOADS = ("tools2", "burst", "burst_on")
 
 
 def order(names: list[T], round_no: int) -> list[T]:
@@ -140,22 +146,25 @@ def run_before_rounds(
     rounds: int,
     run: Callable[[Any, list[str]], Any],
     log: Callable[[str], None] = print,
+    workloads: tuple[str, ...] = BEFORE_WORKLOADS,
+    first: int = 1,
 ) -> None:
-    """``rounds`` extra rounds of each mode and its "before" twin (BEFORE_WORKLOADS), pooled into
+    """``rounds`` extra rounds of each mode and its "before" twin (``workloads``), pooled into
     their outcomes. In each round a mode runs beside its twin, the two in turn (round 1: before
-    then now, round 2: now then before ...). A round is pooled only when both of the pair ran it
-    (a failed one is logged and the pair's round left out), so the two always pool alike."""
+    then now, round 2: now then before ...; ``first`` numbers the first of these rounds, so a
+    later call goes on alternating). A round is pooled only when both of the pair ran it (a
+    failed one is logged and the pair's round left out), so the two always pool alike."""
     pairs = twin_pairs(outcomes)
-    for round_no in range(1, rounds + 1):
+    for round_no in range(first, first + rounds):
         for now, then in pairs:
             ran = {}
             for outcome in order([now, then], round_no):
-                ran[outcome.contender.name] = run(outcome.contender, ["--only", ",".join(BEFORE_WORKLOADS)])
+                ran[outcome.contender.name] = run(outcome.contender, ["--only", ",".join(workloads)])
             failed = [f"{name}: {r.error[:200]}" for name, r in ran.items() if r.error is not None]
             if failed:
                 log(f"[bench] round {round_no + 1} of {now.contender.name} and its twin left out: {'; '.join(failed)}")
                 continue
             for outcome in (now, then):
-                pool(outcome.data, ran[outcome.contender.name].data, workloads=BEFORE_WORKLOADS)
+                pool(outcome.data, ran[outcome.contender.name].data, workloads=workloads)
             seconds = sum(r.seconds for r in ran.values())
             log(f"[bench] round {round_no + 1} of {now.contender.name} and its twin: ok ({seconds:.0f} s)")

@@ -12,7 +12,9 @@
 contender script and venv with the package's ``src`` exported from git REF first on its
 ``PYTHONPATH`` (git_export.py), run right after its twin in the same run against the same
 emulator. A twin that imported any other ``openaiassistant`` than the export is an error of the
-harness (the run exits 1). The report compares each mode now with before.
+harness (the run exits 1). Each mode and its twin then run more rounds side by side
+(``--before-rounds``: every workload; ``--noisy-rounds``: the 2-tool-round and burst ones alone;
+rounds.py). The report compares each mode now with before.
 
 It exits non-zero only when something errored (the harness itself, or no contender could run),
 never because a figure missed a target.
@@ -390,6 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --before: extra rounds of each mode beside its before twin (plain, continued, 2-tool-round "
         "and burst; see rounds.py; default 2, --quick 1)",
     )
+    p.add_argument(
+        "--noisy-rounds",
+        type=int,
+        default=None,
+        help="with --before: then more rounds of each mode beside its twin of only the 2-tool-round and burst "
+        "workloads, the figures one pass measures least surely (rounds.NOISY_WORKLOADS; default 4, --quick 0)",
+    )
     p.add_argument("--docs", default=str(BENCH.parent / "docs"), help="where benchmarks.md and bench/ go")
     p.add_argument(
         "--render-only", action="store_true", help="no measuring: write the docs again from bench/out/summary.json"
@@ -421,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             before=a.before,
             extra_rounds=a.rounds if a.rounds is not None else (1 if a.quick else 3),
             before_rounds=a.before_rounds if a.before_rounds is not None else (1 if a.quick else 2),
+            noisy_rounds=a.noisy_rounds if a.noisy_rounds is not None else (0 if a.quick else 4),
         )
     finally:
         server.stop()
@@ -444,11 +454,13 @@ def measure(
     before: str | None,
     extra_rounds: int,
     before_rounds: int = 0,
+    noisy_rounds: int = 0,
 ) -> list[Outcome]:
     """Run the contenders one after another against the emulator at ``base_url`` (with the
     package's src exported from ``before`` for the "before" twins), then the head-to-head
-    contenders' ``extra_rounds`` interleaved rounds and each mode's ``before_rounds`` beside its
-    "before" twin (rounds.py)."""
+    contenders' ``extra_rounds`` interleaved rounds, each mode's ``before_rounds`` beside its
+    "before" twin and then its ``noisy_rounds`` of the 2-tool-round and burst workloads alone
+    (rounds.py)."""
     outcomes: list[Outcome] = []
     assistants = create_assistants(base_url)
     with exported_source(before) if before else nullcontext(None) as source:
@@ -472,6 +484,9 @@ def measure(
 
         rounds.run_rounds(outcomes, rounds=extra_rounds, run=again)
         rounds.run_before_rounds(outcomes, rounds=before_rounds, run=again)
+        rounds.run_before_rounds(
+            outcomes, rounds=noisy_rounds, run=again, workloads=rounds.NOISY_WORKLOADS, first=before_rounds + 1
+        )
     return outcomes
 
 

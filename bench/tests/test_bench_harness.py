@@ -313,6 +313,47 @@ def test_each_mode_runs_its_rounds_beside_its_before_twin_and_both_pool_alike():
     assert any("round 3 of ours-b and its twin left out: ours-b: boom" in line for line in said)
 
 
+def test_the_noisy_rounds_run_only_the_tool_and_burst_workloads_and_go_on_alternating():
+    import rounds
+
+    def outcome(name: str, twin: str | None = None):
+        walls = [server_seconds("plain", i, 2) for i in range(2)]
+        data = {
+            "plain": _block(walls, cpu_s=0.01, requests=2),
+            "tools2": _block([4.0, 4.5], cpu_s=0.02, requests=6),
+            "burst": _burst([1.0, 1.0], wall=1.0),
+        }
+        return SimpleNamespace(contender=SimpleNamespace(name=name, twin=twin), error=None, data=data)
+
+    outcomes = [outcome("ours-a"), outcome("before-a", "ours-a")]
+    ran: list[tuple[str, list[str]]] = []
+
+    def run(contender, extra):
+        ran.append((contender.name, extra))
+        data = {"tools2": _block([4.0, 4.5], cpu_s=0.04, requests=6), "burst": _burst([3.0, 3.0], wall=3.0)}
+        return SimpleNamespace(error=None, data=data, seconds=1.0)
+
+    rounds.run_before_rounds(outcomes, rounds=3, run=run, workloads=rounds.NOISY_WORKLOADS, first=3, log=print)
+    # rounds 3, 4 and 5: the order goes on from the two full rounds (round 3 is odd: before first)
+    assert [name for name, _ in ran] == ["before-a", "ours-a", "ours-a", "before-a", "before-a", "ours-a"]
+    assert all(extra == ["--only", "tools2,burst,burst_on"] for _, extra in ran)
+    for data in (o.data for o in outcomes):
+        assert data["plain"]["n"] == 2 and "rounds" not in data["plain"]  # not run again, not pooled
+        assert data["tools2"]["n"] == 8 and data["tools2"]["rounds"] == 4
+        assert data["tools2"]["cpu_s_per_turn"] == pytest.approx((0.02 * 2 + 0.04 * 6) / 8)
+        assert data["burst"]["walls_s"] == [1.0, 3.0, 3.0, 3.0] and data["burst"]["wall_s"] == 3.0
+
+
+def test_the_before_section_says_how_many_passes_each_kind_of_workload_pooled():
+    from before_report import _passes
+
+    rows = [{"plain": {"rounds": 3}, "burst": {"rounds": 7}}]
+    said = _passes({"rows": rows})
+    assert said.startswith(" in 3 passes of every workload and 7 of the 2-tool-round and both burst workloads")
+    assert _passes({"rows": [{"plain": {"rounds": 3}, "burst": {"rounds": 3}}]}).startswith(" in 3 passes of every")
+    assert _passes({"rows": [{"plain": {}, "burst": {}}]}) == ""
+
+
 # -- run.py --before: the package as it was at a git ref, beside the package as it is ----------
 
 
