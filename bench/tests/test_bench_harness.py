@@ -347,10 +347,10 @@ def test_the_noisy_rounds_run_only_the_tool_and_burst_workloads_and_go_on_altern
 def test_the_before_section_says_how_many_passes_each_kind_of_workload_pooled():
     from before_report import _passes
 
-    rows = [{"plain": {"rounds": 3}, "burst": {"rounds": 7}}]
+    rows = [{"plain": {"rounds": 6}, "burst": {"rounds": 7}}, {"plain": {"rounds": 3}, "burst": {"rounds": 7}}]
     said = _passes({"rows": rows})
-    assert said.startswith(" in 3 passes of every workload and 7 of the 2-tool-round and both burst workloads")
-    assert _passes({"rows": [{"plain": {"rounds": 3}, "burst": {"rounds": 3}}]}).startswith(" in 3 passes of every")
+    assert said.startswith(" in 3 or more passes of every workload and 7 of the 2-tool-round and both burst")
+    assert _passes({"rows": [{"plain": {"rounds": 3}, "burst": {"rounds": 3}}]}).startswith(" in 3 or more passes")
     assert _passes({"rows": [{"plain": {}, "burst": {}}]}) == ""
 
 
