@@ -14,8 +14,10 @@ plain, continued, 2-tool-round and both burst workloads again (``run_before_roun
 its twin, the two in turn (now before, then before now), and then the 2-tool-round and burst
 workloads alone in more rounds still (NOISY_WORKLOADS). One pass of 8 plain turns, 4 tool
 turns and one burst is narrower than what a shared 2-core machine moves from one minute to the
-next; pooled over rounds, the CPU per turn is the mean of every turn, the burst's turn p50/p95
-are over every burst turn and its wall time is the median of the rounds' walls.
+next; pooled over rounds, the CPU per turn is the mean of every turn, and the burst's wall time
+and turn p50/p95 are the medians of the rounds' own (a burst is one observation: its 200 turns
+share the same seconds of the machine and of the server, so one disturbed round moves all of
+them at once, and a p95 over every turn pooled would follow that one round).
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def _pool_sequential(block: dict[str, Any], more: dict[str, Any]) -> None:
 
 
 def pool_burst(block: dict[str, Any], more: dict[str, Any]) -> None:
-    """One more round's burst: its turns join the others (``turn_wall_s``), failures, requests
-    and 429s add up, and ``wall_s`` becomes the median of the rounds' walls (``walls_s``): a
-    round's wall is its unluckiest turn, which one round's seeded 429s decide."""
+    """One more round's burst: its turns join the others (``turn_wall_s``; each round's own in
+    ``round_turn_wall_s``), failures, requests and 429s add up, and ``wall_s`` becomes the median
+    of the rounds' walls (``walls_s``): a round's wall is its unluckiest turn, which one round's
+    seeded 429s decide."""
+    block.setdefault("round_turn_wall_s", [list(block["turn_wall_s"])]).append(list(more["turn_wall_s"]))
     walls = block.setdefault("walls_s", [block["wall_s"]])
     walls.append(more["wall_s"])
     block["wall_s"] = statistics.median(walls)
